@@ -1,0 +1,62 @@
+import { AuthConfigError } from './errors.ts';
+
+/**
+ * Where a list of scopes or roles lives in a claims set. A string names one top-level claim exactly
+ * (claim names such as `https://example.com/roles` or `cognito:groups` contain dots and colons); an array
+ * is a path into nested objects, e.g. `['resource_access', 'orders-api', 'roles']`.
+ */
+export type ClaimPath = string | readonly string[];
+
+/**
+ * Scope claims read by default: `scope` (RFC 8693 / RFC 9068, space-delimited), `scp` (string or array,
+ * Azure AD / Okta) and `permissions` (array, Auth0).
+ */
+export const DEFAULT_SCOPE_CLAIMS: readonly ClaimPath[] = ['scope', 'scp', 'permissions'];
+
+/**
+ * Role claims read by default: `roles` (array), Keycloak's `realm_access.roles` and Cognito's
+ * `cognito:groups`. Keycloak client roles need the client id: add `['resource_access', '<client>', 'roles']`.
+ */
+export const DEFAULT_ROLE_CLAIMS: readonly ClaimPath[] = ['roles', ['realm_access', 'roles'], 'cognito:groups'];
+
+const WHITESPACE = /[\t\n\r ]+/;
+
+/** The value at a path, stepping through own properties of plain objects only (never a prototype). */
+function valueAt(claims: Readonly<Record<string, unknown>>, path: ClaimPath): unknown {
+  if (typeof path === 'string') return Object.hasOwn(claims, path) ? claims[path] : undefined;
+  let value: unknown = claims;
+  for (const step of path) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, step)) return undefined;
+    value = (value as Record<string, unknown>)[step];
+  }
+  return value;
+}
+
+/**
+ * Collects the strings found at the given paths: a string is split on whitespace (so tabs and doubled
+ * spaces do not create empty or merged entries), an array contributes its string elements as they are.
+ * Everything else (numbers, objects, missing halves of a path) contributes nothing. Matching later is
+ * exact, so `read` never matches `readonly`.
+ */
+export function collectClaimValues(claims: Readonly<Record<string, unknown>>, paths: readonly ClaimPath[]): readonly string[] {
+  const found = new Set<string>();
+  for (const path of paths) {
+    const value = valueAt(claims, path);
+    if (typeof value === 'string') {
+      for (const part of value.split(WHITESPACE)) if (part !== '') found.add(part);
+    } else if (Array.isArray(value)) {
+      for (const entry of value) if (typeof entry === 'string' && entry !== '') found.add(entry);
+    }
+  }
+  return Object.freeze([...found]);
+}
+
+/** Validates a `scopeClaims` / `roleClaims` option at construction. */
+export function checkClaimPaths(paths: unknown, option: string): readonly ClaimPath[] {
+  if (!Array.isArray(paths) || paths.length === 0) throw new AuthConfigError(option, 'expected a non-empty array of claim names or paths');
+  paths.forEach((path: unknown, index) => {
+    const ok = typeof path === 'string' ? path !== '' : Array.isArray(path) && path.length > 0 && path.every((step) => typeof step === 'string' && step !== '');
+    if (!ok) throw new AuthConfigError(`${option}[${index}]`, 'expected a claim name or a non-empty array of property names');
+  });
+  return paths as ClaimPath[];
+}

@@ -1,0 +1,176 @@
+/**
+ * The error model: every refusal is an {@link AuthError} with a stable `code`, the gRPC status it maps to,
+ * a machine-readable `reason` (sent in `google.rpc.ErrorInfo`) and a fixed wire message. The `message`
+ * is for logs and may say more; the wire only ever carries `wireMessage`, so no token content leaks.
+ *
+ * This module never imports grpc-js: statuses are the numeric gRPC codes.
+ */
+
+/** Numeric gRPC status codes used by this library (same values as grpc-js `status`). */
+export const GrpcStatus = {
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+  PERMISSION_DENIED: 7,
+} as const;
+
+/** One of the gRPC status codes an {@link AuthError} maps to. */
+export type AuthStatus = (typeof GrpcStatus)[keyof typeof GrpcStatus];
+
+/** The RFC 6750 `error` attribute of the `www-authenticate` trailer. */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+interface CodeInfo {
+  readonly status: AuthStatus;
+  readonly reason: string;
+  readonly wireMessage: string;
+  readonly bearerError?: BearerErrorCode;
+}
+
+const U = GrpcStatus.UNAUTHENTICATED;
+
+/**
+ * The one table of error codes. Wire messages are fixed text: they help a client developer fix their
+ * setup without echoing anything from the token.
+ */
+const CODES = {
+  ERR_AUTH_TOKEN_MISSING: { status: U, reason: 'TOKEN_MISSING', wireMessage: 'missing bearer token in authorization metadata' },
+  ERR_AUTH_AUTHORIZATION_MALFORMED: {
+    status: U,
+    reason: 'AUTHORIZATION_MALFORMED',
+    wireMessage: 'authorization metadata must be a single "Bearer <token>" value',
+    bearerError: 'invalid_request',
+  },
+  ERR_AUTH_TOKEN_MALFORMED: { status: U, reason: 'TOKEN_MALFORMED', wireMessage: 'token is not a well-formed compact JWS', bearerError: 'invalid_token' },
+  ERR_AUTH_TOKEN_TOO_LARGE: { status: U, reason: 'TOKEN_TOO_LARGE', wireMessage: 'token exceeds the size limit', bearerError: 'invalid_token' },
+  ERR_AUTH_ALG_NOT_ALLOWED: { status: U, reason: 'ALGORITHM_NOT_ALLOWED', wireMessage: 'token algorithm is not allowed', bearerError: 'invalid_token' },
+  ERR_AUTH_TOKEN_HEADER_INVALID: { status: U, reason: 'TOKEN_HEADER_INVALID', wireMessage: 'token header is not acceptable', bearerError: 'invalid_token' },
+  ERR_AUTH_TOKEN_TYPE_INVALID: { status: U, reason: 'TOKEN_TYPE_INVALID', wireMessage: 'token type (typ) is not acceptable', bearerError: 'invalid_token' },
+  ERR_AUTH_KEY_NOT_FOUND: { status: U, reason: 'KEY_NOT_FOUND', wireMessage: 'no key found to verify the token', bearerError: 'invalid_token' },
+  ERR_AUTH_SIGNATURE_INVALID: { status: U, reason: 'SIGNATURE_INVALID', wireMessage: 'token signature is invalid', bearerError: 'invalid_token' },
+  ERR_AUTH_TOKEN_EXPIRED: { status: U, reason: 'TOKEN_EXPIRED', wireMessage: 'token expired', bearerError: 'invalid_token' },
+  ERR_AUTH_TOKEN_NOT_YET_VALID: { status: U, reason: 'TOKEN_NOT_YET_VALID', wireMessage: 'token is not yet valid', bearerError: 'invalid_token' },
+  ERR_AUTH_TOKEN_TOO_OLD: { status: U, reason: 'TOKEN_TOO_OLD', wireMessage: 'token was issued too long ago', bearerError: 'invalid_token' },
+  ERR_AUTH_ISSUER_INVALID: { status: U, reason: 'ISSUER_INVALID', wireMessage: 'token issuer is not accepted', bearerError: 'invalid_token' },
+  ERR_AUTH_AUDIENCE_INVALID: { status: U, reason: 'AUDIENCE_INVALID', wireMessage: 'token audience is not accepted', bearerError: 'invalid_token' },
+  ERR_AUTH_CLAIM_MISSING: { status: U, reason: 'CLAIM_MISSING', wireMessage: 'token lacks a required claim', bearerError: 'invalid_token' },
+  ERR_AUTH_CLAIM_INVALID: { status: U, reason: 'CLAIM_INVALID', wireMessage: 'token has an invalid claim', bearerError: 'invalid_token' },
+  ERR_AUTH_TOKEN_REJECTED: { status: U, reason: 'TOKEN_REJECTED', wireMessage: 'token was rejected', bearerError: 'invalid_token' },
+  ERR_AUTH_INSUFFICIENT_SCOPE: {
+    status: GrpcStatus.PERMISSION_DENIED,
+    reason: 'INSUFFICIENT_SCOPE',
+    wireMessage: 'token does not grant access to this method',
+    bearerError: 'insufficient_scope',
+  },
+  ERR_AUTH_ACCESS_DENIED: {
+    status: GrpcStatus.PERMISSION_DENIED,
+    reason: 'ACCESS_DENIED',
+    wireMessage: 'access to this method is denied',
+    bearerError: 'insufficient_scope',
+  },
+  ERR_AUTH_KEYS_UNAVAILABLE: { status: GrpcStatus.UNAVAILABLE, reason: 'KEYS_UNAVAILABLE', wireMessage: 'verification keys are unavailable, retry later' },
+  ERR_AUTH_INTERNAL: { status: GrpcStatus.INTERNAL, reason: 'INTERNAL', wireMessage: 'internal authentication error' },
+} as const satisfies Record<string, CodeInfo>;
+
+/** Stable, documented error codes; safe to match on in code and alerts. */
+export type AuthErrorCode = keyof typeof CODES;
+
+/** The machine-readable reasons sent to clients in `google.rpc.ErrorInfo`. */
+export type AuthReason = (typeof CODES)[AuthErrorCode]['reason'];
+
+/** The domain of every `google.rpc.ErrorInfo` this library sends. */
+export const ERROR_DOMAIN = 'grpc-jwt-auth';
+
+/** Extra facts about a refusal, safe to send to the client. */
+export interface AuthErrorOptions {
+  /** The underlying error (often a jose error). Kept for logs, never sent. */
+  readonly cause?: unknown;
+  /** Scopes that would have granted access (PERMISSION_DENIED); sent in `www-authenticate` and ErrorInfo. */
+  readonly requiredScopes?: readonly string[];
+  /** Overrides the fixed wire message; only for text that cannot contain token content. */
+  readonly wireMessage?: string;
+}
+
+/**
+ * A refused call. `message` is for logs; `wireMessage` is what the client sees.
+ *
+ * @example
+ * ```ts
+ * import { AuthError } from 'grpc-jwt-auth';
+ * throw new AuthError('ERR_AUTH_TOKEN_REJECTED', 'token id is on the denylist');
+ * ```
+ */
+export class AuthError extends Error {
+  override readonly name: string = 'AuthError';
+  /** Stable code, e.g. `ERR_AUTH_TOKEN_EXPIRED`. */
+  readonly code: AuthErrorCode;
+  /** The gRPC status this error is answered with. */
+  readonly status: AuthStatus;
+  /** Machine-readable reason for `google.rpc.ErrorInfo`, e.g. `TOKEN_EXPIRED`. */
+  readonly reason: AuthReason;
+  /** Fixed text sent as the status details; never contains token content. */
+  readonly wireMessage: string;
+  /** RFC 6750 error for the `www-authenticate` trailer, when one applies. */
+  readonly bearerError: BearerErrorCode | undefined;
+  /** Scopes that would grant access, for PERMISSION_DENIED. */
+  readonly requiredScopes: readonly string[] | undefined;
+
+  constructor(code: AuthErrorCode, message?: string, options: AuthErrorOptions = {}) {
+    const info: CodeInfo = CODES[code];
+    super(message ?? info.wireMessage, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = info.status;
+    this.reason = info.reason as AuthReason;
+    this.wireMessage = options.wireMessage ?? info.wireMessage;
+    this.bearerError = info.bearerError;
+    this.requiredScopes = options.requiredScopes;
+  }
+}
+
+/**
+ * Thrown at construction when an option is wrong. Names the option so the fix is obvious.
+ *
+ * @example
+ * ```ts
+ * try { createAuthInterceptor({ keys, algorithms: [] }); }
+ * catch (e) { if (e instanceof AuthConfigError) console.error(e.option, e.message); }
+ * ```
+ */
+export class AuthConfigError extends TypeError {
+  override readonly name = 'AuthConfigError';
+  /** Always `ERR_AUTH_INVALID_OPTION`. */
+  readonly code = 'ERR_AUTH_INVALID_OPTION';
+  /** The option at fault, as a path such as `algorithms` or `issuers[1].audience`. */
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(`grpc-jwt-auth: invalid option \`${option}\`: ${message}`);
+    this.option = option;
+  }
+}
+
+/**
+ * True for any {@link AuthError} (also across copies of this package).
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isAuthError(e) && e.code === 'ERR_AUTH_TOKEN_EXPIRED') refresh(); }
+ * ```
+ */
+export function isAuthError(value: unknown): value is AuthError {
+  return value instanceof AuthError || (value instanceof Error && value.name === 'AuthError' && typeof (value as { code?: unknown }).code === 'string');
+}
+
+/**
+ * Renders a value taken from a token for a log message: JSON-quoted (so control characters cannot forge
+ * log lines) and cut short (so a huge claim cannot flood logs). Never used for wire text.
+ */
+export function describeForLog(value: unknown, max = 80): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

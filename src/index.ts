@@ -1,0 +1,41 @@
+/**
+ * grpc-jwt-auth: JWT authentication and authorization for `@grpc/grpc-js` servers, verified by jose.
+ *
+ * @example
+ * ```ts
+ * import { Server } from '@grpc/grpc-js';
+ * import { createAuthInterceptor, fromJwks, getAuth } from 'grpc-jwt-auth';
+ * const auth = createAuthInterceptor({ keys: fromJwks('https://idp.example/jwks.json'), algorithms: ['RS256'] });
+ * const server = new Server({ interceptors: [auth] });
+ * ```
+ * @module
+ */
+export { createAuthInterceptor } from './server/interceptor.ts';
+export type { AuthInterceptor, AuthInterceptorOptions, AuthenticatedEvent, RejectedEvent } from './server/interceptor.ts';
+export { getAuth, findAuth } from './server/context.ts';
+export type { CallWithMetadata } from './server/context.ts';
+export { compileRules } from './server/rules.ts';
+export type { Rule, RuleMap, RuleTable } from './server/rules.ts';
+
+export { createAuthenticator } from './verify/authenticator.ts';
+export type { Authentication, Authenticator, AuthenticatorOptions, IssuerOptions } from './verify/authenticator.ts';
+export type { ValidateContext, ValidateHook, VerifyOptions } from './verify/options.ts';
+
+export { fromSecret } from './keys/secret.ts';
+export type { Secret } from './keys/secret.ts';
+export { fromPem } from './keys/pem.ts';
+export { fromJwks } from './keys/jwks.ts';
+export type { JsonWebKeySet } from './keys/jwks.ts';
+export type { RemoteJwksOptions } from './keys/remote-jwks.ts';
+export type { KeyLookup, KeyResolver, VerificationKey } from './keys/resolver.ts';
+export { SUPPORTED_ALGORITHMS } from './keys/key-algorithms.ts';
+export type { Algorithm } from './keys/key-algorithms.ts';
+
+export type { Guard, GuardDenial, GuardInfo, GuardResult } from './guards.ts';
+export type { AuthContext, JwtClaims, JwtHeader } from './auth-context.ts';
+export { DEFAULT_ROLE_CLAIMS, DEFAULT_SCOPE_CLAIMS } from './claim-paths.ts';
+export type { ClaimPath } from './claim-paths.ts';
+export { AuthConfigError, AuthError, ERROR_DOMAIN, GrpcStatus, isAuthError } from './errors.ts';
+export type { AuthErrorCode, AuthErrorOptions, AuthReason, AuthStatus, BearerErrorCode } from './errors.ts';
+export { decodeErrorInfo } from './error-info.ts';
+export type { ErrorInfo } from './error-info.ts';

@@ -1,0 +1,66 @@
+import type { KeyObject } from 'node:crypto';
+
+/** Every JWS algorithm this library can verify. `none` is not, and never will be, among them. */
+export const SUPPORTED_ALGORITHMS = [
+  'HS256', 'HS384', 'HS512',
+  'RS256', 'RS384', 'RS512',
+  'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512',
+  'EdDSA', 'Ed25519',
+] as const;
+
+/** One of {@link SUPPORTED_ALGORITHMS}. */
+export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+const SUPPORTED: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS);
+
+/** True when `alg` is one of {@link SUPPORTED_ALGORITHMS} (exact, case-sensitive). */
+export function isSupportedAlgorithm(alg: unknown): alg is Algorithm {
+  return typeof alg === 'string' && SUPPORTED.has(alg);
+}
+
+/** RFC 7518 §3.2: an HMAC key must be at least as long as the hash output. */
+export const MIN_SECRET_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const;
+
+/** Public keys below this size are refused: RSA-1024 is within reach of factoring. */
+export const MIN_RSA_BITS = 2048;
+
+const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+const EC_ALGORITHM_BY_CURVE: Readonly<Record<string, string>> = {
+  __proto__: null as never,
+  prime256v1: 'ES256',
+  secp384r1: 'ES384',
+  secp521r1: 'ES512',
+};
+
+/** HS algorithms a secret of this many bytes is long enough for. */
+export function algorithmsForSecret(byteLength: number): Set<string> {
+  const fits = new Set<string>();
+  for (const [alg, min] of Object.entries(MIN_SECRET_BYTES)) if (byteLength >= min) fits.add(alg);
+  return fits;
+}
+
+/**
+ * The algorithms a public key can verify, decided by its type and curve, never by a token. Throws a
+ * plain Error with a human reason for keys we refuse (small RSA, unsupported curves or types).
+ */
+export function algorithmsForPublicKey(key: KeyObject): Set<string> {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss': {
+      const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+      if (bits < MIN_RSA_BITS) throw new Error(`RSA key of ${bits} bits is too small (minimum ${MIN_RSA_BITS})`);
+      return new Set(key.asymmetricKeyType === 'rsa' ? RSA_ALGORITHMS : RSA_ALGORITHMS.filter((a) => a.startsWith('PS')));
+    }
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve ?? 'unknown';
+      const alg = EC_ALGORITHM_BY_CURVE[curve];
+      if (!alg) throw new Error(`EC curve ${curve} is not supported (P-256, P-384, P-521 are)`);
+      return new Set([alg]);
+    }
+    case 'ed25519':
+      return new Set(['EdDSA', 'Ed25519']);
+    default:
+      throw new Error(`key type ${String(key.asymmetricKeyType)} is not supported`);
+  }
+}

@@ -1,0 +1,63 @@
+import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
+import { AuthConfigError } from '../errors.ts';
+import { algorithmsForPublicKey } from './key-algorithms.ts';
+import type { KeyResolver } from './resolver.ts';
+import { StaticKeyResolver, entriesByKid } from './static-resolver.ts';
+import { PublicVerificationKey } from './verification-key.ts';
+
+const isPem = (value: unknown): value is string => typeof value === 'string';
+
+/**
+ * Parses one PEM text into a public key. Accepts SPKI (`PUBLIC KEY`), PKCS#1 (`RSA PUBLIC KEY`) and X.509
+ * certificates (`CERTIFICATE`, the public key inside is used; the certificate's validity is not checked).
+ * Private keys are refused: a server that verifies tokens should never hold the signing key.
+ */
+function parsePublicPem(pem: string, option: string): KeyObject {
+  const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
+  if (label === undefined) throw new AuthConfigError(option, 'not a PEM text (no "-----BEGIN ...-----" line)');
+  if (label.includes('PRIVATE')) {
+    throw new AuthConfigError(option, `got a ${label}; pass the public key (SPKI, PKCS#1 or certificate), never the signing key`);
+  }
+  try {
+    return label === 'CERTIFICATE' ? new X509Certificate(pem).publicKey : createPublicKey(pem);
+  } catch (cause) {
+    throw new AuthConfigError(option, `cannot parse the ${label}: ${(cause as Error).message}`);
+  }
+}
+
+/**
+ * Keys from PEM texts: one, or a map by `kid` for rotation. The algorithms each key may verify follow from
+ * its type (RSA: RS*, PS*; EC: the ES algorithm of its curve; Ed25519: EdDSA), never from a token.
+ * RSA keys under 2048 bits are refused.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { createAuthInterceptor, fromPem } from 'grpc-jwt-auth';
+ * const auth = createAuthInterceptor({
+ *   keys: fromPem({ 'key-1': readFileSync('idp-public.pem', 'utf8') }),
+ *   algorithms: ['RS256'],
+ * });
+ * ```
+ */
+export function fromPem(pem: string | Readonly<Record<string, string>>): KeyResolver {
+  if (pem === null || typeof pem !== 'object' && typeof pem !== 'string') {
+    throw new AuthConfigError('pem', 'expected a PEM string or a map of PEM strings by kid');
+  }
+  const entries = entriesByKid(pem, isPem);
+  if (entries.length === 0) throw new AuthConfigError('pem', 'the map of PEM keys by kid is empty');
+  const keys = entries.map(([kid, value]) => {
+    const option = kid === undefined ? 'pem' : `pem[${JSON.stringify(kid)}]`;
+    if (!isPem(value)) throw new AuthConfigError(option, 'expected a PEM string');
+    if (kid === '') throw new AuthConfigError(option, 'a kid must not be empty');
+    const key = parsePublicPem(value, option);
+    let algorithms: Set<string>;
+    try {
+      algorithms = algorithmsForPublicKey(key);
+    } catch (cause) {
+      throw new AuthConfigError(option, (cause as Error).message);
+    }
+    return new PublicVerificationKey(key, kid, algorithms);
+  });
+  return new StaticKeyResolver('public', `fromPem(${keys.length === 1 ? '1 key' : `${keys.length} keys`})`, keys);
+}

@@ -1,0 +1,182 @@
+import { ServerInterceptingCall, type Metadata, type ServerInterceptor, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
+import type { AuthContext } from '../auth-context.ts';
+import { AuthConfigError, AuthError } from '../errors.ts';
+import { enforceGuard } from '../guards.ts';
+import { AUTHENTICATOR_OPTION_NAMES, createAuthenticator, type Authentication, type AuthenticatorOptions } from '../verify/authenticator.ts';
+import { attachAuth } from './context.ts';
+import { readBearerToken } from './metadata.ts';
+import { rejectionStatus } from './rejection.ts';
+import { compileRules, type Rule, type RuleMap } from './rules.ts';
+import { scheduleExpiry } from './stream-expiry.ts';
+
+/** Told after a call is authenticated and authorized, before its handler runs. */
+export interface AuthenticatedEvent {
+  readonly method: string;
+  readonly peer: string;
+  readonly subject: string | undefined;
+  readonly issuer: string | undefined;
+  readonly scopes: readonly string[];
+}
+
+/** Told when a call is refused. Never carries the token. */
+export interface RejectedEvent {
+  readonly method: string;
+  readonly peer: string;
+  /** The refusal: `code`, `reason`, `status`, a log `message` and the jose error as `cause`. */
+  readonly error: AuthError;
+}
+
+/** Options of {@link createAuthInterceptor}. */
+export interface AuthInterceptorOptions extends AuthenticatorOptions {
+  /** Rules by method pattern; the most specific wins. */
+  readonly rules?: RuleMap;
+  /** The rule for methods no pattern matches. Default `'authenticated'`; `'deny'` fails closed. */
+  readonly defaultRule?: Rule;
+  /**
+   * What happens to a streaming call whose token expires while it is open: `'end'` (default) ends it
+   * with UNAUTHENTICATED `TOKEN_EXPIRED`; `'ignore'` lets it run.
+   */
+  readonly streamExpiry?: 'end' | 'ignore';
+  /** Called for every authenticated call (for logs and metrics); exceptions are swallowed. */
+  readonly onAuthenticated?: (event: AuthenticatedEvent) => void;
+  /** Called for every refused call; exceptions are swallowed. */
+  readonly onRejected?: (event: RejectedEvent) => void;
+}
+
+/** The interceptor: a native grpc-js `ServerInterceptor`, plus key prefetch and shutdown. */
+export interface AuthInterceptor extends ServerInterceptor {
+  /** Fetches remote keys now, so the first calls do not wait (resolves when every issuer has keys). */
+  ready(): Promise<void>;
+  /** Stops key refresh timers. */
+  close(): void;
+}
+
+const INTERCEPTOR_OPTION_NAMES = new Set([...AUTHENTICATOR_OPTION_NAMES, 'rules', 'defaultRule', 'streamExpiry', 'onAuthenticated', 'onRejected']);
+
+function toAuthError(error: unknown): AuthError {
+  if (error instanceof AuthError) return error;
+  return new AuthError('ERR_AUTH_INTERNAL', `unexpected error: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}
+
+function callHook<E>(hook: ((event: E) => void) | undefined, event: () => E): void {
+  if (!hook) return;
+  try {
+    hook(event());
+  } catch {
+    // A logging hook must never decide the fate of a call.
+  }
+}
+
+/**
+ * Creates the server interceptor that authenticates and authorizes every call before its handler runs.
+ * Bad options throw an {@link AuthConfigError} here, naming the option, never at the first call.
+ *
+ * @example
+ * ```ts
+ * import { Server } from '@grpc/grpc-js';
+ * import { createAuthInterceptor, fromJwks, requireScopes } from 'grpc-jwt-auth';
+ *
+ * const auth = createAuthInterceptor({
+ *   keys: fromJwks('https://idp.example/.well-known/jwks.json'),
+ *   algorithms: ['RS256'],
+ *   issuer: 'https://idp.example/',
+ *   audience: 'orders-api',
+ *   rules: { '/grpc.health.v1.Health/*': 'public', '/acme.orders.v1.Orders/GetOrder': requireScopes('orders:read') },
+ * });
+ * const server = new Server({ interceptors: [auth] });
+ * ```
+ */
+export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInterceptor {
+  if (typeof options !== 'object' || options === null) throw new AuthConfigError('options', 'expected an options object');
+  for (const name of Object.keys(options)) {
+    // A misspelt option (`audiance`) would otherwise silently disable a check.
+    if (!INTERCEPTOR_OPTION_NAMES.has(name)) throw new AuthConfigError(name, 'unknown option');
+  }
+  const { streamExpiry = 'end', onAuthenticated, onRejected } = options;
+  if (streamExpiry !== 'end' && streamExpiry !== 'ignore') throw new AuthConfigError('streamExpiry', "expected 'end' or 'ignore'");
+  if (onAuthenticated !== undefined && typeof onAuthenticated !== 'function') throw new AuthConfigError('onAuthenticated', 'expected a function');
+  if (onRejected !== undefined && typeof onRejected !== 'function') throw new AuthConfigError('onRejected', 'expected a function');
+  const rules = compileRules(options.rules, options.defaultRule);
+  const authenticator = createAuthenticator(options);
+  const clock = options.clock ?? Date.now;
+
+  /** Authentication before authorization: a bad token on a guarded method is UNAUTHENTICATED. */
+  async function admit(rule: Exclude<Rule, 'public'>, metadata: Metadata, method: string): Promise<Authentication | undefined> {
+    if (rule === 'deny') throw new AuthError('ERR_AUTH_ACCESS_DENIED', `${method} is denied by rule`);
+    const token = readBearerToken(metadata);
+    if (token === undefined) {
+      if (rule === 'optional') return undefined;
+      throw new AuthError('ERR_AUTH_TOKEN_MISSING', 'call has no authorization metadata');
+    }
+    const authentication = await authenticator.authenticate(token, method);
+    if (typeof rule === 'function') await enforceGuard(rule, authentication.context, { method });
+    return authentication;
+  }
+
+  const interceptor: ServerInterceptor = (descriptor, call: ServerInterceptingCallInterface) => {
+    const method = descriptor.path;
+    const rule = rules.ruleFor(method);
+    if (rule === 'public') return new ServerInterceptingCall(call);
+    const endsOnExpiry = streamExpiry === 'end' && (descriptor.requestStream || descriptor.responseStream);
+    // One decision per call: after a cancel, or once next() or sendStatus() ran, nothing else may.
+    let finished = false;
+    let cancelExpiry: (() => void) | undefined;
+    const stopExpiryTimer = (): void => {
+      cancelExpiry?.();
+      cancelExpiry = undefined;
+    };
+    const refuse = (error: AuthError): void => {
+      finished = true;
+      stopExpiryTimer();
+      callHook(onRejected, () => ({ method, peer: call.getPeer(), error }));
+      intercepting.sendStatus(rejectionStatus(error));
+    };
+    const accept = (metadata: Metadata, authentication: Authentication | undefined, next: (metadata: Metadata) => void): void => {
+      if (authentication) {
+        const context: AuthContext = authentication.context;
+        attachAuth(metadata, context);
+        if (endsOnExpiry && authentication.validUntil !== undefined) {
+          cancelExpiry = scheduleExpiry(authentication.validUntil, clock, () => {
+            cancelExpiry = undefined;
+            if (!finished) refuse(new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired during the ${method} stream`));
+          });
+        }
+        callHook(onAuthenticated, () => ({ method, peer: call.getPeer(), subject: context.subject, issuer: context.issuer, scopes: context.scopes }));
+      }
+      next(metadata);
+    };
+    const intercepting = new ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, nextMetadata) {
+            // grpc-js holds the client's messages and half-close until nextMetadata runs, in order.
+            admit(rule, metadata, method).then(
+              (authentication) => {
+                if (!finished) accept(metadata, authentication, nextMetadata);
+              },
+              (error: unknown) => {
+                if (!finished) refuse(toAuthError(error));
+              },
+            );
+          },
+          onCancel() {
+            // Fires at the end of every call, successful ones too: cleanup only.
+            finished = true;
+            stopExpiryTimer();
+          },
+        });
+      },
+      sendStatus(status, next) {
+        // The handler ended the call: its token can no longer outlive it.
+        stopExpiryTimer();
+        next(status);
+      },
+    });
+    return intercepting;
+  };
+
+  return Object.assign(interceptor, {
+    ready: () => authenticator.ready(),
+    close: () => authenticator.close(),
+  });
+}

@@ -1,0 +1,25 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { AuthError } from '../errors.ts';
+
+// RFC 6750 §2.1: the scheme is case-insensitive, then one space, then the token. Nothing before or after:
+// a second token, a comma list or padding is ambiguous, and ambiguity is where bypasses live.
+const BEARER = /^bearer ([^\s]+)$/i;
+
+/**
+ * The bearer token of a call, or undefined when the call has no `authorization` metadata at all.
+ * Throws AUTHORIZATION_MALFORMED for several values, another scheme or a missing token.
+ */
+export function readBearerToken(metadata: Metadata): string | undefined {
+  const values = metadata.get('authorization');
+  if (values.length === 0) return undefined;
+  if (values.length > 1) throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', `authorization metadata has ${values.length} values; exactly one is allowed`);
+  const value = values[0];
+  if (typeof value !== 'string') throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', 'authorization metadata is binary');
+  const match = BEARER.exec(value);
+  if (!match) {
+    const scheme = /^\S*/.exec(value)?.[0] ?? '';
+    const what = scheme.toLowerCase() === 'bearer' ? 'a "Bearer" scheme without exactly one token' : `scheme ${JSON.stringify(scheme.slice(0, 20))}`;
+    throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', `authorization metadata has ${what}; expected "Bearer <token>"`);
+  }
+  return match[1];
+}

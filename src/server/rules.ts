@@ -1,0 +1,78 @@
+import { AuthConfigError } from '../errors.ts';
+import type { Guard } from '../guards.ts';
+
+/**
+ * What a method requires:
+ * - `'public'`: no token needed, none read;
+ * - `'optional'`: a token, if sent, must be valid (claims attached); none is fine;
+ * - `'authenticated'`: a valid token;
+ * - `'deny'`: nobody, PERMISSION_DENIED;
+ * - a {@link Guard}: a valid token that the guard allows.
+ */
+export type Rule = 'public' | 'optional' | 'authenticated' | 'deny' | Guard;
+
+/** Rules by method pattern: `'/pkg.Service/Method'`, `'/pkg.Service/*'` or `'*'`. */
+export type RuleMap = Readonly<Record<string, Rule>>;
+
+const NAMED_RULES = new Set(['public', 'optional', 'authenticated', 'deny']);
+// A fully-qualified service name, then a method name or `*`. Anything else is a typo that would
+// otherwise silently match nothing and leave the method on the default rule.
+const PATTERN = /^\/([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\/([A-Za-z_][A-Za-z0-9_]*|\*)$/;
+
+/** Validates one rule value; throws naming the option. */
+export function checkRule(rule: unknown, option: string): Rule {
+  if (typeof rule === 'function' || (typeof rule === 'string' && NAMED_RULES.has(rule))) return rule as Rule;
+  throw new AuthConfigError(option, `expected 'public', 'optional', 'authenticated', 'deny' or a guard function, got ${JSON.stringify(rule) ?? typeof rule}`);
+}
+
+/** A compiled rule map: the most specific pattern wins (exact method, then service, then `*`, then the default). */
+export interface RuleTable {
+  /** The rule for a full method path. */
+  ruleFor(method: string): Rule;
+  /** The patterns as given, for typo checks against service definitions. */
+  readonly exact: ReadonlyMap<string, Rule>;
+  readonly services: ReadonlyMap<string, Rule>;
+}
+
+/**
+ * Compiles and checks a rule map at construction. Exact paths are found with one Map lookup.
+ *
+ * @example
+ * ```ts
+ * const table = compileRules({ '/grpc.health.v1.Health/*': 'public' }, 'authenticated');
+ * table.ruleFor('/grpc.health.v1.Health/Check'); // 'public'
+ * ```
+ */
+export function compileRules(rules: RuleMap | undefined, defaultRule: Rule | undefined): RuleTable {
+  if (rules !== undefined && (typeof rules !== 'object' || rules === null || Array.isArray(rules))) {
+    throw new AuthConfigError('rules', 'expected an object mapping method patterns to rules');
+  }
+  const fallbackRule = defaultRule === undefined ? 'authenticated' : checkRule(defaultRule, 'defaultRule');
+  const exact = new Map<string, Rule>();
+  const services = new Map<string, Rule>();
+  let everything: Rule | undefined;
+  for (const pattern of Object.keys(rules ?? {})) {
+    const option = `rules[${JSON.stringify(pattern)}]`;
+    const rule = checkRule((rules as Record<string, unknown>)[pattern], option);
+    if (pattern === '*') {
+      if (defaultRule !== undefined) throw new AuthConfigError(option, "give either rules['*'] or defaultRule, not both");
+      everything = rule;
+      continue;
+    }
+    const match = PATTERN.exec(pattern);
+    if (!match) throw new AuthConfigError(option, "pattern must be '/package.Service/Method', '/package.Service/*' or '*'");
+    if (match[2] === '*') services.set(`/${match[1]}`, rule);
+    else exact.set(pattern, rule);
+  }
+  const fallback = everything ?? fallbackRule;
+  return {
+    exact,
+    services,
+    ruleFor(method) {
+      const rule = exact.get(method);
+      if (rule !== undefined) return rule;
+      const slash = method.lastIndexOf('/');
+      return services.get(method.slice(0, slash)) ?? fallback;
+    },
+  };
+}

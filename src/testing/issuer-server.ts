@@ -1,0 +1,77 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Options of `TestIssuer.serve()`. */
+export interface ServeOptions {
+  /** Port on 127.0.0.1. Default 0 (any free port). */
+  readonly port?: number;
+}
+
+/** A running loopback identity provider. */
+export interface ServedIssuer {
+  /** Base URL, e.g. `http://127.0.0.1:43121`. */
+  readonly url: string;
+  /** The OpenID Connect discovery document's URL. */
+  readonly discoveryUrl: string;
+  /** The JWKS URL. */
+  readonly jwksUri: string;
+  /** How many requests each path received (for tests that count fetches). */
+  requestCount(path: string): number;
+  /** Stops the server. */
+  close(): Promise<void>;
+}
+
+/** What the server publishes; read on every request so rotations show at once. */
+export interface PublishedIssuer {
+  readonly issuer: string;
+  readonly alg: string;
+  readonly jwks: { readonly keys: readonly object[] };
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  response.end(JSON.stringify(body));
+}
+
+/** Starts the loopback HTTP server behind `TestIssuer.serve()`. */
+export async function serveIssuer(published: PublishedIssuer, options: ServeOptions = {}): Promise<ServedIssuer> {
+  const counts = new Map<string, number>();
+  let base = '';
+  const discovery = () => ({
+    issuer: published.issuer,
+    jwks_uri: `${base}/jwks.json`,
+    id_token_signing_alg_values_supported: [published.alg],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    grant_types_supported: ['client_credentials', 'refresh_token'],
+    response_types_supported: ['token'],
+    subject_types_supported: ['public'],
+  });
+  const routes: Record<string, (request: IncomingMessage, response: ServerResponse) => void> = {
+    '/.well-known/openid-configuration': (_request, response) => sendJson(response, 200, discovery()),
+    '/.well-known/oauth-authorization-server': (_request, response) => sendJson(response, 200, discovery()),
+    '/jwks.json': (_request, response) => sendJson(response, 200, published.jwks, { 'cache-control': 'public, max-age=300' }),
+  };
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    counts.set(path, (counts.get(path) ?? 0) + 1);
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (route) route(request, response);
+    else sendJson(response, 404, { error: 'not_found' });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: base,
+    discoveryUrl: `${base}/.well-known/openid-configuration`,
+    jwksUri: `${base}/jwks.json`,
+    requestCount: (path) => counts.get(path) ?? 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,204 @@
+import { Metadata } from '@grpc/grpc-js';
+import { CompactSign, SignJWT } from 'jose';
+import { AuthConfigError } from '../errors.ts';
+import { SUPPORTED_ALGORITHMS, type Algorithm } from '../keys/key-algorithms.ts';
+import { fromJwks } from '../keys/jwks.ts';
+import type { KeyLookup, KeyResolver, VerificationKey } from '../keys/resolver.ts';
+import { fromSecret } from '../keys/secret.ts';
+import { serveIssuer, type ServedIssuer, type ServeOptions } from './issuer-server.ts';
+import { generateTestKey, type TestSigningKey } from './test-keys.ts';
+import { craftUnsignedToken, replacePayload } from './unsigned.ts';
+
+/** Options of {@link createTestIssuer}. */
+export interface TestIssuerOptions {
+  /** Signing algorithm. Default `ES256`. */
+  readonly alg?: Algorithm;
+  /** `iss` of signed tokens. Default `https://issuer.test`, or the served URL once {@link TestIssuer.serve} ran. */
+  readonly issuer?: string;
+  /** `aud` of signed tokens. Default `test-audience`. */
+  readonly audience?: string;
+  /** `kid` of the first key. Default `test-key-1`. */
+  readonly kid?: string;
+}
+
+/** Per-token options of {@link TestIssuer.sign}. Times are seconds. */
+export interface SignOptions {
+  /** Lifetime from `iat`. Default 3600. */
+  readonly expiresIn?: number;
+  /** `nbf` relative to now (e.g. 60 for "valid in a minute"). Default: no `nbf`. */
+  readonly notBefore?: number;
+  /** `iat` as an absolute NumericDate. Default: now. */
+  readonly issuedAt?: number;
+  /** Extra or overriding protected header parameters (`typ`, `kid`, `crit`, ...). */
+  readonly header?: Readonly<Record<string, unknown>>;
+}
+
+/** Claims to put in a token; a claim set to `undefined` removes the default (e.g. `{ exp: undefined }`). */
+export type TestClaims = Readonly<Record<string, unknown>>;
+
+/** A throw-away identity provider for tests. */
+export interface TestIssuer {
+  /** The current `iss` value. */
+  readonly issuer: string;
+  readonly audience: string;
+  readonly alg: Algorithm;
+  /** `kid` of the key signing now. */
+  readonly kid: string;
+  /** A key resolver for the interceptor that follows {@link TestIssuer.rotate}. */
+  readonly keys: KeyResolver;
+  /** The published key set (empty for HS algorithms, whose secrets are never published). */
+  readonly jwks: { readonly keys: readonly Record<string, unknown>[] };
+  /** Signs a token: `sub: 'test-user'`, this issuer and audience, one hour of life, unless overridden. */
+  sign(claims?: TestClaims, options?: SignOptions): Promise<string>;
+  /**
+   * Signs arbitrary payload bytes with the current key, no claims added: for tests of hostile payloads
+   * (`{"exp":1e400}`, arrays, invalid UTF-8) that must still carry a valid signature.
+   */
+  signRaw(payload: string | Uint8Array, options?: Pick<SignOptions, 'header'>): Promise<string>;
+  /** Metadata carrying `authorization: Bearer <token>`, for a client call. */
+  metadata(token: string): Metadata;
+  /** Starts signing with a fresh key; the previous key stays published unless `keepPrevious` is false. */
+  rotate(options?: { readonly keepPrevious?: boolean }): Promise<void>;
+  /** Serves discovery, JWKS (and a token endpoint) on a loopback port. */
+  serve(options?: ServeOptions): Promise<ServedIssuer>;
+  /** A token that expired an hour ago. */
+  expiredToken(claims?: TestClaims): Promise<string>;
+  /** A token valid only from an hour from now. */
+  notYetValidToken(claims?: TestClaims): Promise<string>;
+  /** A token for another audience. */
+  wrongAudienceToken(claims?: TestClaims): Promise<string>;
+  /** A token with another `iss`, signed by this issuer's key. */
+  wrongIssuerToken(claims?: TestClaims): Promise<string>;
+  /** An `alg: none` token. */
+  unsignedToken(claims?: TestClaims): string;
+  /** A valid token whose payload was changed after signing. */
+  tamperedToken(claims?: TestClaims): Promise<string>;
+}
+
+/** A resolver over the issuer's current keys, rebuilt when it rotates. */
+class LiveKeyResolver implements KeyResolver {
+  constructor(
+    private readonly current: () => KeyResolver,
+    readonly kind: 'secret' | 'public',
+  ) {}
+
+  get description(): string {
+    return `testIssuer(${this.current().description})`;
+  }
+
+  checkAlgorithms(algorithms: readonly string[], option: string): void {
+    this.current().checkAlgorithms(algorithms, option);
+  }
+
+  getKeys(lookup: KeyLookup): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
+    return this.current().getKeys(lookup);
+  }
+
+  holds(key: VerificationKey): boolean {
+    return this.current().holds(key);
+  }
+}
+
+/**
+ * Creates a test issuer with a fresh key. Use it to sign real tokens in unit tests of authenticated
+ * services, with no identity provider.
+ *
+ * @example
+ * ```ts
+ * import { createTestIssuer } from 'grpc-jwt-auth/testing';
+ * const idp = await createTestIssuer({ alg: 'RS256', audience: 'orders-api' });
+ * const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['RS256'], issuer: idp.issuer, audience: 'orders-api' });
+ * const token = await idp.sign({ scope: 'orders:read' });
+ * client.getOrder({ id: '1' }, idp.metadata(token), callback);
+ * ```
+ */
+export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
+  const alg = options.alg ?? 'ES256';
+  if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) throw new AuthConfigError('alg', `${JSON.stringify(alg)} is not a supported algorithm`);
+  const audience = options.audience ?? 'test-audience';
+  let issuer = options.issuer ?? 'https://issuer.test';
+  const firstKid = options.kid ?? 'test-key-1';
+  let generation = 1;
+  let signing: TestSigningKey = await generateTestKey(alg, firstKid);
+  let published: TestSigningKey[] = [signing];
+  const secret = alg.startsWith('HS');
+
+  const buildResolver = (): KeyResolver =>
+    secret
+      ? fromSecret(Object.fromEntries(published.map((key) => [key.kid, key.signingKey as Uint8Array])))
+      : fromJwks({ keys: published.map((key) => key.publicJwk as object) });
+  let resolver = buildResolver();
+
+  const now = (): number => Math.floor(Date.now() / 1000);
+
+  async function sign(claims: TestClaims = {}, signOptions: SignOptions = {}): Promise<string> {
+    const iat = signOptions.issuedAt ?? now();
+    const payload: Record<string, unknown> = { iss: issuer, aud: audience, sub: 'test-user', iat, exp: iat + (signOptions.expiresIn ?? 3600) };
+    if (signOptions.notBefore !== undefined) payload.nbf = now() + signOptions.notBefore;
+    for (const [name, value] of Object.entries(claims)) {
+      if (value === undefined) delete payload[name];
+      else payload[name] = value;
+    }
+    const header = protectedHeader(signOptions.header);
+    return new SignJWT(payload).setProtectedHeader(header as never).sign(signing.signingKey, signOptionsFor(header));
+  }
+
+  function protectedHeader(extra: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+    return { alg: signing.alg, kid: signing.kid, typ: 'JWT', ...extra };
+  }
+
+  // Tests of refusal need tokens with extensions the verifier does not know: tell jose to sign them.
+  function signOptionsFor(header: Record<string, unknown>): { crit: Record<string, boolean> } | undefined {
+    return Array.isArray(header.crit) ? { crit: Object.fromEntries(header.crit.map((name) => [String(name), true])) } : undefined;
+  }
+
+  const issuerApi: TestIssuer = {
+    get issuer() {
+      return issuer;
+    },
+    audience,
+    alg,
+    get kid() {
+      return signing.kid;
+    },
+    keys: new LiveKeyResolver(() => resolver, secret ? 'secret' : 'public'),
+    get jwks() {
+      return { keys: published.flatMap((key) => (key.publicJwk ? [key.publicJwk as Record<string, unknown>] : [])) };
+    },
+    sign,
+    signRaw(payload, rawOptions = {}) {
+      const header = protectedHeader(rawOptions.header);
+      const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+      return new CompactSign(bytes).setProtectedHeader(header as never).sign(signing.signingKey, signOptionsFor(header));
+    },
+    metadata(token) {
+      const metadata = new Metadata();
+      metadata.set('authorization', `Bearer ${token}`);
+      return metadata;
+    },
+    async rotate(rotateOptions = {}) {
+      generation += 1;
+      const next = await generateTestKey(alg, options.kid ? `${options.kid}-${generation}` : `test-key-${generation}`);
+      published = rotateOptions.keepPrevious === false ? [next] : [next, signing];
+      signing = next;
+      resolver = buildResolver();
+    },
+    async serve(serveOptions) {
+      const served = await serveIssuer(issuerApi, serveOptions);
+      // An issuer created without an explicit `iss` takes the served URL, so discovery
+      // (fromIssuer(served.issuer)) finds a document whose issuer matches.
+      if (options.issuer === undefined) issuer = served.url;
+      return served;
+    },
+    expiredToken: (claims) => sign(claims, { issuedAt: now() - 7200, expiresIn: 3600 }),
+    notYetValidToken: (claims) => sign(claims, { notBefore: 3600 }),
+    wrongAudienceToken: (claims) => sign({ aud: 'wrong-audience', ...claims }),
+    wrongIssuerToken: (claims) => sign({ iss: 'https://wrong-issuer.test', ...claims }),
+    unsignedToken: (claims = {}) => craftUnsignedToken({ iss: issuer, aud: audience, sub: 'test-user', iat: now(), exp: now() + 3600, ...claims }),
+    async tamperedToken(claims = {}) {
+      const token = await sign();
+      return replacePayload(token, { iss: issuer, aud: audience, sub: 'admin', iat: now(), exp: now() + 3600, ...claims });
+    },
+  };
+  return issuerApi;
+}

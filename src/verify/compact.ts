@@ -1,0 +1,72 @@
+import { AuthError } from '../errors.ts';
+
+/** A compact JWS split and decoded, before any signature check. Nothing in it is trusted yet. */
+export interface ParsedToken {
+  /** The whole compact token. */
+  readonly token: string;
+  /** The decoded protected header. */
+  readonly header: Readonly<Record<string, unknown>>;
+  /** The decoded payload (the claims set), parsed once: guards see exactly what was verified. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** Default `maxTokenBytes`: far above any real access token, far below what could hurt a parser. */
+export const DEFAULT_MAX_TOKEN_BYTES = 8 * 1024;
+
+// Strict base64url: the alphabet only, no padding or whitespace. jose tolerates some non-canonical
+// forms; refusing them here means one token has exactly one spelling (no cache or denylist bypass by
+// re-encoding).
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+// A segment whose length is 2 or 3 mod 4 ends in a character whose unused low bits must be zero.
+const CANONICAL_LAST_2 = /[AQgw]$/;
+const CANONICAL_LAST_3 = /[AEIMQUYcgkosw048]$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function malformed(message: string): AuthError {
+  return new AuthError('ERR_AUTH_TOKEN_MALFORMED', message);
+}
+
+function isCanonicalBase64url(segment: string): boolean {
+  if (!SEGMENT.test(segment)) return false;
+  switch (segment.length % 4) {
+    case 1:
+      return false;
+    case 2:
+      return CANONICAL_LAST_2.test(segment);
+    case 3:
+      return CANONICAL_LAST_3.test(segment);
+    default:
+      return true;
+  }
+}
+
+function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
+  } catch {
+    throw malformed(`token ${part} is not UTF-8 JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed(`token ${part} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Checks the compact form before any crypto and decodes header and payload. The size cap comes first, so
+ * an oversized token never reaches a regular expression, a JSON parser or jose.
+ */
+export function parseCompactToken(token: string, maxTokenBytes: number): ParsedToken {
+  if (token.length > maxTokenBytes) throw new AuthError('ERR_AUTH_TOKEN_TOO_LARGE', `token has ${token.length} bytes, over maxTokenBytes (${maxTokenBytes})`);
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (second < 0 || token.indexOf('.', second + 1) >= 0) throw malformed('token does not have three dot-separated segments');
+  const header = token.slice(0, first);
+  const payload = token.slice(first + 1, second);
+  const signature = token.slice(second + 1);
+  // An empty signature is left to the algorithm check: it only occurs with `alg: none`, which no
+  // allowlist contains, and the caller then learns the precise reason.
+  if (!isCanonicalBase64url(header) || !isCanonicalBase64url(payload) || (signature !== '' && !isCanonicalBase64url(signature))) {
+    throw malformed('token segments are not strict base64url (empty, padded, whitespace or stray characters)');
+  }
+  return { token, header: decodeJsonObject(header, 'header'), claims: decodeJsonObject(payload, 'payload') };
+}

@@ -1,0 +1,48 @@
+import { AuthError, describeForLog } from '../errors.ts';
+import type { KeyLookup } from '../keys/resolver.ts';
+
+/** What the protected header must satisfy. */
+export interface HeaderPolicy {
+  /** The configured allowlist: the only algorithms a token may use. */
+  readonly algorithms: ReadonlySet<string>;
+  /** The expected `typ`, normalized by {@link normalizeTyp}; undefined when not checked. */
+  readonly typ: string | undefined;
+}
+
+/**
+ * Media types compare case-insensitively and may omit the `application/` prefix (RFC 7515 §4.1.9), so
+ * `at+JWT` and `application/at+jwt` are the same type.
+ */
+export function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+/**
+ * Checks the untrusted header and returns what the key lookup may use. Only `alg`, `kid`, `typ`, `crit`
+ * and `b64` are read: `jwk`, `jku`, `x5u` and `x5c` are never used, so a token can never bring or point
+ * to its own key (key injection).
+ */
+export function checkHeader(header: Readonly<Record<string, unknown>>, policy: HeaderPolicy): KeyLookup {
+  const { alg, kid, typ } = header;
+  // The allowlist is the only source of acceptable algorithms: the token's alg is merely looked up in
+  // it. That makes `none` (in any spelling) and algorithm substitution impossible.
+  if (typeof alg !== 'string' || !policy.algorithms.has(alg)) {
+    throw new AuthError('ERR_AUTH_ALG_NOT_ALLOWED', `token alg ${describeForLog(alg)} is not in the allowlist [${[...policy.algorithms].join(', ')}]`);
+  }
+  // crit lists extensions the verifier must understand or reject; we implement none of them.
+  if (header.crit !== undefined) {
+    throw new AuthError('ERR_AUTH_TOKEN_HEADER_INVALID', `token header has crit ${describeForLog(header.crit)}; no critical extension is supported`);
+  }
+  // b64:false (RFC 7797) would make the payload bytes, not base64url: a different signing input.
+  if (header.b64 !== undefined && header.b64 !== true) {
+    throw new AuthError('ERR_AUTH_TOKEN_HEADER_INVALID', 'token header has b64 other than true; unencoded payloads are not accepted');
+  }
+  if (kid !== undefined && typeof kid !== 'string') {
+    throw new AuthError('ERR_AUTH_TOKEN_HEADER_INVALID', `token kid is a ${typeof kid}, not a string`);
+  }
+  if (policy.typ !== undefined && (typeof typ !== 'string' || normalizeTyp(typ) !== policy.typ)) {
+    throw new AuthError('ERR_AUTH_TOKEN_TYPE_INVALID', `token typ ${describeForLog(typ)} is not ${JSON.stringify(policy.typ)}`);
+  }
+  return { alg, kid };
+}

@@ -1,0 +1,149 @@
+import type { JwtClaims, JwtHeader } from '../auth-context.ts';
+import { DEFAULT_ROLE_CLAIMS, DEFAULT_SCOPE_CLAIMS, checkClaimPaths, type ClaimPath } from '../claim-paths.ts';
+import { AuthConfigError } from '../errors.ts';
+import { isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
+import type { KeyResolver } from '../keys/resolver.ts';
+import type { ClaimPolicy } from './claims.ts';
+import { DEFAULT_MAX_TOKEN_BYTES } from './compact.ts';
+import { normalizeTyp, type HeaderPolicy } from './header.ts';
+
+/** What a `validate` hook is told besides the claims. */
+export interface ValidateContext {
+  /** The verified protected header. */
+  readonly header: JwtHeader;
+  /** The full gRPC method path, e.g. `/acme.orders.v1.Orders/GetOrder`. */
+  readonly method: string;
+}
+
+/**
+ * A custom check run after every other check, on every call (also when the token came from the
+ * verified-token cache, so a denylist takes effect at once). Return `false` or throw to refuse: `false`
+ * gives UNAUTHENTICATED `TOKEN_REJECTED`; a thrown {@link AuthError} is answered as it is; any other
+ * throw is INTERNAL.
+ */
+export type ValidateHook<C extends JwtClaims = JwtClaims> = (claims: C, context: ValidateContext) => boolean | void | Promise<boolean | void>;
+
+/** How tokens of one issuer are verified. */
+export interface VerifyOptions {
+  /** Where verification keys come from: {@link fromSecret}, {@link fromPem}, {@link fromJwks}, {@link fromIssuer}. */
+  readonly keys: KeyResolver;
+  /** The algorithms tokens may use. Required: never taken from the token. */
+  readonly algorithms: readonly Algorithm[];
+  /** Accepted `iss` value(s), compared exactly. */
+  readonly issuer?: string | readonly string[];
+  /** Accepted `aud` value(s): the token's `aud` must contain one of them, compared exactly. */
+  readonly audience?: string | readonly string[];
+  /** Required `sub` value. */
+  readonly subject?: string;
+  /** Required `typ` header, e.g. `at+jwt` (RFC 9068); compared case-insensitively, `application/` optional. */
+  readonly typ?: string;
+  /** Claims that must be present (non-null). */
+  readonly requiredClaims?: readonly string[];
+  /** Refuse tokens without `exp`. Default true: a token that never expires is a key that never changes. */
+  readonly requireExp?: boolean;
+  /** Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. Default 0, at most 300. */
+  readonly clockTolerance?: number;
+  /** Maximum seconds since `iat` (requires `iat`). */
+  readonly maxTokenAge?: number;
+  /** Largest token accepted, in bytes. Default 8192. */
+  readonly maxTokenBytes?: number;
+  /** Where scopes are read from. Default {@link DEFAULT_SCOPE_CLAIMS}. */
+  readonly scopeClaims?: readonly ClaimPath[];
+  /** Where roles are read from. Default {@link DEFAULT_ROLE_CLAIMS}. */
+  readonly roleClaims?: readonly ClaimPath[];
+  /** A custom check, e.g. a `jti` denylist. */
+  readonly validate?: ValidateHook<any>;
+}
+
+/** Options compiled into the shapes the hot path uses. */
+export interface CompiledVerifyOptions {
+  readonly keys: KeyResolver;
+  readonly header: HeaderPolicy;
+  readonly claims: ClaimPolicy;
+  readonly maxTokenBytes: number;
+  readonly scopeClaims: readonly ClaimPath[];
+  readonly roleClaims: readonly ClaimPath[];
+  readonly validate: ValidateHook<any> | undefined;
+}
+
+/** Names of every option of {@link VerifyOptions}, for typo detection. */
+export const VERIFY_OPTION_NAMES: readonly string[] = [
+  'keys', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'requiredClaims', 'requireExp', 'clockTolerance',
+  'maxTokenAge', 'maxTokenBytes', 'scopeClaims', 'roleClaims', 'validate',
+];
+
+export const MAX_CLOCK_TOLERANCE = 300;
+
+function stringSet(value: unknown, option: string): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string' && v !== '')) {
+    throw new AuthConfigError(option, 'expected a non-empty string or a non-empty array of non-empty strings');
+  }
+  return new Set(list as string[]);
+}
+
+function seconds(value: unknown, option: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
+    throw new AuthConfigError(option, `expected a number of seconds from 0 to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Validates `maxTokenBytes` and applies its default. */
+export function checkMaxTokenBytes(value: unknown, option: string): number {
+  const bytes = value ?? DEFAULT_MAX_TOKEN_BYTES;
+  if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 64 || bytes > 1024 * 1024) {
+    throw new AuthConfigError(option, 'expected a whole number of bytes from 64 to 1048576');
+  }
+  return bytes;
+}
+
+function isKeyResolver(value: unknown): value is KeyResolver {
+  const resolver = value as KeyResolver | undefined;
+  return typeof resolver === 'object' && resolver !== null && typeof resolver.getKeys === 'function' && typeof resolver.checkAlgorithms === 'function';
+}
+
+/**
+ * Validates one issuer's verification options and compiles them. Every mistake throws an
+ * {@link AuthConfigError} naming the option (prefixed, e.g. `issuers[1].audience`).
+ */
+export function compileVerifyOptions(options: VerifyOptions, prefix = ''): CompiledVerifyOptions {
+  const name = (option: string): string => `${prefix}${option}`;
+  if (!isKeyResolver(options.keys)) throw new AuthConfigError(name('keys'), 'expected a key resolver: fromSecret(), fromPem(), fromJwks() or fromIssuer()');
+  const { algorithms } = options;
+  if (!Array.isArray(algorithms) || algorithms.length === 0) {
+    throw new AuthConfigError(name('algorithms'), 'required: list the algorithms your tokens use, e.g. ["RS256"]; it is never taken from the token');
+  }
+  algorithms.forEach((alg: unknown, index) => {
+    if (!isSupportedAlgorithm(alg)) throw new AuthConfigError(`${name('algorithms')}[${index}]`, `${JSON.stringify(alg)} is not a supported algorithm (\`none\` never is)`);
+  });
+  options.keys.checkAlgorithms(algorithms, name('algorithms'));
+  if (options.subject !== undefined && (typeof options.subject !== 'string' || options.subject === '')) throw new AuthConfigError(name('subject'), 'expected a non-empty string');
+  if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) throw new AuthConfigError(name('typ'), 'expected a non-empty string such as "at+jwt"');
+  if (options.requireExp !== undefined && typeof options.requireExp !== 'boolean') throw new AuthConfigError(name('requireExp'), 'expected a boolean');
+  if (options.validate !== undefined && typeof options.validate !== 'function') throw new AuthConfigError(name('validate'), 'expected a function (claims, context) => boolean | Promise<boolean>');
+  const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, name('maxTokenBytes'));
+  const requiredClaims = options.requiredClaims ?? [];
+  if (!Array.isArray(requiredClaims) || !requiredClaims.every((claim) => typeof claim === 'string' && claim !== '')) {
+    throw new AuthConfigError(name('requiredClaims'), 'expected an array of claim names');
+  }
+  return {
+    keys: options.keys,
+    header: { algorithms: new Set(algorithms), typ: options.typ === undefined ? undefined : normalizeTyp(options.typ) },
+    claims: {
+      issuers: stringSet(options.issuer, name('issuer')),
+      audiences: stringSet(options.audience, name('audience')),
+      subject: options.subject,
+      requiredClaims,
+      requireExp: options.requireExp ?? true,
+      clockTolerance: seconds(options.clockTolerance, name('clockTolerance'), MAX_CLOCK_TOLERANCE) ?? 0,
+      maxTokenAge: seconds(options.maxTokenAge, name('maxTokenAge')),
+    },
+    maxTokenBytes,
+    scopeClaims: options.scopeClaims === undefined ? DEFAULT_SCOPE_CLAIMS : checkClaimPaths(options.scopeClaims, name('scopeClaims')),
+    roleClaims: options.roleClaims === undefined ? DEFAULT_ROLE_CLAIMS : checkClaimPaths(options.roleClaims, name('roleClaims')),
+    validate: options.validate,
+  };
+}
