@@ -32,17 +32,34 @@ export interface GuardInfo {
 export type Guard = (auth: AuthContext, info: GuardInfo) => GuardResult | Promise<GuardResult>;
 
 /**
- * Runs a guard and throws PERMISSION_DENIED unless it allowed. A guard that throws an {@link AuthError}
- * is answered with it; any other throw is INTERNAL (a bug, not a verdict).
+ * Runs a guard and throws PERMISSION_DENIED unless it allowed; stays synchronous for a synchronous guard.
+ * A guard that throws an {@link AuthError} is answered with it; any other throw is INTERNAL (a bug, not a
+ * verdict).
  */
-export async function enforceGuard(guard: Guard, auth: AuthContext, info: GuardInfo): Promise<void> {
-  let result: GuardResult;
+export function enforceGuard(guard: Guard, auth: AuthContext, info: GuardInfo): void | Promise<void> {
+  let result: GuardResult | Promise<GuardResult>;
   try {
-    result = await guard(auth, info);
+    result = guard(auth, info);
   } catch (error) {
-    if (error instanceof AuthError) throw error;
-    throw new AuthError('ERR_AUTH_INTERNAL', `guard threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    throw guardFailure(error);
   }
+  if (result instanceof Promise) {
+    return result.then(
+      (settled) => judge(settled, info),
+      (error: unknown) => {
+        throw guardFailure(error);
+      },
+    );
+  }
+  judge(result, info);
+}
+
+function guardFailure(error: unknown): AuthError {
+  if (error instanceof AuthError) return error;
+  return new AuthError('ERR_AUTH_INTERNAL', `guard threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}
+
+function judge(result: GuardResult, info: GuardInfo): void {
   if (result === true) return;
   const denial = typeof result === 'object' && result !== null ? result : undefined;
   throw new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', denial?.message ?? `guard refused ${info.method}`, denial?.requiredScopes ? { requiredScopes: denial.requiredScopes } : {});

@@ -51,6 +51,8 @@ export interface AuthInterceptor extends ServerInterceptor {
   close(): void;
 }
 
+type MaybePromise<T> = T | Promise<T>;
+
 const INTERCEPTOR_OPTION_NAMES = new Set([...AUTHENTICATOR_OPTION_NAMES, 'rules', 'defaultRule', 'streamExpiry', 'onAuthenticated', 'onRejected']);
 
 function toAuthError(error: unknown): AuthError {
@@ -100,17 +102,25 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   const authenticator = createAuthenticator(options);
   const clock = options.clock ?? Date.now;
 
-  /** Authentication before authorization: a bad token on a guarded method is UNAUTHENTICATED. */
-  async function admit(rule: Exclude<Rule, 'public'>, metadata: Metadata, method: string): Promise<Authentication | undefined> {
+  /**
+   * Authentication before authorization: a bad token on a guarded method is UNAUTHENTICATED. Answers
+   * synchronously when it can (a cached token and a synchronous guard), so a repeated token costs no
+   * promise at all.
+   */
+  function admit(rule: Exclude<Rule, 'public'>, metadata: Metadata, method: string): MaybePromise<Authentication | undefined> {
     if (rule === 'deny') throw new AuthError('ERR_AUTH_ACCESS_DENIED', `${method} is denied by rule`);
     const token = readBearerToken(metadata);
     if (token === undefined) {
       if (rule === 'optional') return undefined;
       throw new AuthError('ERR_AUTH_TOKEN_MISSING', 'call has no authorization metadata');
     }
-    const authentication = await authenticator.authenticate(token, method);
-    if (typeof rule === 'function') await enforceGuard(rule, authentication.context, { method });
-    return authentication;
+    const authentication = authenticator.authenticate(token, method);
+    if (typeof rule !== 'function') return authentication;
+    const authorize = (admitted: Authentication): MaybePromise<Authentication> => {
+      const verdict = enforceGuard(rule, admitted.context, { method });
+      return verdict instanceof Promise ? verdict.then(() => admitted) : admitted;
+    };
+    return authentication instanceof Promise ? authentication.then(authorize) : authorize(authentication);
   }
 
   const interceptor: ServerInterceptor = (descriptor, call: ServerInterceptingCallInterface) => {
@@ -150,7 +160,18 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
         next({
           onReceiveMetadata(metadata, nextMetadata) {
             // grpc-js holds the client's messages and half-close until nextMetadata runs, in order.
-            admit(rule, metadata, method).then(
+            let admitted: MaybePromise<Authentication | undefined>;
+            try {
+              admitted = admit(rule, metadata, method);
+            } catch (error) {
+              refuse(toAuthError(error));
+              return;
+            }
+            if (!(admitted instanceof Promise)) {
+              accept(metadata, admitted, nextMetadata);
+              return;
+            }
+            admitted.then(
               (authentication) => {
                 if (!finished) accept(metadata, authentication, nextMetadata);
               },

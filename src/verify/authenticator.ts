@@ -1,7 +1,9 @@
 import type { AuthContext } from '../auth-context.ts';
 import { AuthConfigError, AuthError, describeForLog } from '../errors.ts';
+import { checkTimeClaims } from './claims.ts';
 import { parseCompactToken, type ParsedToken } from './compact.ts';
-import { VERIFY_OPTION_NAMES, checkMaxTokenBytes, compileVerifyOptions, type CompiledVerifyOptions, type VerifyOptions } from './options.ts';
+import { VERIFY_OPTION_NAMES, checkMaxTokenBytes, compileVerifyOptions, type VerifyOptions } from './options.ts';
+import { TokenCache, type CachedToken, type TokenCacheOptions } from './token-cache.ts';
 import { TokenVerifier } from './verifier.ts';
 
 /** One trusted token issuer among several; see {@link AuthenticatorOptions.issuers}. */
@@ -23,6 +25,11 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
   readonly issuers?: readonly IssuerOptions[];
   /** The clock, in milliseconds since the epoch. Default `Date.now`; tests inject their own. */
   readonly clock?: () => number;
+  /**
+   * The verified-token cache: a token seen before is answered without crypto, its time claims and the
+   * `validate` hook still checked per call. On by default; `false` disables it.
+   */
+  readonly cache?: TokenCacheOptions | false;
 }
 
 /** A verified token: the context for handlers and until when it may be used. */
@@ -32,19 +39,22 @@ export interface Authentication {
   readonly validUntil: number | undefined;
 }
 
-/** Turns a bearer token into a verified {@link AuthContext}, or throws an {@link AuthError}. */
+/**
+ * Turns a bearer token into a verified {@link AuthContext}, or throws (or rejects with) an
+ * {@link AuthError}. Returns synchronously on a verified-token cache hit.
+ */
 export interface Authenticator {
-  authenticate(token: string, method: string): Promise<Authentication>;
+  authenticate(token: string, method: string): Authentication | Promise<Authentication>;
   /** Prefetches remote keys of every issuer. */
   ready(): Promise<void>;
   /** Stops background work of every key resolver. */
   close(): void;
 }
 
-export const AUTHENTICATOR_OPTION_NAMES: readonly string[] = [...VERIFY_OPTION_NAMES, 'issuers', 'clock'];
+export const AUTHENTICATOR_OPTION_NAMES: readonly string[] = [...VERIFY_OPTION_NAMES, 'issuers', 'clock', 'cache'];
 
 function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifier> {
-  const { issuers, keys, algorithms, clock: _clock, ...defaults } = options;
+  const { issuers, keys, algorithms, clock: _clock, cache: _cache, ...defaults } = options;
   if (!Array.isArray(issuers) || issuers.length === 0) throw new AuthConfigError('issuers', 'expected a non-empty array of { issuer, keys, algorithms, ... }');
   if (keys !== undefined || algorithms !== undefined || options.issuer !== undefined) {
     throw new AuthConfigError('issuers', 'give keys, algorithms and issuer inside each issuers[] entry, not at the top level as well');
@@ -61,21 +71,28 @@ function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifie
 
 /**
  * Builds the authenticator behind the interceptor: size and format check, issuer routing, verification,
- * the `validate` hook. It knows nothing of gRPC, so the CLI and tests use it directly.
+ * the verified-token cache, the `validate` hook. It knows nothing of gRPC, so the CLI and tests use it
+ * directly. A cache hit returns synchronously: no promise, no allocation.
  *
  * @example
  * ```ts
  * const authenticator = createAuthenticator({ keys: fromSecret(secret), algorithms: ['HS256'] });
- * const auth = await authenticator.authenticate(token, '/pkg.Service/Method');
+ * const { context } = await authenticator.authenticate(token, '/pkg.Service/Method');
  * ```
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const clock = options.clock ?? Date.now;
   if (typeof clock !== 'function') throw new AuthConfigError('clock', 'expected a function returning milliseconds since the epoch');
+  if (options.cache !== undefined && options.cache !== false && (typeof options.cache !== 'object' || options.cache === null)) {
+    throw new AuthConfigError('cache', 'expected false or { maxEntries, maxTtl }');
+  }
   const single = options.issuers === undefined ? new TokenVerifier(compileVerifyOptions(options as VerifyOptions)) : undefined;
   const byIssuer = single === undefined ? compileIssuers(options) : undefined;
   const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes');
   const verifiers: readonly TokenVerifier[] = single ? [single] : [...(byIssuer?.values() ?? [])];
+  const cache = options.cache === false ? undefined : new TokenCache(options.cache);
+  // Concurrent calls presenting the same new token share one verification.
+  const inFlight = new Map<string, Promise<CachedToken>>();
 
   function route(parsed: ParsedToken): TokenVerifier {
     if (single) return single;
@@ -85,25 +102,69 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     return verifier;
   }
 
-  async function runValidate(options: CompiledVerifyOptions, context: AuthContext, method: string): Promise<void> {
-    if (!options.validate) return;
+  async function verifyFresh(token: string): Promise<CachedToken> {
+    const parsed = parseCompactToken(token, maxTokenBytes);
+    const verifier = route(parsed);
+    const now = clock();
+    const { context, exp, key } = await verifier.verify(parsed, now / 1000);
+    const validUntil = exp === undefined ? undefined : (exp + verifier.options.claims.clockTolerance) * 1000;
+    const verified: CachedToken = { context, key, keys: verifier.options.keys, validUntil, owner: verifier };
+    cache?.set(token, verified, now);
+    return verified;
+  }
+
+  function shareVerification(token: string): Promise<CachedToken> {
+    let pending = inFlight.get(token);
+    if (pending === undefined) {
+      pending = verifyFresh(token).finally(() => inFlight.delete(token));
+      inFlight.set(token, pending);
+    }
+    return pending;
+  }
+
+  /** The `validate` hook runs on every call, cached or not, so a denylist takes effect at once. */
+  function validated(token: string, verified: CachedToken, method: string): Authentication | Promise<Authentication> {
+    const { validate } = (verified.owner as TokenVerifier).options;
+    if (!validate) return verified;
     let verdict: unknown;
     try {
-      verdict = await options.validate(context.claims, { header: context.header, method });
+      verdict = validate(verified.context.claims, { header: verified.context.header, method });
     } catch (error) {
-      if (error instanceof AuthError) throw error;
-      throw new AuthError('ERR_AUTH_INTERNAL', `validate hook threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      return Promise.reject(refusedByValidate(token, error));
     }
-    if (verdict === false) throw new AuthError('ERR_AUTH_TOKEN_REJECTED', 'validate hook refused the token');
+    return Promise.resolve(verdict).then(
+      (result) => {
+        if (result !== false) return verified;
+        cache?.delete(token);
+        throw new AuthError('ERR_AUTH_TOKEN_REJECTED', 'validate hook refused the token');
+      },
+      (error: unknown) => {
+        throw refusedByValidate(token, error);
+      },
+    );
+  }
+
+  function refusedByValidate(token: string, error: unknown): AuthError {
+    cache?.delete(token);
+    if (error instanceof AuthError) return error;
+    return new AuthError('ERR_AUTH_INTERNAL', `validate hook threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }
 
   return {
-    async authenticate(token, method) {
-      const parsed = parseCompactToken(token, maxTokenBytes);
-      const verifier = route(parsed);
-      const { context, exp } = await verifier.verify(parsed, clock() / 1000);
-      await runValidate(verifier.options, context, method);
-      return { context, validUntil: exp === undefined ? undefined : (exp + verifier.options.claims.clockTolerance) * 1000 };
+    authenticate(token, method) {
+      const now = clock();
+      const hit = cache?.get(token, now);
+      if (hit !== undefined) {
+        try {
+          // A cached token ages like a fresh one: exp, nbf, iat and maxTokenAge against the clock of now.
+          checkTimeClaims(hit.context.claims, (hit.owner as TokenVerifier).options.claims, now / 1000);
+        } catch (error) {
+          cache?.delete(token);
+          throw error;
+        }
+        return validated(token, hit, method);
+      }
+      return shareVerification(token).then((verified) => validated(token, verified, method));
     },
     async ready() {
       await Promise.all(verifiers.map((v) => v.options.keys.ready?.()));
@@ -113,4 +174,3 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     },
   };
 }
-
