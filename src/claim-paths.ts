@@ -21,8 +21,17 @@ export const DEFAULT_ROLE_CLAIMS: readonly ClaimPath[] = ['roles', ['realm_acces
 
 const WHITESPACE = /[\t\n\r ]+/;
 
-/** The value at a path, stepping through own properties of plain objects only (never a prototype). */
-function valueAt(claims: Readonly<Record<string, unknown>>, path: ClaimPath): unknown {
+/**
+ * The value at a path, stepping through own properties of plain objects only (never a prototype), so a
+ * payload key `__proto__` or a missing `constructor` claim can never stand in for a real claim.
+ *
+ * @example
+ * ```ts
+ * claimAt({ realm_access: { roles: ['admin'] } }, ['realm_access', 'roles']); // ['admin']
+ * claimAt({}, 'constructor'); // undefined
+ * ```
+ */
+export function claimAt(claims: Readonly<Record<string, unknown>>, path: ClaimPath): unknown {
   if (typeof path === 'string') return Object.hasOwn(claims, path) ? claims[path] : undefined;
   let value: unknown = claims;
   for (const step of path) {
@@ -41,7 +50,7 @@ function valueAt(claims: Readonly<Record<string, unknown>>, path: ClaimPath): un
 export function collectClaimValues(claims: Readonly<Record<string, unknown>>, paths: readonly ClaimPath[]): readonly string[] {
   const found = new Set<string>();
   for (const path of paths) {
-    const value = valueAt(claims, path);
+    const value = claimAt(claims, path);
     if (typeof value === 'string') {
       for (const part of value.split(WHITESPACE)) if (part !== '') found.add(part);
     } else if (Array.isArray(value)) {
@@ -51,12 +60,31 @@ export function collectClaimValues(claims: Readonly<Record<string, unknown>>, pa
   return Object.freeze([...found]);
 }
 
+// Names that resolve to Object.prototype members on any object: a policy naming them would be testing
+// the prototype (or a payload key crafted to shadow it), never a claim an identity provider issues.
+const PROTOTYPE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Validates one claim name or path at construction; throws naming the option.
+ *
+ * @example
+ * ```ts
+ * checkClaimPath(['resource_access', 'orders-api', 'roles'], 'roleClaims[3]');
+ * ```
+ */
+export function checkClaimPath(path: unknown, option: string): ClaimPath {
+  const steps = typeof path === 'string' ? [path] : Array.isArray(path) && path.length > 0 ? (path as unknown[]) : [];
+  if (steps.length === 0 || !steps.every((step) => typeof step === 'string' && step !== '')) {
+    throw new AuthConfigError(option, 'expected a claim name or a non-empty array of property names');
+  }
+  const unsafe = steps.find((step) => PROTOTYPE_NAMES.has(step as string));
+  if (unsafe !== undefined) throw new AuthConfigError(option, `${JSON.stringify(unsafe)} is a prototype member name, never a claim to trust`);
+  return path as ClaimPath;
+}
+
 /** Validates a `scopeClaims` / `roleClaims` option at construction. */
 export function checkClaimPaths(paths: unknown, option: string): readonly ClaimPath[] {
   if (!Array.isArray(paths) || paths.length === 0) throw new AuthConfigError(option, 'expected a non-empty array of claim names or paths');
-  paths.forEach((path: unknown, index) => {
-    const ok = typeof path === 'string' ? path !== '' : Array.isArray(path) && path.length > 0 && path.every((step) => typeof step === 'string' && step !== '');
-    if (!ok) throw new AuthConfigError(`${option}[${index}]`, 'expected a claim name or a non-empty array of property names');
-  });
+  paths.forEach((path: unknown, index) => checkClaimPath(path, `${option}[${index}]`));
   return paths as ClaimPath[];
 }

@@ -1,5 +1,6 @@
 import type { AuthContext } from './auth-context.ts';
-import { AuthError } from './errors.ts';
+import { checkClaimPath, claimAt, type ClaimPath } from './claim-paths.ts';
+import { AuthConfigError, AuthError, describeForLog } from './errors.ts';
 
 /** A guard's refusal, with what would have granted access. */
 export interface GuardDenial {
@@ -31,36 +32,255 @@ export interface GuardInfo {
  */
 export type Guard = (auth: AuthContext, info: GuardInfo) => GuardResult | Promise<GuardResult>;
 
-/**
- * Runs a guard and throws PERMISSION_DENIED unless it allowed; stays synchronous for a synchronous guard.
- * A guard that throws an {@link AuthError} is answered with it; any other throw is INTERNAL (a bug, not a
- * verdict).
- */
-export function enforceGuard(guard: Guard, auth: AuthContext, info: GuardInfo): void | Promise<void> {
-  let result: GuardResult | Promise<GuardResult>;
-  try {
-    result = guard(auth, info);
-  } catch (error) {
-    throw guardFailure(error);
-  }
-  if (result instanceof Promise) {
-    return result.then(
-      (settled) => judge(settled, info),
-      (error: unknown) => {
-        throw guardFailure(error);
-      },
-    );
-  }
-  judge(result, info);
+/** A primitive a claim is compared with by {@link requireClaim}. */
+export type ClaimValue = string | number | boolean;
+
+/** A custom test of a claim value for {@link requireClaim}; only a literal `true` allows. */
+export type ClaimPredicate = (value: unknown, auth: AuthContext) => boolean;
+
+// RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. Anything else can never come out
+// of a space-delimited `scope` claim, and a `"` would break out of the quoted `scope="..."` of the
+// www-authenticate trailer.
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** True for a string that can be a scope (RFC 6749 §3.3). */
+export function isScopeToken(value: unknown): value is string {
+  return typeof value === 'string' && SCOPE_TOKEN.test(value);
 }
 
-function guardFailure(error: unknown): AuthError {
+/** Validates a list of required scopes or roles at construction; throws naming the option. */
+export function checkNames(values: readonly unknown[], option: string, kind: 'scope' | 'role'): readonly string[] {
+  if (values.length === 0) throw new AuthConfigError(option, `expected at least one ${kind}: a guard that requires nothing would allow everyone`);
+  values.forEach((value, index) => {
+    if (kind === 'scope' ? !isScopeToken(value) : typeof value !== 'string' || value.trim() === '') {
+      const expected = kind === 'scope' ? 'a scope: printable ASCII without spaces, quotes or backslashes' : 'a non-empty role name';
+      throw new AuthConfigError(`${option}[${index}]`, `expected ${expected}, got ${describeForLog(value)}`);
+    }
+  });
+  return Object.freeze([...new Set(values as string[])]);
+}
+
+function checkGuards(guards: readonly unknown[], option: string): readonly Guard[] {
+  if (guards.length === 0) throw new AuthConfigError(option, 'expected at least one guard');
+  guards.forEach((guard, index) => {
+    if (typeof guard !== 'function') throw new AuthConfigError(`${option}[${index}]`, `expected a guard function, got ${describeForLog(guard)}`);
+  });
+  return Object.freeze([...guards]) as readonly Guard[];
+}
+
+function deny(message: string, requiredScopes?: readonly string[]): GuardDenial {
+  return requiredScopes ? { allowed: false, message, requiredScopes } : { allowed: false, message };
+}
+
+/** Any refusal as a {@link GuardDenial}: `false`, `undefined` or a stray value refuse without detail. */
+function toDenial(result: unknown): GuardDenial {
+  if (typeof result === 'object' && result !== null && (result as { allowed?: unknown }).allowed === false) return result as GuardDenial;
+  return deny('guard refused');
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * Requires every one of the scopes. Scopes are read from the configured scope claims (`scope`, `scp`,
+ * `permissions` by default) and compared exactly: `read` never matches `readonly` or `Read`.
+ *
+ * @example
+ * ```ts
+ * import { requireScopes } from 'grpc-jwt-auth';
+ * const rules = { '/acme.orders.v1.Orders/DeleteOrder': requireScopes('orders:write', 'orders:delete') };
+ * ```
+ */
+export function requireScopes(...scopes: string[]): Guard {
+  const required = checkNames(scopes, 'requireScopes', 'scope');
+  return (auth) => {
+    const missing = required.filter((scope) => !auth.scopes.includes(scope));
+    return missing.length === 0 || deny(`missing scope ${missing.join(', ')}`, required);
+  };
+}
+
+/**
+ * Requires at least one of the scopes. A refusal names them all: a token with all of them is accepted too.
+ *
+ * @example
+ * ```ts
+ * import { requireAnyScope } from 'grpc-jwt-auth';
+ * const rules = { '/acme.orders.v1.Orders/GetOrder': requireAnyScope('orders:read', 'orders:admin') };
+ * ```
+ */
+export function requireAnyScope(...scopes: string[]): Guard {
+  const accepted = checkNames(scopes, 'requireAnyScope', 'scope');
+  return (auth) => accepted.some((scope) => auth.scopes.includes(scope)) || deny(`needs one of the scopes ${accepted.join(', ')}`, accepted);
+}
+
+/**
+ * Requires every one of the roles. Roles are read from the configured role claims (`roles`,
+ * `realm_access.roles`, `cognito:groups` by default; add Keycloak client roles with `roleClaims`) and
+ * compared exactly: `admin` never matches `superadmin`.
+ *
+ * @example
+ * ```ts
+ * import { requireRoles } from 'grpc-jwt-auth';
+ * const rules = { '/acme.admin.v1.Admin/*': requireRoles('admin') };
+ * ```
+ */
+export function requireRoles(...roles: string[]): Guard {
+  const required = checkNames(roles, 'requireRoles', 'role');
+  return (auth) => {
+    const missing = required.filter((role) => !auth.roles.includes(role));
+    return missing.length === 0 || deny(`missing role ${missing.join(', ')}`);
+  };
+}
+
+/**
+ * Requires at least one of the roles.
+ *
+ * @example
+ * ```ts
+ * import { requireAnyRole } from 'grpc-jwt-auth';
+ * const rules = { '/acme.orders.v1.Orders/RefundOrder': requireAnyRole('support', 'admin') };
+ * ```
+ */
+export function requireAnyRole(...roles: string[]): Guard {
+  const accepted = checkNames(roles, 'requireAnyRole', 'role');
+  return (auth) => accepted.some((role) => auth.roles.includes(role)) || deny(`needs one of the roles ${accepted.join(', ')}`);
+}
+
+/**
+ * Requires a claim. `claim` is a top-level claim name taken exactly (dots and colons included, as in
+ * `https://example.com/tenant`) or an array path into nested objects (`['org', 'id']`). Only own
+ * properties are read, never the prototype, and `__proto__`, `constructor` or `prototype` in the path
+ * throw at construction. With a string, number or boolean, the claim must equal it
+ * (`===`) or be an array containing it, like `aud`; with a predicate, the predicate must return `true`.
+ * A missing or `null` claim always refuses, and the predicate is not called (as `requiredClaims` treats
+ * `null`).
+ *
+ * @example
+ * ```ts
+ * import { requireClaim } from 'grpc-jwt-auth';
+ * const tenant = requireClaim('tenant', 'acme');
+ * const mfa = requireClaim('amr', 'mfa');
+ * const verified = requireClaim(['ext', 'email_verified'], true);
+ * const adult = requireClaim('age', (value) => typeof value === 'number' && value >= 18);
+ * ```
+ */
+export function requireClaim(claim: ClaimPath, expected: ClaimValue | ClaimPredicate): Guard {
+  const path = checkClaimPath(claim, 'requireClaim(claim)');
+  const name = typeof path === 'string' ? path : path.join('.');
+  if (typeof expected === 'function') {
+    return (auth) => {
+      const value = claimAt(auth.claims, path);
+      return (value !== undefined && value !== null && expected(value, auth) === true) || deny(`claim ${name} does not satisfy the predicate`);
+    };
+  }
+  if (!['string', 'number', 'boolean'].includes(typeof expected) || Number.isNaN(expected)) {
+    throw new AuthConfigError('requireClaim(value)', `expected a string, number, boolean or predicate, got ${describeForLog(expected)}`);
+  }
+  return (auth) => {
+    const value = claimAt(auth.claims, path);
+    const matches = value === expected || (Array.isArray(value) && value.includes(expected));
+    return matches || deny(`claim ${name} is not ${describeForLog(expected)}`);
+  };
+}
+
+/**
+ * Allows when every guard allows; runs them in order and stops at the first refusal, whose denial it
+ * returns.
+ *
+ * @example
+ * ```ts
+ * import { allOf, requireClaim, requireScopes } from 'grpc-jwt-auth';
+ * const guard = allOf(requireScopes('orders:write'), requireClaim('tenant', 'acme'));
+ * ```
+ */
+export function allOf(...guards: Guard[]): Guard {
+  const list = checkGuards(guards, 'allOf');
+  const from = (index: number, auth: AuthContext, info: GuardInfo): GuardResult | Promise<GuardResult> => {
+    for (let i = index; i < list.length; i++) {
+      const result: unknown = (list[i] as Guard)(auth, info);
+      if (isThenable(result)) return Promise.resolve(result).then((settled) => (settled === true ? from(i + 1, auth, info) : toDenial(settled)));
+      if (result !== true) return toDenial(result);
+    }
+    return true;
+  };
+  return (auth, info) => from(0, auth, info);
+}
+
+/**
+ * Allows when any guard allows; runs them in order and stops at the first that allows. A refusal lists
+ * every denial and the scopes any of them named.
+ *
+ * @example
+ * ```ts
+ * import { anyOf, requireRoles, requireScopes } from 'grpc-jwt-auth';
+ * const guard = anyOf(requireScopes('orders:admin'), requireRoles('support'));
+ * ```
+ */
+export function anyOf(...guards: Guard[]): Guard {
+  const list = checkGuards(guards, 'anyOf');
+  const refuse = (denials: readonly GuardDenial[]): GuardDenial => {
+    const scopes = [...new Set(denials.flatMap((denial) => denial.requiredScopes ?? []))];
+    return deny(`none allowed: ${denials.map((denial) => denial.message).join('; ')}`, scopes.length > 0 ? scopes : undefined);
+  };
+  const from = (index: number, denials: GuardDenial[], auth: AuthContext, info: GuardInfo): GuardResult | Promise<GuardResult> => {
+    for (let i = index; i < list.length; i++) {
+      const result: unknown = (list[i] as Guard)(auth, info);
+      if (isThenable(result)) {
+        return Promise.resolve(result).then((settled) => (settled === true ? true : from(i + 1, [...denials, toDenial(settled)], auth, info)));
+      }
+      if (result === true) return true;
+      denials.push(toDenial(result));
+    }
+    return refuse(denials);
+  };
+  return (auth, info) => from(0, [], auth, info);
+}
+
+/** The verdict of a guard: undefined when it allowed, else the {@link AuthError} to answer with. */
+export type GuardVerdict = AuthError | undefined;
+
+function guardThrew(error: unknown): AuthError {
   if (error instanceof AuthError) return error;
   return new AuthError('ERR_AUTH_INTERNAL', `guard threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 }
 
-function judge(result: GuardResult, info: GuardInfo): void {
-  if (result === true) return;
-  const denial = typeof result === 'object' && result !== null ? result : undefined;
-  throw new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', denial?.message ?? `guard refused ${info.method}`, denial?.requiredScopes ? { requiredScopes: denial.requiredScopes } : {});
+function verdictOf(result: unknown, info: GuardInfo): GuardVerdict {
+  if (result === true) return undefined;
+  const denial = typeof result === 'object' && result !== null ? (result as Partial<GuardDenial>) : undefined;
+  // A custom guard may build requiredScopes from token content: only well-formed scopes reach the
+  // www-authenticate trailer, so a claim can never inject text into it.
+  const requiredScopes = Array.isArray(denial?.requiredScopes) ? denial.requiredScopes.filter(isScopeToken) : [];
+  const message = typeof denial?.message === 'string' ? denial.message : `guard refused ${info.method}`;
+  return new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', message, requiredScopes.length > 0 ? { requiredScopes } : {});
+}
+
+/**
+ * Runs a guard and returns its verdict, synchronously when the guard is synchronous (so neither the
+ * interceptor nor a handler wrapper adds a tick). A guard that throws an {@link AuthError} is answered with it; any other throw
+ * is INTERNAL (a bug, not a verdict).
+ */
+export function judgeGuard(guard: Guard, auth: AuthContext, info: GuardInfo): GuardVerdict | Promise<GuardVerdict> {
+  let result: unknown;
+  try {
+    result = guard(auth, info);
+  } catch (error) {
+    return guardThrew(error);
+  }
+  if (isThenable(result)) return Promise.resolve(result).then((settled) => verdictOf(settled, info), guardThrew);
+  return verdictOf(result, info);
+}
+
+/**
+ * Runs a guard and throws PERMISSION_DENIED unless it allowed; stays synchronous for a synchronous guard.
+ * A guard that throws an {@link AuthError} is answered with it; any other throw is INTERNAL.
+ */
+export function enforceGuard(guard: Guard, auth: AuthContext, info: GuardInfo): void | Promise<void> {
+  const verdict = judgeGuard(guard, auth, info);
+  if (verdict instanceof Promise) {
+    return verdict.then((settled) => {
+      if (settled) throw settled;
+    });
+  }
+  if (verdict) throw verdict;
 }

@@ -39,3 +39,6 @@ export { AuthConfigError, AuthError, ERROR_DOMAIN, GrpcStatus, isAuthError } fro
 export type { AuthErrorCode, AuthErrorOptions, AuthReason, AuthStatus, BearerErrorCode } from './errors.ts';
 export { decodeErrorInfo } from './error-info.ts';
 export type { ErrorInfo } from './error-info.ts';
+
+export { allOf, anyOf, requireAnyRole, requireAnyScope, requireClaim, requireRoles, requireScopes } from './guards.ts';
+export type { ClaimPredicate, ClaimValue } from './guards.ts';
