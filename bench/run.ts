@@ -1,0 +1,149 @@
+/**
+ * `npm run bench`: server and load generator in separate processes on loopback, scenarios interleaved
+ * (A B C ... A B C ...) for several rounds, medians reported. The server measures its own CPU time per
+ * call: on a 2-core machine where the load generator competes for CPU, that is the robust figure.
+ * Then the verify-path micro-benchmark and the memory run. Prints a table and writes
+ * bench/results/latest.json.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+interface ScenarioInfo {
+  readonly name: string;
+  readonly port: number;
+  readonly tokens: string[];
+}
+
+function start(file: string, execArgv: string[] = []): ChildProcess {
+  return fork(here(file), [], { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+let nextId = 0;
+function request<T>(child: ChildProcess, message: Record<string, unknown>, type: string): Promise<T> {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    const onMessage = (reply: { type: string; id?: number }) => {
+      if (reply.type === type && reply.id === id) {
+        child.off('message', onMessage);
+        resolve(reply as T);
+      }
+    };
+    child.on('message', onMessage);
+    child.send({ ...message, id });
+  });
+}
+
+function once<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve) => {
+    const onMessage = (reply: { type: string }) => {
+      if (reply.type === type) {
+        child.off('message', onMessage);
+        resolve(reply as T);
+      }
+    };
+    child.on('message', onMessage);
+  });
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
+interface Mark {
+  cpuMicros: number;
+  calls: Record<string, number>;
+}
+interface RunResult {
+  calls: number;
+  errors: number;
+  p50: number;
+  p99: number;
+}
+
+async function measure(server: ChildProcess, client: ChildProcess, scenario: ScenarioInfo, durationMs: number) {
+  const before = await request<Mark>(server, { type: 'mark' }, 'mark');
+  const run = await request<RunResult>(client, { type: 'run', port: scenario.port, tokens: scenario.tokens, durationMs, concurrency: CONCURRENCY }, 'result');
+  const after = await request<Mark>(server, { type: 'mark' }, 'mark');
+  const served = (after.calls[scenario.name] ?? 0) - (before.calls[scenario.name] ?? 0);
+  return {
+    throughput: run.calls / (durationMs / 1000),
+    cpuPerCallMicros: served > 0 ? (after.cpuMicros - before.cpuMicros) / served : Number.NaN,
+    errors: run.errors,
+    p50: run.p50,
+    p99: run.p99,
+  };
+}
+
+async function loadBenchmark() {
+  const server = start('./server.ts');
+  const { scenarios } = await once<{ scenarios: ScenarioInfo[] }>(server, 'ready');
+  const client = start('./client.ts');
+  await once(client, 'ready');
+  for (const scenario of scenarios) await measure(server, client, scenario, 500); // warm-up: JIT, keys, caches
+  const samples = new Map<string, Array<Awaited<ReturnType<typeof measure>>>>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const scenario of scenarios) {
+      const sample = await measure(server, client, scenario, DURATION_MS);
+      samples.set(scenario.name, [...(samples.get(scenario.name) ?? []), sample]);
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
+  }
+  server.send({ type: 'exit' });
+  client.send({ type: 'exit' });
+  const rows = scenarios.map((scenario) => {
+    const list = samples.get(scenario.name) ?? [];
+    return {
+      scenario: scenario.name,
+      callsPerSecond: median(list.map((s) => s.throughput)),
+      serverCpuMicrosPerCall: median(list.map((s) => s.cpuPerCallMicros)),
+      p50Ms: median(list.map((s) => s.p50)),
+      p99Ms: median(list.map((s) => s.p99)),
+      errors: list.reduce((sum, s) => sum + s.errors, 0),
+    };
+  });
+  const baseline = rows[0] as (typeof rows)[number];
+  return rows.map((row) => ({
+    ...row,
+    throughputRatio: row.callsPerSecond / baseline.callsPerSecond,
+    cpuOverBaselineMicros: row.serverCpuMicrosPerCall - baseline.serverCpuMicrosPerCall,
+  }));
+}
+
+function microBenchmark(): Record<string, unknown> {
+  const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', here('./micro.ts')], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(output) as Record<string, unknown>;
+}
+
+const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+process.stderr.write(`load benchmark: ${ROUNDS} rounds × ${DURATION_MS} ms per scenario, concurrency ${CONCURRENCY}\n`);
+const load = await loadBenchmark();
+process.stderr.write('verify-path micro-benchmark and memory run...\n');
+const micro = microBenchmark();
+
+const pad = (text: string, width: number) => text.padEnd(width);
+const num = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+console.log(`\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`);
+console.log(`${pad('scenario', 28)} ${pad('calls/s', 9)} ${pad('ratio', 6)} ${pad('CPU µs/call', 12)} ${pad('Δ µs', 7)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} errors`);
+for (const row of load) {
+  console.log(
+    `${pad(row.scenario, 28)} ${pad(num(row.callsPerSecond, 0), 9)} ${pad(num(row.throughputRatio, 3), 6)} ${pad(num(row.serverCpuMicrosPerCall), 12)} ${pad(num(row.cpuOverBaselineMicros), 7)} ${pad(num(row.p50Ms, 2), 7)} ${pad(num(row.p99Ms, 2), 7)} ${row.errors}`,
+  );
+}
+console.log('\nverify path alone:');
+for (const [name, value] of Object.entries(micro.verifyPath as Record<string, number>)) console.log(`  ${pad(name, 50)} ${num(value / 1000, 2)} µs`);
+const memory = micro.memory as Record<string, number>;
+console.log(`\nmemory: ${memory.calls} calls over ${memory.distinctTokens} distinct tokens in ${num(memory.seconds)} s; RSS ${num(memory.rssBeforeMiB)} → peak ${num(memory.rssPeakMiB)} MiB (growth ${num(memory.rssGrowthMiB)} MiB)`);
+
+mkdirSync(here('./results'), { recursive: true });
+writeFileSync(here('./results/latest.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY }, load, micro }, null, 2)}\n`);
+console.log('\nwritten: bench/results/latest.json');
