@@ -1,6 +1,6 @@
 import { AuthConfigError } from '../errors.ts';
 import { importJwks } from './jwk.ts';
-import { RemoteJwksResolver, type RemoteJwksOptions } from './remote-jwks.ts';
+import { createRemoteJwks, type RemoteJwksOptions, type RemoteKeyResolver } from './remote-jwks.ts';
 import type { KeyResolver } from './resolver.ts';
 import { StaticKeyResolver } from './static-resolver.ts';
 
@@ -14,18 +14,28 @@ export interface JsonWebKeySet {
  * object held locally. Only public signature keys are taken; keys with `use: "enc"`, without `verify` in
  * `key_ops`, with private members, of unknown types or RSA under 2048 bits are skipped.
  *
+ * A URL must be `https:` (or `http:` to a loopback host, or any `http:` with `allowInsecureHttp`).
+ * Fetches follow no redirect, time out (`timeoutMs`, 5 s) and are cut at `maxResponseBytes` (256 KiB).
+ * Keys are cached for the response's `Cache-Control: max-age`, held between `minCacheMaxAgeMs` (1 min)
+ * and `maxCacheMaxAgeMs` (24 h), 10 minutes without one, and refreshed in the background at 80 % of that
+ * age. A token with an unknown `kid` triggers at most one refetch per `cooldownMs` (30 s). While the
+ * provider fails, keys held keep verifying for `staleIfErrorMs` (1 h) past their age; then calls get
+ * UNAVAILABLE. Tokens without `kid` are verified only when exactly one key fits (`tokensWithoutKid`).
+ *
  * @example
  * ```ts
  * import { createAuthInterceptor, fromJwks } from 'grpc-jwt-auth';
- * const auth = createAuthInterceptor({
- *   keys: fromJwks('https://idp.example/.well-known/jwks.json'),
- *   algorithms: ['RS256'],
- *   issuer: 'https://idp.example/',
+ * const keys = fromJwks('https://idp.example/.well-known/jwks.json', {
+ *   onEvent: (event) => { if (event.type === 'failed') console.warn(event.error.message); },
  * });
+ * const auth = createAuthInterceptor({ keys, algorithms: ['RS256'], issuer: 'https://idp.example/' });
+ * await auth.ready(); // fetch the keys before serving
  * ```
  */
+export function fromJwks(url: string | URL, options?: RemoteJwksOptions): RemoteKeyResolver;
+export function fromJwks(jwks: JsonWebKeySet): KeyResolver;
 export function fromJwks(source: string | URL | JsonWebKeySet, options: RemoteJwksOptions = {}): KeyResolver {
-  if (typeof source === 'string' || source instanceof URL) return new RemoteJwksResolver(source, options);
+  if (typeof source === 'string' || source instanceof URL) return createRemoteJwks(source, options);
   let imported;
   try {
     imported = importJwks(source);

@@ -1,105 +1,249 @@
+import { KeyObject } from 'node:crypto';
 import { AuthConfigError, AuthError } from '../errors.ts';
+import { fetchJson } from './http-fetch.ts';
 import { importJwks } from './jwk.ts';
-import { KeySet, checkAlgorithmsServed, keyNotFound } from './key-set.ts';
 import { SUPPORTED_ALGORITHMS } from './key-algorithms.ts';
+import { REMOTE_FETCH_OPTION_NAMES, compileCachePolicy, freshnessMs, type CachePolicy, type RemoteFetchOptions } from './key-cache-policy.ts';
+import { KeySet, checkAlgorithmsServed, keyNotFound } from './key-set.ts';
+import { parseKeyUrl } from './key-url.ts';
+import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
+import { emitEvent, type FetchTrigger } from './remote-events.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
+import { UnknownKids } from './unknown-kids.ts';
+
+/**
+ * What to do with a token that has no `kid`:
+ * - `'if-single'` (default): verify it only when exactly one key of the set fits its algorithm. One
+ *   signature check per token, as with a kid, and no guessing; fails during a rotation (two keys fit).
+ * - `'try'`: try the keys that fit its algorithm, at most {@link MAX_KEY_CANDIDATES}. For providers that omit
+ *   `kid` and rotate; a forged token then costs up to that many signature checks.
+ * - `'reject'`: refuse it (`KEY_NOT_FOUND`).
+ */
+export type TokensWithoutKid = 'if-single' | 'try' | 'reject';
 
 /** Options of a remote {@link fromJwks}. */
-export interface RemoteJwksOptions {
-  /** Milliseconds a fetch may take. Default 5000. */
-  readonly timeoutMs?: number;
-  /** Milliseconds fetched keys are used before a refetch. Default 10 minutes. */
-  readonly cacheMaxAgeMs?: number;
-  /** Minimum milliseconds between refetches caused by unknown `kid`s. Default 30 s. */
-  readonly cooldownMs?: number;
-  /** Allows `http:` URLs that are not loopback. Default false: keys over plaintext can be swapped. */
-  readonly allowInsecureHttp?: boolean;
+export interface RemoteJwksOptions extends RemoteFetchOptions {
+  /** Tokens without `kid`: see {@link TokensWithoutKid}. Default `'if-single'`. */
+  readonly tokensWithoutKid?: TokensWithoutKid;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Checks a JWKS URL at construction; plaintext is only allowed to loopback unless opted in. */
-export function parseKeyUrl(source: string | URL, option: string, allowInsecureHttp: boolean): URL {
-  let url: URL;
-  try {
-    url = new URL(source);
-  } catch {
-    throw new AuthConfigError(option, `not a valid URL: ${JSON.stringify(String(source))}`);
-  }
-  if (url.protocol === 'https:') return url;
-  if (url.protocol !== 'http:') throw new AuthConfigError(option, `protocol ${url.protocol} is not supported; use https:`);
-  if (!allowInsecureHttp && !LOOPBACK_HOSTS.has(url.hostname) && !url.hostname.startsWith('127.')) {
-    throw new AuthConfigError(option, 'http: is only allowed for loopback hosts; use https: or set allowInsecureHttp');
-  }
-  return url;
+/**
+ * A key resolver that fetches its keys: {@link fromJwks} with a URL, or {@link fromIssuer}. Call `ready()`
+ * at start-up so the first calls do not wait, and `close()` at shutdown.
+ *
+ * @example
+ * ```ts
+ * const keys: RemoteKeyResolver = fromJwks('https://idp.example/jwks.json');
+ * await keys.ready();
+ * process.on('SIGTERM', () => keys.close());
+ * ```
+ */
+export interface RemoteKeyResolver extends KeyResolver {
+  /** Fetches now (shared with any fetch under way); rejects with `ERR_AUTH_KEYS_UNAVAILABLE` if no keys can be had. */
+  ready(): Promise<void>;
+  /** Stops refresh timers and aborts a fetch under way. Keys held go on verifying until they expire. */
+  close(): void;
 }
 
-/** Fetches and caches a remote JWKS, refetching on unknown kids at most once per cooldown. */
-export class RemoteJwksResolver implements KeyResolver {
+/** The most keys tried for one token (a token without kid, or a kid shared by several keys). */
+export const MAX_KEY_CANDIDATES = 3;
+/** A key set with more keys is refused: providers publish a handful, and each key costs an import. */
+export const MAX_JWKS_KEYS = 100;
+
+const TOKENS_WITHOUT_KID: readonly TokensWithoutKid[] = ['if-single', 'try', 'reject'];
+const PUBLIC_ALGORITHMS: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS')));
+
+/** Names of every option of {@link RemoteJwksOptions}. */
+export const REMOTE_JWKS_OPTION_NAMES: readonly string[] = [...REMOTE_FETCH_OPTION_NAMES, 'tokensWithoutKid'];
+
+/** {@link RemoteJwksOptions} validated. */
+export interface CompiledRemoteJwksOptions {
+  readonly policy: CachePolicy;
+  readonly tokensWithoutKid: TokensWithoutKid;
+}
+
+/**
+ * Validates the options of a remote JWKS; `allowedNames` lists the option names the caller accepts.
+ *
+ * @example
+ * ```ts
+ * const compiled = compileRemoteJwksOptions({ cooldownMs: 10_000 }, REMOTE_JWKS_OPTION_NAMES);
+ * ```
+ */
+export function compileRemoteJwksOptions(options: RemoteJwksOptions, allowedNames: readonly string[]): CompiledRemoteJwksOptions {
+  const policy = compileCachePolicy(options, allowedNames);
+  const tokensWithoutKid = options.tokensWithoutKid ?? 'if-single';
+  if (!TOKENS_WITHOUT_KID.includes(tokensWithoutKid)) throw new AuthConfigError('tokensWithoutKid', `expected one of ${TOKENS_WITHOUT_KID.map((v) => `'${v}'`).join(', ')}`);
+  return { policy, tokensWithoutKid };
+}
+
+/**
+ * Refuses algorithms no public key can verify (HS*): a remote key set is never asked for an HMAC check,
+ * so a token signed with the public key as an HMAC secret has nothing to be checked against.
+ */
+export function checkPublicAlgorithms(algorithms: readonly string[], option: string, description: string): void {
+  const served = { kid: undefined, algorithms: PUBLIC_ALGORITHMS, material: (): never => { throw new Error('not a key'); } };
+  checkAlgorithmsServed([served], algorithms, option, description);
+}
+
+function sameAlgorithms(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((alg) => b.has(alg));
+}
+
+/** The same published key (kid, algorithms and key material), so a refresh can keep the old object. */
+function sameKey(a: VerificationKey, b: VerificationKey): boolean {
+  if (a.kid !== b.kid || !sameAlgorithms(a.algorithms, b.algorithms)) return false;
+  const [alg] = a.algorithms;
+  if (alg === undefined) return false;
+  const left = a.material(alg);
+  const right = b.material(alg);
+  return left instanceof KeyObject && right instanceof KeyObject && left.equals(right);
+}
+
+/**
+ * A remote JWKS: fetched defensively ({@link fetchJson}), cached within bounds with refresh ahead of expiry
+ * and stale-if-error ({@link RefreshingCache}), refetched for an unknown `kid` at most once per cooldown,
+ * with unknown kids remembered ({@link UnknownKids}).
+ */
+export class RemoteJwksResolver implements RemoteKeyResolver {
   readonly kind = 'public';
   readonly description: string;
   readonly #url: URL;
-  readonly #timeoutMs: number;
-  readonly #maxAgeMs: number;
-  readonly #cooldownMs: number;
-  #set: KeySet | undefined;
-  #fetchedAt = 0;
-  #inFlight: Promise<KeySet> | undefined;
+  readonly #policy: CachePolicy;
+  readonly #tokensWithoutKid: TokensWithoutKid;
+  readonly #cache: RefreshingCache<KeySet>;
+  readonly #unknownKids: UnknownKids;
+  /** The last accepted set, expired or not: the base for reusing unchanged keys and reporting rotations. */
+  #last: KeySet | undefined;
 
-  constructor(source: string | URL, options: RemoteJwksOptions) {
-    this.#url = parseKeyUrl(source, 'jwksUri', options.allowInsecureHttp ?? false);
-    this.#timeoutMs = options.timeoutMs ?? 5000;
-    this.#maxAgeMs = options.cacheMaxAgeMs ?? 600_000;
-    this.#cooldownMs = options.cooldownMs ?? 30_000;
-    this.description = `fromJwks(${this.#url.href})`;
+  constructor(url: URL, options: CompiledRemoteJwksOptions) {
+    this.#url = url;
+    this.#policy = options.policy;
+    this.#tokensWithoutKid = options.tokensWithoutKid;
+    this.description = `fromJwks(${url.href})`;
+    this.#unknownKids = new UnknownKids(options.policy.cooldownMs);
+    this.#cache = new RefreshingCache((signal) => this.#load(signal), options.policy, {
+      loaded: (loaded, trigger) => this.#accepted(loaded, trigger),
+      failed: (error, trigger, staleUntil, retryAt) =>
+        emitEvent(this.#policy.onEvent, { type: 'failed', document: 'jwks', url: this.#url.href, trigger, error, staleUntil, retryAt }),
+    }, this.description);
   }
 
   checkAlgorithms(algorithms: readonly string[], option: string): void {
-    // The keys are not known before the first fetch; refuse what no public key can ever verify.
-    const publicAlgorithms = SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS'));
-    checkAlgorithmsServed([{ kid: undefined, algorithms: new Set(publicAlgorithms), material: () => { throw new Error('unreachable'); } }], algorithms, option, this.description);
+    // The keys are unknown before the first fetch; refuse what no public key can ever verify.
+    checkPublicAlgorithms(algorithms, option, this.description);
   }
 
-  async getKeys(lookup: KeyLookup): Promise<readonly VerificationKey[]> {
-    let set = this.#set;
-    const now = Date.now();
-    if (set === undefined || now - this.#fetchedAt > this.#maxAgeMs) set = await this.#refresh();
-    let found = set.find(lookup, 3);
-    if (found.length === 0 && lookup.kid !== undefined && !set.hasKid(lookup.kid) && now - this.#fetchedAt > this.#cooldownMs) {
-      set = await this.#refresh();
-      found = set.find(lookup, 3);
-    }
-    if (found.length === 0) throw keyNotFound(lookup, this.description);
-    return found;
+  getKeys(lookup: KeyLookup): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
+    const set = this.#cache.get();
+    // Held keys answer synchronously: a call waits only on a cold cache or keys past the stale bound.
+    return set instanceof KeySet ? this.#lookup(set, lookup) : set.then((fetched) => this.#lookup(fetched, lookup));
   }
 
   holds(key: VerificationKey): boolean {
-    return this.#set?.has(key) ?? false;
+    return this.#cache.held()?.has(key) ?? false;
   }
 
   async ready(): Promise<void> {
-    await this.#refresh();
+    await this.#cache.get();
   }
 
-  #refresh(): Promise<KeySet> {
-    this.#inFlight ??= this.#fetch().finally(() => {
-      this.#inFlight = undefined;
-    });
-    return this.#inFlight;
+  close(): void {
+    this.#cache.close();
   }
 
-  async #fetch(): Promise<KeySet> {
-    let keys: VerificationKey[];
-    try {
-      const response = await fetch(this.#url, { redirect: 'error', signal: AbortSignal.timeout(this.#timeoutMs) });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      keys = importJwks(await response.json()).keys;
-    } catch (cause) {
-      if (this.#set) return this.#set;
-      throw new AuthError('ERR_AUTH_KEYS_UNAVAILABLE', `${this.description}: fetch failed: ${(cause as Error).message}`, { cause });
+  #lookup(set: KeySet, lookup: KeyLookup): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
+    const { kid } = lookup;
+    if (kid === undefined) return this.#withoutKid(set, lookup);
+    if (set.hasKid(kid)) return this.#found(set, lookup);
+    return this.#unknownKid(set, lookup, kid);
+  }
+
+  /**
+   * A kid not in the set: a rotation (the provider signs with a key we have not fetched yet) or a forgery.
+   * One refetch per cooldown serves the first without letting the second hammer the provider.
+   */
+  #unknownKid(set: KeySet, lookup: KeyLookup, kid: string): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
+    const now = this.#policy.clock();
+    if (this.#unknownKids.has(kid, now)) return this.#found(set, lookup);
+    const cooled = now - this.#cache.lastSettledAt >= this.#policy.cooldownMs && this.#cache.mayFetch();
+    const fetching = this.#cache.inFlight ?? (cooled ? this.#cache.refresh('unknown-kid') : undefined);
+    if (fetching === undefined) {
+      // The provider is failing: we cannot tell a new key from a forged kid, so "retry later" is the honest answer.
+      if (this.#cache.failing) throw new AuthError('ERR_AUTH_KEYS_UNAVAILABLE', `${this.description}: kid is unknown and the key set cannot be refreshed`);
+      this.#unknownKids.remember(kid, now);
+      return this.#found(set, lookup);
     }
-    this.#set = new KeySet(keys);
-    this.#fetchedAt = Date.now();
-    return this.#set;
+    return fetching.then((fetched) => {
+      if (!fetched.hasKid(kid)) this.#unknownKids.remember(kid, this.#policy.clock());
+      return this.#found(fetched, lookup);
+    });
   }
+
+  #withoutKid(set: KeySet, lookup: KeyLookup): readonly VerificationKey[] {
+    if (this.#tokensWithoutKid === 'try') return this.#found(set, lookup);
+    if (this.#tokensWithoutKid === 'reject') {
+      throw new AuthError('ERR_AUTH_KEY_NOT_FOUND', `${this.description}: token has no kid and tokensWithoutKid is 'reject'`);
+    }
+    const fitting = set.find(lookup, 2);
+    if (fitting.length === 1) return fitting;
+    if (fitting.length === 0) throw keyNotFound(lookup, this.description);
+    throw new AuthError('ERR_AUTH_KEY_NOT_FOUND', `${this.description}: token has no kid and several keys fit ${lookup.alg}; set tokensWithoutKid: 'try' to try them`);
+  }
+
+  #found(set: KeySet, lookup: KeyLookup): readonly VerificationKey[] {
+    const keys = set.find(lookup, MAX_KEY_CANDIDATES);
+    if (keys.length === 0) throw keyNotFound(lookup, this.description);
+    return keys;
+  }
+
+  async #load(signal: AbortSignal): Promise<Loaded<KeySet>> {
+    const { body, cacheControl } = await fetchJson(this.#url, { timeoutMs: this.#policy.timeoutMs, maxBytes: this.#policy.maxBytes, signal });
+    return { value: this.#importSet(body), maxAgeMs: freshnessMs(cacheControl, this.#policy) };
+  }
+
+  /**
+   * Checks the document's shape and imports its keys. Broken or unsuitable keys are skipped and reported;
+   * a set with no usable key at all counts as a failed fetch, so a provider briefly serving an empty or
+   * garbled set does not take every call down while the keys we hold still work (stale-if-error).
+   */
+  #importSet(document: unknown): KeySet {
+    const count = (document as { keys?: unknown })?.keys;
+    if (Array.isArray(count) && count.length > MAX_JWKS_KEYS) throw new Error(`key set has ${count.length} keys; at most ${MAX_JWKS_KEYS} are accepted`);
+    const { keys, skipped } = importJwks(document);
+    for (const { kid, index, reason } of skipped) {
+      emitEvent(this.#policy.onEvent, { type: 'keySkipped', document: 'jwks', url: this.#url.href, kid, index, reason });
+    }
+    if (keys.length === 0) throw new Error(`key set has no usable verification key (${skipped.length} skipped)`);
+    // Unchanged keys keep their identity, so a routine refresh does not look like a rotation to holds().
+    const previous = this.#last?.keys ?? [];
+    return new KeySet(keys.map((key) => previous.find((old) => sameKey(old, key)) ?? key));
+  }
+
+  #accepted(loaded: Loaded<KeySet>, trigger: FetchTrigger): void {
+    const set = loaded.value;
+    const before = this.#last;
+    this.#last = set;
+    // A new set may hold kids we remembered as unknown.
+    this.#unknownKids.clear();
+    const url = this.#url.href;
+    emitEvent(this.#policy.onEvent, { type: 'fetched', document: 'jwks', url, trigger, keyCount: set.size, maxAgeMs: loaded.maxAgeMs });
+    if (before === undefined) return;
+    const added = set.keys.filter((key) => !before.has(key)).map((key) => key.kid);
+    const removed = before.keys.filter((key) => !set.has(key)).map((key) => key.kid);
+    if (added.length > 0 || removed.length > 0) emitEvent(this.#policy.onEvent, { type: 'rotated', document: 'jwks', url, added, removed });
+  }
+}
+
+/**
+ * Builds the resolver behind `fromJwks(url, options)`, validating the URL and every option at once.
+ *
+ * @example
+ * ```ts
+ * const keys = createRemoteJwks('https://idp.example/jwks.json', { staleIfErrorMs: 2 * 3600_000 });
+ * ```
+ */
+export function createRemoteJwks(source: string | URL, options: RemoteJwksOptions = {}): RemoteJwksResolver {
+  const compiled = compileRemoteJwksOptions(options, REMOTE_JWKS_OPTION_NAMES);
+  return new RemoteJwksResolver(parseKeyUrl(source, 'jwksUri', compiled.policy.allowInsecureHttp), compiled);
 }

@@ -1,0 +1,150 @@
+import { AuthConfigError } from '../errors.ts';
+import type { RemoteKeysListener } from './remote-events.ts';
+
+/** How remote documents (a JWKS, a discovery document) are fetched and cached. */
+export interface RemoteFetchOptions {
+  /** Milliseconds a fetch may take, headers and body. Default 5000 (5 s). */
+  readonly timeoutMs?: number;
+  /** Largest response accepted, in bytes. Default 262144 (256 KiB); a real JWKS is a few KiB. */
+  readonly maxResponseBytes?: number;
+  /** How long a document is used when the response has no `Cache-Control: max-age`. Default 10 minutes. */
+  readonly cacheMaxAgeMs?: number;
+  /**
+   * Lower bound on a provider's `max-age` (also applied to `no-cache`/`no-store`). Default 1 minute, or
+   * `cacheMaxAgeMs` when that is smaller: a provider must not make us fetch on every call.
+   */
+  readonly minCacheMaxAgeMs?: number;
+  /**
+   * Upper bound on a provider's `max-age`. Default 24 hours, or `cacheMaxAgeMs` when that is larger: a
+   * removed (revoked) key must leave our cache within a bounded time.
+   */
+  readonly maxCacheMaxAgeMs?: number;
+  /**
+   * Least time between a fetch and a refetch caused by a token with an unknown `kid`. Default 30 s: a flood
+   * of tokens with random `kid`s costs the provider at most one request per cooldown. Failed fetches are
+   * retried after 1 s, doubling up to this value.
+   */
+  readonly cooldownMs?: number;
+  /**
+   * How long keys keep verifying after they expire while the provider cannot be reached. Default 1 hour;
+   * 0 disables. Past it, calls fail with UNAVAILABLE until a fetch succeeds.
+   */
+  readonly staleIfErrorMs?: number;
+  /** Allows `http:` URLs that are not loopback. Default false: keys fetched in plaintext can be swapped on the way. */
+  readonly allowInsecureHttp?: boolean;
+  /** Told about fetches, failures, rotations and skipped keys (for logs and metrics). Exceptions are swallowed. */
+  readonly onEvent?: RemoteKeysListener;
+  /** The clock for cache ages, cooldowns and stale bounds, in epoch milliseconds. Default `Date.now`; for tests. */
+  readonly clock?: () => number;
+}
+
+/** {@link RemoteFetchOptions} validated, with defaults applied. */
+export interface CachePolicy {
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+  readonly defaultMaxAgeMs: number;
+  readonly minMaxAgeMs: number;
+  readonly maxMaxAgeMs: number;
+  readonly cooldownMs: number;
+  readonly staleIfErrorMs: number;
+  readonly allowInsecureHttp: boolean;
+  readonly onEvent: RemoteKeysListener | undefined;
+  readonly clock: () => number;
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+// Timers cannot wait longer than 2^31-1 ms (about 24.8 days); a week is far beyond any sane setting.
+const WEEK = 7 * 24 * HOUR;
+
+/** The first retry after a failed fetch; later ones double, up to the cooldown. */
+export const FIRST_RETRY_MS = SECOND;
+
+/** Names of every option of {@link RemoteFetchOptions}, for typo detection. */
+export const REMOTE_FETCH_OPTION_NAMES: readonly string[] = [
+  'timeoutMs', 'maxResponseBytes', 'cacheMaxAgeMs', 'minCacheMaxAgeMs', 'maxCacheMaxAgeMs', 'cooldownMs', 'staleIfErrorMs',
+  'allowInsecureHttp', 'onEvent', 'clock',
+];
+
+function whole(value: unknown, option: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new AuthConfigError(option, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Validates the fetch and cache options of a remote resolver. Every mistake throws an
+ * {@link AuthConfigError} naming the option; unknown option names too (`allowedNames`), so a typo such
+ * as `staleIfErrorMS` cannot silently keep a default.
+ *
+ * @example
+ * ```ts
+ * const policy = compileCachePolicy({ cooldownMs: 10_000 }, REMOTE_FETCH_OPTION_NAMES);
+ * ```
+ */
+export function compileCachePolicy(options: RemoteFetchOptions, allowedNames: readonly string[]): CachePolicy {
+  if (typeof options !== 'object' || options === null) throw new AuthConfigError('options', 'expected an options object');
+  for (const name of Object.keys(options)) if (!allowedNames.includes(name)) throw new AuthConfigError(name, 'unknown option');
+  const defaultMaxAgeMs = whole(options.cacheMaxAgeMs, 'cacheMaxAgeMs', 100, WEEK, 10 * MINUTE);
+  const minMaxAgeMs = whole(options.minCacheMaxAgeMs, 'minCacheMaxAgeMs', 100, WEEK, Math.min(MINUTE, defaultMaxAgeMs));
+  const maxMaxAgeMs = whole(options.maxCacheMaxAgeMs, 'maxCacheMaxAgeMs', 100, WEEK, Math.max(24 * HOUR, defaultMaxAgeMs));
+  if (minMaxAgeMs > defaultMaxAgeMs) throw new AuthConfigError('minCacheMaxAgeMs', `must not exceed cacheMaxAgeMs (${defaultMaxAgeMs})`);
+  if (maxMaxAgeMs < defaultMaxAgeMs) throw new AuthConfigError('maxCacheMaxAgeMs', `must not be below cacheMaxAgeMs (${defaultMaxAgeMs})`);
+  if (options.allowInsecureHttp !== undefined && typeof options.allowInsecureHttp !== 'boolean') throw new AuthConfigError('allowInsecureHttp', 'expected a boolean');
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new AuthConfigError('onEvent', 'expected a function (event) => void');
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw new AuthConfigError('clock', 'expected a function returning epoch milliseconds');
+  return {
+    timeoutMs: whole(options.timeoutMs, 'timeoutMs', 1, MINUTE, 5 * SECOND),
+    maxBytes: whole(options.maxResponseBytes, 'maxResponseBytes', 1024, 16 * 1024 * 1024, 256 * 1024),
+    defaultMaxAgeMs,
+    minMaxAgeMs,
+    maxMaxAgeMs,
+    cooldownMs: whole(options.cooldownMs, 'cooldownMs', 1, 24 * HOUR, 30 * SECOND),
+    staleIfErrorMs: whole(options.staleIfErrorMs, 'staleIfErrorMs', 0, WEEK, HOUR),
+    allowInsecureHttp: options.allowInsecureHttp ?? false,
+    onEvent: options.onEvent,
+    clock: options.clock ?? Date.now,
+  };
+}
+
+/**
+ * How long a fetched document is used: the response's `max-age` (`no-cache`/`no-store` count as 0) held
+ * within the configured bounds, or the default when the header says nothing usable. `s-maxage` is for
+ * shared caches and ignored; malformed or repeated `max-age` values are ignored rather than guessed at.
+ *
+ * @example
+ * ```ts
+ * freshnessMs('public, max-age=300', policy); // 300000, if within the bounds
+ * ```
+ */
+export function freshnessMs(cacheControl: string | null, policy: CachePolicy): number {
+  let seconds: number | undefined;
+  let maxAgeCount = 0;
+  for (const directive of (cacheControl ?? '').split(',')) {
+    const [rawName = '', rawValue] = directive.split('=', 2);
+    const name = rawName.trim().toLowerCase();
+    if (name === 'no-store' || name === 'no-cache') seconds = 0;
+    if (name !== 'max-age') continue;
+    maxAgeCount += 1;
+    const value = rawValue?.trim().replace(/^"(.*)"$/, '$1') ?? '';
+    if (/^\d{1,12}$/.test(value) && seconds !== 0) seconds = Number(value);
+  }
+  if (seconds === undefined || (maxAgeCount > 1 && seconds !== 0)) return policy.defaultMaxAgeMs;
+  return Math.min(policy.maxMaxAgeMs, Math.max(policy.minMaxAgeMs, seconds * SECOND));
+}
+
+/**
+ * The wait before retrying after `failures` consecutive failed fetches: 1 s, doubling, at most the
+ * cooldown. A provider in trouble gets a trickle of requests from us, not a stampede.
+ *
+ * @example
+ * ```ts
+ * retryDelayMs(3, policy); // 4000 with the default 30 s cooldown
+ * ```
+ */
+export function retryDelayMs(failures: number, policy: CachePolicy): number {
+  return Math.min(policy.cooldownMs, FIRST_RETRY_MS * 2 ** Math.min(30, Math.max(0, failures - 1)));
+}

@@ -1,0 +1,177 @@
+import { AuthError } from '../errors.ts';
+import { retryDelayMs, type CachePolicy } from './key-cache-policy.ts';
+import type { FetchTrigger } from './remote-events.ts';
+
+/** What a loader produced: the value and how long it may be used. */
+export interface Loaded<T> {
+  readonly value: T;
+  readonly maxAgeMs: number;
+}
+
+/** Loads the document; rejects on any failure. Aborted when the cache is closed. */
+export type Loader<T> = (signal: AbortSignal) => Promise<Loaded<T>>;
+
+/** Told about each fetch, for events. */
+export interface CacheHooks<T> {
+  loaded(loaded: Loaded<T>, trigger: FetchTrigger): void;
+  failed(error: Error, trigger: FetchTrigger, staleUntil: number | undefined, retryAt: number): void;
+}
+
+interface Entry<T> {
+  readonly value: T;
+  /** Until then the value is fresh; afterwards a call kicks a background refresh. */
+  readonly freshUntil: number;
+  /** Until then the value may be used at all (fresh, or stale while the provider is failing). */
+  readonly usableUntil: number;
+}
+
+/** Refresh when this share of the lifetime has passed, so a working provider never lets keys expire. */
+const REFRESH_AHEAD_AT = 0.8;
+
+/**
+ * One remote document, cached: single flight (concurrent needs share one request), refresh ahead of expiry
+ * on an unref'd timer (no call waits because keys are merely old), stale-if-error for a bounded time, and
+ * a doubling retry delay after failures during which nobody fetches (a provider in an outage gets a
+ * trickle of requests, never one per call).
+ */
+export class RefreshingCache<T> {
+  readonly #load: Loader<T>;
+  readonly #policy: CachePolicy;
+  readonly #hooks: CacheHooks<T>;
+  readonly #description: string;
+  readonly #controller = new AbortController();
+  #entry: Entry<T> | undefined;
+  #inFlight: Promise<T> | undefined;
+  #failures = 0;
+  #retryAt = Number.NEGATIVE_INFINITY;
+  #lastSettledAt = Number.NEGATIVE_INFINITY;
+  #lastError: Error | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(load: Loader<T>, policy: CachePolicy, hooks: CacheHooks<T>, description: string) {
+    this.#load = load;
+    this.#policy = policy;
+    this.#hooks = hooks;
+    this.#description = description;
+  }
+
+  /** The value while it may be used (fresh or within the stale bound), else undefined. Never fetches. */
+  held(): T | undefined {
+    const entry = this.#entry;
+    return entry !== undefined && this.#policy.clock() < entry.usableUntil ? entry.value : undefined;
+  }
+
+  /**
+   * A usable value: the held one at once when there is one (kicking a background refresh when it is
+   * stale), otherwise the result of a fetch, shared with every concurrent caller.
+   */
+  get(): T | Promise<T> {
+    const entry = this.#entry;
+    const now = this.#policy.clock();
+    if (entry !== undefined && now < entry.usableUntil) {
+      if (now >= entry.freshUntil) this.#background('expired');
+      return entry.value;
+    }
+    return this.refresh(entry === undefined ? 'initial' : 'expired');
+  }
+
+  /** The fetch under way, if any: joining it costs the provider nothing. */
+  get inFlight(): Promise<T> | undefined {
+    return this.#inFlight;
+  }
+
+  /** Epoch milliseconds when the last fetch, successful or not, finished. */
+  get lastSettledAt(): number {
+    return this.#lastSettledAt;
+  }
+
+  /** True when the last fetch failed (and none has succeeded since). */
+  get failing(): boolean {
+    return this.#lastError !== undefined;
+  }
+
+  /** True when a new fetch may start now (not closed, not waiting out a retry delay). */
+  mayFetch(): boolean {
+    return !this.#controller.signal.aborted && this.#policy.clock() >= this.#retryAt;
+  }
+
+  /**
+   * Fetches now, or joins the fetch under way. Rejects with `ERR_AUTH_KEYS_UNAVAILABLE` when the fetch
+   * fails, and at once (no request) while a retry delay runs or after {@link close}.
+   */
+  refresh(trigger: FetchTrigger): Promise<T> {
+    if (this.#inFlight) return this.#inFlight;
+    if (!this.mayFetch()) return Promise.reject(this.#unavailable());
+    const running = this.#run(trigger);
+    this.#inFlight = running;
+    // Cleared only after every joiner saw the result; a later need starts a new fetch.
+    void running.then(
+      () => this.#settle(running),
+      () => this.#settle(running),
+    );
+    return running;
+  }
+
+  /** Stops the timer and aborts a fetch under way. Held values stay readable; nothing is fetched again. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#controller.abort();
+  }
+
+  #settle(running: Promise<T>): void {
+    if (this.#inFlight === running) this.#inFlight = undefined;
+  }
+
+  #unavailable(): AuthError {
+    const why = this.#controller.signal.aborted ? 'resolver closed' : `last fetch failed: ${this.#lastError?.message ?? 'unknown error'}`;
+    return new AuthError('ERR_AUTH_KEYS_UNAVAILABLE', `${this.#description}: no usable keys (${why})`, { cause: this.#lastError });
+  }
+
+  #background(trigger: FetchTrigger): void {
+    if (this.#inFlight || !this.mayFetch()) return;
+    // Failures are reported through the hooks; callers are served from the held value meanwhile.
+    this.refresh(trigger).catch(() => undefined);
+  }
+
+  #schedule(at: number, trigger: FetchTrigger): void {
+    clearTimeout(this.#timer);
+    if (this.#controller.signal.aborted) return;
+    const delay = Math.max(0, at - this.#policy.clock());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      // Timers may fire a little before the wall clock says so: wait out the retry delay, never skip it.
+      if (this.#policy.clock() < this.#retryAt) this.#schedule(this.#retryAt, trigger);
+      else this.#background(trigger);
+    }, delay);
+    // Key refresh must never keep a process alive that is otherwise done.
+    this.#timer.unref();
+  }
+
+  async #run(trigger: FetchTrigger): Promise<T> {
+    let loaded: Loaded<T>;
+    try {
+      loaded = await this.#load(this.#controller.signal);
+    } catch (error) {
+      if (this.#controller.signal.aborted) throw this.#unavailable();
+      const now = this.#policy.clock();
+      this.#failures += 1;
+      this.#lastSettledAt = now;
+      this.#retryAt = now + retryDelayMs(this.#failures, this.#policy);
+      this.#lastError = error instanceof Error ? error : new Error(String(error));
+      const held = this.#entry !== undefined && now < this.#entry.usableUntil ? this.#entry.usableUntil : undefined;
+      this.#hooks.failed(this.#lastError, trigger, held, this.#retryAt);
+      this.#schedule(this.#retryAt, 'retry');
+      throw this.#unavailable();
+    }
+    const now = this.#policy.clock();
+    this.#entry = { value: loaded.value, freshUntil: now + loaded.maxAgeMs, usableUntil: now + loaded.maxAgeMs + this.#policy.staleIfErrorMs };
+    this.#failures = 0;
+    this.#retryAt = Number.NEGATIVE_INFINITY;
+    this.#lastSettledAt = now;
+    this.#lastError = undefined;
+    this.#hooks.loaded(loaded, trigger);
+    this.#schedule(now + loaded.maxAgeMs * REFRESH_AHEAD_AT, 'refresh-ahead');
+    return loaded.value;
+  }
+}
