@@ -1,0 +1,239 @@
+import { AuthConfigError, AuthError } from '../errors.ts';
+import { FetchError, fetchJson } from './http-fetch.ts';
+import { SUPPORTED_ALGORITHMS, type Algorithm } from './key-algorithms.ts';
+import { freshnessMs, type CachePolicy } from './key-cache-policy.ts';
+import { checkAlgorithmsServed } from './key-set.ts';
+import { keyUrlProblem, parseKeyUrl } from './key-url.ts';
+import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
+import { emitEvent } from './remote-events.ts';
+import {
+  REMOTE_JWKS_OPTION_NAMES,
+  RemoteJwksResolver,
+  compileRemoteJwksOptions,
+  type CompiledRemoteJwksOptions,
+  type RemoteJwksOptions,
+  type RemoteKeyResolver,
+} from './remote-jwks.ts';
+import type { KeyLookup, VerificationKey } from './resolver.ts';
+
+/** Options of {@link fromIssuer}: those of a remote {@link fromJwks} (they apply to discovery as well), plus `algorithms`. */
+export interface IssuerDiscoveryOptions extends RemoteJwksOptions {
+  /**
+   * The algorithms this issuer's tokens may use. Default: those the discovery document advertises in
+   * `id_token_signing_alg_values_supported`, intersected with the public-key algorithms this library
+   * verifies ({@link DISCOVERY_SAFE_ALGORITHMS}); all of those when the document advertises none.
+   */
+  readonly algorithms?: readonly Algorithm[];
+}
+
+/** What discovery yields. */
+interface IssuerMetadata {
+  /** Where the document was found (OpenID Connect or RFC 8414 location). */
+  readonly documentUrl: string;
+  readonly jwksUri: URL;
+  /** The algorithms tokens of this issuer may use. */
+  readonly algorithms: ReadonlySet<string>;
+}
+
+/**
+ * Algorithms taken from a discovery document: public-key algorithms only. An `HS256` (or `none`) in a
+ * provider's list is never honoured: a JWKS holds no shared secrets, and `none` is no signature.
+ */
+export const DISCOVERY_SAFE_ALGORITHMS: readonly Algorithm[] = SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS'));
+const SAFE: ReadonlySet<string> = new Set(DISCOVERY_SAFE_ALGORITHMS);
+
+const ISSUER_OPTION_NAMES: readonly string[] = [...REMOTE_JWKS_OPTION_NAMES, 'algorithms'];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** OpenID Connect Discovery 1.0 §4: the issuer with `/.well-known/openid-configuration` appended. */
+function openIdConfigurationUrl(issuer: URL): URL {
+  const base = issuer.href.endsWith('/') ? issuer.href.slice(0, -1) : issuer.href;
+  return new URL(`${base}/.well-known/openid-configuration`);
+}
+
+/** RFC 8414 §3.1: `/.well-known/oauth-authorization-server` inserted between the host and the issuer's path. */
+function oauthMetadataUrl(issuer: URL): URL {
+  const path = issuer.pathname === '/' ? '' : issuer.pathname.replace(/\/$/, '');
+  return new URL(`${issuer.origin}/.well-known/oauth-authorization-server${path}`);
+}
+
+function checkAlgorithmsOption(value: unknown): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) throw new AuthConfigError('algorithms', 'expected a non-empty array such as ["RS256"]');
+  value.forEach((alg: unknown, index) => {
+    if (typeof alg !== 'string' || !SAFE.has(alg)) {
+      throw new AuthConfigError(`algorithms[${index}]`, `${JSON.stringify(alg)} is not a public-key algorithm this library verifies (${DISCOVERY_SAFE_ALGORITHMS.join(', ')})`);
+    }
+  });
+  return new Set(value as string[]);
+}
+
+/**
+ * A resolver for an issuer found by discovery: fetches the issuer's metadata (OpenID Connect, then RFC
+ * 8414), checks that it speaks for exactly the configured issuer, and delegates to a remote JWKS at its
+ * `jwks_uri`. The metadata is cached, refreshed and retried like the JWKS; a changed `jwks_uri` is
+ * followed on the next refresh.
+ */
+class IssuerResolver implements RemoteKeyResolver {
+  readonly kind = 'public';
+  readonly description: string;
+  readonly #issuer: string;
+  readonly #openIdUrl: URL;
+  readonly #oauthUrl: URL;
+  readonly #options: CompiledRemoteJwksOptions;
+  readonly #policy: CachePolicy;
+  readonly #configuredAlgorithms: ReadonlySet<string> | undefined;
+  readonly #discovery: RefreshingCache<IssuerMetadata>;
+  /** Algorithms the interceptor was configured with (through checkAlgorithms), to catch a mismatch at ready(). */
+  readonly #requested = new Set<string>();
+  #jwks: { readonly href: string; readonly resolver: RemoteJwksResolver } | undefined;
+
+  constructor(issuer: string, url: URL, options: CompiledRemoteJwksOptions, algorithms: ReadonlySet<string> | undefined) {
+    this.#issuer = issuer;
+    this.#openIdUrl = openIdConfigurationUrl(url);
+    this.#oauthUrl = oauthMetadataUrl(url);
+    this.#options = options;
+    this.#policy = options.policy;
+    this.#configuredAlgorithms = algorithms;
+    this.description = `fromIssuer(${issuer})`;
+    this.#discovery = new RefreshingCache((signal) => this.#load(signal), options.policy, {
+      loaded: ({ value, maxAgeMs }, trigger) =>
+        emitEvent(this.#policy.onEvent, { type: 'fetched', document: 'discovery', url: value.documentUrl, trigger, keyCount: undefined, maxAgeMs }),
+      failed: (error, trigger, staleUntil, retryAt) =>
+        emitEvent(this.#policy.onEvent, { type: 'failed', document: 'discovery', url: this.#openIdUrl.href, trigger, error, staleUntil, retryAt }),
+    }, this.description);
+  }
+
+  checkAlgorithms(algorithms: readonly string[], option: string): void {
+    // Discovery has not run yet: refuse what this issuer can never serve (HS*, or outside `algorithms`).
+    const served = this.#configuredAlgorithms ?? SAFE;
+    checkAlgorithmsServed([{ kid: undefined, algorithms: served, material: (): never => { throw new Error('not a key'); } }], algorithms, option, this.description);
+    for (const alg of algorithms) this.#requested.add(alg);
+  }
+
+  getKeys(lookup: KeyLookup): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
+    const metadata = this.#discovery.get();
+    return metadata instanceof Promise ? metadata.then((fetched) => this.#keysFor(fetched, lookup)) : this.#keysFor(metadata, lookup);
+  }
+
+  holds(key: VerificationKey): boolean {
+    return this.#jwks?.resolver.holds(key) ?? false;
+  }
+
+  async ready(): Promise<void> {
+    const metadata = await this.#discovery.get();
+    if (this.#requested.size > 0 && ![...this.#requested].some((alg) => metadata.algorithms.has(alg))) {
+      // Every call would be refused: say so at start-up, not one call at a time.
+      throw new AuthConfigError('algorithms', `${this.description} signs with ${[...metadata.algorithms].join(', ')}; none of ${[...this.#requested].join(', ')} is among them`);
+    }
+    await this.#jwksFor(metadata).ready();
+  }
+
+  close(): void {
+    this.#discovery.close();
+    this.#jwks?.resolver.close();
+  }
+
+  #keysFor(metadata: IssuerMetadata, lookup: KeyLookup): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
+    if (!metadata.algorithms.has(lookup.alg)) {
+      throw new AuthError('ERR_AUTH_ALG_NOT_ALLOWED', `${this.description} does not sign with ${lookup.alg} (it uses ${[...metadata.algorithms].join(', ')})`);
+    }
+    return this.#jwksFor(metadata).getKeys(lookup);
+  }
+
+  #jwksFor(metadata: IssuerMetadata): RemoteJwksResolver {
+    const href = metadata.jwksUri.href;
+    if (this.#jwks?.href === href) return this.#jwks.resolver;
+    // The provider moved its key set: follow it (the document is authenticated by TLS and the issuer check).
+    this.#jwks?.resolver.close();
+    const resolver = new RemoteJwksResolver(metadata.jwksUri, this.#options);
+    this.#jwks = { href, resolver };
+    return resolver;
+  }
+
+  async #load(signal: AbortSignal): Promise<Loaded<IssuerMetadata>> {
+    const limits = { timeoutMs: this.#policy.timeoutMs, maxBytes: this.#policy.maxBytes, signal };
+    const openId = this.#openIdUrl;
+    const oauth = this.#oauthUrl;
+    let url = openId;
+    let fetched;
+    try {
+      fetched = await fetchJson(openId, limits);
+    } catch (error) {
+      // Only "no such document" falls back to RFC 8414; an outage must not double our requests.
+      if (!(error instanceof FetchError && error.status !== undefined && error.status >= 400 && error.status < 500)) throw error;
+      url = oauth;
+      try {
+        fetched = await fetchJson(oauth, limits);
+      } catch (fallbackError) {
+        throw new FetchError(`${openId.href}: ${error.message}; ${oauth.href}: ${(fallbackError as Error).message}`, { cause: fallbackError });
+      }
+    }
+    return { value: this.#parse(fetched.body, url.href), maxAgeMs: freshnessMs(fetched.cacheControl, this.#policy) };
+  }
+
+  /** Checks the metadata document; any problem fails the fetch and keeps what we held. */
+  #parse(document: unknown, documentUrl: string): IssuerMetadata {
+    if (!isRecord(document)) throw new Error('discovery document is not a JSON object');
+    // OpenID Connect Discovery §4.3 / RFC 8414 §3.3: the document must speak for exactly the issuer we
+    // trust, or a provider (or whoever answers for it) could make us accept another issuer's keys.
+    if (document.issuer !== this.#issuer) {
+      throw new Error(`discovery document names issuer ${JSON.stringify(document.issuer)}, expected exactly ${JSON.stringify(this.#issuer)}`);
+    }
+    if (typeof document.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
+    let jwksUri: URL;
+    try {
+      jwksUri = new URL(document.jwks_uri);
+    } catch {
+      throw new Error('discovery document has an invalid jwks_uri');
+    }
+    const problem = keyUrlProblem(jwksUri, this.#policy.allowInsecureHttp);
+    if (problem !== undefined) throw new Error(`jwks_uri ${jwksUri.href} refused: ${problem}`);
+    return { documentUrl, jwksUri, algorithms: this.#configuredAlgorithms ?? this.#advertised(document.id_token_signing_alg_values_supported) };
+  }
+
+  #advertised(advertised: unknown): ReadonlySet<string> {
+    if (!Array.isArray(advertised)) return SAFE;
+    const usable = new Set(advertised.filter((alg): alg is string => typeof alg === 'string' && SAFE.has(alg)));
+    if (usable.size === 0) throw new Error(`discovery document advertises no public-key algorithm this library verifies (${JSON.stringify(advertised).slice(0, 200)})`);
+    return usable;
+  }
+}
+
+/**
+ * Keys of an issuer found by discovery: the OpenID Connect document at
+ * `{issuer}/.well-known/openid-configuration`, falling back to RFC 8414's
+ * `/.well-known/oauth-authorization-server{path}` when that is missing (HTTP 4xx). The document's `issuer`
+ * must equal `issuer` exactly; its `jwks_uri` must obey the same URL rules as {@link fromJwks} and is then
+ * fetched, cached and refreshed exactly like `fromJwks(jwks_uri, options)`. The document itself is cached,
+ * refreshed and retried the same way.
+ *
+ * Algorithms: the interceptor's `algorithms` must be public-key algorithms (and within this function's
+ * `algorithms` option when given); a mismatch throws at construction. Without the option, the algorithms
+ * the document advertises (`id_token_signing_alg_values_supported`, public-key ones only) further limit
+ * what tokens may use; a token with another algorithm is refused (`ALG_NOT_ALLOWED`), and `ready()`
+ * rejects with an `AuthConfigError` when none of the interceptor's algorithms is advertised.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, fromIssuer } from 'grpc-jwt-auth';
+ * const auth = createAuthInterceptor({
+ *   keys: fromIssuer('https://idp.example/realms/acme'),
+ *   algorithms: ['RS256', 'ES256'],
+ *   issuer: 'https://idp.example/realms/acme',
+ *   audience: 'orders-api',
+ * });
+ * await auth.ready();
+ * ```
+ */
+export function fromIssuer(issuer: string, options: IssuerDiscoveryOptions = {}): RemoteKeyResolver {
+  if (typeof issuer !== 'string' || issuer === '') throw new AuthConfigError('issuer', 'expected the issuer URL exactly as it appears in tokens (iss)');
+  const compiled = compileRemoteJwksOptions(options, ISSUER_OPTION_NAMES);
+  const url = parseKeyUrl(issuer, 'issuer', compiled.policy.allowInsecureHttp);
+  // RFC 8414 §2: an issuer identifier has no query or fragment.
+  if (url.search !== '' || url.hash !== '') throw new AuthConfigError('issuer', 'must not contain a query or fragment');
+  return new IssuerResolver(issuer, url, compiled, checkAlgorithmsOption(options.algorithms));
+}
