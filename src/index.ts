@@ -48,3 +48,6 @@ export type { IssuerDiscoveryOptions } from './keys/discovery.ts';
 export type { RemoteKeyResolver, TokensWithoutKid } from './keys/remote-jwks.ts';
 export type { RemoteFetchOptions } from './keys/key-cache-policy.ts';
 export type { FailedEvent, FetchTrigger, FetchedEvent, KeySkippedEvent, RemoteDocument, RemoteKeysEvent, RemoteKeysListener, RotatedEvent } from './keys/remote-events.ts';
+export { checkRules } from './server/rule-check.ts';
+export type { CheckRulesOptions } from './server/rule-check.ts';
+export type { MethodDefinitionLike, PackageDefinitionLike, ProtobufNamespaceLike, ServiceClientLike, ServiceDefinitionLike, ServiceSource } from './service-methods.ts';

@@ -2,10 +2,12 @@ import { ServerInterceptingCall, type Metadata, type ServerInterceptor, type Ser
 import type { AuthContext } from '../auth-context.ts';
 import { AuthConfigError, AuthError } from '../errors.ts';
 import { enforceGuard } from '../guards.ts';
+import type { ServiceSource } from '../service-methods.ts';
 import { AUTHENTICATOR_OPTION_NAMES, createAuthenticator, type Authentication, type AuthenticatorOptions } from '../verify/authenticator.ts';
 import { attachAuth } from './context.ts';
 import { readBearerToken } from './metadata.ts';
 import { rejectionStatus } from './rejection.ts';
+import { checkServicesOption } from './rule-check.ts';
 import { compileRules, type Rule, type RuleMap } from './rules.ts';
 import { scheduleExpiry } from './stream-expiry.ts';
 
@@ -33,6 +35,13 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
   /** The rule for methods no pattern matches. Default `'authenticated'`; `'deny'` fails closed. */
   readonly defaultRule?: Rule;
   /**
+   * The services the server offers (the definitions given to `addService`, a proto-loader package
+   * definition or a protobufjs root): a rule naming a service or method not among them throws here.
+   */
+  readonly services?: ServiceSource | readonly ServiceSource[];
+  /** With `services`: every one of their methods must match a pattern of `rules`, none is left to `defaultRule`. */
+  readonly strictRules?: boolean;
+  /**
    * What happens to a streaming call whose token expires while it is open: `'end'` (default) ends it
    * with UNAUTHENTICATED `TOKEN_EXPIRED`; `'ignore'` lets it run.
    */
@@ -53,7 +62,7 @@ export interface AuthInterceptor extends ServerInterceptor {
 
 type MaybePromise<T> = T | Promise<T>;
 
-const INTERCEPTOR_OPTION_NAMES = new Set([...AUTHENTICATOR_OPTION_NAMES, 'rules', 'defaultRule', 'streamExpiry', 'onAuthenticated', 'onRejected']);
+const INTERCEPTOR_OPTION_NAMES = new Set([...AUTHENTICATOR_OPTION_NAMES, 'rules', 'defaultRule', 'services', 'strictRules', 'streamExpiry', 'onAuthenticated', 'onRejected']);
 
 function toAuthError(error: unknown): AuthError {
   if (error instanceof AuthError) return error;
@@ -99,6 +108,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   if (onAuthenticated !== undefined && typeof onAuthenticated !== 'function') throw new AuthConfigError('onAuthenticated', 'expected a function');
   if (onRejected !== undefined && typeof onRejected !== 'function') throw new AuthConfigError('onRejected', 'expected a function');
   const rules = compileRules(options.rules, options.defaultRule);
+  checkServicesOption(rules, options.services, options.strictRules);
   const authenticator = createAuthenticator(options);
   const clock = options.clock ?? Date.now;
 

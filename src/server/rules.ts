@@ -29,6 +29,8 @@ export function checkRule(rule: unknown, option: string): Rule {
 export interface RuleTable {
   /** The rule for a full method path. */
   ruleFor(method: string): Rule;
+  /** True when a pattern of the map (exact, service-wide or `'*'`) matches the method, not the default. */
+  covers(method: string): boolean;
   /** The patterns as given, for typo checks against service definitions. */
   readonly exact: ReadonlyMap<string, Rule>;
   readonly services: ReadonlyMap<string, Rule>;
@@ -65,14 +67,11 @@ export function compileRules(rules: RuleMap | undefined, defaultRule: Rule | und
     else exact.set(pattern, rule);
   }
   const fallback = everything ?? fallbackRule;
+  const matching = (method: string): Rule | undefined => exact.get(method) ?? services.get(method.slice(0, method.lastIndexOf('/'))) ?? everything;
   return {
     exact,
     services,
-    ruleFor(method) {
-      const rule = exact.get(method);
-      if (rule !== undefined) return rule;
-      const slash = method.lastIndexOf('/');
-      return services.get(method.slice(0, slash)) ?? fallback;
-    },
+    ruleFor: (method) => matching(method) ?? fallback,
+    covers: (method) => matching(method) !== undefined,
   };
 }

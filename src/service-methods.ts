@@ -1,0 +1,140 @@
+import { AuthConfigError, describeForLog } from './errors.ts';
+
+/** A method as grpc-js service definitions and proto-loader package definitions describe it. */
+export interface MethodDefinitionLike {
+  /** The full method path, `/package.Service/Method`. */
+  readonly path: string;
+  /** The method options; proto-loader 0.8 keeps them, custom ones keyed as written, `(package.option)`. */
+  readonly options?: unknown;
+}
+
+/** A grpc-js `ServiceDefinition`: method definitions by method name. */
+export type ServiceDefinitionLike = { readonly [method: string]: MethodDefinitionLike };
+
+/** A proto-loader `PackageDefinition`: service definitions and message or enum types by full name. */
+export type PackageDefinitionLike = { readonly [name: string]: object };
+
+/** A protobufjs `Root` or `Namespace` (reflection), e.g. from `protobuf.loadSync(file)`. */
+export interface ProtobufNamespaceLike {
+  readonly nestedArray: readonly unknown[];
+}
+
+/** A client constructor from grpc-js `loadPackageDefinition`, which carries its `service` definition. */
+export interface ServiceClientLike {
+  readonly service: ServiceDefinitionLike;
+}
+
+/** Anything that lists the methods a server offers. */
+export type ServiceSource = ServiceDefinitionLike | PackageDefinitionLike | ProtobufNamespaceLike | ServiceClientLike;
+
+/** One method found in a {@link ServiceSource}. */
+export interface ServiceMethod {
+  /** `/package.Service/Method`. */
+  readonly path: string;
+  /** `package.Service`. */
+  readonly service: string;
+  /** The method options, custom ones keyed as written: `(grpc_jwt_auth.v1.rule)`. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** The service options; known only from protobufjs reflection (proto-loader drops them). */
+  readonly serviceOptions: Readonly<Record<string, unknown>> | undefined;
+}
+
+const METHOD_PATH = /^\/([^/]+)\/[^/]+$/;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+function isMethodDefinition(value: unknown): value is MethodDefinitionLike {
+  return isObject(value) && typeof value.path === 'string' && METHOD_PATH.test(value.path);
+}
+
+function isServiceDefinition(value: unknown): value is ServiceDefinitionLike {
+  if (!isObject(value)) return false;
+  const methods = Object.values(value);
+  return methods.length > 0 && methods.every(isMethodDefinition);
+}
+
+function fromDefinition(definition: ServiceDefinitionLike): ServiceMethod[] {
+  return Object.values(definition).map((method) => ({
+    path: method.path,
+    service: (METHOD_PATH.exec(method.path) as RegExpExecArray)[1] as string,
+    options: isObject(method.options) ? method.options : {},
+    serviceOptions: undefined,
+  }));
+}
+
+/**
+ * Merges protobufjs `parsedOptions` (one entry per `option` statement) the way proto-loader does, but
+ * refuses a custom option set twice: protoc refuses such a file, and proto-loader would silently keep
+ * only the last statement, dropping part of a policy.
+ */
+function mergeParsedOptions(parsed: unknown, where: string, option: string): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  for (const entry of Array.isArray(parsed) ? parsed : []) {
+    if (!isObject(entry)) continue;
+    for (const [key, value] of Object.entries(entry)) {
+      if (key.startsWith('(') && Object.hasOwn(merged, key)) throw new AuthConfigError(option, `${where} sets option ${key} twice`);
+      merged[key] = value;
+    }
+  }
+  return merged;
+}
+
+function fromNamespace(namespace: ProtobufNamespaceLike, option: string, found: ServiceMethod[]): void {
+  for (const nested of namespace.nestedArray) {
+    if (!isObject(nested)) continue;
+    if (Array.isArray(nested.methodsArray) && typeof nested.fullName === 'string') {
+      const service = nested.fullName.replace(/^\./, '');
+      const serviceOptions = mergeParsedOptions(nested.parsedOptions, service, option);
+      for (const method of nested.methodsArray as unknown[]) {
+        if (!isObject(method) || typeof method.name !== 'string') continue;
+        const path = `/${service}/${method.name}`;
+        found.push({ path, service, options: mergeParsedOptions(method.parsedOptions, path, option), serviceOptions });
+      }
+    } else if (Array.isArray(nested.nestedArray)) {
+      fromNamespace(nested as unknown as ProtobufNamespaceLike, option, found);
+    }
+  }
+}
+
+function fromSource(source: unknown, option: string): ServiceMethod[] {
+  if (typeof source === 'function' && isServiceDefinition((source as Partial<ServiceClientLike>).service)) {
+    return fromDefinition((source as unknown as ServiceClientLike).service);
+  }
+  if (!isObject(source)) throw new AuthConfigError(option, `expected service definitions, a proto-loader package definition or a protobufjs Root, got ${describeForLog(source)}`);
+  if (Array.isArray(source.nestedArray)) {
+    const found: ServiceMethod[] = [];
+    fromNamespace(source as unknown as ProtobufNamespaceLike, option, found);
+    return found;
+  }
+  if (isServiceDefinition(source)) return fromDefinition(source);
+  const found: ServiceMethod[] = [];
+  for (const [name, entry] of Object.entries(source)) {
+    if (isServiceDefinition(entry)) found.push(...fromDefinition(entry));
+    // Message and enum types of a package definition carry a `format`; anything else is not a source.
+    else if (!isObject(entry) || typeof entry.format !== 'string') {
+      throw new AuthConfigError(option, `entry ${JSON.stringify(name)} is neither a service definition nor a type of a proto-loader package definition`);
+    }
+  }
+  return found;
+}
+
+/**
+ * Lists the methods of grpc-js service definitions, grpc-js client constructors, proto-loader package
+ * definitions or protobufjs roots, each method once. Throws naming `option` on anything else, or when
+ * nothing lists a single method (a wrong object would otherwise turn every typo check off).
+ *
+ * @example
+ * ```ts
+ * const methods = listServiceMethods([protoLoader.loadSync('orders.proto')], 'services');
+ * methods.map((m) => m.path); // ['/acme.orders.v1.Orders/GetOrder', ...]
+ * ```
+ */
+export function listServiceMethods(sources: ServiceSource | readonly ServiceSource[], option: string): readonly ServiceMethod[] {
+  const list = Array.isArray(sources) ? (sources as readonly unknown[]) : [sources];
+  const byPath = new Map<string, ServiceMethod>();
+  list.forEach((source, index) => {
+    for (const method of fromSource(source, Array.isArray(sources) ? `${option}[${index}]` : option)) byPath.set(method.path, method);
+  });
+  if (byPath.size === 0) throw new AuthConfigError(option, 'lists no service method');
+  return [...byPath.values()];
+}
