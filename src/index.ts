@@ -51,3 +51,4 @@ export type { FailedEvent, FetchTrigger, FetchedEvent, KeySkippedEvent, RemoteDo
 export { checkRules } from './server/rule-check.ts';
 export type { CheckRulesOptions } from './server/rule-check.ts';
 export type { MethodDefinitionLike, PackageDefinitionLike, ProtobufNamespaceLike, ServiceClientLike, ServiceDefinitionLike, ServiceSource } from './service-methods.ts';
+export { PROTO_INCLUDE_DIR, rulesFromProto } from './proto-policy.ts';

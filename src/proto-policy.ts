@@ -1,0 +1,111 @@
+import { fileURLToPath } from 'node:url';
+import { AuthConfigError, describeForLog } from './errors.ts';
+import { allOf, checkNames, requireAnyRole, requireAnyScope, requireRoles, requireScopes, type Guard } from './guards.ts';
+import { listServiceMethods, type ServiceSource } from './service-methods.ts';
+import type { Rule, RuleMap } from './server/rules.ts';
+
+/**
+ * The directory holding `grpc_jwt_auth/v1/auth.proto`: add it to proto-loader's `includeDirs` (or
+ * protoc's `-I`) so your files can `import "grpc_jwt_auth/v1/auth.proto";`.
+ *
+ * @example
+ * ```ts
+ * import * as protoLoader from '@grpc/proto-loader';
+ * import { PROTO_INCLUDE_DIR } from 'grpc-jwt-auth';
+ * const packageDefinition = protoLoader.loadSync('orders.proto', { includeDirs: [PROTO_INCLUDE_DIR, 'protos'] });
+ * ```
+ */
+export const PROTO_INCLUDE_DIR: string = fileURLToPath(new URL('../proto', import.meta.url));
+
+/** The method option this library reads, as proto-loader and protobufjs key it. */
+export const RULE_OPTION = '(grpc_jwt_auth.v1.rule)';
+// Any option in our package: a misspelt one (`rules`, `v2`) would otherwise be kept by protobufjs,
+// which does not check custom options, and silently leave the method on the default rule.
+const OWN_OPTION = /^\(\.?grpc_jwt_auth\./;
+
+const FLAGS = ['public', 'optional', 'authenticated', 'deny'] as const;
+const LISTS = {
+  scopes: { guard: requireScopes, kind: 'scope' },
+  any_scopes: { guard: requireAnyScope, kind: 'scope' },
+  roles: { guard: requireRoles, kind: 'role' },
+  any_roles: { guard: requireAnyRole, kind: 'role' },
+} as const;
+const FIELD_NAMES = [...FLAGS, ...Object.keys(LISTS)].join(', ');
+
+type Flag = (typeof FLAGS)[number];
+type ListField = keyof typeof LISTS;
+
+const isFlag = (field: string): field is Flag => (FLAGS as readonly string[]).includes(field);
+const isListField = (field: string): field is ListField => Object.hasOwn(LISTS, field);
+
+/** Reads one `(grpc_jwt_auth.v1.rule)` value; throws naming the method and field on anything unexpected. */
+function parseRule(value: unknown, option: string): Rule {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AuthConfigError(option, `expected a message such as { scopes: ["orders:read"] }, got ${describeForLog(value)}`);
+  }
+  const flags: Flag[] = [];
+  const guards: Guard[] = [];
+  for (const [field, fieldValue] of Object.entries(value)) {
+    const fieldOption = `${option}.${field}`;
+    if (isFlag(field)) {
+      // protobufjs does not type-check options: `public: 1` or `public: "true"` arrive as they are written.
+      if (typeof fieldValue !== 'boolean') throw new AuthConfigError(fieldOption, `expected true or false, got ${describeForLog(fieldValue)}`);
+      if (fieldValue) flags.push(field);
+    } else if (isListField(field)) {
+      // One `scopes: "a"` arrives as a string, a list or repeated field as an array.
+      const list: readonly unknown[] = Array.isArray(fieldValue) ? fieldValue : [fieldValue];
+      const { guard, kind } = LISTS[field];
+      guards.push(guard(...checkNames(list, fieldOption, kind)));
+    } else {
+      throw new AuthConfigError(fieldOption, `unknown field of grpc_jwt_auth.v1.Rule; its fields are ${FIELD_NAMES}`);
+    }
+  }
+  if (flags.length + guards.length === 0) throw new AuthConfigError(option, `sets nothing; set one of ${FIELD_NAMES}`);
+  if (flags.length > 1 || (flags.length === 1 && guards.length > 0)) {
+    const given = [...flags, ...Object.keys(value).filter(isListField)].join(' and ');
+    throw new AuthConfigError(option, `sets ${given}: public, optional, authenticated and deny each stand alone`);
+  }
+  return flags[0] ?? (guards.length === 1 ? (guards[0] as Guard) : allOf(...guards));
+}
+
+/**
+ * Reads per-method rules declared in `.proto` files with the `(grpc_jwt_auth.v1.rule)` method option
+ * (see `proto/grpc_jwt_auth/v1/auth.proto`) and returns them as a rule map keyed by full method path.
+ * Takes a proto-loader package definition, a protobufjs root, service definitions or client
+ * constructors. Methods without the option are left out, so `defaultRule` and code rules apply to them.
+ * Unknown fields, misspelt option names, conflicting fields and rules on a service (which proto-loader
+ * does not keep) throw an {@link AuthConfigError} naming the method.
+ *
+ * Code rules override the file's for the same pattern: spread them after it. The file's rules are exact
+ * method paths, so a service-wide code rule (`'/pkg.Service/*'`) only covers methods the file left out.
+ *
+ * @example
+ * ```ts
+ * import * as protoLoader from '@grpc/proto-loader';
+ * import { PROTO_INCLUDE_DIR, createAuthInterceptor, rulesFromProto } from 'grpc-jwt-auth';
+ * const packageDefinition = protoLoader.loadSync('orders.proto', { includeDirs: [PROTO_INCLUDE_DIR] });
+ * const auth = createAuthInterceptor({
+ *   keys, algorithms: ['ES256'],
+ *   rules: { ...rulesFromProto(packageDefinition), '/acme.orders.v1.Orders/Export': 'deny' },
+ *   services: packageDefinition,
+ *   strictRules: true,
+ * });
+ * ```
+ */
+export function rulesFromProto(source: ServiceSource | readonly ServiceSource[]): RuleMap {
+  const rules: Record<string, Rule> = {};
+  for (const method of listServiceMethods(source, 'rulesFromProto(source)')) {
+    for (const key of Object.keys(method.serviceOptions ?? {})) {
+      if (OWN_OPTION.test(key)) {
+        throw new AuthConfigError(`${method.service} ${key}`, `rules are read from method options only (proto-loader drops service options); use a service-wide rule '/${method.service}/*' in code`);
+      }
+    }
+    for (const [key, value] of Object.entries(method.options)) {
+      if (!OWN_OPTION.test(key)) continue;
+      const option = `${method.path} ${key}`;
+      if (key.replace('(.', '(') !== RULE_OPTION) throw new AuthConfigError(option, `unknown option; the method option of grpc-jwt-auth is ${RULE_OPTION}`);
+      rules[method.path] = parseRule(value, option);
+    }
+  }
+  return Object.freeze(rules);
+}
