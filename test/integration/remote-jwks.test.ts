@@ -1,0 +1,472 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createAuthenticator, fromJwks, type RemoteJwksOptions, type RemoteKeyResolver } from '../../src/index.ts';
+import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
+import { delayed, hang, huge, json, redirect, startFakeProvider, status, text, type FakeProvider } from '../support/fake-provider.ts';
+import { eventLog, manualClock, outcome, tally, withHeader, type EventLog, type ManualClock } from '../support/remote-keys.ts';
+
+const JWKS = '/jwks.json';
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+/** One provider, one resolver on a manual clock, one authenticator without the verified-token cache. */
+interface Rig {
+  readonly provider: FakeProvider;
+  readonly keys: RemoteKeyResolver;
+  readonly clock: ManualClock;
+  readonly log: EventLog;
+  readonly authenticator: ReturnType<typeof createAuthenticator>;
+  close(): Promise<void>;
+}
+
+async function rig(idp: TestIssuer, options: RemoteJwksOptions = {}, reply = json(() => idp.jwks, { 'cache-control': 'max-age=300' })): Promise<Rig> {
+  const provider = await startFakeProvider();
+  provider.on(JWKS, reply);
+  const clock = manualClock();
+  const log = eventLog();
+  const keys = fromJwks(`${provider.url}${JWKS}`, { clock: clock.now, onEvent: log.listener, ...options });
+  // No verified-token cache: every call below goes to the resolver, which is what is being measured.
+  const authenticator = createAuthenticator({ keys, algorithms: [idp.alg], issuer: idp.issuer, audience: idp.audience, cache: false });
+  return {
+    provider,
+    keys,
+    clock,
+    log,
+    authenticator,
+    async close() {
+      keys.close();
+      await provider.close();
+    },
+  };
+}
+
+const randomKid = () => randomBytes(12).toString('base64url');
+
+describe('remote JWKS: cold start and single flight', () => {
+  let idp: TestIssuer;
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+  });
+
+  it('1,000 concurrent calls on a cold cache → 1 request, all OK', async (t) => {
+    const r = await rig(idp);
+    try {
+      const token = await idp.sign();
+      const counts = await tally(r.authenticator, Array.from({ length: 1000 }, () => token));
+      assert.deepEqual(counts, { OK: 1000 });
+      assert.equal(r.provider.count(JWKS), 1);
+      t.diagnostic(`FIGURE cold start: 1000 concurrent calls → ${r.provider.count(JWKS)} JWKS request(s), ${1000 - (counts.OK ?? 0)} failed`);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('held keys answer synchronously: no call waits on a fetch once keys are in', async () => {
+    const r = await rig(idp);
+    try {
+      await r.keys.ready();
+      assert.ok(Array.isArray(r.keys.getKeys({ alg: 'ES256', kid: 'k1' })));
+      r.clock.advance(10 * MINUTE); // expired, within the stale bound: still answered at once, refresh in background
+      const refreshed = r.log.next('fetched');
+      assert.ok(Array.isArray(r.keys.getKeys({ alg: 'ES256', kid: 'k1' })));
+      assert.equal((await refreshed).trigger, 'expired');
+      assert.equal(r.provider.count(JWKS), 2);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('refreshes ahead of expiry in the background, with no call at all', async () => {
+    const r = await rig(idp, { clock: Date.now, cacheMaxAgeMs: 200, minCacheMaxAgeMs: 200 }, json(() => idp.jwks, { 'cache-control': 'no-store' }));
+    try {
+      await r.keys.ready();
+      const event = await r.log.next('fetched');
+      assert.equal(event.trigger, 'refresh-ahead');
+      assert.equal(event.maxAgeMs, 200, 'no-store is held at the lower bound');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('an unchanged refresh keeps key identity (the verified-token cache survives it)', async () => {
+    const r = await rig(idp);
+    try {
+      const [key] = await r.keys.getKeys({ alg: 'ES256', kid: 'k1' });
+      assert.ok(key);
+      r.clock.advance(10 * MINUTE);
+      r.keys.getKeys({ alg: 'ES256', kid: 'k1' });
+      await r.log.next('fetched');
+      assert.equal(r.keys.holds(key), true);
+      assert.equal(r.log.of('rotated').length, 0);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('remote JWKS: Cache-Control within bounds', () => {
+  const cases: Array<[string, string | undefined, number]> = [
+    ['max-age=120 → 2 min', 'public, max-age=120', 2 * MINUTE],
+    ['max-age=5 → raised to the 1 min lower bound', 'max-age=5', MINUTE],
+    ['max-age of ten years → cut to the 24 h upper bound', 'max-age=315360000', 24 * 60 * MINUTE],
+    ['no header → 10 min default', undefined, 10 * MINUTE],
+    ['no-cache → lower bound', 'no-cache', MINUTE],
+  ];
+  for (const [name, header, expected] of cases) {
+    it(name, async () => {
+      const idp = await createTestIssuer({ alg: 'ES256' });
+      const r = await rig(idp, {}, json(() => idp.jwks, header === undefined ? {} : { 'cache-control': header }));
+      try {
+        await r.keys.ready();
+        assert.equal(r.log.of('fetched')[0]?.maxAgeMs, expected);
+      } finally {
+        await r.close();
+      }
+    });
+  }
+
+  it('a configured bound wins over the provider: maxCacheMaxAgeMs 5 min caps max-age=3600', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const r = await rig(idp, { cacheMaxAgeMs: MINUTE, maxCacheMaxAgeMs: 5 * MINUTE }, json(() => idp.jwks, { 'cache-control': 'max-age=3600' }));
+    try {
+      await r.keys.ready();
+      assert.equal(r.log.of('fetched')[0]?.maxAgeMs, 5 * MINUTE);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('remote JWKS: provider faults', () => {
+  let idp: TestIssuer;
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+  });
+
+  it('provider down at start-up → UNAVAILABLE, one request shared, fail fast during the retry delay, recovers after', async () => {
+    const r = await rig(idp, {}, status(503));
+    try {
+      const token = await idp.sign();
+      await assert.rejects(r.keys.ready(), { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
+      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 100 }, () => token)), { ERR_AUTH_KEYS_UNAVAILABLE: 100 });
+      assert.equal(r.provider.count(JWKS), 1, 'calls within the retry delay never reach the provider');
+      r.provider.on(JWKS, json(() => idp.jwks));
+      r.clock.advance(SECOND); // first retry delay
+      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 100 }, () => token)), { OK: 100 });
+      assert.equal(r.provider.count(JWKS), 2);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('nobody listening at start-up → UNAVAILABLE', async () => {
+    const keys = fromJwks('http://127.0.0.1:1/jwks.json', { timeoutMs: 500 });
+    await assert.rejects(keys.ready(), { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
+    keys.close();
+  });
+
+  const faults: Array<[string, () => ReturnType<typeof status>]> = [
+    ['HTTP 500', () => status(500)],
+    ['non-JSON body', () => text('<html>oops</html>', 'text/html')],
+    ['JSON that is not a key set', () => json({ jwks: [] })],
+    ['a key set with no usable key', () => json({ keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'k1' }, { kty: 'RSA', n: 'AQAB', e: 'AQAB' }] })],
+    ['a key set of 101 keys', () => json({ keys: Array.from({ length: 101 }, () => idp.jwks.keys[0]) })],
+    ['10 MiB body with content-length', () => huge(10 * 1024 * 1024, true)],
+    ['10 MiB chunked body (cut while streaming)', () => huge(10 * 1024 * 1024, false)],
+    ['slow beyond the timeout (no headers)', () => delayed(2000, json(() => idp.jwks))],
+    ['headers, then a body that never ends', () => (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{"keys":[');
+    }],
+    ['never answers', () => hang()],
+  ];
+  for (const [name, fault] of faults) {
+    it(`${name} at start-up → every call UNAVAILABLE, 1 request`, async () => {
+      const r = await rig(idp, { timeoutMs: 150 }, fault());
+      try {
+        const token = await idp.sign();
+        assert.deepEqual(await tally(r.authenticator, Array.from({ length: 20 }, () => token)), { ERR_AUTH_KEYS_UNAVAILABLE: 20 });
+        assert.equal(r.provider.count(JWKS), 1);
+        assert.equal(r.log.of('failed').length, 1);
+      } finally {
+        await r.close();
+      }
+    });
+
+    it(`${name} on refresh → held keys keep verifying (stale-if-error), 0 failed calls`, async () => {
+      const r = await rig(idp, { timeoutMs: 150 });
+      try {
+        const token = await idp.sign();
+        await r.keys.ready();
+        r.provider.on(JWKS, fault());
+        r.clock.advance(6 * MINUTE); // past max-age=300
+        const failed = r.log.next('failed');
+        assert.deepEqual(await tally(r.authenticator, Array.from({ length: 20 }, () => token)), { OK: 20 });
+        assert.ok((await failed).staleUntil !== undefined);
+        assert.equal(r.provider.count(JWKS), 2);
+      } finally {
+        await r.close();
+      }
+    });
+  }
+
+  it('redirect → refused, the target is never requested', async () => {
+    const r = await rig(idp, {}, redirect('/elsewhere.json'));
+    try {
+      r.provider.on('/elsewhere.json', json(() => idp.jwks));
+      assert.equal(await outcome(r.authenticator, await idp.sign()), 'ERR_AUTH_KEYS_UNAVAILABLE');
+      assert.equal(r.provider.count('/elsewhere.json'), 0);
+      assert.equal(r.provider.count(JWKS), 1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a broken key beside a good one → the good one verifies, the broken one is reported', async () => {
+    const broken = { kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA', kid: 'broken' };
+    const encryption = { ...idp.jwks.keys[0], kid: 'enc', use: 'enc' };
+    const r = await rig(idp, {}, json(() => ({ keys: [broken, encryption, ...idp.jwks.keys] })));
+    try {
+      assert.equal(await outcome(r.authenticator, await idp.sign()), 'OK');
+      assert.deepEqual(r.log.of('keySkipped').map((event) => [event.kid, event.index]), [['broken', 0], ['enc', 1]]);
+      assert.equal(r.log.of('fetched')[0]?.keyCount, 1);
+      assert.equal(await outcome(r.authenticator, await idp.sign({}, { header: { kid: 'broken' } })), 'ERR_AUTH_KEY_NOT_FOUND');
+      assert.equal(r.provider.count(JWKS), 1, 'a skipped kid is unknown, and within the cooldown no refetch runs');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('down longer than the stale bound → OK inside it, UNAVAILABLE past it, OK again once the provider is back', async (t) => {
+    const r = await rig(idp, { staleIfErrorMs: 30 * MINUTE });
+    try {
+      const token = await idp.sign();
+      await r.keys.ready();
+      r.provider.on(JWKS, status(500));
+      let failedInside = 0;
+      // 5 min fresh + 30 min stale bound, visited in 1-minute steps with 20 calls each.
+      for (let minute = 1; minute < 35; minute++) {
+        r.clock.advance(MINUTE);
+        const counts = await tally(r.authenticator, Array.from({ length: 20 }, () => token));
+        failedInside += 20 - (counts.OK ?? 0);
+      }
+      const requestsDuringOutage = r.provider.count(JWKS) - 1;
+      assert.equal(failedInside, 0);
+      r.clock.advance(MINUTE + SECOND); // 36 min: past 5 + 30
+      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 20 }, () => token)), { ERR_AUTH_KEYS_UNAVAILABLE: 20 });
+      const [key] = idp.jwks.keys;
+      assert.ok(key);
+      r.provider.on(JWKS, json(() => idp.jwks));
+      r.clock.advance(30 * SECOND); // the longest retry delay is the cooldown
+      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 20 }, () => token)), { OK: 20 });
+      t.diagnostic(`FIGURE outage: 34 min of provider 500s inside a 5 min + 30 min stale bound, 680 calls → ${failedInside} failed, ${requestsDuringOutage} JWKS requests`);
+      assert.ok(requestsDuringOutage <= 34, 'at most one request per call burst, never one per call');
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('remote JWKS: rotation', () => {
+  it('the new kid shows up in tokens before the key set is refreshed → 1 refetch, 0 failed calls', async (t) => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const r = await rig(idp);
+    try {
+      const oldToken = await idp.sign();
+      await r.keys.ready();
+      r.clock.advance(31 * SECOND); // past the cooldown, well inside max-age
+      await idp.rotate(); // the provider publishes k1-2 and signs with it at once
+      const newToken = await idp.sign();
+      const counts = await tally(r.authenticator, [...Array.from({ length: 200 }, () => newToken), ...Array.from({ length: 200 }, () => oldToken)]);
+      assert.deepEqual(counts, { OK: 400 });
+      assert.equal(r.provider.count(JWKS), 2);
+      assert.deepEqual(r.log.of('rotated').map((event) => [event.added, event.removed]), [[['k1-2'], []]]);
+      assert.equal(r.log.of('fetched')[1]?.trigger, 'unknown-kid');
+      t.diagnostic(`FIGURE rotation: 400 calls (200 new kid) → ${r.provider.count(JWKS) - 1} refetch, ${400 - (counts.OK ?? 0)} failed`);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a new kid within the cooldown of the last fetch → KEY_NOT_FOUND until the cooldown ends, then 1 refetch', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const r = await rig(idp);
+    try {
+      await r.keys.ready();
+      await idp.rotate();
+      const token = await idp.sign();
+      assert.equal(await outcome(r.authenticator, token), 'ERR_AUTH_KEY_NOT_FOUND');
+      assert.equal(r.provider.count(JWKS), 1);
+      r.clock.advance(30 * SECOND);
+      assert.equal(await outcome(r.authenticator, token), 'OK');
+      assert.equal(r.provider.count(JWKS), 2);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a key set that drops the key in use → its tokens become KEY_NOT_FOUND after the refresh, holds() turns false', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const r = await rig(idp);
+    try {
+      const oldToken = await idp.sign();
+      const [oldKey] = await r.keys.getKeys({ alg: 'ES256', kid: 'k1' });
+      assert.ok(oldKey);
+      await idp.rotate({ keepPrevious: false });
+      r.clock.advance(6 * MINUTE);
+      const fetched = r.log.next('fetched');
+      assert.equal(await outcome(r.authenticator, oldToken), 'OK', 'served from the held set while the refresh runs');
+      await fetched;
+      assert.equal(r.keys.holds(oldKey), false);
+      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 50 }, () => oldToken)), { ERR_AUTH_KEY_NOT_FOUND: 50 });
+      assert.equal(await outcome(r.authenticator, await idp.sign()), 'OK');
+      assert.deepEqual(r.log.of('rotated').map((event) => [event.added, event.removed]), [[['k1-2'], ['k1']]]);
+      assert.equal(r.provider.count(JWKS), 2);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a provider failing during a rotation: an unknown kid gets UNAVAILABLE (retry later), not UNAUTHENTICATED', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const r = await rig(idp);
+    try {
+      await r.keys.ready();
+      r.provider.on(JWKS, status(502));
+      r.clock.advance(31 * SECOND);
+      await idp.rotate();
+      const token = await idp.sign();
+      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 10 }, () => token)), { ERR_AUTH_KEYS_UNAVAILABLE: 10 });
+      assert.equal(r.provider.count(JWKS), 2);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('remote JWKS: random kid flood', () => {
+  it('10,000 tokens with random kids over 5 cooldowns → at most 1 refetch per cooldown, all KEY_NOT_FOUND, real tokens unharmed', async (t) => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const r = await rig(idp);
+    try {
+      const good = await idp.sign();
+      await r.keys.ready();
+      const flood: Record<string, number> = {};
+      for (let batch = 0; batch < 10; batch++) {
+        const tokens = Array.from({ length: 1000 }, () => withHeader(good, { alg: 'ES256', typ: 'JWT', kid: randomKid() }));
+        const counts = await tally(r.authenticator, tokens);
+        for (const [code, n] of Object.entries(counts)) flood[code] = (flood[code] ?? 0) + n;
+        assert.equal(await outcome(r.authenticator, good), 'OK');
+        r.clock.advance(15 * SECOND); // ten batches spread over 150 s: five 30 s cooldowns
+      }
+      assert.deepEqual(flood, { ERR_AUTH_KEY_NOT_FOUND: 10_000 });
+      const refetches = r.provider.count(JWKS) - 1;
+      assert.ok(refetches <= 5, `${refetches} refetches for 5 cooldown windows`);
+      t.diagnostic(`FIGURE random-kid flood: 10,000 tokens over 150 s (5 cooldowns of 30 s) → ${refetches} refetches`);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('the same forged kid again within the cooldown → refused at once, never waits on a fetch', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const r = await rig(idp, {}, delayed(50, json(() => idp.jwks)));
+    try {
+      await r.keys.ready();
+      r.clock.advance(31 * SECOND);
+      const first = r.keys.getKeys({ alg: 'ES256', kid: 'forged' });
+      assert.ok(first instanceof Promise, 'the first unknown kid waits for the one refetch');
+      await assert.rejects(first, { code: 'ERR_AUTH_KEY_NOT_FOUND' });
+      assert.throws(() => r.keys.getKeys({ alg: 'ES256', kid: 'forged' }), { code: 'ERR_AUTH_KEY_NOT_FOUND' });
+      assert.equal(r.provider.count(JWKS), 2);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('remote JWKS: tokens without kid', () => {
+  it("default 'if-single': one fitting key → OK; two → KEY_NOT_FOUND; 'try' → OK; 'reject' → KEY_NOT_FOUND", async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const noKid = async () => idp.sign({}, { header: { kid: undefined } });
+    const single = await rig(idp);
+    const strict = await rig(idp, { tokensWithoutKid: 'reject' });
+    try {
+      assert.equal(await outcome(single.authenticator, await noKid()), 'OK');
+      assert.equal(await outcome(strict.authenticator, await noKid()), 'ERR_AUTH_KEY_NOT_FOUND');
+    } finally {
+      await single.close();
+      await strict.close();
+    }
+    await idp.rotate(); // two ES256 keys published
+    const ambiguous = await rig(idp);
+    const trying = await rig(idp, { tokensWithoutKid: 'try' });
+    try {
+      const token = await noKid();
+      assert.equal(await outcome(ambiguous.authenticator, token), 'ERR_AUTH_KEY_NOT_FOUND');
+      assert.equal(await outcome(trying.authenticator, token), 'OK');
+    } finally {
+      await ambiguous.close();
+      await trying.close();
+    }
+  });
+});
+
+describe('remote JWKS: construction, close and events', () => {
+  const isConfigError = (option: string) => (error: { code?: string; option?: string }) => error.code === 'ERR_AUTH_INVALID_OPTION' && error.option === option;
+
+  it('http to a non-loopback host is refused at construction; https, loopback and the explicit opt-in are not', () => {
+    assert.throws(() => fromJwks('http://idp.example/jwks.json'), isConfigError('jwksUri'));
+    assert.throws(() => fromJwks('http://10.0.0.7/jwks.json'), isConfigError('jwksUri'));
+    assert.throws(() => fromJwks('ftp://idp.example/jwks.json'), isConfigError('jwksUri'));
+    assert.throws(() => fromJwks('https://user:pw@idp.example/jwks.json'), isConfigError('jwksUri'));
+    assert.throws(() => fromJwks('not a url'), isConfigError('jwksUri'));
+    for (const url of ['https://idp.example/jwks.json', 'http://127.0.0.1:8080/jwks.json', 'http://localhost/jwks.json', 'http://[::1]/jwks.json']) fromJwks(url).close();
+    fromJwks('http://idp.example/jwks.json', { allowInsecureHttp: true }).close();
+  });
+
+  it('bad options throw an AuthConfigError naming the option', () => {
+    const url = 'https://idp.example/jwks.json';
+    assert.throws(() => fromJwks(url, { timeoutMs: 0 }), isConfigError('timeoutMs'));
+    assert.throws(() => fromJwks(url, { cooldownMs: -1 }), isConfigError('cooldownMs'));
+    assert.throws(() => fromJwks(url, { staleIfErrorMs: 1.5 }), isConfigError('staleIfErrorMs'));
+    assert.throws(() => fromJwks(url, { maxResponseBytes: 10 }), isConfigError('maxResponseBytes'));
+    assert.throws(() => fromJwks(url, { cacheMaxAgeMs: MINUTE, minCacheMaxAgeMs: 2 * MINUTE }), isConfigError('minCacheMaxAgeMs'));
+    assert.throws(() => fromJwks(url, { cacheMaxAgeMs: 10 * MINUTE, maxCacheMaxAgeMs: MINUTE }), isConfigError('maxCacheMaxAgeMs'));
+    assert.throws(() => fromJwks(url, { tokensWithoutKid: 'maybe' as never }), isConfigError('tokensWithoutKid'));
+    assert.throws(() => fromJwks(url, { onEvent: 'log' as never }), isConfigError('onEvent'));
+    assert.throws(() => fromJwks(url, { coolDownMs: 5 } as never), isConfigError('coolDownMs'));
+    assert.throws(() => fromJwks(url).checkAlgorithms(['HS256'], 'algorithms'), isConfigError('algorithms'));
+  });
+
+  it('close() aborts a fetch under way; afterwards no request is made and calls get UNAVAILABLE', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const r = await rig(idp, {}, hang());
+    try {
+      const pending = r.keys.ready();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      r.keys.close();
+      await assert.rejects(pending, { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
+      assert.equal(await outcome(r.authenticator, await idp.sign()), 'ERR_AUTH_KEYS_UNAVAILABLE');
+      assert.equal(r.provider.count(JWKS), 1);
+      assert.equal(r.log.of('failed').length, 0, 'closing is not a provider failure');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a throwing event listener never breaks key refresh', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const r = await rig(idp, {
+      onEvent: () => {
+        throw new Error('logger down');
+      },
+    });
+    try {
+      assert.equal(await outcome(r.authenticator, await idp.sign()), 'OK');
+    } finally {
+      await r.close();
+    }
+  });
+});
