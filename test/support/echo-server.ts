@@ -95,6 +95,7 @@ export interface EchoServer {
 
 export interface StartOptions {
   readonly interceptors?: grpc.ServerInterceptor[];
+  readonly serverOptions?: grpc.ServerOptions;
   readonly credentials?: grpc.ServerCredentials;
   readonly clientCredentials?: grpc.ChannelCredentials;
   readonly clientOptions?: grpc.ClientOptions;
@@ -104,7 +105,7 @@ export interface StartOptions {
 /** Starts a real grpc-js server with the Echo and Public services on 127.0.0.1:0. */
 export async function startEchoServer(options: StartOptions = {}): Promise<EchoServer> {
   const runs: HandlerRuns = { unary: 0, serverStream: 0, clientStream: 0, bidi: 0, ping: 0 };
-  const server = new grpc.Server({ interceptors: options.interceptors ?? [] });
+  const server = new grpc.Server({ ...options.serverOptions, interceptors: options.interceptors ?? [] });
   server.addService(EchoService, (options.implementation ?? echoImplementation)(runs));
   server.addService(PublicService, {
     Ping(call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<EchoReply>) {
