@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { createAuthenticator, fromJwks, type RemoteJwksOptions, type RemoteKeyResolver } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { delayed, hang, huge, json, redirect, startFakeProvider, status, text, type FakeProvider } from '../support/fake-provider.ts';

@@ -75,3 +75,12 @@ export function withHeader(token: string, header: Record<string, unknown>): stri
   const [, payload, signature] = token.split('.');
   return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${payload}.${signature}`;
 }
+
+/** Waits until `predicate` holds, checking every few milliseconds; fails after `timeoutMs`. */
+export async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,0 +1,264 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { createAuthenticator, fromIssuer, type Algorithm, type IssuerDiscoveryOptions } from '../../src/index.ts';
+import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
+import { json, startFakeProvider, status, type FakeProvider } from '../support/fake-provider.ts';
+import { eventLog, manualClock, outcome, tally, until, type EventLog, type ManualClock } from '../support/remote-keys.ts';
+
+const OIDC = '/.well-known/openid-configuration';
+const OAUTH = '/.well-known/oauth-authorization-server';
+const JWKS = '/jwks.json';
+const MINUTE = 60_000;
+
+interface Rig {
+  readonly provider: FakeProvider;
+  readonly issuer: string;
+  readonly clock: ManualClock;
+  readonly log: EventLog;
+  /** A token of `idp` carrying this provider's issuer. */
+  sign(claims?: Record<string, unknown>): Promise<string>;
+  authenticator(algorithms: readonly Algorithm[], options?: IssuerDiscoveryOptions): ReturnType<typeof createAuthenticator>;
+  close(): Promise<void>;
+}
+
+/** A fake provider whose issuer is its own URL, publishing `idp`'s keys. */
+async function rig(idp: TestIssuer, document: (issuer: string, url: string) => Record<string, unknown> = (issuer, url) => ({ issuer, jwks_uri: `${url}${JWKS}` })): Promise<Rig> {
+  const provider = await startFakeProvider();
+  const issuer = provider.url;
+  provider.on(OIDC, json(() => document(issuer, provider.url), { 'cache-control': 'max-age=3600' }));
+  provider.on(JWKS, json(() => idp.jwks, { 'cache-control': 'max-age=300' }));
+  const clock = manualClock();
+  const log = eventLog();
+  const resolvers: Array<{ close(): void }> = [];
+  return {
+    provider,
+    issuer,
+    clock,
+    log,
+    sign: (claims = {}) => idp.sign({ iss: issuer, ...claims }),
+    authenticator(algorithms, options = {}) {
+      const keys = fromIssuer(issuer, { clock: clock.now, onEvent: log.listener, ...options });
+      resolvers.push(keys);
+      return createAuthenticator({ keys, algorithms, issuer, audience: idp.audience, cache: false });
+    },
+    async close() {
+      for (const resolver of resolvers) resolver.close();
+      await provider.close();
+    },
+  };
+}
+
+describe('fromIssuer: discovery against the test issuer', () => {
+  it('served test issuer: 1,000 concurrent calls on a cold start → 1 discovery + 1 JWKS request, all OK', async (t) => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const served = await idp.serve();
+    const keys = fromIssuer(served.url);
+    try {
+      const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], issuer: served.url, audience: idp.audience, cache: false });
+      const token = await idp.sign();
+      assert.deepEqual(await tally(authenticator, Array.from({ length: 1000 }, () => token)), { OK: 1000 });
+      assert.equal(served.requestCount(OIDC), 1);
+      assert.equal(served.requestCount('/jwks.json'), 1);
+      t.diagnostic(`FIGURE cold start via discovery: 1000 calls → ${served.requestCount(OIDC)} discovery + ${served.requestCount('/jwks.json')} JWKS request(s)`);
+    } finally {
+      keys.close();
+      await served.close();
+    }
+  });
+});
+
+describe('fromIssuer: the discovery document', () => {
+  let idp: TestIssuer;
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'ES256' });
+  });
+
+  it('issuer with a path: no OpenID document (404) → RFC 8414 location with the path appended', async () => {
+    const provider = await startFakeProvider();
+    const issuer = `${provider.url}/realms/acme`;
+    const pathIdp = await createTestIssuer({ alg: 'ES256', issuer });
+    provider.on(`${OAUTH}/realms/acme`, json({ issuer, jwks_uri: `${provider.url}${JWKS}` }));
+    provider.on(JWKS, json(() => pathIdp.jwks));
+    const log = eventLog();
+    const keys = fromIssuer(issuer, { onEvent: log.listener });
+    try {
+      const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], issuer, audience: pathIdp.audience });
+      assert.equal(await outcome(authenticator, await pathIdp.sign()), 'OK');
+      assert.equal(provider.count(`/realms/acme${OIDC}`), 1);
+      assert.equal(provider.count(`${OAUTH}/realms/acme`), 1);
+      assert.equal(log.of('fetched').find((event) => event.document === 'discovery')?.url, `${provider.url}${OAUTH}/realms/acme`);
+    } finally {
+      keys.close();
+      await provider.close();
+    }
+  });
+
+  const refused: Array<[string, (issuer: string, url: string) => Record<string, unknown>]> = [
+    ['a document naming another issuer', (_issuer, url) => ({ issuer: `${url}/evil`, jwks_uri: `${url}${JWKS}` })],
+    ['a document whose issuer differs by a trailing slash', (issuer, url) => ({ issuer: `${issuer}/`, jwks_uri: `${url}${JWKS}` })],
+    ['a document without issuer', (_issuer, url) => ({ jwks_uri: `${url}${JWKS}` })],
+    ['a document without jwks_uri', (issuer) => ({ issuer })],
+    ['a jwks_uri over http to a non-loopback host', (issuer) => ({ issuer, jwks_uri: 'http://keys.example/jwks.json' })],
+    ['a jwks_uri that is not a URL', (issuer) => ({ issuer, jwks_uri: 'not a url' })],
+    ['a document advertising only HS256 and none', (issuer, url) => ({ issuer, jwks_uri: `${url}${JWKS}`, id_token_signing_alg_values_supported: ['HS256', 'none'] })],
+  ];
+  for (const [name, document] of refused) {
+    it(`${name} → refused: UNAVAILABLE, a failed event, and no JWKS request`, async () => {
+      const r = await rig(idp, document);
+      try {
+        assert.equal(await outcome(r.authenticator(['ES256']), await r.sign()), 'ERR_AUTH_KEYS_UNAVAILABLE');
+        assert.equal(r.log.of('failed')[0]?.document, 'discovery');
+        assert.equal(r.provider.count(JWKS), 0);
+      } finally {
+        await r.close();
+      }
+    });
+  }
+
+  it('discovery answering 500 → no RFC 8414 fallback (an outage must not double requests)', async () => {
+    const r = await rig(idp);
+    r.provider.on(OIDC, status(500));
+    try {
+      assert.equal(await outcome(r.authenticator(['ES256']), await r.sign()), 'ERR_AUTH_KEYS_UNAVAILABLE');
+      assert.equal(r.provider.count(OIDC), 1);
+      assert.equal(r.provider.total(), 1);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('fromIssuer: algorithms', () => {
+  let idp: TestIssuer;
+  let rsa: TestIssuer;
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'ES256', kid: 'ec' });
+    rsa = await createTestIssuer({ alg: 'RS256', kid: 'rsa', audience: idp.audience });
+  });
+
+  const advertising = (algs: unknown) => (issuer: string, url: string) => ({ issuer, jwks_uri: `${url}${JWKS}`, id_token_signing_alg_values_supported: algs });
+
+  it('advertised [ES256, HS256, none] → only ES256 serves; an RS256 token with a published RSA key → ALG_NOT_ALLOWED', async () => {
+    const both = { get keys() { return [...idp.jwks.keys, ...rsa.jwks.keys]; } };
+    const r = await rig(idp, advertising(['ES256', 'HS256', 'none']));
+    r.provider.on(JWKS, json(() => both));
+    try {
+      const authenticator = r.authenticator(['ES256', 'RS256']);
+      assert.equal(await outcome(authenticator, await r.sign()), 'OK');
+      assert.equal(await outcome(authenticator, await rsa.sign({ iss: r.issuer })), 'ERR_AUTH_ALG_NOT_ALLOWED');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('none of the configured algorithms advertised → ready() rejects with an AuthConfigError naming algorithms', async () => {
+    const r = await rig(idp, advertising(['ES256']));
+    try {
+      const keys = fromIssuer(r.issuer, { clock: r.clock.now });
+      createAuthenticator({ keys, algorithms: ['RS256'], issuer: r.issuer });
+      await assert.rejects(keys.ready(), { code: 'ERR_AUTH_INVALID_OPTION', option: 'algorithms' });
+      keys.close();
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('no advertised list → every public-key algorithm this library verifies', async () => {
+    const r = await rig(rsa);
+    try {
+      assert.equal(await outcome(r.authenticator(['RS256', 'PS256']), await r.sign()), 'OK');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("the option `algorithms` replaces the advertised list, and the interceptor's algorithms must fit it at construction", async () => {
+    const r = await rig(rsa, advertising(['ES256']));
+    try {
+      assert.equal(await outcome(r.authenticator(['RS256'], { algorithms: ['RS256'] }), await r.sign()), 'OK');
+      const keys = fromIssuer(r.issuer, { algorithms: ['ES256'] });
+      assert.throws(() => createAuthenticator({ keys, algorithms: ['RS256'] }), { code: 'ERR_AUTH_INVALID_OPTION', option: 'algorithms' });
+      assert.throws(() => createAuthenticator({ keys: fromIssuer(r.issuer), algorithms: ['HS256'] }), { code: 'ERR_AUTH_INVALID_OPTION', option: 'algorithms' });
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('fromIssuer: cached and retried like the JWKS', () => {
+  it('discovery down at start-up → UNAVAILABLE; back after the retry delay → OK', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const r = await rig(idp);
+    const document = { issuer: r.issuer, jwks_uri: `${r.provider.url}${JWKS}` };
+    r.provider.on(OIDC, status(503));
+    try {
+      const authenticator = r.authenticator(['ES256']);
+      const token = await r.sign();
+      assert.deepEqual(await tally(authenticator, Array.from({ length: 50 }, () => token)), { ERR_AUTH_KEYS_UNAVAILABLE: 50 });
+      assert.equal(r.provider.count(OIDC), 1);
+      r.provider.on(OIDC, json(document));
+      r.clock.advance(1000);
+      assert.deepEqual(await tally(authenticator, Array.from({ length: 50 }, () => token)), { OK: 50 });
+      assert.equal(r.provider.count(OIDC), 2);
+      assert.equal(r.provider.count(JWKS), 1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('discovery failing on refresh → the held document and keys keep serving (stale-if-error)', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const r = await rig(idp);
+    try {
+      const authenticator = r.authenticator(['ES256']);
+      const token = await r.sign();
+      assert.equal(await outcome(authenticator, token), 'OK');
+      r.provider.on(OIDC, status(500));
+      r.provider.on(JWKS, status(500));
+      r.clock.advance(61 * MINUTE); // past both max-ages, inside the 1 h stale bound
+      assert.deepEqual(await tally(authenticator, Array.from({ length: 50 }, () => token)), { OK: 50 });
+      await until(() => r.log.of('failed').length === 2);
+      assert.deepEqual(r.log.of('failed').map((event) => event.document).sort(), ['discovery', 'jwks']);
+      assert.equal(r.provider.count(OIDC), 2);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a jwks_uri that moves on a discovery refresh is followed', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    let jwksPath = JWKS;
+    const r = await rig(idp, (issuer, url) => ({ issuer, jwks_uri: `${url}${jwksPath}` }));
+    r.provider.on('/v2/jwks.json', json(() => idp.jwks));
+    try {
+      const authenticator = r.authenticator(['ES256']);
+      const token = await r.sign();
+      assert.equal(await outcome(authenticator, token), 'OK');
+      jwksPath = '/v2/jwks.json';
+      r.clock.advance(61 * MINUTE);
+      const rediscovered = r.log.next('fetched');
+      await outcome(authenticator, token); // kicks the discovery refresh
+      assert.equal((await rediscovered).document, 'discovery');
+      assert.equal(await outcome(authenticator, token), 'OK');
+      assert.equal(r.provider.count('/v2/jwks.json'), 1);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('fromIssuer: construction', () => {
+  const isConfigError = (option: string) => (error: { code?: string; option?: string }) => error.code === 'ERR_AUTH_INVALID_OPTION' && error.option === option;
+
+  it('refuses a non-loopback http issuer, a query or fragment, an empty issuer, HS algorithms and unknown options', () => {
+    assert.throws(() => fromIssuer('http://idp.example'), isConfigError('issuer'));
+    assert.throws(() => fromIssuer('https://idp.example/?tenant=1'), isConfigError('issuer'));
+    assert.throws(() => fromIssuer('https://idp.example/#x'), isConfigError('issuer'));
+    assert.throws(() => fromIssuer(''), isConfigError('issuer'));
+    assert.throws(() => fromIssuer('https://idp.example', { algorithms: ['HS256'] }), isConfigError('algorithms[0]'));
+    assert.throws(() => fromIssuer('https://idp.example', { algorithms: [] }), isConfigError('algorithms'));
+    assert.throws(() => fromIssuer('https://idp.example', { jwksUri: 'x' } as never), isConfigError('jwksUri'));
+    fromIssuer('https://idp.example').close();
+    fromIssuer('http://idp.example', { allowInsecureHttp: true }).close();
+  });
+});
