@@ -141,7 +141,7 @@ for (const row of load) {
 }
 console.log('\nverify path alone:');
 for (const [name, value] of Object.entries(micro.verifyPath as Record<string, number>)) console.log(`  ${pad(name, 50)} ${num(value / 1000, 2)} µs`);
-const memory = micro.memory as Record<string, number>;
+const memory = micro.memory as { calls: number; distinctTokens: number; seconds: number; rssBeforeMiB: number; rssPeakMiB: number; rssAfterMiB: number; rssGrowthMiB: number };
 console.log(`\nmemory: ${memory.calls} calls over ${memory.distinctTokens} distinct tokens in ${num(memory.seconds)} s; RSS ${num(memory.rssBeforeMiB)} → peak ${num(memory.rssPeakMiB)} MiB (growth ${num(memory.rssGrowthMiB)} MiB)`);
 
 mkdirSync(here('./results'), { recursive: true });

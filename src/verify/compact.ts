@@ -40,7 +40,8 @@ function isCanonicalBase64url(segment: string): boolean {
   }
 }
 
-function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
+/** Decodes one segment as a UTF-8 JSON object. */
+export function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
@@ -51,11 +52,18 @@ function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<s
   return value as Record<string, unknown>;
 }
 
+/** The three segments of a compact JWS that passed the format check. */
+export interface CompactSegments {
+  readonly header: string;
+  readonly payload: string;
+  readonly signature: string;
+}
+
 /**
- * Checks the compact form before any crypto and decodes header and payload. The size cap comes first, so
- * an oversized token never reaches a regular expression, a JSON parser or jose.
+ * The format check alone: size cap first (an oversized token never reaches a regular expression, a JSON
+ * parser or jose), then three strict base64url segments.
  */
-export function parseCompactToken(token: string, maxTokenBytes: number): ParsedToken {
+export function splitCompactToken(token: string, maxTokenBytes: number): CompactSegments {
   if (token.length > maxTokenBytes) throw new AuthError('ERR_AUTH_TOKEN_TOO_LARGE', `token has ${token.length} bytes, over maxTokenBytes (${maxTokenBytes})`);
   const first = token.indexOf('.');
   const second = first < 0 ? -1 : token.indexOf('.', first + 1);
@@ -68,5 +76,11 @@ export function parseCompactToken(token: string, maxTokenBytes: number): ParsedT
   if (!isCanonicalBase64url(header) || !isCanonicalBase64url(payload) || (signature !== '' && !isCanonicalBase64url(signature))) {
     throw malformed('token segments are not strict base64url (empty, padded, whitespace or stray characters)');
   }
-  return { token, header: decodeJsonObject(header, 'header'), claims: decodeJsonObject(payload, 'payload') };
+  return { header, payload, signature };
+}
+
+/** Checks the compact form before any crypto and decodes header and payload as JSON objects. */
+export function parseCompactToken(token: string, maxTokenBytes: number): ParsedToken {
+  const segments = splitCompactToken(token, maxTokenBytes);
+  return { token, header: decodeJsonObject(segments.header, 'header'), claims: decodeJsonObject(segments.payload, 'payload') };
 }

@@ -8,7 +8,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor, fromJwks, fromPem, fromSecret } from '../../src/index.ts';
+import { createAuthInterceptor, fromJwks, fromPem, fromSecret, type KeyResolver } from '../../src/index.ts';
 import { unary, type Outcome } from '../support/calls.ts';
 import { startEchoServer, type EchoServer } from '../support/echo-server.ts';
 import { goodClaims, hmacToken, keyToken, rawToken } from './forge.ts';
@@ -71,7 +71,7 @@ export async function startTargets(): Promise<Targets> {
   const jwksUrl = `${await listen(jwksServer)}/jwks.json`;
 
   const common = { issuer: ISSUER, audience: AUDIENCE };
-  const start = (keys: Parameters<typeof createAuthInterceptor>[0]['keys'], algorithms: Array<'HS256' | 'RS256' | 'ES256'>) =>
+  const start = (keys: KeyResolver, algorithms: Array<'HS256' | 'RS256' | 'ES256'>) =>
     startEchoServer({ interceptors: [createAuthInterceptor({ ...common, keys, algorithms })] });
   const [secretEcho, pemEcho, jwksEcho] = await Promise.all([
     start(fromSecret({ 'hs-1': secret }), ['HS256']),
