@@ -1,0 +1,147 @@
+import {
+  status,
+  type handleBidiStreamingCall,
+  type handleClientStreamingCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type Metadata,
+  type sendUnaryData,
+  type StatusObject,
+} from '@grpc/grpc-js';
+import { AuthConfigError, AuthError, describeForLog } from '../errors.ts';
+import { judgeGuard, type Guard, type GuardVerdict } from '../guards.ts';
+import { findAuth } from './context.ts';
+import { rejectionStatus } from './rejection.ts';
+
+/** What the wrapper needs of any of the four grpc-js server call objects. */
+interface GuardedCall {
+  readonly metadata: Metadata;
+  readonly cancelled: boolean;
+  getPath(): string;
+  emit(event: 'error', error: unknown): boolean;
+}
+
+type AnyHandler = (call: GuardedCall, callback?: sendUnaryData<unknown>) => void;
+
+/** Guards for {@link guardService}: one for every method, or one per method name. */
+export type ServiceGuards<T> = Guard | { readonly [K in keyof T]?: Guard };
+
+function checkGuard(guard: unknown, option: string): void {
+  if (typeof guard !== 'function') throw new AuthConfigError(option, `expected a guard function, got ${describeForLog(guard)}`);
+}
+
+/**
+ * Wraps a handler of any call kind so its body runs only when the guard allows the verified caller.
+ * A refusal ends the call with PERMISSION_DENIED (`insufficient_scope` in `www-authenticate`,
+ * ErrorInfo `INSUFFICIENT_SCOPE` naming the required scopes); a call with no verified token (a
+ * `public` or `optional` method called without one, or no auth interceptor installed) ends with
+ * UNAUTHENTICATED, so the wrapper fails closed. A synchronous guard decides in the same tick; while an
+ * asynchronous one runs, client messages wait in the call's stream buffer.
+ *
+ * @example
+ * ```ts
+ * import { requireScopes, withGuard } from 'grpc-jwt-auth';
+ * server.addService(OrdersService, {
+ *   getOrder: withGuard(requireScopes('orders:read'), (call, callback) => callback(null, find(call.request.id))),
+ *   watchOrders: withGuard(requireScopes('orders:read'), (call: ServerWritableStream<Req, Order>) => feed(call)),
+ * });
+ * ```
+ */
+export function withGuard<Req, Res>(guard: Guard, handler: handleUnaryCall<Req, Res>): handleUnaryCall<Req, Res>;
+export function withGuard<Req, Res>(guard: Guard, handler: handleClientStreamingCall<Req, Res>): handleClientStreamingCall<Req, Res>;
+export function withGuard<Req, Res>(guard: Guard, handler: handleServerStreamingCall<Req, Res>): handleServerStreamingCall<Req, Res>;
+export function withGuard<Req, Res>(guard: Guard, handler: handleBidiStreamingCall<Req, Res>): handleBidiStreamingCall<Req, Res>;
+export function withGuard(guard: Guard, handler: (...args: never[]) => void): AnyHandler {
+  checkGuard(guard, 'withGuard(guard)');
+  if (typeof handler !== 'function') throw new AuthConfigError('withGuard(handler)', `expected a handler function, got ${describeForLog(handler)}`);
+  const body = handler as AnyHandler;
+  return function guarded(this: unknown, call, callback) {
+    const end = (final: Partial<StatusObject>): void => {
+      // Unary and client-streaming calls answer through their callback; server-streaming and bidi
+      // calls turn an 'error' event into their final status (grpc-js then ends the stream with it).
+      if (typeof callback === 'function') callback(final);
+      else call.emit('error', final);
+    };
+    const refuse = (error: AuthError): void => end(rejectionStatus(error));
+    const run = (verdict: GuardVerdict): void => {
+      if (verdict) refuse(verdict);
+      else body.call(this, call, callback);
+    };
+    const auth = findAuth(call);
+    if (!auth) {
+      refuse(new AuthError('ERR_AUTH_TOKEN_MISSING', `${call.getPath()}: guarded handler called without a verified token (public or optional method, or no auth interceptor)`));
+      return;
+    }
+    const verdict = judgeGuard(guard, auth, { method: call.getPath() });
+    if (!(verdict instanceof Promise)) {
+      // Same tick: a synchronous throw of the handler reaches grpc-js exactly as without the wrapper.
+      run(verdict);
+      return;
+    }
+    void verdict.then((settled) => {
+      if (call.cancelled) return;
+      try {
+        run(settled);
+      } catch {
+        // What grpc-js answers when a handler throws synchronously. After an await grpc-js can no longer
+        // catch the throw, and an unhandled rejection would take the whole server down.
+        end({ code: status.UNKNOWN, details: 'Unknown error' });
+      }
+    });
+  };
+}
+
+/** Every handler name of an implementation object or class instance, own or inherited, with its function. */
+function handlersOf(implementation: object): Map<string, AnyHandler> {
+  const handlers = new Map<string, AnyHandler>();
+  for (let level: object | null = implementation; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level)) {
+    for (const name of Object.getOwnPropertyNames(level)) {
+      const value: unknown = (implementation as Record<string, unknown>)[name];
+      if (name !== 'constructor' && typeof value === 'function' && !handlers.has(name)) handlers.set(name, value as AnyHandler);
+    }
+  }
+  return handlers;
+}
+
+/**
+ * Wraps the handlers of a whole service implementation with {@link withGuard}: one guard for every
+ * handler, or a guard per handler name. Returns a new plain implementation (handlers bound to the
+ * original, so class instances keep their `this`); naming a handler the implementation does not have
+ * throws, so a typo cannot leave a method unguarded.
+ *
+ * @example
+ * ```ts
+ * import { guardService, requireRoles, requireScopes } from 'grpc-jwt-auth';
+ * server.addService(OrdersService, guardService(ordersImpl, {
+ *   getOrder: requireScopes('orders:read'),
+ *   deleteOrder: requireRoles('admin'),
+ * }));
+ * server.addService(AdminService, guardService(adminImpl, requireRoles('admin')));
+ * ```
+ */
+export function guardService<T extends object>(implementation: T, guards: ServiceGuards<T>): T {
+  if (typeof implementation !== 'object' || implementation === null) {
+    throw new AuthConfigError('guardService(implementation)', `expected a service implementation object, got ${describeForLog(implementation)}`);
+  }
+  const handlers = handlersOf(implementation);
+  const guardFor = new Map<string, Guard>();
+  if (typeof guards === 'function') {
+    for (const name of handlers.keys()) guardFor.set(name, guards);
+  } else if (typeof guards === 'object' && guards !== null && !Array.isArray(guards)) {
+    for (const [name, guard] of Object.entries(guards)) {
+      const option = `guardService(guards).${name}`;
+      if (!handlers.has(name)) throw new AuthConfigError(option, `the implementation has no handler ${name}; its handlers are ${[...handlers.keys()].join(', ')}`);
+      checkGuard(guard, option);
+      guardFor.set(name, guard as Guard);
+    }
+  } else {
+    throw new AuthConfigError('guardService(guards)', `expected a guard or an object of guards by handler name, got ${describeForLog(guards)}`);
+  }
+  const wrapped: Record<string, unknown> = { ...(implementation as Record<string, unknown>) };
+  for (const [name, handler] of handlers) {
+    const bound = handler.bind(implementation) as AnyHandler;
+    const guard = guardFor.get(name);
+    wrapped[name] = guard ? withGuard(guard, bound) : bound;
+  }
+  return wrapped as T;
+}
