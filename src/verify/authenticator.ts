@@ -52,6 +52,7 @@ export interface Authenticator {
 }
 
 export const AUTHENTICATOR_OPTION_NAMES: readonly string[] = [...VERIFY_OPTION_NAMES, 'issuers', 'clock', 'cache'];
+const ISSUER_ENTRY_OPTION_NAMES: ReadonlySet<string> = new Set(VERIFY_OPTION_NAMES);
 
 function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifier> {
   const { issuers, keys, algorithms, clock: _clock, cache: _cache, ...defaults } = options;
@@ -62,9 +63,18 @@ function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifie
   const byIssuer = new Map<string, TokenVerifier>();
   issuers.forEach((entry, index) => {
     const prefix = `issuers[${index}].`;
-    if (typeof entry?.issuer !== 'string' || entry.issuer === '') throw new AuthConfigError(`${prefix}issuer`, 'expected the exact iss value of this issuer');
+    if (typeof entry !== 'object' || entry === null) throw new AuthConfigError(`issuers[${index}]`, 'expected { issuer, keys, algorithms, ... }');
+    for (const name of Object.keys(entry)) {
+      // The size cap runs before a token is routed, so it cannot differ per issuer.
+      if (name === 'maxTokenBytes') throw new AuthConfigError(`${prefix}${name}`, 'applies before a token is routed to its issuer; set it at the top level');
+      // A misspelt option (`audiance`) would otherwise silently disable a check for this issuer.
+      if (!ISSUER_ENTRY_OPTION_NAMES.has(name)) throw new AuthConfigError(`${prefix}${name}`, 'unknown option');
+    }
+    if (typeof entry.issuer !== 'string' || entry.issuer === '') throw new AuthConfigError(`${prefix}issuer`, 'expected the exact iss value of this issuer');
     if (byIssuer.has(entry.issuer)) throw new AuthConfigError(`${prefix}issuer`, `${JSON.stringify(entry.issuer)} is listed twice`);
-    byIssuer.set(entry.issuer, new TokenVerifier(compileVerifyOptions({ ...defaults, ...entry }, prefix)));
+    // A field left undefined keeps the top-level default instead of switching that check off.
+    const given = Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined));
+    byIssuer.set(entry.issuer, new TokenVerifier(compileVerifyOptions({ ...defaults, ...given } as VerifyOptions, prefix)));
   });
   return byIssuer;
 }
