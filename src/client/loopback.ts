@@ -1,0 +1,37 @@
+import { isIP } from 'node:net';
+
+/**
+ * True for a host name or address that never leaves this machine: `localhost`, 127.0.0.0/8, `::1`
+ * (also IPv4-mapped). Other names are not trusted even if they resolve to loopback today: DNS can change.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  const lower = bare.toLowerCase();
+  if (lower === 'localhost') return true;
+  if (isIP(lower) === 4) return lower.startsWith('127.');
+  if (isIP(lower) === 6) return lower === '::1' || lower === '0:0:0:0:0:0:0:1' || /^::ffff:127\.\d+\.\d+\.\d+$/.test(lower);
+  return false;
+}
+
+/** The host of `host:port`, `[v6]:port` or a bare host. */
+function hostOf(address: string): string {
+  if (address.startsWith('[')) return address.slice(0, address.indexOf(']') + 1);
+  if (isIP(address) === 6) return address;
+  const colon = address.lastIndexOf(':');
+  return colon === -1 ? address : address.slice(0, colon);
+}
+
+/**
+ * True when a grpc-js channel target (`dns:127.0.0.1:50051`, `dns:///localhost:50051`, `ipv6:[::1]:50051`,
+ * `unix:/run/app.sock`) only reaches this machine. grpc-js normalizes every target to this URI form.
+ * Other schemes and anything unparsable are not loopback: the guard fails closed.
+ */
+export function isLoopbackTarget(target: string): boolean {
+  const match = /^([a-z][a-z0-9+.-]*):(?:\/\/[^/]*\/)?(.*)$/i.exec(target);
+  if (!match) return false;
+  const scheme = (match[1] ?? '').toLowerCase();
+  if (scheme === 'unix' || scheme === 'unix-abstract') return true;
+  if (scheme !== 'dns' && scheme !== 'ipv4' && scheme !== 'ipv6') return false;
+  // ipv4: and ipv6: targets may list several addresses: every one must be local.
+  return (match[2] ?? '').split(',').every((address) => address.length > 0 && isLoopbackHost(hostOf(address)));
+}

@@ -1,0 +1,94 @@
+import { AuthConfigError } from '../errors.ts';
+import { cachedToken, type CachedToken, type CachedTokenOptions } from './cached-token.ts';
+import { TOKEN_REQUEST_OPTION_NAMES, cachedOptions, tokenEndpointOptions } from './client-credentials.ts';
+import { checkOptionNames, optionalFunction, optionalString } from './options.ts';
+import { requestToken, type ClientAuthMethod } from './token-endpoint-request.ts';
+import { TokenError } from './token-error.ts';
+
+/** Options of {@link refreshingToken}. Durations are seconds. */
+export interface RefreshingTokenOptions extends CachedTokenOptions {
+  /** The OAuth 2.0 token endpoint. https, or http to a loopback address. */
+  readonly tokenUrl: string | URL;
+  /** The refresh token to start from, e.g. from the sign-in or from where `onRefreshToken` stored it. */
+  readonly refreshToken: string;
+  /** The client id; a public client (no secret) sends it in the body. */
+  readonly clientId?: string;
+  /** The client secret of a confidential client. */
+  readonly clientSecret?: string;
+  /** Default `client_secret_basic`. Only used with a `clientSecret`. */
+  readonly authMethod?: ClientAuthMethod;
+  /** Scopes to ask for; must be within those originally granted. Default: the same scopes. */
+  readonly scope?: string | readonly string[];
+  /** Time for one token request, answer included. Default 10. */
+  readonly timeout?: number;
+  /** Accept a plain-http `tokenUrl` to a non-loopback host. Default false. */
+  readonly allowHttp?: boolean;
+  /**
+   * Told every new refresh token the endpoint issues (rotation), so it can be stored. Awaited before the
+   * new access token is used. The new refresh token is used from then on even if this throws (the old one
+   * is already spent); the failure is reported as a process warning.
+   */
+  readonly onRefreshToken?: (refreshToken: string) => void | Promise<void>;
+}
+
+/**
+ * Access tokens for a user, from the OAuth 2.0 refresh token grant (RFC 6749 §6), with refresh-token
+ * rotation (RFC 9700 §4.14.2): when the endpoint answers with a new refresh token, it replaces the old one
+ * at once, before anything else can run, and `onRefreshToken` is told so it can be persisted.
+ *
+ * A rotated refresh token works once, and many endpoints revoke the whole session when one is used twice.
+ * So requests never overlap: all callers share the one request in flight (single flight), and the next
+ * request starts only after the previous answer was applied. A refresh token the endpoint refuses
+ * (`invalid_grant`: reused, revoked, expired) is final: `ERR_TOKEN_REFRESH_TOKEN_INVALID`, and no further
+ * request is made with it.
+ *
+ * One limit of the protocol: if a request times out after the endpoint rotated the token, the new refresh
+ * token is lost with the answer; the next request then uses the old one and is refused.
+ *
+ * @example
+ * ```ts
+ * import { refreshingToken } from 'grpc-jwt-auth';
+ * const token = refreshingToken({
+ *   tokenUrl: 'https://idp.example/oauth/token',
+ *   clientId: 'orders-cli',
+ *   refreshToken: await store.get('refresh-token'),
+ *   onRefreshToken: (next) => store.set('refresh-token', next),
+ * });
+ * ```
+ */
+export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
+  checkOptionNames(options, new Set([...TOKEN_REQUEST_OPTION_NAMES, 'refreshToken', 'onRefreshToken']));
+  let current = optionalString(options.refreshToken, 'refreshToken');
+  if (current === undefined) throw new AuthConfigError('refreshToken', 'required');
+  const clientId = optionalString(options.clientId, 'clientId');
+  const clientSecret = optionalString(options.clientSecret, 'clientSecret');
+  if (clientSecret !== undefined && clientId === undefined) throw new AuthConfigError('clientId', 'required with clientSecret');
+  const onRefreshToken = optionalFunction<(refreshToken: string) => void | Promise<void>>(options.onRefreshToken, 'onRefreshToken');
+  const { tokenUrl, authMethod, timeout, scope } = tokenEndpointOptions(options as unknown as Record<string, unknown>);
+  let refused: TokenError | undefined;
+
+  return cachedToken(async () => {
+    if (refused) throw refused;
+    const params: Record<string, string> = { grant_type: 'refresh_token', refresh_token: current as string };
+    if (scope !== undefined) params.scope = scope;
+    let response;
+    try {
+      response = await requestToken({ tokenUrl, params, clientId, clientSecret, authMethod, timeout });
+    } catch (error) {
+      if (error instanceof TokenError && error.code === 'ERR_TOKEN_REFRESH_TOKEN_INVALID') refused = error;
+      throw error;
+    }
+    if (response.refreshToken !== undefined && response.refreshToken !== current) {
+      // Swap first, synchronously: from here on nothing can send the spent token again.
+      current = response.refreshToken;
+      if (onRefreshToken) {
+        try {
+          await onRefreshToken(current);
+        } catch {
+          process.emitWarning('grpc-jwt-auth: onRefreshToken threw; the new refresh token is in use but may not have been stored', { code: 'GRPC_JWT_AUTH_REFRESH_TOKEN_NOT_STORED' });
+        }
+      }
+    }
+    return response.expiresIn === undefined ? response.accessToken : { token: response.accessToken, expiresIn: response.expiresIn };
+  }, cachedOptions(options));
+}

@@ -1,0 +1,176 @@
+import { AuthConfigError, describeForLog } from '../errors.ts';
+import { isLoopbackHost } from './loopback.ts';
+import { TokenError } from './token-error.ts';
+
+/** How the client authenticates to the token endpoint (RFC 6749 §2.3.1). */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
+
+/** One request to an OAuth 2.0 token endpoint. */
+export interface TokenRequest {
+  readonly tokenUrl: URL;
+  /** The grant's form parameters (`grant_type`, `scope`, `refresh_token`, ...). */
+  readonly params: Readonly<Record<string, string>>;
+  readonly clientId: string | undefined;
+  /** Absent for a public client, which only sends its `client_id`. */
+  readonly clientSecret: string | undefined;
+  readonly authMethod: ClientAuthMethod;
+  /** Milliseconds for the whole exchange, body included. */
+  readonly timeout: number;
+}
+
+/** The parts of a successful token response (RFC 6749 §5.1) this library uses. */
+export interface TokenResponse {
+  readonly accessToken: string;
+  readonly expiresIn: number | undefined;
+  readonly refreshToken: string | undefined;
+}
+
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+// OAuth errors that mean "try later" rather than "this request will never work".
+const RETRYABLE_OAUTH_ERRORS = new Set(['server_error', 'temporarily_unavailable', 'slow_down']);
+
+/**
+ * Checks `tokenUrl`: an absolute http(s) URL. Plain http is refused except to loopback addresses (or with
+ * `allowHttp`), because the request carries the client secret or refresh token in the clear.
+ */
+export function checkTokenUrl(value: unknown, allowHttp: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(value instanceof URL ? value.href : (value as string));
+  } catch {
+    throw new AuthConfigError('tokenUrl', 'expected an absolute http(s) URL');
+  }
+  if (typeof value !== 'string' && !(value instanceof URL)) throw new AuthConfigError('tokenUrl', 'expected an absolute http(s) URL');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AuthConfigError('tokenUrl', 'expected an absolute http(s) URL');
+  if (url.username || url.password) throw new AuthConfigError('tokenUrl', 'must not contain credentials; use clientId and clientSecret');
+  if (url.protocol === 'http:' && !allowHttp && !isLoopbackHost(url.hostname)) {
+    throw new AuthConfigError('tokenUrl', 'must use https (plain http sends the client secret in the clear); http is accepted for loopback addresses, or with allowHttp: true');
+  }
+  return url;
+}
+
+/** `application/x-www-form-urlencoded` encoding of one value, as RFC 6749 §2.3.1 requires for Basic credentials. */
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
+}
+
+function endpointName(url: URL): string {
+  // Origin and path only: a query string could hold something the user did not mean to log.
+  return `${url.origin}${url.pathname}`;
+}
+
+/** Reads at most MAX_RESPONSE_BYTES: a broken or hostile endpoint must not exhaust memory. */
+async function readCapped(response: Response): Promise<string | undefined> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function toSeconds(value: unknown): number | undefined {
+  // RFC 6749 says a number; some providers send a numeric string.
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  return typeof number === 'number' && Number.isFinite(number) && number >= 0 ? number : undefined;
+}
+
+/**
+ * The text the endpoint sent as `error_description`, safe for a log: secrets of this request removed,
+ * JSON-quoted (no forged log lines) and cut short.
+ */
+function describeServerText(value: unknown, secrets: readonly (string | undefined)[]): string {
+  if (typeof value !== 'string' || value.length === 0) return '';
+  let text = value;
+  for (const secret of secrets) if (secret && secret.length >= 4) text = text.split(secret).join('[redacted]');
+  return `: ${describeForLog(text, 200)}`;
+}
+
+function rejection(request: TokenRequest, status: number, body: Record<string, unknown> | undefined, refreshing: boolean): TokenError {
+  const where = `token endpoint ${endpointName(request.tokenUrl)}`;
+  const oauthError = typeof body?.error === 'string' ? body.error.slice(0, 64) : undefined;
+  const secrets = [request.clientSecret, request.params.refresh_token];
+  if (oauthError === undefined) {
+    const retryable = status >= 500 || status === 429 || status === 408;
+    return retryable
+      ? new TokenError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', `${where} answered HTTP ${status}`, { retryable, httpStatus: status })
+      : new TokenError('ERR_TOKEN_REQUEST_REJECTED', `${where} answered HTTP ${status} without an OAuth error`, { retryable, httpStatus: status });
+  }
+  const description = describeServerText(body?.error_description, secrets);
+  const options = { httpStatus: status, oauthError };
+  if (status >= 500 || status === 429 || RETRYABLE_OAUTH_ERRORS.has(oauthError)) {
+    return new TokenError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', `${where} is unavailable (${oauthError})${description}`, { ...options, retryable: true });
+  }
+  if (refreshing && oauthError === 'invalid_grant') {
+    return new TokenError(
+      'ERR_TOKEN_REFRESH_TOKEN_INVALID',
+      `${where} refused the refresh token (invalid_grant)${description}. It was already used (refresh tokens rotate: each works once), revoked or expired; sign in again to get a new one`,
+      { ...options, retryable: false },
+    );
+  }
+  const hint = oauthError === 'invalid_client' ? ' (check clientId, clientSecret and authMethod)' : '';
+  return new TokenError('ERR_TOKEN_REQUEST_REJECTED', `${where} refused the request (${oauthError})${hint}${description}`, { ...options, retryable: false });
+}
+
+/**
+ * Posts one token request and returns the parsed response, or throws a {@link TokenError} saying what
+ * went wrong. No retries here: the caching layer decides when to try again.
+ */
+export async function requestToken(request: TokenRequest): Promise<TokenResponse> {
+  const where = `token endpoint ${endpointName(request.tokenUrl)}`;
+  const body = new URLSearchParams(request.params);
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  if (request.clientId !== undefined) {
+    if (request.clientSecret === undefined) body.set('client_id', request.clientId);
+    else if (request.authMethod === 'client_secret_post') {
+      body.set('client_id', request.clientId);
+      body.set('client_secret', request.clientSecret);
+    } else {
+      headers.authorization = `Basic ${Buffer.from(`${formEncode(request.clientId)}:${formEncode(request.clientSecret)}`).toString('base64')}`;
+    }
+  }
+  const signal = AbortSignal.timeout(request.timeout);
+  let response: Response;
+  let text: string | undefined;
+  try {
+    // redirect: 'error': following a redirect would re-send the secret to wherever it points.
+    response = await fetch(request.tokenUrl, { method: 'POST', headers, body, signal, redirect: 'error' });
+    text = await readCapped(response);
+  } catch (error) {
+    const timedOut = signal.aborted;
+    const message = timedOut ? `${where} did not answer within ${request.timeout / 1000} s` : `${where} could not be reached`;
+    throw new TokenError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', message, { retryable: true, cause: error });
+  }
+  if (text === undefined) throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} sent more than ${MAX_RESPONSE_BYTES} bytes`, { retryable: true, httpStatus: response.status });
+  const json = parseJson(text);
+  if (!response.ok) throw rejection(request, response.status, json, request.params.grant_type === 'refresh_token');
+  if (!json) throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} answered HTTP ${response.status} with a body that is not a JSON object`, { retryable: true, httpStatus: response.status });
+  const accessToken = json.access_token;
+  if (typeof accessToken !== 'string' || accessToken.length === 0) {
+    throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} answered without an access_token`, { retryable: true, httpStatus: response.status });
+  }
+  // Only Bearer tokens can be sent as they are; a DPoP or MAC token would need a proof this client cannot make.
+  if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer') {
+    throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} issued a token of type ${describeForLog(json.token_type, 20)}, not Bearer`, { retryable: false, httpStatus: response.status });
+  }
+  const refreshToken = typeof json.refresh_token === 'string' && json.refresh_token.length > 0 ? json.refresh_token : undefined;
+  return { accessToken, expiresIn: toSeconds(json.expires_in), refreshToken };
+}
