@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createTokenEndpoint, type TokenEndpoint, type TokenEndpointOptions, type TokenSigner } from './token-endpoint.ts';
 
 /** Options of `TestIssuer.serve()`. */
 export interface ServeOptions {
   /** Port on 127.0.0.1. Default 0 (any free port). */
   readonly port?: number;
+  /** Clients, lifetimes and clock of the `/token` endpoint. */
+  readonly token?: TokenEndpointOptions;
 }
 
 /** A running loopback identity provider. */
@@ -15,6 +18,10 @@ export interface ServedIssuer {
   readonly discoveryUrl: string;
   /** The JWKS URL. */
   readonly jwksUri: string;
+  /** The OAuth 2.0 token endpoint's URL (client credentials and refresh token grants). */
+  readonly tokenUrl: string;
+  /** Control of the token endpoint: refresh tokens for tests, fault injection. */
+  readonly tokenEndpoint: TokenEndpoint;
   /** How many requests each path received (for tests that count fetches). */
   requestCount(path: string): number;
   /** Stops the server. */
@@ -22,7 +29,7 @@ export interface ServedIssuer {
 }
 
 /** What the server publishes; read on every request so rotations show at once. */
-export interface PublishedIssuer {
+export interface PublishedIssuer extends TokenSigner {
   readonly issuer: string;
   readonly alg: string;
   readonly jwks: { readonly keys: readonly object[] };
@@ -37,9 +44,11 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
 export async function serveIssuer(published: PublishedIssuer, options: ServeOptions = {}): Promise<ServedIssuer> {
   const counts = new Map<string, number>();
   let base = '';
+  const tokenEndpoint = createTokenEndpoint(published, options.token);
   const discovery = () => ({
     issuer: published.issuer,
     jwks_uri: `${base}/jwks.json`,
+    token_endpoint: `${base}/token`,
     id_token_signing_alg_values_supported: [published.alg],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     grant_types_supported: ['client_credentials', 'refresh_token'],
@@ -50,6 +59,7 @@ export async function serveIssuer(published: PublishedIssuer, options: ServeOpti
     '/.well-known/openid-configuration': (_request, response) => sendJson(response, 200, discovery()),
     '/.well-known/oauth-authorization-server': (_request, response) => sendJson(response, 200, discovery()),
     '/jwks.json': (_request, response) => sendJson(response, 200, published.jwks, { 'cache-control': 'public, max-age=300' }),
+    '/token': (request, response) => tokenEndpoint.handle(request, response),
   };
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -67,9 +77,12 @@ export async function serveIssuer(published: PublishedIssuer, options: ServeOpti
     url: base,
     discoveryUrl: `${base}/.well-known/openid-configuration`,
     jwksUri: `${base}/jwks.json`,
+    tokenUrl: `${base}/token`,
+    tokenEndpoint: tokenEndpoint.control(`${base}/token`),
     requestCount: (path) => counts.get(path) ?? 0,
     close: () =>
       new Promise<void>((resolve) => {
+        tokenEndpoint.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -1,0 +1,310 @@
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuthConfigError } from '../errors.ts';
+import type { SignOptions, TestClaims } from './test-issuer.ts';
+
+/** A client registered at the test token endpoint. */
+export interface TestClient {
+  /** Its secret. Omit for a public client, which may only use the refresh token grant. */
+  readonly secret?: string;
+  /** How it may authenticate. Default both. */
+  readonly authMethods?: readonly ('client_secret_basic' | 'client_secret_post')[];
+  /** The scopes it may ask for (space-separated); also what it gets when it asks for none. Default: any. */
+  readonly scope?: string;
+  /** Extra claims in its access tokens. */
+  readonly claims?: TestClaims;
+}
+
+/** Options of the `/token` endpoint of `TestIssuer.serve()`. Durations are seconds. */
+export interface TokenEndpointOptions {
+  /** Registered clients by id. Default `{ 'test-client': { secret: 'test-secret' } }`. */
+  readonly clients?: Readonly<Record<string, TestClient>>;
+  /** Lifetime of access tokens (`expires_in`). Default 300. */
+  readonly accessTokenLifetime?: number;
+  /** Lifetime of refresh tokens. Default 86400. */
+  readonly refreshTokenLifetime?: number;
+  /**
+   * Issue a new refresh token with every refresh and spend the old one (RFC 9700 §4.14.2). Default true.
+   * A spent refresh token used again is refused with `invalid_grant`, and its whole family is revoked.
+   */
+  readonly rotateRefreshTokens?: boolean;
+  /** The clock for `iat`/`exp` and lifetimes, in milliseconds. Default `Date.now`. */
+  readonly clock?: () => number;
+}
+
+/** A misbehaviour to test clients against. */
+export type TokenFault =
+  /** Answer with this status and body instead (e.g. 500, or 200 with `not json`). */
+  | { readonly kind: 'status'; readonly status: number; readonly body?: string; readonly contentType?: string }
+  /** Wait this many milliseconds, then answer normally. */
+  | { readonly kind: 'delay'; readonly ms: number }
+  /** Never answer (until the server closes). */
+  | { readonly kind: 'hang' }
+  /** Answer normally, but with a doctored access token: e.g. `claims: { exp: undefined }, expiresIn: null`. */
+  | { readonly kind: 'token'; readonly claims?: TestClaims; readonly signOptions?: SignOptions; readonly expiresIn?: number | null };
+
+/** Control of the running token endpoint, for tests. */
+export interface TokenEndpoint {
+  /** The endpoint's URL. */
+  readonly url: string;
+  /** A refresh token, as if the user had just signed in (this endpoint has no authorization-code flow). */
+  issueRefreshToken(options?: { readonly clientId?: string; readonly subject?: string; readonly scope?: string }): string;
+  /** The next `times` requests (default: every one until {@link clearFaults}) meet `fault`. */
+  injectFault(fault: TokenFault, times?: number): void;
+  clearFaults(): void;
+  /** How many access tokens were issued. */
+  readonly issuedCount: number;
+}
+
+/** What the endpoint needs from the issuer. */
+export interface TokenSigner {
+  readonly audience: string;
+  sign(claims?: TestClaims, options?: SignOptions): Promise<string>;
+}
+
+interface RefreshRecord {
+  readonly clientId: string;
+  readonly subject: string;
+  readonly scope: string | undefined;
+  readonly expiresAt: number;
+  readonly family: string;
+  state: 'active' | 'spent' | 'revoked';
+}
+
+class OAuthError extends Error {
+  constructor(
+    readonly error: string,
+    readonly description: string,
+    readonly status = 400,
+  ) {
+    super(description);
+  }
+}
+
+const DEFAULT_CLIENTS: Readonly<Record<string, TestClient>> = { 'test-client': { secret: 'test-secret' } };
+const MAX_BODY_BYTES = 64 * 1024;
+
+function seconds(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new AuthConfigError(option, 'expected a positive number of seconds');
+  return value;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  // Constant time, so a test endpoint does not teach clients a timing oracle by example.
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function formDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) reject(new OAuthError('invalid_request', 'request body too large', 413));
+      else chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+/** The form parameters; RFC 6749 §3.2: a parameter sent twice is an error. */
+function parseForm(body: string): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(body)) {
+    if (params.has(name)) throw new OAuthError('invalid_request', `parameter ${name} was sent more than once`);
+    params.set(name, value);
+  }
+  return params;
+}
+
+function scopeWithin(requested: string | undefined, allowed: string | undefined): string | undefined {
+  if (requested === undefined) return allowed;
+  if (allowed === undefined) return requested;
+  const granted = new Set(allowed.split(' '));
+  const missing = requested.split(' ').filter((scope) => scope && !granted.has(scope));
+  if (missing.length > 0) throw new OAuthError('invalid_scope', `scope not allowed: ${missing.join(' ')}`);
+  return requested;
+}
+
+/**
+ * Creates the OAuth 2.0 token endpoint of the test issuer: client credentials (RFC 6749 §4.4) and refresh
+ * token (§6) grants, `client_secret_basic` and `client_secret_post`, rotating refresh tokens with reuse
+ * detection, and fault injection for client tests. Returns the request handler and its control.
+ */
+export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointOptions = {}): { handle(request: IncomingMessage, response: ServerResponse): void; control(url: string): TokenEndpoint; close(): void } {
+  const clients = options.clients ?? DEFAULT_CLIENTS;
+  if (typeof clients !== 'object' || clients === null) throw new AuthConfigError('token.clients', 'expected an object of clients by id');
+  const accessLifetime = seconds(options.accessTokenLifetime, 'token.accessTokenLifetime', 300);
+  const refreshLifetime = seconds(options.refreshTokenLifetime, 'token.refreshTokenLifetime', 86_400);
+  const rotate = options.rotateRefreshTokens ?? true;
+  const clock = options.clock ?? Date.now;
+  const refreshTokens = new Map<string, RefreshRecord>();
+  const faults: Array<{ fault: TokenFault; left: number }> = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let issued = 0;
+
+  function client(id: string): TestClient | undefined {
+    return Object.hasOwn(clients, id) ? clients[id] : undefined;
+  }
+
+  function newRefreshToken(record: Omit<RefreshRecord, 'state' | 'expiresAt'>): string {
+    const token = randomBytes(32).toString('base64url');
+    refreshTokens.set(token, { ...record, expiresAt: clock() + refreshLifetime * 1000, state: 'active' });
+    return token;
+  }
+
+  /** RFC 6749 §2.3.1: exactly one way of authenticating; a public client only names itself. */
+  function authenticate(request: IncomingMessage, params: Map<string, string>): { id: string; client: TestClient } {
+    const header = request.headers.authorization;
+    const basic = typeof header === 'string' && /^basic /i.test(header) ? header.slice(6).trim() : undefined;
+    const challenge = { 'www-authenticate': 'Basic realm="test-issuer"' };
+    if (basic !== undefined && params.has('client_secret')) throw new OAuthError('invalid_request', 'more than one client authentication method');
+    let id: string;
+    let secret: string | undefined;
+    let method: 'client_secret_basic' | 'client_secret_post' | 'none';
+    if (basic !== undefined) {
+      const decoded = Buffer.from(basic, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon === -1) throw Object.assign(new OAuthError('invalid_client', 'malformed Basic credentials', 401), { headers: challenge });
+      id = formDecode(decoded.slice(0, colon));
+      secret = formDecode(decoded.slice(colon + 1));
+      method = 'client_secret_basic';
+    } else {
+      id = params.get('client_id') ?? '';
+      secret = params.get('client_secret');
+      method = secret === undefined ? 'none' : 'client_secret_post';
+    }
+    const known = client(id);
+    const fail = (): never => {
+      throw Object.assign(new OAuthError('invalid_client', 'client authentication failed', 401), basic !== undefined ? { headers: challenge } : {});
+    };
+    if (!known) return fail();
+    if (method === 'none') {
+      if (known.secret !== undefined) return fail();
+    } else {
+      if (known.secret === undefined || secret === undefined || !sameSecret(secret, known.secret)) return fail();
+      if (known.authMethods && !known.authMethods.includes(method)) return fail();
+    }
+    return { id, client: known };
+  }
+
+  async function accessToken(claims: TestClaims, doctored: Extract<TokenFault, { kind: 'token' }> | undefined): Promise<{ token: string; expiresIn: number | null }> {
+    const issuedAt = Math.floor(clock() / 1000);
+    // A jti makes every token unique, even two issued in the same second for the same client.
+    const token = await signer.sign({ jti: randomUUID(), ...claims, ...doctored?.claims }, { issuedAt, expiresIn: accessLifetime, ...doctored?.signOptions });
+    issued += 1;
+    return { token, expiresIn: doctored?.expiresIn === undefined ? accessLifetime : doctored.expiresIn };
+  }
+
+  async function grant(request: IncomingMessage, params: Map<string, string>, doctored: Extract<TokenFault, { kind: 'token' }> | undefined): Promise<Record<string, unknown>> {
+    const grantType = params.get('grant_type');
+    if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
+    if (grantType !== 'client_credentials' && grantType !== 'refresh_token') throw new OAuthError('unsupported_grant_type', 'grant_type not supported');
+    const { id, client: known } = authenticate(request, params);
+    const audience = params.get('audience') ?? signer.audience;
+    if (grantType === 'client_credentials') {
+      if (known.secret === undefined) throw new OAuthError('unauthorized_client', 'public clients cannot use client_credentials');
+      const scope = scopeWithin(params.get('scope'), known.scope);
+      const { token, expiresIn } = await accessToken({ sub: id, client_id: id, aud: audience, ...(scope ? { scope } : {}), ...known.claims }, doctored);
+      return { access_token: token, token_type: 'Bearer', ...(expiresIn === null ? {} : { expires_in: expiresIn }), ...(scope ? { scope } : {}) };
+    }
+    const presented = params.get('refresh_token');
+    if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
+    const record = refreshTokens.get(presented);
+    if (!record || record.clientId !== id || record.expiresAt <= clock()) throw new OAuthError('invalid_grant', 'refresh token is invalid or expired');
+    if (record.state === 'spent') {
+      // Reuse of a rotated token means two parties hold it: revoke the whole family (RFC 9700 §4.14.2).
+      for (const other of refreshTokens.values()) if (other.family === record.family) other.state = 'revoked';
+      throw new OAuthError('invalid_grant', 'refresh token was already used');
+    }
+    if (record.state === 'revoked') throw new OAuthError('invalid_grant', 'refresh token was revoked');
+    const scope = scopeWithin(params.get('scope'), record.scope);
+    let refreshToken = presented;
+    if (rotate) {
+      record.state = 'spent';
+      refreshToken = newRefreshToken({ clientId: id, subject: record.subject, scope: record.scope, family: record.family });
+    }
+    const { token, expiresIn } = await accessToken({ sub: record.subject, client_id: id, aud: audience, ...(scope ? { scope } : {}), ...known.claims }, doctored);
+    return { access_token: token, token_type: 'Bearer', refresh_token: refreshToken, ...(expiresIn === null ? {} : { expires_in: expiresIn }), ...(scope ? { scope } : {}) };
+  }
+
+  function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (response.destroyed) return;
+    // RFC 6749 §5.1: token responses must not be cached.
+    response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...headers });
+    response.end(JSON.stringify(body));
+  }
+
+  function nextFault(): TokenFault | undefined {
+    const head = faults[0];
+    if (!head) return undefined;
+    head.left -= 1;
+    if (head.left <= 0) faults.shift();
+    return head.fault;
+  }
+
+  async function answer(request: IncomingMessage, response: ServerResponse, fault: TokenFault | undefined): Promise<void> {
+    if (fault?.kind === 'status') {
+      response.writeHead(fault.status, { 'content-type': fault.contentType ?? 'text/plain', 'cache-control': 'no-store' });
+      response.end(fault.body ?? '');
+      return;
+    }
+    try {
+      if (request.method !== 'POST') throw Object.assign(new OAuthError('invalid_request', 'use POST', 405), { headers: { allow: 'POST' } });
+      if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) throw new OAuthError('invalid_request', 'expected an application/x-www-form-urlencoded body');
+      const params = parseForm(await readBody(request));
+      send(response, 200, await grant(request, params, fault?.kind === 'token' ? fault : undefined));
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      send(response, error.status, { error: error.error, error_description: error.description }, (error as { headers?: Record<string, string> }).headers);
+    }
+  }
+
+  return {
+    handle(request, response) {
+      const fault = nextFault();
+      const run = (): void => {
+        answer(request, response, fault).catch(() => send(response, 500, { error: 'server_error', error_description: 'test issuer failed' }));
+      };
+      if (fault?.kind === 'hang') return;
+      if (fault?.kind === 'delay') {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          run();
+        }, fault.ms);
+        timers.add(timer);
+      } else run();
+    },
+    control(url) {
+      return {
+        url,
+        issueRefreshToken(refreshOptions = {}) {
+          const clientId = refreshOptions.clientId ?? Object.keys(clients)[0] ?? 'test-client';
+          if (!client(clientId)) throw new AuthConfigError('clientId', 'not a registered client');
+          return newRefreshToken({ clientId, subject: refreshOptions.subject ?? 'test-user', scope: refreshOptions.scope, family: randomUUID() });
+        },
+        injectFault(fault, times = Infinity) {
+          faults.push({ fault, left: times });
+        },
+        clearFaults() {
+          faults.length = 0;
+        },
+        get issuedCount() {
+          return issued;
+        },
+      };
+    },
+    close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+    },
+  };
+}
