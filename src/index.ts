@@ -43,7 +43,8 @@ export type { ErrorInfo } from './error-info.ts';
 export { allOf, anyOf, requireAnyRole, requireAnyScope, requireClaim, requireRoles, requireScopes } from './guards.ts';
 export type { ClaimPredicate, ClaimValue } from './guards.ts';
 
-export { fromIssuer, DISCOVERY_SAFE_ALGORITHMS } from './keys/discovery.ts';
+export { fromIssuer } from './keys/discovery.ts';
+export { PUBLIC_KEY_ALGORITHMS } from './keys/key-algorithms.ts';
 export type { IssuerDiscoveryOptions } from './keys/discovery.ts';
 export type { RemoteKeyResolver, TokensWithoutKid } from './keys/remote-jwks.ts';
 export type { RemoteFetchOptions } from './keys/key-cache-policy.ts';

@@ -1,14 +1,14 @@
 import { AuthConfigError, AuthError } from '../errors.ts';
 import { FetchError, fetchJson } from './http-fetch.ts';
-import { SUPPORTED_ALGORITHMS, type Algorithm } from './key-algorithms.ts';
+import { PUBLIC_KEY_ALGORITHMS, type Algorithm } from './key-algorithms.ts';
 import { freshnessMs, type CachePolicy } from './key-cache-policy.ts';
-import { checkAlgorithmsServed } from './key-set.ts';
 import { keyUrlProblem, parseKeyUrl } from './key-url.ts';
 import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
 import { emitEvent } from './remote-events.ts';
 import {
   REMOTE_JWKS_OPTION_NAMES,
   RemoteJwksResolver,
+  checkAlgorithmsWithin,
   compileRemoteJwksOptions,
   type CompiledRemoteJwksOptions,
   type RemoteJwksOptions,
@@ -21,7 +21,7 @@ export interface IssuerDiscoveryOptions extends RemoteJwksOptions {
   /**
    * The algorithms this issuer's tokens may use. Default: those the discovery document advertises in
    * `id_token_signing_alg_values_supported`, intersected with the public-key algorithms this library
-   * verifies ({@link DISCOVERY_SAFE_ALGORITHMS}); all of those when the document advertises none.
+   * verifies ({@link PUBLIC_KEY_ALGORITHMS}); all of those when the document advertises none.
    */
   readonly algorithms?: readonly Algorithm[];
 }
@@ -35,12 +35,9 @@ interface IssuerMetadata {
   readonly algorithms: ReadonlySet<string>;
 }
 
-/**
- * Algorithms taken from a discovery document: public-key algorithms only. An `HS256` (or `none`) in a
- * provider's list is never honoured: a JWKS holds no shared secrets, and `none` is no signature.
- */
-export const DISCOVERY_SAFE_ALGORITHMS: readonly Algorithm[] = SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS'));
-const SAFE: ReadonlySet<string> = new Set(DISCOVERY_SAFE_ALGORITHMS);
+// Only public-key algorithms are taken from a discovery document: an `HS256` (or `none`) in a provider's
+// list is never honoured, since a JWKS holds no shared secrets and `none` is no signature.
+const SAFE: ReadonlySet<string> = new Set(PUBLIC_KEY_ALGORITHMS);
 
 const ISSUER_OPTION_NAMES: readonly string[] = [...REMOTE_JWKS_OPTION_NAMES, 'algorithms'];
 
@@ -65,7 +62,7 @@ function checkAlgorithmsOption(value: unknown): ReadonlySet<string> | undefined 
   if (!Array.isArray(value) || value.length === 0) throw new AuthConfigError('algorithms', 'expected a non-empty array such as ["RS256"]');
   value.forEach((alg: unknown, index) => {
     if (typeof alg !== 'string' || !SAFE.has(alg)) {
-      throw new AuthConfigError(`algorithms[${index}]`, `${JSON.stringify(alg)} is not a public-key algorithm this library verifies (${DISCOVERY_SAFE_ALGORITHMS.join(', ')})`);
+      throw new AuthConfigError(`algorithms[${index}]`, `${JSON.stringify(alg)} is not a public-key algorithm this library verifies (${PUBLIC_KEY_ALGORITHMS.join(', ')})`);
     }
   });
   return new Set(value as string[]);
@@ -90,6 +87,7 @@ class IssuerResolver implements RemoteKeyResolver {
   /** Algorithms the interceptor was configured with (through checkAlgorithms), to catch a mismatch at ready(). */
   readonly #requested = new Set<string>();
   #jwks: { readonly href: string; readonly resolver: RemoteJwksResolver } | undefined;
+  #closed = false;
 
   constructor(issuer: string, url: URL, options: CompiledRemoteJwksOptions, algorithms: ReadonlySet<string> | undefined) {
     this.#issuer = issuer;
@@ -109,8 +107,7 @@ class IssuerResolver implements RemoteKeyResolver {
 
   checkAlgorithms(algorithms: readonly string[], option: string): void {
     // Discovery has not run yet: refuse what this issuer can never serve (HS*, or outside `algorithms`).
-    const served = this.#configuredAlgorithms ?? SAFE;
-    checkAlgorithmsServed([{ kid: undefined, algorithms: served, material: (): never => { throw new Error('not a key'); } }], algorithms, option, this.description);
+    checkAlgorithmsWithin(this.#configuredAlgorithms ?? SAFE, algorithms, option, this.description);
     for (const alg of algorithms) this.#requested.add(alg);
   }
 
@@ -133,6 +130,7 @@ class IssuerResolver implements RemoteKeyResolver {
   }
 
   close(): void {
+    this.#closed = true;
     this.#discovery.close();
     this.#jwks?.resolver.close();
   }
@@ -147,6 +145,8 @@ class IssuerResolver implements RemoteKeyResolver {
   #jwksFor(metadata: IssuerMetadata): RemoteJwksResolver {
     const href = metadata.jwksUri.href;
     if (this.#jwks?.href === href) return this.#jwks.resolver;
+    // A resolver created after close() would fetch and arm timers nobody stops.
+    if (this.#closed) throw new AuthError('ERR_AUTH_KEYS_UNAVAILABLE', `${this.description}: resolver closed`);
     // The provider moved its key set: follow it (the document is authenticated by TLS and the issuer check).
     this.#jwks?.resolver.close();
     const resolver = new RemoteJwksResolver(metadata.jwksUri, this.#options);

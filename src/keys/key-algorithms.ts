@@ -14,6 +14,19 @@ export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 const SUPPORTED: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS);
 
+/**
+ * The algorithms a published (remote) key can serve: all but HMAC. A JWKS or discovery document never
+ * yields a shared secret, so an `HS256` token against remote keys has nothing to be checked against, and
+ * an `HS256` advertised by a provider is never honoured.
+ *
+ * @example
+ * ```ts
+ * import { PUBLIC_KEY_ALGORITHMS } from 'grpc-jwt-auth';
+ * PUBLIC_KEY_ALGORITHMS.includes('HS256'); // false
+ * ```
+ */
+export const PUBLIC_KEY_ALGORITHMS: readonly Algorithm[] = SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS'));
+
 /** True when `alg` is one of {@link SUPPORTED_ALGORITHMS} (exact, case-sensitive). */
 export function isSupportedAlgorithm(alg: unknown): alg is Algorithm {
   return typeof alg === 'string' && SUPPORTED.has(alg);

@@ -121,19 +121,18 @@ export function compileCachePolicy(options: RemoteFetchOptions, allowedNames: re
  * ```
  */
 export function freshnessMs(cacheControl: string | null, policy: CachePolicy): number {
-  let seconds: number | undefined;
-  let maxAgeCount = 0;
+  let noStore = false;
+  const maxAges: string[] = [];
   for (const directive of (cacheControl ?? '').split(',')) {
-    const [rawName = '', rawValue] = directive.split('=', 2);
+    const [rawName = '', rawValue = ''] = directive.split('=', 2);
     const name = rawName.trim().toLowerCase();
-    if (name === 'no-store' || name === 'no-cache') seconds = 0;
-    if (name !== 'max-age') continue;
-    maxAgeCount += 1;
-    const value = rawValue?.trim().replace(/^"(.*)"$/, '$1') ?? '';
-    if (/^\d{1,12}$/.test(value) && seconds !== 0) seconds = Number(value);
+    if (name === 'no-store' || name === 'no-cache') noStore = true;
+    if (name === 'max-age') maxAges.push(rawValue.trim().replace(/^"(.*)"$/, '$1'));
   }
-  if (seconds === undefined || (maxAgeCount > 1 && seconds !== 0)) return policy.defaultMaxAgeMs;
-  return Math.min(policy.maxMaxAgeMs, Math.max(policy.minMaxAgeMs, seconds * SECOND));
+  if (noStore) return policy.minMaxAgeMs;
+  const [value] = maxAges;
+  if (maxAges.length !== 1 || value === undefined || !/^\d{1,12}$/.test(value)) return policy.defaultMaxAgeMs;
+  return Math.min(policy.maxMaxAgeMs, Math.max(policy.minMaxAgeMs, Number(value) * SECOND));
 }
 
 /**

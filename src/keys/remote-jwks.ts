@@ -2,7 +2,7 @@ import { KeyObject } from 'node:crypto';
 import { AuthConfigError, AuthError } from '../errors.ts';
 import { fetchJson } from './http-fetch.ts';
 import { importJwks } from './jwk.ts';
-import { SUPPORTED_ALGORITHMS } from './key-algorithms.ts';
+import { PUBLIC_KEY_ALGORITHMS } from './key-algorithms.ts';
 import { REMOTE_FETCH_OPTION_NAMES, compileCachePolicy, freshnessMs, type CachePolicy, type RemoteFetchOptions } from './key-cache-policy.ts';
 import { KeySet, checkAlgorithmsServed, keyNotFound } from './key-set.ts';
 import { parseKeyUrl } from './key-url.ts';
@@ -51,7 +51,7 @@ export const MAX_KEY_CANDIDATES = 3;
 export const MAX_JWKS_KEYS = 100;
 
 const TOKENS_WITHOUT_KID: readonly TokensWithoutKid[] = ['if-single', 'try', 'reject'];
-const PUBLIC_ALGORITHMS: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS')));
+const PUBLIC_ALGORITHMS: ReadonlySet<string> = new Set(PUBLIC_KEY_ALGORITHMS);
 
 /** Names of every option of {@link RemoteJwksOptions}. */
 export const REMOTE_JWKS_OPTION_NAMES: readonly string[] = [...REMOTE_FETCH_OPTION_NAMES, 'tokensWithoutKid'];
@@ -78,12 +78,18 @@ export function compileRemoteJwksOptions(options: RemoteJwksOptions, allowedName
 }
 
 /**
- * Refuses algorithms no public key can verify (HS*): a remote key set is never asked for an HMAC check,
- * so a token signed with the public key as an HMAC secret has nothing to be checked against.
+ * Refuses, at construction, algorithms outside `served`: for remote keys, unknown before the first fetch,
+ * that is what they could ever verify. Refusing HS* here is what stops a token signed with the public key
+ * as an HMAC secret (algorithm confusion) by configuration.
+ *
+ * @example
+ * ```ts
+ * checkAlgorithmsWithin(new Set(['RS256']), ['RS256', 'HS256'], 'algorithms', 'fromJwks(...)'); // throws, naming algorithms
+ * ```
  */
-export function checkPublicAlgorithms(algorithms: readonly string[], option: string, description: string): void {
-  const served = { kid: undefined, algorithms: PUBLIC_ALGORITHMS, material: (): never => { throw new Error('not a key'); } };
-  checkAlgorithmsServed([served], algorithms, option, description);
+export function checkAlgorithmsWithin(served: ReadonlySet<string>, algorithms: readonly string[], option: string, description: string): void {
+  const anyKey = { kid: undefined, algorithms: served, material: (): never => { throw new Error('not a key'); } };
+  checkAlgorithmsServed([anyKey], algorithms, option, description);
 }
 
 function sameAlgorithms(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
@@ -131,7 +137,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
 
   checkAlgorithms(algorithms: readonly string[], option: string): void {
     // The keys are unknown before the first fetch; refuse what no public key can ever verify.
-    checkPublicAlgorithms(algorithms, option, this.description);
+    checkAlgorithmsWithin(PUBLIC_ALGORITHMS, algorithms, option, this.description);
   }
 
   getKeys(lookup: KeyLookup): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
@@ -208,8 +214,8 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
    * garbled set does not take every call down while the keys we hold still work (stale-if-error).
    */
   #importSet(document: unknown): KeySet {
-    const count = (document as { keys?: unknown })?.keys;
-    if (Array.isArray(count) && count.length > MAX_JWKS_KEYS) throw new Error(`key set has ${count.length} keys; at most ${MAX_JWKS_KEYS} are accepted`);
+    const published = (document as { keys?: unknown })?.keys;
+    if (Array.isArray(published) && published.length > MAX_JWKS_KEYS) throw new Error(`key set has ${published.length} keys; at most ${MAX_JWKS_KEYS} are accepted`);
     const { keys, skipped } = importJwks(document);
     for (const { kid, index, reason } of skipped) {
       emitEvent(this.#policy.onEvent, { type: 'keySkipped', document: 'jwks', url: this.#url.href, kid, index, reason });
