@@ -44,11 +44,20 @@ export type ClaimPredicate = (value: unknown, auth: AuthContext) => boolean;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** True for a string that can be a scope (RFC 6749 §3.3). */
-export function isScopeToken(value: unknown): value is string {
+function isScopeToken(value: unknown): value is string {
   return typeof value === 'string' && SCOPE_TOKEN.test(value);
 }
 
-/** Validates a list of required scopes or roles at construction; throws naming the option. */
+/**
+ * Validates a list of required scopes or roles at construction; throws naming the option. Returns the
+ * list without duplicates.
+ *
+ * @example
+ * ```ts
+ * checkNames(['orders:read', 'orders:read'], 'requireScopes', 'scope'); // ['orders:read']
+ * checkNames(['orders:read orders:write'], 'requireScopes', 'scope'); // throws at requireScopes[0]
+ * ```
+ */
 export function checkNames(values: readonly unknown[], option: string, kind: 'scope' | 'role'): readonly string[] {
   if (values.length === 0) throw new AuthConfigError(option, `expected at least one ${kind}: a guard that requires nothing would allow everyone`);
   values.forEach((value, index) => {
@@ -237,7 +246,15 @@ export function anyOf(...guards: Guard[]): Guard {
   return (auth, info) => from(0, [], auth, info);
 }
 
-/** The verdict of a guard: undefined when it allowed, else the {@link AuthError} to answer with. */
+/**
+ * The verdict of a guard: undefined when it allowed, else the {@link AuthError} to answer with.
+ *
+ * @example
+ * ```ts
+ * const verdict: GuardVerdict = await judgeGuard(guard, auth, { method });
+ * if (verdict) callback(rejectionStatus(verdict));
+ * ```
+ */
 export type GuardVerdict = AuthError | undefined;
 
 function guardThrew(error: unknown): AuthError {
@@ -257,8 +274,14 @@ function verdictOf(result: unknown, info: GuardInfo): GuardVerdict {
 
 /**
  * Runs a guard and returns its verdict, synchronously when the guard is synchronous (so neither the
- * interceptor nor a handler wrapper adds a tick). A guard that throws an {@link AuthError} is answered with it; any other throw
- * is INTERNAL (a bug, not a verdict).
+ * interceptor nor a handler wrapper adds a tick). A guard that throws an {@link AuthError} is answered
+ * with it; any other throw is INTERNAL (a bug, not a verdict).
+ *
+ * @example
+ * ```ts
+ * const verdict = judgeGuard(requireScopes('orders:read'), auth, { method: '/acme.orders.v1.Orders/GetOrder' });
+ * // undefined (allowed), an AuthError, or a promise of either when the guard is asynchronous
+ * ```
  */
 export function judgeGuard(guard: Guard, auth: AuthContext, info: GuardInfo): GuardVerdict | Promise<GuardVerdict> {
   let result: unknown;
@@ -274,6 +297,11 @@ export function judgeGuard(guard: Guard, auth: AuthContext, info: GuardInfo): Gu
 /**
  * Runs a guard and throws PERMISSION_DENIED unless it allowed; stays synchronous for a synchronous guard.
  * A guard that throws an {@link AuthError} is answered with it; any other throw is INTERNAL.
+ *
+ * @example
+ * ```ts
+ * await enforceGuard(requireRoles('admin'), auth, { method }); // throws ERR_AUTH_INSUFFICIENT_SCOPE unless admin
+ * ```
  */
 export function enforceGuard(guard: Guard, auth: AuthContext, info: GuardInfo): void | Promise<void> {
   const verdict = judgeGuard(guard, auth, info);

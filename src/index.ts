@@ -54,4 +54,4 @@ export type { CheckRulesOptions } from './server/rule-check.ts';
 export type { MethodDefinitionLike, PackageDefinitionLike, ProtobufNamespaceLike, ServiceClientLike, ServiceDefinitionLike, ServiceSource } from './service-methods.ts';
 export { PROTO_INCLUDE_DIR, rulesFromProto } from './proto-policy.ts';
 export { guardService, withGuard } from './server/with-guard.ts';
-export type { ServiceGuards } from './server/with-guard.ts';
+export type { ServiceGuards, ServiceHandler } from './server/with-guard.ts';

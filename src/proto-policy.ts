@@ -18,7 +18,7 @@ import type { Rule, RuleMap } from './server/rules.ts';
 export const PROTO_INCLUDE_DIR: string = fileURLToPath(new URL('../proto', import.meta.url));
 
 /** The method option this library reads, as proto-loader and protobufjs key it. */
-export const RULE_OPTION = '(grpc_jwt_auth.v1.rule)';
+const RULE_OPTION = '(grpc_jwt_auth.v1.rule)';
 // Any option in our package: a misspelt one (`rules`, `v2`) would otherwise be kept by protobufjs,
 // which does not check custom options, and silently leave the method on the default rule.
 const OWN_OPTION = /^\(\.?grpc_jwt_auth\./;

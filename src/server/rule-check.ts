@@ -16,6 +16,11 @@ const nameOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
  * Checks a compiled rule table against the methods a server offers. A pattern naming a method or
  * service that does not exist would silently match nothing and leave the real method on the default
  * rule, which is how a typo opens or closes an API by accident.
+ *
+ * @example
+ * ```ts
+ * checkRuleTable(compileRules(rules, 'deny'), listServiceMethods(services, 'services'), true, 'strictRules');
+ * ```
  */
 export function checkRuleTable(table: RuleTable, methods: readonly ServiceMethod[], strict: boolean, strictOption: string): void {
   const byService = new Map<string, string[]>();
@@ -62,7 +67,14 @@ export function checkRules(rules: RuleMap, services: ServiceSource | readonly Se
   checkRuleTable(compileRules(rules, undefined), listServiceMethods(services, 'services'), options.strict === true, 'strict');
 }
 
-/** The interceptor's `services` and `strictRules` options, checked against its compiled rules. */
+/**
+ * The interceptor's `services` and `strictRules` options, checked against its compiled rules.
+ *
+ * @example
+ * ```ts
+ * checkServicesOption(compileRules(options.rules, options.defaultRule), options.services, options.strictRules);
+ * ```
+ */
 export function checkServicesOption(table: RuleTable, services: unknown, strictRules: unknown): void {
   if (strictRules !== undefined && typeof strictRules !== 'boolean') throw new AuthConfigError('strictRules', 'expected a boolean');
   if (services === undefined) {

@@ -23,7 +23,28 @@ interface GuardedCall {
 
 type AnyHandler = (call: GuardedCall, callback?: sendUnaryData<unknown>) => void;
 
-/** Guards for {@link guardService}: one for every method, or one per method name. */
+/**
+ * A grpc-js handler of any of the four call kinds.
+ *
+ * @example
+ * ```ts
+ * const handler: ServiceHandler = (call: ServerWritableStream<Req, Res>) => call.end();
+ * ```
+ */
+export type ServiceHandler =
+  | handleUnaryCall<any, any>
+  | handleClientStreamingCall<any, any>
+  | handleServerStreamingCall<any, any>
+  | handleBidiStreamingCall<any, any>;
+
+/**
+ * Guards for {@link guardService}: one for every method, or one per method name.
+ *
+ * @example
+ * ```ts
+ * const guards: ServiceGuards<typeof ordersImpl> = { getOrder: requireScopes('orders:read') };
+ * ```
+ */
 export type ServiceGuards<T> = Guard | { readonly [K in keyof T]?: Guard };
 
 function checkGuard(guard: unknown, option: string): void {
@@ -36,22 +57,22 @@ function checkGuard(guard: unknown, option: string): void {
  * ErrorInfo `INSUFFICIENT_SCOPE` naming the required scopes); a call with no verified token (a
  * `public` or `optional` method called without one, or no auth interceptor installed) ends with
  * UNAUTHENTICATED, so the wrapper fails closed. A synchronous guard decides in the same tick; while an
- * asynchronous one runs, client messages wait in the call's stream buffer.
+ * asynchronous one runs, client messages wait in the call's stream buffer, and a call cancelled
+ * meanwhile never reaches the handler. Returns a handler of the same type, so parameters are inferred
+ * from the context (a typed service implementation) or from annotations.
  *
  * @example
  * ```ts
  * import { requireScopes, withGuard } from 'grpc-jwt-auth';
- * server.addService(OrdersService, {
+ * const impl: OrdersServer = {
  *   getOrder: withGuard(requireScopes('orders:read'), (call, callback) => callback(null, find(call.request.id))),
- *   watchOrders: withGuard(requireScopes('orders:read'), (call: ServerWritableStream<Req, Order>) => feed(call)),
- * });
+ *   watchOrders: withGuard(requireScopes('orders:read'), (call) => feed(call)),
+ * };
+ * server.addService(OrdersService, impl);
  * ```
  */
-export function withGuard<Req, Res>(guard: Guard, handler: handleUnaryCall<Req, Res>): handleUnaryCall<Req, Res>;
-export function withGuard<Req, Res>(guard: Guard, handler: handleClientStreamingCall<Req, Res>): handleClientStreamingCall<Req, Res>;
-export function withGuard<Req, Res>(guard: Guard, handler: handleServerStreamingCall<Req, Res>): handleServerStreamingCall<Req, Res>;
-export function withGuard<Req, Res>(guard: Guard, handler: handleBidiStreamingCall<Req, Res>): handleBidiStreamingCall<Req, Res>;
-export function withGuard(guard: Guard, handler: (...args: never[]) => void): AnyHandler {
+export function withGuard<H extends ServiceHandler>(guard: Guard, handler: H): H;
+export function withGuard(guard: Guard, handler: ServiceHandler): AnyHandler {
   checkGuard(guard, 'withGuard(guard)');
   if (typeof handler !== 'function') throw new AuthConfigError('withGuard(handler)', `expected a handler function, got ${describeForLog(handler)}`);
   const body = handler as AnyHandler;

@@ -290,16 +290,16 @@ describe('authorization: withGuard and guardService on handlers of all four call
     const broken: Guard = () => {
       throw new Error('bug');
     };
-    const throwing = (() => {
+    const throwing: grpc.handleServerStreamingCall<unknown, unknown> = () => {
       throw new Error('handler bug');
-    }) as grpc.handleServerStreamingCall<unknown, unknown>;
+    };
     const server = await startEchoServer({
       interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'] })],
       implementation: (runs) => {
         const implementation = echoImplementation(runs);
         return {
           ...implementation,
-          Unary: withGuard(broken, implementation.Unary as grpc.handleUnaryCall<unknown, unknown>),
+          Unary: withGuard(broken, implementation.Unary as grpc.UntypedHandleCall),
           ServerStream: withGuard(async () => true, throwing),
         };
       },
