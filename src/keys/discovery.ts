@@ -16,7 +16,15 @@ import {
 } from './remote-jwks.ts';
 import type { KeyLookup, VerificationKey } from './resolver.ts';
 
-/** Options of {@link fromIssuer}: those of a remote {@link fromJwks} (they apply to discovery as well), plus `algorithms`. */
+/**
+ * Options of {@link fromIssuer}: those of a remote {@link fromJwks} (they apply to discovery as well), plus
+ * `algorithms`.
+ *
+ * @example
+ * ```ts
+ * const keys = fromIssuer('https://idp.example', { algorithms: ['RS256'], cooldownMs: 60_000 });
+ * ```
+ */
 export interface IssuerDiscoveryOptions extends RemoteJwksOptions {
   /**
    * The algorithms this issuer's tokens may use. Default: those the discovery document advertises in

@@ -1,7 +1,16 @@
 import { AuthConfigError } from '../errors.ts';
 import type { RemoteKeysListener } from './remote-events.ts';
 
-/** How remote documents (a JWKS, a discovery document) are fetched and cached. */
+/**
+ * How remote documents (a JWKS, a discovery document) are fetched and cached. All durations are
+ * milliseconds; every option has a default, shown in the README section "Keys: caching, rotation and
+ * outages".
+ *
+ * @example
+ * ```ts
+ * const options: RemoteFetchOptions = { timeoutMs: 2000, staleIfErrorMs: 6 * 3600_000, onEvent: (e) => log(e) };
+ * ```
+ */
 export interface RemoteFetchOptions {
   /** Milliseconds a fetch may take, headers and body. Default 5000 (5 s). */
   readonly timeoutMs?: number;
@@ -59,7 +68,7 @@ const HOUR = 60 * MINUTE;
 const WEEK = 7 * 24 * HOUR;
 
 /** The first retry after a failed fetch; later ones double, up to the cooldown. */
-export const FIRST_RETRY_MS = SECOND;
+const FIRST_RETRY_MS = SECOND;
 
 /** Names of every option of {@link RemoteFetchOptions}, for typo detection. */
 export const REMOTE_FETCH_OPTION_NAMES: readonly string[] = [

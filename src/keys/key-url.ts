@@ -4,12 +4,27 @@ import { AuthConfigError } from '../errors.ts';
 // by anyone on the path, and whoever controls the keys controls every identity.
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
 
-/** True for `localhost`, `[::1]` and `127.0.0.0/8`. */
+/**
+ * True for `localhost`, `[::1]` and `127.0.0.0/8` (as WHATWG URL spells hostnames).
+ *
+ * @example
+ * ```ts
+ * isLoopbackHost(new URL('http://127.0.0.1:8080/').hostname); // true
+ * ```
+ */
 export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
-/** Why a key URL must not be fetched, or undefined when it may. */
+/**
+ * Why a key URL must not be fetched, or undefined when it may. Also applied at run time to a `jwks_uri`
+ * from a discovery document.
+ *
+ * @example
+ * ```ts
+ * keyUrlProblem(new URL('http://idp.example/jwks.json'), false); // 'http: is only allowed for loopback hosts; ...'
+ * ```
+ */
 export function keyUrlProblem(url: URL, allowInsecureHttp: boolean): string | undefined {
   if (url.protocol === 'https:') return undefined;
   if (url.protocol !== 'http:') return `protocol ${url.protocol} is not supported; use https:`;

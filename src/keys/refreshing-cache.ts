@@ -33,6 +33,13 @@ const REFRESH_AHEAD_AT = 0.8;
  * on an unref'd timer (no call waits because keys are merely old), stale-if-error for a bounded time, and
  * a doubling retry delay after failures during which nobody fetches (a provider in an outage gets a
  * trickle of requests, never one per call).
+ *
+ * @example
+ * ```ts
+ * const cache = new RefreshingCache(async (signal) => ({ value: await load(signal), maxAgeMs: 60_000 }), policy, hooks, 'fromJwks(...)');
+ * const value = await cache.get(); // fetched once, then served from memory and refreshed in the background
+ * cache.close();
+ * ```
  */
 export class RefreshingCache<T> {
   readonly #load: Loader<T>;

@@ -80,7 +80,14 @@ export type RemoteKeysEvent = FetchedEvent | FailedEvent | RotatedEvent | KeySki
 /** A listener for {@link RemoteKeysEvent}s. */
 export type RemoteKeysListener = (event: RemoteKeysEvent) => void;
 
-/** Calls the listener; a throwing logger must never break key refresh. */
+/**
+ * Calls the listener; a throwing logger must never break key refresh.
+ *
+ * @example
+ * ```ts
+ * emitEvent(options.onEvent, { type: 'rotated', document: 'jwks', url, added: ['k2'], removed: [] });
+ * ```
+ */
 export function emitEvent(listener: RemoteKeysListener | undefined, event: RemoteKeysEvent): void {
   if (!listener) return;
   try {

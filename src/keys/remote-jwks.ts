@@ -12,7 +12,7 @@ import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
 import { UnknownKids } from './unknown-kids.ts';
 
 /**
- * What to do with a token that has no `kid`:
+ * What to do with a token that has no `kid` (option `tokensWithoutKid` of {@link fromJwks} and {@link fromIssuer}):
  * - `'if-single'` (default): verify it only when exactly one key of the set fits its algorithm. One
  *   signature check per token, as with a kid, and no guessing; fails during a rotation (two keys fit).
  * - `'try'`: try the keys that fit its algorithm, at most {@link MAX_KEY_CANDIDATES}. For providers that omit
@@ -21,7 +21,14 @@ import { UnknownKids } from './unknown-kids.ts';
  */
 export type TokensWithoutKid = 'if-single' | 'try' | 'reject';
 
-/** Options of a remote {@link fromJwks}. */
+/**
+ * Options of a remote {@link fromJwks} (and of {@link fromIssuer}). All durations are milliseconds.
+ *
+ * @example
+ * ```ts
+ * const keys = fromJwks('https://idp.example/jwks.json', { staleIfErrorMs: 4 * 3600_000, tokensWithoutKid: 'try' });
+ * ```
+ */
 export interface RemoteJwksOptions extends RemoteFetchOptions {
   /** Tokens without `kid`: see {@link TokensWithoutKid}. Default `'if-single'`. */
   readonly tokensWithoutKid?: TokensWithoutKid;
@@ -109,7 +116,13 @@ function sameKey(a: VerificationKey, b: VerificationKey): boolean {
 /**
  * A remote JWKS: fetched defensively ({@link fetchJson}), cached within bounds with refresh ahead of expiry
  * and stale-if-error ({@link RefreshingCache}), refetched for an unknown `kid` at most once per cooldown,
- * with unknown kids remembered ({@link UnknownKids}).
+ * with unknown kids remembered ({@link UnknownKids}). Built by {@link createRemoteJwks}; {@link fromIssuer}
+ * builds one for the discovered `jwks_uri`.
+ *
+ * @example
+ * ```ts
+ * const keys = new RemoteJwksResolver(new URL('https://idp.example/jwks.json'), compileRemoteJwksOptions({}, REMOTE_JWKS_OPTION_NAMES));
+ * ```
  */
 export class RemoteJwksResolver implements RemoteKeyResolver {
   readonly kind = 'public';
