@@ -91,8 +91,9 @@ export function compileCachedTokenOptions(options: CachedTokenOptions): Compiled
 
 /**
  * Wraps a fetch function in a cache that refreshes ahead of expiry. The expiry comes from the returned
- * `expiresIn` (measured on this machine's clock, so immune to clock skew with the identity provider),
- * else from the token's `exp` claim (read, not verified: see why in the source), else `assumedLifetime`.
+ * `expiresIn` (counted on this machine's clock from when the fetch started, so immune to clock skew with
+ * the identity provider), else from the token's `exp` claim (read, not verified: see why in the source),
+ * else `assumedLifetime`.
  *
  * - Single flight: however many calls want a token at once, one fetch runs and they share its result.
  * - Ahead of expiry: from `expiresAt - refreshBefore` calls still get the valid token at once while one
@@ -123,13 +124,18 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
   let retryAt = 0;
   let lastError: TokenError | undefined;
 
-  function toEntry(fetched: FetchedToken, now: number): Entry {
+  /**
+   * `expiresIn` counts from when the issuer made the token, which lies between `startedAt` (our request
+   * left) and `now` (the answer arrived). Counting from `startedAt`, minus a second because issuers work
+   * in whole seconds (`iat` rounded down), never places the expiry later than the token's `exp`.
+   */
+  function toEntry(fetched: FetchedToken, startedAt: number, now: number): Entry {
     const { token, expiresIn } = typeof fetched === 'object' && fetched !== null ? fetched : { token: fetched, expiresIn: undefined };
     checkBearerToken(token, 'the token fetch function');
     if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn))) {
       throw new TokenError('ERR_TOKEN_SOURCE_FAILED', 'the token fetch function gave an expiresIn that is not a number of seconds', { retryable: false });
     }
-    const expiresAt = expiresIn !== undefined ? now + expiresIn * 1000 : (readJwtExpiry(token) ?? (assumedLifetime === undefined ? undefined : now + assumedLifetime));
+    const expiresAt = expiresIn !== undefined ? startedAt + expiresIn * 1000 - 1000 : (readJwtExpiry(token) ?? (assumedLifetime === undefined ? undefined : startedAt + assumedLifetime));
     if (expiresAt === undefined) {
       throw new TokenError('ERR_TOKEN_EXPIRY_UNKNOWN', 'the token has no exp claim and no expiresIn came with it; set assumedLifetime to cache such tokens', { retryable: false });
     }
@@ -151,7 +157,8 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
 
   function fetchOnce(): Promise<Entry> {
     if (inflight) return inflight;
-    const attempt = (async () => toEntry(await fetch(), clock()))().then(
+    const startedAt = clock();
+    const attempt = (async () => toEntry(await fetch(), startedAt, clock()))().then(
       (next) => {
         inflight = undefined;
         entry = next;
