@@ -1,0 +1,40 @@
+import { Metadata, credentials, status, type CallCredentials } from '@grpc/grpc-js';
+import { toTokenSupplier, type TokenSource } from './token-source.ts';
+import { tokenFailureStatus } from './token-status.ts';
+
+/**
+ * grpc-js call credentials that send `authorization: Bearer <token>`: the grpc-native way on TLS
+ * channels. grpc-js itself refuses to combine call credentials with insecure channel credentials, so
+ * these can never send a token in plaintext; on a local insecure channel use
+ * {@link createTokenInterceptor} instead.
+ *
+ * Call credentials see no answers, so they cannot retry a call the server refused as expired; a
+ * {@link cachedToken} source still refreshes ahead of expiry. If a token cannot be had, the call fails
+ * with UNAVAILABLE or UNAUTHENTICATED, as with the interceptor.
+ *
+ * @example
+ * ```ts
+ * import { credentials } from '@grpc/grpc-js';
+ * import { clientCredentials, createCallCredentials } from 'grpc-jwt-auth';
+ * const token = clientCredentials({ tokenUrl, clientId: 'worker', clientSecret });
+ * const channel = credentials.combineChannelCredentials(credentials.createSsl(), createCallCredentials(token));
+ * const client = new OrdersClient('orders.example:443', channel);
+ * ```
+ */
+export function createCallCredentials(token: TokenSource): CallCredentials {
+  const tokens = toTokenSupplier(token, 'token');
+  return credentials.createFromMetadataGenerator((_context, callback) => {
+    tokens.get().then(
+      (value) => {
+        const metadata = new Metadata();
+        metadata.set('authorization', `Bearer ${value}`);
+        callback(null, metadata);
+      },
+      (error: unknown) => {
+        const failure = tokenFailureStatus(error);
+        // grpc-js takes the status from `code`; UNAVAILABLE and UNAUTHENTICATED pass through unchanged.
+        callback(Object.assign(new Error(failure.details), { code: failure.code === status.UNAVAILABLE ? status.UNAVAILABLE : status.UNAUTHENTICATED }));
+      },
+    );
+  });
+}

@@ -1,0 +1,56 @@
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
+import { AuthorizedCall, type CallPolicy } from './authorized-call.ts';
+import { checkOptionNames, optionalChoice } from './options.ts';
+import { toTokenSupplier, type TokenSource } from './token-source.ts';
+import { TransportGuard, type ChannelSecurity } from './transport-guard.ts';
+import { AuthConfigError } from '../errors.ts';
+
+/** Options of {@link createTokenInterceptor}. */
+export interface TokenInterceptorOptions {
+  /** Where tokens come from: a string, a function, or a provider such as {@link clientCredentials}. */
+  readonly token: TokenSource;
+  /**
+   * What the channel's transport is, which an interceptor cannot see. Not set: tokens go only to loopback
+   * targets. `'tls'`: any target (checked after the fact; a plaintext channel stops the interceptor).
+   * `'insecure'`: plaintext to any host, knowingly. See {@link ChannelSecurity}.
+   */
+  readonly channelSecurity?: ChannelSecurity;
+}
+
+/**
+ * A grpc-js client interceptor that sends `authorization: Bearer <token>` on every call of every kind.
+ * Works on insecure local channels, where grpc-js refuses call credentials.
+ *
+ * - Token failures end the call before it is sent: UNAVAILABLE when retrying later can help (identity
+ *   provider down), UNAUTHENTICATED when not (wrong client secret); the details name the `ERR_TOKEN_*` code.
+ * - A unary call the server refuses with UNAUTHENTICATED and reason `TOKEN_EXPIRED` (its clock ahead of
+ *   ours, or the token revoked early) is retried once with a forced refresh. Nothing else is retried, and
+ *   streaming calls are never replayed: their messages may already have had effects.
+ * - Token leak guard: without `channelSecurity`, tokens are sent only to loopback targets; see
+ *   {@link ChannelSecurity} for why and what to set.
+ *
+ * @example
+ * ```ts
+ * import { credentials } from '@grpc/grpc-js';
+ * import { clientCredentials, createTokenInterceptor } from 'grpc-jwt-auth';
+ *
+ * const token = clientCredentials({ tokenUrl, clientId: 'worker', clientSecret });
+ * // a local channel: plaintext is fine on loopback
+ * const local = new OrdersClient('127.0.0.1:50051', credentials.createInsecure(), {
+ *   interceptors: [createTokenInterceptor({ token })],
+ * });
+ * // a remote TLS channel
+ * const remote = new OrdersClient('orders.example:443', credentials.createSsl(), {
+ *   interceptors: [createTokenInterceptor({ token, channelSecurity: 'tls' })],
+ * });
+ * ```
+ */
+export function createTokenInterceptor(options: TokenInterceptorOptions): Interceptor {
+  checkOptionNames(options, new Set(['token', 'channelSecurity']));
+  if (options.token === undefined) throw new AuthConfigError('token', 'required');
+  const policy: CallPolicy = {
+    tokens: toTokenSupplier(options.token, 'token'),
+    guard: new TransportGuard(optionalChoice<ChannelSecurity>(options.channelSecurity, 'channelSecurity', ['tls', 'insecure'])),
+  };
+  return (callOptions, nextCall) => new InterceptingCall(new AuthorizedCall(callOptions, nextCall, policy));
+}

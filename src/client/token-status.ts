@@ -1,0 +1,18 @@
+import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
+import { isTokenError } from './token-error.ts';
+
+/**
+ * The status a call ends with when no token could be had. UNAVAILABLE when trying again later can help
+ * (the identity provider is down or slow), UNAUTHENTICATED when it cannot (wrong client secret, refresh
+ * token refused). The call never reached the server.
+ */
+export function tokenFailureStatus(error: unknown): StatusObject {
+  const retryable = !isTokenError(error) || error.retryable;
+  const reason = isTokenError(error) ? `${error.message} [${error.code}]` : 'the token source failed';
+  return { code: retryable ? status.UNAVAILABLE : status.UNAUTHENTICATED, details: `grpc-jwt-auth: no access token: ${reason}`, metadata: new Metadata() };
+}
+
+/** A status made on this side, before or instead of a server's answer. */
+export function localStatus(code: status, details: string): StatusObject {
+  return { code, details, metadata: new Metadata() };
+}
