@@ -12,4 +12,5 @@
 export { createTestIssuer } from './test-issuer.ts';
 export type { SignOptions, TestClaims, TestIssuer, TestIssuerOptions } from './test-issuer.ts';
 export type { ServeOptions, ServedIssuer } from './issuer-server.ts';
+export type { TestClient, TokenEndpoint, TokenEndpointOptions, TokenFault } from './token-endpoint.ts';
 export { craftUnsignedToken, replacePayload } from './unsigned.ts';
