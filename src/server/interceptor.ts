@@ -61,6 +61,8 @@ export interface AuthInterceptor extends ServerInterceptor {
 }
 
 type MaybePromise<T> = T | Promise<T>;
+/** grpc-js does not export its status type from the package root. */
+type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatus']>[0];
 
 const INTERCEPTOR_OPTION_NAMES = new Set([...AUTHENTICATOR_OPTION_NAMES, 'rules', 'defaultRule', 'services', 'strictRules', 'streamExpiry', 'onAuthenticated', 'onRejected']);
 
@@ -197,12 +199,15 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
           },
         });
       },
-      sendStatus(status, next) {
-        // The handler ended the call: its token can no longer outlive it.
-        stopExpiryTimer();
-        next(status);
-      },
+      // Only calls that can outlive their token need to hear the handler's status; a unary call keeps
+      // grpc-js's direct path.
+      ...(endsOnExpiry ? { sendStatus: stopTimerOnStatus } : {}),
     });
+    function stopTimerOnStatus(status: PartialStatusObject, next: (status: PartialStatusObject) => void): void {
+      // The handler ended the call: its token can no longer outlive it.
+      stopExpiryTimer();
+      next(status);
+    }
     return intercepting;
   };
 
