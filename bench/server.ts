@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createAuthInterceptor, fromPem, fromSecret } from '../src/index.ts';
 import { AUDIENCE, ISSUER, makeFixture, signToken, type AlgorithmFixture } from './fixtures.ts';
-import { fastJwtPeer, josePeer, jsonwebtokenPeer } from './peers.ts';
+import { fastJwtPeer, josePeer, jsonwebtokenPeer, passThrough } from './peers.ts';
 
 const proto = grpc.loadPackageDefinition(protoLoader.loadSync(fileURLToPath(new URL('./bench.proto', import.meta.url)))) as any;
 
@@ -32,6 +32,7 @@ async function buildScenarios(): Promise<Scenario[]> {
   const rsPem = rs.publicPem as string;
   return [
     { name: 'baseline (no auth)', interceptors: [], tokens: await tokens(hs, 1) },
+    { name: 'pass-through interceptor', interceptors: [passThrough()], tokens: await tokens(hs, 1) },
     { name: 'lib HS256 reused', interceptors: [library(hs, true)], tokens: await tokens(hs, 1) },
     { name: 'lib RS256 reused', interceptors: [library(rs, true)], tokens: await tokens(rs, 1) },
     { name: 'lib ES256 reused', interceptors: [library(es, true)], tokens: await tokens(es, 1) },
