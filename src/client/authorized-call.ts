@@ -49,7 +49,7 @@ export class AuthorizedCall implements CallInterface {
   private listener: InterceptingListener | undefined;
   private metadata: Metadata | undefined;
   /** Messages not yet given to an attempt; for a retryable (unary) call, every message, for the replay. */
-  private readonly messages: Array<[MessageContext, unknown]> = [];
+  private readonly messages: Array<readonly [MessageContext, unknown]> = [];
   private halfClosed = false;
   private readRequested = false;
   private retried = false;
@@ -80,12 +80,8 @@ export class AuthorizedCall implements CallInterface {
   }
 
   sendMessageWithContext(context: MessageContext, message: unknown): void {
-    if (this.retryable) {
-      // Kept without its write callback: a replay must not report the same write twice.
-      this.messages.push([context.flags === undefined ? {} : { flags: context.flags }, message]);
-      this.attempt?.sendMessageWithContext(context, message);
-    } else if (this.attempt) this.attempt.sendMessageWithContext(context, message);
-    else this.messages.push([context, message]);
+    if (this.attempt) this.attempt.sendMessageWithContext(context, message);
+    if (this.retryable || !this.attempt) this.messages.push([context, message]);
   }
 
   sendMessage(message: unknown): void {
@@ -139,7 +135,10 @@ export class AuthorizedCall implements CallInterface {
     const metadata = this.metadata.clone();
     metadata.set('authorization', `Bearer ${token}`);
     attempt.start(metadata, this.retryable && !this.retried ? this.holdingListener(attempt, token) : this.passingListener(attempt));
-    for (const [context, message] of this.messages) attempt.sendMessageWithContext(context, message);
+    for (const [context, message] of this.messages) {
+      // A replay leaves out the write callback: the application must not hear of one write twice.
+      attempt.sendMessageWithContext(this.retried ? (context.flags === undefined ? {} : { flags: context.flags }) : context, message);
+    }
     if (!this.retryable) this.messages.length = 0;
     if (this.readRequested) attempt.startRead();
     if (this.halfClosed) attempt.halfClose();

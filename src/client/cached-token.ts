@@ -64,7 +64,7 @@ const DEFAULT_MARGIN = 60_000;
 const seconds = (value: number | undefined): number | undefined => (value === undefined ? undefined : value * 1000);
 
 /** {@link CachedTokenOptions} checked, with defaults applied and durations in milliseconds. */
-export interface CompiledCachedTokenOptions {
+interface CompiledCachedTokenOptions {
   readonly refreshBefore: number | undefined;
   readonly jitter: number;
   readonly assumedLifetime: number | undefined;
@@ -73,8 +73,8 @@ export interface CompiledCachedTokenOptions {
   readonly clock: () => number;
 }
 
-/** Checks the options shared by every caching source and applies their defaults. */
-export function compileCachedTokenOptions(options: CachedTokenOptions): CompiledCachedTokenOptions {
+/** Checks the options and applies their defaults. */
+function compileCachedTokenOptions(options: CachedTokenOptions): CompiledCachedTokenOptions {
   const jitter = options.jitter ?? 0.2;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) throw new AuthConfigError('jitter', 'expected a fraction from 0 to 1');
   const minBackoff = optionalSeconds(options.minBackoff, 'minBackoff', 0.01, 3600) ?? 1;

@@ -1,4 +1,4 @@
-import { Metadata, credentials, status, type CallCredentials } from '@grpc/grpc-js';
+import { Metadata, credentials, type CallCredentials } from '@grpc/grpc-js';
 import { toTokenSupplier, type TokenSource } from './token-source.ts';
 import { tokenFailureStatus } from './token-status.ts';
 
@@ -32,8 +32,8 @@ export function createCallCredentials(token: TokenSource): CallCredentials {
       },
       (error: unknown) => {
         const failure = tokenFailureStatus(error);
-        // grpc-js takes the status from `code`; UNAVAILABLE and UNAUTHENTICATED pass through unchanged.
-        callback(Object.assign(new Error(failure.details), { code: failure.code === status.UNAVAILABLE ? status.UNAVAILABLE : status.UNAUTHENTICATED }));
+        // grpc-js ends the call with this `code`; UNAVAILABLE and UNAUTHENTICATED pass its filter unchanged.
+        callback(Object.assign(new Error(failure.details), { code: failure.code }));
       },
     );
   });

@@ -36,7 +36,16 @@ export function scopeParameter(value: unknown): string | undefined {
 }
 
 /** The checked options every grant needs to reach the token endpoint. */
-export function tokenEndpointOptions(options: Record<string, unknown>) {
+export interface EndpointOptions {
+  readonly tokenUrl: URL;
+  readonly authMethod: ClientAuthMethod;
+  /** Milliseconds. */
+  readonly timeout: number;
+  readonly scope: string | undefined;
+}
+
+/** Checks the options every grant needs to reach the token endpoint and applies their defaults. */
+export function tokenEndpointOptions(options: Readonly<Record<string, unknown>>): EndpointOptions {
   if (options.allowHttp !== undefined && typeof options.allowHttp !== 'boolean') throw new AuthConfigError('allowHttp', 'expected a boolean');
   return {
     tokenUrl: checkTokenUrl(options.tokenUrl, options.allowHttp === true),

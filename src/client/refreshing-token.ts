@@ -58,8 +58,9 @@ export interface RefreshingTokenOptions extends CachedTokenOptions {
  */
 export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
   checkOptionNames(options, new Set([...TOKEN_REQUEST_OPTION_NAMES, 'refreshToken', 'onRefreshToken']));
-  let current = optionalString(options.refreshToken, 'refreshToken');
-  if (current === undefined) throw new AuthConfigError('refreshToken', 'required');
+  const initial = optionalString(options.refreshToken, 'refreshToken');
+  if (initial === undefined) throw new AuthConfigError('refreshToken', 'required');
+  let current = initial;
   const clientId = optionalString(options.clientId, 'clientId');
   const clientSecret = optionalString(options.clientSecret, 'clientSecret');
   if (clientSecret !== undefined && clientId === undefined) throw new AuthConfigError('clientId', 'required with clientSecret');
@@ -69,7 +70,7 @@ export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
 
   return cachedToken(async () => {
     if (refused) throw refused;
-    const params: Record<string, string> = { grant_type: 'refresh_token', refresh_token: current as string };
+    const params: Record<string, string> = { grant_type: 'refresh_token', refresh_token: current };
     if (scope !== undefined) params.scope = scope;
     let response;
     try {

@@ -34,13 +34,8 @@ const RETRYABLE_OAUTH_ERRORS = new Set(['server_error', 'temporarily_unavailable
  * `allowHttp`), because the request carries the client secret or refresh token in the clear.
  */
 export function checkTokenUrl(value: unknown, allowHttp: boolean): URL {
-  let url: URL;
-  try {
-    url = new URL(value instanceof URL ? value.href : (value as string));
-  } catch {
-    throw new AuthConfigError('tokenUrl', 'expected an absolute http(s) URL');
-  }
-  if (typeof value !== 'string' && !(value instanceof URL)) throw new AuthConfigError('tokenUrl', 'expected an absolute http(s) URL');
+  const url = typeof value === 'string' || value instanceof URL ? URL.parse(String(value)) : null;
+  if (url === null) throw new AuthConfigError('tokenUrl', 'expected an absolute http(s) URL');
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AuthConfigError('tokenUrl', 'expected an absolute http(s) URL');
   if (url.username || url.password) throw new AuthConfigError('tokenUrl', 'must not contain credentials; use clientId and clientSecret');
   if (url.protocol === 'http:' && !allowHttp && !isLoopbackHost(url.hostname)) {

@@ -1,9 +1,9 @@
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
+import { AuthConfigError } from '../errors.ts';
 import { AuthorizedCall, type CallPolicy } from './authorized-call.ts';
 import { checkOptionNames, optionalChoice } from './options.ts';
 import { toTokenSupplier, type TokenSource } from './token-source.ts';
 import { TransportGuard, type ChannelSecurity } from './transport-guard.ts';
-import { AuthConfigError } from '../errors.ts';
 
 /** Options of {@link createTokenInterceptor}. */
 export interface TokenInterceptorOptions {
@@ -24,7 +24,7 @@ export interface TokenInterceptorOptions {
  * - Token failures end the call before it is sent: UNAVAILABLE when retrying later can help (identity
  *   provider down), UNAUTHENTICATED when not (wrong client secret); the details name the `ERR_TOKEN_*` code.
  * - A unary call the server refuses with UNAUTHENTICATED and reason `TOKEN_EXPIRED` (its clock ahead of
- *   ours, or the token revoked early) is retried once with a forced refresh. Nothing else is retried, and
+ *   ours, say) is retried once with a forced refresh. Nothing else is retried, and
  *   streaming calls are never replayed: their messages may already have had effects.
  * - Token leak guard: without `channelSecurity`, tokens are sent only to loopback targets; see
  *   {@link ChannelSecurity} for why and what to set.

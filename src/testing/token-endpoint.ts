@@ -47,13 +47,26 @@ export type TokenFault =
 export interface TokenEndpoint {
   /** The endpoint's URL. */
   readonly url: string;
-  /** A refresh token, as if the user had just signed in (this endpoint has no authorization-code flow). */
+  /**
+   * A refresh token, as if the user had just signed in (this endpoint has no authorization-code flow).
+   * Defaults: the first registered client, subject `test-user`, no scope.
+   */
   issueRefreshToken(options?: { readonly clientId?: string; readonly subject?: string; readonly scope?: string }): string;
   /** The next `times` requests (default: every one until {@link clearFaults}) meet `fault`. */
   injectFault(fault: TokenFault, times?: number): void;
   clearFaults(): void;
   /** How many access tokens were issued. */
   readonly issuedCount: number;
+}
+
+/** The endpoint as the issuer's HTTP server uses it. */
+export interface TokenEndpointHandler {
+  /** Answers one request to `/token`. */
+  handle(request: IncomingMessage, response: ServerResponse): void;
+  /** The test-facing control, once the server knows its URL. */
+  control(url: string): TokenEndpoint;
+  /** Stops pending delayed answers. */
+  close(): void;
 }
 
 /** What the endpoint needs from the issuer. */
@@ -139,7 +152,7 @@ function scopeWithin(requested: string | undefined, allowed: string | undefined)
  * token (§6) grants, `client_secret_basic` and `client_secret_post`, rotating refresh tokens with reuse
  * detection, and fault injection for client tests. Returns the request handler and its control.
  */
-export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointOptions = {}): { handle(request: IncomingMessage, response: ServerResponse): void; control(url: string): TokenEndpoint; close(): void } {
+export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointOptions = {}): TokenEndpointHandler {
   const clients = options.clients ?? DEFAULT_CLIENTS;
   if (typeof clients !== 'object' || clients === null) throw new AuthConfigError('token.clients', 'expected an object of clients by id');
   const accessLifetime = seconds(options.accessTokenLifetime, 'token.accessTokenLifetime', 300);
