@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { rsaKeyWeakness } from './rsa-key-checks.ts';
 
 /** Every JWS algorithm this library can verify. `none` is not, and never will be, among them. */
 export const SUPPORTED_ALGORITHMS = [
@@ -63,6 +64,9 @@ export function algorithmsForPublicKey(key: KeyObject): Set<string> {
     case 'rsa-pss': {
       const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
       if (bits < MIN_RSA_BITS) throw new Error(`RSA key of ${bits} bits is too small (minimum ${MIN_RSA_BITS})`);
+      // e = 1 (anyone can forge) and ROCA moduli (the private key can be computed): Wycheproof JWK cases.
+      const weakness = rsaKeyWeakness(key);
+      if (weakness !== undefined) throw new Error(weakness);
       return new Set(key.asymmetricKeyType === 'rsa' ? RSA_ALGORITHMS : RSA_ALGORITHMS.filter((a) => a.startsWith('PS')));
     }
     case 'ec': {
