@@ -8,13 +8,27 @@ import type { TransportGuard } from './transport-guard.ts';
 type CallInterface = ReturnType<NextCall>;
 type MessageContext = Parameters<CallInterface['sendMessageWithContext']>[0];
 
-/** What every call of one interceptor shares. */
+/**
+ * What every call of one interceptor shares.
+ *
+ * @example
+ * ```ts
+ * const policy: CallPolicy = { tokens: toTokenSupplier(token, 'token'), guard: new TransportGuard(undefined) };
+ * ```
+ */
 export interface CallPolicy {
   readonly tokens: TokenSupplier;
   readonly guard: TransportGuard;
 }
 
-/** True when the server refused the call because its token expired (our server's ErrorInfo says so). */
+/**
+ * True when the server refused the call because its token expired (our server's ErrorInfo says so).
+ *
+ * @example
+ * ```ts
+ * onReceiveStatus: (status) => (isTokenExpired(status) ? retry() : deliver(status))
+ * ```
+ */
 export function isTokenExpired(result: StatusObject): boolean {
   if (result.code !== status.UNAUTHENTICATED) return false;
   const details = result.metadata?.get(STATUS_DETAILS_KEY)[0];
@@ -41,6 +55,11 @@ interface HeldAnswer {
  * refused the call before its handler ran. Streaming calls are never replayed: their messages may already
  * have been acted on, and replaying a stream would need to buffer it without bound; the application sees
  * the status and decides.
+ *
+ * @example
+ * ```ts
+ * const interceptor: Interceptor = (options, nextCall) => new InterceptingCall(new AuthorizedCall(options, nextCall, policy));
+ * ```
  */
 export class AuthorizedCall implements CallInterface {
   private readonly retryable: boolean;

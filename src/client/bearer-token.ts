@@ -7,6 +7,11 @@ const BEARER_TOKEN = /^[\x21-\x7e]+$/;
 /**
  * Checks that a token source produced something that can be sent as a bearer token. The token itself is
  * never put in the error.
+ *
+ * @example
+ * ```ts
+ * const token = checkBearerToken(await fetchToken(), 'the token function'); // throws ERR_TOKEN_SOURCE_FAILED for 'Bearer x'
+ * ```
  */
 export function checkBearerToken(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0) {

@@ -5,13 +5,34 @@ import { checkOptionNames, optionalFunction, optionalSeconds } from './options.t
 import { TokenError, isTokenError } from './token-error.ts';
 import type { TokenProvider } from './token-source.ts';
 
-/** What a fetch function may return: a token, or a token with its lifetime in seconds (OAuth `expires_in`). */
+/**
+ * What a fetch function may return: a token, or a token with its lifetime in seconds (OAuth `expires_in`).
+ *
+ * @example
+ * ```ts
+ * const fetched: FetchedToken = { token: body.access_token, expiresIn: body.expires_in };
+ * ```
+ */
 export type FetchedToken = string | { readonly token: string; readonly expiresIn?: number };
 
-/** Fetches a new access token, e.g. from an OAuth token endpoint. */
+/**
+ * Fetches a new access token, e.g. from an OAuth token endpoint.
+ *
+ * @example
+ * ```ts
+ * const fetch: TokenFetcher = async () => (await vault.read('orders-token')).value;
+ * ```
+ */
 export type TokenFetcher = () => Promise<FetchedToken>;
 
-/** Options of {@link cachedToken}. Durations are seconds. */
+/**
+ * Options of {@link cachedToken}. Durations are seconds.
+ *
+ * @example
+ * ```ts
+ * const options: CachedTokenOptions = { refreshBefore: 120, jitter: 0.3, maxBackoff: 30 };
+ * ```
+ */
 export interface CachedTokenOptions {
   /**
    * How long before expiry a refresh starts. Default: 10% of the token's lifetime, at most 60 s. Never
@@ -36,7 +57,15 @@ export interface CachedTokenOptions {
   readonly clock?: () => number;
 }
 
-/** A caching, refreshing token provider. */
+/**
+ * A caching, refreshing token provider.
+ *
+ * @example
+ * ```ts
+ * const token: CachedToken = cachedToken(fetchToken);
+ * const fresh = await token.refresh(rejectedToken);
+ * ```
+ */
 export interface CachedToken extends TokenProvider {
   /**
    * The cached token while it is valid; starts a background refresh once it is due (the valid token is
@@ -52,6 +81,14 @@ export interface CachedToken extends TokenProvider {
   readonly expiresAt: number | undefined;
 }
 
+/**
+ * The option names of {@link CachedTokenOptions}, which every caching source accepts.
+ *
+ * @example
+ * ```ts
+ * checkOptionNames(options, new Set([...CACHED_TOKEN_OPTION_NAMES, 'tokenUrl']));
+ * ```
+ */
 export const CACHED_TOKEN_OPTION_NAMES: readonly string[] = ['refreshBefore', 'jitter', 'assumedLifetime', 'minBackoff', 'maxBackoff', 'clock'];
 
 interface Entry {

@@ -3,7 +3,14 @@ import { CACHED_TOKEN_OPTION_NAMES, cachedToken, type CachedToken, type CachedTo
 import { checkOptionNames, optionalChoice, optionalSeconds, optionalString } from './options.ts';
 import { checkTokenUrl, requestToken, type ClientAuthMethod } from './token-endpoint-request.ts';
 
-/** Options of {@link clientCredentials}. Durations are seconds. */
+/**
+ * Options of {@link clientCredentials}. Durations are seconds.
+ *
+ * @example
+ * ```ts
+ * const options: ClientCredentialsOptions = { tokenUrl, clientId: 'worker', clientSecret, scope: 'orders:read', authMethod: 'client_secret_post' };
+ * ```
+ */
 export interface ClientCredentialsOptions extends CachedTokenOptions {
   /** The OAuth 2.0 token endpoint. https, or http to a loopback address. */
   readonly tokenUrl: string | URL;
@@ -21,10 +28,24 @@ export interface ClientCredentialsOptions extends CachedTokenOptions {
   readonly allowHttp?: boolean;
 }
 
-/** Option names shared by the OAuth token sources, besides their grant's own. */
+/**
+ * Option names shared by the OAuth token sources, besides their grant's own.
+ *
+ * @example
+ * ```ts
+ * checkOptionNames(options, new Set([...TOKEN_REQUEST_OPTION_NAMES, 'audience']));
+ * ```
+ */
 export const TOKEN_REQUEST_OPTION_NAMES: readonly string[] = [...CACHED_TOKEN_OPTION_NAMES, 'tokenUrl', 'clientId', 'clientSecret', 'scope', 'authMethod', 'timeout', 'allowHttp'];
 
-/** The space-separated scope string, or undefined. */
+/**
+ * The space-separated scope string, or undefined.
+ *
+ * @example
+ * ```ts
+ * scopeParameter(['orders:read', 'orders:write']); // 'orders:read orders:write'
+ * ```
+ */
 export function scopeParameter(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const scopes = typeof value === 'string' ? value.split(' ').filter(Boolean) : value;
@@ -35,7 +56,14 @@ export function scopeParameter(value: unknown): string | undefined {
   return scopes.join(' ');
 }
 
-/** The checked options every grant needs to reach the token endpoint. */
+/**
+ * The checked options every grant needs to reach the token endpoint.
+ *
+ * @example
+ * ```ts
+ * const { tokenUrl, authMethod, timeout, scope }: EndpointOptions = tokenEndpointOptions(options);
+ * ```
+ */
 export interface EndpointOptions {
   readonly tokenUrl: URL;
   readonly authMethod: ClientAuthMethod;
@@ -44,7 +72,14 @@ export interface EndpointOptions {
   readonly scope: string | undefined;
 }
 
-/** Checks the options every grant needs to reach the token endpoint and applies their defaults. */
+/**
+ * Checks the options every grant needs to reach the token endpoint and applies their defaults.
+ *
+ * @example
+ * ```ts
+ * const endpoint = tokenEndpointOptions({ tokenUrl: 'https://idp.example/token', timeout: 5 }); // timeout: 5000
+ * ```
+ */
 export function tokenEndpointOptions(options: Readonly<Record<string, unknown>>): EndpointOptions {
   if (options.allowHttp !== undefined && typeof options.allowHttp !== 'boolean') throw new AuthConfigError('allowHttp', 'expected a boolean');
   return {
@@ -94,7 +129,14 @@ export function clientCredentials(options: ClientCredentialsOptions): CachedToke
   }, cachedOptions(options));
 }
 
-/** The {@link CachedTokenOptions} part of a grant's options. */
+/**
+ * The {@link CachedTokenOptions} part of a grant's options.
+ *
+ * @example
+ * ```ts
+ * return cachedToken(fetch, cachedOptions(options)); // only refreshBefore, jitter, clock, ...
+ * ```
+ */
 export function cachedOptions(options: CachedTokenOptions): CachedTokenOptions {
   const picked: Record<string, unknown> = {};
   for (const name of CACHED_TOKEN_OPTION_NAMES) {

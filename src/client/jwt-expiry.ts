@@ -9,6 +9,11 @@ import { decodeJwt } from 'jose';
  * refresh early, or send a token the server then refuses, after which the client refreshes and retries
  * once. The server verifies every token it receives. Verifying on the client would need the issuer's
  * keys and often cannot be done at all (the token may be meant to be opaque to the client).
+ *
+ * @example
+ * ```ts
+ * readJwtExpiry(accessToken); // e.g. 1767225600000, or undefined for an opaque token
+ * ```
  */
 export function readJwtExpiry(token: string): number | undefined {
   let exp: unknown;

@@ -3,6 +3,12 @@ import { isIP } from 'node:net';
 /**
  * True for a host name or address that never leaves this machine: `localhost`, 127.0.0.0/8, `::1`
  * (also IPv4-mapped). Other names are not trusted even if they resolve to loopback today: DNS can change.
+ *
+ * @example
+ * ```ts
+ * isLoopbackHost('127.0.0.1'); // true
+ * isLoopbackHost('api.example.com'); // false
+ * ```
  */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
@@ -25,6 +31,12 @@ function hostOf(address: string): string {
  * True when a grpc-js channel target (`dns:127.0.0.1:50051`, `dns:///localhost:50051`, `ipv6:[::1]:50051`,
  * `unix:/run/app.sock`) only reaches this machine. grpc-js normalizes every target to this URI form.
  * Other schemes and anything unparsable are not loopback: the guard fails closed.
+ *
+ * @example
+ * ```ts
+ * isLoopbackTarget('dns:localhost:50051'); // true
+ * isLoopbackTarget('dns:orders.example:443'); // false
+ * ```
  */
 export function isLoopbackTarget(target: string): boolean {
   const match = /^([a-z][a-z0-9+.-]*):(?:\/\/[^/]*\/)?(.*)$/i.exec(target);

@@ -5,7 +5,14 @@ import { checkOptionNames, optionalFunction, optionalString } from './options.ts
 import { requestToken, type ClientAuthMethod } from './token-endpoint-request.ts';
 import { TokenError } from './token-error.ts';
 
-/** Options of {@link refreshingToken}. Durations are seconds. */
+/**
+ * Options of {@link refreshingToken}. Durations are seconds.
+ *
+ * @example
+ * ```ts
+ * const options: RefreshingTokenOptions = { tokenUrl, clientId: 'cli', refreshToken, onRefreshToken: (next) => store.set('rt', next) };
+ * ```
+ */
 export interface RefreshingTokenOptions extends CachedTokenOptions {
   /** The OAuth 2.0 token endpoint. https, or http to a loopback address. */
   readonly tokenUrl: string | URL;

@@ -2,10 +2,24 @@ import { AuthConfigError, describeForLog } from '../errors.ts';
 import { isLoopbackHost } from './loopback.ts';
 import { TokenError } from './token-error.ts';
 
-/** How the client authenticates to the token endpoint (RFC 6749 §2.3.1). */
+/**
+ * How the client authenticates to the token endpoint (RFC 6749 §2.3.1).
+ *
+ * @example
+ * ```ts
+ * const authMethod: ClientAuthMethod = 'client_secret_post';
+ * ```
+ */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
 
-/** One request to an OAuth 2.0 token endpoint. */
+/**
+ * One request to an OAuth 2.0 token endpoint.
+ *
+ * @example
+ * ```ts
+ * const request: TokenRequest = { tokenUrl, params: { grant_type: 'client_credentials' }, clientId, clientSecret, authMethod: 'client_secret_basic', timeout: 10_000 };
+ * ```
+ */
 export interface TokenRequest {
   readonly tokenUrl: URL;
   /** The grant's form parameters (`grant_type`, `scope`, `refresh_token`, ...). */
@@ -18,7 +32,14 @@ export interface TokenRequest {
   readonly timeout: number;
 }
 
-/** The parts of a successful token response (RFC 6749 §5.1) this library uses. */
+/**
+ * The parts of a successful token response (RFC 6749 §5.1) this library uses.
+ *
+ * @example
+ * ```ts
+ * const { accessToken, expiresIn, refreshToken }: TokenResponse = await requestToken(request);
+ * ```
+ */
 export interface TokenResponse {
   readonly accessToken: string;
   readonly expiresIn: number | undefined;
@@ -32,6 +53,12 @@ const RETRYABLE_OAUTH_ERRORS = new Set(['server_error', 'temporarily_unavailable
 /**
  * Checks `tokenUrl`: an absolute http(s) URL. Plain http is refused except to loopback addresses (or with
  * `allowHttp`), because the request carries the client secret or refresh token in the clear.
+ *
+ * @example
+ * ```ts
+ * checkTokenUrl('http://127.0.0.1:8080/token', false); // fine: loopback
+ * checkTokenUrl('http://idp.example/token', false); // throws AuthConfigError('tokenUrl', ...)
+ * ```
  */
 export function checkTokenUrl(value: unknown, allowHttp: boolean): URL {
   const url = typeof value === 'string' || value instanceof URL ? URL.parse(String(value)) : null;
@@ -128,6 +155,11 @@ function rejection(request: TokenRequest, status: number, body: Record<string, u
 /**
  * Posts one token request and returns the parsed response, or throws a {@link TokenError} saying what
  * went wrong. No retries here: the caching layer decides when to try again.
+ *
+ * @example
+ * ```ts
+ * const response = await requestToken({ tokenUrl, params: { grant_type: 'client_credentials' }, clientId, clientSecret, authMethod: 'client_secret_basic', timeout: 10_000 });
+ * ```
  */
 export async function requestToken(request: TokenRequest): Promise<TokenResponse> {
   const where = `token endpoint ${endpointName(request.tokenUrl)}`;

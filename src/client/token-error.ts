@@ -6,7 +6,14 @@
  * Messages never contain a token, a refresh token or a client secret.
  */
 
-/** Stable codes of {@link TokenError}; safe to match on in code and alerts. */
+/**
+ * Stable codes of {@link TokenError}; safe to match on in code and alerts.
+ *
+ * @example
+ * ```ts
+ * if (isTokenError(error) && error.code === 'ERR_TOKEN_REFRESH_TOKEN_INVALID') await signIn();
+ * ```
+ */
 export type TokenErrorCode =
   /** Network error, timeout, HTTP 5xx or 429, or an OAuth `server_error`/`temporarily_unavailable`. Retryable. */
   | 'ERR_TOKEN_ENDPOINT_UNAVAILABLE'
@@ -23,7 +30,14 @@ export type TokenErrorCode =
   /** A user-supplied token function or provider threw, or returned something that is not a bearer token. */
   | 'ERR_TOKEN_SOURCE_FAILED';
 
-/** Extra facts about a {@link TokenError}. */
+/**
+ * Extra facts about a {@link TokenError}.
+ *
+ * @example
+ * ```ts
+ * throw new TokenError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', 'token endpoint answered HTTP 503', { retryable: true, httpStatus: 503 });
+ * ```
+ */
 export interface TokenErrorOptions {
   /** True when trying again later can help. */
   readonly retryable: boolean;

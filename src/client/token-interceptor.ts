@@ -5,7 +5,14 @@ import { checkOptionNames, optionalChoice } from './options.ts';
 import { toTokenSupplier, type TokenSource } from './token-source.ts';
 import { TransportGuard, type ChannelSecurity } from './transport-guard.ts';
 
-/** Options of {@link createTokenInterceptor}. */
+/**
+ * Options of {@link createTokenInterceptor}.
+ *
+ * @example
+ * ```ts
+ * const options: TokenInterceptorOptions = { token: clientCredentials({ tokenUrl, clientId, clientSecret }), channelSecurity: 'tls' };
+ * ```
+ */
 export interface TokenInterceptorOptions {
   /** Where tokens come from: a string, a function, or a provider such as {@link clientCredentials}. */
   readonly token: TokenSource;

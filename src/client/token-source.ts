@@ -2,10 +2,27 @@ import { AuthConfigError } from '../errors.ts';
 import { checkBearerToken } from './bearer-token.ts';
 import { TokenError, isTokenError } from './token-error.ts';
 
-/** A function that gives the current access token. Called for every call: cache inside, or use {@link cachedToken}. */
+/**
+ * A function that gives the current access token. Called for every call: cache inside, or use {@link cachedToken}.
+ *
+ * @example
+ * ```ts
+ * const token: TokenFunction = async () => (await vault.read('orders-token')).value;
+ * ```
+ */
 export type TokenFunction = () => string | Promise<string>;
 
-/** An object that gives the current access token, such as the one {@link cachedToken} returns. */
+/**
+ * An object that gives the current access token, such as the one {@link cachedToken} returns.
+ *
+ * @example
+ * ```ts
+ * const provider: TokenProvider = {
+ *   getToken: () => myIdentityClient.currentToken(),
+ *   refresh: () => myIdentityClient.renew(),
+ * };
+ * ```
+ */
 export interface TokenProvider {
   /** The access token to send now. */
   getToken(): Promise<string>;
@@ -30,7 +47,15 @@ export interface TokenProvider {
  */
 export type TokenSource = string | TokenFunction | TokenProvider;
 
-/** The one shape the interceptor and call credentials use, whatever the source. */
+/**
+ * The one shape the interceptor and call credentials use, whatever the source.
+ *
+ * @example
+ * ```ts
+ * const supplier: TokenSupplier = toTokenSupplier(options.token, 'token');
+ * const token = await supplier.get();
+ * ```
+ */
 export interface TokenSupplier {
   get(): Promise<string>;
   /** A token other than `rejected`, or undefined when the source cannot give one (a fixed token). */
@@ -55,6 +80,12 @@ async function ask(get: () => string | Promise<string>, what: string): Promise<s
 /**
  * Turns any {@link TokenSource} into a {@link TokenSupplier}, checking it now: a bad source is a
  * configuration mistake and throws {@link AuthConfigError} naming `option`.
+ *
+ * @example
+ * ```ts
+ * const tokens = toTokenSupplier(() => process.env.API_TOKEN ?? '', 'token');
+ * const fresh = await tokens.refresh(rejected); // undefined: the same token again
+ * ```
  */
 export function toTokenSupplier(source: TokenSource, option: string): TokenSupplier {
   if (typeof source === 'string') {

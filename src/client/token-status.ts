@@ -5,6 +5,11 @@ import { isTokenError } from './token-error.ts';
  * The status a call ends with when no token could be had. UNAVAILABLE when trying again later can help
  * (the identity provider is down or slow), UNAUTHENTICATED when it cannot (wrong client secret, refresh
  * token refused). The call never reached the server.
+ *
+ * @example
+ * ```ts
+ * listener.onReceiveStatus(tokenFailureStatus(error)); // UNAVAILABLE for ERR_TOKEN_ENDPOINT_UNAVAILABLE
+ * ```
  */
 export function tokenFailureStatus(error: unknown): StatusObject {
   const retryable = !isTokenError(error) || error.retryable;
@@ -12,7 +17,14 @@ export function tokenFailureStatus(error: unknown): StatusObject {
   return { code: retryable ? status.UNAVAILABLE : status.UNAUTHENTICATED, details: `grpc-jwt-auth: no access token: ${reason}`, metadata: new Metadata() };
 }
 
-/** A status made on this side, before or instead of a server's answer. */
+/**
+ * A status made on this side, before or instead of a server's answer.
+ *
+ * @example
+ * ```ts
+ * listener.onReceiveStatus(localStatus(status.CANCELLED, 'Cancelled on client'));
+ * ```
+ */
 export function localStatus(code: status, details: string): StatusObject {
   return { code, details, metadata: new Metadata() };
 }

@@ -15,10 +15,23 @@ import { localStatus } from './token-status.ts';
  *   target fail with FAILED_PRECONDITION;
  * - `'insecure'`: tokens may go over plaintext to any host. Only for networks that encrypt underneath
  *   (a service-mesh sidecar, a VPN), or tests.
+ *
+ * @example
+ * ```ts
+ * createTokenInterceptor({ token, channelSecurity: 'tls' }); // a TLS channel to orders.example:443
+ * ```
  */
 export type ChannelSecurity = 'tls' | 'insecure';
 
-/** Decides, per call, whether a token may be sent to a target. One per interceptor. */
+/**
+ * Decides, per call, whether a token may be sent to a target. One per interceptor.
+ *
+ * @example
+ * ```ts
+ * const guard = new TransportGuard(undefined);
+ * guard.refusal('dns:orders.example:443'); // FAILED_PRECONDITION: not loopback, transport unknown
+ * ```
+ */
 export class TransportGuard {
   /** Targets a 'tls' channel turned out to reach over plaintext: never again. */
   private readonly plaintextTargets = new Set<string>();

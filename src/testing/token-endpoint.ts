@@ -3,7 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthConfigError } from '../errors.ts';
 import type { SignOptions, TestClaims } from './test-issuer.ts';
 
-/** A client registered at the test token endpoint. */
+/**
+ * A client registered at the test token endpoint.
+ *
+ * @example
+ * ```ts
+ * const client: TestClient = { secret: 'worker-secret', authMethods: ['client_secret_basic'], scope: 'orders:read' };
+ * ```
+ */
 export interface TestClient {
   /** Its secret. Omit for a public client, which may only use the refresh token grant. */
   readonly secret?: string;
@@ -15,7 +22,14 @@ export interface TestClient {
   readonly claims?: TestClaims;
 }
 
-/** Options of the `/token` endpoint of `TestIssuer.serve()`. Durations are seconds. */
+/**
+ * Options of the `/token` endpoint of `TestIssuer.serve()`. Durations are seconds.
+ *
+ * @example
+ * ```ts
+ * const served = await idp.serve({ token: { clients: { worker: { secret: 'worker-secret' } }, accessTokenLifetime: 60 } });
+ * ```
+ */
 export interface TokenEndpointOptions {
   /** Registered clients by id. Default `{ 'test-client': { secret: 'test-secret' } }`. */
   readonly clients?: Readonly<Record<string, TestClient>>;
@@ -32,7 +46,15 @@ export interface TokenEndpointOptions {
   readonly clock?: () => number;
 }
 
-/** A misbehaviour to test clients against. */
+/**
+ * A misbehaviour to test clients against.
+ *
+ * @example
+ * ```ts
+ * served.tokenEndpoint.injectFault({ kind: 'status', status: 503 }, 1);
+ * served.tokenEndpoint.injectFault({ kind: 'token', claims: { exp: undefined }, expiresIn: null }, 1);
+ * ```
+ */
 export type TokenFault =
   /** Answer with this status and body instead (e.g. 500, or 200 with `not json`). */
   | { readonly kind: 'status'; readonly status: number; readonly body?: string; readonly contentType?: string }
@@ -43,7 +65,15 @@ export type TokenFault =
   /** Answer normally, but with a doctored access token: e.g. `claims: { exp: undefined }, expiresIn: null`. */
   | { readonly kind: 'token'; readonly claims?: TestClaims; readonly signOptions?: SignOptions; readonly expiresIn?: number | null };
 
-/** Control of the running token endpoint, for tests. */
+/**
+ * Control of the running token endpoint, for tests.
+ *
+ * @example
+ * ```ts
+ * const refreshToken = served.tokenEndpoint.issueRefreshToken({ clientId: 'cli', subject: 'alice' });
+ * served.tokenEndpoint.injectFault({ kind: 'delay', ms: 2000 });
+ * ```
+ */
 export interface TokenEndpoint {
   /** The endpoint's URL. */
   readonly url: string;
@@ -55,11 +85,17 @@ export interface TokenEndpoint {
   /** The next `times` requests (default: every one until {@link clearFaults}) meet `fault`. */
   injectFault(fault: TokenFault, times?: number): void;
   clearFaults(): void;
-  /** How many access tokens were issued. */
-  readonly issuedCount: number;
 }
 
-/** The endpoint as the issuer's HTTP server uses it. */
+/**
+ * The endpoint as the issuer's HTTP server uses it.
+ *
+ * @example
+ * ```ts
+ * const endpoint = createTokenEndpoint(issuer, options.token);
+ * routes['/token'] = (request, response) => endpoint.handle(request, response);
+ * ```
+ */
 export interface TokenEndpointHandler {
   /** Answers one request to `/token`. */
   handle(request: IncomingMessage, response: ServerResponse): void;
@@ -69,7 +105,14 @@ export interface TokenEndpointHandler {
   close(): void;
 }
 
-/** What the endpoint needs from the issuer. */
+/**
+ * What the endpoint needs from the issuer.
+ *
+ * @example
+ * ```ts
+ * const signer: TokenSigner = { audience: idp.audience, sign: (claims, options) => idp.sign(claims, options) };
+ * ```
+ */
 export interface TokenSigner {
   readonly audience: string;
   sign(claims?: TestClaims, options?: SignOptions): Promise<string>;
@@ -151,6 +194,12 @@ function scopeWithin(requested: string | undefined, allowed: string | undefined)
  * Creates the OAuth 2.0 token endpoint of the test issuer: client credentials (RFC 6749 §4.4) and refresh
  * token (§6) grants, `client_secret_basic` and `client_secret_post`, rotating refresh tokens with reuse
  * detection, and fault injection for client tests. Returns the request handler and its control.
+ *
+ * @example
+ * ```ts
+ * const endpoint = createTokenEndpoint(idp, { accessTokenLifetime: 60 });
+ * const control = endpoint.control(`${baseUrl}/token`);
+ * ```
  */
 export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointOptions = {}): TokenEndpointHandler {
   const clients = options.clients ?? DEFAULT_CLIENTS;
@@ -162,7 +211,6 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
   const refreshTokens = new Map<string, RefreshRecord>();
   const faults: Array<{ fault: TokenFault; left: number }> = [];
   const timers = new Set<NodeJS.Timeout>();
-  let issued = 0;
 
   function client(id: string): TestClient | undefined {
     return Object.hasOwn(clients, id) ? clients[id] : undefined;
@@ -213,7 +261,6 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
     const issuedAt = Math.floor(clock() / 1000);
     // A jti makes every token unique, even two issued in the same second for the same client.
     const token = await signer.sign({ jti: randomUUID(), ...claims, ...doctored?.claims }, { issuedAt, expiresIn: accessLifetime, ...doctored?.signOptions });
-    issued += 1;
     return { token, expiresIn: doctored?.expiresIn === undefined ? accessLifetime : doctored.expiresIn };
   }
 
@@ -309,9 +356,6 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
         },
         clearFaults() {
           faults.length = 0;
-        },
-        get issuedCount() {
-          return issued;
         },
       };
     },
