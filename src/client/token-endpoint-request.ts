@@ -1,5 +1,5 @@
 import { AuthConfigError, describeForLog } from '../errors.ts';
-import { isLoopbackHost } from './loopback.ts';
+import { isLoopbackHost } from '../loopback.ts';
 import { TokenError } from './token-error.ts';
 
 /**

@@ -1,23 +1,10 @@
+import { isLoopbackHost } from '../loopback.ts';
 import { AuthConfigError } from '../errors.ts';
 
-// Hosts that never leave the machine. A JWKS fetched over plain http from anywhere else can be swapped
-// by anyone on the path, and whoever controls the keys controls every identity.
-const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
-
 /**
- * True for `localhost`, `[::1]` and `127.0.0.0/8` (as WHATWG URL spells hostnames).
- *
- * @example
- * ```ts
- * isLoopbackHost(new URL('http://127.0.0.1:8080/').hostname); // true
- * ```
- */
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
-
-/**
- * Why a key URL must not be fetched, or undefined when it may. Also applied at run time to a `jwks_uri`
+ * Why a key URL must not be fetched, or undefined when it may. Plain http is for loopback only: a JWKS
+ * fetched over plain http from anywhere else can be swapped by anyone on the path, and whoever controls
+ * the keys controls every identity. Also applied at run time to a `jwks_uri`
  * from a discovery document.
  *
  * @example

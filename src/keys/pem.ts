@@ -2,7 +2,7 @@ import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { AuthConfigError } from '../errors.ts';
 import { algorithmsForPublicKey } from './key-algorithms.ts';
 import type { KeyResolver } from './resolver.ts';
-import { StaticKeyResolver, entriesByKid } from './static-resolver.ts';
+import { StaticKeyResolver, keysByKid } from './static-resolver.ts';
 import { PublicVerificationKey } from './verification-key.ts';
 
 const isPem = (value: unknown): value is string => typeof value === 'string';
@@ -41,23 +41,18 @@ function parsePublicPem(pem: string, option: string): KeyObject {
  * ```
  */
 export function fromPem(pem: string | Readonly<Record<string, string>>): KeyResolver {
-  if (pem === null || typeof pem !== 'object' && typeof pem !== 'string') {
-    throw new AuthConfigError('pem', 'expected a PEM string or a map of PEM strings by kid');
-  }
-  const entries = entriesByKid(pem, isPem);
-  if (entries.length === 0) throw new AuthConfigError('pem', 'the map of PEM keys by kid is empty');
-  const keys = entries.map(([kid, value]) => {
-    const option = kid === undefined ? 'pem' : `pem[${JSON.stringify(kid)}]`;
-    if (!isPem(value)) throw new AuthConfigError(option, 'expected a PEM string');
-    if (kid === '') throw new AuthConfigError(option, 'a kid must not be empty');
-    const key = parsePublicPem(value, option);
-    let algorithms: Set<string>;
-    try {
-      algorithms = algorithmsForPublicKey(key);
-    } catch (cause) {
-      throw new AuthConfigError(option, (cause as Error).message);
-    }
-    return new PublicVerificationKey(key, kid, algorithms);
+  const keys = keysByKid(pem, {
+    option: 'pem',
+    expected: 'a PEM string',
+    isKey: isPem,
+    build(value, kid, option) {
+      const key = parsePublicPem(value, option);
+      try {
+        return new PublicVerificationKey(key, kid, algorithmsForPublicKey(key));
+      } catch (cause) {
+        throw new AuthConfigError(option, (cause as Error).message);
+      }
+    },
   });
   return new StaticKeyResolver('public', `fromPem(${keys.length === 1 ? '1 key' : `${keys.length} keys`})`, keys);
 }

@@ -1,7 +1,7 @@
 import { AuthConfigError } from '../errors.ts';
 import { MIN_SECRET_BYTES, algorithmsForSecret } from './key-algorithms.ts';
 import type { KeyResolver } from './resolver.ts';
-import { StaticKeyResolver, entriesByKid } from './static-resolver.ts';
+import { StaticKeyResolver, keysByKid } from './static-resolver.ts';
 import { SecretVerificationKey } from './verification-key.ts';
 
 /** An HMAC secret: a string (its UTF-8 bytes are the key) or bytes. */
@@ -26,20 +26,17 @@ const isSecret = (value: unknown): value is Secret => typeof value === 'string' 
  * ```
  */
 export function fromSecret(secret: Secret | Readonly<Record<string, Secret>>): KeyResolver {
-  if (secret === null || typeof secret !== 'object' && typeof secret !== 'string') {
-    throw new AuthConfigError('secret', 'expected a string, a Uint8Array or a map of them by kid');
-  }
-  const entries = entriesByKid(secret, isSecret);
-  if (entries.length === 0) throw new AuthConfigError('secret', 'the map of secrets by kid is empty');
-  const keys = entries.map(([kid, value]) => {
-    const option = kid === undefined ? 'secret' : `secret[${JSON.stringify(kid)}]`;
-    if (!isSecret(value)) throw new AuthConfigError(option, 'expected a string or a Uint8Array');
-    if (kid === '') throw new AuthConfigError(option, 'a kid must not be empty');
-    const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(value);
-    if (bytes.byteLength < MIN_SECRET_BYTES.HS256) {
-      throw new AuthConfigError(option, `secret has ${bytes.byteLength} bytes; HS256 needs at least 32 (HS384 48, HS512 64)`);
-    }
-    return new SecretVerificationKey(bytes, kid, algorithmsForSecret(bytes.byteLength));
+  const keys = keysByKid(secret, {
+    option: 'secret',
+    expected: 'a string or a Uint8Array',
+    isKey: isSecret,
+    build(value, kid, option) {
+      const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(value);
+      if (bytes.byteLength < MIN_SECRET_BYTES.HS256) {
+        throw new AuthConfigError(option, `secret has ${bytes.byteLength} bytes; HS256 needs at least 32 (HS384 48, HS512 64)`);
+      }
+      return new SecretVerificationKey(bytes, kid, algorithmsForSecret(bytes.byteLength));
+    },
   });
   return new StaticKeyResolver('secret', `fromSecret(${keys.length === 1 ? '1 secret' : `${keys.length} secrets`})`, keys);
 }

@@ -1,3 +1,4 @@
+import { AuthConfigError } from '../errors.ts';
 import { KeySet, checkAlgorithmsServed, keyNotFound } from './key-set.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
 
@@ -32,11 +33,35 @@ export class StaticKeyResolver implements KeyResolver {
   }
 }
 
+/** How {@link keysByKid} reads one kind of key. */
+export interface KeyInputSpec<T> {
+  /** The option name in errors, e.g. `secret`. */
+  readonly option: string;
+  /** What one key is, for errors, e.g. `a string or a Uint8Array`. */
+  readonly expected: string;
+  /** Whether a value is one key (as opposed to a map of them). */
+  readonly isKey: (value: unknown) => value is T;
+  /** Turns one key into a verification key; throws an AuthConfigError naming `option` if it is unusable. */
+  readonly build: (value: T, kid: string | undefined, option: string) => VerificationKey;
+}
+
 /**
- * Normalizes the "one key or a map by kid" argument of {@link fromSecret} and {@link fromPem}. A map uses
- * own keys only, so a map built from untrusted JSON cannot smuggle in inherited entries.
+ * The keys of the "one key, or a map of keys by kid" argument of {@link fromSecret} and {@link fromPem}.
+ * A map is read through its own keys only, so a map built from untrusted JSON cannot smuggle in
+ * inherited entries; every mistake names the entry, e.g. `pem["2026-11"]`.
  */
-export function entriesByKid<T>(input: T | Readonly<Record<string, T>>, isSingle: (value: unknown) => value is T): Array<[string | undefined, T]> {
-  if (isSingle(input)) return [[undefined, input]];
-  return Object.keys(input as object).map((kid) => [kid, (input as Record<string, T>)[kid] as T]);
+export function keysByKid<T>(input: unknown, spec: KeyInputSpec<T>): VerificationKey[] {
+  if (spec.isKey(input)) return [spec.build(input, undefined, spec.option)];
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new AuthConfigError(spec.option, `expected ${spec.expected}, or a map of them by kid`);
+  }
+  const kids = Object.keys(input);
+  if (kids.length === 0) throw new AuthConfigError(spec.option, 'the map of keys by kid is empty');
+  return kids.map((kid) => {
+    const option = `${spec.option}[${JSON.stringify(kid)}]`;
+    const value: unknown = (input as Record<string, unknown>)[kid];
+    if (kid === '') throw new AuthConfigError(option, 'a kid must not be empty');
+    if (!spec.isKey(value)) throw new AuthConfigError(option, `expected ${spec.expected}`);
+    return spec.build(value, kid, option);
+  });
 }
