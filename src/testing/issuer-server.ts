@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AuthConfigError } from '../errors.ts';
 import { createTokenEndpoint, type TokenEndpoint, type TokenEndpointOptions, type TokenSigner } from './token-endpoint.ts';
 
 /** Options of `TestIssuer.serve()`. */
@@ -8,6 +9,11 @@ export interface ServeOptions {
   readonly port?: number;
   /** Clients, lifetimes and clock of the `/token` endpoint. */
   readonly token?: TokenEndpointOptions;
+  /**
+   * The `max-age` (seconds) of the JWKS response's `Cache-Control`. Default 300. A short one lets a demo
+   * or test show verifiers picking up a key published by `publishNextKey()` on their regular refresh.
+   */
+  readonly jwksMaxAge?: number;
 }
 
 /** A running loopback identity provider. */
@@ -44,6 +50,8 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
 export async function serveIssuer(published: PublishedIssuer, options: ServeOptions = {}): Promise<ServedIssuer> {
   const counts = new Map<string, number>();
   let base = '';
+  const jwksMaxAge = options.jwksMaxAge ?? 300;
+  if (!Number.isInteger(jwksMaxAge) || jwksMaxAge < 0) throw new AuthConfigError('jwksMaxAge', 'expected a whole number of seconds');
   const tokenEndpoint = createTokenEndpoint(published, options.token);
   const discovery = () => ({
     issuer: published.issuer,
@@ -58,7 +66,7 @@ export async function serveIssuer(published: PublishedIssuer, options: ServeOpti
   const routes: Record<string, (request: IncomingMessage, response: ServerResponse) => void> = {
     '/.well-known/openid-configuration': (_request, response) => sendJson(response, 200, discovery()),
     '/.well-known/oauth-authorization-server': (_request, response) => sendJson(response, 200, discovery()),
-    '/jwks.json': (_request, response) => sendJson(response, 200, published.jwks, { 'cache-control': 'public, max-age=300' }),
+    '/jwks.json': (_request, response) => sendJson(response, 200, published.jwks, { 'cache-control': `public, max-age=${jwksMaxAge}` }),
     '/token': (request, response) => tokenEndpoint.handle(request, response),
   };
   const server = createServer((request, response) => {

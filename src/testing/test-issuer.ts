@@ -57,7 +57,18 @@ export interface TestIssuer {
   signRaw(payload: string | Uint8Array, options?: Pick<SignOptions, 'header'>): Promise<string>;
   /** Metadata carrying `authorization: Bearer <token>`, for a client call. */
   metadata(token: string): Metadata;
-  /** Starts signing with a fresh key; the previous key stays published unless `keepPrevious` is false. */
+  /**
+   * Publishes the next key without signing with it yet, and returns its `kid`; {@link TestIssuer.rotate}
+   * then signs with it. This is how providers rotate without failed calls: verifiers pick the new key up
+   * on their regular key-set refresh, before any token names it, so no call waits on an unknown-`kid`
+   * refetch (which remote resolvers allow only once per cooldown). Called again before `rotate()`, it
+   * returns the same pending key.
+   */
+  publishNextKey(): Promise<string>;
+  /**
+   * Starts signing with a new key: the one {@link TestIssuer.publishNextKey} published, else a fresh one
+   * published at this moment. The previous key stays published unless `keepPrevious` is false.
+   */
   rotate(options?: { readonly keepPrevious?: boolean }): Promise<void>;
   /** Serves discovery, JWKS (and a token endpoint) on a loopback port. */
   serve(options?: ServeOptions): Promise<ServedIssuer>;
@@ -121,6 +132,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   let generation = 1;
   let signing: TestSigningKey = await generateTestKey(alg, firstKid);
   let published: TestSigningKey[] = [signing];
+  /** The key publishNextKey() published (a promise, so two calls at once share one key) and rotate() has not used yet. */
+  let pending: Promise<TestSigningKey> | undefined;
   const secret = alg.startsWith('HS');
 
   const buildResolver = (): KeyResolver =>
@@ -130,6 +143,11 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   let resolver = buildResolver();
 
   const now = (): number => Math.floor(Date.now() / 1000);
+
+  function nextKey(): Promise<TestSigningKey> {
+    generation += 1;
+    return generateTestKey(alg, options.kid ? `${options.kid}-${generation}` : `test-key-${generation}`);
+  }
 
   async function sign(claims: TestClaims = {}, signOptions: SignOptions = {}): Promise<string> {
     const iat = signOptions.issuedAt ?? now();
@@ -176,9 +194,17 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       metadata.set('authorization', `Bearer ${token}`);
       return metadata;
     },
+    async publishNextKey() {
+      pending ??= nextKey().then((next) => {
+        published = [...published, next];
+        resolver = buildResolver();
+        return next;
+      });
+      return (await pending).kid;
+    },
     async rotate(rotateOptions = {}) {
-      generation += 1;
-      const next = await generateTestKey(alg, options.kid ? `${options.kid}-${generation}` : `test-key-${generation}`);
+      const next = await (pending ?? nextKey());
+      pending = undefined;
       published = rotateOptions.keepPrevious === false ? [next] : [next, signing];
       signing = next;
       resolver = buildResolver();
