@@ -1,7 +1,7 @@
 import { AuthConfigError } from '../errors.ts';
 import { checkBearerToken } from './bearer-token.ts';
 import { readJwtExpiry } from './jwt-expiry.ts';
-import { checkOptionNames, optionalFunction, optionalSeconds } from './options.ts';
+import { checkOptionNames, optionalFunction, optionalSeconds } from '../option-checks.ts';
 import { TokenError, isTokenError } from './token-error.ts';
 import type { TokenProvider } from './token-source.ts';
 

@@ -1,4 +1,8 @@
-import { AuthConfigError } from '../errors.ts';
+/**
+ * Option checks shared by every factory: each mistake throws an {@link AuthConfigError} naming the option,
+ * at construction, never at the first call.
+ */
+import { AuthConfigError } from './errors.ts';
 
 /**
  * Refuses option names the factory does not know: a misspelt option (`refreshBfore`) would otherwise
@@ -74,4 +78,17 @@ export function optionalChoice<T extends string>(value: unknown, option: string,
     throw new AuthConfigError(option, `expected one of ${choices.map((choice) => `'${choice}'`).join(', ')}`);
   }
   return value as T;
+}
+
+/**
+ * True for a plain JSON-style object (not null, not an array): what a parsed document or an options
+ * argument must be before any of its members is read.
+ *
+ * @example
+ * ```ts
+ * if (!isRecord(document)) throw new TypeError('expected a JSON object');
+ * ```
+ */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
