@@ -121,10 +121,48 @@ export class AuthError extends Error {
     this.code = code;
     this.status = info.status;
     this.reason = info.reason as AuthReason;
-    this.wireMessage = options.wireMessage ?? info.wireMessage;
+    // Both go into a quoted header value: anything that is not plain printable ASCII without quotes or
+    // backslashes would make grpc-js throw (and the call hang) or break out of the quotes. An unsafe
+    // wire message falls back to the fixed text; unsafe scopes are dropped.
+    this.wireMessage = options.wireMessage !== undefined && HEADER_SAFE_TEXT.test(options.wireMessage) ? options.wireMessage : info.wireMessage;
     this.bearerError = info.bearerError;
-    this.requiredScopes = options.requiredScopes;
+    const scopes = options.requiredScopes?.filter(isScopeToken);
+    this.requiredScopes = scopes && scopes.length > 0 ? scopes : undefined;
   }
+}
+
+// Printable ASCII except `"` and `\`: safe inside a quoted www-authenticate parameter.
+const HEADER_SAFE_TEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
+// RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`.
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/**
+ * True for a string that can be a scope (RFC 6749 §3.3). Anything else can never come out of a
+ * space-delimited `scope` claim, and a `"` would break out of the quoted `scope="..."` of the
+ * www-authenticate trailer.
+ *
+ * @example
+ * ```ts
+ * isScopeToken('orders:read'); // true
+ * isScopeToken('a"b'); // false
+ * ```
+ */
+export function isScopeToken(value: unknown): value is string {
+  return typeof value === 'string' && SCOPE_TOKEN.test(value);
+}
+
+/**
+ * An {@link AuthError} as it is, or anything else thrown as INTERNAL: an unexpected throw is a bug, not
+ * a verdict, and its text stays in the log message and `cause`, never on the wire.
+ *
+ * @example
+ * ```ts
+ * try { await validate(claims); } catch (error) { throw toAuthError(error, 'validate hook threw'); }
+ * ```
+ */
+export function toAuthError(error: unknown, context: string): AuthError {
+  if (error instanceof AuthError) return error;
+  return new AuthError('ERR_AUTH_INTERNAL', `${context}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { AuthContext } from './auth-context.ts';
 import { checkClaimPath, claimAt, type ClaimPath } from './claim-paths.ts';
-import { AuthConfigError, AuthError, describeForLog } from './errors.ts';
+import { AuthConfigError, AuthError, describeForLog, isScopeToken, toAuthError } from './errors.ts';
 
 /** A guard's refusal, with what would have granted access. */
 export interface GuardDenial {
@@ -38,15 +38,6 @@ export type ClaimValue = string | number | boolean;
 /** A custom test of a claim value for {@link requireClaim}; only a literal `true` allows. */
 export type ClaimPredicate = (value: unknown, auth: AuthContext) => boolean;
 
-// RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. Anything else can never come out
-// of a space-delimited `scope` claim, and a `"` would break out of the quoted `scope="..."` of the
-// www-authenticate trailer.
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-
-/** True for a string that can be a scope (RFC 6749 §3.3). */
-function isScopeToken(value: unknown): value is string {
-  return typeof value === 'string' && SCOPE_TOKEN.test(value);
-}
 
 /**
  * Validates a list of required scopes or roles at construction; throws naming the option. Returns the
@@ -257,17 +248,14 @@ export function anyOf(...guards: Guard[]): Guard {
  */
 export type GuardVerdict = AuthError | undefined;
 
-function guardThrew(error: unknown): AuthError {
-  if (error instanceof AuthError) return error;
-  return new AuthError('ERR_AUTH_INTERNAL', `guard threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-}
+const guardThrew = (error: unknown): AuthError => toAuthError(error, 'guard threw');
 
 function verdictOf(result: unknown, info: GuardInfo): GuardVerdict {
   if (result === true) return undefined;
   const denial = typeof result === 'object' && result !== null ? (result as Partial<GuardDenial>) : undefined;
-  // A custom guard may build requiredScopes from token content: only well-formed scopes reach the
-  // www-authenticate trailer, so a claim can never inject text into it.
-  const requiredScopes = Array.isArray(denial?.requiredScopes) ? denial.requiredScopes.filter(isScopeToken) : [];
+  // A custom guard may build requiredScopes from token content: AuthError keeps only well-formed scopes,
+  // so a claim can never inject text into the www-authenticate trailer.
+  const requiredScopes = Array.isArray(denial?.requiredScopes) ? denial.requiredScopes : [];
   const message = typeof denial?.message === 'string' ? denial.message : `guard refused ${info.method}`;
   return new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', message, requiredScopes.length > 0 ? { requiredScopes } : {});
 }

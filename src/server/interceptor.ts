@@ -1,7 +1,7 @@
 import { ServerInterceptingCall, type Metadata, type ServerInterceptor, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
-import type { AuthContext } from '../auth-context.ts';
-import { AuthConfigError, AuthError } from '../errors.ts';
-import { enforceGuard } from '../guards.ts';
+import { AuthConfigError, AuthError, GrpcStatus, toAuthError } from '../errors.ts';
+import { enforceGuard, type Guard, type GuardInfo } from '../guards.ts';
+import { checkOptionNames } from '../option-checks.ts';
 import type { ServiceSource } from '../service-methods.ts';
 import { AUTHENTICATOR_OPTION_NAMES, createAuthenticator, type Authentication, type AuthenticatorOptions } from '../verify/authenticator.ts';
 import { attachAuth } from './context.ts';
@@ -66,9 +66,10 @@ type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatu
 
 const INTERCEPTOR_OPTION_NAMES = new Set([...AUTHENTICATOR_OPTION_NAMES, 'rules', 'defaultRule', 'services', 'strictRules', 'streamExpiry', 'onAuthenticated', 'onRejected']);
 
-function toAuthError(error: unknown): AuthError {
-  if (error instanceof AuthError) return error;
-  return new AuthError('ERR_AUTH_INTERNAL', `unexpected error: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+/** What the interceptor decided once for a method path: its rule and the facts a guard is given. */
+interface MethodPolicy {
+  readonly rule: Rule;
+  readonly info: GuardInfo;
 }
 
 function callHook<E>(hook: ((event: E) => void) | undefined, event: () => E): void {
@@ -78,6 +79,12 @@ function callHook<E>(hook: ((event: E) => void) | undefined, event: () => E): vo
   } catch {
     // A logging hook must never decide the fate of a call.
   }
+}
+
+/** Admits the authentication when the guard allows; throws (or rejects with) its refusal otherwise. */
+function authorize(guard: Guard, admitted: Authentication, info: GuardInfo): MaybePromise<Authentication> {
+  const enforced = enforceGuard(guard, admitted.context, info);
+  return enforced instanceof Promise ? enforced.then(() => admitted) : admitted;
 }
 
 /**
@@ -100,11 +107,8 @@ function callHook<E>(hook: ((event: E) => void) | undefined, event: () => E): vo
  * ```
  */
 export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInterceptor {
-  if (typeof options !== 'object' || options === null) throw new AuthConfigError('options', 'expected an options object');
-  for (const name of Object.keys(options)) {
-    // A misspelt option (`audiance`) would otherwise silently disable a check.
-    if (!INTERCEPTOR_OPTION_NAMES.has(name)) throw new AuthConfigError(name, 'unknown option');
-  }
+  // A misspelt option (`audiance`) would otherwise silently disable a check.
+  checkOptionNames(options as unknown, INTERCEPTOR_OPTION_NAMES);
   const { streamExpiry = 'end', onAuthenticated, onRejected } = options;
   if (streamExpiry !== 'end' && streamExpiry !== 'ignore') throw new AuthConfigError('streamExpiry', "expected 'end' or 'ignore'");
   if (onAuthenticated !== undefined && typeof onAuthenticated !== 'function') throw new AuthConfigError('onAuthenticated', 'expected a function');
@@ -113,34 +117,41 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   checkServicesOption(rules, options.services, options.strictRules);
   const authenticator = createAuthenticator(options);
   const clock = options.clock ?? Date.now;
+  // grpc-js runs interceptors only for registered methods, so this holds one entry per method.
+  const policies = new Map<string, MethodPolicy>();
+  const policyFor = (method: string): MethodPolicy => {
+    let policy = policies.get(method);
+    if (policy === undefined) {
+      policy = { rule: rules.ruleFor(method), info: Object.freeze({ method }) };
+      policies.set(method, policy);
+    }
+    return policy;
+  };
 
   /**
-   * Authentication before authorization: a bad token on a guarded method is UNAUTHENTICATED. Answers
-   * synchronously when it can (a cached token and a synchronous guard), so a repeated token costs no
-   * promise at all.
+   * Authentication before authorization: a bad token on a guarded method is UNAUTHENTICATED. A `'deny'`
+   * rule refuses without reading the token. Answers synchronously when it can (a cached token and a
+   * synchronous guard), so a repeated token costs no promise.
    */
-  function admit(rule: Exclude<Rule, 'public'>, metadata: Metadata, method: string): MaybePromise<Authentication | undefined> {
-    if (rule === 'deny') throw new AuthError('ERR_AUTH_ACCESS_DENIED', `${method} is denied by rule`);
+  function admit({ rule, info }: MethodPolicy, metadata: Metadata): MaybePromise<Authentication | undefined> {
+    if (rule === 'deny') throw new AuthError('ERR_AUTH_ACCESS_DENIED', `${info.method} is denied by rule`);
     const token = readBearerToken(metadata);
     if (token === undefined) {
       if (rule === 'optional') return undefined;
       throw new AuthError('ERR_AUTH_TOKEN_MISSING', 'call has no authorization metadata');
     }
-    const authentication = authenticator.authenticate(token, method);
+    const authentication = authenticator.authenticate(token, info.method);
     if (typeof rule !== 'function') return authentication;
-    const authorize = (admitted: Authentication): MaybePromise<Authentication> => {
-      const verdict = enforceGuard(rule, admitted.context, { method });
-      return verdict instanceof Promise ? verdict.then(() => admitted) : admitted;
-    };
-    return authentication instanceof Promise ? authentication.then(authorize) : authorize(authentication);
+    return authentication instanceof Promise ? authentication.then((admitted) => authorize(rule, admitted, info)) : authorize(rule, authentication, info);
   }
 
   const interceptor: ServerInterceptor = (descriptor, call: ServerInterceptingCallInterface) => {
     const method = descriptor.path;
-    const rule = rules.ruleFor(method);
-    if (rule === 'public') return new ServerInterceptingCall(call);
+    const policy = policyFor(method);
+    if (policy.rule === 'public') return new ServerInterceptingCall(call);
     const endsOnExpiry = streamExpiry === 'end' && (descriptor.requestStream || descriptor.responseStream);
-    // One decision per call: after a cancel, or once next() or sendStatus() ran, nothing else may.
+    // Set once the call ended or was refused: nothing may admit or refuse it after that. (Once admitted,
+    // only the expiry timer may still end it.)
     let finished = false;
     let cancelExpiry: (() => void) | undefined;
     const stopExpiryTimer = (): void => {
@@ -151,11 +162,24 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
       finished = true;
       stopExpiryTimer();
       callHook(onRejected, () => ({ method, peer: call.getPeer(), error }));
-      intercepting.sendStatus(rejectionStatus(error));
+      let status: PartialStatusObject;
+      try {
+        status = rejectionStatus(error);
+      } catch {
+        // Never leave a call hanging (or a rejection unhandled) because a refusal could not be encoded.
+        status = { code: GrpcStatus.INTERNAL, details: 'internal authentication error' };
+      }
+      intercepting.sendStatus(status);
     };
     const accept = (metadata: Metadata, authentication: Authentication | undefined, next: (metadata: Metadata) => void): void => {
       if (authentication) {
-        const context: AuthContext = authentication.context;
+        // The last moment before the handler: a token that expired while keys were fetched, a validate
+        // hook or a guard ran, is refused here.
+        if (authentication.validUntil !== undefined && clock() >= authentication.validUntil) {
+          refuse(new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired before ${method} was admitted`));
+          return;
+        }
+        const { context } = authentication;
         attachAuth(metadata, context);
         if (endsOnExpiry && authentication.validUntil !== undefined) {
           cancelExpiry = scheduleExpiry(authentication.validUntil, clock, () => {
@@ -163,7 +187,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
             if (!finished) refuse(new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired during the ${method} stream`));
           });
         }
-        callHook(onAuthenticated, () => ({ method, peer: call.getPeer(), subject: context.subject, issuer: context.issuer, scopes: context.scopes }));
+        if (onAuthenticated) callHook(onAuthenticated, () => ({ method, peer: call.getPeer(), subject: context.subject, issuer: context.issuer, scopes: context.scopes }));
       }
       next(metadata);
     };
@@ -174,9 +198,9 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
             // grpc-js holds the client's messages and half-close until nextMetadata runs, in order.
             let admitted: MaybePromise<Authentication | undefined>;
             try {
-              admitted = admit(rule, metadata, method);
+              admitted = admit(policy, metadata);
             } catch (error) {
-              refuse(toAuthError(error));
+              refuse(toAuthError(error, 'unexpected error'));
               return;
             }
             if (!(admitted instanceof Promise)) {
@@ -188,7 +212,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
                 if (!finished) accept(metadata, authentication, nextMetadata);
               },
               (error: unknown) => {
-                if (!finished) refuse(toAuthError(error));
+                if (!finished) refuse(toAuthError(error, 'unexpected error'));
               },
             );
           },

@@ -14,11 +14,14 @@ export function readBearerToken(metadata: Metadata): string | undefined {
   if (values.length === 0) return undefined;
   if (values.length > 1) throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', `authorization metadata has ${values.length} values; exactly one is allowed`);
   const value = values[0];
+  // grpc-js keeps Buffers only under `-bin` keys; this narrows the type.
   if (typeof value !== 'string') throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', 'authorization metadata is binary');
   // test() and slice() instead of exec(): no match array on the per-call path.
   if (!BEARER.test(value)) {
-    const scheme = /^\S*/.exec(value)?.[0] ?? '';
-    const what = scheme.toLowerCase() === 'bearer' ? 'a "Bearer" scheme without exactly one token' : `scheme ${JSON.stringify(scheme.slice(0, 20))}`;
+    // Name the scheme only when it looks like one (`Basic`, `Token`): a bare credential (an API key sent
+    // without a scheme) must not end up in the logs.
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]{0,19}) /.exec(value)?.[1];
+    const what = /^bearer(\s|$)/i.test(value) ? 'a "Bearer" scheme without exactly one token' : scheme === undefined ? 'no scheme' : `scheme ${JSON.stringify(scheme)}`;
     throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', `authorization metadata has ${what}; expected "Bearer <token>"`);
   }
   return value.slice('Bearer '.length);

@@ -7,15 +7,15 @@ const MAX_TIMER_DELAY = 2 ** 31 - 1;
  */
 export function scheduleExpiry(validUntil: number, clock: () => number, onExpired: () => void): () => void {
   let timer: NodeJS.Timeout | undefined;
+  // Always through a timer, never synchronously: the caller has not finished admitting the call yet.
   const arm = (): void => {
     const delay = validUntil - clock();
-    if (delay <= 0) {
-      timer = undefined;
-      onExpired();
-      return;
-    }
-    timer = setTimeout(arm, Math.min(delay, MAX_TIMER_DELAY));
+    timer = setTimeout(delay <= 0 ? fire : arm, Math.max(0, Math.min(delay, MAX_TIMER_DELAY)));
     timer.unref();
+  };
+  const fire = (): void => {
+    timer = undefined;
+    onExpired();
   };
   arm();
   return () => {

@@ -1,9 +1,9 @@
 import type { AuthContext } from '../auth-context.ts';
-import { AuthConfigError, AuthError, describeForLog } from '../errors.ts';
+import { AuthConfigError, AuthError, describeForLog, toAuthError } from '../errors.ts';
 import { checkTimeClaims } from './claims.ts';
 import { parseCompactToken, type ParsedToken } from './compact.ts';
 import { VERIFY_OPTION_NAMES, checkMaxTokenBytes, compileVerifyOptions, type VerifyOptions } from './options.ts';
-import { TokenCache, type CachedToken, type TokenCacheOptions } from './token-cache.ts';
+import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cache.ts';
 import { TokenVerifier } from './verifier.ts';
 
 /** One trusted token issuer among several; see {@link AuthenticatorOptions.issuers}. */
@@ -41,7 +41,7 @@ export interface Authentication {
 
 /**
  * Turns a bearer token into a verified {@link AuthContext}, or throws (or rejects with) an
- * {@link AuthError}. Returns synchronously on a verified-token cache hit.
+ * {@link AuthError}. Returns synchronously on a verified-token cache hit (unless `validate` is async).
  */
 export interface Authenticator {
   authenticate(token: string, method: string): Authentication | Promise<Authentication>;
@@ -55,7 +55,9 @@ export const AUTHENTICATOR_OPTION_NAMES: readonly string[] = [...VERIFY_OPTION_N
 const ISSUER_ENTRY_OPTION_NAMES: ReadonlySet<string> = new Set(VERIFY_OPTION_NAMES);
 
 function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifier> {
-  const { issuers, keys, algorithms, clock: _clock, cache: _cache, ...defaults } = options;
+  const { issuers, keys, algorithms } = options;
+  // Only verification options are defaults for the entries (not rules, hooks or the cache).
+  const defaults = Object.fromEntries(VERIFY_OPTION_NAMES.filter((name) => options[name as keyof AuthenticatorOptions] !== undefined).map((name) => [name, options[name as keyof AuthenticatorOptions]]));
   if (!Array.isArray(issuers) || issuers.length === 0) throw new AuthConfigError('issuers', 'expected a non-empty array of { issuer, keys, algorithms, ... }');
   if (keys !== undefined || algorithms !== undefined || options.issuer !== undefined) {
     throw new AuthConfigError('issuers', 'give keys, algorithms and issuer inside each issuers[] entry, not at the top level as well');
@@ -74,15 +76,24 @@ function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifie
     if (byIssuer.has(entry.issuer)) throw new AuthConfigError(`${prefix}issuer`, `${JSON.stringify(entry.issuer)} is listed twice`);
     // A field left undefined keeps the top-level default instead of switching that check off.
     const given = Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined));
-    byIssuer.set(entry.issuer, new TokenVerifier(compileVerifyOptions({ ...defaults, ...given } as VerifyOptions, prefix)));
+    byIssuer.set(entry.issuer, new TokenVerifier(compileVerifyOptions({ ...defaults, ...given } as unknown as VerifyOptions, prefix)));
   });
   return byIssuer;
 }
 
+/** A verified token as the cache keeps it. */
+interface VerifiedEntry extends CacheEntry {
+  /** What callers get: frozen and shared, so a hit allocates nothing. */
+  readonly authentication: Authentication;
+  readonly verifier: TokenVerifier;
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+
 /**
  * Builds the authenticator behind the interceptor: size and format check, issuer routing, verification,
  * the verified-token cache, the `validate` hook. It knows nothing of gRPC, so the CLI and tests use it
- * directly. A cache hit returns synchronously: no promise, no allocation.
+ * directly. A cache hit with no `validate` hook, or a synchronous one, returns synchronously.
  *
  * @example
  * ```ts
@@ -100,9 +111,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const byIssuer = single === undefined ? compileIssuers(options) : undefined;
   const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes');
   const verifiers: readonly TokenVerifier[] = single ? [single] : [...(byIssuer?.values() ?? [])];
-  const cache = options.cache === false ? undefined : new TokenCache(options.cache);
+  const cache = options.cache === false ? undefined : new TokenCache<VerifiedEntry>(options.cache);
   // Concurrent calls presenting the same new token share one verification.
-  const inFlight = new Map<string, Promise<CachedToken>>();
+  const inFlight = new Map<string, Promise<VerifiedEntry>>();
+  const seconds = (): number => clock() / 1000;
 
   function route(parsed: ParsedToken): TokenVerifier {
     if (single) return single;
@@ -112,18 +124,24 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     return verifier;
   }
 
-  async function verifyFresh(token: string): Promise<CachedToken> {
+  async function verifyFresh(token: string): Promise<VerifiedEntry> {
     const parsed = parseCompactToken(token, maxTokenBytes);
     const verifier = route(parsed);
-    const now = clock();
-    const { context, exp, key } = await verifier.verify(parsed, now / 1000);
-    const validUntil = exp === undefined ? undefined : (exp + verifier.options.claims.clockTolerance) * 1000;
-    const verified: CachedToken = { context, key, keys: verifier.options.keys, validUntil, owner: verifier };
-    cache?.set(token, verified, now);
-    return verified;
+    const { context, key, window } = await verifier.verify(parsed, seconds);
+    const validUntil = Number.isFinite(window.expiresAt) ? window.expiresAt * 1000 : undefined;
+    const entry: VerifiedEntry = {
+      authentication: Object.freeze({ context, validUntil }),
+      key,
+      keys: verifier.options.keys,
+      verifier,
+      usableFrom: window.from * 1000,
+      usableUntil: window.until * 1000,
+    };
+    cache?.set(token, entry, clock());
+    return entry;
   }
 
-  function shareVerification(token: string): Promise<CachedToken> {
+  function shareVerification(token: string): Promise<VerifiedEntry> {
     let pending = inFlight.get(token);
     if (pending === undefined) {
       pending = verifyFresh(token).finally(() => inFlight.delete(token));
@@ -132,49 +150,47 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     return pending;
   }
 
+  function refusedByValidate(token: string, error: unknown): AuthError {
+    cache?.delete(token);
+    return toAuthError(error, 'validate hook threw');
+  }
+
+  function judgeValidate(token: string, entry: VerifiedEntry, verdict: unknown): Authentication {
+    if (verdict !== false) return entry.authentication;
+    cache?.delete(token);
+    throw new AuthError('ERR_AUTH_TOKEN_REJECTED', 'validate hook refused the token');
+  }
+
   /** The `validate` hook runs on every call, cached or not, so a denylist takes effect at once. */
-  function validated(token: string, verified: CachedToken, method: string): Authentication | Promise<Authentication> {
-    const { validate } = (verified.owner as TokenVerifier).options;
-    if (!validate) return verified;
+  function validated(token: string, entry: VerifiedEntry, method: string): Authentication | Promise<Authentication> {
+    const { validate } = entry.verifier.options;
+    if (!validate) return entry.authentication;
+    const { context } = entry.authentication;
     let verdict: unknown;
     try {
-      verdict = validate(verified.context.claims, { header: verified.context.header, method });
+      verdict = validate(context.claims, { header: context.header, method });
     } catch (error) {
-      return Promise.reject(refusedByValidate(token, error));
+      throw refusedByValidate(token, error);
     }
+    if (!isThenable(verdict)) return judgeValidate(token, entry, verdict);
     return Promise.resolve(verdict).then(
-      (result) => {
-        if (result !== false) return verified;
-        cache?.delete(token);
-        throw new AuthError('ERR_AUTH_TOKEN_REJECTED', 'validate hook refused the token');
-      },
+      (settled) => judgeValidate(token, entry, settled),
       (error: unknown) => {
         throw refusedByValidate(token, error);
       },
     );
   }
 
-  function refusedByValidate(token: string, error: unknown): AuthError {
-    cache?.delete(token);
-    if (error instanceof AuthError) return error;
-    return new AuthError('ERR_AUTH_INTERNAL', `validate hook threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-  }
-
   return {
     authenticate(token, method) {
-      const now = clock();
-      const hit = cache?.get(token, now);
-      if (hit !== undefined) {
-        try {
-          // A cached token ages like a fresh one: exp, nbf, iat and maxTokenAge against the clock of now.
-          checkTimeClaims(hit.context.claims, (hit.owner as TokenVerifier).options.claims, now / 1000);
-        } catch (error) {
-          cache?.delete(token);
-          throw error;
-        }
-        return validated(token, hit, method);
-      }
-      return shareVerification(token).then((verified) => validated(token, verified, method));
+      const hit = cache?.get(token, clock());
+      if (hit !== undefined) return validated(token, hit, method);
+      return shareVerification(token).then((entry) => {
+        // This call may have joined a verification that started earlier: judge its time claims now.
+        const now = clock();
+        if (now < entry.usableFrom || now >= entry.usableUntil) checkTimeClaims(entry.authentication.context.claims, entry.verifier.options.claims, now / 1000);
+        return validated(token, entry, method);
+      });
     },
     async ready() {
       await Promise.all(verifiers.map((v) => v.options.keys.ready?.()));

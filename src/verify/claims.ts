@@ -30,31 +30,41 @@ function numericDate(claims: Claims, name: 'exp' | 'nbf' | 'iat'): number | unde
 }
 
 /**
- * The time checks. Also run on every verified-token cache hit, so a cached token ages like a fresh one.
- * Returns `exp` (undefined when absent and allowed).
+ * When a token's time claims hold, in seconds since the epoch: from `from` (inclusive) until `until`
+ * (exclusive). A verified-token cache hit only compares the clock with these, so a cached token ages
+ * exactly like a fresh one.
  */
-export function checkTimeClaims(claims: Claims, policy: ClaimPolicy, now: number): number | undefined {
+export interface TimeWindow {
+  readonly from: number;
+  readonly until: number;
+  /** `exp` plus tolerance (Infinity without `exp`): when a long-lived stream must end. */
+  readonly expiresAt: number;
+}
+
+/**
+ * The time checks (`exp`, `nbf`, `iat`, `maxTokenAge`, all with the clock tolerance) against `now`, in
+ * seconds. Returns the window in which they keep holding; throws the precise error when `now` is outside.
+ */
+export function checkTimeClaims(claims: Claims, policy: ClaimPolicy, now: number): TimeWindow {
   const exp = numericDate(claims, 'exp');
   const nbf = numericDate(claims, 'nbf');
   const iat = numericDate(claims, 'iat');
+  if (exp === undefined && policy.requireExp) throw new AuthError('ERR_AUTH_CLAIM_MISSING', 'token has no exp claim (set requireExp: false to allow tokens that never expire)');
+  if (policy.maxTokenAge !== undefined && iat === undefined) throw new AuthError('ERR_AUTH_CLAIM_MISSING', 'token has no iat claim, required by maxTokenAge');
   const tolerance = policy.clockTolerance;
-  if (exp === undefined) {
-    if (policy.requireExp) throw new AuthError('ERR_AUTH_CLAIM_MISSING', 'token has no exp claim (set requireExp: false to allow tokens that never expire)');
-  } else if (now - tolerance >= exp) {
-    // RFC 7519 §4.1.4: the current time must be *before* exp; at the exact second the token is dead.
-    throw new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired at ${new Date(exp * 1000).toISOString()}`);
-  }
-  if (nbf !== undefined && nbf > now + tolerance) {
+  // RFC 7519 §4.1.4: the current time must be *before* exp; at the exact second the token is dead.
+  const expiresAt = exp === undefined ? Number.POSITIVE_INFINITY : exp + tolerance;
+  const tooOldAt = policy.maxTokenAge === undefined || iat === undefined ? Number.POSITIVE_INFINITY : iat + tolerance + policy.maxTokenAge;
+  if (now >= expiresAt) throw new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired at ${new Date((exp as number) * 1000).toISOString()}`);
+  if (nbf !== undefined && now < nbf - tolerance) {
     throw new AuthError('ERR_AUTH_TOKEN_NOT_YET_VALID', `token not valid before ${new Date(nbf * 1000).toISOString()}`);
   }
-  if (iat !== undefined && iat > now + tolerance) {
+  if (iat !== undefined && now < iat - tolerance) {
     throw new AuthError('ERR_AUTH_TOKEN_NOT_YET_VALID', `token issued in the future (iat ${new Date(iat * 1000).toISOString()})`);
   }
-  if (policy.maxTokenAge !== undefined) {
-    if (iat === undefined) throw new AuthError('ERR_AUTH_CLAIM_MISSING', 'token has no iat claim, required by maxTokenAge');
-    if (now - iat - tolerance > policy.maxTokenAge) throw new AuthError('ERR_AUTH_TOKEN_TOO_OLD', `token issued ${Math.round(now - iat)} s ago, over maxTokenAge`);
-  }
-  return exp;
+  if (now >= tooOldAt) throw new AuthError('ERR_AUTH_TOKEN_TOO_OLD', `token issued ${Math.round(now - (iat as number))} s ago, over maxTokenAge`);
+  const from = Math.max(nbf === undefined ? Number.NEGATIVE_INFINITY : nbf - tolerance, iat === undefined ? Number.NEGATIVE_INFINITY : iat - tolerance);
+  return { from, until: Math.min(expiresAt, tooOldAt), expiresAt };
 }
 
 function optionalString(claims: Claims, name: string): string | undefined {

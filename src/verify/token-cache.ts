@@ -1,6 +1,5 @@
 import { AuthConfigError } from '../errors.ts';
 import type { KeyResolver, VerificationKey } from '../keys/resolver.ts';
-import type { AuthContext } from '../auth-context.ts';
 
 /** Options of the verified-token cache (`cache` in the interceptor options; `false` disables it). */
 export interface TokenCacheOptions {
@@ -10,41 +9,47 @@ export interface TokenCacheOptions {
   readonly maxTtl?: number;
 }
 
-/** What a cache entry remembers about a verified token. */
-export interface CachedToken {
-  readonly context: AuthContext;
-  /** The key that verified the token; the entry dies when the resolver no longer holds it. */
+/** What the cache needs to know about a verified token to keep serving it honestly. */
+export interface CacheEntry {
+  /** The key that verified the token; the entry dies when its resolver no longer holds it. */
   readonly key: VerificationKey;
   readonly keys: KeyResolver;
-  /** Milliseconds since the epoch after which the token is refused (`exp` plus tolerance). */
-  readonly validUntil: number | undefined;
-  /** Anything the owner wants back on a hit (the verifier that produced the entry). */
-  readonly owner: unknown;
+  /**
+   * When the token's time claims hold, in milliseconds since the epoch: a hit only inside
+   * `[usableFrom, usableUntil)`. Outside it the token is verified afresh, which gives the precise error.
+   */
+  readonly usableFrom: number;
+  readonly usableUntil: number;
 }
 
-interface Entry extends CachedToken {
-  /** Milliseconds since the epoch when this entry must be dropped. */
+interface Stored<E> {
+  readonly entry: E;
+  /** Milliseconds since the epoch when this entry must be dropped: `usableUntil`, or earlier by `maxTtl`. */
   readonly evictAt: number;
 }
-
-export const DEFAULT_CACHE_ENTRIES = 10_000;
-export const DEFAULT_CACHE_TTL = 300;
 
 /**
  * Verified tokens by their exact compact text. Only successes are stored: a failed verification is
  * never remembered, so no input can make a good token fail later (no negative-cache denial of service).
  * The key is the whole token, not a digest: equality of the full string is the only safe identity, and
  * the strict format check already gave each token exactly one spelling.
+ *
+ * @example
+ * ```ts
+ * const cache = new TokenCache<MyEntry>({ maxEntries: 1000 });
+ * cache.set(token, entry, Date.now());
+ * const hit = cache.get(token, Date.now()); // the entry, or undefined once expired, evicted or its key is gone
+ * ```
  */
-export class TokenCache {
-  readonly #entries = new Map<string, Entry>();
+export class TokenCache<E extends CacheEntry> {
+  readonly #entries = new Map<string, Stored<E>>();
   readonly #maxEntries: number;
   readonly #maxTtlMs: number;
 
   constructor(options: TokenCacheOptions = {}) {
-    const maxEntries = options.maxEntries ?? DEFAULT_CACHE_ENTRIES;
+    const maxEntries = options.maxEntries ?? 10_000;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new AuthConfigError('cache.maxEntries', 'expected a whole number of at least 1');
-    const maxTtl = options.maxTtl ?? DEFAULT_CACHE_TTL;
+    const maxTtl = options.maxTtl ?? 300;
     if (typeof maxTtl !== 'number' || !Number.isFinite(maxTtl) || maxTtl <= 0) throw new AuthConfigError('cache.maxTtl', 'expected a positive number of seconds');
     this.#maxEntries = maxEntries;
     this.#maxTtlMs = maxTtl * 1000;
@@ -55,25 +60,26 @@ export class TokenCache {
   }
 
   /**
-   * The entry for this token, if it is still good: not past its eviction time and its key still in the
-   * key set (a rotation or revocation at the provider ends cached trust at once). A hit becomes the most
-   * recently used. The caller still re-checks time claims and runs per-call rules.
+   * The entry for this token, if it is still good: inside its time window and `maxTtl`, and its key
+   * still in the key set (a rotation or revocation at the provider ends cached trust at once). A hit
+   * becomes the most recently used.
    */
-  get(token: string, now: number): CachedToken | undefined {
-    const entry = this.#entries.get(token);
-    if (entry === undefined) return undefined;
+  get(token: string, now: number): E | undefined {
+    const stored = this.#entries.get(token);
+    if (stored === undefined) return undefined;
     this.#entries.delete(token);
-    if (now >= entry.evictAt || !entry.keys.holds(entry.key)) return undefined;
-    this.#entries.set(token, entry);
+    const { entry } = stored;
+    if (now >= stored.evictAt || now < entry.usableFrom || !entry.keys.holds(entry.key)) return undefined;
+    this.#entries.set(token, stored);
     return entry;
   }
 
   /** Remembers a verified token, evicting the least recently used entries beyond the bound. */
-  set(token: string, verified: CachedToken, now: number): void {
-    const evictAt = Math.min(verified.validUntil ?? Number.POSITIVE_INFINITY, now + this.#maxTtlMs);
+  set(token: string, entry: E, now: number): void {
+    const evictAt = Math.min(entry.usableUntil, now + this.#maxTtlMs);
     if (evictAt <= now) return;
     this.#entries.delete(token);
-    this.#entries.set(token, { ...verified, evictAt });
+    this.#entries.set(token, { entry, evictAt });
     while (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);

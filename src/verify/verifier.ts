@@ -1,18 +1,18 @@
 import { deepFreeze, type AuthContext, type JwtClaims, type JwtHeader } from '../auth-context.ts';
 import { collectClaimValues } from '../claim-paths.ts';
 import type { VerificationKey } from '../keys/resolver.ts';
-import { audienceList, checkIdentityClaims, checkTimeClaims } from './claims.ts';
+import { audienceList, checkIdentityClaims, checkTimeClaims, type TimeWindow } from './claims.ts';
 import type { ParsedToken } from './compact.ts';
 import type { CompiledVerifyOptions } from './options.ts';
 import { verifySignature } from './signature.ts';
 
 /** A token that passed every check, with what the cache needs to keep it honest. */
-export interface VerifiedToken {
+interface VerifiedToken {
   readonly context: AuthContext;
   /** The key that verified it: when it leaves the key set, cached copies die. */
   readonly key: VerificationKey;
-  /** `exp` in seconds, when present. */
-  readonly exp: number | undefined;
+  /** When its time claims hold, in seconds. */
+  readonly window: TimeWindow;
 }
 
 /** Builds the frozen context handlers see. */
@@ -40,10 +40,14 @@ function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions): Auth
 export class TokenVerifier {
   constructor(readonly options: CompiledVerifyOptions) {}
 
-  async verify(parsed: ParsedToken, now: number): Promise<VerifiedToken> {
+  /**
+   * `now` is read after the signature check, which may have waited on a key fetch: a token that expired
+   * meanwhile is refused.
+   */
+  async verify(parsed: ParsedToken, now: () => number): Promise<VerifiedToken> {
     const key = await verifySignature(parsed.token, parsed.header, this.options.header, this.options.keys);
-    const exp = checkTimeClaims(parsed.claims, this.options.claims, now);
+    const window = checkTimeClaims(parsed.claims, this.options.claims, now());
     checkIdentityClaims(parsed.claims, this.options.claims);
-    return { context: buildContext(parsed, this.options), key, exp };
+    return { context: buildContext(parsed, this.options), key, window };
   }
 }

@@ -419,3 +419,58 @@ describe('interceptor: configuration mistakes throw at construction, naming the 
     });
   }
 });
+
+describe('interceptor: tokens that expire while the call is being admitted', () => {
+  it('a token that expires while an async guard runs → UNAUTHENTICATED TOKEN_EXPIRED, and no handler runs (unary and bidi)', async () => {
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    const token = await idp.sign({}, { expiresIn: 1 });
+    const exp = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).exp as number;
+    // The guard allows, but only answers once the token is dead.
+    const slowGuard: Guard = async () => {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp * 1000 - Date.now()) + 50));
+      return true;
+    };
+    const echo = await startEchoServer({ interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], rules: { [METHODS.unary]: slowGuard, [METHODS.bidi]: slowGuard } })] });
+    try {
+      const [unaryOutcome, bidiOutcome] = await Promise.all([unary(echo.client, meta(token)), bidi(echo.client, meta(token))]);
+      assert.equal(unaryOutcome.code, status.UNAUTHENTICATED);
+      assert.equal(unaryOutcome.reason, 'TOKEN_EXPIRED');
+      assert.equal(bidiOutcome.code, status.UNAUTHENTICATED);
+      assert.equal(echo.runs.unary + echo.runs.bidi, 0, 'the handlers never ran');
+    } finally {
+      await echo.close();
+    }
+  });
+});
+
+describe('interceptor: refusals that cannot be put in a header as given', () => {
+  it('a thrown AuthError with non-ASCII wire text or hostile scopes is answered safely, and the server keeps serving', async () => {
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    const auth = createAuthInterceptor({
+      keys: idp.keys,
+      algorithms: ['HS256'],
+      validate: (claims) => {
+        if (claims.jti === 'localized') throw new AuthError('ERR_AUTH_TOKEN_REJECTED', 'revoked', { wireMessage: 'jeton révoqué' });
+        return true;
+      },
+      rules: {
+        [METHODS.serverStream]: () => {
+          throw new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', 'no', { requiredScopes: ['tenant:x", error="invalid_token', 'orders:read'] });
+        },
+      },
+    });
+    const echo = await startEchoServer({ interceptors: [auth] });
+    try {
+      const localized = await unary(echo.client, meta(await idp.sign({ jti: 'localized' })), 'x', { deadline: Date.now() + 5000 });
+      assert.equal(localized.code, status.UNAUTHENTICATED);
+      assert.equal(localized.reason, 'TOKEN_REJECTED');
+      assert.equal(localized.details, 'token was rejected', 'the fixed text replaces the unsafe one');
+      const hostile = await serverStream(echo.client, meta(await idp.sign()), 'x', { deadline: Date.now() + 5000 });
+      assert.equal(hostile.code, status.PERMISSION_DENIED);
+      assert.equal(hostile.wwwAuthenticate?.endsWith('scope="orders:read"'), true, 'only well-formed scopes reach the trailer');
+      assert.equal((await unary(echo.client, meta(await idp.sign()))).code, status.OK);
+    } finally {
+      await echo.close();
+    }
+  });
+});

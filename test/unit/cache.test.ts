@@ -134,7 +134,7 @@ describe('verified-token cache', () => {
 
 describe('TokenCache', () => {
   const holdsAll = { holds: () => true } as unknown as KeyResolver;
-  const entry = (validUntil: number | undefined) => ({ context: {} as never, key: {} as never, keys: holdsAll, validUntil, owner: undefined });
+  const entry = (validUntil: number | undefined) => ({ key: {} as never, keys: holdsAll, usableFrom: Number.NEGATIVE_INFINITY, usableUntil: validUntil ?? Number.POSITIVE_INFINITY });
 
   it('never exceeds maxEntries and evicts the least recently used', () => {
     const cache = new TokenCache({ maxEntries: 3 });

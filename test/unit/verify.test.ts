@@ -86,7 +86,7 @@ describe('claim checks', () => {
   const now = 1_800_000_000;
 
   it('exp: valid one second before, expired at the exact second; tolerance extends it', () => {
-    assert.equal(checkTimeClaims({ exp: now + 1 }, policy, now), now + 1);
+    assert.equal(checkTimeClaims({ exp: now + 1 }, policy, now).until, now + 1);
     assert.throws(() => checkTimeClaims({ exp: now }, policy, now), code('ERR_AUTH_TOKEN_EXPIRED'));
     assert.doesNotThrow(() => checkTimeClaims({ exp: now }, { ...policy, clockTolerance: 5 }, now + 4.5));
     assert.throws(() => checkTimeClaims({ exp: now }, { ...policy, clockTolerance: 5 }, now + 5), code('ERR_AUTH_TOKEN_EXPIRED'));
@@ -110,11 +110,12 @@ describe('claim checks', () => {
 
   it('exp is required unless requireExp is false; maxTokenAge needs iat', () => {
     assert.throws(() => checkTimeClaims({}, policy, now), code('ERR_AUTH_CLAIM_MISSING'));
-    assert.equal(checkTimeClaims({}, { ...policy, requireExp: false }, now), undefined);
+    assert.equal(checkTimeClaims({}, { ...policy, requireExp: false }, now).until, Infinity);
     const aged = { ...policy, maxTokenAge: 60 };
     assert.throws(() => checkTimeClaims({ exp: now + 60 }, aged, now), code('ERR_AUTH_CLAIM_MISSING'));
     assert.throws(() => checkTimeClaims({ exp: now + 60, iat: now - 61 }, aged, now), code('ERR_AUTH_TOKEN_TOO_OLD'));
-    assert.doesNotThrow(() => checkTimeClaims({ exp: now + 60, iat: now - 60 }, aged, now));
+    assert.throws(() => checkTimeClaims({ exp: now + 60, iat: now - 60 }, aged, now), code('ERR_AUTH_TOKEN_TOO_OLD'), 'exactly maxTokenAge old');
+    assert.equal(checkTimeClaims({ exp: now + 60, iat: now - 59 }, aged, now).until, now + 1);
   });
 
   it('issuer and audience match exactly', () => {
