@@ -33,7 +33,8 @@ function lengthDelimited(field: number, payload: Uint8Array): number[] {
   return [...varint((field << 3) | 2), ...varint(payload.length), ...payload];
 }
 
-const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+const encoder = new TextEncoder();
+const text = (value: string): Uint8Array => encoder.encode(value);
 
 /** Encodes `google.rpc.Status { code, message, details: [Any(ErrorInfo)] }`. */
 export function encodeStatusDetails(code: number, message: string, info: ErrorInfo): Buffer {

@@ -94,10 +94,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  */
 export function requireScopes(...scopes: string[]): Guard {
   const required = checkNames(scopes, 'requireScopes', 'scope');
-  return (auth) => {
-    const missing = required.filter((scope) => !auth.scopes.includes(scope));
-    return missing.length === 0 || deny(`missing scope ${missing.join(', ')}`, required);
-  };
+  // every() on the allowed path: the list of what is missing is only built for a refusal.
+  return (auth) => required.every((scope) => auth.scopes.includes(scope)) || deny(`missing scope ${required.filter((scope) => !auth.scopes.includes(scope)).join(', ')}`, required);
 }
 
 /**
@@ -127,10 +125,7 @@ export function requireAnyScope(...scopes: string[]): Guard {
  */
 export function requireRoles(...roles: string[]): Guard {
   const required = checkNames(roles, 'requireRoles', 'role');
-  return (auth) => {
-    const missing = required.filter((role) => !auth.roles.includes(role));
-    return missing.length === 0 || deny(`missing role ${missing.join(', ')}`);
-  };
+  return (auth) => required.every((role) => auth.roles.includes(role)) || deny(`missing role ${required.filter((role) => !auth.roles.includes(role)).join(', ')}`);
 }
 
 /**

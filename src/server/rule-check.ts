@@ -22,7 +22,7 @@ const nameOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
  * checkRuleTable(compileRules(rules, 'deny'), listServiceMethods(services, 'services'), true, 'strictRules');
  * ```
  */
-export function checkRuleTable(table: RuleTable, methods: readonly ServiceMethod[], strict: boolean, strictOption: string): void {
+function checkRuleTable(table: RuleTable, methods: readonly ServiceMethod[], strict: boolean, strictOption: string): void {
   const byService = new Map<string, string[]>();
   for (const method of methods) byService.set(method.service, [...(byService.get(method.service) ?? []), nameOf(method.path)]);
   const knownServices = [...byService.keys()].join(', ');

@@ -20,7 +20,7 @@ const NAMED_RULES = new Set(['public', 'optional', 'authenticated', 'deny']);
 const PATTERN = /^\/([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\/([A-Za-z_][A-Za-z0-9_]*|\*)$/;
 
 /** Validates one rule value; throws naming the option. */
-export function checkRule(rule: unknown, option: string): Rule {
+function checkRule(rule: unknown, option: string): Rule {
   if (typeof rule === 'function' || (typeof rule === 'string' && NAMED_RULES.has(rule))) return rule as Rule;
   throw new AuthConfigError(option, `expected 'public', 'optional', 'authenticated', 'deny' or a guard function, got ${JSON.stringify(rule) ?? typeof rule}`);
 }

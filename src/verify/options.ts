@@ -1,6 +1,7 @@
 import type { JwtClaims, JwtHeader } from '../auth-context.ts';
 import { DEFAULT_ROLE_CLAIMS, DEFAULT_SCOPE_CLAIMS, checkClaimPaths, type ClaimPath } from '../claim-paths.ts';
 import { AuthConfigError } from '../errors.ts';
+import { optionalSeconds } from '../option-checks.ts';
 import { isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
 import type { KeyResolver } from '../keys/resolver.ts';
 import type { ClaimPolicy } from './claims.ts';
@@ -72,7 +73,8 @@ export const VERIFY_OPTION_NAMES: readonly string[] = [
   'maxTokenAge', 'maxTokenBytes', 'scopeClaims', 'roleClaims', 'validate',
 ];
 
-export const MAX_CLOCK_TOLERANCE = 300;
+/** Skew beyond five minutes is a broken clock, not skew: tolerating it would keep expired tokens alive. */
+const MAX_CLOCK_TOLERANCE = 300;
 
 function stringSet(value: unknown, option: string): ReadonlySet<string> | undefined {
   if (value === undefined) return undefined;
@@ -83,13 +85,6 @@ function stringSet(value: unknown, option: string): ReadonlySet<string> | undefi
   return new Set(list as string[]);
 }
 
-function seconds(value: unknown, option: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
-    throw new AuthConfigError(option, `expected a number of seconds from 0 to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
 
 /** Validates `maxTokenBytes` and applies its default. */
 export function checkMaxTokenBytes(value: unknown, option: string): number {
@@ -138,8 +133,8 @@ export function compileVerifyOptions(options: VerifyOptions, prefix = ''): Compi
       subject: options.subject,
       requiredClaims,
       requireExp: options.requireExp ?? true,
-      clockTolerance: seconds(options.clockTolerance, name('clockTolerance'), MAX_CLOCK_TOLERANCE) ?? 0,
-      maxTokenAge: seconds(options.maxTokenAge, name('maxTokenAge')),
+      clockTolerance: optionalSeconds(options.clockTolerance, name('clockTolerance'), 0, MAX_CLOCK_TOLERANCE) ?? 0,
+      maxTokenAge: optionalSeconds(options.maxTokenAge, name('maxTokenAge')),
     },
     maxTokenBytes,
     scopeClaims: options.scopeClaims === undefined ? DEFAULT_SCOPE_CLAIMS : checkClaimPaths(options.scopeClaims, name('scopeClaims')),
