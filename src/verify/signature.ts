@@ -1,16 +1,15 @@
 import { compactVerify, errors as joseErrors } from 'jose';
-import { AuthError } from '../errors.ts';
+import { AuthError, toAuthError } from '../errors.ts';
 import type { KeyResolver, VerificationKey } from '../keys/resolver.ts';
 import { checkHeader, type HeaderPolicy } from './header.ts';
 
 /** Maps a jose error to ours; the jose error stays attached as `cause` for logs. */
 function fromJoseError(error: unknown): AuthError {
-  if (error instanceof AuthError) return error;
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return new AuthError('ERR_AUTH_SIGNATURE_INVALID', 'token signature does not verify', { cause: error });
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return new AuthError('ERR_AUTH_ALG_NOT_ALLOWED', error.message, { cause: error });
   if (error instanceof joseErrors.JWSInvalid) return new AuthError('ERR_AUTH_TOKEN_MALFORMED', error.message, { cause: error });
   if (error instanceof joseErrors.JOSENotSupported) return new AuthError('ERR_AUTH_TOKEN_HEADER_INVALID', error.message, { cause: error });
-  return new AuthError('ERR_AUTH_INTERNAL', `unexpected error while verifying: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  return toAuthError(error, 'unexpected error while verifying');
 }
 
 /**
