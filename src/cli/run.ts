@@ -1,0 +1,76 @@
+/** The `grpc-jwt-auth` command line: picks the command, turns errors into messages and exit codes. */
+import { readFileSync } from 'node:fs';
+import { UsageError } from './args.ts';
+import { EXIT, type CliIo } from './io.ts';
+
+type Command = (args: readonly string[], io: CliIo) => Promise<number>;
+
+// Loaded on demand: `inspect` never loads grpc-js, which only the test issuer needs.
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  inspect: async () => (await import('./inspect.ts')).inspectCommand,
+  sign: async () => (await import('./sign.ts')).signCommand,
+  'serve-issuer': async () => (await import('./serve-issuer.ts')).serveIssuerCommand,
+};
+
+export const MAIN_HELP = `Usage: grpc-jwt-auth <command> [options]
+
+Commands:
+  inspect <token | ->   show a token's header and claims; with keys, verify it as a server would
+                        and explain exactly which check fails and how to fix it
+  sign                  mint a development token, with a fresh test key or a key you give
+  serve-issuer          run a loopback identity provider (discovery, JWKS, /token) for development
+
+Run 'grpc-jwt-auth <command> --help' for a command's options.
+Exit status: 0 success, 1 a token was refused (or another failure), 2 a usage error.`;
+
+function version(): string {
+  // The same relative path from src/cli/ and from dist/cli/.
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+/**
+ * Runs the command line `args` (without `node` and the script) and resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCli(process.argv.slice(2), processIo());
+ * ```
+ */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  const [first, ...rest] = args;
+  if (first === '--help' || first === '-h') {
+    io.out(MAIN_HELP);
+    return EXIT.OK;
+  }
+  if (first === '--version') {
+    io.out(version());
+    return EXIT.OK;
+  }
+  if (first === undefined) {
+    io.err(MAIN_HELP);
+    return EXIT.USAGE;
+  }
+  // `help <command>` is `<command> --help`; `help` alone is `--help`.
+  if (first === 'help' && rest[0] === undefined) {
+    io.out(MAIN_HELP);
+    return EXIT.OK;
+  }
+  const [name, commandArgs] = first === 'help' ? [rest[0] as string, ['--help']] : [first, rest];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (load === undefined) {
+    io.err(`grpc-jwt-auth: unknown command ${JSON.stringify(name)}; the commands are ${Object.keys(COMMANDS).join(', ')}`);
+    return EXIT.USAGE;
+  }
+  try {
+    return await (await load())(commandArgs, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`grpc-jwt-auth ${name}: ${error.message}`);
+      io.err(`Run 'grpc-jwt-auth ${name} --help' for usage.`);
+      return EXIT.USAGE;
+    }
+    io.err(`grpc-jwt-auth ${name}: ${(error as Error)?.message ?? String(error)}`);
+    return EXIT.FAILED;
+  }
+}

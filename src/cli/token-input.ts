@@ -1,0 +1,20 @@
+/** Where `inspect` gets its token: the argument, or standard input for `-`. */
+import { UsageError } from './args.ts';
+import type { CliIo } from './io.ts';
+
+/**
+ * The token from the argument or stdin, trimmed. A pasted `Bearer <token>` or `authorization: Bearer
+ * <token>` is accepted too: people copy tokens from headers.
+ *
+ * @example
+ * ```ts
+ * const token = await readToken(positionals[0], io); // "-" reads stdin
+ * ```
+ */
+export async function readToken(argument: string | undefined, io: CliIo): Promise<string> {
+  if (argument === undefined) throw new UsageError('give a token, or - to read it from standard input');
+  const raw = argument === '-' ? await io.readStdin() : argument;
+  const token = raw.trim().replace(/^(authorization:\s*)?bearer\s+/i, '');
+  if (token === '') throw new UsageError(argument === '-' ? 'standard input held no token' : 'the token is empty');
+  return token;
+}

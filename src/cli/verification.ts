@@ -1,0 +1,125 @@
+/**
+ * Verifies a token exactly as a server would: the library's authenticator, with the options given as
+ * flags. A refusal comes back with its diagnosis.
+ */
+import { AuthConfigError, isAuthError, type AuthError } from '../errors.ts';
+import { SUPPORTED_ALGORITHMS, isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
+import { createAuthenticator } from '../verify/authenticator.ts';
+import { UsageError, flagError, listOption, numberOption, type ParsedArgs } from './args.ts';
+import { diagnose, type Diagnosis } from './diagnose.ts';
+import { printable } from './format.ts';
+import { KEY_FLAGS, keySourceFromArgs, type KeySource } from './key-source.ts';
+
+/** What to verify against. */
+export interface VerifySettings {
+  readonly source: KeySource;
+  readonly algorithms: readonly Algorithm[];
+  readonly issuers: readonly string[];
+  readonly audiences: readonly string[];
+  /** Seconds. */
+  readonly clockTolerance: number;
+}
+
+/** How a verification went. */
+export type VerificationResult =
+  | { readonly ok: true; readonly kid: string | undefined }
+  | { readonly ok: false; readonly error: AuthError; readonly diagnosis: Diagnosis };
+
+/** The method a `validate` hook would be told about; the CLI has no gRPC call. */
+const CLI_METHOD = '/grpc-jwt-auth.cli/Inspect';
+const SETTING_FLAGS = ['alg', 'iss', 'aud', 'clock-tolerance'] as const;
+/** Authenticator option names as the flags that set them, for errors. */
+const FLAG_OF_OPTION: Readonly<Record<string, string>> = { algorithms: 'alg', issuer: 'iss', audience: 'aud', clockTolerance: 'clock-tolerance' };
+
+/**
+ * Reads the verification flags, or returns undefined when no key source is given (decode only).
+ *
+ * @example
+ * ```ts
+ * const settings = verifySettingsFromArgs(values); // --jwks <url> --alg RS256 --aud orders-api
+ * ```
+ */
+export function verifySettingsFromArgs(values: ParsedArgs['values']): VerifySettings | undefined {
+  const source = keySourceFromArgs(values);
+  if (source === undefined) {
+    const orphan = SETTING_FLAGS.find((flag) => values[flag] !== undefined);
+    if (orphan) throw new UsageError(`--${orphan} needs keys to verify with: ${KEY_FLAGS.map((flag) => `--${flag}`).join(', ')}`);
+    return undefined;
+  }
+  try {
+    const algorithms = listOption(values, 'alg');
+    if (algorithms.length === 0) {
+      throw new UsageError('--alg is required to verify: list the algorithms your server allows, e.g. --alg RS256 (never taken from the token)');
+    }
+    const unknown = algorithms.find((alg) => !isSupportedAlgorithm(alg));
+    if (unknown !== undefined) throw new UsageError(`--alg ${JSON.stringify(unknown)} is not supported; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
+    return {
+      source,
+      algorithms: algorithms as Algorithm[],
+      issuers: listOption(values, 'iss'),
+      audiences: listOption(values, 'aud'),
+      clockTolerance: numberOption(values, 'clock-tolerance', { min: 0, max: 300 }) ?? 0,
+    };
+  } catch (error) {
+    source.close();
+    throw error;
+  }
+}
+
+/**
+ * Verifies `token` with the library's own authenticator and explains a refusal.
+ *
+ * @example
+ * ```ts
+ * const result = await verifyToken(token, { header, claims }, settings, Date.now);
+ * if (!result.ok) console.log(result.diagnosis.problem);
+ * ```
+ */
+export async function verifyToken(
+  token: string,
+  decoded: { readonly header: Readonly<Record<string, unknown>>; readonly claims: Readonly<Record<string, unknown>> },
+  settings: VerifySettings,
+  clock: () => number,
+): Promise<VerificationResult> {
+  const { source } = settings;
+  let authenticator;
+  try {
+    authenticator = createAuthenticator({
+      keys: source.resolver,
+      algorithms: settings.algorithms,
+      ...(settings.issuers.length > 0 ? { issuer: settings.issuers } : {}),
+      ...(settings.audiences.length > 0 ? { audience: settings.audiences } : {}),
+      clockTolerance: settings.clockTolerance,
+      cache: false,
+      clock,
+    });
+  } catch (error) {
+    source.close();
+    if (!(error instanceof AuthConfigError)) throw error;
+    const option = error.option.split(/[.[]/)[0] ?? error.option;
+    const flag = FLAG_OF_OPTION[option] ?? source.flag.slice(2);
+    const tokenAlg = option === 'algorithms' ? `; the token is signed with ${printable(decoded.header.alg)}` : '';
+    throw flagError(flag, error, ` (a server set up so would not start)${tokenAlg}`);
+  }
+  try {
+    const { context } = await authenticator.authenticate(token, CLI_METHOD);
+    return { ok: true, kid: context.header.kid };
+  } catch (error) {
+    if (!isAuthError(error)) throw error;
+    const diagnosis = diagnose({
+      error,
+      header: decoded.header,
+      claims: decoded.claims,
+      expected: settings,
+      keysOrigin: source.origin,
+      keysFlag: source.flag,
+      keysRemote: source.remote,
+      listing: error.code === 'ERR_AUTH_KEY_NOT_FOUND' ? await source.listing() : undefined,
+      fetchFailure: source.lastFailure,
+      now: clock(),
+    });
+    return { ok: false, error, diagnosis };
+  } finally {
+    authenticator.close();
+  }
+}
