@@ -2,7 +2,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { callRepeatedly, TokenLog } from './call-loop.ts';
 import { describeRefusal, readStream } from './client.ts';
-import { TOKEN_LIFETIME_SECONDS } from './provider.ts';
+import { REFRESH_BEFORE_SECONDS, TOKEN_LIFETIME_SECONDS } from './provider.ts';
 import { secondsUntil } from './report.ts';
 import type { Step } from './step.ts';
 
@@ -12,7 +12,7 @@ export const refreshBeforeExpiry: Step = {
   title: 'Token refresh before expiry, with no failed call',
   explanation: [
     `Access tokens live ${TOKEN_LIFETIME_SECONDS} s here (minutes to an hour in production). The client calls GetOrder every`,
-    `${CALL_EVERY_MS} ms. Shortly before its token expires, the token source (clientCredentials) fetches the next`,
+    `${CALL_EVERY_MS} ms. ${REFRESH_BEFORE_SECONDS} s before its token expires, the token source (clientCredentials) fetches the next`,
     'one in the background while calls go on with the still-valid token; nobody waits, nothing is refused.',
   ],
   async run(context, report) {

@@ -11,7 +11,7 @@ import { CALL_STEPS } from './call-steps.ts';
 import { bindCalls } from './client.ts';
 import { LIFECYCLE_STEPS } from './lifecycle-steps.ts';
 import { newOrdersClient, type OrdersClient } from './orders.ts';
-import { CLIENT, TOKEN_LIFETIME_SECONDS, startProvider } from './provider.ts';
+import { CLIENT, REFRESH_BEFORE_SECONDS, TOKEN_LIFETIME_SECONDS, startProvider } from './provider.ts';
 import { printStep, printVerdict, StepReport } from './report.ts';
 import { REQUIRED_SCOPES, startServer } from './server.ts';
 import type { DemoContext } from './step.ts';
@@ -46,7 +46,7 @@ const certificates = tlsCertificates();
 const provider = await startProvider();
 const server = await startServer(provider.served.url, certificates);
 const newTokenSource = (): TokenSource =>
-  clientCredentials({ tokenUrl: provider.served.tokenUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret, scope: CLIENT.scope });
+  clientCredentials({ tokenUrl: provider.served.tokenUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret, scope: CLIENT.scope, refreshBefore: REFRESH_BEFORE_SECONDS });
 const clients: OrdersClient[] = [];
 const connect = (token?: TokenSource): OrdersClient => {
   // The server's certificate is signed by the demo CA, which the client trusts. It is checked against the

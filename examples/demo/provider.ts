@@ -8,8 +8,13 @@ import { createTestIssuer, type ServedIssuer, type TestIssuer } from 'grpc-jwt-a
 export const CLIENT = { id: 'orders-app', secret: 'demo-secret-not-for-production', scope: 'orders:read' } as const;
 /** The audience of the tokens, which the server requires. */
 export const AUDIENCE = 'orders-api';
-/** Access tokens live 3 seconds, so the demo can show refreshes and expiry without waiting long. */
-export const TOKEN_LIFETIME_SECONDS = 3;
+/** Access tokens live 4 seconds, so the demo can show refreshes and expiry without waiting long. */
+export const TOKEN_LIFETIME_SECONDS = 4;
+/**
+ * The client starts refreshing this long before its token expires. The default is a tenth of the
+ * lifetime (at most 60 s), which for 4-second tokens would leave too thin a margin to see.
+ */
+export const REFRESH_BEFORE_SECONDS = 1;
 /**
  * How long servers may cache the key set (`Cache-Control: max-age`). Real providers say hours; two seconds
  * let the demo show a server picking up a newly published key on its regular refresh.
