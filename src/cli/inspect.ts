@@ -19,7 +19,7 @@ const OPTIONS: OptionSpec = {
   json: { type: 'boolean' },
 };
 
-export const INSPECT_HELP = `Usage: grpc-jwt-auth inspect <token | -> [keys --alg <alg> [--iss <iss>] [--aud <aud>]] [--json]
+const INSPECT_HELP = `Usage: grpc-jwt-auth inspect <token | -> [keys --alg <alg> [--iss <iss>] [--aud <aud>]] [--json]
 
 Shows a token's header and claims, with times in human form. Nothing is verified unless you give keys:
 then the token is verified exactly as the library's server interceptor would, and a refusal says which

@@ -12,7 +12,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   'serve-issuer': async () => (await import('./serve-issuer.ts')).serveIssuerCommand,
 };
 
-export const MAIN_HELP = `Usage: grpc-jwt-auth <command> [options]
+const MAIN_HELP = `Usage: grpc-jwt-auth <command> [options]
 
 Commands:
   inspect <token | ->   show a token's header and claims; with keys, verify it as a server would

@@ -15,7 +15,7 @@ const OPTIONS: OptionSpec = {
   json: { type: 'boolean' },
 };
 
-export const SERVE_ISSUER_HELP = `Usage: grpc-jwt-auth serve-issuer [--port <port>] [--alg <alg>] [--aud <audience>] [--client <id>:<secret>]... [--json]
+const SERVE_ISSUER_HELP = `Usage: grpc-jwt-auth serve-issuer [--port <port>] [--alg <alg>] [--aud <audience>] [--client <id>:<secret>]... [--json]
 
 Runs a throw-away identity provider on 127.0.0.1 for local development: OpenID Connect discovery, a
 JWKS and an OAuth 2.0 token endpoint (client credentials and refresh token grants). Its key is made at

@@ -22,7 +22,7 @@ const OPTIONS: OptionSpec = {
   json: { type: 'boolean' },
 };
 
-export const SIGN_HELP = `Usage: grpc-jwt-auth sign [--alg <alg>] [--secret <text> | --secret-file <file> | --key <file>] [claims] [--json]
+const SIGN_HELP = `Usage: grpc-jwt-auth sign [--alg <alg>] [--secret <text> | --secret-file <file> | --key <file>] [claims] [--json]
 
 Mints a token for development and tests, and prints it. Without a key, a test issuer with a fresh key
 signs it (defaults: sub "test-user", iss "https://issuer.test", aud "test-audience"); that key is gone

@@ -25,12 +25,13 @@ export async function cli(args: readonly string[], stdin = ''): Promise<CliRun> 
   return { code, stdout, stderr };
 }
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** The path of the CLI's entry point, for tests that run it themselves. */
+export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 /** Runs the CLI as a child process (`node --import tsx src/cli/main.ts`), feeding `stdin`. */
 export function cliProcess(args: readonly string[], stdin = ''): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : undefined;
       if (code === undefined) reject(error);
       else resolve({ code, stdout, stderr });
@@ -38,6 +39,3 @@ export function cliProcess(args: readonly string[], stdin = ''): Promise<CliRun>
     child.stdin?.end(stdin);
   });
 }
-
-/** The path of the CLI's entry point, for tests that manage the child themselves. */
-export const CLI_MAIN = MAIN;
