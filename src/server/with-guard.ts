@@ -31,11 +31,14 @@ type AnyHandler = (call: GuardedCall, callback?: sendUnaryData<unknown>) => void
  * const handler: ServiceHandler = (call: ServerWritableStream<Req, Res>) => call.end();
  * ```
  */
+// `any`: handlers of every message type must fit, as in grpc-js's own UntypedHandleCall.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 export type ServiceHandler =
   | handleUnaryCall<any, any>
   | handleClientStreamingCall<any, any>
   | handleServerStreamingCall<any, any>
   | handleBidiStreamingCall<any, any>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
  * Guards for {@link guardService}: one for every method, or one per method name.

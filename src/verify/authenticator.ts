@@ -193,7 +193,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       });
     },
     async ready() {
-      await Promise.all(verifiers.map((v) => v.options.keys.ready?.()));
+      await Promise.all(verifiers.map(async (v) => v.options.keys.ready?.()));
     },
     close() {
       for (const verifier of verifiers) verifier.options.keys.close?.();

@@ -53,6 +53,9 @@ export interface VerifyOptions {
   /** Where roles are read from. Default {@link DEFAULT_ROLE_CLAIMS}. */
   readonly roleClaims?: readonly ClaimPath[];
   /** A custom check, e.g. a `jti` denylist. */
+  // `any`: a hook written for the user's own claims type must be accepted here (parameters are
+  // contravariant, so ValidateHook<MyClaims> is not a ValidateHook<JwtClaims>).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly validate?: ValidateHook<any>;
 }
 
@@ -64,6 +67,7 @@ export interface CompiledVerifyOptions {
   readonly maxTokenBytes: number;
   readonly scopeClaims: readonly ClaimPath[];
   readonly roleClaims: readonly ClaimPath[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see VerifyOptions.validate
   readonly validate: ValidateHook<any> | undefined;
 }
 

@@ -40,7 +40,7 @@ describe('verified-token cache', () => {
     const keys = counting(idp.keys);
     const authenticator = createAuthenticator({ keys, algorithms: ['RS256'] });
     const token = await idp.sign();
-    await Promise.all(Array.from({ length: 100 }, () => authenticator.authenticate(token, METHOD)));
+    await Promise.all(Array.from({ length: 100 }, async () => authenticator.authenticate(token, METHOD)));
     assert.equal(keys.lookups, 1);
   });
 
