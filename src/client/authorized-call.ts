@@ -21,21 +21,17 @@ export interface CallPolicy {
   readonly guard: TransportGuard;
 }
 
-/**
- * True when the server refused the call because its token expired (our server's ErrorInfo says so).
- *
- * @example
- * ```ts
- * onReceiveStatus: (status) => (isTokenExpired(status) ? retry() : deliver(status))
- * ```
- */
-export function isTokenExpired(result: StatusObject): boolean {
+/** True when the server refused the call because its token expired (our server's ErrorInfo says so). */
+function isTokenExpired(result: StatusObject): boolean {
   if (result.code !== status.UNAUTHENTICATED) return false;
   const details = result.metadata?.get(STATUS_DETAILS_KEY)[0];
   if (!(details instanceof Uint8Array)) return false;
   const info = decodeErrorInfo(details);
   return info?.reason === 'TOKEN_EXPIRED' && info.domain === ERROR_DOMAIN;
 }
+
+/** The status details of a call whose client was closed while its token was being fetched. */
+const CHANNEL_CLOSED = 'grpc-jwt-auth: channel closed';
 
 /** What the first attempt of a unary call answered, held back until we know whether to retry. */
 interface HeldAnswer {
@@ -92,9 +88,10 @@ export class AuthorizedCall implements CallInterface {
       onReceiveStatus: (value) => listener?.onReceiveStatus?.(value),
     };
     this.runDeadline();
-    this.policy.tokens.get().then(
+    this.settle(
+      this.policy.tokens.get(),
       (token) => this.open(token),
-      (error: unknown) => this.finish(tokenFailureStatus(error)),
+      (error) => this.finish(tokenFailureStatus(error)),
     );
   }
 
@@ -138,10 +135,54 @@ export class AuthorizedCall implements CallInterface {
     this.deadlineTimer = setTimeout(() => this.cancelWithStatus(status.DEADLINE_EXCEEDED, 'Deadline exceeded'), Math.max(0, deadline - Date.now()));
   }
 
+  /**
+   * Runs `onValue` or `onError` once `promise` settles, making sure nothing they throw becomes an
+   * unhandled rejection: in Node's default mode that ends the process, and the call's status would never
+   * come. A failure of ours ends the call here with INTERNAL. Once the call has ended, what was thrown came
+   * from the application's own listener (the status callback), and it is rethrown outside the promise,
+   * as an uncaught exception, exactly as grpc-js surfaces a listener that throws; swallowing it would
+   * hide the application's bug.
+   */
+  private settle<T>(promise: Promise<T>, onValue: (value: T) => void, onError: (error: unknown) => void): void {
+    promise.then(onValue, onError).catch((error: unknown) => this.fail(error));
+  }
+
+  private fail(error: unknown): void {
+    let thrown = error;
+    if (!this.ended) {
+      try {
+        this.attempt?.cancelWithStatus(status.INTERNAL, 'grpc-jwt-auth: internal error');
+        this.finish(localStatus(status.INTERNAL, 'grpc-jwt-auth: the call failed before it was sent'));
+        return;
+      } catch (listenerError) {
+        thrown = listenerError;
+      }
+    }
+    process.nextTick(() => {
+      throw thrown;
+    });
+  }
+
+  /**
+   * The real call, or undefined when grpc-js refuses to make one. It does when the client was closed while
+   * the token was being fetched ("Channel has been shut down"): the call then ends here with UNAVAILABLE,
+   * as grpc-js ends calls on a closed channel, instead of an exception inside a promise handler.
+   */
+  private createAttempt(): CallInterface | undefined {
+    try {
+      return this.nextCall(this.options);
+    } catch (error) {
+      const closed = error instanceof Error && /shut ?down/i.test(error.message);
+      this.finish(closed ? localStatus(status.UNAVAILABLE, CHANNEL_CLOSED) : localStatus(status.INTERNAL, 'grpc-jwt-auth: the call could not be started'));
+      return undefined;
+    }
+  }
+
   /** Starts an attempt carrying `token`, replaying what the application already sent. */
   private open(token: string): void {
     if (this.ended || !this.metadata) return;
-    const attempt = this.nextCall(this.options);
+    const attempt = this.createAttempt();
+    if (attempt === undefined) return;
     // Before start, grpc-js reports the channel target as the peer: the only hint of where the token goes.
     this.target = attempt.getPeer();
     const refusal = this.policy.guard.refusal(this.target);
@@ -199,7 +240,8 @@ export class AuthorizedCall implements CallInterface {
   private retry(rejected: string, held: HeldAnswer, result: StatusObject): void {
     this.retried = true;
     this.attempt = undefined;
-    this.policy.tokens.refresh(rejected).then(
+    this.settle(
+      this.policy.tokens.refresh(rejected),
       (fresh) => {
         // No different token to try: the server's answer stands.
         if (fresh === undefined) this.deliver(held, result);

@@ -24,17 +24,23 @@ import { tokenFailureStatus } from './token-status.ts';
 export function createCallCredentials(token: TokenSource): CallCredentials {
   const tokens = toTokenSupplier(token, 'token');
   return credentials.createFromMetadataGenerator((_context, callback) => {
-    tokens.get().then(
-      (value) => {
+    // Two steps, so that an error building the metadata also reaches the callback (the call then ends
+    // with a status) instead of becoming an unhandled rejection that ends the process. grpc-js's callback
+    // only settles a promise of its own and cannot throw.
+    tokens
+      .get()
+      .then((value) => {
         const metadata = new Metadata();
         metadata.set('authorization', `Bearer ${value}`);
-        callback(null, metadata);
-      },
-      (error: unknown) => {
-        const failure = tokenFailureStatus(error);
-        // grpc-js ends the call with this `code`; UNAVAILABLE and UNAUTHENTICATED pass its filter unchanged.
-        callback(Object.assign(new Error(failure.details), { code: failure.code }));
-      },
-    );
+        return metadata;
+      })
+      .then(
+        (metadata) => callback(null, metadata),
+        (error: unknown) => {
+          const failure = tokenFailureStatus(error);
+          // grpc-js ends the call with this `code`; UNAVAILABLE and UNAUTHENTICATED pass its filter unchanged.
+          callback(Object.assign(new Error(failure.details), { code: failure.code }));
+        },
+      );
   });
 }

@@ -210,6 +210,99 @@ describe('token interceptor: retry once when the server says TOKEN_EXPIRED', () 
   });
 });
 
+/** A promise the test settles by hand. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
+
+/** `promise`, or a failure if it has not settled within 5 s: a call whose status never comes must fail the test, not hang it. */
+function settledWithin<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no status within 5 s`)), 5000);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
+/** Records unhandled rejections while `run` runs (and one turn of the event loop after it). */
+async function unhandledDuring(run: () => Promise<void>): Promise<unknown[]> {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', record);
+  try {
+    await run();
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+  return unhandled;
+}
+
+describe('token interceptor: the client closed while a token is fetched', () => {
+  let idp: TestIssuer;
+  let server: AuthServer;
+
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
+    server = await startAuthServer(idp);
+  });
+  after(() => server.close());
+
+  it('every call kind ends with UNAVAILABLE "channel closed"; no unhandled rejection, nothing reaches the server', async () => {
+    const token = deferred<string>();
+    let asked = 0;
+    const allAsked = deferred<void>();
+    const client = server.client({
+      token: () => {
+        if (++asked === 4) allAsked.resolve();
+        return token.promise;
+      },
+    });
+    let outcomes: Record<string, Outcome> = {};
+    const unhandled = await unhandledDuring(async () => {
+      const pending = allKinds(client, () => new Metadata());
+      await allAsked.promise;
+      client.close();
+      token.resolve(await idp.sign());
+      outcomes = await settledWithin(pending, 'calls on a closed client');
+    });
+    assert.deepEqual(unhandled, []);
+    for (const [kind, outcome] of Object.entries(outcomes)) {
+      assert.equal(outcome.code, status.UNAVAILABLE, kind);
+      assert.equal(outcome.details, 'grpc-jwt-auth: channel closed', kind);
+    }
+    assert.deepEqual(server.rejected, []);
+  });
+
+  it('closed during the forced refresh of a unary retry → the call ends with UNAVAILABLE "channel closed"', async () => {
+    const expired = await idp.expiredToken();
+    const refreshed = deferred<string>();
+    const refreshAsked = deferred<void>();
+    const client = server.client({
+      token: {
+        getToken: async () => expired,
+        refresh: () => {
+          refreshAsked.resolve();
+          return refreshed.promise;
+        },
+      },
+    });
+    let outcome: Outcome | undefined;
+    const unhandled = await unhandledDuring(async () => {
+      const pending = unary(client, new Metadata());
+      await refreshAsked.promise;
+      client.close();
+      refreshed.resolve(await idp.sign());
+      outcome = await settledWithin(pending, 'a retry on a closed client');
+    });
+    assert.deepEqual(unhandled, []);
+    assert.equal(outcome?.code, status.UNAVAILABLE);
+    assert.equal(outcome?.details, 'grpc-jwt-auth: channel closed');
+  });
+});
+
 describe('token interceptor: the token leak guard', () => {
   let idp: TestIssuer;
   let server: AuthServer;
