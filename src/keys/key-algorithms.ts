@@ -39,6 +39,9 @@ export const MIN_SECRET_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const;
 /** Public keys below this size are refused: RSA-1024 is within reach of factoring. */
 export const MIN_RSA_BITS = 2048;
 
+const RSA_PSS_REFUSED =
+  'RSA-PSS-restricted keys (id-RSASSA-PSS SPKI) are not supported; publish the key as a plain rsaEncryption key — PS256/384/512 verify with it';
+
 const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 const EC_ALGORITHM_BY_CURVE: Readonly<Record<string, string>> = {
   __proto__: null as never,
@@ -56,18 +59,29 @@ export function algorithmsForSecret(byteLength: number): Set<string> {
 
 /**
  * The algorithms a public key can verify, decided by its type and curve, never by a token. Throws a
- * plain Error with a human reason for keys we refuse (small RSA, unsupported curves or types).
+ * plain Error with a human reason for keys we refuse (small or weak RSA, RSA-PSS-restricted keys,
+ * unsupported curves or types); callers turn it into a configuration error naming the option.
+ *
+ * @example
+ * ```ts
+ * algorithmsForPublicKey(createPublicKey(pem)); // Set { 'RS256', ..., 'PS512' } for a 2048-bit RSA key
+ * ```
  */
 export function algorithmsForPublicKey(key: KeyObject): Set<string> {
   switch (key.asymmetricKeyType) {
-    case 'rsa':
-    case 'rsa-pss': {
+    case 'rsa-pss':
+      // jose cannot verify with a Node `rsa-pss` KeyObject ("Unsupported JWK Key Type"): taken, such a key
+      // would make every token, forged or not, end in ERR_AUTH_INTERNAL, so any client could make the
+      // server answer INTERNAL and the mistake would only show at the first call. Refused here instead.
+      // Not converted either: dropping the key's PSS parameters would silently widen what it verifies.
+      throw new Error(RSA_PSS_REFUSED);
+    case 'rsa': {
       const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
       if (bits < MIN_RSA_BITS) throw new Error(`RSA key of ${bits} bits is too small (minimum ${MIN_RSA_BITS})`);
       // e = 1 (anyone can forge) and ROCA moduli (the private key can be computed): Wycheproof JWK cases.
       const weakness = rsaKeyWeakness(key);
       if (weakness !== undefined) throw new Error(weakness);
-      return new Set(key.asymmetricKeyType === 'rsa' ? RSA_ALGORITHMS : RSA_ALGORITHMS.filter((a) => a.startsWith('PS')));
+      return new Set(RSA_ALGORITHMS);
     }
     case 'ec': {
       const curve = key.asymmetricKeyDetails?.namedCurve ?? 'unknown';
