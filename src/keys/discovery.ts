@@ -2,7 +2,7 @@ import { AuthConfigError, AuthError } from '../errors.ts';
 import { FetchError, fetchJson } from './http-fetch.ts';
 import { PUBLIC_KEY_ALGORITHMS, type Algorithm } from './key-algorithms.ts';
 import { freshnessMs, type CachePolicy } from './key-cache-policy.ts';
-import { keyUrlProblem, parseKeyUrl } from './key-url.ts';
+import { discoveredKeyUrlProblem, parseKeyUrl } from './key-url.ts';
 import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
 import { emitEvent } from './remote-events.ts';
 import {
@@ -86,6 +86,7 @@ class IssuerResolver implements RemoteKeyResolver {
   readonly kind = 'public';
   readonly description: string;
   readonly #issuer: string;
+  readonly #issuerUrl: URL;
   readonly #openIdUrl: URL;
   readonly #oauthUrl: URL;
   readonly #options: CompiledRemoteJwksOptions;
@@ -99,6 +100,7 @@ class IssuerResolver implements RemoteKeyResolver {
 
   constructor(issuer: string, url: URL, options: CompiledRemoteJwksOptions, algorithms: ReadonlySet<string> | undefined) {
     this.#issuer = issuer;
+    this.#issuerUrl = url;
     this.#openIdUrl = openIdConfigurationUrl(url);
     this.#oauthUrl = oauthMetadataUrl(url);
     this.#options = options;
@@ -198,7 +200,7 @@ class IssuerResolver implements RemoteKeyResolver {
     } catch {
       throw new Error('discovery document has an invalid jwks_uri');
     }
-    const problem = keyUrlProblem(jwksUri, this.#policy.allowInsecureHttp);
+    const problem = discoveredKeyUrlProblem(jwksUri, this.#issuerUrl, this.#policy.allowInsecureHttp);
     if (problem !== undefined) throw new Error(`jwks_uri ${jwksUri.href} refused: ${problem}`);
     return { documentUrl, jwksUri, algorithms: this.#configuredAlgorithms ?? this.#advertised(document.id_token_signing_alg_values_supported) };
   }
@@ -215,8 +217,10 @@ class IssuerResolver implements RemoteKeyResolver {
  * Keys of an issuer found by discovery: the OpenID Connect document at
  * `{issuer}/.well-known/openid-configuration`, falling back to RFC 8414's
  * `/.well-known/oauth-authorization-server{path}` when that is missing (HTTP 4xx). The document's `issuer`
- * must equal `issuer` exactly; its `jwks_uri` must obey the same URL rules as {@link fromJwks} and is then
- * fetched, cached and refreshed exactly like `fromJwks(jwks_uri, options)`. The document itself is cached,
+ * must equal `issuer` exactly; its `jwks_uri` must obey the same URL rules as {@link fromJwks}, except that
+ * plain http to loopback is only taken from an issuer that is itself plain http on loopback (an https
+ * issuer must not downgrade key fetching to a local port), and is then fetched, cached and refreshed
+ * exactly like `fromJwks(jwks_uri, options)`. The document itself is cached,
  * refreshed and retried the same way.
  *
  * Algorithms: the interceptor's `algorithms` must be public-key algorithms (and within this function's

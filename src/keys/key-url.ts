@@ -20,6 +20,26 @@ export function keyUrlProblem(url: URL, allowInsecureHttp: boolean): string | un
 }
 
 /**
+ * Why a `jwks_uri` named by a discovery document must not be fetched, or undefined when it may: the rules
+ * of {@link keyUrlProblem}, and plain http to a loopback host only when the issuer itself is plain http on
+ * loopback (or with `allowInsecureHttp`). A document that came over https must not downgrade key fetching
+ * to plaintext from whatever listens on a local port: any local user or process can bind one, and whoever
+ * serves the keys controls every identity.
+ *
+ * @example
+ * ```ts
+ * discoveredKeyUrlProblem(new URL('http://127.0.0.1:9000/jwks'), new URL('https://idp.example'), false); // '... downgrade ...'
+ * discoveredKeyUrlProblem(new URL('http://127.0.0.1:9000/jwks'), new URL('http://127.0.0.1:8080'), false); // undefined
+ * ```
+ */
+export function discoveredKeyUrlProblem(jwksUri: URL, issuerUrl: URL, allowInsecureHttp: boolean): string | undefined {
+  const problem = keyUrlProblem(jwksUri, allowInsecureHttp);
+  if (problem !== undefined || jwksUri.protocol === 'https:' || allowInsecureHttp) return problem;
+  if (issuerUrl.protocol === 'http:' && isLoopbackHost(issuerUrl.hostname)) return undefined;
+  return 'http: from an issuer reached over https would downgrade key fetching to plaintext; use https: or set allowInsecureHttp';
+}
+
+/**
  * Parses a JWKS or issuer URL given in configuration: `https:`, or `http:` to a loopback host, or any
  * `http:` with `allowInsecureHttp`. Throws an {@link AuthConfigError} naming `option` otherwise.
  *

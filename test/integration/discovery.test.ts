@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { createAuthenticator, fromIssuer, type Algorithm, type IssuerDiscoveryOptions } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { json, startFakeProvider, status, type FakeProvider } from '../support/fake-provider.ts';
@@ -260,5 +266,91 @@ describe('fromIssuer: construction', () => {
     assert.throws(() => fromIssuer('https://idp.example', { jwksUri: 'x' } as never), isConfigError('jwksUri'));
     fromIssuer('https://idp.example').close();
     fromIssuer('http://idp.example', { allowInsecureHttp: true }).close();
+  });
+});
+
+/** A throw-away self-signed certificate for 127.0.0.1, made with openssl for this run only; its PEM file for NODE_EXTRA_CA_CERTS. */
+function makeCertificate(): { key: Buffer; cert: Buffer; dir: string; certFile: string } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'grpc-jwt-auth-discovery-'));
+  try {
+    const keyFile = join(dir, 'key.pem');
+    const certFile = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-days', '1'],
+      { stdio: 'ignore', timeout: 10_000 },
+    );
+    return { key: readFileSync(keyFile), cert: readFileSync(certFile), dir, certFile };
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+/**
+ * Runs fromIssuer in a child process that trusts the throw-away certificate (NODE_EXTRA_CA_CERTS is read at
+ * start-up only), and reports how one token fared and why discovery failed, if it did.
+ */
+function verifyInChild(certFile: string, input: { issuer: string; token: string; audience: string; allowInsecureHttp: boolean }): Promise<{ outcome: string; failures: string[] }> {
+  const script = `
+    import { createAuthenticator, fromIssuer } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)};
+    const { issuer, token, audience, allowInsecureHttp } = JSON.parse(process.env.DISCOVERY_INPUT);
+    const failures = [];
+    const keys = fromIssuer(issuer, { allowInsecureHttp, onEvent: (event) => { if (event.type === 'failed') failures.push(event.document + ': ' + event.error.message); } });
+    const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], issuer, audience, cache: false });
+    let outcome = 'OK';
+    try { await authenticator.authenticate(token, '/test.echo.v1.Echo/Unary'); } catch (error) { outcome = error.code ?? String(error); }
+    keys.close();
+    console.log(JSON.stringify({ outcome, failures }));
+  `;
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { env: { ...process.env, NODE_EXTRA_CA_CERTS: certFile, DISCOVERY_INPUT: JSON.stringify(input) }, timeout: 30_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as never)),
+    );
+  });
+}
+
+const certificate = makeCertificate();
+
+describe('fromIssuer: a discovery document fetched over https', { skip: certificate ? false : 'openssl is not available' }, () => {
+  after(() => {
+    if (certificate) rmSync(certificate.dir, { recursive: true, force: true });
+  });
+
+  it('names a plaintext loopback jwks_uri → refused, no JWKS request (no downgrade to whatever listens on a local port); allowInsecureHttp takes it', async () => {
+    const { key, cert, certFile } = certificate as NonNullable<typeof certificate>;
+    // The plaintext "key server" on a local port: any local process could have bound it.
+    const local = await startFakeProvider();
+    let jwksUri = '';
+    const https = createHttpsServer({ key, cert }, (request, response) => {
+      const issuer = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+      if (request.url !== OIDC) return void response.writeHead(404).end();
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, jwks_uri: jwksUri }));
+    });
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    try {
+      const issuer = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+      jwksUri = `${local.url}${JWKS}`;
+      const idp = await createTestIssuer({ alg: 'ES256', issuer });
+      local.on(JWKS, json(() => idp.jwks));
+      const input = { issuer, token: await idp.sign(), audience: idp.audience };
+
+      const refused = await verifyInChild(certFile, { ...input, allowInsecureHttp: false });
+      assert.equal(refused.outcome, 'ERR_AUTH_KEYS_UNAVAILABLE');
+      assert.equal(refused.failures.length, 1);
+      assert.match(refused.failures[0] ?? '', /^discovery: jwks_uri http:\/\/127\.0\.0\.1:\d+\/jwks\.json refused: .*downgrade/);
+      assert.equal(local.count(JWKS), 0, 'the plaintext key server was never asked');
+
+      const optedIn = await verifyInChild(certFile, { ...input, allowInsecureHttp: true });
+      assert.deepEqual(optedIn, { outcome: 'OK', failures: [] });
+      assert.equal(local.count(JWKS), 1);
+    } finally {
+      https.closeAllConnections();
+      await new Promise((resolve) => https.close(resolve));
+      await local.close();
+    }
   });
 });
