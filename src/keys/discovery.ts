@@ -96,6 +96,8 @@ class IssuerResolver implements RemoteKeyResolver {
   /** Algorithms the interceptor was configured with (through checkAlgorithms), to catch a mismatch at ready(). */
   readonly #requested = new Set<string>();
   #jwks: { readonly href: string; readonly resolver: RemoteJwksResolver } | undefined;
+  /** The last document accepted, however old: the one the key set we follow came from. */
+  #accepted: IssuerMetadata | undefined;
   #closed = false;
 
   constructor(issuer: string, url: URL, options: CompiledRemoteJwksOptions, algorithms: ReadonlySet<string> | undefined) {
@@ -108,8 +110,10 @@ class IssuerResolver implements RemoteKeyResolver {
     this.#configuredAlgorithms = algorithms;
     this.description = `fromIssuer(${issuer})`;
     this.#discovery = new RefreshingCache((signal) => this.#load(signal), options.policy, {
-      loaded: ({ value, maxAgeMs }, trigger) =>
-        emitEvent(this.#policy.onEvent, { type: 'fetched', document: 'discovery', url: value.documentUrl, trigger, keyCount: undefined, maxAgeMs }),
+      loaded: ({ value, maxAgeMs }, trigger) => {
+        this.#accepted = value;
+        emitEvent(this.#policy.onEvent, { type: 'fetched', document: 'discovery', url: value.documentUrl, trigger, keyCount: undefined, maxAgeMs });
+      },
       failed: (error, trigger, staleUntil, retryAt) =>
         emitEvent(this.#policy.onEvent, { type: 'failed', document: 'discovery', url: this.#openIdUrl.href, trigger, error, staleUntil, retryAt }),
     }, this.description);
@@ -122,7 +126,7 @@ class IssuerResolver implements RemoteKeyResolver {
   }
 
   getKeys(lookup: KeyLookup): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
-    const metadata = this.#discovery.get();
+    const metadata = this.#metadata();
     return metadata instanceof Promise ? metadata.then((fetched) => this.#keysFor(fetched, lookup)) : this.#keysFor(metadata, lookup);
   }
 
@@ -131,7 +135,7 @@ class IssuerResolver implements RemoteKeyResolver {
   }
 
   async ready(): Promise<void> {
-    const metadata = await this.#discovery.get();
+    const metadata = await this.#metadata();
     if (this.#requested.size > 0 && ![...this.#requested].some((alg) => metadata.algorithms.has(alg))) {
       // Every call would be refused: say so at start-up, not one call at a time.
       throw new AuthConfigError('algorithms', `${this.description} signs with ${[...metadata.algorithms].join(', ')}; none of ${[...this.#requested].join(', ')} is among them`);
@@ -143,6 +147,22 @@ class IssuerResolver implements RemoteKeyResolver {
     this.#closed = true;
     this.#discovery.close();
     this.#jwks?.resolver.close();
+  }
+
+  /**
+   * The discovery document to act on. Past its stale bound the cache fetches it anew; while that fetch
+   * runs or fails, the last accepted document goes on serving as long as we follow its key set. The key
+   * set has its own freshness and stale bounds, and those are what limit how long a removed key keeps
+   * verifying. Without this, a discovery outage longer than the document's stale bound refused every new
+   * token with UNAVAILABLE while the keys were fresh (and tokens verified earlier kept passing).
+   */
+  #metadata(): IssuerMetadata | Promise<IssuerMetadata> {
+    const current = this.#discovery.get();
+    const accepted = this.#accepted;
+    if (!(current instanceof Promise) || accepted === undefined || this.#jwks?.href !== accepted.jwksUri.href) return current;
+    // A failure is reported by the failed event and retried on the cache's schedule.
+    current.catch(() => undefined);
+    return accepted;
   }
 
   #keysFor(metadata: IssuerMetadata, lookup: KeyLookup): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
@@ -220,8 +240,9 @@ class IssuerResolver implements RemoteKeyResolver {
  * must equal `issuer` exactly; its `jwks_uri` must obey the same URL rules as {@link fromJwks}, except that
  * plain http to loopback is only taken from an issuer that is itself plain http on loopback (an https
  * issuer must not downgrade key fetching to a local port), and is then fetched, cached and refreshed
- * exactly like `fromJwks(jwks_uri, options)`. The document itself is cached,
- * refreshed and retried the same way.
+ * exactly like `fromJwks(jwks_uri, options)`. The document itself is cached, refreshed and retried the
+ * same way, except that past its stale bound the last accepted document goes on serving while discovery
+ * cannot be reached: the key set it named, with its own bounds, decides.
  *
  * Algorithms: the interceptor's `algorithms` must be public-key algorithms (and within this function's
  * `algorithms` option when given); a mismatch throws at construction. Without the option, the algorithms

@@ -231,6 +231,31 @@ describe('fromIssuer: cached and retried like the JWKS', () => {
     }
   });
 
+  it('discovery down past its stale bound while the JWKS is fresh → new tokens keep verifying with the keys followed so far', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const r = await rig(idp);
+    r.provider.on(OIDC, json({ issuer: r.issuer, jwks_uri: `${r.provider.url}${JWKS}` }, { 'cache-control': 'max-age=60' }));
+    r.provider.on(JWKS, json(() => idp.jwks, { 'cache-control': 'max-age=86400' }));
+    try {
+      const keys = fromIssuer(r.issuer, { clock: r.clock.now, onEvent: r.log.listener, staleIfErrorMs: MINUTE });
+      const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], issuer: r.issuer, audience: idp.audience, cache: false });
+      assert.equal(await outcome(authenticator, await r.sign()), 'OK');
+      r.provider.on(OIDC, status(503));
+      r.clock.advance(3 * MINUTE); // the document (60 s + 60 s stale) is past use; the key set (24 h) is fresh
+      // Tokens never seen before: they cannot ride on holds() of a cached verification.
+      const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => r.sign({ jti: `new-${i}` })));
+      assert.deepEqual(await tally(authenticator, tokens), { OK: 20 });
+      await keys.ready();
+      await until(() => r.log.of('failed').length > 0); // the refresh runs in the background: no call waits for it
+      assert.equal(r.log.of('failed')[0]?.document, 'discovery');
+      assert.equal(r.provider.count(OIDC), 2, 'one refresh attempt, then the retry delay');
+      assert.equal(r.provider.count(JWKS), 1, 'the fresh key set was not fetched again');
+      keys.close();
+    } finally {
+      await r.close();
+    }
+  });
+
   it('a jwks_uri that moves on a discovery refresh is followed', async () => {
     const idp = await createTestIssuer({ alg: 'ES256' });
     let jwksPath = JWKS;
