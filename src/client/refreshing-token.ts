@@ -2,6 +2,7 @@ import { AuthConfigError } from '../errors.ts';
 import { cachedToken, type CachedToken, type CachedTokenOptions } from './cached-token.ts';
 import { TOKEN_REQUEST_OPTION_NAMES, cachedOptions, tokenEndpointOptions } from './client-credentials.ts';
 import { checkOptionNames, optionalFunction, optionalString } from '../option-checks.ts';
+import { storeRefreshToken, type RefreshTokenStore } from './refresh-token-store.ts';
 import { requestToken, type ClientAuthMethod } from './token-endpoint-request.ts';
 import { TokenError } from './token-error.ts';
 
@@ -26,14 +27,16 @@ export interface RefreshingTokenOptions extends CachedTokenOptions {
   readonly authMethod?: ClientAuthMethod;
   /** Scopes to ask for; must be within those originally granted. Default: the same scopes. */
   readonly scope?: string | readonly string[];
-  /** Time for one token request, answer included. Default 10. */
+  /** Time for one token request, answer included; also the longest wait for `onRefreshToken`. Default 10. */
   readonly timeout?: number;
   /** Accept a plain-http `tokenUrl` to a non-loopback host. Default false. */
   readonly allowHttp?: boolean;
   /**
    * Told every new refresh token the endpoint issues (rotation), so it can be stored. Awaited before the
-   * new access token is used. The new refresh token is used from then on even if this throws (the old one
-   * is already spent); the failure is reported as a process warning.
+   * new access token is used, for at most `timeout`: a store that hangs must not hold every caller (and
+   * every later refresh) forever. The new refresh token is used from then on whatever the store does (the
+   * old one is already spent); a failure, or a store still running at the bound, is reported as a process
+   * warning (`GRPC_JWT_AUTH_REFRESH_TOKEN_NOT_STORED`, `GRPC_JWT_AUTH_REFRESH_TOKEN_STORE_SLOW`).
    */
   readonly onRefreshToken?: (refreshToken: string) => void | Promise<void>;
 }
@@ -71,7 +74,7 @@ export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
   const clientId = optionalString(options.clientId, 'clientId');
   const clientSecret = optionalString(options.clientSecret, 'clientSecret');
   if (clientSecret !== undefined && clientId === undefined) throw new AuthConfigError('clientId', 'required with clientSecret');
-  const onRefreshToken = optionalFunction<(refreshToken: string) => void | Promise<void>>(options.onRefreshToken, 'onRefreshToken');
+  const onRefreshToken = optionalFunction<RefreshTokenStore>(options.onRefreshToken, 'onRefreshToken');
   const { tokenUrl, authMethod, timeout, scope } = tokenEndpointOptions(options as unknown as Record<string, unknown>);
   let refused: TokenError | undefined;
 
@@ -89,13 +92,7 @@ export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
     if (response.refreshToken !== undefined && response.refreshToken !== current) {
       // Swap first, synchronously: from here on nothing can send the spent token again.
       current = response.refreshToken;
-      if (onRefreshToken) {
-        try {
-          await onRefreshToken(current);
-        } catch {
-          process.emitWarning('grpc-jwt-auth: onRefreshToken threw; the new refresh token is in use but may not have been stored', { code: 'GRPC_JWT_AUTH_REFRESH_TOKEN_NOT_STORED' });
-        }
-      }
+      if (onRefreshToken) await storeRefreshToken(onRefreshToken, current, timeout);
     }
     return response.expiresIn === undefined ? response.accessToken : { token: response.accessToken, expiresIn: response.expiresIn };
   }, cachedOptions(options));

@@ -22,6 +22,15 @@ async function until(condition: () => boolean): Promise<void> {
   assert.ok(condition(), 'condition not reached within 2 s');
 }
 
+/** `promise`, or a failure if it has not settled within 10 s: a wedged source must fail the test, not hang it. */
+function settledWithin<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not settled within 10 s`)), 10_000);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
 async function failure(promise: Promise<unknown>): Promise<TokenError> {
   const error = await promise.then(
     () => undefined,
@@ -285,6 +294,36 @@ describe('refreshingToken against the test issuer (rotation)', () => {
       assert.notEqual(await source.refresh(first), first, 'the second refresh used the rotated token');
       await new Promise((resolve) => setImmediate(resolve));
       assert.ok(warnings.includes('GRPC_JWT_AUTH_REFRESH_TOKEN_NOT_STORED'));
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('onRefreshToken that never settles: the access token still comes, a warning, and the next refresh uses the rotated token', async () => {
+    const initial = served.tokenEndpoint.issueRefreshToken({ clientId: 'cli' });
+    const told: string[] = [];
+    const warnings: string[] = [];
+    const onWarning = (warning: Error & { code?: string }) => warnings.push(warning.code ?? '');
+    process.on('warning', onWarning);
+    try {
+      const source = refreshingToken({
+        tokenUrl: served.tokenUrl,
+        clientId: 'cli',
+        refreshToken: initial,
+        timeout: 1,
+        // A store that hangs (a stuck disk or key-value store): it must not wedge the single flight.
+        onRefreshToken: (next) => {
+          told.push(next);
+          return new Promise<void>(() => undefined);
+        },
+      });
+      const first = await settledWithin(source.getToken(), 'the first access token');
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(warnings, ['GRPC_JWT_AUTH_REFRESH_TOKEN_STORE_SLOW']);
+      const second = await settledWithin(source.refresh(first), 'the refreshed access token');
+      assert.notEqual(second, first);
+      assert.equal(told.length, 2);
+      assert.notEqual(told[1], told[0], 'the second refresh spent the rotated token, not the initial one');
     } finally {
       process.off('warning', onWarning);
     }
