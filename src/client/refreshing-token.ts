@@ -82,18 +82,23 @@ export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
     if (refused) throw refused;
     const params: Record<string, string> = { grant_type: 'refresh_token', refresh_token: current };
     if (scope !== undefined) params.scope = scope;
+    let rotated: string | undefined;
+    // Swapped the moment the answer is read, synchronously: from there on nothing can send the spent token
+    // again, even when the rest of the answer is refused (the endpoint rotated all the same).
+    const adopt = (next: string): void => {
+      if (next === current) return;
+      current = next;
+      rotated = next;
+    };
     let response;
     try {
-      response = await requestToken({ tokenUrl, params, clientId, clientSecret, authMethod, timeout });
+      response = await requestToken({ tokenUrl, params, clientId, clientSecret, authMethod, timeout, onRefreshToken: adopt });
     } catch (error) {
       if (error instanceof TokenError && error.code === 'ERR_TOKEN_REFRESH_TOKEN_INVALID') refused = error;
+      if (rotated !== undefined && onRefreshToken) await storeRefreshToken(onRefreshToken, rotated, timeout);
       throw error;
     }
-    if (response.refreshToken !== undefined && response.refreshToken !== current) {
-      // Swap first, synchronously: from here on nothing can send the spent token again.
-      current = response.refreshToken;
-      if (onRefreshToken) await storeRefreshToken(onRefreshToken, current, timeout);
-    }
+    if (rotated !== undefined && onRefreshToken) await storeRefreshToken(onRefreshToken, rotated, timeout);
     return response.expiresIn === undefined ? response.accessToken : { token: response.accessToken, expiresIn: response.expiresIn };
   }, cachedOptions(options));
 }

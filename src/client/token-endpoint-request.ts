@@ -30,6 +30,13 @@ export interface TokenRequest {
   readonly authMethod: ClientAuthMethod;
   /** Milliseconds for the whole exchange, body included. */
   readonly timeout: number;
+  /**
+   * Told, synchronously, the refresh token of any 2xx answer that carries one, before the rest of the
+   * answer is checked. With rotation the endpoint has spent the old refresh token as soon as it answered:
+   * an answer refused later (not Bearer, no access_token) must still hand over the new one, or the next
+   * request spends the old one again, and reuse detection revokes the whole session.
+   */
+  readonly onRefreshToken?: (refreshToken: string) => void;
 }
 
 /**
@@ -189,6 +196,8 @@ export async function requestToken(request: TokenRequest): Promise<TokenResponse
   if (text === undefined) throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} sent more than ${MAX_RESPONSE_BYTES} bytes`, { retryable: true, httpStatus: response.status });
   const json = parseJson(text);
   if (!response.ok) throw rejection(request, response.status, json, request.params.grant_type === 'refresh_token');
+  const refreshToken = typeof json?.refresh_token === 'string' && json.refresh_token.length > 0 ? json.refresh_token : undefined;
+  if (refreshToken !== undefined) request.onRefreshToken?.(refreshToken);
   if (!json) throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} answered HTTP ${response.status} with a body that is not a JSON object`, { retryable: true, httpStatus: response.status });
   const accessToken = json.access_token;
   if (typeof accessToken !== 'string' || accessToken.length === 0) {
@@ -198,6 +207,5 @@ export async function requestToken(request: TokenRequest): Promise<TokenResponse
   if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer') {
     throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} issued a token of type ${describeForLog(json.token_type, 20)}, not Bearer`, { retryable: false, httpStatus: response.status });
   }
-  const refreshToken = typeof json.refresh_token === 'string' && json.refresh_token.length > 0 ? json.refresh_token : undefined;
   return { accessToken, expiresIn: toSeconds(json.expires_in), refreshToken };
 }

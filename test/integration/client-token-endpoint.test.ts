@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { clientCredentials, isTokenError, refreshingToken, type TokenError } from '../../src/index.ts';
 import { createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
+import { json, startFakeProvider } from '../support/fake-provider.ts';
 
 const SECRET = 'a-client-secret-with:colon&plus+';
 
@@ -326,6 +327,39 @@ describe('refreshingToken against the test issuer (rotation)', () => {
       assert.notEqual(told[1], told[0], 'the second refresh spent the rotated token, not the initial one');
     } finally {
       process.off('warning', onWarning);
+    }
+  });
+
+  it('a 2xx that rotates the refresh token but is otherwise refused: the rotated token is kept, stored, and spent next', async () => {
+    // The test issuer always answers well; a small endpoint answers what each step needs.
+    const endpoint = await startFakeProvider();
+    const presented: string[] = [];
+    const answers: Array<Record<string, unknown>> = [
+      { access_token: 'at-1', token_type: 'DPoP', refresh_token: 'rt-2', expires_in: 300 }, // not Bearer
+      { token_type: 'Bearer', refresh_token: 'rt-3', expires_in: 300 }, // no access_token
+      { access_token: 'at-3', token_type: 'Bearer', refresh_token: 'rt-4', expires_in: 300 },
+    ];
+    endpoint.on('/token', (request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        presented.push(new URLSearchParams(Buffer.concat(chunks).toString()).get('refresh_token') ?? '');
+        json(answers[presented.length - 1] ?? { error: 'invalid_grant' })(request, response);
+      });
+    });
+    const clock = { now: Date.now() };
+    const stored: string[] = [];
+    try {
+      const source = refreshingToken({ tokenUrl: `${endpoint.url}/token`, clientId: 'cli', refreshToken: 'rt-1', clock: () => clock.now, onRefreshToken: (next) => void stored.push(next) });
+      assert.equal((await failure(source.getToken())).code, 'ERR_TOKEN_RESPONSE_INVALID');
+      clock.now += 3600_000; // past the back-off
+      assert.equal((await failure(source.getToken())).code, 'ERR_TOKEN_RESPONSE_INVALID');
+      clock.now += 3600_000;
+      assert.equal(await source.getToken(), 'at-3');
+      assert.deepEqual(presented, ['rt-1', 'rt-2', 'rt-3'], 'each refresh token spent once: no reuse, so no revoked session');
+      assert.deepEqual(stored, ['rt-2', 'rt-3', 'rt-4']);
+    } finally {
+      await endpoint.close();
     }
   });
 
