@@ -98,6 +98,8 @@ interface Entry {
 }
 
 const DEFAULT_MARGIN = 60_000;
+/** Milliseconds taken off an `expiresIn` for the issuer's whole-second rounding: 1 s, at most half the lifetime. */
+const wholeSecondMargin = (expiresIn: number): number => Math.max(0, Math.min(1000, expiresIn * 500));
 const seconds = (value: number | undefined): number | undefined => (value === undefined ? undefined : value * 1000);
 
 /** {@link CachedTokenOptions} checked, with defaults applied and durations in milliseconds. */
@@ -164,7 +166,9 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
   /**
    * `expiresIn` counts from when the issuer made the token, which lies between `startedAt` (our request
    * left) and `now` (the answer arrived). Counting from `startedAt`, minus a second because issuers work
-   * in whole seconds (`iat` rounded down), never places the expiry later than the token's `exp`.
+   * in whole seconds (`iat` rounded down), never places the expiry later than the token's `exp`. The second
+   * is at most half the lifetime: a whole second off `expires_in: 1` would make every such token expired
+   * on arrival, so a source of very short-lived tokens could never be used.
    */
   function toEntry(fetched: FetchedToken, startedAt: number, now: number): Entry {
     const { token, expiresIn } = typeof fetched === 'object' && fetched !== null ? fetched : { token: fetched, expiresIn: undefined };
@@ -172,7 +176,7 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
     if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn))) {
       throw new TokenError('ERR_TOKEN_SOURCE_FAILED', 'the token fetch function gave an expiresIn that is not a number of seconds', { retryable: false });
     }
-    const expiresAt = expiresIn !== undefined ? startedAt + expiresIn * 1000 - 1000 : (readJwtExpiry(token) ?? (assumedLifetime === undefined ? undefined : startedAt + assumedLifetime));
+    const expiresAt = expiresIn !== undefined ? startedAt + expiresIn * 1000 - wholeSecondMargin(expiresIn) : (readJwtExpiry(token) ?? (assumedLifetime === undefined ? undefined : startedAt + assumedLifetime));
     if (expiresAt === undefined) {
       throw new TokenError('ERR_TOKEN_EXPIRY_UNKNOWN', 'the token has no exp claim and no expiresIn came with it; set assumedLifetime to cache such tokens', { retryable: false });
     }

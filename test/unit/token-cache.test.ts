@@ -122,6 +122,16 @@ describe('cachedToken: caching and expiry', () => {
     await assert.rejects(zero.source.getToken(), { code: 'ERR_TOKEN_EXPIRED' });
   });
 
+  it('expiresIn of 1 s or less is served: the whole-second margin is kept below the lifetime', async () => {
+    for (const [expiresIn, expiresAt] of [[1, START + 500], [0.5, START + 250], [2, START + 1000]] as const) {
+      const { source } = harness(() => ({ token: 'opaque', expiresIn }));
+      assert.equal(await source.getToken(), 'opaque', `expiresIn ${expiresIn}`);
+      assert.equal(source.expiresAt, expiresAt, `expiresIn ${expiresIn}: at most half the lifetime is given up`);
+    }
+    const negative = harness(() => ({ token: 'opaque', expiresIn: -5 }));
+    await assert.rejects(negative.source.getToken(), { code: 'ERR_TOKEN_EXPIRED' });
+  });
+
   it('a fetch that returns "Bearer x", a number or an empty string → ERR_TOKEN_SOURCE_FAILED without the value', async () => {
     for (const bad of ['Bearer secret-token-value', 42, '', 'has space', { token: 'x', expiresIn: 'soon' }]) {
       const { source } = harness(() => bad as never);
