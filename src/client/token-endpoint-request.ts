@@ -1,5 +1,7 @@
 import { AuthConfigError, describeForLog } from '../errors.ts';
+import { readCappedBody } from '../http-body.ts';
 import { isLoopbackHost } from '../loopback.ts';
+import { isRecord } from '../option-checks.ts';
 import { TokenError } from './token-error.ts';
 
 /**
@@ -88,29 +90,10 @@ function endpointName(url: URL): string {
   return `${url.origin}${url.pathname}`;
 }
 
-/** Reads at most MAX_RESPONSE_BYTES: a broken or hostile endpoint must not exhaust memory. */
-async function readCapped(response: Response): Promise<string | undefined> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function parseJson(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return isRecord(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -187,7 +170,9 @@ export async function requestToken(request: TokenRequest): Promise<TokenResponse
   try {
     // redirect: 'error': following a redirect would re-send the secret to wherever it points.
     response = await fetch(request.tokenUrl, { method: 'POST', headers, body, signal, redirect: 'error' });
-    text = await readCapped(response);
+    // Capped: a broken or hostile endpoint must not exhaust memory.
+    const bytes = await readCappedBody(response.body, MAX_RESPONSE_BYTES);
+    text = bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   } catch (error) {
     const timedOut = signal.aborted;
     const message = timedOut ? `${where} did not answer within ${request.timeout / 1000} s` : `${where} could not be reached`;

@@ -1,3 +1,5 @@
+import { readCappedBody } from '../http-body.ts';
+
 /** Limits of one {@link fetchJson} request. */
 export interface FetchLimits {
   /** Milliseconds for the whole exchange, headers and body. */
@@ -32,25 +34,6 @@ export class FetchError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = options.status;
   }
-}
-
-/** Reads a body up to `maxBytes`; past that it cancels the stream, so a huge body never sits in memory. */
-async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
-  if (body === null) return new Uint8Array(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new FetchError(`response body exceeds ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total);
 }
 
 function describeFailure(error: unknown, timeoutMs: number): FetchError {
@@ -89,7 +72,8 @@ export async function fetchJson(url: URL, limits: FetchLimits): Promise<FetchedJ
       await response.body?.cancel().catch(() => undefined);
       throw new FetchError(`response body of ${declared} bytes exceeds ${limits.maxBytes} bytes`);
     }
-    const bytes = await readCapped(response.body, limits.maxBytes);
+    const bytes = await readCappedBody(response.body, limits.maxBytes);
+    if (bytes === undefined) throw new FetchError(`response body exceeds ${limits.maxBytes} bytes`);
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
