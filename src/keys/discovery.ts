@@ -1,14 +1,15 @@
 import { AuthConfigError, AuthError } from '../errors.ts';
+import { isRecord } from '../option-checks.ts';
 import { FetchError, fetchJson } from './http-fetch.ts';
 import { PUBLIC_KEY_ALGORITHMS, type Algorithm } from './key-algorithms.ts';
 import { freshnessMs, type CachePolicy } from './key-cache-policy.ts';
+import { checkAlgorithmsWithin } from './key-set.ts';
 import { discoveredKeyUrlProblem, parseKeyUrl } from './key-url.ts';
 import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
 import { emitEvent } from './remote-events.ts';
 import {
   REMOTE_JWKS_OPTION_NAMES,
   RemoteJwksResolver,
-  checkAlgorithmsWithin,
   compileRemoteJwksOptions,
   type CompiledRemoteJwksOptions,
   type RemoteJwksOptions,
@@ -48,10 +49,6 @@ interface IssuerMetadata {
 const SAFE: ReadonlySet<string> = new Set(PUBLIC_KEY_ALGORITHMS);
 
 const ISSUER_OPTION_NAMES: readonly string[] = [...REMOTE_JWKS_OPTION_NAMES, 'algorithms'];
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** OpenID Connect Discovery 1.0 §4: the issuer with `/.well-known/openid-configuration` appended. */
 function openIdConfigurationUrl(issuer: URL): URL {

@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto';
+import { isRecord } from '../option-checks.ts';
 import { algorithmsForPublicKey, isSupportedAlgorithm } from './key-algorithms.ts';
 import type { VerificationKey } from './resolver.ts';
 import { PublicVerificationKey } from './verification-key.ts';
@@ -23,10 +24,6 @@ export interface ImportedKeySet {
 // verifier should neither need nor hold them.
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const ASYMMETRIC_KTY = new Set(['RSA', 'EC', 'OKP']);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Why this JWK must not verify signatures, or the algorithms it may verify. */
 function judgeJwk(jwk: Record<string, unknown>): string | { algorithms: Set<string>; key: ReturnType<typeof createPublicKey> } {

@@ -1,4 +1,5 @@
 import { AuthConfigError } from '../errors.ts';
+import { checkOptionNames, optionalFunction } from '../option-checks.ts';
 import type { RemoteKeysListener } from './remote-events.ts';
 
 /**
@@ -76,6 +77,11 @@ export const REMOTE_FETCH_OPTION_NAMES: readonly string[] = [
   'allowInsecureHttp', 'onEvent', 'clock',
 ];
 
+/**
+ * A whole number of milliseconds (or bytes) from `min` to `max`, or `fallback`. Not `optionalSeconds` of
+ * the shared option checks: these options count milliseconds, must be integers (timers and byte counts),
+ * and the message must say so.
+ */
 function whole(value: unknown, option: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -95,16 +101,15 @@ function whole(value: unknown, option: string, min: number, max: number, fallbac
  * ```
  */
 export function compileCachePolicy(options: RemoteFetchOptions, allowedNames: readonly string[]): CachePolicy {
-  if (typeof options !== 'object' || options === null) throw new AuthConfigError('options', 'expected an options object');
-  for (const name of Object.keys(options)) if (!allowedNames.includes(name)) throw new AuthConfigError(name, 'unknown option');
+  checkOptionNames(options, new Set(allowedNames));
   const defaultMaxAgeMs = whole(options.cacheMaxAgeMs, 'cacheMaxAgeMs', 100, WEEK, 10 * MINUTE);
   const minMaxAgeMs = whole(options.minCacheMaxAgeMs, 'minCacheMaxAgeMs', 100, WEEK, Math.min(MINUTE, defaultMaxAgeMs));
   const maxMaxAgeMs = whole(options.maxCacheMaxAgeMs, 'maxCacheMaxAgeMs', 100, WEEK, Math.max(24 * HOUR, defaultMaxAgeMs));
   if (minMaxAgeMs > defaultMaxAgeMs) throw new AuthConfigError('minCacheMaxAgeMs', `must not exceed cacheMaxAgeMs (${defaultMaxAgeMs})`);
   if (maxMaxAgeMs < defaultMaxAgeMs) throw new AuthConfigError('maxCacheMaxAgeMs', `must not be below cacheMaxAgeMs (${defaultMaxAgeMs})`);
   if (options.allowInsecureHttp !== undefined && typeof options.allowInsecureHttp !== 'boolean') throw new AuthConfigError('allowInsecureHttp', 'expected a boolean');
-  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new AuthConfigError('onEvent', 'expected a function (event) => void');
-  if (options.clock !== undefined && typeof options.clock !== 'function') throw new AuthConfigError('clock', 'expected a function returning epoch milliseconds');
+  const onEvent = optionalFunction<RemoteKeysListener>(options.onEvent, 'onEvent');
+  const clock = optionalFunction<() => number>(options.clock, 'clock') ?? Date.now;
   return {
     timeoutMs: whole(options.timeoutMs, 'timeoutMs', 1, MINUTE, 5 * SECOND),
     maxBytes: whole(options.maxResponseBytes, 'maxResponseBytes', 1024, 16 * 1024 * 1024, 256 * 1024),
@@ -114,8 +119,8 @@ export function compileCachePolicy(options: RemoteFetchOptions, allowedNames: re
     cooldownMs: whole(options.cooldownMs, 'cooldownMs', 1, 24 * HOUR, 30 * SECOND),
     staleIfErrorMs: whole(options.staleIfErrorMs, 'staleIfErrorMs', 0, WEEK, HOUR),
     allowInsecureHttp: options.allowInsecureHttp ?? false,
-    onEvent: options.onEvent,
-    clock: options.clock ?? Date.now,
+    onEvent,
+    clock,
   };
 }
 

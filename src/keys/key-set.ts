@@ -64,6 +64,11 @@ export function keyNotFound(lookup: KeyLookup, description: string): AuthError {
 /**
  * Refuses an `algorithms` option that the keys cannot serve: each algorithm needs at least one key of a
  * fitting type. This is what makes HS/RS confusion impossible by configuration.
+ *
+ * @example
+ * ```ts
+ * checkAlgorithmsServed(set.keys, ['RS256'], 'algorithms', 'fromPem(1 key)'); // throws for an EC key
+ * ```
  */
 export function checkAlgorithmsServed(
   keys: readonly VerificationKey[],
@@ -73,6 +78,20 @@ export function checkAlgorithmsServed(
 ): void {
   const served = new Set<string>();
   for (const key of keys) for (const alg of key.algorithms) served.add(alg);
+  checkAlgorithmsWithin(served, algorithms, option, description);
+}
+
+/**
+ * Refuses an `algorithms` option with an algorithm outside `served`. For keys held, `served` is what they
+ * verify together; for remote keys, unknown before the first fetch, what they could ever verify (never
+ * HS*: a token signed with the public key as an HMAC secret must find nothing to check against).
+ *
+ * @example
+ * ```ts
+ * checkAlgorithmsWithin(new Set(['RS256']), ['RS256', 'HS256'], 'algorithms', 'fromJwks(...)'); // throws, naming HS256
+ * ```
+ */
+export function checkAlgorithmsWithin(served: ReadonlySet<string>, algorithms: readonly string[], option: string, description: string): void {
   const unserved = algorithms.filter((alg) => !served.has(alg));
   if (unserved.length > 0) {
     const offer = served.size > 0 ? [...served].join(', ') : 'none';

@@ -1,10 +1,11 @@
 import { KeyObject } from 'node:crypto';
-import { AuthConfigError, AuthError } from '../errors.ts';
+import { AuthError } from '../errors.ts';
+import { optionalChoice } from '../option-checks.ts';
 import { fetchJson } from './http-fetch.ts';
 import { importJwks } from './jwk.ts';
 import { PUBLIC_KEY_ALGORITHMS } from './key-algorithms.ts';
 import { REMOTE_FETCH_OPTION_NAMES, compileCachePolicy, freshnessMs, type CachePolicy, type RemoteFetchOptions } from './key-cache-policy.ts';
-import { KeySet, checkAlgorithmsServed, keyNotFound } from './key-set.ts';
+import { KeySet, checkAlgorithmsWithin, keyNotFound } from './key-set.ts';
 import { parseKeyUrl } from './key-url.ts';
 import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
 import { emitEvent, type FetchTrigger } from './remote-events.ts';
@@ -79,24 +80,8 @@ export interface CompiledRemoteJwksOptions {
  */
 export function compileRemoteJwksOptions(options: RemoteJwksOptions, allowedNames: readonly string[]): CompiledRemoteJwksOptions {
   const policy = compileCachePolicy(options, allowedNames);
-  const tokensWithoutKid = options.tokensWithoutKid ?? 'if-single';
-  if (!TOKENS_WITHOUT_KID.includes(tokensWithoutKid)) throw new AuthConfigError('tokensWithoutKid', `expected one of ${TOKENS_WITHOUT_KID.map((v) => `'${v}'`).join(', ')}`);
+  const tokensWithoutKid = optionalChoice(options.tokensWithoutKid, 'tokensWithoutKid', TOKENS_WITHOUT_KID) ?? 'if-single';
   return { policy, tokensWithoutKid };
-}
-
-/**
- * Refuses, at construction, algorithms outside `served`: for remote keys, unknown before the first fetch,
- * that is what they could ever verify. Refusing HS* here is what stops a token signed with the public key
- * as an HMAC secret (algorithm confusion) by configuration.
- *
- * @example
- * ```ts
- * checkAlgorithmsWithin(new Set(['RS256']), ['RS256', 'HS256'], 'algorithms', 'fromJwks(...)'); // throws, naming algorithms
- * ```
- */
-export function checkAlgorithmsWithin(served: ReadonlySet<string>, algorithms: readonly string[], option: string, description: string): void {
-  const anyKey = { kid: undefined, algorithms: served, material: (): never => { throw new Error('not a key'); } };
-  checkAlgorithmsServed([anyKey], algorithms, option, description);
 }
 
 function sameAlgorithms(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
@@ -149,7 +134,8 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
   }
 
   checkAlgorithms(algorithms: readonly string[], option: string): void {
-    // The keys are unknown before the first fetch; refuse what no public key can ever verify.
+    // The keys are unknown before the first fetch; refuse what no public key can ever verify. Refusing HS*
+    // here is what stops a token signed with the public key as an HMAC secret (algorithm confusion).
     checkAlgorithmsWithin(PUBLIC_ALGORITHMS, algorithms, option, this.description);
   }
 
