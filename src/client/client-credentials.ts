@@ -38,15 +38,8 @@ export interface ClientCredentialsOptions extends CachedTokenOptions {
  */
 export const TOKEN_REQUEST_OPTION_NAMES: readonly string[] = [...CACHED_TOKEN_OPTION_NAMES, 'tokenUrl', 'clientId', 'clientSecret', 'scope', 'authMethod', 'timeout', 'allowHttp'];
 
-/**
- * The space-separated scope string, or undefined.
- *
- * @example
- * ```ts
- * scopeParameter(['orders:read', 'orders:write']); // 'orders:read orders:write'
- * ```
- */
-export function scopeParameter(value: unknown): string | undefined {
+/** The space-separated scope string (`['orders:read', 'orders:write']` → `'orders:read orders:write'`), or undefined. */
+function scopeParameter(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const scopes = typeof value === 'string' ? value.split(' ').filter(Boolean) : value;
   // RFC 6749 §3.3: scope tokens are printable ASCII without space, quote or backslash.
@@ -56,15 +49,8 @@ export function scopeParameter(value: unknown): string | undefined {
   return scopes.join(' ');
 }
 
-/**
- * The checked options every grant needs to reach the token endpoint.
- *
- * @example
- * ```ts
- * const { tokenUrl, authMethod, timeout, scope }: EndpointOptions = tokenEndpointOptions(options);
- * ```
- */
-export interface EndpointOptions {
+/** The checked options every grant needs to reach the token endpoint. */
+interface EndpointOptions {
   readonly tokenUrl: URL;
   readonly authMethod: ClientAuthMethod;
   /** Milliseconds. */

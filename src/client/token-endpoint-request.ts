@@ -14,15 +14,8 @@ import { TokenError } from './token-error.ts';
  */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
 
-/**
- * One request to an OAuth 2.0 token endpoint.
- *
- * @example
- * ```ts
- * const request: TokenRequest = { tokenUrl, params: { grant_type: 'client_credentials' }, clientId, clientSecret, authMethod: 'client_secret_basic', timeout: 10_000 };
- * ```
- */
-export interface TokenRequest {
+/** One request to an OAuth 2.0 token endpoint. */
+interface TokenRequest {
   readonly tokenUrl: URL;
   /** The grant's form parameters (`grant_type`, `scope`, `refresh_token`, ...). */
   readonly params: Readonly<Record<string, string>>;
@@ -41,15 +34,8 @@ export interface TokenRequest {
   readonly onRefreshToken?: (refreshToken: string) => void;
 }
 
-/**
- * The parts of a successful token response (RFC 6749 §5.1) this library uses.
- *
- * @example
- * ```ts
- * const { accessToken, expiresIn, refreshToken }: TokenResponse = await requestToken(request);
- * ```
- */
-export interface TokenResponse {
+/** The parts of a successful token response (RFC 6749 §5.1) this library uses. */
+interface TokenResponse {
   readonly accessToken: string;
   readonly expiresIn: number | undefined;
   readonly refreshToken: string | undefined;

@@ -1,7 +1,7 @@
 import { readCappedBody } from '../http-body.ts';
 
 /** Limits of one {@link fetchJson} request. */
-export interface FetchLimits {
+interface FetchLimits {
   /** Milliseconds for the whole exchange, headers and body. */
   readonly timeoutMs: number;
   /** Largest body accepted, in bytes. */
@@ -11,7 +11,7 @@ export interface FetchLimits {
 }
 
 /** A JSON document as fetched. */
-export interface FetchedJson {
+interface FetchedJson {
   readonly body: unknown;
   /** The `Cache-Control` response header, if any. */
   readonly cacheControl: string | null;

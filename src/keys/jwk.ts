@@ -4,7 +4,14 @@ import { algorithmsForPublicKey, isSupportedAlgorithm } from './key-algorithms.t
 import type { VerificationKey } from './resolver.ts';
 import { PublicVerificationKey } from './verification-key.ts';
 
-/** A key of a JWKS that was not taken, and why (for logs and the `keySkipped` event). */
+/**
+ * A key of a JWKS that was not taken, and why (for logs and the `keySkipped` event).
+ *
+ * @example
+ * ```ts
+ * for (const { kid, index, reason }: SkippedKey of importJwks(document).skipped) log.warn(`key ${index} (${kid}) skipped: ${reason}`);
+ * ```
+ */
 export interface SkippedKey {
   /** The key's `kid`, when it had a string one. */
   readonly kid: string | undefined;
@@ -15,7 +22,7 @@ export interface SkippedKey {
 }
 
 /** The usable keys of a JWKS and the ones skipped. */
-export interface ImportedKeySet {
+interface ImportedKeySet {
   readonly keys: VerificationKey[];
   readonly skipped: SkippedKey[];
 }
@@ -58,6 +65,11 @@ function judgeJwk(jwk: Record<string, unknown>): string | { algorithms: Set<stri
  * Imports the verification keys of a JWKS document. Keys that must not or cannot verify signatures are
  * skipped with a reason instead of failing the whole set: one broken key beside good ones must not take
  * a service down. Throws only when the document is not a key set at all.
+ *
+ * @example
+ * ```ts
+ * const { keys, skipped } = importJwks(await response.json());
+ * ```
  */
 export function importJwks(document: unknown): ImportedKeySet {
   if (!isRecord(document) || !Array.isArray(document.keys)) throw new TypeError('not a JWK set: expected an object with a "keys" array');

@@ -1,7 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import { rsaKeyWeakness } from './rsa-key-checks.ts';
 
-/** Every JWS algorithm this library can verify. `none` is not, and never will be, among them. */
+/**
+ * Every JWS algorithm this library can verify. `none` is not, and never will be, among them.
+ *
+ * @example
+ * ```ts
+ * import { SUPPORTED_ALGORITHMS } from 'grpc-jwt-auth';
+ * SUPPORTED_ALGORITHMS.includes('ES256'); // true
+ * ```
+ */
 export const SUPPORTED_ALGORITHMS = [
   'HS256', 'HS384', 'HS512',
   'RS256', 'RS384', 'RS512',
@@ -10,7 +18,14 @@ export const SUPPORTED_ALGORITHMS = [
   'EdDSA', 'Ed25519',
 ] as const;
 
-/** One of {@link SUPPORTED_ALGORITHMS}. */
+/**
+ * One of {@link SUPPORTED_ALGORITHMS}.
+ *
+ * @example
+ * ```ts
+ * const algorithms: Algorithm[] = ['RS256', 'ES256'];
+ * ```
+ */
 export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 const SUPPORTED: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS);
@@ -28,16 +43,30 @@ const SUPPORTED: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS);
  */
 export const PUBLIC_KEY_ALGORITHMS: readonly Algorithm[] = SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS'));
 
-/** True when `alg` is one of {@link SUPPORTED_ALGORITHMS} (exact, case-sensitive). */
+/**
+ * True when `alg` is one of {@link SUPPORTED_ALGORITHMS} (exact, case-sensitive).
+ *
+ * @example
+ * ```ts
+ * isSupportedAlgorithm('rs256'); // false
+ * ```
+ */
 export function isSupportedAlgorithm(alg: unknown): alg is Algorithm {
   return typeof alg === 'string' && SUPPORTED.has(alg);
 }
 
-/** RFC 7518 §3.2: an HMAC key must be at least as long as the hash output. */
+/**
+ * RFC 7518 §3.2: an HMAC key must be at least as long as the hash output.
+ *
+ * @example
+ * ```ts
+ * if (secret.byteLength < MIN_SECRET_BYTES.HS256) throw new Error('secret too short for HS256');
+ * ```
+ */
 export const MIN_SECRET_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const;
 
 /** Public keys below this size are refused: RSA-1024 is within reach of factoring. */
-export const MIN_RSA_BITS = 2048;
+const MIN_RSA_BITS = 2048;
 
 const RSA_PSS_REFUSED =
   'RSA-PSS-restricted keys (id-RSASSA-PSS SPKI) are not supported; publish the key as a plain rsaEncryption key — PS256/384/512 verify with it';
@@ -50,7 +79,14 @@ const EC_ALGORITHM_BY_CURVE: Readonly<Record<string, string>> = {
   secp521r1: 'ES512',
 };
 
-/** HS algorithms a secret of this many bytes is long enough for. */
+/**
+ * HS algorithms a secret of this many bytes is long enough for.
+ *
+ * @example
+ * ```ts
+ * algorithmsForSecret(48); // Set { 'HS256', 'HS384' }
+ * ```
+ */
 export function algorithmsForSecret(byteLength: number): Set<string> {
   const fits = new Set<string>();
   for (const [alg, min] of Object.entries(MIN_SECRET_BYTES)) if (byteLength >= min) fits.add(alg);

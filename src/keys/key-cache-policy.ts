@@ -48,7 +48,14 @@ export interface RemoteFetchOptions {
   readonly clock?: () => number;
 }
 
-/** {@link RemoteFetchOptions} validated, with defaults applied. */
+/**
+ * {@link RemoteFetchOptions} validated, with defaults applied.
+ *
+ * @example
+ * ```ts
+ * const policy: CachePolicy = compileCachePolicy(options, REMOTE_FETCH_OPTION_NAMES);
+ * ```
+ */
 export interface CachePolicy {
   readonly timeoutMs: number;
   readonly maxBytes: number;
@@ -71,7 +78,14 @@ const WEEK = 7 * 24 * HOUR;
 /** The first retry after a failed fetch; later ones double, up to the cooldown. */
 const FIRST_RETRY_MS = SECOND;
 
-/** Names of every option of {@link RemoteFetchOptions}, for typo detection. */
+/**
+ * Names of every option of {@link RemoteFetchOptions}, for typo detection.
+ *
+ * @example
+ * ```ts
+ * compileCachePolicy(options, [...REMOTE_FETCH_OPTION_NAMES, 'tokensWithoutKid']);
+ * ```
+ */
 export const REMOTE_FETCH_OPTION_NAMES: readonly string[] = [
   'timeoutMs', 'maxResponseBytes', 'cacheMaxAgeMs', 'minCacheMaxAgeMs', 'maxCacheMaxAgeMs', 'cooldownMs', 'staleIfErrorMs',
   'allowInsecureHttp', 'onEvent', 'clock',

@@ -4,6 +4,12 @@ import type { KeyLookup, VerificationKey } from './resolver.ts';
 /**
  * An immutable set of verification keys, indexed by `kid`. Lookups use a Map, so a `kid` such as
  * `__proto__` or `constructor` can never reach an object's prototype.
+ *
+ * @example
+ * ```ts
+ * const set = new KeySet(importJwks(document).keys);
+ * const candidates = set.find({ alg: 'RS256', kid: '2026-01' }, 3);
+ * ```
  */
 export class KeySet {
   readonly keys: readonly VerificationKey[];
@@ -55,7 +61,14 @@ export class KeySet {
   }
 }
 
-/** The KEY_NOT_FOUND error, with a log message that says what was looked for. */
+/**
+ * The KEY_NOT_FOUND error, with a log message that says what was looked for.
+ *
+ * @example
+ * ```ts
+ * if (keys.length === 0) throw keyNotFound(lookup, this.description);
+ * ```
+ */
 export function keyNotFound(lookup: KeyLookup, description: string): AuthError {
   const kid = lookup.kid === undefined ? 'no kid' : `kid ${describeForLog(lookup.kid)}`;
   return new AuthError('ERR_AUTH_KEY_NOT_FOUND', `${description} has no key for ${kid} and alg ${lookup.alg}`);

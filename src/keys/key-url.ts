@@ -4,15 +4,10 @@ import { AuthConfigError } from '../errors.ts';
 /**
  * Why a key URL must not be fetched, or undefined when it may. Plain http is for loopback only: a JWKS
  * fetched over plain http from anywhere else can be swapped by anyone on the path, and whoever controls
- * the keys controls every identity. Also applied at run time to a `jwks_uri`
- * from a discovery document.
- *
- * @example
- * ```ts
- * keyUrlProblem(new URL('http://idp.example/jwks.json'), false); // 'http: is only allowed for loopback hosts; ...'
- * ```
+ * the keys controls every identity. A `jwks_uri` from a discovery document has a stricter rule on top
+ * ({@link discoveredKeyUrlProblem}).
  */
-export function keyUrlProblem(url: URL, allowInsecureHttp: boolean): string | undefined {
+function keyUrlProblem(url: URL, allowInsecureHttp: boolean): string | undefined {
   if (url.protocol === 'https:') return undefined;
   if (url.protocol !== 'http:') return `protocol ${url.protocol} is not supported; use https:`;
   if (allowInsecureHttp || isLoopbackHost(url.hostname)) return undefined;

@@ -2,17 +2,24 @@ import { AuthError } from '../errors.ts';
 import { retryDelayMs, type CachePolicy } from './key-cache-policy.ts';
 import type { FetchTrigger } from './remote-events.ts';
 
-/** What a loader produced: the value and how long it may be used. */
+/**
+ * What a loader produced: the value and how long it may be used.
+ *
+ * @example
+ * ```ts
+ * const loaded: Loaded<KeySet> = { value: importedSet, maxAgeMs: freshnessMs(cacheControl, policy) };
+ * ```
+ */
 export interface Loaded<T> {
   readonly value: T;
   readonly maxAgeMs: number;
 }
 
 /** Loads the document; rejects on any failure. Aborted when the cache is closed. */
-export type Loader<T> = (signal: AbortSignal) => Promise<Loaded<T>>;
+type Loader<T> = (signal: AbortSignal) => Promise<Loaded<T>>;
 
 /** Told about each fetch, for events. */
-export interface CacheHooks<T> {
+interface CacheHooks<T> {
   loaded(loaded: Loaded<T>, trigger: FetchTrigger): void;
   failed(error: Error, trigger: FetchTrigger, staleUntil: number | undefined, retryAt: number): void;
 }

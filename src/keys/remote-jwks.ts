@@ -16,9 +16,14 @@ import { UnknownKids } from './unknown-kids.ts';
  * What to do with a token that has no `kid` (option `tokensWithoutKid` of {@link fromJwks} and {@link fromIssuer}):
  * - `'if-single'` (default): verify it only when exactly one key of the set fits its algorithm. One
  *   signature check per token, as with a kid, and no guessing; fails during a rotation (two keys fit).
- * - `'try'`: try the keys that fit its algorithm, at most {@link MAX_KEY_CANDIDATES}. For providers that omit
- *   `kid` and rotate; a forged token then costs up to that many signature checks.
+ * - `'try'`: try the keys that fit its algorithm, at most three. For providers that omit `kid` and rotate;
+ *   a forged token then costs up to three signature checks.
  * - `'reject'`: refuse it (`KEY_NOT_FOUND`).
+ *
+ * @example
+ * ```ts
+ * const keys = fromJwks('https://idp.example/jwks.json', { tokensWithoutKid: 'try' satisfies TokensWithoutKid });
+ * ```
  */
 export type TokensWithoutKid = 'if-single' | 'try' | 'reject';
 
@@ -54,17 +59,31 @@ export interface RemoteKeyResolver extends KeyResolver {
 }
 
 /** The most keys tried for one token (a token without kid, or a kid shared by several keys). */
-export const MAX_KEY_CANDIDATES = 3;
+const MAX_KEY_CANDIDATES = 3;
 /** A key set with more keys is refused: providers publish a handful, and each key costs an import. */
-export const MAX_JWKS_KEYS = 100;
+const MAX_JWKS_KEYS = 100;
 
 const TOKENS_WITHOUT_KID: readonly TokensWithoutKid[] = ['if-single', 'try', 'reject'];
 const PUBLIC_ALGORITHMS: ReadonlySet<string> = new Set(PUBLIC_KEY_ALGORITHMS);
 
-/** Names of every option of {@link RemoteJwksOptions}. */
+/**
+ * Names of every option of {@link RemoteJwksOptions}.
+ *
+ * @example
+ * ```ts
+ * const compiled = compileRemoteJwksOptions(options, [...REMOTE_JWKS_OPTION_NAMES, 'algorithms']);
+ * ```
+ */
 export const REMOTE_JWKS_OPTION_NAMES: readonly string[] = [...REMOTE_FETCH_OPTION_NAMES, 'tokensWithoutKid'];
 
-/** {@link RemoteJwksOptions} validated. */
+/**
+ * {@link RemoteJwksOptions} validated.
+ *
+ * @example
+ * ```ts
+ * const { policy, tokensWithoutKid }: CompiledRemoteJwksOptions = compileRemoteJwksOptions({}, REMOTE_JWKS_OPTION_NAMES);
+ * ```
+ */
 export interface CompiledRemoteJwksOptions {
   readonly policy: CachePolicy;
   readonly tokensWithoutKid: TokensWithoutKid;

@@ -1,10 +1,16 @@
 import { AuthConfigError } from '../errors.ts';
+import { isRecord } from '../option-checks.ts';
 import { KeySet, checkAlgorithmsServed, keyNotFound } from './key-set.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
 
 /**
  * A resolver over a fixed set of keys (secrets, PEM keys, a local JWKS). Lookups are synchronous: a
  * call never waits on anything but the signature check.
+ *
+ * @example
+ * ```ts
+ * const resolver = new StaticKeyResolver('public', 'fromJwks(2 keys)', importJwks(jwks).keys);
+ * ```
  */
 export class StaticKeyResolver implements KeyResolver {
   readonly #set: KeySet;
@@ -34,7 +40,7 @@ export class StaticKeyResolver implements KeyResolver {
 }
 
 /** How {@link keysByKid} reads one kind of key. */
-export interface KeyInputSpec<T> {
+interface KeyInputSpec<T> {
   /** The option name in errors, e.g. `secret`. */
   readonly option: string;
   /** What one key is, for errors, e.g. `a string or a Uint8Array`. */
@@ -49,17 +55,20 @@ export interface KeyInputSpec<T> {
  * The keys of the "one key, or a map of keys by kid" argument of {@link fromSecret} and {@link fromPem}.
  * A map is read through its own keys only, so a map built from untrusted JSON cannot smuggle in
  * inherited entries; every mistake names the entry, e.g. `pem["2026-11"]`.
+ *
+ * @example
+ * ```ts
+ * const keys = keysByKid(pem, { option: 'pem', expected: 'a PEM string', isKey: isPem, build: (value, kid, option) => toKey(value, kid, option) });
+ * ```
  */
 export function keysByKid<T>(input: unknown, spec: KeyInputSpec<T>): VerificationKey[] {
   if (spec.isKey(input)) return [spec.build(input, undefined, spec.option)];
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new AuthConfigError(spec.option, `expected ${spec.expected}, or a map of them by kid`);
-  }
+  if (!isRecord(input)) throw new AuthConfigError(spec.option, `expected ${spec.expected}, or a map of them by kid`);
   const kids = Object.keys(input);
   if (kids.length === 0) throw new AuthConfigError(spec.option, 'the map of keys by kid is empty');
   return kids.map((kid) => {
     const option = `${spec.option}[${JSON.stringify(kid)}]`;
-    const value: unknown = (input as Record<string, unknown>)[kid];
+    const value = input[kid];
     if (kid === '') throw new AuthConfigError(option, 'a kid must not be empty');
     if (!spec.isKey(value)) throw new AuthConfigError(option, `expected ${spec.expected}`);
     return spec.build(value, kid, option);
