@@ -4,13 +4,23 @@
  * protobuf runtime; the decoder is strict and bounded because the bytes come from the network.
  */
 
-/** The parts of a `google.rpc.ErrorInfo` (https://cloud.google.com/apis/design/errors). */
+/**
+ * The parts of a `google.rpc.ErrorInfo` (https://cloud.google.com/apis/design/errors): what a refused
+ * call tells the client in machine-readable form.
+ *
+ * @example
+ * ```ts
+ * import { decodeErrorInfo, type ErrorInfo } from 'grpc-jwt-auth';
+ * const info: ErrorInfo | undefined = decodeErrorInfo(details);
+ * // { reason: 'INSUFFICIENT_SCOPE', domain: 'grpc-jwt-auth', metadata: { requiredScopes: 'orders:write' } }
+ * ```
+ */
 export interface ErrorInfo {
   /** Machine-readable reason, e.g. `TOKEN_EXPIRED`. */
   readonly reason: string;
   /** The domain, `grpc-jwt-auth` for this library's errors. */
   readonly domain: string;
-  /** Extra facts, e.g. `{ requiredScopes: 'orders:read' }`. */
+  /** Extra facts, e.g. `{ requiredScopes: 'orders:read' }` (scopes space-separated); empty when there are none. */
   readonly metadata: Readonly<Record<string, string>>;
 }
 
@@ -78,8 +88,20 @@ function readFields(bytes: Uint8Array): Array<[number, number | Uint8Array]> | u
 const decodeText = (value: number | Uint8Array | undefined): string => (value instanceof Uint8Array ? new TextDecoder().decode(value) : '');
 
 /**
- * Finds the first `google.rpc.ErrorInfo` in a `grpc-status-details-bin` value. Returns undefined for
- * anything else, including malformed bytes: a client must never crash on a server's trailer.
+ * Finds the first `google.rpc.ErrorInfo` in a `grpc-status-details-bin` value, so a client can act on
+ * the reason of a refusal without parsing text. Returns undefined for anything else, including
+ * malformed bytes: a client must never crash on a server's trailer.
+ *
+ * @example
+ * ```ts
+ * import { decodeErrorInfo } from 'grpc-jwt-auth';
+ * client.getOrder({ id: '1' }, metadata, (error, order) => {
+ *   const [details] = error?.metadata.get('grpc-status-details-bin') ?? [];
+ *   const info = details instanceof Buffer ? decodeErrorInfo(details) : undefined;
+ *   if (info?.reason === 'TOKEN_EXPIRED') void retryWithFreshToken();
+ *   if (info?.reason === 'INSUFFICIENT_SCOPE') console.warn(`needs ${info.metadata.requiredScopes}`);
+ * });
+ * ```
  */
 export function decodeErrorInfo(statusDetails: Uint8Array): ErrorInfo | undefined {
   const status = readFields(statusDetails);

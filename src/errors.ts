@@ -6,19 +6,124 @@
  * This module never imports grpc-js: statuses are the numeric gRPC codes.
  */
 
-/** Numeric gRPC status codes used by this library (same values as grpc-js `status`). */
+/**
+ * Numeric gRPC status codes used by this library, with the same values as grpc-js `status`, so this
+ * module needs no grpc-js import and a client can compare `error.code` with them.
+ *
+ * @example
+ * ```ts
+ * import { GrpcStatus } from 'grpc-jwt-auth';
+ * client.getOrder({ id: '1' }, metadata, (error, order) => {
+ *   if (error?.code === GrpcStatus.UNAUTHENTICATED) return signInAgain();
+ *   if (error?.code === GrpcStatus.PERMISSION_DENIED) return showForbidden();
+ * });
+ * ```
+ */
 export const GrpcStatus = {
+  /** 13: an unexpected error while authenticating (a bug, not a verdict on the token). */
   INTERNAL: 13,
+  /** 14: verification keys cannot be had right now; the same call may succeed later. */
   UNAVAILABLE: 14,
+  /** 16: no token, or a token that fails verification. */
   UNAUTHENTICATED: 16,
+  /** 7: a valid token that a guard or a `'deny'` rule refuses. */
   PERMISSION_DENIED: 7,
 } as const;
 
-/** One of the gRPC status codes an {@link AuthError} maps to. */
+/**
+ * One of the gRPC status codes an {@link AuthError} maps to: the values of {@link GrpcStatus}.
+ *
+ * @example
+ * ```ts
+ * import { GrpcStatus, type AuthStatus } from 'grpc-jwt-auth';
+ * // An HTTP gateway that uses createAuthenticator answers refusals with the matching HTTP status.
+ * const httpStatus: Record<AuthStatus, number> = {
+ *   [GrpcStatus.UNAUTHENTICATED]: 401,
+ *   [GrpcStatus.PERMISSION_DENIED]: 403,
+ *   [GrpcStatus.UNAVAILABLE]: 503,
+ *   [GrpcStatus.INTERNAL]: 500,
+ * };
+ * ```
+ */
 export type AuthStatus = (typeof GrpcStatus)[keyof typeof GrpcStatus];
 
-/** The RFC 6750 `error` attribute of the `www-authenticate` trailer. */
+/**
+ * The RFC 6750 `error` attribute of the `www-authenticate` trailer. A refusal without one (a missing
+ * token, unavailable keys, an internal error) gets a bare `Bearer` challenge.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, type BearerErrorCode } from 'grpc-jwt-auth';
+ * const auth = createAuthInterceptor({
+ *   keys,
+ *   algorithms: ['ES256'],
+ *   onRejected: ({ error }) => {
+ *     const bearerError: BearerErrorCode | undefined = error.bearerError;
+ *     if (bearerError === 'insufficient_scope') metrics.increment('auth.forbidden');
+ *   },
+ * });
+ * ```
+ */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+/**
+ * Stable error codes, one per kind of refusal: safe to match on in code and alerts. Each maps to one
+ * gRPC status and one {@link AuthReason} (the code without `ERR_AUTH_`, except `ALGORITHM_NOT_ALLOWED`).
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, type AuthErrorCode } from 'grpc-jwt-auth';
+ * const refusals = new Map<AuthErrorCode, number>();
+ * const auth = createAuthInterceptor({
+ *   keys,
+ *   algorithms: ['ES256'],
+ *   onRejected: ({ error }) => refusals.set(error.code, (refusals.get(error.code) ?? 0) + 1),
+ * });
+ * ```
+ */
+export type AuthErrorCode =
+  /** UNAUTHENTICATED: the call has no `authorization` metadata, or a guarded handler ran without a verified token. */
+  | 'ERR_AUTH_TOKEN_MISSING'
+  /** UNAUTHENTICATED: `authorization` is not exactly one `Bearer <token>` value (several values, another scheme, no token). */
+  | 'ERR_AUTH_AUTHORIZATION_MALFORMED'
+  /** UNAUTHENTICATED: the token is not a well-formed compact JWS (three strict base64url segments, JSON objects). */
+  | 'ERR_AUTH_TOKEN_MALFORMED'
+  /** UNAUTHENTICATED: the token is longer than `maxTokenBytes`. */
+  | 'ERR_AUTH_TOKEN_TOO_LARGE'
+  /** UNAUTHENTICATED: the token's `alg` is not in the `algorithms` allowlist (`none` never is), or a discovered issuer does not sign with it. */
+  | 'ERR_AUTH_ALG_NOT_ALLOWED'
+  /** UNAUTHENTICATED: the header has `crit`, `b64` other than `true`, or a `kid` that is not a string. */
+  | 'ERR_AUTH_TOKEN_HEADER_INVALID'
+  /** UNAUTHENTICATED: the header's `typ` is not the configured `typ`. */
+  | 'ERR_AUTH_TOKEN_TYPE_INVALID'
+  /** UNAUTHENTICATED: no key of the resolver fits the token's `kid` and `alg`. */
+  | 'ERR_AUTH_KEY_NOT_FOUND'
+  /** UNAUTHENTICATED: the signature does not verify. */
+  | 'ERR_AUTH_SIGNATURE_INVALID'
+  /** UNAUTHENTICATED: `exp` has passed (after `clockTolerance`), also while the call was admitted or its stream was open. */
+  | 'ERR_AUTH_TOKEN_EXPIRED'
+  /** UNAUTHENTICATED: `nbf` or `iat` is in the future (beyond `clockTolerance`). */
+  | 'ERR_AUTH_TOKEN_NOT_YET_VALID'
+  /** UNAUTHENTICATED: `iat` is longer ago than `maxTokenAge`. */
+  | 'ERR_AUTH_TOKEN_TOO_OLD'
+  /** UNAUTHENTICATED: `iss` is not an accepted issuer (with `issuers`: not a configured one). */
+  | 'ERR_AUTH_ISSUER_INVALID'
+  /** UNAUTHENTICATED: `aud` contains none of the accepted audiences. */
+  | 'ERR_AUTH_AUDIENCE_INVALID'
+  /** UNAUTHENTICATED: `exp` is absent (with `requireExp`), `iat` is absent (with `maxTokenAge`), or a `requiredClaims` entry is absent or null. */
+  | 'ERR_AUTH_CLAIM_MISSING'
+  /** UNAUTHENTICATED: a registered claim has the wrong type (e.g. `exp` not a finite number), or `sub` is not the required `subject`. */
+  | 'ERR_AUTH_CLAIM_INVALID'
+  /** UNAUTHENTICATED: the `validate` hook returned `false`. */
+  | 'ERR_AUTH_TOKEN_REJECTED'
+  /** PERMISSION_DENIED: a guard refused the verified caller. */
+  | 'ERR_AUTH_INSUFFICIENT_SCOPE'
+  /** PERMISSION_DENIED: a `'deny'` rule matches the method. */
+  | 'ERR_AUTH_ACCESS_DENIED'
+  /** UNAVAILABLE: the keys needed cannot be had right now (the key set cannot be fetched or refreshed); retry later. */
+  | 'ERR_AUTH_KEYS_UNAVAILABLE'
+  /** INTERNAL: an unexpected throw (a bug, or a hook or guard throwing something other than an `AuthError`), or `getAuth` on an unauthenticated call. */
+  | 'ERR_AUTH_INTERNAL';
 
 interface CodeInfo {
   readonly status: AuthStatus;
@@ -70,18 +175,59 @@ const CODES = {
   },
   ERR_AUTH_KEYS_UNAVAILABLE: { status: GrpcStatus.UNAVAILABLE, reason: 'KEYS_UNAVAILABLE', wireMessage: 'verification keys are unavailable, retry later' },
   ERR_AUTH_INTERNAL: { status: GrpcStatus.INTERNAL, reason: 'INTERNAL', wireMessage: 'internal authentication error' },
-} as const satisfies Record<string, CodeInfo>;
+} as const satisfies Record<AuthErrorCode, CodeInfo>;
 
-/** Stable, documented error codes; safe to match on in code and alerts. */
-export type AuthErrorCode = keyof typeof CODES;
-
-/** The machine-readable reasons sent to clients in `google.rpc.ErrorInfo`. */
+/**
+ * The machine-readable reasons sent to clients in `google.rpc.ErrorInfo`: what a client matches on to
+ * tell "refresh the token and retry" from "ask for more access".
+ *
+ * @useDeclaredType
+ * @example
+ * ```ts
+ * import { decodeErrorInfo, type AuthReason } from 'grpc-jwt-auth';
+ * const refreshAndRetry: ReadonlySet<string> = new Set<AuthReason>(['TOKEN_EXPIRED', 'TOKEN_NOT_YET_VALID']);
+ * client.getOrder({ id: '1' }, metadata, (error) => {
+ *   const [details] = error?.metadata.get('grpc-status-details-bin') ?? [];
+ *   const info = details instanceof Buffer ? decodeErrorInfo(details) : undefined;
+ *   if (info && refreshAndRetry.has(info.reason)) void retryWithFreshToken();
+ * });
+ * ```
+ */
 export type AuthReason = (typeof CODES)[AuthErrorCode]['reason'];
 
-/** The domain of every `google.rpc.ErrorInfo` this library sends. */
+/**
+ * The domain of every `google.rpc.ErrorInfo` this library sends: tells its refusals apart from other
+ * errors that carry an ErrorInfo.
+ *
+ * @example
+ * ```ts
+ * import { ERROR_DOMAIN, decodeErrorInfo } from 'grpc-jwt-auth';
+ * const info = decodeErrorInfo(details);
+ * if (info?.domain === ERROR_DOMAIN) console.warn(`refused by grpc-jwt-auth: ${info.reason}`);
+ * ```
+ */
 export const ERROR_DOMAIN = 'grpc-jwt-auth';
 
-/** Extra facts about a refusal, safe to send to the client. */
+/**
+ * Extra facts about a refusal, given to the {@link AuthError} constructor: the cause for logs, and what
+ * may be sent to the client.
+ *
+ * @example
+ * ```ts
+ * import { AuthError, createAuthInterceptor } from 'grpc-jwt-auth';
+ * const auth = createAuthInterceptor({
+ *   keys,
+ *   algorithms: ['ES256'],
+ *   async validate(claims) {
+ *     try {
+ *       return !(await denylist.has(String(claims.jti)));
+ *     } catch (cause) {
+ *       throw new AuthError('ERR_AUTH_TOKEN_REJECTED', 'denylist lookup failed', { cause, wireMessage: 'token could not be checked' });
+ *     }
+ *   },
+ * });
+ * ```
+ */
 export interface AuthErrorOptions {
   /** The underlying error (often a jose error). Kept for logs, never sent. */
   readonly cause?: unknown;
@@ -101,6 +247,7 @@ export interface AuthErrorOptions {
  * ```
  */
 export class AuthError extends Error {
+  /** Always `'AuthError'`; {@link isAuthError} also relies on it to recognise copies from another package instance. */
   override readonly name: string = 'AuthError';
   /** Stable code, e.g. `ERR_AUTH_TOKEN_EXPIRED`. */
   readonly code: AuthErrorCode;
@@ -170,11 +317,13 @@ export function toAuthError(error: unknown, context: string): AuthError {
  *
  * @example
  * ```ts
+ * import { AuthConfigError, createAuthInterceptor } from 'grpc-jwt-auth';
  * try { createAuthInterceptor({ keys, algorithms: [] }); }
  * catch (e) { if (e instanceof AuthConfigError) console.error(e.option, e.message); }
  * ```
  */
 export class AuthConfigError extends TypeError {
+  /** Always `'AuthConfigError'`. */
   override readonly name = 'AuthConfigError';
   /** Always `ERR_AUTH_INVALID_OPTION`. */
   readonly code = 'ERR_AUTH_INVALID_OPTION';
@@ -192,6 +341,8 @@ export class AuthConfigError extends TypeError {
  *
  * @example
  * ```ts
+ * import { isAuthError } from 'grpc-jwt-auth';
+ * try { await authenticator.authenticate(token, method); }
  * catch (e) { if (isAuthError(e) && e.code === 'ERR_AUTH_TOKEN_EXPIRED') refresh(); }
  * ```
  */
