@@ -19,6 +19,7 @@ export type { Rule, RuleMap, RuleTable } from './server/rules.ts';
 
 export { createAuthenticator } from './verify/authenticator.ts';
 export type { Authentication, Authenticator, AuthenticatorOptions, IssuerOptions } from './verify/authenticator.ts';
+export type { TokenCacheOptions } from './verify/token-cache.ts';
 export type { ValidateContext, ValidateHook, VerifyOptions } from './verify/options.ts';
 
 export { fromSecret } from './keys/secret.ts';

@@ -1,11 +1,22 @@
 import { AuthConfigError } from '../errors.ts';
 import type { KeyResolver, VerificationKey } from '../keys/resolver.ts';
 
-/** Options of the verified-token cache (`cache` in the interceptor options; `false` disables it). */
+/**
+ * Options of the verified-token cache: the `cache` option of {@link createAuthInterceptor} and
+ * {@link createAuthenticator} (`false` there disables the cache). A bigger cache saves crypto on more
+ * repeated tokens; a shorter `maxTtl` bounds how long a cached verdict is reused.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, type TokenCacheOptions } from 'grpc-jwt-auth';
+ * const cache: TokenCacheOptions = { maxEntries: 50_000, maxTtl: 60 };
+ * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], cache });
+ * ```
+ */
 export interface TokenCacheOptions {
-  /** Most tokens held; the least recently used goes first. Default 10,000. */
+  /** Most tokens held, a whole number of at least 1; the least recently used goes first. Default 10,000. */
   readonly maxEntries?: number;
-  /** Longest an entry lives, in seconds, whatever the token's `exp`. Default 300. */
+  /** Longest an entry lives, in seconds (a positive number), whatever the token's `exp`. Default 300. */
   readonly maxTtl?: number;
 }
 
