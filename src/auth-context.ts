@@ -1,19 +1,51 @@
-/** The registered JWT claims (RFC 7519 §4.1) plus whatever else the token carries. */
+/**
+ * The registered JWT claims (RFC 7519 §4.1) plus whatever else the token carries. Extend it to type
+ * your own claims; verification has already refused registered claims of the wrong type.
+ *
+ * @example
+ * ```ts
+ * import { getAuth, type JwtClaims } from 'grpc-jwt-auth';
+ * interface OrdersClaims extends JwtClaims {
+ *   readonly tenant: string;
+ * }
+ * const { claims } = getAuth<OrdersClaims>(call);
+ * console.log(claims.sub, claims.tenant, claims.jti);
+ * ```
+ */
 export interface JwtClaims {
+  /** Issuer: who issued the token, usually the identity provider's URL. */
   readonly iss?: string;
+  /** Subject: the user or client the token is about. */
   readonly sub?: string;
+  /** Audience: the service(s) the token is meant for, one string or several. */
   readonly aud?: string | readonly string[];
+  /** Expiration time, in seconds since the epoch: the token is refused from then on (give or take `clockTolerance`). */
   readonly exp?: number;
+  /** Not before, in seconds since the epoch: the token is refused until then (give or take `clockTolerance`). */
   readonly nbf?: number;
+  /** Issued at, in seconds since the epoch; `maxTokenAge` counts from it. */
   readonly iat?: number;
+  /** JWT ID: a unique identifier of the token, e.g. for a denylist. */
   readonly jti?: string;
   readonly [claim: string]: unknown;
 }
 
-/** The protected header of a verified token. */
+/**
+ * The protected header of a verified token.
+ *
+ * @example
+ * ```ts
+ * import { getAuth, type JwtHeader } from 'grpc-jwt-auth';
+ * const header: JwtHeader = getAuth(call).header;
+ * console.log(`verified ${header.alg} token signed with key ${header.kid ?? '(no kid)'}`);
+ * ```
+ */
 export interface JwtHeader {
+  /** The signing algorithm; always one of the configured `algorithms`. */
   readonly alg: string;
+  /** The id of the key that signed the token, when the token names one. */
   readonly kid?: string;
+  /** The token's media type as it spells it, e.g. `JWT` or `at+jwt`, when present. */
   readonly typ?: string;
   readonly [parameter: string]: unknown;
 }
@@ -25,7 +57,7 @@ export interface JwtHeader {
  *
  * @example
  * ```ts
- * import { getAuth, type AuthContext } from 'grpc-jwt-auth';
+ * import { getAuth, type AuthContext, type JwtClaims } from 'grpc-jwt-auth';
  * interface MyClaims extends JwtClaims { tenant: string }
  * const auth: AuthContext<MyClaims> = getAuth<MyClaims>(call);
  * console.log(auth.subject, auth.scopes, auth.claims.tenant);

@@ -4,18 +4,43 @@ import { AuthConfigError } from './errors.ts';
  * Where a list of scopes or roles lives in a claims set. A string names one top-level claim exactly
  * (claim names such as `https://example.com/roles` or `cognito:groups` contain dots and colons); an array
  * is a path into nested objects, e.g. `['resource_access', 'orders-api', 'roles']`.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, DEFAULT_ROLE_CLAIMS, type ClaimPath } from 'grpc-jwt-auth';
+ * const clientRoles: ClaimPath = ['resource_access', 'orders-api', 'roles'];
+ * const auth = createAuthInterceptor({ keys, algorithms: ['RS256'], roleClaims: [...DEFAULT_ROLE_CLAIMS, clientRoles] });
+ * ```
  */
 export type ClaimPath = string | readonly string[];
 
 /**
  * Scope claims read by default: `scope` (RFC 8693 / RFC 9068, space-delimited), `scp` (string or array,
- * Azure AD / Okta) and `permissions` (array, Auth0).
+ * Azure AD / Okta) and `permissions` (array, Auth0). The default of the `scopeClaims` option.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, DEFAULT_SCOPE_CLAIMS } from 'grpc-jwt-auth';
+ * // Keep the usual claims and also read a provider-specific one.
+ * const auth = createAuthInterceptor({ keys, algorithms: ['RS256'], scopeClaims: [...DEFAULT_SCOPE_CLAIMS, 'https://acme.example/scopes'] });
+ * ```
  */
 export const DEFAULT_SCOPE_CLAIMS: readonly ClaimPath[] = ['scope', 'scp', 'permissions'];
 
 /**
  * Role claims read by default: `roles` (array), Keycloak's `realm_access.roles` and Cognito's
- * `cognito:groups`. Keycloak client roles need the client id: add `['resource_access', '<client>', 'roles']`.
+ * `cognito:groups`. The default of the `roleClaims` option. Keycloak client roles need the client id:
+ * add `['resource_access', '<client>', 'roles']`.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, DEFAULT_ROLE_CLAIMS } from 'grpc-jwt-auth';
+ * const auth = createAuthInterceptor({
+ *   keys,
+ *   algorithms: ['RS256'],
+ *   roleClaims: [...DEFAULT_ROLE_CLAIMS, ['resource_access', 'orders-api', 'roles']],
+ * });
+ * ```
  */
 export const DEFAULT_ROLE_CLAIMS: readonly ClaimPath[] = ['roles', ['realm_access', 'roles'], 'cognito:groups'];
 

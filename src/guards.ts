@@ -2,8 +2,19 @@ import type { AuthContext } from './auth-context.ts';
 import { checkClaimPath, claimAt, type ClaimPath } from './claim-paths.ts';
 import { AuthConfigError, AuthError, describeForLog, isScopeToken, toAuthError } from './errors.ts';
 
-/** A guard's refusal, with what would have granted access. */
+/**
+ * A guard's refusal, with what would have granted access. The call ends with PERMISSION_DENIED; the
+ * message goes to logs, the scopes to the client.
+ *
+ * @example
+ * ```ts
+ * import type { Guard, GuardDenial } from 'grpc-jwt-auth';
+ * const denial: GuardDenial = { allowed: false, message: 'missing scope orders:write', requiredScopes: ['orders:write'] };
+ * const canWrite: Guard = (auth) => auth.scopes.includes('orders:write') || denial;
+ * ```
+ */
 export interface GuardDenial {
+  /** Always `false`: marks the object as a refusal. */
   readonly allowed: false;
   /** For logs, e.g. `missing scope orders:write`. */
   readonly message: string;
@@ -11,10 +22,32 @@ export interface GuardDenial {
   readonly requiredScopes?: readonly string[];
 }
 
-/** What a guard returns: `true` allows; `false` or a {@link GuardDenial} refuses. */
+/**
+ * What a guard returns: `true` allows; `false` or a {@link GuardDenial} refuses.
+ *
+ * @example
+ * ```ts
+ * import type { AuthContext, GuardResult } from 'grpc-jwt-auth';
+ * function acmeOnly(auth: AuthContext): GuardResult {
+ *   return auth.claims.tenant === 'acme' || { allowed: false, message: 'tenant is not acme' };
+ * }
+ * ```
+ */
 export type GuardResult = boolean | GuardDenial;
 
-/** Facts about the call a guard may use besides the caller's token. */
+/**
+ * Facts about the call a guard may use besides the caller's token.
+ *
+ * @example
+ * ```ts
+ * import type { AuthContext, GuardInfo, GuardResult } from 'grpc-jwt-auth';
+ * // Guests may only call read methods.
+ * function readOnlyForGuests(auth: AuthContext, info: GuardInfo): GuardResult {
+ *   const name = info.method.slice(info.method.lastIndexOf('/') + 1);
+ *   return !auth.roles.includes('guest') || name.startsWith('Get') || name.startsWith('List');
+ * }
+ * ```
+ */
 export interface GuardInfo {
   /** The full gRPC method path. */
   readonly method: string;
@@ -32,10 +65,30 @@ export interface GuardInfo {
  */
 export type Guard = (auth: AuthContext, info: GuardInfo) => GuardResult | Promise<GuardResult>;
 
-/** A primitive a claim is compared with by {@link requireClaim}. */
+/**
+ * A primitive a claim is compared with by {@link requireClaim}: the claim must equal it, or be an array
+ * containing it.
+ *
+ * @example
+ * ```ts
+ * import { requireClaim, type ClaimValue } from 'grpc-jwt-auth';
+ * const plan: ClaimValue = 'enterprise';
+ * const enterpriseOnly = requireClaim('plan', plan);
+ * ```
+ */
 export type ClaimValue = string | number | boolean;
 
-/** A custom test of a claim value for {@link requireClaim}; only a literal `true` allows. */
+/**
+ * A custom test of a claim value for {@link requireClaim}; only a literal `true` allows. It is never
+ * called for a missing or `null` claim.
+ *
+ * @example
+ * ```ts
+ * import { requireClaim, type ClaimPredicate } from 'grpc-jwt-auth';
+ * const withinFiveMinutes: ClaimPredicate = (value) => typeof value === 'number' && Date.now() / 1000 - value < 300;
+ * const recentLogin = requireClaim('auth_time', withinFiveMinutes);
+ * ```
+ */
 export type ClaimPredicate = (value: unknown, auth: AuthContext) => boolean;
 
 
