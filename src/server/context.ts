@@ -2,8 +2,20 @@ import type { Metadata } from '@grpc/grpc-js';
 import type { AuthContext, JwtClaims } from '../auth-context.ts';
 import { AuthError } from '../errors.ts';
 
-/** Any grpc-js server call: all four kinds expose the request metadata. */
+/**
+ * Any grpc-js server call: all four kinds expose the request metadata, which is what {@link getAuth}
+ * and {@link findAuth} look the verified context up by.
+ *
+ * @example
+ * ```ts
+ * import { findAuth, type CallWithMetadata } from 'grpc-jwt-auth';
+ * function callerOf(call: CallWithMetadata): string {
+ *   return findAuth(call)?.subject ?? 'anonymous';
+ * }
+ * ```
+ */
 export interface CallWithMetadata {
+  /** The call's request metadata: the object grpc-js gave the interceptor, which the context is attached to. */
   readonly metadata: Metadata;
 }
 
@@ -45,6 +57,7 @@ export function getAuth<C extends JwtClaims = JwtClaims>(call: CallWithMetadata)
  *
  * @example
  * ```ts
+ * import { findAuth } from 'grpc-jwt-auth';
  * const auth = findAuth(call);
  * const greeting = auth ? `hello ${auth.subject}` : 'hello stranger';
  * ```

@@ -11,24 +11,73 @@ import { checkServicesOption } from './rule-check.ts';
 import { compileRules, type Rule, type RuleMap } from './rules.ts';
 import { scheduleExpiry } from './stream-expiry.ts';
 
-/** Told after a call is authenticated and authorized, before its handler runs. */
+/**
+ * Told to `onAuthenticated` after a call is authenticated and authorized, before its handler runs. Never
+ * carries the token.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, type AuthenticatedEvent } from 'grpc-jwt-auth';
+ * const auth = createAuthInterceptor({
+ *   keys,
+ *   algorithms: ['RS256'],
+ *   onAuthenticated: (event: AuthenticatedEvent) => console.info(`${event.method} by ${event.subject ?? '?'} from ${event.peer}`),
+ * });
+ * ```
+ */
 export interface AuthenticatedEvent {
+  /** The full gRPC method path, e.g. `/acme.orders.v1.Orders/GetOrder`. */
   readonly method: string;
+  /** The client's address as grpc-js reports it (`call.getPeer()`), e.g. `10.0.0.7:51234`. */
   readonly peer: string;
+  /** The token's `sub`, when present. */
   readonly subject: string | undefined;
+  /** The token's `iss`, when present. */
   readonly issuer: string | undefined;
+  /** The caller's scopes, read from the configured scope claims. */
   readonly scopes: readonly string[];
 }
 
-/** Told when a call is refused. Never carries the token. */
+/**
+ * Told to `onRejected` when a call is refused. Never carries the token.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, type RejectedEvent } from 'grpc-jwt-auth';
+ * const auth = createAuthInterceptor({
+ *   keys,
+ *   algorithms: ['RS256'],
+ *   onRejected: ({ method, peer, error }: RejectedEvent) => console.warn(`${method} from ${peer} refused: ${error.code}: ${error.message}`),
+ * });
+ * ```
+ */
 export interface RejectedEvent {
+  /** The full gRPC method path, e.g. `/acme.orders.v1.Orders/GetOrder`. */
   readonly method: string;
+  /** The client's address as grpc-js reports it (`call.getPeer()`), e.g. `10.0.0.7:51234`. */
   readonly peer: string;
   /** The refusal: `code`, `reason`, `status`, a log `message` and the jose error as `cause`. */
   readonly error: AuthError;
 }
 
-/** Options of {@link createAuthInterceptor}. */
+/**
+ * Options of {@link createAuthInterceptor}: how tokens are verified (the {@link AuthenticatorOptions}),
+ * which methods need what (rules), and hooks for logs and metrics.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, fromIssuer, requireScopes, type AuthInterceptorOptions } from 'grpc-jwt-auth';
+ * const options: AuthInterceptorOptions = {
+ *   keys: fromIssuer('https://idp.example/'),
+ *   algorithms: ['RS256'],
+ *   issuer: 'https://idp.example/',
+ *   audience: 'orders-api',
+ *   rules: { '/grpc.health.v1.Health/*': 'public', '/acme.orders.v1.Orders/GetOrder': requireScopes('orders:read') },
+ *   defaultRule: 'deny',
+ * };
+ * const auth = createAuthInterceptor(options);
+ * ```
+ */
 export interface AuthInterceptorOptions extends AuthenticatorOptions {
   /** Rules by method pattern; the most specific wins. */
   readonly rules?: RuleMap;
@@ -39,7 +88,10 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
    * definition or a protobufjs root): a rule naming a service or method not among them throws here.
    */
   readonly services?: ServiceSource | readonly ServiceSource[];
-  /** With `services`: every one of their methods must match a pattern of `rules`, none is left to `defaultRule`. */
+  /**
+   * With `services`: every one of their methods must match a pattern of `rules`, none is left to
+   * `defaultRule`. Default false.
+   */
   readonly strictRules?: boolean;
   /**
    * What happens to a streaming call whose token expires while it is open: `'end'` (default) ends it
@@ -52,7 +104,20 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
   readonly onRejected?: (event: RejectedEvent) => void;
 }
 
-/** The interceptor: a native grpc-js `ServerInterceptor`, plus key prefetch and shutdown. */
+/**
+ * The interceptor: a native grpc-js `ServerInterceptor`, plus key prefetch and shutdown.
+ *
+ * @example
+ * ```ts
+ * import { Server } from '@grpc/grpc-js';
+ * import { createAuthInterceptor, fromJwks, type AuthInterceptor } from 'grpc-jwt-auth';
+ * const auth: AuthInterceptor = createAuthInterceptor({ keys: fromJwks('https://idp.example/jwks.json'), algorithms: ['RS256'] });
+ * await auth.ready(); // the first calls need not wait for the key set
+ * const server = new Server({ interceptors: [auth] });
+ * // ... on shutdown:
+ * server.tryShutdown(() => auth.close());
+ * ```
+ */
 export interface AuthInterceptor extends ServerInterceptor {
   /** Fetches remote keys now, so the first calls do not wait (resolves when every issuer has keys). */
   ready(): Promise<void>;

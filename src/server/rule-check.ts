@@ -2,9 +2,19 @@ import { AuthConfigError } from '../errors.ts';
 import { listServiceMethods, type ServiceMethod, type ServiceSource } from '../service-methods.ts';
 import { compileRules, type RuleMap, type RuleTable } from './rules.ts';
 
-/** Options of {@link checkRules}. */
+/**
+ * Options of {@link checkRules}.
+ *
+ * @example
+ * ```ts
+ * import { test } from 'node:test';
+ * import { checkRules, type CheckRulesOptions } from 'grpc-jwt-auth';
+ * const options: CheckRulesOptions = { strict: true };
+ * test('every method of orders.proto has a rule', () => checkRules(rules, packageDefinition, options));
+ * ```
+ */
 export interface CheckRulesOptions {
-  /** Also require every method to be matched by a pattern, so none is left to the default rule. */
+  /** Also require every method to be matched by a pattern, so none is left to the default rule. Default false. */
   readonly strict?: boolean;
 }
 

@@ -8,10 +8,31 @@ import type { Guard } from '../guards.ts';
  * - `'authenticated'`: a valid token;
  * - `'deny'`: nobody, PERMISSION_DENIED;
  * - a {@link Guard}: a valid token that the guard allows.
+ *
+ * @example
+ * ```ts
+ * import { requireScopes, type Rule } from 'grpc-jwt-auth';
+ * const health: Rule = 'public';
+ * const getOrder: Rule = requireScopes('orders:read');
+ * ```
  */
 export type Rule = 'public' | 'optional' | 'authenticated' | 'deny' | Guard;
 
-/** Rules by method pattern: `'/pkg.Service/Method'`, `'/pkg.Service/*'` or `'*'`. */
+/**
+ * Rules by method pattern: `'/pkg.Service/Method'`, `'/pkg.Service/*'` or `'*'`. The most specific
+ * pattern matching a method wins; a malformed pattern throws at construction.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, requireRoles, type RuleMap } from 'grpc-jwt-auth';
+ * const rules: RuleMap = {
+ *   '/grpc.health.v1.Health/*': 'public',
+ *   '/acme.orders.v1.Orders/*': 'authenticated',
+ *   '/acme.orders.v1.Orders/DeleteOrder': requireRoles('admin'),
+ * };
+ * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], rules, defaultRule: 'deny' });
+ * ```
+ */
 export type RuleMap = Readonly<Record<string, Rule>>;
 
 const NAMED_RULES = new Set(['public', 'optional', 'authenticated', 'deny']);
@@ -25,14 +46,26 @@ function checkRule(rule: unknown, option: string): Rule {
   throw new AuthConfigError(option, `expected 'public', 'optional', 'authenticated', 'deny' or a guard function, got ${JSON.stringify(rule) ?? typeof rule}`);
 }
 
-/** A compiled rule map: the most specific pattern wins (exact method, then service, then `*`, then the default). */
+/**
+ * A compiled rule map: the most specific pattern wins (exact method, then service, then `*`, then the
+ * default).
+ *
+ * @example
+ * ```ts
+ * import { compileRules, type RuleTable } from 'grpc-jwt-auth';
+ * const table: RuleTable = compileRules({ '/acme.orders.v1.Orders/*': 'authenticated' }, 'deny');
+ * table.covers('/acme.orders.v1.Orders/GetOrder'); // true
+ * table.ruleFor('/acme.admin.v1.Admin/Purge'); // 'deny': no pattern matches, so the default applies
+ * ```
+ */
 export interface RuleTable {
   /** The rule for a full method path. */
   ruleFor(method: string): Rule;
   /** True when a pattern of the map (exact, service-wide or `'*'`) matches the method, not the default. */
   covers(method: string): boolean;
-  /** The patterns as given, for typo checks against service definitions. */
+  /** The exact method patterns (`/package.Service/Method`) and their rules, for typo checks against service definitions. */
   readonly exact: ReadonlyMap<string, Rule>;
+  /** The service-wide patterns and their rules, keyed by `/package.Service` (the pattern without its `/*`). */
   readonly services: ReadonlyMap<string, Rule>;
 }
 
@@ -41,6 +74,7 @@ export interface RuleTable {
  *
  * @example
  * ```ts
+ * import { compileRules } from 'grpc-jwt-auth';
  * const table = compileRules({ '/grpc.health.v1.Health/*': 'public' }, 'authenticated');
  * table.ruleFor('/grpc.health.v1.Health/Check'); // 'public'
  * ```

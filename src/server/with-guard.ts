@@ -28,6 +28,8 @@ type AnyHandler = (call: GuardedCall, callback?: sendUnaryData<unknown>) => void
  *
  * @example
  * ```ts
+ * import type { ServerWritableStream } from '@grpc/grpc-js';
+ * import type { ServiceHandler } from 'grpc-jwt-auth';
  * const handler: ServiceHandler = (call: ServerWritableStream<Req, Res>) => call.end();
  * ```
  */
@@ -45,6 +47,7 @@ export type ServiceHandler =
  *
  * @example
  * ```ts
+ * import { requireScopes, type ServiceGuards } from 'grpc-jwt-auth';
  * const guards: ServiceGuards<typeof ordersImpl> = { getOrder: requireScopes('orders:read') };
  * ```
  */
