@@ -1,6 +1,17 @@
 import { AuthConfigError, describeForLog } from './errors.ts';
 
-/** A method as grpc-js service definitions and proto-loader package definitions describe it. */
+/**
+ * A method as grpc-js service definitions and proto-loader package definitions describe it. Only
+ * `path` and `options` are read.
+ *
+ * @example
+ * ```ts
+ * import { checkRules, type MethodDefinitionLike } from 'grpc-jwt-auth';
+ * // A rule check in a unit test, without loading the .proto file.
+ * const getOrder: MethodDefinitionLike = { path: '/acme.orders.v1.Orders/GetOrder' };
+ * checkRules({ '/acme.orders.v1.Orders/GetOrder': 'authenticated' }, { GetOrder: getOrder }, { strict: true });
+ * ```
+ */
 export interface MethodDefinitionLike {
   /** The full method path, `/package.Service/Method`. */
   readonly path: string;
@@ -8,23 +19,79 @@ export interface MethodDefinitionLike {
   readonly options?: unknown;
 }
 
-/** A grpc-js `ServiceDefinition`: method definitions by method name. */
+/**
+ * A grpc-js `ServiceDefinition`: method definitions by method name, as given to `server.addService`.
+ *
+ * @example
+ * ```ts
+ * import * as grpc from '@grpc/grpc-js';
+ * import { checkRules, type ServiceDefinitionLike } from 'grpc-jwt-auth';
+ * const proto = grpc.loadPackageDefinition(packageDefinition) as any;
+ * const orders: ServiceDefinitionLike = proto.acme.orders.v1.Orders.service;
+ * checkRules(rules, orders);
+ * ```
+ */
 export type ServiceDefinitionLike = { readonly [method: string]: MethodDefinitionLike };
 
-/** A proto-loader `PackageDefinition`: service definitions and message or enum types by full name. */
+/**
+ * A proto-loader `PackageDefinition`: service definitions and message or enum types by full name.
+ *
+ * @example
+ * ```ts
+ * import * as protoLoader from '@grpc/proto-loader';
+ * import { PROTO_INCLUDE_DIR, rulesFromProto, type PackageDefinitionLike } from 'grpc-jwt-auth';
+ * const packageDefinition: PackageDefinitionLike = protoLoader.loadSync('orders.proto', { includeDirs: [PROTO_INCLUDE_DIR] });
+ * const rules = rulesFromProto(packageDefinition);
+ * ```
+ */
 export type PackageDefinitionLike = { readonly [name: string]: object };
 
-/** A protobufjs `Root` or `Namespace` (reflection), e.g. from `protobuf.loadSync(file)`. */
+/**
+ * A protobufjs `Root` or `Namespace` (reflection), e.g. from `protobuf.loadSync(file)`. Unlike
+ * proto-loader, it also keeps service options.
+ *
+ * @example
+ * ```ts
+ * import protobuf from 'protobufjs';
+ * import { checkRules, type ProtobufNamespaceLike } from 'grpc-jwt-auth';
+ * const root: ProtobufNamespaceLike = protobuf.loadSync('orders.proto');
+ * checkRules(rules, root, { strict: true });
+ * ```
+ */
 export interface ProtobufNamespaceLike {
+  /** The namespace's nested reflection objects (services, types and namespaces), searched for services. */
   readonly nestedArray: readonly unknown[];
 }
 
-/** A client constructor from grpc-js `loadPackageDefinition`, which carries its `service` definition. */
+/**
+ * A client constructor from grpc-js `loadPackageDefinition`, which carries its `service` definition.
+ *
+ * @example
+ * ```ts
+ * import * as grpc from '@grpc/grpc-js';
+ * import { createAuthInterceptor, type ServiceClientLike } from 'grpc-jwt-auth';
+ * const proto = grpc.loadPackageDefinition(packageDefinition) as any;
+ * const Orders: ServiceClientLike = proto.acme.orders.v1.Orders;
+ * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], rules, services: Orders, strictRules: true });
+ * ```
+ */
 export interface ServiceClientLike {
+  /** The definition of the service the constructor's clients call (grpc-js `ServiceClientConstructor.service`). */
   readonly service: ServiceDefinitionLike;
 }
 
-/** Anything that lists the methods a server offers. */
+/**
+ * Anything that lists the methods a server offers: what {@link checkRules}, {@link rulesFromProto} and
+ * the `services` option of {@link createAuthInterceptor} take, alone or in an array.
+ *
+ * @example
+ * ```ts
+ * import * as protoLoader from '@grpc/proto-loader';
+ * import { createAuthInterceptor, type ServiceSource } from 'grpc-jwt-auth';
+ * const services: ServiceSource[] = [protoLoader.loadSync('orders.proto'), protoLoader.loadSync('health.proto')];
+ * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], rules, services, strictRules: true });
+ * ```
+ */
 export type ServiceSource = ServiceDefinitionLike | PackageDefinitionLike | ProtobufNamespaceLike | ServiceClientLike;
 
 /** One method found in a {@link ServiceSource}. */

@@ -6,7 +6,18 @@ import { VERIFY_OPTION_NAMES, checkMaxTokenBytes, compileVerifyOptions, type Ver
 import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cache.ts';
 import { TokenVerifier } from './verifier.ts';
 
-/** One trusted token issuer among several; see {@link AuthenticatorOptions.issuers}. */
+/**
+ * One trusted token issuer among several; see {@link AuthenticatorOptions.issuers}. Fields it leaves
+ * out take the top-level value of the same name.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, fromIssuer, fromSecret, type IssuerOptions } from 'grpc-jwt-auth';
+ * const staff: IssuerOptions = { issuer: 'https://login.acme.example/', keys: fromIssuer('https://login.acme.example/'), algorithms: ['RS256'] };
+ * const jobs: IssuerOptions = { issuer: 'https://jobs.acme.internal', keys: fromSecret(process.env.JOBS_JWT_SECRET!), algorithms: ['HS256'], typ: 'at+jwt' };
+ * const auth = createAuthInterceptor({ issuers: [staff, jobs], audience: 'orders-api' });
+ * ```
+ */
 export interface IssuerOptions extends Omit<VerifyOptions, 'issuer' | 'maxTokenBytes'> {
   /** The exact `iss` value this issuer's tokens carry. */
   readonly issuer: string;
@@ -15,6 +26,19 @@ export interface IssuerOptions extends Omit<VerifyOptions, 'issuer' | 'maxTokenB
 /**
  * How tokens are authenticated: either the fields of {@link VerifyOptions} for one issuer, or `issuers`
  * for several (then top-level fields other than `keys` and `algorithms` are defaults for each issuer).
+ *
+ * @example
+ * ```ts
+ * import { createAuthenticator, fromJwks, type AuthenticatorOptions } from 'grpc-jwt-auth';
+ * const options: AuthenticatorOptions = {
+ *   keys: fromJwks('https://idp.example/.well-known/jwks.json'),
+ *   algorithms: ['RS256'],
+ *   issuer: 'https://idp.example/',
+ *   audience: 'orders-api',
+ *   cache: { maxEntries: 50_000, maxTtl: 60 },
+ * };
+ * const authenticator = createAuthenticator(options);
+ * ```
  */
 export interface AuthenticatorOptions extends Partial<VerifyOptions> {
   /**
@@ -32,8 +56,19 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
   readonly cache?: TokenCacheOptions | false;
 }
 
-/** A verified token: the context for handlers and until when it may be used. */
+/**
+ * A verified token: the context for handlers and until when it may be used.
+ *
+ * @example
+ * ```ts
+ * import type { Authentication } from 'grpc-jwt-auth';
+ * const { context, validUntil }: Authentication = await authenticator.authenticate(token, '/acme.chat.v1.Chat/Join');
+ * // A long-lived session must end when its token does.
+ * if (validUntil !== undefined) setTimeout(() => session.close('token expired'), validUntil - Date.now());
+ * ```
+ */
 export interface Authentication {
+  /** The verified caller, as handlers see it through {@link getAuth}. */
   readonly context: AuthContext;
   /** Milliseconds since the epoch after which the token is refused (`exp` plus tolerance), if it expires. */
   readonly validUntil: number | undefined;
@@ -42,8 +77,27 @@ export interface Authentication {
 /**
  * Turns a bearer token into a verified {@link AuthContext}, or throws (or rejects with) an
  * {@link AuthError}. Returns synchronously on a verified-token cache hit (unless `validate` is async).
+ * It applies no rules or guards: those belong to the interceptor.
+ *
+ * @example
+ * ```ts
+ * import { createAuthenticator, fromIssuer, isAuthError, type Authenticator } from 'grpc-jwt-auth';
+ * const authenticator: Authenticator = createAuthenticator({ keys: fromIssuer('https://idp.example/'), algorithms: ['RS256'], audience: 'orders-api' });
+ * await authenticator.ready();
+ * try {
+ *   const { context } = await authenticator.authenticate(token, '/acme.orders.v1.Orders/GetOrder');
+ *   console.log(context.subject);
+ * } catch (error) {
+ *   if (isAuthError(error)) console.warn(error.code, error.message);
+ * }
+ * authenticator.close();
+ * ```
  */
 export interface Authenticator {
+  /**
+   * Verifies `token` for a call of `method` (the full gRPC method path, given to the `validate` hook);
+   * throws or rejects with an {@link AuthError} when the token is refused.
+   */
   authenticate(token: string, method: string): Authentication | Promise<Authentication>;
   /** Prefetches remote keys of every issuer. */
   ready(): Promise<void>;
@@ -97,6 +151,7 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (va
  *
  * @example
  * ```ts
+ * import { createAuthenticator, fromSecret } from 'grpc-jwt-auth';
  * const authenticator = createAuthenticator({ keys: fromSecret(secret), algorithms: ['HS256'] });
  * const { context } = await authenticator.authenticate(token, '/pkg.Service/Method');
  * ```

@@ -8,7 +8,18 @@ import type { ClaimPolicy } from './claims.ts';
 import { DEFAULT_MAX_TOKEN_BYTES } from './compact.ts';
 import { normalizeTyp, type HeaderPolicy } from './header.ts';
 
-/** What a `validate` hook is told besides the claims. */
+/**
+ * What a `validate` hook is told besides the claims.
+ *
+ * @example
+ * ```ts
+ * import type { JwtClaims, ValidateContext } from 'grpc-jwt-auth';
+ * // Tokens signed with the retired key may still read, but no longer pay.
+ * function notRetiredForPayments(claims: JwtClaims, { header, method }: ValidateContext): boolean {
+ *   return header.kid !== 'legacy-2025' || !method.startsWith('/acme.payments.');
+ * }
+ * ```
+ */
 export interface ValidateContext {
   /** The verified protected header. */
   readonly header: JwtHeader;
@@ -21,10 +32,34 @@ export interface ValidateContext {
  * verified-token cache, so a denylist takes effect at once). Return `false` or throw to refuse: `false`
  * gives UNAUTHENTICATED `TOKEN_REJECTED`; a thrown {@link AuthError} is answered as it is; any other
  * throw is INTERNAL.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, type ValidateHook } from 'grpc-jwt-auth';
+ * const revoked = new Set<string>(); // jti values of revoked tokens
+ * const notRevoked: ValidateHook = (claims) => claims.jti === undefined || !revoked.has(claims.jti);
+ * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], validate: notRevoked });
+ * ```
  */
 export type ValidateHook<C extends JwtClaims = JwtClaims> = (claims: C, context: ValidateContext) => boolean | void | Promise<boolean | void>;
 
-/** How tokens of one issuer are verified. */
+/**
+ * How tokens of one issuer are verified: the keys and algorithms (required), then the claim checks.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, fromIssuer, type VerifyOptions } from 'grpc-jwt-auth';
+ * const verify: VerifyOptions = {
+ *   keys: fromIssuer('https://idp.example/'),
+ *   algorithms: ['RS256'],
+ *   issuer: 'https://idp.example/',
+ *   audience: 'orders-api',
+ *   typ: 'at+jwt',
+ *   clockTolerance: 30,
+ * };
+ * const auth = createAuthInterceptor({ ...verify, defaultRule: 'authenticated' });
+ * ```
+ */
 export interface VerifyOptions {
   /** Where verification keys come from: {@link fromSecret}, {@link fromPem}, {@link fromJwks}, {@link fromIssuer}. */
   readonly keys: KeyResolver;
