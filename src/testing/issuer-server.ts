@@ -3,7 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { AuthConfigError } from '../errors.ts';
 import { createTokenEndpoint, type TokenEndpoint, type TokenEndpointOptions, type TokenSigner } from './token-endpoint.ts';
 
-/** Options of `TestIssuer.serve()`. */
+/**
+ * Options of `TestIssuer.serve()`.
+ *
+ * @example
+ * ```ts
+ * import type { ServeOptions } from 'grpc-jwt-auth/testing';
+ * const options: ServeOptions = { jwksMaxAge: 1, token: { clients: { worker: { secret: 'worker-secret', scope: 'orders:read' } } } };
+ * const served = await idp.serve(options);
+ * ```
+ */
 export interface ServeOptions {
   /** Port on 127.0.0.1. Default 0 (any free port). */
   readonly port?: number;
@@ -16,7 +25,22 @@ export interface ServeOptions {
   readonly jwksMaxAge?: number;
 }
 
-/** A running loopback identity provider. */
+/**
+ * A running loopback identity provider, for tests of remote keys and of clients that fetch tokens.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createAuthInterceptor, fromIssuer } from 'grpc-jwt-auth';
+ * import type { ServedIssuer } from 'grpc-jwt-auth/testing';
+ * const served: ServedIssuer = await idp.serve();
+ * const auth = createAuthInterceptor({ keys: fromIssuer(served.url), algorithms: [idp.alg], issuer: served.url });
+ * await auth.ready();
+ * assert.equal(served.requestCount('/jwks.json'), 1);
+ * auth.close();
+ * await served.close();
+ * ```
+ */
 export interface ServedIssuer {
   /** Base URL, e.g. `http://127.0.0.1:43121`. */
   readonly url: string;

@@ -9,7 +9,16 @@ import { serveIssuer, type ServedIssuer, type ServeOptions } from './issuer-serv
 import { generateTestKey, type TestSigningKey } from './test-keys.ts';
 import { craftUnsignedToken, replacePayload } from './unsigned.ts';
 
-/** Options of {@link createTestIssuer}. */
+/**
+ * Options of {@link createTestIssuer}.
+ *
+ * @example
+ * ```ts
+ * import { createTestIssuer, type TestIssuerOptions } from 'grpc-jwt-auth/testing';
+ * const options: TestIssuerOptions = { alg: 'RS256', issuer: 'https://login.acme.test/', audience: 'orders-api', kid: 'acme-1' };
+ * const idp = await createTestIssuer(options);
+ * ```
+ */
 export interface TestIssuerOptions {
   /** Signing algorithm. Default `ES256`. */
   readonly alg?: Algorithm;
@@ -17,11 +26,20 @@ export interface TestIssuerOptions {
   readonly issuer?: string;
   /** `aud` of signed tokens. Default `test-audience`. */
   readonly audience?: string;
-  /** `kid` of the first key. Default `test-key-1`. */
+  /** `kid` of the first key; later keys get `-2`, `-3`, ... appended. Default `test-key-1` (then `test-key-2`, ...). */
   readonly kid?: string;
 }
 
-/** Per-token options of {@link TestIssuer.sign}. Times are seconds. */
+/**
+ * Per-token options of {@link TestIssuer.sign}. Times are seconds.
+ *
+ * @example
+ * ```ts
+ * import type { SignOptions } from 'grpc-jwt-auth/testing';
+ * const shortLivedAccessToken: SignOptions = { expiresIn: 5, header: { typ: 'at+jwt' } };
+ * const token = await idp.sign({ scope: 'orders:read' }, shortLivedAccessToken);
+ * ```
+ */
 export interface SignOptions {
   /** Lifetime from `iat`. Default 3600. */
   readonly expiresIn?: number;
@@ -33,21 +51,48 @@ export interface SignOptions {
   readonly header?: Readonly<Record<string, unknown>>;
 }
 
-/** Claims to put in a token; a claim set to `undefined` removes the default (e.g. `{ exp: undefined }`). */
+/**
+ * Claims to put in a token; a claim set to `undefined` removes the default (e.g. `{ exp: undefined }`).
+ *
+ * @example
+ * ```ts
+ * import type { TestClaims } from 'grpc-jwt-auth/testing';
+ * const neverExpires: TestClaims = { sub: 'batch-job', scope: 'orders:read', exp: undefined };
+ * const token = await idp.sign(neverExpires); // refused unless the server sets requireExp: false
+ * ```
+ */
 export type TestClaims = Readonly<Record<string, unknown>>;
 
-/** A throw-away identity provider for tests. */
+/**
+ * A throw-away identity provider for tests: it signs real tokens with fresh keys, rotates them and can
+ * serve discovery, JWKS and a token endpoint.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor } from 'grpc-jwt-auth';
+ * import { createTestIssuer, type TestIssuer } from 'grpc-jwt-auth/testing';
+ * const idp: TestIssuer = await createTestIssuer();
+ * const auth = createAuthInterceptor({ keys: idp.keys, algorithms: [idp.alg], issuer: idp.issuer, audience: idp.audience });
+ * const token = await idp.sign({ scope: 'orders:read' });
+ * await idp.rotate(); // `token` still verifies: the previous key stays published
+ * ```
+ */
 export interface TestIssuer {
   /** The current `iss` value. */
   readonly issuer: string;
+  /** `aud` of signed tokens: the `audience` option, default `test-audience`. */
   readonly audience: string;
+  /** The signing algorithm: the `alg` option, default `ES256`. */
   readonly alg: Algorithm;
   /** `kid` of the key signing now. */
   readonly kid: string;
   /** A key resolver for the interceptor that follows {@link TestIssuer.rotate}. */
   readonly keys: KeyResolver;
   /** The published key set (empty for HS algorithms, whose secrets are never published). */
-  readonly jwks: { readonly keys: readonly Record<string, unknown>[] };
+  readonly jwks: {
+    /** The public JWK of every published key, with its `kid`, `alg` and `use: 'sig'`. */
+    readonly keys: readonly Record<string, unknown>[];
+  };
   /** Signs a token: `sub: 'test-user'`, this issuer and audience, one hour of life, unless overridden. */
   sign(claims?: TestClaims, options?: SignOptions): Promise<string>;
   /**
@@ -116,6 +161,7 @@ class LiveKeyResolver implements KeyResolver {
  *
  * @example
  * ```ts
+ * import { createAuthInterceptor } from 'grpc-jwt-auth';
  * import { createTestIssuer } from 'grpc-jwt-auth/testing';
  * const idp = await createTestIssuer({ alg: 'RS256', audience: 'orders-api' });
  * const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['RS256'], issuer: idp.issuer, audience: 'orders-api' });
@@ -212,7 +258,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     async serve(serveOptions) {
       const served = await serveIssuer(issuerApi, serveOptions);
       // An issuer created without an explicit `iss` takes the served URL, so discovery
-      // (fromIssuer(served.issuer)) finds a document whose issuer matches.
+      // (fromIssuer(served.url)) finds a document whose issuer matches.
       if (options.issuer === undefined) issuer = served.url;
       return served;
     },

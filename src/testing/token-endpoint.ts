@@ -57,13 +57,42 @@ export interface TokenEndpointOptions {
  */
 export type TokenFault =
   /** Answer with this status and body instead (e.g. 500, or 200 with `not json`). */
-  | { readonly kind: 'status'; readonly status: number; readonly body?: string; readonly contentType?: string }
+  | {
+      /** Selects this fault: answer with the given status and body. */
+      readonly kind: 'status';
+      /** The HTTP status code of the answer, e.g. 500, 503 or 200. */
+      readonly status: number;
+      /** The response body. Default empty. */
+      readonly body?: string;
+      /** The `content-type` of the answer. Default `text/plain`. */
+      readonly contentType?: string;
+    }
   /** Wait this many milliseconds, then answer normally. */
-  | { readonly kind: 'delay'; readonly ms: number }
+  | {
+      /** Selects this fault: answer late. */
+      readonly kind: 'delay';
+      /** How long to wait before answering, in milliseconds. */
+      readonly ms: number;
+    }
   /** Never answer (until the server closes). */
-  | { readonly kind: 'hang' }
+  | {
+      /** Selects this fault: never answer. */
+      readonly kind: 'hang';
+    }
   /** Answer normally, but with a doctored access token: e.g. `claims: { exp: undefined }, expiresIn: null`. */
-  | { readonly kind: 'token'; readonly claims?: TestClaims; readonly signOptions?: SignOptions; readonly expiresIn?: number | null };
+  | {
+      /** Selects this fault: a normal answer with a doctored access token. */
+      readonly kind: 'token';
+      /** Claims merged over the usual ones; a claim set to `undefined` is removed. */
+      readonly claims?: TestClaims;
+      /** Sign options merged over the usual ones (`issuedAt` now, `expiresIn` the access-token lifetime). */
+      readonly signOptions?: SignOptions;
+      /**
+       * The `expires_in` of the response, in seconds; `null` leaves it out. Default the access-token
+       * lifetime. The token's own `exp` is set by `signOptions.expiresIn`.
+       */
+      readonly expiresIn?: number | null;
+    };
 
 /**
  * Control of the running token endpoint, for tests.
@@ -84,6 +113,7 @@ export interface TokenEndpoint {
   issueRefreshToken(options?: { readonly clientId?: string; readonly subject?: string; readonly scope?: string }): string;
   /** The next `times` requests (default: every one until {@link clearFaults}) meet `fault`. */
   injectFault(fault: TokenFault, times?: number): void;
+  /** Removes every pending fault: the next requests are answered normally. */
   clearFaults(): void;
 }
 

@@ -5,13 +5,33 @@ export function encodeSegment(value: unknown): string {
 
 /**
  * A token with `alg: none` and an empty signature: what a forger sends. Only for testing that it is
- * refused.
+ * refused. `header` adds or overrides header parameters, e.g. `{ alg: 'NONE' }`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { craftUnsignedToken } from 'grpc-jwt-auth/testing';
+ * const forged = craftUnsignedToken({ sub: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 });
+ * await assert.rejects(async () => authenticator.authenticate(forged, '/acme.orders.v1.Orders/GetOrder'), { code: 'ERR_AUTH_ALG_NOT_ALLOWED' });
+ * ```
  */
 export function craftUnsignedToken(claims: Record<string, unknown>, header: Record<string, unknown> = {}): string {
   return `${encodeSegment({ alg: 'none', typ: 'JWT', ...header })}.${encodeSegment(claims)}.`;
 }
 
-/** The token with its payload replaced but the original signature kept: a forgery of the claims. */
+/**
+ * The token with its payload replaced but the original signature kept: a forgery of the claims, for
+ * testing that it is refused.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { replacePayload } from 'grpc-jwt-auth/testing';
+ * const token = await idp.sign({ sub: 'alice' });
+ * const forged = replacePayload(token, { iss: idp.issuer, aud: idp.audience, sub: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 });
+ * await assert.rejects(async () => authenticator.authenticate(forged, '/acme.orders.v1.Orders/GetOrder'), { code: 'ERR_AUTH_SIGNATURE_INVALID' });
+ * ```
+ */
 export function replacePayload(token: string, claims: Record<string, unknown>): string {
   const [header, , signature] = token.split('.');
   return `${header}.${encodeSegment(claims)}.${signature}`;
