@@ -13,7 +13,14 @@ import type { TokenProvider } from './token-source.ts';
  * const fetched: FetchedToken = { token: body.access_token, expiresIn: body.expires_in };
  * ```
  */
-export type FetchedToken = string | { readonly token: string; readonly expiresIn?: number };
+export type FetchedToken =
+  | string
+  | {
+      /** The access token. */
+      readonly token: string;
+      /** Its lifetime in seconds from now, as the token endpoint's `expires_in`. */
+      readonly expiresIn?: number;
+    };
 
 /**
  * Fetches a new access token, e.g. from an OAuth token endpoint.

@@ -14,7 +14,9 @@ import { checkTokenUrl, requestToken, type ClientAuthMethod } from './token-endp
 export interface ClientCredentialsOptions extends CachedTokenOptions {
   /** The OAuth 2.0 token endpoint. https, or http to a loopback address. */
   readonly tokenUrl: string | URL;
+  /** The client id registered at the identity provider. */
   readonly clientId: string;
+  /** The client secret. Never echoed in errors. */
   readonly clientSecret: string;
   /** Scopes to ask for: a space-separated string or a list. Default: the client's default scopes. */
   readonly scope?: string | readonly string[];

@@ -60,6 +60,7 @@ export interface TokenErrorOptions {
  * ```
  */
 export class TokenError extends Error {
+  /** Always `'TokenError'`. */
   override readonly name: string = 'TokenError';
   /** Stable code, e.g. `ERR_TOKEN_ENDPOINT_UNAVAILABLE`. */
   readonly code: TokenErrorCode;

@@ -4,8 +4,17 @@ import { createRemoteJwks, type RemoteJwksOptions, type RemoteKeyResolver } from
 import type { KeyResolver } from './resolver.ts';
 import { StaticKeyResolver } from './static-resolver.ts';
 
-/** A JSON Web Key Set document (RFC 7517 §5). */
+/**
+ * A JSON Web Key Set document (RFC 7517 §5).
+ *
+ * @example
+ * ```ts
+ * const jwks: JsonWebKeySet = JSON.parse(readFileSync('jwks.json', 'utf8'));
+ * const keys = fromJwks(jwks);
+ * ```
+ */
 export interface JsonWebKeySet {
+  /** The keys (JWKs); those that cannot or must not verify signatures are skipped. */
   readonly keys: readonly object[];
 }
 

@@ -2,7 +2,14 @@ import type { KeyObject, webcrypto } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
 
-/** What a key resolver needs from a token's protected header. */
+/**
+ * What a key resolver needs from a token's protected header.
+ *
+ * @example
+ * ```ts
+ * const keys = await resolver.getKeys({ alg: 'RS256', kid: '2026-01' } satisfies KeyLookup);
+ * ```
+ */
 export interface KeyLookup {
   /** The token's `alg`, already checked against the allowlist. */
   readonly alg: string;
@@ -13,6 +20,12 @@ export interface KeyLookup {
 /**
  * One key that can verify tokens. `material(alg)` gives what jose verifies with; implementations import
  * once and reuse, so no call pays for a key import.
+ *
+ * @example
+ * ```ts
+ * const [key]: readonly VerificationKey[] = await resolver.getKeys({ alg: 'ES256', kid: undefined });
+ * await compactVerify(token, await key.material('ES256'));
+ * ```
  */
 export interface VerificationKey {
   /** The key id it is published under, if any. */

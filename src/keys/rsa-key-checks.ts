@@ -48,7 +48,14 @@ const ROCA_SUBGROUPS: ReadonlyArray<ReadonlySet<number>> = ROCA_PRIMES.map((p) =
   return residues;
 });
 
-/** True when an RSA modulus carries the ROCA fingerprint: its private key can be computed from it. */
+/**
+ * True when an RSA modulus carries the ROCA fingerprint: its private key can be computed from it.
+ *
+ * @example
+ * ```ts
+ * hasRocaFingerprint(rsaModulus(key)); // false for a key from a sound generator
+ * ```
+ */
 export function hasRocaFingerprint(modulus: bigint): boolean {
   return ROCA_PRIMES.every((p, i) => ROCA_SUBGROUPS[i]?.has(Number(modulus % BigInt(p))) === true);
 }
@@ -60,6 +67,12 @@ const MAX_EXPONENT = 1n << 256n;
  * - a public exponent that is even, below 3 or from 2^256 (FIPS 186-5 §5.4 bounds): with `e = 1` a
  *   "signature" is just the padded digest, so anyone forges a token that verifies;
  * - a modulus with the ROCA fingerprint: its private key can be recovered from the published key.
+ *
+ * @example
+ * ```ts
+ * const weakness = rsaKeyWeakness(createPublicKey(pem));
+ * if (weakness !== undefined) throw new Error(weakness);
+ * ```
  */
 export function rsaKeyWeakness(key: KeyObject): string | undefined {
   const e = key.asymmetricKeyDetails?.publicExponent;

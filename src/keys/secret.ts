@@ -4,7 +4,15 @@ import type { KeyResolver } from './resolver.ts';
 import { StaticKeyResolver, keysByKid } from './static-resolver.ts';
 import { SecretVerificationKey } from './verification-key.ts';
 
-/** An HMAC secret: a string (its UTF-8 bytes are the key) or bytes. */
+/**
+ * An HMAC secret: a string (its UTF-8 bytes are the key) or bytes.
+ *
+ * @example
+ * ```ts
+ * const secret: Secret = Buffer.from(process.env.JWT_SECRET_BASE64!, 'base64');
+ * const keys = fromSecret(secret);
+ * ```
+ */
 export type Secret = string | Uint8Array;
 
 const isSecret = (value: unknown): value is Secret => typeof value === 'string' || value instanceof Uint8Array;

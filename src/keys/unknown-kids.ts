@@ -1,6 +1,20 @@
-/** At most this many unknown kids are remembered; the oldest is forgotten first. */
+/**
+ * At most this many unknown kids are remembered; the oldest is forgotten first.
+ *
+ * @example
+ * ```ts
+ * for (let i = 0; i <= MAX_REMEMBERED_KIDS; i++) unknown.remember(`forged-${i}`, now); // forged-0 is forgotten
+ * ```
+ */
 export const MAX_REMEMBERED_KIDS = 1000;
-/** Longer kids are never stored: remembering them would let tokens fill our memory with their kids. */
+/**
+ * Longer kids are never stored: remembering them would let tokens fill our memory with their kids.
+ *
+ * @example
+ * ```ts
+ * unknown.remember('x'.repeat(MAX_REMEMBERED_KID_LENGTH + 1), now); // not stored
+ * ```
+ */
 export const MAX_REMEMBERED_KID_LENGTH = 256;
 
 /**

@@ -8,6 +8,11 @@ const HMAC_HASH: Readonly<Record<string, string>> = { __proto__: null as never, 
 /**
  * An HMAC secret. Imported into WebCrypto once per algorithm and reused: handing jose raw bytes would
  * re-import the key on every call (most of the cost of an HS256 verification).
+ *
+ * @example
+ * ```ts
+ * const key = new SecretVerificationKey(bytes, 'hs-1', algorithmsForSecret(bytes.byteLength));
+ * ```
  */
 export class SecretVerificationKey implements VerificationKey {
   readonly #secret: Uint8Array;
@@ -35,7 +40,14 @@ export class SecretVerificationKey implements VerificationKey {
   }
 }
 
-/** A public key held as a node KeyObject; jose converts it once per algorithm and caches the result. */
+/**
+ * A public key held as a node KeyObject; jose converts it once per algorithm and caches the result.
+ *
+ * @example
+ * ```ts
+ * const key = new PublicVerificationKey(createPublicKey(pem), 'rsa-1', algorithmsForPublicKey(publicKey));
+ * ```
+ */
 export class PublicVerificationKey implements VerificationKey {
   readonly #key: KeyObject;
 
