@@ -32,6 +32,8 @@ function isTokenExpired(result: StatusObject): boolean {
 
 /** The status details of a call whose client was closed while its token was being fetched. */
 const CHANNEL_CLOSED = 'grpc-jwt-auth: channel closed';
+/** The status details of a call ended by an unexpected error in this interceptor. */
+const INTERNAL_ERROR = 'grpc-jwt-auth: internal error in the token interceptor';
 
 /** What the first attempt of a unary call answered, held back until we know whether to retry. */
 interface HeldAnswer {
@@ -151,8 +153,8 @@ export class AuthorizedCall implements CallInterface {
     let thrown = error;
     if (!this.ended) {
       try {
-        this.attempt?.cancelWithStatus(status.INTERNAL, 'grpc-jwt-auth: internal error');
-        this.finish(localStatus(status.INTERNAL, 'grpc-jwt-auth: the call failed before it was sent'));
+        this.attempt?.cancelWithStatus(status.INTERNAL, INTERNAL_ERROR);
+        this.finish(localStatus(status.INTERNAL, INTERNAL_ERROR));
         return;
       } catch (listenerError) {
         thrown = listenerError;
