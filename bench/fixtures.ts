@@ -47,7 +47,9 @@ export function signManyHs256(secret: Uint8Array, count: number): string[] {
   const now = Math.floor(Date.now() / 1000);
   const tokens: string[] = [];
   for (let i = 0; i < count; i++) {
-    const payload = Buffer.from(JSON.stringify({ sub: `user-${i}`, iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 3600, jti: String(i) })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ sub: `user-${i}`, iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 3600, jti: String(i) })).toString(
+      'base64url',
+    );
     const signature = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
     tokens.push(`${header}.${payload}.${signature}`);
   }

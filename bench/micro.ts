@@ -42,10 +42,21 @@ async function verifyPath() {
   const rsPem = rs.publicPem as string;
   const cached = createAuthenticator({ keys: fromPem({ 'bench-key': rsPem }), algorithms: ['RS256'], issuer: ISSUER, audience: AUDIENCE });
   await cached.authenticate(rsToken, METHOD);
-  const cachedHs = createAuthenticator({ keys: fromSecret({ 'bench-key': hs.publicKey as Uint8Array }), algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+  const cachedHs = createAuthenticator({
+    keys: fromSecret({ 'bench-key': hs.publicKey as Uint8Array }),
+    algorithms: ['HS256'],
+    issuer: ISSUER,
+    audience: AUDIENCE,
+  });
   await cachedHs.authenticate(hsToken, METHOD);
   const uncached = createAuthenticator({ keys: fromPem({ 'bench-key': rsPem }), algorithms: ['RS256'], issuer: ISSUER, audience: AUDIENCE, cache: false });
-  const uncachedHs = createAuthenticator({ keys: fromSecret({ 'bench-key': hs.publicKey as Uint8Array }), algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, cache: false });
+  const uncachedHs = createAuthenticator({
+    keys: fromSecret({ 'bench-key': hs.publicKey as Uint8Array }),
+    algorithms: ['HS256'],
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    cache: false,
+  });
   const joseKey = await importSPKI(rsPem, 'RS256');
   const [header, payload, signature] = rsToken.split('.') as [string, string, string];
   const signingInput = Buffer.from(`${header}.${payload}`);
@@ -58,16 +69,30 @@ async function verifyPath() {
     'lib cache hit HS256 (ns)': timeSync(300_000, () => cachedHs.authenticate(hsToken, METHOD)),
     'lib full verify RS256, CPU (ns)': await cpuAsync(3_000, () => uncached.authenticate(rsToken, METHOD)),
     'lib full verify HS256, CPU (ns)': await cpuAsync(3_000, () => uncachedHs.authenticate(hsToken, METHOD)),
-    'raw jose.jwtVerify RS256, pre-imported key, CPU (ns)': await cpuAsync(3_000, () => jwtVerify(rsToken, joseKey, { algorithms: ['RS256'], issuer: ISSUER, audience: AUDIENCE })),
+    'raw jose.jwtVerify RS256, pre-imported key, CPU (ns)': await cpuAsync(3_000, () =>
+      jwtVerify(rsToken, joseKey, { algorithms: ['RS256'], issuer: ISSUER, audience: AUDIENCE }),
+    ),
     'raw node:crypto RS256 signature (ns)': timeSync(3_000, () => cryptoVerify('sha256', signingInput, publicKey, signatureBytes)),
-    'raw node:crypto HS256 HMAC (ns)': timeSync(30_000, () => timingSafeEqual(createHmac('sha256', hs.publicKey as Uint8Array).update(`${hsHeader}.${hsPayload}`).digest(), hsSignatureBytes)),
+    'raw node:crypto HS256 HMAC (ns)': timeSync(30_000, () =>
+      timingSafeEqual(
+        createHmac('sha256', hs.publicKey as Uint8Array)
+          .update(`${hsHeader}.${hsPayload}`)
+          .digest(),
+        hsSignatureBytes,
+      ),
+    ),
   };
 }
 
 async function memory() {
   const hs = makeFixture('HS256');
   const tokens = signManyHs256(hs.publicKey as Uint8Array, 100_000);
-  const authenticator = createAuthenticator({ keys: fromSecret({ 'bench-key': hs.publicKey as Uint8Array }), algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+  const authenticator = createAuthenticator({
+    keys: fromSecret({ 'bench-key': hs.publicKey as Uint8Array }),
+    algorithms: ['HS256'],
+    issuer: ISSUER,
+    audience: AUDIENCE,
+  });
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const before = process.memoryUsage().rss;

@@ -133,7 +133,9 @@ const micro = microBenchmark();
 const pad = (text: string, width: number) => text.padEnd(width);
 const num = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 console.log(`\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`);
-console.log(`${pad('scenario', 28)} ${pad('calls/s', 9)} ${pad('ratio', 6)} ${pad('CPU µs/call', 12)} ${pad('Δ µs', 7)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} errors`);
+console.log(
+  `${pad('scenario', 28)} ${pad('calls/s', 9)} ${pad('ratio', 6)} ${pad('CPU µs/call', 12)} ${pad('Δ µs', 7)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} errors`,
+);
 for (const row of load) {
   console.log(
     `${pad(row.scenario, 28)} ${pad(num(row.callsPerSecond, 0), 9)} ${pad(num(row.throughputRatio, 3), 6)} ${pad(num(row.serverCpuMicrosPerCall), 12)} ${pad(num(row.cpuOverBaselineMicros), 7)} ${pad(num(row.p50Ms, 2), 7)} ${pad(num(row.p99Ms, 2), 7)} ${row.errors}`,
@@ -141,9 +143,22 @@ for (const row of load) {
 }
 console.log('\nverify path alone:');
 for (const [name, value] of Object.entries(micro.verifyPath as Record<string, number>)) console.log(`  ${pad(name, 50)} ${num(value / 1000, 2)} µs`);
-const memory = micro.memory as { calls: number; distinctTokens: number; seconds: number; rssBeforeMiB: number; rssPeakMiB: number; rssAfterMiB: number; rssGrowthMiB: number };
-console.log(`\nmemory: ${memory.calls} calls over ${memory.distinctTokens} distinct tokens in ${num(memory.seconds)} s; RSS ${num(memory.rssBeforeMiB)} → peak ${num(memory.rssPeakMiB)} MiB (growth ${num(memory.rssGrowthMiB)} MiB)`);
+const memory = micro.memory as {
+  calls: number;
+  distinctTokens: number;
+  seconds: number;
+  rssBeforeMiB: number;
+  rssPeakMiB: number;
+  rssAfterMiB: number;
+  rssGrowthMiB: number;
+};
+console.log(
+  `\nmemory: ${memory.calls} calls over ${memory.distinctTokens} distinct tokens in ${num(memory.seconds)} s; RSS ${num(memory.rssBeforeMiB)} → peak ${num(memory.rssPeakMiB)} MiB (growth ${num(memory.rssGrowthMiB)} MiB)`,
+);
 
 mkdirSync(here('./results'), { recursive: true });
-writeFileSync(here('./results/latest.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY }, load, micro }, null, 2)}\n`);
+writeFileSync(
+  here('./results/latest.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY }, load, micro }, null, 2)}\n`,
+);
 console.log('\nwritten: bench/results/latest.json');

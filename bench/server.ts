@@ -28,7 +28,12 @@ async function tokens(fixture: AlgorithmFixture, count: number): Promise<string[
 }
 
 async function buildScenarios(): Promise<Scenario[]> {
-  const [hs, rs, es, ed] = (['HS256', 'RS256', 'ES256', 'EdDSA'] as const).map(makeFixture) as [AlgorithmFixture, AlgorithmFixture, AlgorithmFixture, AlgorithmFixture];
+  const [hs, rs, es, ed] = (['HS256', 'RS256', 'ES256', 'EdDSA'] as const).map(makeFixture) as [
+    AlgorithmFixture,
+    AlgorithmFixture,
+    AlgorithmFixture,
+    AlgorithmFixture,
+  ];
   const rsPem = rs.publicPem as string;
   return [
     { name: 'baseline (no auth)', interceptors: [], tokens: await tokens(hs, 1) },

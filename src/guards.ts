@@ -91,7 +91,6 @@ export type ClaimValue = string | number | boolean;
  */
 export type ClaimPredicate = (value: unknown, auth: AuthContext) => boolean;
 
-
 /**
  * Validates a list of required scopes or roles at construction; throws naming the option. Returns the
  * list without duplicates.
@@ -148,7 +147,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export function requireScopes(...scopes: string[]): Guard {
   const required = checkNames(scopes, 'requireScopes', 'scope');
   // every() on the allowed path: the list of what is missing is only built for a refusal.
-  return (auth) => required.every((scope) => auth.scopes.includes(scope)) || deny(`missing scope ${required.filter((scope) => !auth.scopes.includes(scope)).join(', ')}`, required);
+  return (auth) =>
+    required.every((scope) => auth.scopes.includes(scope)) ||
+    deny(`missing scope ${required.filter((scope) => !auth.scopes.includes(scope)).join(', ')}`, required);
 }
 
 /**
@@ -178,7 +179,8 @@ export function requireAnyScope(...scopes: string[]): Guard {
  */
 export function requireRoles(...roles: string[]): Guard {
   const required = checkNames(roles, 'requireRoles', 'role');
-  return (auth) => required.every((role) => auth.roles.includes(role)) || deny(`missing role ${required.filter((role) => !auth.roles.includes(role)).join(', ')}`);
+  return (auth) =>
+    required.every((role) => auth.roles.includes(role)) || deny(`missing role ${required.filter((role) => !auth.roles.includes(role)).join(', ')}`);
 }
 
 /**

@@ -49,10 +49,26 @@ export { PUBLIC_KEY_ALGORITHMS } from './keys/key-algorithms.ts';
 export type { IssuerDiscoveryOptions } from './keys/discovery.ts';
 export type { RemoteKeyResolver, TokensWithoutKid } from './keys/remote-jwks.ts';
 export type { RemoteFetchOptions } from './keys/key-cache-policy.ts';
-export type { FailedEvent, FetchTrigger, FetchedEvent, KeySkippedEvent, RemoteDocument, RemoteKeysEvent, RemoteKeysListener, RotatedEvent } from './keys/remote-events.ts';
+export type {
+  FailedEvent,
+  FetchTrigger,
+  FetchedEvent,
+  KeySkippedEvent,
+  RemoteDocument,
+  RemoteKeysEvent,
+  RemoteKeysListener,
+  RotatedEvent,
+} from './keys/remote-events.ts';
 export { checkRules } from './server/rule-check.ts';
 export type { CheckRulesOptions } from './server/rule-check.ts';
-export type { MethodDefinitionLike, PackageDefinitionLike, ProtobufNamespaceLike, ServiceClientLike, ServiceDefinitionLike, ServiceSource } from './service-methods.ts';
+export type {
+  MethodDefinitionLike,
+  PackageDefinitionLike,
+  ProtobufNamespaceLike,
+  ServiceClientLike,
+  ServiceDefinitionLike,
+  ServiceSource,
+} from './service-methods.ts';
 export { PROTO_INCLUDE_DIR, rulesFromProto } from './proto-policy.ts';
 export { guardService, withGuard } from './server/with-guard.ts';
 export type { ServiceGuards, ServiceHandler } from './server/with-guard.ts';

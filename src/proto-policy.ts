@@ -97,7 +97,10 @@ export function rulesFromProto(source: ServiceSource | readonly ServiceSource[])
   for (const method of listServiceMethods(source, 'rulesFromProto(source)')) {
     for (const key of Object.keys(method.serviceOptions ?? {})) {
       if (OWN_OPTION.test(key)) {
-        throw new AuthConfigError(`${method.service} ${key}`, `rules are read from method options only (proto-loader drops service options); use a service-wide rule '/${method.service}/*' in code`);
+        throw new AuthConfigError(
+          `${method.service} ${key}`,
+          `rules are read from method options only (proto-loader drops service options); use a service-wide rule '/${method.service}/*' in code`,
+        );
       }
     }
     for (const [key, value] of Object.entries(method.options)) {

@@ -167,7 +167,8 @@ function fromSource(source: unknown, option: string): ServiceMethod[] {
   if (typeof source === 'function' && isServiceDefinition((source as Partial<ServiceClientLike>).service)) {
     return fromDefinition((source as unknown as ServiceClientLike).service);
   }
-  if (!isObject(source)) throw new AuthConfigError(option, `expected service definitions, a proto-loader package definition or a protobufjs Root, got ${describeForLog(source)}`);
+  if (!isObject(source))
+    throw new AuthConfigError(option, `expected service definitions, a proto-loader package definition or a protobufjs Root, got ${describeForLog(source)}`);
   if (Array.isArray(source.nestedArray)) {
     const found: ServiceMethod[] = [];
     fromNamespace(source as unknown as ProtobufNamespaceLike, option, found);

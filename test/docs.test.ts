@@ -33,7 +33,9 @@ describe('API docs', { timeout: 120_000 }, () => {
       const typedoc = join(root, 'node_modules', 'typedoc', 'bin', 'typedoc');
       await run(process.execPath, [typedoc, '--out', join(out, 'html'), '--json', join(out, 'api.json')], { cwd: root, maxBuffer: 16 << 20 });
       const api = JSON.parse(await readFile(join(out, 'api.json'), 'utf8')) as Reflection;
-      const missing = (api.children ?? []).flatMap((entry) => (entry.children ?? []).filter((exported) => !hasExample(exported)).map((exported) => `${entry.name}.${exported.name}`));
+      const missing = (api.children ?? []).flatMap((entry) =>
+        (entry.children ?? []).filter((exported) => !hasExample(exported)).map((exported) => `${entry.name}.${exported.name}`),
+      );
       assert.deepEqual(missing, [], 'exports without an @example');
     } finally {
       await rm(out, { recursive: true, force: true });

@@ -67,7 +67,9 @@ export class TokenLog {
     this.#seen.set(caller.tokenId, token);
     const previous = this.#current;
     const overlap = previous ? `; token #${previous.number} still had ${secondsUntil(previous.expiresAtMs)} to live` : '';
-    this.#report.at(`call ${String(call).padStart(2)} OK with token #${token.number} (key ${token.keyId}, expires in ${secondsUntil(token.expiresAtMs)})${overlap}`);
+    this.#report.at(
+      `call ${String(call).padStart(2)} OK with token #${token.number} (key ${token.keyId}, expires in ${secondsUntil(token.expiresAtMs)})${overlap}`,
+    );
     this.#current = token;
   }
 

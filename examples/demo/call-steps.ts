@@ -17,7 +17,7 @@ function expectRefusal(report: StepReport, refusal: Refusal | undefined, status:
 export const authenticatedUnary: Step = {
   title: 'An authenticated unary call',
   explanation: [
-    'The client gets an access token from the provider\'s /token endpoint (client credentials grant)',
+    "The client gets an access token from the provider's /token endpoint (client credentials grant)",
     'and sends it as "authorization: Bearer <token>". The server verifies it (signature, issuer, audience,',
     'expiry) and checks the policy before the handler runs; the handler reads the caller with getAuth(call).',
   ],
@@ -68,7 +68,7 @@ export const missingScope: Step = {
 export const expiredToken: Step = {
   title: 'A call with an expired token',
   explanation: [
-    'A client sends a token it kept from an hour ago (here signed by the provider\'s key, expired since).',
+    "A client sends a token it kept from an hour ago (here signed by the provider's key, expired since).",
     'UNAUTHENTICATED with reason TOKEN_EXPIRED tells the client: get a new token and retry. The token',
     'interceptor does that by itself, once, for unary calls; this client sends its token by hand.',
   ],

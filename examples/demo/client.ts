@@ -82,7 +82,10 @@ export interface StreamResult<T> {
  * const { messages, end } = await readStream(client.ListOrders({}, new grpc.Metadata()));
  * ```
  */
-export function readStream<T>(stream: grpc.ClientReadableStream<T>, options: { limit?: number; onMessage?: (message: T) => void } = {}): Promise<StreamResult<T>> {
+export function readStream<T>(
+  stream: grpc.ClientReadableStream<T>,
+  options: { limit?: number; onMessage?: (message: T) => void } = {},
+): Promise<StreamResult<T>> {
   return new Promise((resolve) => {
     const messages: T[] = [];
     stream.on('data', (message: T) => {

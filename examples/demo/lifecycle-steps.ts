@@ -39,12 +39,14 @@ export const liveKeyRotation: Step = {
     'Providers change signing keys by publishing the next key first and signing with it later, so every',
     'server already holds it when the first token names it. (A server that meets an unknown key id refetches',
     'at most once per 30 s cooldown, to stop forged key ids from hammering the provider.) The server here',
-    'refreshes its copy of the key set every ~1.6 s, as the provider\'s Cache-Control: max-age=2 allows.',
+    "refreshes its copy of the key set every ~1.6 s, as the provider's Cache-Control: max-age=2 allows.",
   ],
   async run(context, report) {
     const { issuer } = context.provider;
     const tokens = new TokenLog(report);
     const firstKey = issuer.kid;
+    // Assigned once the key is published; the call loop below reads it before and after.
+    // eslint-disable-next-line prefer-const
     let nextKey: string | undefined;
     let callsWithNextKey = 0;
     const loop = callRepeatedly(context.calls, {
@@ -75,7 +77,7 @@ export const streamEndsAtExpiry: Step = {
   title: 'A stream ended when its token expires',
   explanation: [
     'A token is checked when a call starts, but a stream can outlive it. The server ends such a stream when',
-    'its token expires, with UNAUTHENTICATED and reason TOKEN_EXPIRED (option streamExpiry, default \'end\').',
+    "its token expires, with UNAUTHENTICATED and reason TOKEN_EXPIRED (option streamExpiry, default 'end').",
     'Streams are never replayed by the client library: the program reopens it, and gets a fresh token.',
   ],
   async run(context, report) {
@@ -102,7 +104,9 @@ export const streamEndsAtExpiry: Step = {
       const reopened = await readStream(client.WatchOrders({}, new Metadata()), { limit: 1 });
       const [first] = reopened.messages;
       const fresh = first !== undefined && first.caller.tokenId !== firstToken;
-      report.at(`reopened: ${first ? `event ${first.sequence} received with ${fresh ? 'a fresh token' : 'the same token'}` : 'no event'}; the client then cancels`);
+      report.at(
+        `reopened: ${first ? `event ${first.sequence} received with ${fresh ? 'a fresh token' : 'the same token'}` : 'no event'}; the client then cancels`,
+      );
       report.expect(fresh, 'the reopened stream runs with a fresh token');
     } finally {
       client.close();

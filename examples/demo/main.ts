@@ -46,7 +46,13 @@ const certificates = tlsCertificates();
 const provider = await startProvider();
 const server = await startServer(provider.served.url, certificates);
 const newTokenSource = (): TokenSource =>
-  clientCredentials({ tokenUrl: provider.served.tokenUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret, scope: CLIENT.scope, refreshBefore: REFRESH_BEFORE_SECONDS });
+  clientCredentials({
+    tokenUrl: provider.served.tokenUrl,
+    clientId: CLIENT.id,
+    clientSecret: CLIENT.secret,
+    scope: CLIENT.scope,
+    refreshBefore: REFRESH_BEFORE_SECONDS,
+  });
 const clients: OrdersClient[] = [];
 const connect = (token?: TokenSource): OrdersClient => {
   // The server's certificate is signed by the demo CA, which the client trusts. It is checked against the

@@ -64,12 +64,19 @@ function connect(identity?: { key: Buffer; cert: Buffer }): grpc.Client & Record
 function whoAmI(client: grpc.Client & Record<string, any>, token?: string): Promise<string> {
   return new Promise((resolve) => {
     const metadata = token ? idp.metadata(token) : new grpc.Metadata();
-    client.WhoAmI({}, metadata, { deadline: Date.now() + 5000 }, (error: grpc.ServiceError | null, reply: { certificateSubject: string; tokenSubject: string }) => {
-      client.close();
-      // A failed handshake comes with a long OpenSSL error; its TLS alert is what matters.
-      const why = error ? (/alert [a-z ]+/.exec(error.details)?.[0] ?? error.details) : '';
-      resolve(error ? `refused: ${grpc.status[error.code]} (${why})` : `accepted: certificate CN=${reply.certificateSubject}, token sub=${reply.tokenSubject}`);
-    });
+    client.WhoAmI(
+      {},
+      metadata,
+      { deadline: Date.now() + 5000 },
+      (error: grpc.ServiceError | null, reply: { certificateSubject: string; tokenSubject: string }) => {
+        client.close();
+        // A failed handshake comes with a long OpenSSL error; its TLS alert is what matters.
+        const why = error ? (/alert [a-z ]+/.exec(error.details)?.[0] ?? error.details) : '';
+        resolve(
+          error ? `refused: ${grpc.status[error.code]} (${why})` : `accepted: certificate CN=${reply.certificateSubject}, token sub=${reply.tokenSubject}`,
+        );
+      },
+    );
   });
 }
 

@@ -103,7 +103,10 @@ const expectations: Array<[method: string, caller: string, expected: string]> = 
 ];
 
 let failures = 0;
-for (const [name, rules] of [['policy from orders.proto (+1 code override)', fromProto], ['policy in code', inCode]] as const) {
+for (const [name, rules] of [
+  ['policy from orders.proto (+1 code override)', fromProto],
+  ['policy in code', inCode],
+] as const) {
   const { client, server } = await startServer(rules);
   console.log(name);
   for (const [method, caller, expected] of expectations) {

@@ -46,8 +46,23 @@ export function makeCertificates(clientNames: readonly string[] = []): Certifica
   const issue = (name: string, subject: string, extensions: string): KeyAndCertificate => {
     writeFileSync(file(`${name}.ext`), extensions);
     openssl(['req', '-new', ...ecKey, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', subject]);
-    openssl(['x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial',
-      '-days', '1', '-extfile', file(`${name}.ext`), '-out', file(`${name}.crt`)]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file('ca.crt'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      file(`${name}.ext`),
+      '-out',
+      file(`${name}.crt`),
+    ]);
     return { key: readFileSync(file(`${name}.key`)), cert: readFileSync(file(`${name}.crt`)) };
   };
   try {

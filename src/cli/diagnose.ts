@@ -89,13 +89,14 @@ function keyNotFound(input: DiagnosisInput): Diagnosis {
       kind: 'configuration',
       check,
       problem: `the token has no kid, and ${keysOrigin} offers no single key for ${alg} (${describeKeys(listing)})`,
-      fix: 'ask the provider to put a kid in its tokens; if it cannot, set the server option tokensWithoutKid: \'try\'',
+      fix: "ask the provider to put a kid in its tokens; if it cannot, set the server option tokensWithoutKid: 'try'",
     };
   }
   const published = listing?.keys.filter((key) => key.kid === kid) ?? [];
   const skipped = listing?.skipped.find((key) => key.kid === kid);
   let problem: string;
-  if (published.length > 0) problem = `key ${JSON.stringify(kid)} is in ${keysOrigin} but verifies ${published.flatMap((key) => key.algorithms).join('/')}, not ${alg}`;
+  if (published.length > 0)
+    problem = `key ${JSON.stringify(kid)} is in ${keysOrigin} but verifies ${published.flatMap((key) => key.algorithms).join('/')}, not ${alg}`;
   else if (skipped) problem = `key ${JSON.stringify(kid)} is in ${keysOrigin} but unusable: ${skipped.reason}`;
   else problem = `${keysOrigin} has no key ${JSON.stringify(kid)}; ${describeKeys(listing)}`;
   const rotation = input.keysRemote
@@ -209,12 +210,24 @@ const DIAGNOSES: Readonly<Record<AuthErrorCode, Diagnose>> = {
     problem: `the token is not a well-formed JWT: ${error.message}`,
     fix:
       'pass the token itself: three base64url parts joined by dots, without quotes, spaces or line breaks. An opaque ' +
-      "(non-JWT) access token cannot be checked locally: ask your provider for JWT access tokens, or use its introspection endpoint",
+      '(non-JWT) access token cannot be checked locally: ask your provider for JWT access tokens, or use its introspection endpoint',
   }),
-  ERR_AUTH_TOKEN_TOO_LARGE: simple('token', 'size', "carry less in the token (fewer groups or roles), or raise the server's maxTokenBytes if such tokens are expected"),
+  ERR_AUTH_TOKEN_TOO_LARGE: simple(
+    'token',
+    'size',
+    "carry less in the token (fewer groups or roles), or raise the server's maxTokenBytes if such tokens are expected",
+  ),
   ERR_AUTH_ALG_NOT_ALLOWED: algorithmNotAllowed,
-  ERR_AUTH_TOKEN_HEADER_INVALID: simple('token', 'header', 'the header uses features this library refuses (crit, b64: false, a non-string kid): get a standard JWT from your provider'),
-  ERR_AUTH_TOKEN_TYPE_INVALID: simple('configuration', 'type (typ)', "ask for the token type the server requires (e.g. at+jwt access tokens), or change the server's typ option"),
+  ERR_AUTH_TOKEN_HEADER_INVALID: simple(
+    'token',
+    'header',
+    'the header uses features this library refuses (crit, b64: false, a non-string kid): get a standard JWT from your provider',
+  ),
+  ERR_AUTH_TOKEN_TYPE_INVALID: simple(
+    'configuration',
+    'type (typ)',
+    "ask for the token type the server requires (e.g. at+jwt access tokens), or change the server's typ option",
+  ),
   ERR_AUTH_KEY_NOT_FOUND: keyNotFound,
   ERR_AUTH_SIGNATURE_INVALID: (input) => ({
     kind: 'configuration',
@@ -229,10 +242,18 @@ const DIAGNOSES: Readonly<Record<AuthErrorCode, Diagnose>> = {
   ERR_AUTH_TOKEN_TOO_OLD: simple('lifecycle', 'age (iat)', 'get a new token: the server accepts tokens only for a while after they were issued (maxTokenAge)'),
   ERR_AUTH_ISSUER_INVALID: issuerInvalid,
   ERR_AUTH_AUDIENCE_INVALID: audienceInvalid,
-  ERR_AUTH_CLAIM_MISSING: simple('configuration', 'required claims', "have the provider put the claim in its tokens, or stop requiring it on the server (requiredClaims, requireExp)"),
+  ERR_AUTH_CLAIM_MISSING: simple(
+    'configuration',
+    'required claims',
+    'have the provider put the claim in its tokens, or stop requiring it on the server (requiredClaims, requireExp)',
+  ),
   ERR_AUTH_CLAIM_INVALID: simple('token', 'claim types', 'a registered claim has the wrong type (e.g. exp as a string): fix the token issuer'),
   ERR_AUTH_TOKEN_REJECTED: simple('configuration', 'validate hook', "the server's validate hook refused the token (a revoked jti, say)"),
-  ERR_AUTH_INSUFFICIENT_SCOPE: simple('access', 'scopes', 'request the missing scope when getting the token, and have it granted to the client at the provider'),
+  ERR_AUTH_INSUFFICIENT_SCOPE: simple(
+    'access',
+    'scopes',
+    'request the missing scope when getting the token, and have it granted to the client at the provider',
+  ),
   ERR_AUTH_ACCESS_DENIED: simple('access', 'rules', 'the method is denied by a rule, whatever the token'),
   ERR_AUTH_KEYS_UNAVAILABLE: (input) => ({
     kind: 'configuration',

@@ -45,7 +45,13 @@ export interface InspectReport {
   /** True or false after verification; null when no keys were given (decoded only). */
   readonly verified: boolean | null;
   /** What it was verified against, when it was. */
-  readonly verifiedWith: { readonly keys: string; readonly kid: string | null; readonly algorithms: readonly string[]; readonly issuers: readonly string[]; readonly audiences: readonly string[] } | null;
+  readonly verifiedWith: {
+    readonly keys: string;
+    readonly kid: string | null;
+    readonly algorithms: readonly string[];
+    readonly issuers: readonly string[];
+    readonly audiences: readonly string[];
+  } | null;
   readonly failure: Failure | null;
 }
 
@@ -93,7 +99,18 @@ function failureOf(error: AuthError, diagnosis: Diagnosis): Failure {
 /** A token that cannot even be decoded: no settings matter, so the diagnosis needs none. */
 function undecodable(error: AuthError, now: number): InspectReport {
   const expected = { algorithms: [], issuers: [], audiences: [], clockTolerance: 0 };
-  const diagnosis = diagnose({ error, header: {}, claims: {}, expected, keysOrigin: '', keysFlag: '', keysRemote: false, listing: undefined, fetchFailure: undefined, now });
+  const diagnosis = diagnose({
+    error,
+    header: {},
+    claims: {},
+    expected,
+    keysOrigin: '',
+    keysFlag: '',
+    keysRemote: false,
+    listing: undefined,
+    fetchFailure: undefined,
+    now,
+  });
   return { header: null, claims: null, times: {}, verified: false, verifiedWith: null, failure: failureOf(error, diagnosis) };
 }
 

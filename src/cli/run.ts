@@ -63,7 +63,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     return EXIT.USAGE;
   }
   try {
-    return await (await load())(commandArgs, io);
+    return await (
+      await load()
+    )(commandArgs, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`grpc-jwt-auth ${name}: ${error.message}`);

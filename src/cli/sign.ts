@@ -1,9 +1,26 @@
 /** `grpc-jwt-auth sign`: mint a development token, from a fresh test issuer or with a given key. */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
-import { MIN_SECRET_BYTES, SUPPORTED_ALGORITHMS, algorithmsForPublicKey, algorithmsForSecret, isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
+import {
+  MIN_SECRET_BYTES,
+  SUPPORTED_ALGORITHMS,
+  algorithmsForPublicKey,
+  algorithmsForSecret,
+  isSupportedAlgorithm,
+  type Algorithm,
+} from '../keys/key-algorithms.ts';
 import { createTestIssuer } from '../testing/test-issuer.ts';
-import { UsageError, listOption, numberOption, parseCommandArgs, readOptionFile, readSecretFile, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
+import {
+  UsageError,
+  listOption,
+  numberOption,
+  parseCommandArgs,
+  readOptionFile,
+  readSecretFile,
+  stringOption,
+  type OptionSpec,
+  type ParsedArgs,
+} from './args.ts';
 import { EXIT, type CliIo } from './io.ts';
 
 const OPTIONS: OptionSpec = {
@@ -79,7 +96,8 @@ function claimsFromArgs(values: ParsedArgs['values']): Record<string, unknown> {
 
 function algorithmOption(values: ParsedArgs['values']): Algorithm | undefined {
   const alg = stringOption(values, 'alg');
-  if (alg !== undefined && !isSupportedAlgorithm(alg)) throw new UsageError(`--alg ${JSON.stringify(alg)} is not supported; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
+  if (alg !== undefined && !isSupportedAlgorithm(alg))
+    throw new UsageError(`--alg ${JSON.stringify(alg)} is not supported; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
   return alg;
 }
 

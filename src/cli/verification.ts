@@ -22,8 +22,7 @@ export interface VerifySettings {
 
 /** How a verification went. */
 export type VerificationResult =
-  | { readonly ok: true; readonly kid: string | undefined }
-  | { readonly ok: false; readonly error: AuthError; readonly diagnosis: Diagnosis };
+  { readonly ok: true; readonly kid: string | undefined } | { readonly ok: false; readonly error: AuthError; readonly diagnosis: Diagnosis };
 
 /** The method a `validate` hook would be told about; the CLI has no gRPC call. */
 const CLI_METHOD = '/grpc-jwt-auth.cli/Inspect';

@@ -183,13 +183,22 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
     if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn))) {
       throw new TokenError('ERR_TOKEN_SOURCE_FAILED', 'the token fetch function gave an expiresIn that is not a number of seconds', { retryable: false });
     }
-    const expiresAt = expiresIn !== undefined ? startedAt + expiresIn * 1000 - wholeSecondMargin(expiresIn) : (readJwtExpiry(token) ?? (assumedLifetime === undefined ? undefined : startedAt + assumedLifetime));
+    const expiresAt =
+      expiresIn !== undefined
+        ? startedAt + expiresIn * 1000 - wholeSecondMargin(expiresIn)
+        : (readJwtExpiry(token) ?? (assumedLifetime === undefined ? undefined : startedAt + assumedLifetime));
     if (expiresAt === undefined) {
-      throw new TokenError('ERR_TOKEN_EXPIRY_UNKNOWN', 'the token has no exp claim and no expiresIn came with it; set assumedLifetime to cache such tokens', { retryable: false });
+      throw new TokenError('ERR_TOKEN_EXPIRY_UNKNOWN', 'the token has no exp claim and no expiresIn came with it; set assumedLifetime to cache such tokens', {
+        retryable: false,
+      });
     }
     const lifetime = expiresAt - now;
     if (lifetime <= 0) {
-      throw new TokenError('ERR_TOKEN_EXPIRED', `the token source gave a token that expired ${Math.round(-lifetime / 1000)} s ago (is this machine's clock right?)`, { retryable: true });
+      throw new TokenError(
+        'ERR_TOKEN_EXPIRED',
+        `the token source gave a token that expired ${Math.round(-lifetime / 1000)} s ago (is this machine's clock right?)`,
+        { retryable: true },
+      );
     }
     const margin = refreshBefore === undefined ? Math.min(DEFAULT_MARGIN, lifetime / 10) : refreshBefore;
     const jittered = margin * (1 + jitter * Math.random());
@@ -216,7 +225,9 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
       },
       (error: unknown) => {
         inflight = undefined;
-        const tokenError = isTokenError(error) ? error : new TokenError('ERR_TOKEN_SOURCE_FAILED', 'the token fetch function threw an error', { retryable: true, cause: error });
+        const tokenError = isTokenError(error)
+          ? error
+          : new TokenError('ERR_TOKEN_SOURCE_FAILED', 'the token fetch function threw an error', { retryable: true, cause: error });
         failures += 1;
         lastError = tokenError;
         retryAt = clock() + backoff(tokenError);

@@ -38,7 +38,16 @@ export interface ClientCredentialsOptions extends CachedTokenOptions {
  * checkOptionNames(options, new Set([...TOKEN_REQUEST_OPTION_NAMES, 'audience']));
  * ```
  */
-export const TOKEN_REQUEST_OPTION_NAMES: readonly string[] = [...CACHED_TOKEN_OPTION_NAMES, 'tokenUrl', 'clientId', 'clientSecret', 'scope', 'authMethod', 'timeout', 'allowHttp'];
+export const TOKEN_REQUEST_OPTION_NAMES: readonly string[] = [
+  ...CACHED_TOKEN_OPTION_NAMES,
+  'tokenUrl',
+  'clientId',
+  'clientSecret',
+  'scope',
+  'authMethod',
+  'timeout',
+  'allowHttp',
+];
 
 /** The space-separated scope string (`['orders:read', 'orders:write']` → `'orders:read orders:write'`), or undefined. */
 function scopeParameter(value: unknown): string | undefined {

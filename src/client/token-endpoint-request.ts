@@ -61,7 +61,10 @@ export function checkTokenUrl(value: unknown, allowHttp: boolean): URL {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AuthConfigError('tokenUrl', 'expected an absolute http(s) URL');
   if (url.username || url.password) throw new AuthConfigError('tokenUrl', 'must not contain credentials; use clientId and clientSecret');
   if (url.protocol === 'http:' && !allowHttp && !isLoopbackHost(url.hostname)) {
-    throw new AuthConfigError('tokenUrl', 'must use https (plain http sends the client secret in the clear); http is accepted for loopback addresses, or with allowHttp: true');
+    throw new AuthConfigError(
+      'tokenUrl',
+      'must use https (plain http sends the client secret in the clear); http is accepted for loopback addresses, or with allowHttp: true',
+    );
   }
   return url;
 }
@@ -164,19 +167,27 @@ export async function requestToken(request: TokenRequest): Promise<TokenResponse
     const message = timedOut ? `${where} did not answer within ${request.timeout / 1000} s` : `${where} could not be reached`;
     throw new TokenError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', message, { retryable: true, cause: error });
   }
-  if (text === undefined) throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} sent more than ${MAX_RESPONSE_BYTES} bytes`, { retryable: true, httpStatus: response.status });
+  if (text === undefined)
+    throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} sent more than ${MAX_RESPONSE_BYTES} bytes`, { retryable: true, httpStatus: response.status });
   const json = parseJson(text);
   if (!response.ok) throw rejection(request, response.status, json, request.params.grant_type === 'refresh_token');
   const refreshToken = typeof json?.refresh_token === 'string' && json.refresh_token.length > 0 ? json.refresh_token : undefined;
   if (refreshToken !== undefined) request.onRefreshToken?.(refreshToken);
-  if (!json) throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} answered HTTP ${response.status} with a body that is not a JSON object`, { retryable: true, httpStatus: response.status });
+  if (!json)
+    throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} answered HTTP ${response.status} with a body that is not a JSON object`, {
+      retryable: true,
+      httpStatus: response.status,
+    });
   const accessToken = json.access_token;
   if (typeof accessToken !== 'string' || accessToken.length === 0) {
     throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} answered without an access_token`, { retryable: true, httpStatus: response.status });
   }
   // Only Bearer tokens can be sent as they are; a DPoP or MAC token would need a proof this client cannot make.
   if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer') {
-    throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} issued a token of type ${describeForLog(json.token_type, 20)}, not Bearer`, { retryable: false, httpStatus: response.status });
+    throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} issued a token of type ${describeForLog(json.token_type, 20)}, not Bearer`, {
+      retryable: false,
+      httpStatus: response.status,
+    });
   }
   return { accessToken, expiresIn: toSeconds(json.expires_in), refreshToken };
 }

@@ -41,7 +41,10 @@ export class TransportGuard {
   /** A refusal before sending, or undefined to go ahead. `target` is the channel target, e.g. `dns:host:443`. */
   refusal(target: string): StatusObject | undefined {
     if (this.plaintextTargets.has(target)) {
-      return localStatus(status.FAILED_PRECONDITION, `grpc-jwt-auth: not sending a bearer token to ${target}: channelSecurity is 'tls' but the channel is plaintext`);
+      return localStatus(
+        status.FAILED_PRECONDITION,
+        `grpc-jwt-auth: not sending a bearer token to ${target}: channelSecurity is 'tls' but the channel is plaintext`,
+      );
     }
     if (this.security !== undefined || isLoopbackTarget(target)) return undefined;
     return localStatus(

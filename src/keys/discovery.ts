@@ -67,7 +67,10 @@ function checkAlgorithmsOption(value: unknown): ReadonlySet<string> | undefined 
   if (!Array.isArray(value) || value.length === 0) throw new AuthConfigError('algorithms', 'expected a non-empty array such as ["RS256"]');
   value.forEach((alg: unknown, index) => {
     if (typeof alg !== 'string' || !SAFE.has(alg)) {
-      throw new AuthConfigError(`algorithms[${index}]`, `${JSON.stringify(alg)} is not a public-key algorithm this library verifies (${PUBLIC_KEY_ALGORITHMS.join(', ')})`);
+      throw new AuthConfigError(
+        `algorithms[${index}]`,
+        `${JSON.stringify(alg)} is not a public-key algorithm this library verifies (${PUBLIC_KEY_ALGORITHMS.join(', ')})`,
+      );
     }
   });
   return new Set(value as string[]);
@@ -106,14 +109,19 @@ class IssuerResolver implements RemoteKeyResolver {
     this.#policy = options.policy;
     this.#configuredAlgorithms = algorithms;
     this.description = `fromIssuer(${issuer})`;
-    this.#discovery = new RefreshingCache((signal) => this.#load(signal), options.policy, {
-      loaded: ({ value, maxAgeMs }, trigger) => {
-        this.#accepted = value;
-        emitEvent(this.#policy.onEvent, { type: 'fetched', document: 'discovery', url: value.documentUrl, trigger, keyCount: undefined, maxAgeMs });
+    this.#discovery = new RefreshingCache(
+      (signal) => this.#load(signal),
+      options.policy,
+      {
+        loaded: ({ value, maxAgeMs }, trigger) => {
+          this.#accepted = value;
+          emitEvent(this.#policy.onEvent, { type: 'fetched', document: 'discovery', url: value.documentUrl, trigger, keyCount: undefined, maxAgeMs });
+        },
+        failed: (error, trigger, staleUntil, retryAt) =>
+          emitEvent(this.#policy.onEvent, { type: 'failed', document: 'discovery', url: this.#openIdUrl.href, trigger, error, staleUntil, retryAt }),
       },
-      failed: (error, trigger, staleUntil, retryAt) =>
-        emitEvent(this.#policy.onEvent, { type: 'failed', document: 'discovery', url: this.#openIdUrl.href, trigger, error, staleUntil, retryAt }),
-    }, this.description);
+      this.description,
+    );
   }
 
   checkAlgorithms(algorithms: readonly string[], option: string): void {
@@ -135,7 +143,10 @@ class IssuerResolver implements RemoteKeyResolver {
     const metadata = await this.#metadata();
     if (this.#requested.size > 0 && ![...this.#requested].some((alg) => metadata.algorithms.has(alg))) {
       // Every call would be refused: say so at start-up, not one call at a time.
-      throw new AuthConfigError('algorithms', `${this.description} signs with ${[...metadata.algorithms].join(', ')}; none of ${[...this.#requested].join(', ')} is among them`);
+      throw new AuthConfigError(
+        'algorithms',
+        `${this.description} signs with ${[...metadata.algorithms].join(', ')}; none of ${[...this.#requested].join(', ')} is among them`,
+      );
     }
     await this.#jwksFor(metadata).ready();
   }
@@ -225,7 +236,8 @@ class IssuerResolver implements RemoteKeyResolver {
   #advertised(advertised: unknown): ReadonlySet<string> {
     if (!Array.isArray(advertised)) return SAFE;
     const usable = new Set(advertised.filter((alg): alg is string => typeof alg === 'string' && SAFE.has(alg)));
-    if (usable.size === 0) throw new Error(`discovery document advertises no public-key algorithm this library verifies (${JSON.stringify(advertised).slice(0, 200)})`);
+    if (usable.size === 0)
+      throw new Error(`discovery document advertises no public-key algorithm this library verifies (${JSON.stringify(advertised).slice(0, 200)})`);
     return usable;
   }
 }

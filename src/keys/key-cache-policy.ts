@@ -87,8 +87,16 @@ const FIRST_RETRY_MS = SECOND;
  * ```
  */
 export const REMOTE_FETCH_OPTION_NAMES: readonly string[] = [
-  'timeoutMs', 'maxResponseBytes', 'cacheMaxAgeMs', 'minCacheMaxAgeMs', 'maxCacheMaxAgeMs', 'cooldownMs', 'staleIfErrorMs',
-  'allowInsecureHttp', 'onEvent', 'clock',
+  'timeoutMs',
+  'maxResponseBytes',
+  'cacheMaxAgeMs',
+  'minCacheMaxAgeMs',
+  'maxCacheMaxAgeMs',
+  'cooldownMs',
+  'staleIfErrorMs',
+  'allowInsecureHttp',
+  'onEvent',
+  'clock',
 ];
 
 /**
@@ -121,7 +129,8 @@ export function compileCachePolicy(options: RemoteFetchOptions, allowedNames: re
   const maxMaxAgeMs = whole(options.maxCacheMaxAgeMs, 'maxCacheMaxAgeMs', 100, WEEK, Math.max(24 * HOUR, defaultMaxAgeMs));
   if (minMaxAgeMs > defaultMaxAgeMs) throw new AuthConfigError('minCacheMaxAgeMs', `must not exceed cacheMaxAgeMs (${defaultMaxAgeMs})`);
   if (maxMaxAgeMs < defaultMaxAgeMs) throw new AuthConfigError('maxCacheMaxAgeMs', `must not be below cacheMaxAgeMs (${defaultMaxAgeMs})`);
-  if (options.allowInsecureHttp !== undefined && typeof options.allowInsecureHttp !== 'boolean') throw new AuthConfigError('allowInsecureHttp', 'expected a boolean');
+  if (options.allowInsecureHttp !== undefined && typeof options.allowInsecureHttp !== 'boolean')
+    throw new AuthConfigError('allowInsecureHttp', 'expected a boolean');
   const onEvent = optionalFunction<RemoteKeysListener>(options.onEvent, 'onEvent');
   const clock = optionalFunction<() => number>(options.clock, 'clock') ?? Date.now;
   return {

@@ -83,12 +83,7 @@ export function keyNotFound(lookup: KeyLookup, description: string): AuthError {
  * checkAlgorithmsServed(set.keys, ['RS256'], 'algorithms', 'fromPem(1 key)'); // throws for an EC key
  * ```
  */
-export function checkAlgorithmsServed(
-  keys: readonly VerificationKey[],
-  algorithms: readonly string[],
-  option: string,
-  description: string,
-): void {
+export function checkAlgorithmsServed(keys: readonly VerificationKey[], algorithms: readonly string[], option: string, description: string): void {
   const served = new Set<string>();
   for (const key of keys) for (const alg of key.algorithms) served.add(alg);
   checkAlgorithmsWithin(served, algorithms, option, description);

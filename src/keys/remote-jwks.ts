@@ -145,11 +145,16 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
     this.#tokensWithoutKid = options.tokensWithoutKid;
     this.description = `fromJwks(${url.href})`;
     this.#unknownKids = new UnknownKids(options.policy.cooldownMs);
-    this.#cache = new RefreshingCache((signal) => this.#load(signal), options.policy, {
-      loaded: (loaded, trigger) => this.#accepted(loaded, trigger),
-      failed: (error, trigger, staleUntil, retryAt) =>
-        emitEvent(this.#policy.onEvent, { type: 'failed', document: 'jwks', url: this.#url.href, trigger, error, staleUntil, retryAt }),
-    }, this.description);
+    this.#cache = new RefreshingCache(
+      (signal) => this.#load(signal),
+      options.policy,
+      {
+        loaded: (loaded, trigger) => this.#accepted(loaded, trigger),
+        failed: (error, trigger, staleUntil, retryAt) =>
+          emitEvent(this.#policy.onEvent, { type: 'failed', document: 'jwks', url: this.#url.href, trigger, error, staleUntil, retryAt }),
+      },
+      this.description,
+    );
   }
 
   checkAlgorithms(algorithms: readonly string[], option: string): void {
@@ -212,7 +217,10 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
     const fitting = set.find(lookup, 2);
     if (fitting.length === 1) return fitting;
     if (fitting.length === 0) throw keyNotFound(lookup, this.description);
-    throw new AuthError('ERR_AUTH_KEY_NOT_FOUND', `${this.description}: token has no kid and several keys fit ${lookup.alg}; set tokensWithoutKid: 'try' to try them`);
+    throw new AuthError(
+      'ERR_AUTH_KEY_NOT_FOUND',
+      `${this.description}: token has no kid and several keys fit ${lookup.alg}; set tokensWithoutKid: 'try' to try them`,
+    );
   }
 
   #found(set: KeySet, lookup: KeyLookup): readonly VerificationKey[] {
@@ -233,7 +241,8 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
    */
   #importSet(document: unknown): KeySet {
     const published = (document as { keys?: unknown })?.keys;
-    if (Array.isArray(published) && published.length > MAX_JWKS_KEYS) throw new Error(`key set has ${published.length} keys; at most ${MAX_JWKS_KEYS} are accepted`);
+    if (Array.isArray(published) && published.length > MAX_JWKS_KEYS)
+      throw new Error(`key set has ${published.length} keys; at most ${MAX_JWKS_KEYS} are accepted`);
     const { keys, skipped } = importJwks(document);
     for (const { kid, index, reason } of skipped) {
       emitEvent(this.#policy.onEvent, { type: 'keySkipped', document: 'jwks', url: this.#url.href, kid, index, reason });

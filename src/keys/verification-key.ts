@@ -29,12 +29,10 @@ export class SecretVerificationKey implements VerificationKey {
   material(alg: string): CryptoKey | Promise<CryptoKey> {
     const known = this.#imported.get(alg);
     if (known) return known;
-    const importing = webcrypto.subtle
-      .importKey('raw', this.#secret, { name: 'HMAC', hash: HMAC_HASH[alg] ?? 'SHA-256' }, false, ['verify'])
-      .then((key) => {
-        this.#imported.set(alg, key);
-        return key;
-      });
+    const importing = webcrypto.subtle.importKey('raw', this.#secret, { name: 'HMAC', hash: HMAC_HASH[alg] ?? 'SHA-256' }, false, ['verify']).then((key) => {
+      this.#imported.set(alg, key);
+      return key;
+    });
     this.#imported.set(alg, importing);
     return importing;
   }

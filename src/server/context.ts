@@ -46,7 +46,10 @@ export function attachAuth(metadata: Metadata, context: AuthContext): void {
 export function getAuth<C extends JwtClaims = JwtClaims>(call: CallWithMetadata): AuthContext<C> {
   const context = contexts.get(call.metadata);
   if (!context) {
-    throw new AuthError('ERR_AUTH_INTERNAL', 'getAuth: this call was not authenticated (public or optional method, or the auth interceptor is not installed); use findAuth for such calls');
+    throw new AuthError(
+      'ERR_AUTH_INTERNAL',
+      'getAuth: this call was not authenticated (public or optional method, or the auth interceptor is not installed); use findAuth for such calls',
+    );
   }
   return context as AuthContext<C>;
 }

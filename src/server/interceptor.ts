@@ -129,7 +129,16 @@ type MaybePromise<T> = T | Promise<T>;
 /** grpc-js does not export its status type from the package root. */
 type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatus']>[0];
 
-const INTERCEPTOR_OPTION_NAMES = new Set([...AUTHENTICATOR_OPTION_NAMES, 'rules', 'defaultRule', 'services', 'strictRules', 'streamExpiry', 'onAuthenticated', 'onRejected']);
+const INTERCEPTOR_OPTION_NAMES = new Set([
+  ...AUTHENTICATOR_OPTION_NAMES,
+  'rules',
+  'defaultRule',
+  'services',
+  'strictRules',
+  'streamExpiry',
+  'onAuthenticated',
+  'onRejected',
+]);
 
 /** What the interceptor decided once for a method path: its rule and the facts a guard is given. */
 interface MethodPolicy {
@@ -252,7 +261,8 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
             if (!finished) refuse(new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired during the ${method} stream`));
           });
         }
-        if (onAuthenticated) callHook(onAuthenticated, () => ({ method, peer: call.getPeer(), subject: context.subject, issuer: context.issuer, scopes: context.scopes }));
+        if (onAuthenticated)
+          callHook(onAuthenticated, () => ({ method, peer: call.getPeer(), subject: context.subject, issuer: context.issuer, scopes: context.scopes }));
       }
       next(metadata);
     };

@@ -21,7 +21,11 @@ export function readBearerToken(metadata: Metadata): string | undefined {
     // Name the scheme only when it looks like one (`Basic`, `Token`): a bare credential (an API key sent
     // without a scheme) must not end up in the logs.
     const scheme = /^([A-Za-z][A-Za-z0-9+.-]{0,19}) /.exec(value)?.[1];
-    const what = /^bearer(\s|$)/i.test(value) ? 'a "Bearer" scheme without exactly one token' : scheme === undefined ? 'no scheme' : `scheme ${JSON.stringify(scheme)}`;
+    const what = /^bearer(\s|$)/i.test(value)
+      ? 'a "Bearer" scheme without exactly one token'
+      : scheme === undefined
+        ? 'no scheme'
+        : `scheme ${JSON.stringify(scheme)}`;
     throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', `authorization metadata has ${what}; expected "Bearer <token>"`);
   }
   return value.slice('Bearer '.length);

@@ -19,6 +19,9 @@ export function rejectionStatus(error: AuthError): Pick<StatusObject, 'code' | '
   const metadata = new Metadata();
   metadata.set('www-authenticate', bearerChallenge(error));
   const infoMetadata: Record<string, string> = error.requiredScopes?.length ? { requiredScopes: error.requiredScopes.join(' ') } : {};
-  metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(error.status, error.wireMessage, { reason: error.reason, domain: ERROR_DOMAIN, metadata: infoMetadata }));
+  metadata.set(
+    STATUS_DETAILS_KEY,
+    encodeStatusDetails(error.status, error.wireMessage, { reason: error.reason, domain: ERROR_DOMAIN, metadata: infoMetadata }),
+  );
   return { code: error.status, details: error.wireMessage, metadata };
 }

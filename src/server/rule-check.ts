@@ -38,7 +38,8 @@ function checkRuleTable(table: RuleTable, methods: readonly ServiceMethod[], str
   const knownServices = [...byService.keys()].join(', ');
   const requireService = (service: string, pattern: string): readonly string[] => {
     const names = byService.get(service);
-    if (!names) throw new AuthConfigError(ruleOption(pattern), `no service ${service} among the known services (${knownServices}); list every service the server offers`);
+    if (!names)
+      throw new AuthConfigError(ruleOption(pattern), `no service ${service} among the known services (${knownServices}); list every service the server offers`);
     return names;
   };
   for (const pattern of table.exact.keys()) {

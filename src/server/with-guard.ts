@@ -36,10 +36,7 @@ type AnyHandler = (call: GuardedCall, callback?: sendUnaryData<unknown>) => void
 // `any`: handlers of every message type must fit, as in grpc-js's own UntypedHandleCall.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type ServiceHandler =
-  | handleUnaryCall<any, any>
-  | handleClientStreamingCall<any, any>
-  | handleServerStreamingCall<any, any>
-  | handleBidiStreamingCall<any, any>;
+  handleUnaryCall<any, any> | handleClientStreamingCall<any, any> | handleServerStreamingCall<any, any> | handleBidiStreamingCall<any, any>;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
@@ -96,7 +93,12 @@ export function withGuard(guard: Guard, handler: ServiceHandler): AnyHandler {
     };
     const auth = findAuth(call);
     if (!auth) {
-      refuse(new AuthError('ERR_AUTH_TOKEN_MISSING', `${call.getPath()}: guarded handler called without a verified token (public or optional method, or no auth interceptor)`));
+      refuse(
+        new AuthError(
+          'ERR_AUTH_TOKEN_MISSING',
+          `${call.getPath()}: guarded handler called without a verified token (public or optional method, or no auth interceptor)`,
+        ),
+      );
       return;
     }
     const verdict = judgeGuard(guard, auth, { method: call.getPath() });
@@ -157,7 +159,8 @@ export function guardService<T extends object>(implementation: T, guards: Servic
   } else if (typeof guards === 'object' && guards !== null && !Array.isArray(guards)) {
     for (const [name, guard] of Object.entries(guards)) {
       const option = `guardService(guards).${name}`;
-      if (!handlers.has(name)) throw new AuthConfigError(option, `the implementation has no handler ${name}; its handlers are ${[...handlers.keys()].join(', ')}`);
+      if (!handlers.has(name))
+        throw new AuthConfigError(option, `the implementation has no handler ${name}; its handlers are ${[...handlers.keys()].join(', ')}`);
       checkGuard(guard, option);
       guardFor.set(name, guard as Guard);
     }

@@ -287,14 +287,21 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
     return { id, client: known };
   }
 
-  async function accessToken(claims: TestClaims, doctored: Extract<TokenFault, { kind: 'token' }> | undefined): Promise<{ token: string; expiresIn: number | null }> {
+  async function accessToken(
+    claims: TestClaims,
+    doctored: Extract<TokenFault, { kind: 'token' }> | undefined,
+  ): Promise<{ token: string; expiresIn: number | null }> {
     const issuedAt = Math.floor(clock() / 1000);
     // A jti makes every token unique, even two issued in the same second for the same client.
     const token = await signer.sign({ jti: randomUUID(), ...claims, ...doctored?.claims }, { issuedAt, expiresIn: accessLifetime, ...doctored?.signOptions });
     return { token, expiresIn: doctored?.expiresIn === undefined ? accessLifetime : doctored.expiresIn };
   }
 
-  async function grant(request: IncomingMessage, params: Map<string, string>, doctored: Extract<TokenFault, { kind: 'token' }> | undefined): Promise<Record<string, unknown>> {
+  async function grant(
+    request: IncomingMessage,
+    params: Map<string, string>,
+    doctored: Extract<TokenFault, { kind: 'token' }> | undefined,
+  ): Promise<Record<string, unknown>> {
     const grantType = params.get('grant_type');
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
     if (grantType !== 'client_credentials' && grantType !== 'refresh_token') throw new OAuthError('unsupported_grant_type', 'grant_type not supported');
@@ -322,8 +329,17 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
       record.state = 'spent';
       refreshToken = newRefreshToken({ clientId: id, subject: record.subject, scope: record.scope, family: record.family });
     }
-    const { token, expiresIn } = await accessToken({ sub: record.subject, client_id: id, aud: audience, ...(scope ? { scope } : {}), ...known.claims }, doctored);
-    return { access_token: token, token_type: 'Bearer', refresh_token: refreshToken, ...(expiresIn === null ? {} : { expires_in: expiresIn }), ...(scope ? { scope } : {}) };
+    const { token, expiresIn } = await accessToken(
+      { sub: record.subject, client_id: id, aud: audience, ...(scope ? { scope } : {}), ...known.claims },
+      doctored,
+    );
+    return {
+      access_token: token,
+      token_type: 'Bearer',
+      refresh_token: refreshToken,
+      ...(expiresIn === null ? {} : { expires_in: expiresIn }),
+      ...(scope ? { scope } : {}),
+    };
   }
 
   function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -349,7 +365,8 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
     }
     try {
       if (request.method !== 'POST') throw Object.assign(new OAuthError('invalid_request', 'use POST', 405), { headers: { allow: 'POST' } });
-      if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) throw new OAuthError('invalid_request', 'expected an application/x-www-form-urlencoded body');
+      if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? ''))
+        throw new OAuthError('invalid_request', 'expected an application/x-www-form-urlencoded body');
       const params = parseForm(await readBody(request));
       send(response, 200, await grant(request, params, fault?.kind === 'token' ? fault : undefined));
     } catch (error) {

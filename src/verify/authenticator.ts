@@ -111,7 +111,12 @@ const ISSUER_ENTRY_OPTION_NAMES: ReadonlySet<string> = new Set(VERIFY_OPTION_NAM
 function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifier> {
   const { issuers, keys, algorithms } = options;
   // Only verification options are defaults for the entries (not rules, hooks or the cache).
-  const defaults = Object.fromEntries(VERIFY_OPTION_NAMES.filter((name) => options[name as keyof AuthenticatorOptions] !== undefined).map((name) => [name, options[name as keyof AuthenticatorOptions]]));
+  const defaults = Object.fromEntries(
+    VERIFY_OPTION_NAMES.filter((name) => options[name as keyof AuthenticatorOptions] !== undefined).map((name) => [
+      name,
+      options[name as keyof AuthenticatorOptions],
+    ]),
+  );
   if (!Array.isArray(issuers) || issuers.length === 0) throw new AuthConfigError('issuers', 'expected a non-empty array of { issuer, keys, algorithms, ... }');
   if (keys !== undefined || algorithms !== undefined || options.issuer !== undefined) {
     throw new AuthConfigError('issuers', 'give keys, algorithms and issuer inside each issuers[] entry, not at the top level as well');

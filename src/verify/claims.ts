@@ -49,7 +49,8 @@ export function checkTimeClaims(claims: Claims, policy: ClaimPolicy, now: number
   const exp = numericDate(claims, 'exp');
   const nbf = numericDate(claims, 'nbf');
   const iat = numericDate(claims, 'iat');
-  if (exp === undefined && policy.requireExp) throw new AuthError('ERR_AUTH_CLAIM_MISSING', 'token has no exp claim (set requireExp: false to allow tokens that never expire)');
+  if (exp === undefined && policy.requireExp)
+    throw new AuthError('ERR_AUTH_CLAIM_MISSING', 'token has no exp claim (set requireExp: false to allow tokens that never expire)');
   if (policy.maxTokenAge !== undefined && iat === undefined) throw new AuthError('ERR_AUTH_CLAIM_MISSING', 'token has no iat claim, required by maxTokenAge');
   const tolerance = policy.clockTolerance;
   // RFC 7519 §4.1.4: the current time must be *before* exp; at the exact second the token is dead.

@@ -108,8 +108,20 @@ export interface CompiledVerifyOptions {
 
 /** Names of every option of {@link VerifyOptions}, for typo detection. */
 export const VERIFY_OPTION_NAMES: readonly string[] = [
-  'keys', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'requiredClaims', 'requireExp', 'clockTolerance',
-  'maxTokenAge', 'maxTokenBytes', 'scopeClaims', 'roleClaims', 'validate',
+  'keys',
+  'algorithms',
+  'issuer',
+  'audience',
+  'subject',
+  'typ',
+  'requiredClaims',
+  'requireExp',
+  'clockTolerance',
+  'maxTokenAge',
+  'maxTokenBytes',
+  'scopeClaims',
+  'roleClaims',
+  'validate',
 ];
 
 /** Skew beyond five minutes is a broken clock, not skew: tolerating it would keep expired tokens alive. */
@@ -123,7 +135,6 @@ function stringSet(value: unknown, option: string): ReadonlySet<string> | undefi
   }
   return new Set(list as string[]);
 }
-
 
 /** Validates `maxTokenBytes` and applies its default. */
 export function checkMaxTokenBytes(value: unknown, option: string): number {
@@ -151,13 +162,17 @@ export function compileVerifyOptions(options: VerifyOptions, prefix = ''): Compi
     throw new AuthConfigError(name('algorithms'), 'required: list the algorithms your tokens use, e.g. ["RS256"]; it is never taken from the token');
   }
   algorithms.forEach((alg: unknown, index) => {
-    if (!isSupportedAlgorithm(alg)) throw new AuthConfigError(`${name('algorithms')}[${index}]`, `${JSON.stringify(alg)} is not a supported algorithm (\`none\` never is)`);
+    if (!isSupportedAlgorithm(alg))
+      throw new AuthConfigError(`${name('algorithms')}[${index}]`, `${JSON.stringify(alg)} is not a supported algorithm (\`none\` never is)`);
   });
   options.keys.checkAlgorithms(algorithms, name('algorithms'));
-  if (options.subject !== undefined && (typeof options.subject !== 'string' || options.subject === '')) throw new AuthConfigError(name('subject'), 'expected a non-empty string');
-  if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) throw new AuthConfigError(name('typ'), 'expected a non-empty string such as "at+jwt"');
+  if (options.subject !== undefined && (typeof options.subject !== 'string' || options.subject === ''))
+    throw new AuthConfigError(name('subject'), 'expected a non-empty string');
+  if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === ''))
+    throw new AuthConfigError(name('typ'), 'expected a non-empty string such as "at+jwt"');
   if (options.requireExp !== undefined && typeof options.requireExp !== 'boolean') throw new AuthConfigError(name('requireExp'), 'expected a boolean');
-  if (options.validate !== undefined && typeof options.validate !== 'function') throw new AuthConfigError(name('validate'), 'expected a function (claims, context) => boolean | Promise<boolean>');
+  if (options.validate !== undefined && typeof options.validate !== 'function')
+    throw new AuthConfigError(name('validate'), 'expected a function (claims, context) => boolean | Promise<boolean>');
   const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, name('maxTokenBytes'));
   const requiredClaims = options.requiredClaims ?? [];
   if (!Array.isArray(requiredClaims) || !requiredClaims.every((claim) => typeof claim === 'string' && claim !== '')) {

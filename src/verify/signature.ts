@@ -5,7 +5,8 @@ import { checkHeader, type HeaderPolicy } from './header.ts';
 
 /** Maps a jose error to ours; the jose error stays attached as `cause` for logs. */
 function fromJoseError(error: unknown): AuthError {
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return new AuthError('ERR_AUTH_SIGNATURE_INVALID', 'token signature does not verify', { cause: error });
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+    return new AuthError('ERR_AUTH_SIGNATURE_INVALID', 'token signature does not verify', { cause: error });
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return new AuthError('ERR_AUTH_ALG_NOT_ALLOWED', error.message, { cause: error });
   if (error instanceof joseErrors.JWSInvalid) return new AuthError('ERR_AUTH_TOKEN_MALFORMED', error.message, { cause: error });
   if (error instanceof joseErrors.JOSENotSupported) return new AuthError('ERR_AUTH_TOKEN_HEADER_INVALID', error.message, { cause: error });
@@ -16,7 +17,12 @@ function fromJoseError(error: unknown): AuthError {
  * The signature layer: header policy, key lookup, then jose's check of the compact JWS. Returns the key
  * that verified it. The token must already have passed the strict format check.
  */
-export async function verifySignature(token: string, header: Readonly<Record<string, unknown>>, policy: HeaderPolicy, keys: KeyResolver): Promise<VerificationKey> {
+export async function verifySignature(
+  token: string,
+  header: Readonly<Record<string, unknown>>,
+  policy: HeaderPolicy,
+  keys: KeyResolver,
+): Promise<VerificationKey> {
   const lookup = checkHeader(header, policy);
   let candidates: readonly VerificationKey[];
   try {

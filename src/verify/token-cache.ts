@@ -61,7 +61,8 @@ export class TokenCache<E extends CacheEntry> {
     const maxEntries = options.maxEntries ?? 10_000;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new AuthConfigError('cache.maxEntries', 'expected a whole number of at least 1');
     const maxTtl = options.maxTtl ?? 300;
-    if (typeof maxTtl !== 'number' || !Number.isFinite(maxTtl) || maxTtl <= 0) throw new AuthConfigError('cache.maxTtl', 'expected a positive number of seconds');
+    if (typeof maxTtl !== 'number' || !Number.isFinite(maxTtl) || maxTtl <= 0)
+      throw new AuthConfigError('cache.maxTtl', 'expected a positive number of seconds');
     this.#maxEntries = maxEntries;
     this.#maxTtlMs = maxTtl * 1000;
   }

@@ -46,7 +46,10 @@ function assertRefused(outcome: Outcome, code: number, reason: string): void {
   assert.deepEqual(outcome.replies, []);
 }
 
-for (const [source, rules] of [['code', CODE_RULES], ['the .proto file', PROTO_RULES]] as const) {
+for (const [source, rules] of [
+  ['code', CODE_RULES],
+  ['the .proto file', PROTO_RULES],
+] as const) {
   describe(`authorization: a mixed policy from ${source}, over all four call kinds`, () => {
     let idp: TestIssuer;
     let shop: ShopServer;
@@ -110,7 +113,10 @@ for (const [source, rules] of [['code', CODE_RULES], ['the .proto file', PROTO_R
       for (const scope of ['orders:readonly', 'Orders:Read', 'orders:rea', 'orders:write', '']) {
         const outcome = await refused('GetOrder', meta(await token({ scope })), good);
         assertRefused(outcome, status.PERMISSION_DENIED, 'INSUFFICIENT_SCOPE');
-        assert.equal(outcome.wwwAuthenticate, 'Bearer error="insufficient_scope", error_description="token does not grant access to this method", scope="orders:read"');
+        assert.equal(
+          outcome.wwwAuthenticate,
+          'Bearer error="insufficient_scope", error_description="token does not grant access to this method", scope="orders:read"',
+        );
         assert.deepEqual({ ...outcome.errorInfoMetadata }, { requiredScopes: 'orders:read' });
       }
     });
@@ -150,7 +156,10 @@ for (const [source, rules] of [['code', CODE_RULES], ['the .proto file', PROTO_R
     it('requireAnyRole (bidi): Keycloak realm role → OK; superadmin or a string of roles → PERMISSION_DENIED', async () => {
       const ok = await shop.call('Support', meta(await token({ realm_access: { roles: ['support'] } })), ['x', 'y']);
       assert.equal(ok.code, status.OK);
-      assert.deepEqual(ok.replies.map((r) => r.text), ['x', 'y']);
+      assert.deepEqual(
+        ok.replies.map((r) => r.text),
+        ['x', 'y'],
+      );
       const good = meta(await token({ 'cognito:groups': ['admin'] }));
       assertRefused(await refused('Support', meta(await token({ roles: ['superadmin'] })), good), status.PERMISSION_DENIED, 'INSUFFICIENT_SCOPE');
       assertRefused(await refused('Support', meta(await token({ roles: 'supporter' })), good), status.PERMISSION_DENIED, 'INSUFFICIENT_SCOPE');
@@ -187,7 +196,14 @@ describe('authorization: code rules override the .proto file', () => {
       [shopPath('GetCart')]: requireScopes('cart:read'),
       [shopPath('DeleteAll')]: requireRoles('admin'),
     };
-    const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], rules, defaultRule: 'deny', services: shopPackageDefinition, strictRules: true });
+    const auth = createAuthInterceptor({
+      keys: idp.keys,
+      algorithms: ['HS256'],
+      rules,
+      defaultRule: 'deny',
+      services: shopPackageDefinition,
+      strictRules: true,
+    });
     const shop = await startShopServer([auth]);
     try {
       assertRefused(await shop.call('GetCart', new Metadata()), status.UNAUTHENTICATED, 'TOKEN_MISSING');
@@ -203,7 +219,13 @@ describe('authorization: code rules override the .proto file', () => {
   it('a typo in a code rule next to the file throws at construction', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
     assert.throws(
-      () => createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], rules: { ...PROTO_RULES, '/test.shop.v1.Shop/Whoamii': 'authenticated' }, services: shopPackageDefinition }),
+      () =>
+        createAuthInterceptor({
+          keys: idp.keys,
+          algorithms: ['HS256'],
+          rules: { ...PROTO_RULES, '/test.shop.v1.Shop/Whoamii': 'authenticated' },
+          services: shopPackageDefinition,
+        }),
       AuthConfigError,
     );
   });
@@ -254,7 +276,10 @@ describe('authorization: withGuard and guardService on handlers of all four call
     const outcomes = await allKinds(echo.client, () => meta(token));
     for (const [kind, outcome] of Object.entries(outcomes)) assert.equal(outcome.code, status.OK, kind);
     assert.equal(outcomes.clientStream.replies[0]?.text, 'a,b,c');
-    assert.deepEqual(outcomes.bidi.replies.map((reply: EchoReply) => reply.text), ['a', 'b', 'c']);
+    assert.deepEqual(
+      outcomes.bidi.replies.map((reply: EchoReply) => reply.text),
+      ['a', 'b', 'c'],
+    );
   });
 
   it('refused: PERMISSION_DENIED with the same trailers as the interceptor, the handler never runs, the next call works', async () => {
@@ -340,7 +365,11 @@ describe('authorization: withGuard and guardService on handlers of all four call
       assert.equal((await unary(server.client, meta(await idp.sign()))).code, status.OK, 'the gate is open: the next call runs');
       const texts = Array.from({ length: 50 }, (_, i) => `m${i}`);
       const duplex = await bidi(server.client, meta(await idp.sign()), texts);
-      assert.deepEqual(duplex.replies.map((reply: EchoReply) => reply.text), texts, 'bidi messages wait for the asynchronous guard, in order');
+      assert.deepEqual(
+        duplex.replies.map((reply: EchoReply) => reply.text),
+        texts,
+        'bidi messages wait for the asynchronous guard, in order',
+      );
     } finally {
       await server.close();
     }
@@ -360,8 +389,14 @@ describe('authorization: withGuard and guardService on handlers of all four call
 
   it('guardService and withGuard: configuration mistakes throw at once', () => {
     const implementation = echoImplementation({ unary: 0, serverStream: 0, clientStream: 0, bidi: 0, ping: 0 });
-    assert.throws(() => guardService(implementation, { Unry: requireScopes('x') } as never), { code: 'ERR_AUTH_INVALID_OPTION', option: 'guardService(guards).Unry' });
-    assert.throws(() => guardService(implementation, { constructor: requireScopes('x') } as never), { code: 'ERR_AUTH_INVALID_OPTION', option: 'guardService(guards).constructor' });
+    assert.throws(() => guardService(implementation, { Unry: requireScopes('x') } as never), {
+      code: 'ERR_AUTH_INVALID_OPTION',
+      option: 'guardService(guards).Unry',
+    });
+    assert.throws(() => guardService(implementation, { constructor: requireScopes('x') } as never), {
+      code: 'ERR_AUTH_INVALID_OPTION',
+      option: 'guardService(guards).constructor',
+    });
     assert.throws(() => guardService(implementation, { Unary: 'public' } as never), { code: 'ERR_AUTH_INVALID_OPTION', option: 'guardService(guards).Unary' });
     assert.throws(() => guardService(implementation, 'public' as never), { code: 'ERR_AUTH_INVALID_OPTION', option: 'guardService(guards)' });
     assert.throws(() => withGuard(requireScopes('x'), undefined as never), { code: 'ERR_AUTH_INVALID_OPTION', option: 'withGuard(handler)' });

@@ -62,7 +62,19 @@ describe('cli as a child process (node --import tsx src/cli/main.ts)', () => {
   });
 
   it('discovery (--issuer-url): an expired token from the provider is a lifecycle problem', async () => {
-    const run = await cliProcess(['inspect', await idp.expiredToken(), '--issuer-url', served.url, '--alg', 'ES256', '--iss', served.url, '--aud', 'orders-api', '--json']);
+    const run = await cliProcess([
+      'inspect',
+      await idp.expiredToken(),
+      '--issuer-url',
+      served.url,
+      '--alg',
+      'ES256',
+      '--iss',
+      served.url,
+      '--aud',
+      'orders-api',
+      '--json',
+    ]);
     assert.equal(run.code, 1);
     const { failure } = JSON.parse(run.stdout);
     assert.equal(failure.kind, 'lifecycle');
@@ -70,7 +82,9 @@ describe('cli as a child process (node --import tsx src/cli/main.ts)', () => {
   });
 
   it('serve-issuer: starts, answers discovery and the token endpoint, stops cleanly on SIGTERM', { timeout: 30_000 }, async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve-issuer', '--json', '--client', 'worker:dev-secret'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve-issuer', '--json', '--client', 'worker:dev-secret'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     // The first line is the JSON; an early exit (a crash) must fail the test rather than hang it.

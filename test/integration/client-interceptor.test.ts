@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { clientCredentials, createAuthInterceptor, createTokenInterceptor, type AuthInterceptorOptions, type TokenInterceptorOptions } from '../../src/index.ts';
+import {
+  clientCredentials,
+  createAuthInterceptor,
+  createTokenInterceptor,
+  type AuthInterceptorOptions,
+  type TokenInterceptorOptions,
+} from '../../src/index.ts';
 import { createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { allKinds, bidi, clientStream, serverStream, unary, type Outcome } from '../support/calls.ts';
 import { EchoClient, startEchoServer, type EchoServer } from '../support/echo-server.ts';
@@ -22,7 +28,14 @@ interface AuthServer {
 /** A real gRPC server with the core interceptor, and clients that carry tokens through the token interceptor. */
 async function startAuthServer(idp: TestIssuer, options: Partial<AuthInterceptorOptions> = {}): Promise<AuthServer> {
   const rejected: string[] = [];
-  const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'], issuer: idp.issuer, audience: 'echo-api', onRejected: (event) => rejected.push(event.error.reason), ...options });
+  const auth = createAuthInterceptor({
+    keys: idp.keys,
+    algorithms: ['ES256'],
+    issuer: idp.issuer,
+    audience: 'echo-api',
+    onRejected: (event) => rejected.push(event.error.reason),
+    ...options,
+  });
   const echo = await startEchoServer({ interceptors: [auth] });
   const clients: Client[] = [];
   return {
@@ -101,14 +114,20 @@ describe('token interceptor: attaching tokens', () => {
     const outcome = await clientStream(client, new Metadata(), texts);
     assert.equal(outcome.replies[0]?.text, texts.join(','));
     const duplex = await bidi(client, new Metadata(), texts);
-    assert.deepEqual(duplex.replies.map((reply) => reply.text), texts);
+    assert.deepEqual(
+      duplex.replies.map((reply) => reply.text),
+      texts,
+    );
   });
 
   it('no token to be had: the call ends before it is sent, UNAVAILABLE for a down endpoint, UNAUTHENTICATED for a bad secret', async () => {
     const runs = { ...server.echo.runs };
     const rejectedBefore = server.rejected.length;
     served.tokenEndpoint.injectFault({ kind: 'status', status: 500 }, 1);
-    const down = await unary(server.client({ token: clientCredentials({ tokenUrl: served.tokenUrl, clientId: 'worker', clientSecret: SECRET }) }), new Metadata());
+    const down = await unary(
+      server.client({ token: clientCredentials({ tokenUrl: served.tokenUrl, clientId: 'worker', clientSecret: SECRET }) }),
+      new Metadata(),
+    );
     assert.equal(down.code, status.UNAVAILABLE);
     assert.match(down.details, /ERR_TOKEN_ENDPOINT_UNAVAILABLE/);
     const wrongSecret = clientCredentials({ tokenUrl: served.tokenUrl, clientId: 'worker', clientSecret: 'wrong-secret-value' });
@@ -350,7 +369,11 @@ describe('token interceptor: the token leak guard', () => {
       [undefined, 'options'],
     ];
     for (const [options, option] of cases) {
-      assert.throws(() => createTokenInterceptor(options as never), (error: { option?: string }) => error.option === option, option);
+      assert.throws(
+        () => createTokenInterceptor(options as never),
+        (error: { option?: string }) => error.option === option,
+        option,
+      );
     }
   });
 });
@@ -381,7 +404,9 @@ describe('token interceptor: figures', () => {
       const inWindow = await burst(); // the old token is still valid: served at once, one background refresh
       world.advance(61);
       const afterExpiry = await burst(); // nothing valid: every call waits for the same one fetch
-      console.log(`figure: token-endpoint requests for 1,000 concurrent calls: in the refresh window ${inWindow.requests}, after expiry ${afterExpiry.requests}`);
+      console.log(
+        `figure: token-endpoint requests for 1,000 concurrent calls: in the refresh window ${inWindow.requests}, after expiry ${afterExpiry.requests}`,
+      );
       assert.deepEqual(inWindow, { requests: 1, failed: 0 });
       assert.deepEqual(afterExpiry, { requests: 1, failed: 0 });
     } finally {

@@ -22,7 +22,25 @@ function makeCertificate(): { key: Buffer; cert: Buffer } | undefined {
     const cert = join(dir, 'cert.pem');
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-days', '1'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-days',
+        '1',
+      ],
       { stdio: 'ignore', timeout: 10_000 },
     );
     return { key: readFileSync(key), cert: readFileSync(cert) };
@@ -52,8 +70,17 @@ describe('call credentials and the interceptor over TLS', { skip: certificate ? 
     const { key, cert } = certificate as { key: Buffer; cert: Buffer };
     idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
     served = await idp.serve({ token: { clients: { worker: { secret: SECRET } } } });
-    const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'], issuer: idp.issuer, audience: 'echo-api', onRejected: (event) => rejected.push(event.error.reason) });
-    echo = await startEchoServer({ interceptors: [auth], credentials: grpc.ServerCredentials.createSsl(null, [{ private_key: key, cert_chain: cert }], false) });
+    const auth = createAuthInterceptor({
+      keys: idp.keys,
+      algorithms: ['ES256'],
+      issuer: idp.issuer,
+      audience: 'echo-api',
+      onRejected: (event) => rejected.push(event.error.reason),
+    });
+    echo = await startEchoServer({
+      interceptors: [auth],
+      credentials: grpc.ServerCredentials.createSsl(null, [{ private_key: key, cert_chain: cert }], false),
+    });
   });
   after(async () => {
     for (const client of clients) client.close();
@@ -94,7 +121,9 @@ describe('call credentials and the interceptor over TLS', { skip: certificate ? 
     const onWarning = (warning: Error & { code?: string }) => warnings.push(warning.code ?? '');
     process.on('warning', onWarning);
     try {
-      const client = tlsClient(grpc.credentials.createSsl(certificate?.cert), { interceptors: [createTokenInterceptor({ token: source(), channelSecurity: 'tls' })] });
+      const client = tlsClient(grpc.credentials.createSsl(certificate?.cert), {
+        interceptors: [createTokenInterceptor({ token: source(), channelSecurity: 'tls' })],
+      });
       for (let i = 0; i < 3; i++) assert.equal((await unary(client, new Metadata())).code, status.OK);
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(warnings, []);

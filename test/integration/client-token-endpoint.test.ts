@@ -82,7 +82,9 @@ describe('clientCredentials against the test issuer', () => {
 
   before(async () => {
     idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
-    served = await idp.serve({ token: { clients: { worker: { secret: SECRET, scope: 'echo:read echo:write' }, basicOnly: { secret: SECRET, authMethods: ['client_secret_basic'] } } } });
+    served = await idp.serve({
+      token: { clients: { worker: { secret: SECRET, scope: 'echo:read echo:write' }, basicOnly: { secret: SECRET, authMethods: ['client_secret_basic'] } } },
+    });
   });
   after(() => served.close());
 
@@ -140,7 +142,11 @@ describe('clientCredentials against the test issuer', () => {
       [{ kind: 'status', status: 401 }, 'ERR_TOKEN_REQUEST_REJECTED', false],
       [{ kind: 'status', status: 200, body: 'not json' }, 'ERR_TOKEN_RESPONSE_INVALID', true],
       [{ kind: 'status', status: 200, body: '{"token_type":"Bearer"}', contentType: 'application/json' }, 'ERR_TOKEN_RESPONSE_INVALID', true],
-      [{ kind: 'status', status: 200, body: '{"access_token":"abc","token_type":"DPoP"}', contentType: 'application/json' }, 'ERR_TOKEN_RESPONSE_INVALID', false],
+      [
+        { kind: 'status', status: 200, body: '{"access_token":"abc","token_type":"DPoP"}', contentType: 'application/json' },
+        'ERR_TOKEN_RESPONSE_INVALID',
+        false,
+      ],
     ];
     for (const [fault, code, retryable] of cases) {
       served.tokenEndpoint.injectFault(fault, 1);
@@ -208,7 +214,8 @@ describe('clientCredentials against the test issuer', () => {
     for (const [bad, option] of cases) {
       assert.throws(
         () => clientCredentials(bad as never),
-        (error: Error & { code?: string; option?: string }) => error.code === 'ERR_AUTH_INVALID_OPTION' && error.option === option && !error.message.includes(SECRET),
+        (error: Error & { code?: string; option?: string }) =>
+          error.code === 'ERR_AUTH_INVALID_OPTION' && error.option === option && !error.message.includes(SECRET),
         option,
       );
     }
@@ -242,7 +249,13 @@ describe('refreshingToken against the test issuer (rotation)', () => {
 
   it('confidential client with client_secret_post', async () => {
     const initial = served.tokenEndpoint.issueRefreshToken({ clientId: 'app', subject: 'bob' });
-    const source = refreshingToken({ tokenUrl: served.tokenUrl, clientId: 'app', clientSecret: SECRET, authMethod: 'client_secret_post', refreshToken: initial });
+    const source = refreshingToken({
+      tokenUrl: served.tokenUrl,
+      clientId: 'app',
+      clientSecret: SECRET,
+      authMethod: 'client_secret_post',
+      refreshToken: initial,
+    });
     assert.equal(decodeJwt(await source.getToken()).sub, 'bob');
   });
 
@@ -350,7 +363,13 @@ describe('refreshingToken against the test issuer (rotation)', () => {
     const clock = { now: Date.now() };
     const stored: string[] = [];
     try {
-      const source = refreshingToken({ tokenUrl: `${endpoint.url}/token`, clientId: 'cli', refreshToken: 'rt-1', clock: () => clock.now, onRefreshToken: (next) => void stored.push(next) });
+      const source = refreshingToken({
+        tokenUrl: `${endpoint.url}/token`,
+        clientId: 'cli',
+        refreshToken: 'rt-1',
+        clock: () => clock.now,
+        onRefreshToken: (next) => void stored.push(next),
+      });
       assert.equal((await failure(source.getToken())).code, 'ERR_TOKEN_RESPONSE_INVALID');
       clock.now += 3600_000; // past the back-off
       assert.equal((await failure(source.getToken())).code, 'ERR_TOKEN_RESPONSE_INVALID');
@@ -370,7 +389,11 @@ describe('refreshingToken against the test issuer (rotation)', () => {
       [{ tokenUrl: served.tokenUrl, refreshToken: 'r', onRefreshToken: 'save' }, 'onRefreshToken'],
     ];
     for (const [bad, option] of cases) {
-      assert.throws(() => refreshingToken(bad as never), (error: { option?: string }) => error.option === option, option);
+      assert.throws(
+        () => refreshingToken(bad as never),
+        (error: { option?: string }) => error.option === option,
+        option,
+      );
     }
   });
 });

@@ -28,11 +28,20 @@ interface Rig {
 }
 
 /** A fake provider whose issuer is its own URL, publishing `idp`'s keys. */
-async function rig(idp: TestIssuer, document: (issuer: string, url: string) => Record<string, unknown> = (issuer, url) => ({ issuer, jwks_uri: `${url}${JWKS}` })): Promise<Rig> {
+async function rig(
+  idp: TestIssuer,
+  document: (issuer: string, url: string) => Record<string, unknown> = (issuer, url) => ({ issuer, jwks_uri: `${url}${JWKS}` }),
+): Promise<Rig> {
   const provider = await startFakeProvider();
   const issuer = provider.url;
-  provider.on(OIDC, json(() => document(issuer, provider.url), { 'cache-control': 'max-age=3600' }));
-  provider.on(JWKS, json(() => idp.jwks, { 'cache-control': 'max-age=300' }));
+  provider.on(
+    OIDC,
+    json(() => document(issuer, provider.url), { 'cache-control': 'max-age=3600' }),
+  );
+  provider.on(
+    JWKS,
+    json(() => idp.jwks, { 'cache-control': 'max-age=300' }),
+  );
   const clock = manualClock();
   const log = eventLog();
   const resolvers: Array<{ close(): void }> = [];
@@ -62,10 +71,18 @@ describe('fromIssuer: discovery against the test issuer', () => {
     try {
       const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], issuer: served.url, audience: idp.audience, cache: false });
       const token = await idp.sign();
-      assert.deepEqual(await tally(authenticator, Array.from({ length: 1000 }, () => token)), { OK: 1000 });
+      assert.deepEqual(
+        await tally(
+          authenticator,
+          Array.from({ length: 1000 }, () => token),
+        ),
+        { OK: 1000 },
+      );
       assert.equal(served.requestCount(OIDC), 1);
       assert.equal(served.requestCount('/jwks.json'), 1);
-      t.diagnostic(`FIGURE cold start via discovery: 1000 calls → ${served.requestCount(OIDC)} discovery + ${served.requestCount('/jwks.json')} JWKS request(s)`);
+      t.diagnostic(
+        `FIGURE cold start via discovery: 1000 calls → ${served.requestCount(OIDC)} discovery + ${served.requestCount('/jwks.json')} JWKS request(s)`,
+      );
     } finally {
       keys.close();
       await served.close();
@@ -84,7 +101,10 @@ describe('fromIssuer: the discovery document', () => {
     const issuer = `${provider.url}/realms/acme`;
     const pathIdp = await createTestIssuer({ alg: 'ES256', issuer });
     provider.on(`${OAUTH}/realms/acme`, json({ issuer, jwks_uri: `${provider.url}${JWKS}` }));
-    provider.on(JWKS, json(() => pathIdp.jwks));
+    provider.on(
+      JWKS,
+      json(() => pathIdp.jwks),
+    );
     const log = eventLog();
     const keys = fromIssuer(issuer, { onEvent: log.listener });
     try {
@@ -106,7 +126,10 @@ describe('fromIssuer: the discovery document', () => {
     ['a document without jwks_uri', (issuer) => ({ issuer })],
     ['a jwks_uri over http to a non-loopback host', (issuer) => ({ issuer, jwks_uri: 'http://keys.example/jwks.json' })],
     ['a jwks_uri that is not a URL', (issuer) => ({ issuer, jwks_uri: 'not a url' })],
-    ['a document advertising only HS256 and none', (issuer, url) => ({ issuer, jwks_uri: `${url}${JWKS}`, id_token_signing_alg_values_supported: ['HS256', 'none'] })],
+    [
+      'a document advertising only HS256 and none',
+      (issuer, url) => ({ issuer, jwks_uri: `${url}${JWKS}`, id_token_signing_alg_values_supported: ['HS256', 'none'] }),
+    ],
   ];
   for (const [name, document] of refused) {
     it(`${name} → refused: UNAVAILABLE, a failed event, and no JWKS request`, async () => {
@@ -145,9 +168,16 @@ describe('fromIssuer: algorithms', () => {
   const advertising = (algs: unknown) => (issuer: string, url: string) => ({ issuer, jwks_uri: `${url}${JWKS}`, id_token_signing_alg_values_supported: algs });
 
   it('advertised [ES256, HS256, none] → only ES256 serves; an RS256 token with a published RSA key → ALG_NOT_ALLOWED', async () => {
-    const both = { get keys() { return [...idp.jwks.keys, ...rsa.jwks.keys]; } };
+    const both = {
+      get keys() {
+        return [...idp.jwks.keys, ...rsa.jwks.keys];
+      },
+    };
     const r = await rig(idp, advertising(['ES256', 'HS256', 'none']));
-    r.provider.on(JWKS, json(() => both));
+    r.provider.on(
+      JWKS,
+      json(() => both),
+    );
     try {
       const authenticator = r.authenticator(['ES256', 'RS256']);
       assert.equal(await outcome(authenticator, await r.sign()), 'OK');
@@ -184,7 +214,10 @@ describe('fromIssuer: algorithms', () => {
       assert.equal(await outcome(r.authenticator(['RS256'], { algorithms: ['RS256'] }), await r.sign()), 'OK');
       const keys = fromIssuer(r.issuer, { algorithms: ['ES256'] });
       assert.throws(() => createAuthenticator({ keys, algorithms: ['RS256'] }), { code: 'ERR_AUTH_INVALID_OPTION', option: 'algorithms' });
-      assert.throws(() => createAuthenticator({ keys: fromIssuer(r.issuer), algorithms: ['HS256'] }), { code: 'ERR_AUTH_INVALID_OPTION', option: 'algorithms' });
+      assert.throws(() => createAuthenticator({ keys: fromIssuer(r.issuer), algorithms: ['HS256'] }), {
+        code: 'ERR_AUTH_INVALID_OPTION',
+        option: 'algorithms',
+      });
     } finally {
       await r.close();
     }
@@ -200,11 +233,23 @@ describe('fromIssuer: cached and retried like the JWKS', () => {
     try {
       const authenticator = r.authenticator(['ES256']);
       const token = await r.sign();
-      assert.deepEqual(await tally(authenticator, Array.from({ length: 50 }, () => token)), { ERR_AUTH_KEYS_UNAVAILABLE: 50 });
+      assert.deepEqual(
+        await tally(
+          authenticator,
+          Array.from({ length: 50 }, () => token),
+        ),
+        { ERR_AUTH_KEYS_UNAVAILABLE: 50 },
+      );
       assert.equal(r.provider.count(OIDC), 1);
       r.provider.on(OIDC, json(document));
       r.clock.advance(1000);
-      assert.deepEqual(await tally(authenticator, Array.from({ length: 50 }, () => token)), { OK: 50 });
+      assert.deepEqual(
+        await tally(
+          authenticator,
+          Array.from({ length: 50 }, () => token),
+        ),
+        { OK: 50 },
+      );
       assert.equal(r.provider.count(OIDC), 2);
       assert.equal(r.provider.count(JWKS), 1);
     } finally {
@@ -222,9 +267,21 @@ describe('fromIssuer: cached and retried like the JWKS', () => {
       r.provider.on(OIDC, status(500));
       r.provider.on(JWKS, status(500));
       r.clock.advance(61 * MINUTE); // past both max-ages, inside the 1 h stale bound
-      assert.deepEqual(await tally(authenticator, Array.from({ length: 50 }, () => token)), { OK: 50 });
+      assert.deepEqual(
+        await tally(
+          authenticator,
+          Array.from({ length: 50 }, () => token),
+        ),
+        { OK: 50 },
+      );
       await until(() => r.log.of('failed').length === 2);
-      assert.deepEqual(r.log.of('failed').map((event) => event.document).sort(), ['discovery', 'jwks']);
+      assert.deepEqual(
+        r.log
+          .of('failed')
+          .map((event) => event.document)
+          .sort(),
+        ['discovery', 'jwks'],
+      );
       assert.equal(r.provider.count(OIDC), 2);
     } finally {
       await r.close();
@@ -235,7 +292,10 @@ describe('fromIssuer: cached and retried like the JWKS', () => {
     const idp = await createTestIssuer({ alg: 'ES256' });
     const r = await rig(idp);
     r.provider.on(OIDC, json({ issuer: r.issuer, jwks_uri: `${r.provider.url}${JWKS}` }, { 'cache-control': 'max-age=60' }));
-    r.provider.on(JWKS, json(() => idp.jwks, { 'cache-control': 'max-age=86400' }));
+    r.provider.on(
+      JWKS,
+      json(() => idp.jwks, { 'cache-control': 'max-age=86400' }),
+    );
     try {
       const keys = fromIssuer(r.issuer, { clock: r.clock.now, onEvent: r.log.listener, staleIfErrorMs: MINUTE });
       const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], issuer: r.issuer, audience: idp.audience, cache: false });
@@ -260,7 +320,10 @@ describe('fromIssuer: cached and retried like the JWKS', () => {
     const idp = await createTestIssuer({ alg: 'ES256' });
     let jwksPath = JWKS;
     const r = await rig(idp, (issuer, url) => ({ issuer, jwks_uri: `${url}${jwksPath}` }));
-    r.provider.on('/v2/jwks.json', json(() => idp.jwks));
+    r.provider.on(
+      '/v2/jwks.json',
+      json(() => idp.jwks),
+    );
     try {
       const authenticator = r.authenticator(['ES256']);
       const token = await r.sign();
@@ -302,7 +365,25 @@ function makeCertificate(): { key: Buffer; cert: Buffer; dir: string; certFile: 
     const certFile = join(dir, 'cert.pem');
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-days', '1'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-days',
+        '1',
+      ],
       { stdio: 'ignore', timeout: 10_000 },
     );
     return { key: readFileSync(keyFile), cert: readFileSync(certFile), dir, certFile };
@@ -316,7 +397,10 @@ function makeCertificate(): { key: Buffer; cert: Buffer; dir: string; certFile: 
  * Runs fromIssuer in a child process that trusts the throw-away certificate (NODE_EXTRA_CA_CERTS is read at
  * start-up only), and reports how one token fared and why discovery failed, if it did.
  */
-function verifyInChild(certFile: string, input: { issuer: string; token: string; audience: string; allowInsecureHttp: boolean }): Promise<{ outcome: string; failures: string[] }> {
+function verifyInChild(
+  certFile: string,
+  input: { issuer: string; token: string; audience: string; allowInsecureHttp: boolean },
+): Promise<{ outcome: string; failures: string[] }> {
   const script = `
     import { createAuthenticator, fromIssuer } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)};
     const { issuer, token, audience, allowInsecureHttp } = JSON.parse(process.env.DISCOVERY_INPUT);
@@ -333,7 +417,8 @@ function verifyInChild(certFile: string, input: { issuer: string; token: string;
       process.execPath,
       ['--import', 'tsx', '--input-type=module', '-e', script],
       { env: { ...process.env, NODE_EXTRA_CA_CERTS: certFile, DISCOVERY_INPUT: JSON.stringify(input) }, timeout: 30_000 },
-      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as never)),
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as never),
     );
   });
 }
@@ -360,7 +445,10 @@ describe('fromIssuer: a discovery document fetched over https', { skip: certific
       const issuer = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
       jwksUri = `${local.url}${JWKS}`;
       const idp = await createTestIssuer({ alg: 'ES256', issuer });
-      local.on(JWKS, json(() => idp.jwks));
+      local.on(
+        JWKS,
+        json(() => idp.jwks),
+      );
       const input = { issuer, token: await idp.sign(), audience: idp.audience };
 
       const refused = await verifyInChild(certFile, { ...input, allowInsecureHttp: false });

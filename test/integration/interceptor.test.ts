@@ -40,7 +40,10 @@ describe('interceptor: the four call kinds', () => {
     const outcomes = await allKinds(echo.client, () => meta(token));
     for (const [kind, outcome] of Object.entries(outcomes)) {
       assert.equal(outcome.code, status.OK, kind);
-      assert.ok(outcome.replies.every((reply) => reply.subject === 'alice'), kind);
+      assert.ok(
+        outcome.replies.every((reply) => reply.subject === 'alice'),
+        kind,
+      );
       assert.deepEqual(outcome.replies[0]?.scopes, ['echo:read', 'echo:write'], kind);
     }
     assert.equal(JSON.stringify(authenticated).includes(token), false, 'hooks never see the raw token');
@@ -55,7 +58,10 @@ describe('interceptor: the four call kinds', () => {
     assert.equal(client.replies[0]?.count, 50);
     const duplex = await bidi(echo.client, meta(token), texts);
     assert.equal(duplex.code, status.OK);
-    assert.deepEqual(duplex.replies.map((reply) => reply.text), texts);
+    assert.deepEqual(
+      duplex.replies.map((reply) => reply.text),
+      texts,
+    );
   });
 
   it('no token → every call kind is UNAUTHENTICATED and no handler runs', async () => {
@@ -70,7 +76,9 @@ describe('interceptor: the four call kinds', () => {
   });
 
   it('public method → no token needed, none read', async () => {
-    const outcome = await new Promise<grpc.ServiceError | null>((resolve) => echo.publicClient.Ping({ text: '' }, raw('Basic zzz'), (error: grpc.ServiceError | null) => resolve(error)));
+    const outcome = await new Promise<grpc.ServiceError | null>((resolve) =>
+      echo.publicClient.Ping({ text: '' }, raw('Basic zzz'), (error: grpc.ServiceError | null) => resolve(error)),
+    );
     assert.equal(outcome, null);
   });
 
@@ -111,65 +119,122 @@ describe('interceptor: bad input → UNAUTHENTICATED, handler never runs, server
     ['Basic scheme', async () => raw('Basic dXNlcjpwYXNz'), 'AUTHORIZATION_MALFORMED'],
     ['Bearer with no token', async () => raw('Bearer'), 'AUTHORIZATION_MALFORMED'],
     ['Bearer and two tokens', async () => raw(`Bearer ${await idp.sign()} ${await idp.sign()}`), 'AUTHORIZATION_MALFORMED'],
-    ['2 segments', async () => meta(segments(await idp.sign()).slice(0, 2).join('.')), 'TOKEN_MALFORMED'],
+    [
+      '2 segments',
+      async () =>
+        meta(
+          segments(await idp.sign())
+            .slice(0, 2)
+            .join('.'),
+        ),
+      'TOKEN_MALFORMED',
+    ],
     ['4 segments', async () => meta(`${await idp.sign()}.AAAA`), 'TOKEN_MALFORMED'],
-    ['padded base64url', async () => {
-      const [h, p, s] = segments(await idp.sign());
-      return meta(`${h}.${p}==.${s}`);
-    }, 'TOKEN_MALFORMED'],
-    ['whitespace inside a segment', async () => {
-      const [h, p, s] = segments(await idp.sign());
-      return meta(`${h}.${p.slice(0, 5)}%20${p.slice(5)}.${s}`);
-    }, 'TOKEN_MALFORMED'],
-    ['non-JSON header', async () => {
-      const [, p, s] = segments(await idp.sign());
-      return meta(`${b64('not json')}.${p}.${s}`);
-    }, 'TOKEN_MALFORMED'],
-    ['array payload', async () => {
-      const [h, , s] = segments(await idp.sign());
-      return meta(`${h}.${b64([1, 2])}.${s}`);
-    }, 'TOKEN_MALFORMED'],
+    [
+      'padded base64url',
+      async () => {
+        const [h, p, s] = segments(await idp.sign());
+        return meta(`${h}.${p}==.${s}`);
+      },
+      'TOKEN_MALFORMED',
+    ],
+    [
+      'whitespace inside a segment',
+      async () => {
+        const [h, p, s] = segments(await idp.sign());
+        return meta(`${h}.${p.slice(0, 5)}%20${p.slice(5)}.${s}`);
+      },
+      'TOKEN_MALFORMED',
+    ],
+    [
+      'non-JSON header',
+      async () => {
+        const [, p, s] = segments(await idp.sign());
+        return meta(`${b64('not json')}.${p}.${s}`);
+      },
+      'TOKEN_MALFORMED',
+    ],
+    [
+      'array payload',
+      async () => {
+        const [h, , s] = segments(await idp.sign());
+        return meta(`${h}.${b64([1, 2])}.${s}`);
+      },
+      'TOKEN_MALFORMED',
+    ],
     ['12 KiB token (over maxTokenBytes, under the transport limit)', async () => meta(`${'a'.repeat(12 * 1024)}.b.c`), 'TOKEN_TOO_LARGE'],
     ['alg none', async () => meta(idp.unsignedToken()), 'ALGORITHM_NOT_ALLOWED'],
     ['alg NoNe', async () => meta(craftUnsignedToken({ exp: now() + 60 }, { alg: 'NoNe' })), 'ALGORITHM_NOT_ALLOWED'],
-    ['alg missing', async () => {
-      const [, p, s] = segments(await idp.sign());
-      return meta(`${b64({ typ: 'JWT' })}.${p}.${s}`);
-    }, 'ALGORITHM_NOT_ALLOWED'],
-    ['alg unknown', async () => {
-      const [, p, s] = segments(await idp.sign());
-      return meta(`${b64({ alg: 'RS1024', kid: idp.kid })}.${p}.${s}`);
-    }, 'ALGORITHM_NOT_ALLOWED'],
-    ['correctly signed under a non-allowed algorithm (PS256)', async () => {
-      const other = await createTestIssuer({ alg: 'PS256', issuer: 'https://idp.test/', audience: 'echo-api' });
-      return meta(await other.sign());
-    }, 'ALGORITHM_NOT_ALLOWED'],
-    ['HS256 signed with the server public key as secret', async () => {
-      const { SignJWT } = await import('jose');
-      const forged = await new SignJWT({ iss: 'https://idp.test/', aud: 'echo-api', exp: now() + 60 })
-        .setProtectedHeader({ alg: 'HS256', kid: idp.kid })
-        .sign(new TextEncoder().encode(publicPem));
-      return meta(forged);
-    }, 'ALGORITHM_NOT_ALLOWED'],
-    ['embedded jwk header with an attacker key', async () => {
-      const attacker = await createTestIssuer({ alg: 'RS256', issuer: 'https://idp.test/', audience: 'echo-api', kid: 'attacker' });
-      return meta(await attacker.sign({}, { header: { jwk: attacker.jwks.keys[0] } }));
-    }, 'KEY_NOT_FOUND'],
-    ['embedded jwk reusing the trusted kid', async () => {
-      const attacker = await createTestIssuer({ alg: 'RS256', issuer: 'https://idp.test/', audience: 'echo-api', kid: idp.kid });
-      return meta(await attacker.sign({}, { header: { jwk: attacker.jwks.keys[0] } }));
-    }, 'SIGNATURE_INVALID'],
+    [
+      'alg missing',
+      async () => {
+        const [, p, s] = segments(await idp.sign());
+        return meta(`${b64({ typ: 'JWT' })}.${p}.${s}`);
+      },
+      'ALGORITHM_NOT_ALLOWED',
+    ],
+    [
+      'alg unknown',
+      async () => {
+        const [, p, s] = segments(await idp.sign());
+        return meta(`${b64({ alg: 'RS1024', kid: idp.kid })}.${p}.${s}`);
+      },
+      'ALGORITHM_NOT_ALLOWED',
+    ],
+    [
+      'correctly signed under a non-allowed algorithm (PS256)',
+      async () => {
+        const other = await createTestIssuer({ alg: 'PS256', issuer: 'https://idp.test/', audience: 'echo-api' });
+        return meta(await other.sign());
+      },
+      'ALGORITHM_NOT_ALLOWED',
+    ],
+    [
+      'HS256 signed with the server public key as secret',
+      async () => {
+        const { SignJWT } = await import('jose');
+        const forged = await new SignJWT({ iss: 'https://idp.test/', aud: 'echo-api', exp: now() + 60 })
+          .setProtectedHeader({ alg: 'HS256', kid: idp.kid })
+          .sign(new TextEncoder().encode(publicPem));
+        return meta(forged);
+      },
+      'ALGORITHM_NOT_ALLOWED',
+    ],
+    [
+      'embedded jwk header with an attacker key',
+      async () => {
+        const attacker = await createTestIssuer({ alg: 'RS256', issuer: 'https://idp.test/', audience: 'echo-api', kid: 'attacker' });
+        return meta(await attacker.sign({}, { header: { jwk: attacker.jwks.keys[0] } }));
+      },
+      'KEY_NOT_FOUND',
+    ],
+    [
+      'embedded jwk reusing the trusted kid',
+      async () => {
+        const attacker = await createTestIssuer({ alg: 'RS256', issuer: 'https://idp.test/', audience: 'echo-api', kid: idp.kid });
+        return meta(await attacker.sign({}, { header: { jwk: attacker.jwks.keys[0] } }));
+      },
+      'SIGNATURE_INVALID',
+    ],
     ['kid ../../etc/passwd', async () => meta(await idp.sign({}, { header: { kid: '../../etc/passwd' } })), 'KEY_NOT_FOUND'],
     ['kid __proto__', async () => meta(await idp.sign({}, { header: { kid: '__proto__' } })), 'KEY_NOT_FOUND'],
     ['kid constructor', async () => meta(await idp.sign({}, { header: { kid: 'constructor' } })), 'KEY_NOT_FOUND'],
     ['kid not a string', async () => meta(await idp.sign({}, { header: { kid: 7 } })), 'TOKEN_HEADER_INVALID'],
     ['unknown crit', async () => meta(await idp.sign({}, { header: { crit: ['x-custom'], 'x-custom': 1 } })), 'TOKEN_HEADER_INVALID'],
     ['exp as a string', async () => meta(await idp.sign({ exp: String(now() + 3600) })), 'CLAIM_INVALID'],
-    ['exp 1e400 (Infinity), correctly signed', async () => meta(await idp.signRaw(`{"exp":1e400,"iss":"https://idp.test/","aud":"echo-api"}`)), 'CLAIM_INVALID'],
-    ['exp 1e400 pasted over a valid signature', async () => {
-      const [h, , s] = segments(await idp.sign());
-      return meta(`${h}.${b64(`{"exp":1e400,"iss":"https://idp.test/","aud":"echo-api"}`)}.${s}`);
-    }, 'SIGNATURE_INVALID'],
+    [
+      'exp 1e400 (Infinity), correctly signed',
+      async () => meta(await idp.signRaw(`{"exp":1e400,"iss":"https://idp.test/","aud":"echo-api"}`)),
+      'CLAIM_INVALID',
+    ],
+    [
+      'exp 1e400 pasted over a valid signature',
+      async () => {
+        const [h, , s] = segments(await idp.sign());
+        return meta(`${h}.${b64(`{"exp":1e400,"iss":"https://idp.test/","aud":"echo-api"}`)}.${s}`);
+      },
+      'SIGNATURE_INVALID',
+    ],
     ['missing exp', async () => meta(await idp.sign({ exp: undefined })), 'CLAIM_MISSING'],
     ['expired', async () => meta(await idp.expiredToken()), 'TOKEN_EXPIRED'],
     ['not yet valid', async () => meta(await idp.notYetValidToken()), 'TOKEN_NOT_YET_VALID'],
@@ -177,10 +242,14 @@ describe('interceptor: bad input → UNAUTHENTICATED, handler never runs, server
     ['issuer without its trailing slash', async () => meta(await idp.sign({ iss: 'https://idp.test' })), 'ISSUER_INVALID'],
     ['audience in the wrong case', async () => meta(await idp.sign({ aud: 'ECHO-API' })), 'AUDIENCE_INVALID'],
     ['tampered payload', async () => meta(await idp.tamperedToken()), 'SIGNATURE_INVALID'],
-    ['signature stripped', async () => {
-      const [h, p] = segments(await idp.sign());
-      return meta(`${h}.${p}.`);
-    }, 'SIGNATURE_INVALID'],
+    [
+      'signature stripped',
+      async () => {
+        const [h, p] = segments(await idp.sign());
+        return meta(`${h}.${p}.`);
+      },
+      'SIGNATURE_INVALID',
+    ],
   ];
 
   for (const [name, makeMetadata, reason] of cases) {
@@ -334,7 +403,12 @@ describe('interceptor: long-lived streams', () => {
           const call = echo.client.ClientStream(meta(token), { deadline: Date.now() + 3500 }, (error: grpc.ServiceError | null) => resolve(error?.code ?? 0));
           call.write({ text: 'x' });
         });
-      const [endedBidi, endedClient, ignoredBidi, ignoredClient] = await Promise.all([openBidi(ending), openClientStream(ending), openBidi(ignoring), openClientStream(ignoring)]);
+      const [endedBidi, endedClient, ignoredBidi, ignoredClient] = await Promise.all([
+        openBidi(ending),
+        openClientStream(ending),
+        openBidi(ignoring),
+        openClientStream(ignoring),
+      ]);
       assert.equal(endedBidi, status.UNAUTHENTICATED);
       assert.equal(endedClient, status.UNAUTHENTICATED);
       assert.equal(ignoredBidi, status.DEADLINE_EXCEEDED, 'ignored: runs until the client deadline');
@@ -378,7 +452,11 @@ describe('interceptor: cancellation during verification', () => {
     const echo = await startEchoServer({ interceptors: [createAuthInterceptor({ keys: slow, algorithms: ['HS256'] })] });
     try {
       const token = await idp.sign();
-      const calls = [echo.client.Unary({ text: 'x' }, meta(token), () => undefined), echo.client.ServerStream({ text: 'x' }, meta(token)), echo.client.Bidi(meta(token))];
+      const calls = [
+        echo.client.Unary({ text: 'x' }, meta(token), () => undefined),
+        echo.client.ServerStream({ text: 'x' }, meta(token)),
+        echo.client.Bidi(meta(token)),
+      ];
       calls[1].on('error', () => undefined);
       calls[2].on('error', () => undefined);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -430,7 +508,9 @@ describe('interceptor: tokens that expire while the call is being admitted', () 
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp * 1000 - Date.now()) + 50));
       return true;
     };
-    const echo = await startEchoServer({ interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], rules: { [METHODS.unary]: slowGuard, [METHODS.bidi]: slowGuard } })] });
+    const echo = await startEchoServer({
+      interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], rules: { [METHODS.unary]: slowGuard, [METHODS.bidi]: slowGuard } })],
+    });
     try {
       const [unaryOutcome, bidiOutcome] = await Promise.all([unary(echo.client, meta(token)), bidi(echo.client, meta(token))]);
       assert.equal(unaryOutcome.code, status.UNAUTHENTICATED);

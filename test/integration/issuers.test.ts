@@ -28,10 +28,16 @@ describe('several issuers, end to end over gRPC', () => {
     servedA = await a.serve();
     b = await createTestIssuer({ alg: 'RS256', issuer: 'https://b.example', audience: 'billing-api', kid: 'b-key' });
     providerB = await startFakeProvider();
-    providerB.on('/jwks.json', json(() => b.jwks));
+    providerB.on(
+      '/jwks.json',
+      json(() => b.jwks),
+    );
     c = await createTestIssuer({ alg: 'HS256', issuer: C_ISSUER, audience: 'shared-api' });
     trap = await startFakeProvider();
-    trap.on('/keys', json(() => a.jwks));
+    trap.on(
+      '/keys',
+      json(() => a.jwks),
+    );
     auth = createAuthInterceptor({
       audience: 'shared-api',
       issuers: [
@@ -69,7 +75,11 @@ describe('several issuers, end to end over gRPC', () => {
   });
 
   it("each issuer's tokens pass on every call kind, verified by its own keys", async () => {
-    for (const [name, token] of [['A', await a.sign()], ['B', await b.sign()], ['C', await c.sign()]] as const) {
+    for (const [name, token] of [
+      ['A', await a.sign()],
+      ['B', await b.sign()],
+      ['C', await c.sign()],
+    ] as const) {
       const outcomes = await allKinds(echo.client, () => meta(token));
       for (const [kind, outcome] of Object.entries(outcomes)) assert.equal(outcome.code, status.OK, `${name} ${kind}`);
     }
@@ -116,7 +126,8 @@ describe('several issuers, end to end over gRPC', () => {
 describe('several issuers: configuration', () => {
   const isConfigError = (option: string) => (error: { code?: string; option?: string }) => error.code === 'ERR_AUTH_INVALID_OPTION' && error.option === option;
   const secret = fromSecret('s'.repeat(32));
-  const entry = (issuer: string, extra: Record<string, unknown> = {}): IssuerOptions => ({ issuer, keys: secret, algorithms: ['HS256'], ...extra }) as IssuerOptions;
+  const entry = (issuer: string, extra: Record<string, unknown> = {}): IssuerOptions =>
+    ({ issuer, keys: secret, algorithms: ['HS256'], ...extra }) as IssuerOptions;
 
   it('names the option at fault', () => {
     assert.throws(() => createAuthenticator({ issuers: [] }), isConfigError('issuers'));
@@ -135,7 +146,10 @@ describe('several issuers: configuration', () => {
 
   it('an entry property set to undefined does not erase the top-level default', async () => {
     const idp = await createTestIssuer({ alg: 'HS256', issuer: 'a', audience: 'someone-else' });
-    const authenticator = createAuthenticator({ audience: 'shared-api', issuers: [{ issuer: 'a', keys: idp.keys, algorithms: ['HS256'], audience: undefined as never }] });
+    const authenticator = createAuthenticator({
+      audience: 'shared-api',
+      issuers: [{ issuer: 'a', keys: idp.keys, algorithms: ['HS256'], audience: undefined as never }],
+    });
     await assert.rejects(async () => authenticator.authenticate(await idp.sign(), '/x.Y/Z'), { code: 'ERR_AUTH_AUDIENCE_INVALID' });
   });
 });

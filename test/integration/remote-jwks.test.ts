@@ -53,7 +53,10 @@ describe('remote JWKS: cold start and single flight', () => {
     const r = await rig(idp);
     try {
       const token = await idp.sign();
-      const counts = await tally(r.authenticator, Array.from({ length: 1000 }, () => token));
+      const counts = await tally(
+        r.authenticator,
+        Array.from({ length: 1000 }, () => token),
+      );
       assert.deepEqual(counts, { OK: 1000 });
       assert.equal(r.provider.count(JWKS), 1);
       t.diagnostic(`FIGURE cold start: 1000 concurrent calls → ${r.provider.count(JWKS)} JWKS request(s), ${1000 - (counts.OK ?? 0)} failed`);
@@ -78,7 +81,11 @@ describe('remote JWKS: cold start and single flight', () => {
   });
 
   it('refreshes ahead of expiry in the background, with no call at all', async () => {
-    const r = await rig(idp, { clock: Date.now, cacheMaxAgeMs: 200, minCacheMaxAgeMs: 200 }, json(() => idp.jwks, { 'cache-control': 'no-store' }));
+    const r = await rig(
+      idp,
+      { clock: Date.now, cacheMaxAgeMs: 200, minCacheMaxAgeMs: 200 },
+      json(() => idp.jwks, { 'cache-control': 'no-store' }),
+    );
     try {
       await r.keys.ready();
       const event = await r.log.next('fetched');
@@ -117,7 +124,11 @@ describe('remote JWKS: Cache-Control within bounds', () => {
   for (const [name, header, expected] of cases) {
     it(name, async () => {
       const idp = await createTestIssuer({ alg: 'ES256' });
-      const r = await rig(idp, {}, json(() => idp.jwks, header === undefined ? {} : { 'cache-control': header }));
+      const r = await rig(
+        idp,
+        {},
+        json(() => idp.jwks, header === undefined ? {} : { 'cache-control': header }),
+      );
       try {
         await r.keys.ready();
         assert.equal(r.log.of('fetched')[0]?.maxAgeMs, expected);
@@ -129,7 +140,11 @@ describe('remote JWKS: Cache-Control within bounds', () => {
 
   it('a configured bound wins over the provider: maxCacheMaxAgeMs 5 min caps max-age=3600', async () => {
     const idp = await createTestIssuer({ alg: 'ES256' });
-    const r = await rig(idp, { cacheMaxAgeMs: MINUTE, maxCacheMaxAgeMs: 5 * MINUTE }, json(() => idp.jwks, { 'cache-control': 'max-age=3600' }));
+    const r = await rig(
+      idp,
+      { cacheMaxAgeMs: MINUTE, maxCacheMaxAgeMs: 5 * MINUTE },
+      json(() => idp.jwks, { 'cache-control': 'max-age=3600' }),
+    );
     try {
       await r.keys.ready();
       assert.equal(r.log.of('fetched')[0]?.maxAgeMs, 5 * MINUTE);
@@ -150,11 +165,26 @@ describe('remote JWKS: provider faults', () => {
     try {
       const token = await idp.sign();
       await assert.rejects(r.keys.ready(), { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
-      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 100 }, () => token)), { ERR_AUTH_KEYS_UNAVAILABLE: 100 });
+      assert.deepEqual(
+        await tally(
+          r.authenticator,
+          Array.from({ length: 100 }, () => token),
+        ),
+        { ERR_AUTH_KEYS_UNAVAILABLE: 100 },
+      );
       assert.equal(r.provider.count(JWKS), 1, 'calls within the retry delay never reach the provider');
-      r.provider.on(JWKS, json(() => idp.jwks));
+      r.provider.on(
+        JWKS,
+        json(() => idp.jwks),
+      );
       r.clock.advance(SECOND); // first retry delay
-      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 100 }, () => token)), { OK: 100 });
+      assert.deepEqual(
+        await tally(
+          r.authenticator,
+          Array.from({ length: 100 }, () => token),
+        ),
+        { OK: 100 },
+      );
       assert.equal(r.provider.count(JWKS), 2);
     } finally {
       await r.close();
@@ -171,15 +201,34 @@ describe('remote JWKS: provider faults', () => {
     ['HTTP 500', () => status(500)],
     ['non-JSON body', () => text('<html>oops</html>', 'text/html')],
     ['JSON that is not a key set', () => json({ jwks: [] })],
-    ['a key set with no usable key', () => json({ keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'k1' }, { kty: 'RSA', n: 'AQAB', e: 'AQAB' }] })],
+    [
+      'a key set with no usable key',
+      () =>
+        json({
+          keys: [
+            { kty: 'oct', k: 'c2VjcmV0', kid: 'k1' },
+            { kty: 'RSA', n: 'AQAB', e: 'AQAB' },
+          ],
+        }),
+    ],
     ['a key set of 101 keys', () => json({ keys: Array.from({ length: 101 }, () => idp.jwks.keys[0]) })],
     ['10 MiB body with content-length', () => huge(10 * 1024 * 1024, true)],
     ['10 MiB chunked body (cut while streaming)', () => huge(10 * 1024 * 1024, false)],
-    ['slow beyond the timeout (no headers)', () => delayed(2000, json(() => idp.jwks))],
-    ['headers, then a body that never ends', () => (_request, response) => {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.write('{"keys":[');
-    }],
+    [
+      'slow beyond the timeout (no headers)',
+      () =>
+        delayed(
+          2000,
+          json(() => idp.jwks),
+        ),
+    ],
+    [
+      'headers, then a body that never ends',
+      () => (_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write('{"keys":[');
+      },
+    ],
     ['never answers', () => hang()],
   ];
   for (const [name, fault] of faults) {
@@ -187,7 +236,13 @@ describe('remote JWKS: provider faults', () => {
       const r = await rig(idp, { timeoutMs: 150 }, fault());
       try {
         const token = await idp.sign();
-        assert.deepEqual(await tally(r.authenticator, Array.from({ length: 20 }, () => token)), { ERR_AUTH_KEYS_UNAVAILABLE: 20 });
+        assert.deepEqual(
+          await tally(
+            r.authenticator,
+            Array.from({ length: 20 }, () => token),
+          ),
+          { ERR_AUTH_KEYS_UNAVAILABLE: 20 },
+        );
         assert.equal(r.provider.count(JWKS), 1);
         assert.equal(r.log.of('failed').length, 1);
       } finally {
@@ -203,7 +258,13 @@ describe('remote JWKS: provider faults', () => {
         r.provider.on(JWKS, fault());
         r.clock.advance(6 * MINUTE); // past max-age=300
         const failed = r.log.next('failed');
-        assert.deepEqual(await tally(r.authenticator, Array.from({ length: 20 }, () => token)), { OK: 20 });
+        assert.deepEqual(
+          await tally(
+            r.authenticator,
+            Array.from({ length: 20 }, () => token),
+          ),
+          { OK: 20 },
+        );
         assert.ok((await failed).staleUntil !== undefined);
         assert.equal(r.provider.count(JWKS), 2);
       } finally {
@@ -215,7 +276,10 @@ describe('remote JWKS: provider faults', () => {
   it('redirect → refused, the target is never requested', async () => {
     const r = await rig(idp, {}, redirect('/elsewhere.json'));
     try {
-      r.provider.on('/elsewhere.json', json(() => idp.jwks));
+      r.provider.on(
+        '/elsewhere.json',
+        json(() => idp.jwks),
+      );
       assert.equal(await outcome(r.authenticator, await idp.sign()), 'ERR_AUTH_KEYS_UNAVAILABLE');
       assert.equal(r.provider.count('/elsewhere.json'), 0);
       assert.equal(r.provider.count(JWKS), 1);
@@ -227,10 +291,20 @@ describe('remote JWKS: provider faults', () => {
   it('a broken key beside a good one → the good one verifies, the broken one is reported', async () => {
     const broken = { kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA', kid: 'broken' };
     const encryption = { ...idp.jwks.keys[0], kid: 'enc', use: 'enc' };
-    const r = await rig(idp, {}, json(() => ({ keys: [broken, encryption, ...idp.jwks.keys] })));
+    const r = await rig(
+      idp,
+      {},
+      json(() => ({ keys: [broken, encryption, ...idp.jwks.keys] })),
+    );
     try {
       assert.equal(await outcome(r.authenticator, await idp.sign()), 'OK');
-      assert.deepEqual(r.log.of('keySkipped').map((event) => [event.kid, event.index]), [['broken', 0], ['enc', 1]]);
+      assert.deepEqual(
+        r.log.of('keySkipped').map((event) => [event.kid, event.index]),
+        [
+          ['broken', 0],
+          ['enc', 1],
+        ],
+      );
       assert.equal(r.log.of('fetched')[0]?.keyCount, 1);
       assert.equal(await outcome(r.authenticator, await idp.sign({}, { header: { kid: 'broken' } })), 'ERR_AUTH_KEY_NOT_FOUND');
       assert.equal(r.provider.count(JWKS), 1, 'a skipped kid is unknown, and within the cooldown no refetch runs');
@@ -251,7 +325,10 @@ describe('remote JWKS: provider faults', () => {
         r.clock.advance(MINUTE);
         // Once stale, each burst kicks one background refresh; let it finish so the count does not depend on timing.
         const kicked = minute >= 5 ? r.log.next('failed') : undefined;
-        const counts = await tally(r.authenticator, Array.from({ length: 20 }, () => token));
+        const counts = await tally(
+          r.authenticator,
+          Array.from({ length: 20 }, () => token),
+        );
         failedInside += 20 - (counts.OK ?? 0);
         await kicked;
         await new Promise(setImmediate);
@@ -259,13 +336,30 @@ describe('remote JWKS: provider faults', () => {
       const requestsDuringOutage = r.provider.count(JWKS) - 1;
       assert.equal(failedInside, 0);
       r.clock.advance(MINUTE + SECOND); // 36 min: past 5 + 30
-      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 20 }, () => token)), { ERR_AUTH_KEYS_UNAVAILABLE: 20 });
+      assert.deepEqual(
+        await tally(
+          r.authenticator,
+          Array.from({ length: 20 }, () => token),
+        ),
+        { ERR_AUTH_KEYS_UNAVAILABLE: 20 },
+      );
       const [key] = idp.jwks.keys;
       assert.ok(key);
-      r.provider.on(JWKS, json(() => idp.jwks));
+      r.provider.on(
+        JWKS,
+        json(() => idp.jwks),
+      );
       r.clock.advance(30 * SECOND); // the longest retry delay is the cooldown
-      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 20 }, () => token)), { OK: 20 });
-      t.diagnostic(`FIGURE outage: 34 min of provider 500s inside a 5 min max-age + 30 min stale bound, 680 calls (20 a minute) → ${failedInside} failed, ${requestsDuringOutage} JWKS requests`);
+      assert.deepEqual(
+        await tally(
+          r.authenticator,
+          Array.from({ length: 20 }, () => token),
+        ),
+        { OK: 20 },
+      );
+      t.diagnostic(
+        `FIGURE outage: 34 min of provider 500s inside a 5 min max-age + 30 min stale bound, 680 calls (20 a minute) → ${failedInside} failed, ${requestsDuringOutage} JWKS requests`,
+      );
       assert.equal(requestsDuringOutage, 30, 'one background request per minute of traffic once stale (minutes 5 to 34), never one per call');
     } finally {
       await r.close();
@@ -286,7 +380,10 @@ describe('remote JWKS: rotation', () => {
       const counts = await tally(r.authenticator, [...Array.from({ length: 200 }, () => newToken), ...Array.from({ length: 200 }, () => oldToken)]);
       assert.deepEqual(counts, { OK: 400 });
       assert.equal(r.provider.count(JWKS), 2);
-      assert.deepEqual(r.log.of('rotated').map((event) => [event.added, event.removed]), [[['k1-2'], []]]);
+      assert.deepEqual(
+        r.log.of('rotated').map((event) => [event.added, event.removed]),
+        [[['k1-2'], []]],
+      );
       assert.equal(r.log.of('fetched')[1]?.trigger, 'unknown-kid');
       t.diagnostic(`FIGURE rotation: 400 calls (200 new kid) → ${r.provider.count(JWKS) - 1} refetch, ${400 - (counts.OK ?? 0)} failed`);
     } finally {
@@ -324,9 +421,18 @@ describe('remote JWKS: rotation', () => {
       assert.equal(await outcome(r.authenticator, oldToken), 'OK', 'served from the held set while the refresh runs');
       await fetched;
       assert.equal(r.keys.holds(oldKey), false);
-      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 50 }, () => oldToken)), { ERR_AUTH_KEY_NOT_FOUND: 50 });
+      assert.deepEqual(
+        await tally(
+          r.authenticator,
+          Array.from({ length: 50 }, () => oldToken),
+        ),
+        { ERR_AUTH_KEY_NOT_FOUND: 50 },
+      );
       assert.equal(await outcome(r.authenticator, await idp.sign()), 'OK');
-      assert.deepEqual(r.log.of('rotated').map((event) => [event.added, event.removed]), [[['k1-2'], ['k1']]]);
+      assert.deepEqual(
+        r.log.of('rotated').map((event) => [event.added, event.removed]),
+        [[['k1-2'], ['k1']]],
+      );
       assert.equal(r.provider.count(JWKS), 2);
     } finally {
       await r.close();
@@ -342,7 +448,13 @@ describe('remote JWKS: rotation', () => {
       r.clock.advance(31 * SECOND);
       await idp.rotate();
       const token = await idp.sign();
-      assert.deepEqual(await tally(r.authenticator, Array.from({ length: 10 }, () => token)), { ERR_AUTH_KEYS_UNAVAILABLE: 10 });
+      assert.deepEqual(
+        await tally(
+          r.authenticator,
+          Array.from({ length: 10 }, () => token),
+        ),
+        { ERR_AUTH_KEYS_UNAVAILABLE: 10 },
+      );
       assert.equal(r.provider.count(JWKS), 2);
     } finally {
       await r.close();
@@ -376,7 +488,14 @@ describe('remote JWKS: random kid flood', () => {
 
   it('the same forged kid again within the cooldown → refused at once, never waits on a fetch', async () => {
     const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
-    const r = await rig(idp, {}, delayed(50, json(() => idp.jwks)));
+    const r = await rig(
+      idp,
+      {},
+      delayed(
+        50,
+        json(() => idp.jwks),
+      ),
+    );
     try {
       await r.keys.ready();
       r.clock.advance(31 * SECOND);
@@ -427,7 +546,8 @@ describe('remote JWKS: construction, close and events', () => {
     assert.throws(() => fromJwks('ftp://idp.example/jwks.json'), isConfigError('jwksUri'));
     assert.throws(() => fromJwks('https://user:pw@idp.example/jwks.json'), isConfigError('jwksUri'));
     assert.throws(() => fromJwks('not a url'), isConfigError('jwksUri'));
-    for (const url of ['https://idp.example/jwks.json', 'http://127.0.0.1:8080/jwks.json', 'http://localhost/jwks.json', 'http://[::1]/jwks.json']) fromJwks(url).close();
+    for (const url of ['https://idp.example/jwks.json', 'http://127.0.0.1:8080/jwks.json', 'http://localhost/jwks.json', 'http://[::1]/jwks.json'])
+      fromJwks(url).close();
     fromJwks('http://idp.example/jwks.json', { allowInsecureHttp: true }).close();
   });
 

@@ -41,7 +41,10 @@ interface Rig {
 async function rig(keysFor: (provider: FakeProvider, clock: ManualClock) => KeyResolver): Promise<Rig> {
   const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
   const provider = await startFakeProvider();
-  provider.on(JWKS, json(() => idp.jwks, { 'cache-control': 'max-age=300' }));
+  provider.on(
+    JWKS,
+    json(() => idp.jwks, { 'cache-control': 'max-age=300' }),
+  );
   const clock = manualClock();
   const auth = createAuthInterceptor({ keys: keysFor(provider, clock), algorithms: ['ES256'], issuer: idp.issuer, audience: idp.audience });
   const echo = await startEchoServer({ interceptors: [auth] });
@@ -72,7 +75,9 @@ describe('remote keys over gRPC', () => {
       assert.deepEqual(statuses(outcomes), { OK: 200 });
       assert.equal(served.requestCount('/.well-known/openid-configuration'), 1);
       assert.equal(served.requestCount('/jwks.json'), 1);
-      t.diagnostic(`FIGURE gRPC cold start: 200 calls → ${served.requestCount('/.well-known/openid-configuration')} discovery + ${served.requestCount('/jwks.json')} JWKS request(s)`);
+      t.diagnostic(
+        `FIGURE gRPC cold start: 200 calls → ${served.requestCount('/.well-known/openid-configuration')} discovery + ${served.requestCount('/jwks.json')} JWKS request(s)`,
+      );
     } finally {
       auth.close();
       await echo.close();
@@ -88,7 +93,10 @@ describe('remote keys over gRPC', () => {
       assert.deepEqual(statuses(await callEveryKind(r.echo, r.idp, 10)), { 'UNAVAILABLE KEYS_UNAVAILABLE': 40 });
       assert.deepEqual(r.echo.runs, { unary: 0, serverStream: 0, clientStream: 0, bidi: 0, ping: 0 });
       assert.equal(r.provider.count(JWKS), 1);
-      r.provider.on(JWKS, json(() => r.idp.jwks));
+      r.provider.on(
+        JWKS,
+        json(() => r.idp.jwks),
+      );
       r.clock.advance(1000);
       assert.deepEqual(statuses(await callEveryKind(r.echo, r.idp, 10)), { OK: 40 });
     } finally {

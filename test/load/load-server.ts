@@ -48,9 +48,10 @@ async function handle(request: Request): Promise<unknown> {
 if (process.send !== undefined) {
   process.on('message', (request: Request) => {
     handle(request).then(
-      (reply) => process.send?.({ id: request.id, ...(reply as object) }, () => {
-        if ('stop' in request) process.disconnect?.();
-      }),
+      (reply) =>
+        process.send?.({ id: request.id, ...(reply as object) }, () => {
+          if ('stop' in request) process.disconnect?.();
+        }),
       (error: unknown) => process.send?.({ id: request.id, error: String(error) }),
     );
   });

@@ -57,7 +57,16 @@ function tokenPools(): Record<TokenClass, string[]> {
   const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const now = Math.floor(Date.now() / 1000);
-  const claims = (i: number, extra: Record<string, unknown>) => ({ iss: LOAD_ISSUER, aud: LOAD_AUDIENCE, sub: `user-${i}`, iat: now, exp: now + 3600, scope: LOAD_SCOPE, jti: `j${i}`, ...extra });
+  const claims = (i: number, extra: Record<string, unknown>) => ({
+    iss: LOAD_ISSUER,
+    aud: LOAD_AUDIENCE,
+    sub: `user-${i}`,
+    iat: now,
+    exp: now + 3600,
+    scope: LOAD_SCOPE,
+    jti: `j${i}`,
+    ...extra,
+  });
   const make = (count: number, sign: (i: number) => string) => Array.from({ length: count }, (_, i) => sign(i));
   const pools = {
     valid: make(2000, (i) => keyToken('ES256', signer.privateKey, { kid: 'ec-1' }, claims(i, {}))),
@@ -74,7 +83,10 @@ async function main(): Promise<void> {
   const server = startChild();
   const { port } = await server.ask({ start: { pem: pools.pem } });
   const cold = await server.ask({ rss: { gc: true } });
-  const clients = Array.from({ length: CHANNELS }, () => new EchoClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as grpc.Client & Record<string, any>);
+  const clients = Array.from(
+    { length: CHANNELS },
+    () => new EchoClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as grpc.Client & Record<string, any>,
+  );
 
   const outcomes = new Map<string, number>();
   const misclassified: string[] = [];
@@ -103,7 +115,8 @@ async function main(): Promise<void> {
       done += 1;
       const key = `${tokenClass} → ${grpc.status[code] ?? code}`;
       outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
-      if (code !== EXPECTED[tokenClass] && misclassified.length < 20) misclassified.push(`#${index} ${tokenClass} ${streaming ? 'stream' : 'unary'}: ${grpc.status[code] ?? code}`);
+      if (code !== EXPECTED[tokenClass] && misclassified.length < 20)
+        misclassified.push(`#${index} ${tokenClass} ${streaming ? 'stream' : 'unary'}: ${grpc.status[code] ?? code}`);
       else if (code !== EXPECTED[tokenClass]) misclassified.push('...');
     });
   };
@@ -122,12 +135,18 @@ async function main(): Promise<void> {
   misclassified.length = 0;
   done = 0;
   const sampler = setInterval(() => {
-    server.ask({ rss: { gc: false } }).then((sample) => {
-      peak = Math.max(peak, sample.rss);
-    }, () => undefined);
+    server.ask({ rss: { gc: false } }).then(
+      (sample) => {
+        peak = Math.max(peak, sample.rss);
+      },
+      () => undefined,
+    );
   }, 200);
   const loadStart = Date.now();
-  const finished = await Promise.race([run(2000, CALLS).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), TIMEOUT_MS).unref())]);
+  const finished = await Promise.race([
+    run(2000, CALLS).then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), TIMEOUT_MS).unref()),
+  ]);
   const seconds = (Date.now() - loadStart) / 1000;
   clearInterval(sampler);
   const end = await server.ask({ rss: { gc: true } });

@@ -28,13 +28,17 @@ describe('packaging: the tarball installs and works in a scratch project', { tim
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
     // The versions this repository tests with; --prefer-offline reuses what `npm ci` already fetched.
     const peers = ['@grpc/grpc-js', 'typescript', '@types/node'].map((name) => `${name}@${pkg.devDependencies[name]}`);
-    await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed!.filename), ...peers], { cwd: dir, maxBuffer: 16 << 20 });
+    await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed!.filename), ...peers], {
+      cwd: dir,
+      maxBuffer: 16 << 20,
+    });
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
   it('holds only what users need: dist, the .proto, README, LICENSE, package.json', () => {
     for (const file of files) assert.match(file, /^(dist\/.*\.(js|d\.ts)|proto\/.*\.proto|README\.md|LICENSE|package\.json)$/, file);
-    for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'proto/grpc_jwt_auth/v1/auth.proto', 'LICENSE', 'README.md']) assert.ok(files.includes(needed), needed);
+    for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'proto/grpc_jwt_auth/v1/auth.proto', 'LICENSE', 'README.md'])
+      assert.ok(files.includes(needed), needed);
   });
 
   it('import works for both entry points', async () => {
@@ -75,7 +79,13 @@ export function handler(call: ServerUnaryCall<unknown, unknown>): string {
 export const issuer: Promise<TestIssuer> = createTestIssuer({ alg: 'ES256' });
 `,
     );
-    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, types: ['node'] }, files: ['consumer.ts'] }));
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, types: ['node'] },
+        files: ['consumer.ts'],
+      }),
+    );
     await run(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir });
   });
 });

@@ -19,7 +19,16 @@ const SECRET = 'boundary-secret-boundary-secret-!!';
 /** A secret-keyed server whose clock stands still at NOW (plus `tolerance` seconds of skew allowed). */
 async function fixedClockTarget(tolerance: number): Promise<{ echo: EchoServer; call(claims: Record<string, unknown>): Promise<number> }> {
   const echo = await startEchoServer({
-    interceptors: [createAuthInterceptor({ keys: fromSecret(SECRET), algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, clockTolerance: tolerance, clock: () => NOW * 1000 })],
+    interceptors: [
+      createAuthInterceptor({
+        keys: fromSecret(SECRET),
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        clockTolerance: tolerance,
+        clock: () => NOW * 1000,
+      }),
+    ],
   });
   return {
     echo,
@@ -88,7 +97,16 @@ describe('attack: issuer, audience, subject and payload shapes', () => {
 
   it('iss with the trailing slash removed, an extra slash, case changed, a suffix domain, an array, a number → UNAUTHENTICATED', () =>
     each(async (t) => {
-      for (const iss of [ISSUER.slice(0, -1), `${ISSUER}/`, ISSUER.toUpperCase(), 'https://idp.security.test.evil.example/', 'https://evil.example/?https://idp.security.test/', [ISSUER], 1, null]) {
+      for (const iss of [
+        ISSUER.slice(0, -1),
+        `${ISSUER}/`,
+        ISSUER.toUpperCase(),
+        'https://idp.security.test.evil.example/',
+        'https://evil.example/?https://idp.security.test/',
+        [ISSUER],
+        1,
+        null,
+      ]) {
         await expectRefused(t, t.good({ iss }));
       }
     }));
@@ -130,7 +148,14 @@ describe('attack: size and shape, refused by the size cap before parsing or cryp
   let lookups = 0;
   before(async () => {
     const secret = fromSecret(SECRET);
-    const counting: KeyResolver = { ...secret, kind: 'secret', description: 'counting', checkAlgorithms: (a, o) => secret.checkAlgorithms(a, o), holds: (k) => secret.holds(k), getKeys: (l) => (lookups++, secret.getKeys(l)) };
+    const counting: KeyResolver = {
+      ...secret,
+      kind: 'secret',
+      description: 'counting',
+      checkAlgorithms: (a, o) => secret.checkAlgorithms(a, o),
+      holds: (k) => secret.holds(k),
+      getKeys: (l) => (lookups++, secret.getKeys(l)),
+    };
     // The transport's metadata limit is raised, and the calls go out over bare HTTP/2 (grpc-js caps what
     // it sends at 64 KiB), so that oversized tokens really reach the interceptor.
     echo = await startEchoServer({
@@ -176,7 +201,17 @@ describe('attack: size and shape, refused by the size cap before parsing or cryp
   it('the authenticator itself: a 1 MiB token, 50,000 claims, a 100,000-deep payload and a huge header → TOKEN_TOO_LARGE before any parsing', async () => {
     const secret = fromSecret(SECRET);
     let directLookups = 0;
-    const authenticator = createAuthenticator({ keys: { ...secret, kind: 'secret', description: 'counting', checkAlgorithms: (a, o) => secret.checkAlgorithms(a, o), holds: (k) => secret.holds(k), getKeys: (l) => (directLookups++, secret.getKeys(l)) }, algorithms: ['HS256'] });
+    const authenticator = createAuthenticator({
+      keys: {
+        ...secret,
+        kind: 'secret',
+        description: 'counting',
+        checkAlgorithms: (a, o) => secret.checkAlgorithms(a, o),
+        holds: (k) => secret.holds(k),
+        getKeys: (l) => (directLookups++, secret.getKeys(l)),
+      },
+      algorithms: ['HS256'],
+    });
     const manyClaims = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`c${i}`, i]));
     const tokens = [
       `${'a'.repeat(1024 * 1024)}.b.c`,

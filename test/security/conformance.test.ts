@@ -23,26 +23,31 @@ interface Exception {
 const EMPTY_PAYLOAD: Exception = {
   ours: 'invalid',
   code: 'ERR_AUTH_TOKEN_MALFORMED',
-  reason: 'an empty payload segment is refused by the strict format check: a bearer JWT always carries a claims set (RFC 7519 §7.2), so an empty payload is never a token',
+  reason:
+    'an empty payload segment is refused by the strict format check: a bearer JWT always carries a claims set (RFC 7519 §7.2), so an empty payload is never a token',
 };
 const FIGURE_20: Exception = {
   ours: 'invalid',
   code: 'ERR_AUTH_ALG_NOT_ALLOWED',
-  reason: 'vector defect: the key is published with alg PS256 but Figure 20 is a PS384 signature; a published alg pins the key to that algorithm (RFC 7517 §4.4). Figure 20 verifies in the cookbook set below, whose key has no alg',
+  reason:
+    'vector defect: the key is published with alg PS256 but Figure 20 is a PS384 signature; a published alg pins the key to that algorithm (RFC 7517 §4.4). Figure 20 verifies in the cookbook set below, whose key has no alg',
 };
 const FIGURE_27: Exception = {
   ours: 'invalid',
   code: 'KEY_REFUSED',
-  reason: 'vector defect: the key is published with alg "ES521", which is not a JWS algorithm, so the key is skipped. Figure 27 (ES512) verifies in the cookbook set below',
+  reason:
+    'vector defect: the key is published with alg "ES521", which is not a JWS algorithm, so the key is skipped. Figure 27 (ES512) verifies in the cookbook set below',
 };
 const SAME_AS_VALID_MAC: Exception = {
   ours: 'valid',
-  reason: 'vector defect: the jws is byte-identical to tcId 357 (ValidMac), a correct MAC; the padding the name promises is not in the data. Padded segments are refused: see "derived cases"',
+  reason:
+    'vector defect: the jws is byte-identical to tcId 357 (ValidMac), a correct MAC; the padding the name promises is not in the data. Padded segments are refused: see "derived cases"',
 };
 const STRAY_CHARACTER: Exception = {
   ours: 'invalid',
   code: 'ERR_AUTH_TOKEN_MALFORMED',
-  reason: 'a "?" inside a segment: strict base64url (RFC 7515 §2) refuses characters outside the alphabet. The MAC only matches if a decoder drops the "?" — the lenient parsing that gives one token several spellings',
+  reason:
+    'a "?" inside a segment: strict base64url (RFC 7515 §2) refuses characters outside the alphabet. The MAC only matches if a decoder drops the "?" — the lenient parsing that gives one token several spellings',
 };
 
 /** Wycheproof json_web_signature_test.json, by tcId. */
@@ -60,12 +65,20 @@ const JWS_EXCEPTIONS = new Map<number, Exception>([
 
 const AES_KEY_AS_SECRET: Exception = {
   ours: 'valid',
-  reason: 'fromSecret takes raw bytes: a JWK\'s alg ("A256GCM", "A256KW") is not something the library sees (fromJwks never takes oct keys, by design), so configuring an AES key as an HMAC secret is the user\'s choice and it verifies',
+  reason:
+    'fromSecret takes raw bytes: a JWK\'s alg ("A256GCM", "A256KW") is not something the library sees (fromJwks never takes oct keys, by design), so configuring an AES key as an HMAC secret is the user\'s choice and it verifies',
 };
 
 /** Wycheproof json_web_key_test.json, by tcId. */
 const JWK_EXCEPTIONS = new Map<number, Exception>([
-  [4, { ours: 'invalid', code: 'INEXPRESSIBLE', reason: 'fromSecret takes a map by kid, so a set with one kid twice cannot be configured: the ambiguity this case is about cannot arise' }],
+  [
+    4,
+    {
+      ours: 'invalid',
+      code: 'INEXPRESSIBLE',
+      reason: 'fromSecret takes a map by kid, so a set with one kid twice cannot be configured: the ambiguity this case is about cannot arise',
+    },
+  ],
   [25, AES_KEY_AS_SECRET],
   [26, AES_KEY_AS_SECRET],
 ]);
@@ -80,8 +93,10 @@ async function verdictFor(token: unknown, keys: Keys | undefined): Promise<Verdi
 function judge(id: string, expected: Expected, verdict: Verdict, exception: Exception | undefined): string | undefined {
   const ours: Expected = verdict.accepted ? 'valid' : 'invalid';
   const code = verdict.accepted ? undefined : verdict.code;
-  if (exception === undefined) return ours === expected ? undefined : `${id}: expected ${expected}, got ${ours} ${code ?? ''} ${verdict.accepted ? '' : verdict.why}`;
-  if (ours !== exception.ours || code !== exception.code) return `${id}: documented exception says ${exception.ours} ${exception.code ?? ''}, got ${ours} ${code ?? ''}`;
+  if (exception === undefined)
+    return ours === expected ? undefined : `${id}: expected ${expected}, got ${ours} ${code ?? ''} ${verdict.accepted ? '' : verdict.why}`;
+  if (ours !== exception.ours || code !== exception.code)
+    return `${id}: documented exception says ${exception.ours} ${exception.code ?? ''}, got ${ours} ${code ?? ''}`;
   return undefined;
 }
 
@@ -167,12 +182,14 @@ interface CookbookCase {
 const NO_PROTECTED_HEADER: Exception = {
   ours: 'invalid',
   code: 'ERR_AUTH_TOKEN_MALFORMED',
-  reason: 'JSON serialization with an unprotected header only: no compact form exists (its header segment is empty). alg must be integrity-protected, or it could be swapped',
+  reason:
+    'JSON serialization with an unprotected header only: no compact form exists (its header segment is empty). alg must be integrity-protected, or it could be swapped',
 };
 const B64_FALSE: Exception = {
   ours: 'invalid',
   code: 'ERR_AUTH_TOKEN_MALFORMED',
-  reason: 'b64:false (RFC 7797) is refused by design: the payload is not base64url, so the strict format check refuses it before the header check would (crit is refused too)',
+  reason:
+    'b64:false (RFC 7797) is refused by design: the payload is not base64url, so the strict format check refuses it before the header check would (crit is refused too)',
 };
 
 function cookbookCases(): CookbookCase[] {
@@ -196,14 +213,31 @@ function cookbookCases(): CookbookCase[] {
     name: 'RFC 7520 §4.5 detached content, as given',
     token: detached.output.compact,
     key: detached.input.key,
-    exception: { ours: 'invalid', code: 'ERR_AUTH_TOKEN_MALFORMED', reason: 'detached content (RFC 7515 App. F): a bearer token must carry its payload; the empty payload segment is refused' },
+    exception: {
+      ours: 'invalid',
+      code: 'ERR_AUTH_TOKEN_MALFORMED',
+      reason: 'detached content (RFC 7515 App. F): a bearer token must carry its payload; the empty payload segment is refused',
+    },
   });
   const [dh, , ds] = (detached.output.compact as string).split('.');
-  cases.push({ name: 'RFC 7520 §4.5 detached content, payload reattached', token: `${dh}.${Buffer.from(detached.input.payload).toString('base64url')}.${ds}`, key: detached.input.key });
+  cases.push({
+    name: 'RFC 7520 §4.5 detached content, payload reattached',
+    token: `${dh}.${Buffer.from(detached.input.payload).toString('base64url')}.${ds}`,
+    key: detached.input.key,
+  });
   const headerFields = rfc('jws/4_6.protecting_specific_header_fields.json');
-  cases.push({ name: 'RFC 7520 §4.6 JSON only (kid unprotected) → compact', token: compactOf(headerFields.output.json.payload, headerFields.output.json.signatures[0]) as string, key: headerFields.input.key });
+  cases.push({
+    name: 'RFC 7520 §4.6 JSON only (kid unprotected) → compact',
+    token: compactOf(headerFields.output.json.payload, headerFields.output.json.signatures[0]) as string,
+    key: headerFields.input.key,
+  });
   const contentOnly = rfc('jws/4_7.protecting_content_only.json');
-  cases.push({ name: 'RFC 7520 §4.7 JSON only, no protected header', token: `.${contentOnly.output.json.payload}.${contentOnly.output.json.signatures[0].signature}`, key: contentOnly.input.key, exception: NO_PROTECTED_HEADER });
+  cases.push({
+    name: 'RFC 7520 §4.7 JSON only, no protected header',
+    token: `.${contentOnly.output.json.payload}.${contentOnly.output.json.signatures[0].signature}`,
+    key: contentOnly.input.key,
+    exception: NO_PROTECTED_HEADER,
+  });
   const multiple = rfc('jws/4_8.multiple_signatures.json');
   multiple.output.json.signatures.forEach((signature: { protected?: string; signature: string }, index: number) => {
     const token = compactOf(multiple.output.json.payload, signature) ?? `.${multiple.output.json.payload}.${signature.signature}`;
@@ -214,7 +248,12 @@ function cookbookCases(): CookbookCase[] {
   cases.push({ name: 'RFC 7797 §4.1 b64:false (compact)', token: b64Compact.output.compact, key: b64Compact.input.key, exception: B64_FALSE });
   const b64Json = rfc('rfc7797/4.2.hmac-sha2_b64_false.json');
   const sig = b64Json.output.json.signatures[0];
-  cases.push({ name: 'RFC 7797 §4.2 b64:false, JSON only', token: `${sig.protected}.${b64Json.output.json.payload}.${sig.signature}`, key: b64Json.input.key, exception: B64_FALSE });
+  cases.push({
+    name: 'RFC 7797 §4.2 b64:false, JSON only',
+    token: `${sig.protected}.${b64Json.output.json.payload}.${sig.signature}`,
+    key: b64Json.input.key,
+    exception: B64_FALSE,
+  });
   return cases;
 }
 
@@ -241,7 +280,10 @@ describe('conformance: RFC 7520 / RFC 8037 / RFC 7797 examples', () => {
     assert.throws(() => ecPublic.resolver.checkAlgorithms(['ES256'], 'algorithms'), /algorithms/);
     assert.doesNotThrow(() => rsaPublic.resolver.checkAlgorithms(['RS256', 'PS384'], 'algorithms'));
     // The private key files: what a verifier holds of them is exactly the public key file.
-    for (const [privateFile, publicFile] of [['3_2.ec_private_key.json', '3_1.ec_public_key.json'], ['3_4.rsa_private_key.json', '3_3.rsa_public_key.json']] as const) {
+    for (const [privateFile, publicFile] of [
+      ['3_2.ec_private_key.json', '3_1.ec_public_key.json'],
+      ['3_4.rsa_private_key.json', '3_3.rsa_public_key.json'],
+    ] as const) {
       assert.deepEqual(publicPart(key(privateFile)), key(publicFile));
       const raw = importJwks({ keys: [key(privateFile)] });
       assert.equal(raw.keys.length, 0, `${privateFile} as given must be skipped`);

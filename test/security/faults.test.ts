@@ -134,7 +134,8 @@ function gate(inner: KeyResolver): Gate {
 const SECRET = randomBytes(32);
 let serial = 0;
 /** A fresh token each time (its own jti), so no call is answered from the verified-token cache. */
-const freshToken = (extra: Record<string, unknown> = {}): string => hmacToken('HS256', SECRET, {}, goodClaims(ISSUER, AUDIENCE, { jti: `fault-${serial++}`, ...extra }));
+const freshToken = (extra: Record<string, unknown> = {}): string =>
+  hmacToken('HS256', SECRET, {}, goodClaims(ISSUER, AUDIENCE, { jti: `fault-${serial++}`, ...extra }));
 
 describe('faults: client cancel and deadline expiry while verification waits', () => {
   let echo: EchoServer;
@@ -156,7 +157,9 @@ describe('faults: client cancel and deadline expiry while verification waits', (
   const serverHasSeen = (ends: number) => settle(() => (serverEnds >= ends ? [] : [`server saw ${serverEnds} of ${ends} call ends`]));
   before(async () => {
     slow = gate(fromSecret(SECRET));
-    echo = await startEchoServer({ interceptors: [countEnds, createAuthInterceptor({ keys: slow.resolver, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE })] });
+    echo = await startEchoServer({
+      interceptors: [countEnds, createAuthInterceptor({ keys: slow.resolver, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE })],
+    });
   });
   after(() => echo.close());
 
@@ -237,7 +240,8 @@ describe('faults: the key provider fails, hangs and recovers under load', () => 
   type Mix = { valid: number; forged: number; unknownKid: number };
   /** Fires every call at once and returns the status codes by token class. */
   async function burst(mix: Mix): Promise<Record<keyof Mix, Set<number>>> {
-    const make = (count: number, sign: (i: number) => string) => Array.from({ length: count }, (_, i) => start(echo.client, KINDS[i % 4] as Kind, bearer(sign(i))).done);
+    const make = (count: number, sign: (i: number) => string) =>
+      Array.from({ length: count }, (_, i) => start(echo.client, KINDS[i % 4] as Kind, bearer(sign(i))).done);
     const [valid, forged, unknownKid] = await Promise.all([
       Promise.all(make(mix.valid, (i) => keyToken('RS256', signer.privateKey, { kid: 'k1' }, claims(i)))),
       Promise.all(make(mix.forged, (i) => keyToken('RS256', attacker.privateKey, { kid: 'k1' }, claims(i)))),
@@ -281,7 +285,11 @@ describe('faults: the key provider fails, hangs and recovers under load', () => 
 
   it('past the stale bound: every call → UNAVAILABLE, then the provider recovers and calls verify again', async () => {
     clock.advance(120_000);
-    assert.deepEqual(await burst({ valid: 80, forged: 10, unknownKid: 10 }), { valid: only(UNAVAILABLE), forged: only(UNAVAILABLE), unknownKid: only(UNAVAILABLE) });
+    assert.deepEqual(await burst({ valid: 80, forged: 10, unknownKid: 10 }), {
+      valid: only(UNAVAILABLE),
+      forged: only(UNAVAILABLE),
+      unknownKid: only(UNAVAILABLE),
+    });
     provider.on('/jwks.json', json(jwks));
     clock.advance(60_000);
     assert.deepEqual(await burst({ valid: 40, forged: 10, unknownKid: 0 }), { valid: only(OK), forged: only(UNAUTHENTICATED), unknownKid: new Set() });
@@ -327,14 +335,25 @@ describe('faults: handlers that throw after authentication', () => {
   };
   before(async () => {
     const options = () => ({ interceptors: [createAuthInterceptor({ keys: fromSecret(SECRET), algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE })] });
-    [plain, guarded] = await Promise.all([startEchoServer({ ...options(), implementation: throwing }), startEchoServer({ ...options(), implementation: throwingBehindGuard })]);
+    [plain, guarded] = await Promise.all([
+      startEchoServer({ ...options(), implementation: throwing }),
+      startEchoServer({ ...options(), implementation: throwingBehindGuard }),
+    ]);
   });
   after(() => Promise.all([plain.close(), guarded.close()]));
 
   for (const [name, server, expected] of [
-    ['plain handlers', () => plain, { unary: grpc.status.UNKNOWN, serverStream: grpc.status.UNKNOWN, clientStream: grpc.status.UNKNOWN, bidi: grpc.status.UNKNOWN }],
+    [
+      'plain handlers',
+      () => plain,
+      { unary: grpc.status.UNKNOWN, serverStream: grpc.status.UNKNOWN, clientStream: grpc.status.UNKNOWN, bidi: grpc.status.UNKNOWN },
+    ],
     // Answering and then throwing ends UNKNOWN, as grpc-js itself answers such a handler without the wrapper.
-    ['handlers behind an async guard (withGuard)', () => guarded, { unary: grpc.status.UNKNOWN, serverStream: grpc.status.UNKNOWN, clientStream: grpc.status.UNKNOWN, bidi: grpc.status.UNKNOWN }],
+    [
+      'handlers behind an async guard (withGuard)',
+      () => guarded,
+      { unary: grpc.status.UNKNOWN, serverStream: grpc.status.UNKNOWN, clientStream: grpc.status.UNKNOWN, bidi: grpc.status.UNKNOWN },
+    ],
   ] as const) {
     it(`${name}: 200 concurrent calls — thrown → the handler's status, expired or missing tokens → UNAUTHENTICATED and no handler run; the server keeps serving`, async () => {
       const echo = server();
@@ -361,12 +380,15 @@ describe('faults: the process afterwards', () => {
     assert.ok(timers.seen() > 0, 'the probe saw library timers');
     t.diagnostic(`library timers created during the faults: ${timers.seen()}`);
     assert.deepEqual(await settle(() => timers.alive()), [], 'library timers still alive');
-    assert.deepEqual(await settle(() => grownOver(resourcesAtStart, activeResources())), [], 'ref\'d resources above the start');
+    assert.deepEqual(await settle(() => grownOver(resourcesAtStart, activeResources())), [], "ref'd resources above the start");
     process.off('uncaughtException', recordCrash);
     process.off('unhandledRejection', recordCrash);
     timers.stop();
     // The test runner adds its own beforeExit listener; any other growth would be ours.
-    assert.deepEqual(grownOver(processListenersAtStart, processListeners()).filter((line) => !line.startsWith('beforeExit')), []);
+    assert.deepEqual(
+      grownOver(processListenersAtStart, processListeners()).filter((line) => !line.startsWith('beforeExit')),
+      [],
+    );
     assert.deepEqual(crashes.map(String), []);
   });
 });

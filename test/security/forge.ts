@@ -21,17 +21,35 @@ export function signingInput(header: unknown, payload: unknown): Buffer {
   return Buffer.from(`${b64u(header)}.${b64u(payload)}`);
 }
 
-const HASH: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512', RS256: 'sha256', RS384: 'sha384', RS512: 'sha512', ES256: 'sha256', ES384: 'sha384', ES512: 'sha512' };
+const HASH: Record<string, string> = {
+  HS256: 'sha256',
+  HS384: 'sha384',
+  HS512: 'sha512',
+  RS256: 'sha256',
+  RS384: 'sha384',
+  RS512: 'sha512',
+  ES256: 'sha256',
+  ES384: 'sha384',
+  ES512: 'sha512',
+};
 
 /** An HMAC token keyed by any bytes (the classic confusion attack uses the public key as the secret). */
 export function hmacToken(alg: 'HS256' | 'HS384' | 'HS512', secret: Uint8Array | string, header: Record<string, unknown>, payload: unknown): string {
   const fullHeader = { alg, ...header };
-  const mac = createHmac(HASH[alg] as string, secret).update(signingInput(fullHeader, payload)).digest();
+  const mac = createHmac(HASH[alg] as string, secret)
+    .update(signingInput(fullHeader, payload))
+    .digest();
   return compact(fullHeader, payload, mac);
 }
 
 /** An RSA PKCS#1 v1.5 or ECDSA token signed with a private key, ECDSA in JOSE (r||s) or DER form. */
-export function keyToken(alg: string, privateKey: KeyObject, header: Record<string, unknown>, payload: unknown, dsaEncoding: 'ieee-p1363' | 'der' = 'ieee-p1363'): string {
+export function keyToken(
+  alg: string,
+  privateKey: KeyObject,
+  header: Record<string, unknown>,
+  payload: unknown,
+  dsaEncoding: 'ieee-p1363' | 'der' = 'ieee-p1363',
+): string {
   const fullHeader = { alg, ...header };
   const input = signingInput(fullHeader, payload);
   const signature = alg === 'EdDSA' ? sign(null, input, privateKey) : sign(HASH[alg] as string, input, { key: privateKey, dsaEncoding });
@@ -48,7 +66,7 @@ export function goodClaims(issuer: string, audience: string, extra: Record<strin
 export function flipBit(segment: string, bit: number): string {
   const bytes = Buffer.from(segment, 'base64url');
   const index = Math.floor(bit / 8) % bytes.length;
-  bytes[index] = (bytes[index] as number) ^ (1 << bit % 8);
+  bytes[index] = (bytes[index] as number) ^ (1 << (bit % 8));
   return bytes.toString('base64url');
 }
 
@@ -56,6 +74,11 @@ export function flipBit(segment: string, bit: number): string {
 export function rawToken(alg: 'HS256' | 'RS256', key: Uint8Array | KeyObject, header: Record<string, unknown>, payload: string | Uint8Array): string {
   const fullHeader = { alg, ...header };
   const input = Buffer.from(`${b64u(fullHeader)}.${Buffer.from(payload).toString('base64url')}`);
-  const signature = alg === 'HS256' ? createHmac('sha256', key as Uint8Array).update(input).digest() : sign('sha256', input, key as KeyObject);
+  const signature =
+    alg === 'HS256'
+      ? createHmac('sha256', key as Uint8Array)
+          .update(input)
+          .digest()
+      : sign('sha256', input, key as KeyObject);
   return `${input.toString()}.${b64u(signature)}`;
 }

@@ -63,18 +63,31 @@ function subjects(): Subject[] {
     },
     {
       name: 'fromPem RS256 + ES256',
-      authenticator: createAuthenticator({ ...common, keys: fromPem({ 'rsa-1': pemOf(rsa.publicKey), 'ec-1': pemOf(ec.publicKey) }), algorithms: ['RS256', 'ES256'] }),
-      valid: four((i) => (i % 2 ? keyToken('ES256', ec.privateKey, { kid: 'ec-1' }, claimsFor(i)) : keyToken('RS256', rsa.privateKey, { kid: 'rsa-1' }, claimsFor(i)))),
+      authenticator: createAuthenticator({
+        ...common,
+        keys: fromPem({ 'rsa-1': pemOf(rsa.publicKey), 'ec-1': pemOf(ec.publicKey) }),
+        algorithms: ['RS256', 'ES256'],
+      }),
+      valid: four((i) =>
+        i % 2 ? keyToken('ES256', ec.privateKey, { kid: 'ec-1' }, claimsFor(i)) : keyToken('RS256', rsa.privateKey, { kid: 'rsa-1' }, claimsFor(i)),
+      ),
       attacker: attackerKeys(pemOf(rsa.publicKey)),
     },
     {
       name: 'local fromJwks RS256 + EdDSA',
       authenticator: createAuthenticator({
         ...common,
-        keys: fromJwks({ keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rsa-1', use: 'sig' }, { ...ed.publicKey.export({ format: 'jwk' }), kid: 'ed-1' }] }),
+        keys: fromJwks({
+          keys: [
+            { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rsa-1', use: 'sig' },
+            { ...ed.publicKey.export({ format: 'jwk' }), kid: 'ed-1' },
+          ],
+        }),
         algorithms: ['RS256', 'EdDSA'],
       }),
-      valid: four((i) => (i % 2 ? keyToken('EdDSA', ed.privateKey, { kid: 'ed-1' }, claimsFor(i)) : keyToken('RS256', rsa.privateKey, { kid: 'rsa-1' }, claimsFor(i)))),
+      valid: four((i) =>
+        i % 2 ? keyToken('EdDSA', ed.privateKey, { kid: 'ed-1' }, claimsFor(i)) : keyToken('RS256', rsa.privateKey, { kid: 'rsa-1' }, claimsFor(i)),
+      ),
       attacker: attackerKeys(pemOf(rsa.publicKey)),
     },
   ];
@@ -95,7 +108,8 @@ const mutate = (token: string, changes: readonly Mutation[], donors: readonly st
   changes.reduce((current, change) => applyMutation(current, change, donors, attacker), token);
 
 /** Describes a refusal for an assertion message, never more than its code. */
-const describeRefusal = (result: Result): string => (result.accepted ? 'accepted' : result.error instanceof AuthError ? `${result.error.code} (${result.error.status})` : `non-AuthError ${String(result.error)}`);
+const describeRefusal = (result: Result): string =>
+  result.accepted ? 'accepted' : result.error instanceof AuthError ? `${result.error.code} (${result.error.status})` : `non-AuthError ${String(result.error)}`;
 
 describe('fuzz: mutated tokens against createAuthenticator', () => {
   for (const subject of subjects()) {
@@ -124,22 +138,28 @@ describe('fuzz: mutated tokens against createAuthenticator', () => {
 
   it(`readBearerToken: ${RUNS} random authorization values — a token or an UNAUTHENTICATED AuthError, and a token only from exactly "Bearer <one token>"`, async () => {
     const token = fc.string({ maxLength: 40, unit: fc.constantFrom(...'AZaz09-_.= \t,;"\'') });
-    await fc.assert(
-      fc.property(fc.array(authorizationValue(token).filter((value) => /^[ -~]*$/.test(value)), { minLength: 1, maxLength: 3 }), (values) => {
-        const metadata = new grpc.Metadata();
-        for (const value of values) metadata.add('authorization', value);
-        let read: string | undefined;
-        try {
-          read = readBearerToken(metadata);
-        } catch (error) {
-          assert.ok(error instanceof AuthError && error.status === grpc.status.UNAUTHENTICATED, String(error));
-          return;
-        }
-        // Accepted only as one value, scheme "Bearer" in any case, one space, one token without whitespace.
-        assert.equal(values.length, 1);
-        assert.match(values[0] as string, /^bearer \S+$/i);
-        assert.equal(read, (values[0] as string).slice(7));
-      }),
+    fc.assert(
+      fc.property(
+        fc.array(
+          authorizationValue(token).filter((value) => /^[ -~]*$/.test(value)),
+          { minLength: 1, maxLength: 3 },
+        ),
+        (values) => {
+          const metadata = new grpc.Metadata();
+          for (const value of values) metadata.add('authorization', value);
+          let read: string | undefined;
+          try {
+            read = readBearerToken(metadata);
+          } catch (error) {
+            assert.ok(error instanceof AuthError && error.status === grpc.status.UNAUTHENTICATED, String(error));
+            return;
+          }
+          // Accepted only as one value, scheme "Bearer" in any case, one space, one token without whitespace.
+          assert.equal(values.length, 1);
+          assert.match(values[0] as string, /^bearer \S+$/i);
+          assert.equal(read, (values[0] as string).slice(7));
+        },
+      ),
       parameters(RUNS),
     );
   });
@@ -189,27 +209,43 @@ describe('fuzz: real gRPC calls through the interceptor', () => {
     const valid = [target.good(), target.good({ sub: 'other' })];
     const tokenText = fc.oneof(fc.constantFrom(...valid), fc.string({ maxLength: 30 }));
     await fc.assert(
-      fc.asyncProperty(authorizationValue(tokenText).filter((value) => /^[ -~]*$/.test(value)), async (value) => {
-        const before = runsOf(target);
-        const outcome = await unary(target.echo.client, metadataWith(value));
-        const single = /^bearer (\S+)$/i.exec(value);
-        const expected = single && valid.includes(single[1] as string) ? grpc.status.OK : grpc.status.UNAUTHENTICATED;
-        assert.equal(outcome.code, expected, `${JSON.stringify(value)}: ${outcome.reason ?? outcome.details}`);
-        assert.equal(runsOf(target) - before, expected === grpc.status.OK ? 1 : 0);
-      }),
+      fc.asyncProperty(
+        authorizationValue(tokenText).filter((value) => /^[ -~]*$/.test(value)),
+        async (value) => {
+          const before = runsOf(target);
+          const outcome = await unary(target.echo.client, metadataWith(value));
+          const single = /^bearer (\S+)$/i.exec(value);
+          const expected = single && valid.includes(single[1] as string) ? grpc.status.OK : grpc.status.UNAUTHENTICATED;
+          assert.equal(outcome.code, expected, `${JSON.stringify(value)}: ${outcome.reason ?? outcome.details}`);
+          assert.equal(runsOf(target) - before, expected === grpc.status.OK ? 1 : 0);
+        },
+      ),
       parameters(GRPC_RUNS),
     );
   });
 
   it(`${Math.max(10, Math.round(GRPC_RUNS / 4))} raw HTTP/2 calls with arbitrary latin-1 authorization bytes → UNAUTHENTICATED, the server keeps serving`, async (t) => {
     const target = targets.all[1] as Target;
-    const latin1 = (minLength: number) => fc.string({ minLength, maxLength: 60, unit: fc.integer({ min: 0x21, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)) });
+    const latin1 = (minLength: number) =>
+      fc.string({
+        minLength,
+        maxLength: 60,
+        unit: fc
+          .integer({ min: 0x21, max: 0xff })
+          .filter((c) => c !== 0x7f)
+          .map((c) => String.fromCharCode(c)),
+      });
     const good = target.good();
     // grpc-js logs (at ERROR) each header value it drops as illegal; those drops are the behaviour under test.
     grpc.setLogVerbosity(grpc.logVerbosity.NONE);
     t.after(() => grpc.setLogVerbosity(grpc.logVerbosity.ERROR));
     // Printable ASCII is fuzzed through grpc-js above; here bytes only a raw HTTP/2 client sends (0x80-0xff).
-    const value = fc.oneof(latin1(0), latin1(0).map((text) => `Bearer ${text}`), latin1(1).map((text) => `Bearer ${good}${text}`), latin1(1).map((text) => `Bearer ${text}${good}`));
+    const value = fc.oneof(
+      latin1(0),
+      latin1(0).map((text) => `Bearer ${text}`),
+      latin1(1).map((text) => `Bearer ${good}${text}`),
+      latin1(1).map((text) => `Bearer ${text}${good}`),
+    );
     await fc.assert(
       fc.asyncProperty(value, async (value) => {
         const before = runsOf(target);

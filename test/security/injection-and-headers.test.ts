@@ -24,7 +24,9 @@ function attackerCertificate(privateKeyPem: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'x5c-'));
   try {
     writeFileSync(join(dir, 'key.pem'), privateKeyPem);
-    execFileSync('openssl', ['req', '-x509', '-key', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=attacker'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-key', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=attacker'], {
+      stdio: 'ignore',
+    });
     const pem = readFileSync(join(dir, 'cert.pem'), 'utf8');
     return pem.replace(/-----[A-Z ]+-----|\s/g, '');
   } finally {
@@ -38,7 +40,11 @@ describe('attack: key injection (jwk, jku, x5u, x5c)', () => {
 
   it('embedded jwk with the attacker key, with its own kid, with the trusted kid, and without kid → UNAUTHENTICATED', async () => {
     for (const t of targets.all) {
-      for (const header of [{ jwk: { ...attackerJwk, kid: 'attacker' }, kid: 'attacker' }, { jwk: { ...attackerJwk, kid: t.kid }, kid: t.kid }, { jwk: attackerJwk }]) {
+      for (const header of [
+        { jwk: { ...attackerJwk, kid: 'attacker' }, kid: 'attacker' },
+        { jwk: { ...attackerJwk, kid: t.kid }, kid: t.kid },
+        { jwk: attackerJwk },
+      ]) {
         await expectRefused(t, keyToken('RS256', attacker.privateKey, header, claims()));
       }
       // For the secret target: an embedded oct key with the token's own HMAC secret.

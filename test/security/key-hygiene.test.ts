@@ -31,14 +31,26 @@ describe('key hygiene: RSA keys that must not verify', () => {
     const input = `${Buffer.from('{"alg":"RS256","kid":"RS256_2048"}').toString('base64url')}.${Buffer.from('{"sub":"admin"}').toString('base64url')}`;
     // Without our check, a plain verifier accepts a signature made without any private key.
     assert.equal(verify('sha256', Buffer.from(input), createPublicKey({ key: jwk as never, format: 'jwk' }), forgeForExponentOne(jwk, input)), true);
-    assert.throws(() => fromJwks({ keys: [jwk] }), (error: unknown) => error instanceof AuthConfigError && /exponent 1/.test(error.message));
-    assert.throws(() => fromPem({ k: pemOf(jwk) }), (error: unknown) => error instanceof AuthConfigError && /exponent 1/.test(error.message));
+    assert.throws(
+      () => fromJwks({ keys: [jwk] }),
+      (error: unknown) => error instanceof AuthConfigError && /exponent 1/.test(error.message),
+    );
+    assert.throws(
+      () => fromPem({ k: pemOf(jwk) }),
+      (error: unknown) => error instanceof AuthConfigError && /exponent 1/.test(error.message),
+    );
   });
 
   it('ROCA modulus: fromJwks and fromPem refuse the key', () => {
     const jwk = wycheproofKey('jws_rsa_roca_key');
-    assert.throws(() => fromJwks({ keys: [jwk] }), (error: unknown) => error instanceof AuthConfigError && /ROCA/.test(error.message));
-    assert.throws(() => fromPem(pemOf(jwk)), (error: unknown) => error instanceof AuthConfigError && /ROCA/.test(error.message));
+    assert.throws(
+      () => fromJwks({ keys: [jwk] }),
+      (error: unknown) => error instanceof AuthConfigError && /ROCA/.test(error.message),
+    );
+    assert.throws(
+      () => fromPem(pemOf(jwk)),
+      (error: unknown) => error instanceof AuthConfigError && /ROCA/.test(error.message),
+    );
   });
 
   it('a weak key beside a good one is skipped; the good one keeps working', () => {
@@ -52,7 +64,9 @@ describe('key hygiene: RSA keys that must not verify', () => {
     for (let i = 0; i < 3; i++) {
       assert.doesNotThrow(() => fromPem(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string));
     }
-    assert.doesNotThrow(() => fromPem(generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).publicKey.export({ type: 'spki', format: 'pem' }) as string));
+    assert.doesNotThrow(() =>
+      fromPem(generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).publicKey.export({ type: 'spki', format: 'pem' }) as string),
+    );
     // A random odd number is not fingerprinted; the Wycheproof ROCA modulus is.
     assert.equal(hasRocaFingerprint((1n << 2047n) + 12345n), false);
     assert.equal(hasRocaFingerprint(BigInt(`0x${Buffer.from(String(wycheproofKey('jws_rsa_roca_key').n), 'base64url').toString('hex')}`)), true);
@@ -61,13 +75,15 @@ describe('key hygiene: RSA keys that must not verify', () => {
 
 describe('key hygiene: RSA-PSS-restricted keys', () => {
   // jose cannot verify with such a key: taken, it turned every token, valid or forged, into INTERNAL.
-  const pssSpki = (options: object = {}) => generateKeyPairSync('rsa-pss', { modulusLength: 2048, ...options }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+  const pssSpki = (options: object = {}) =>
+    generateKeyPairSync('rsa-pss', { modulusLength: 2048, ...options }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
 
   it('refused at construction with a message that says what to publish instead, restricted to a hash or not', () => {
     for (const pem of [pssSpki(), pssSpki({ hashAlgorithm: 'sha256', mgf1HashAlgorithm: 'sha256', saltLength: 32 })]) {
       assert.throws(
         () => fromPem({ 'pss-key': pem }),
-        (error: unknown) => error instanceof AuthConfigError && error.option === 'pem["pss-key"]' && /RSA-PSS-restricted.*rsaEncryption.*PS256/.test(error.message),
+        (error: unknown) =>
+          error instanceof AuthConfigError && error.option === 'pem["pss-key"]' && /RSA-PSS-restricted.*rsaEncryption.*PS256/.test(error.message),
       );
     }
   });
@@ -75,7 +91,11 @@ describe('key hygiene: RSA-PSS-restricted keys', () => {
   it('the same modulus as a plain rsaEncryption key verifies PS256 tokens', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const token = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'PS256' }).setIssuedAt().setExpirationTime('5m').sign(privateKey);
-    const authenticator = createAuthenticator({ keys: fromPem(publicKey.export({ type: 'spki', format: 'pem' }) as string), algorithms: ['PS256'], cache: false });
+    const authenticator = createAuthenticator({
+      keys: fromPem(publicKey.export({ type: 'spki', format: 'pem' }) as string),
+      algorithms: ['PS256'],
+      cache: false,
+    });
     assert.equal((await authenticator.authenticate(token, '/test.echo.v1.Echo/Unary')).context.subject, 'alice');
   });
 });

@@ -55,17 +55,18 @@ const jsonValue = fc.oneof(
 
 function jsonEdit(names: readonly string[]): fc.Arbitrary<JsonEdit> {
   const name = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...names) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) });
-  return fc.oneof(
-    fc.record({ op: fc.constant('set' as const), name, value: jsonValue }),
-    fc.record({ op: fc.constant('delete' as const), name }),
-  );
+  return fc.oneof(fc.record({ op: fc.constant('set' as const), name, value: jsonValue }), fc.record({ op: fc.constant('delete' as const), name }));
 }
 
 /** One mutation of any kind. */
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('bit-flip' as const), segment: fc.integer({ min: 0, max: 2 }), bit: fc.nat() }),
   fc.record({ kind: fc.constant('char' as const), index: fc.nat(), char: fc.constantFrom(...TOKEN_CHARS) }),
-  fc.record({ kind: fc.constant('insert' as const), index: fc.nat(), text: fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constantFrom('.', '..', '=', '==', ' ', 'eyJ', 'A', '\u0000')) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    index: fc.nat(),
+    text: fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constantFrom('.', '..', '=', '==', ' ', 'eyJ', 'A', '\u0000')),
+  }),
   fc.record({ kind: fc.constant('delete' as const), index: fc.nat(), length: fc.integer({ min: 1, max: 12 }) }),
   fc.record({
     kind: fc.constant('segments' as const),
@@ -114,7 +115,9 @@ function resignature(input: string, alg: unknown, resign: Resign, keys: Attacker
     case 'hmac-attacker':
       return createHmac(hash, keys.secret).update(input).digest('base64url');
     case 'hmac-public-key':
-      return createHmac(hash, keys.publicPem ?? keys.secret).update(input).digest('base64url');
+      return createHmac(hash, keys.publicPem ?? keys.secret)
+        .update(input)
+        .digest('base64url');
     case 'rsa-attacker':
       return sign(hash, Buffer.from(input), keys.rsa).toString('base64url');
     case 'ec-attacker':
@@ -147,7 +150,7 @@ export function applyMutation(token: string, change: Mutation, donors: readonly 
       const bytes = Buffer.from(segment, 'base64url');
       if (bytes.length === 0) return token;
       const position = Math.floor(change.bit / 8) % bytes.length;
-      bytes[position] = (bytes[position] ?? 0) ^ (1 << change.bit % 8);
+      bytes[position] = (bytes[position] ?? 0) ^ (1 << (change.bit % 8));
       segments[change.segment % segments.length] = bytes.toString('base64url');
       return segments.join('.');
     }
@@ -166,7 +169,7 @@ export function applyMutation(token: string, change: Mutation, donors: readonly 
     case 'segments': {
       const own = token.split('.');
       const donor = (donors[change.donor % Math.max(donors.length, 1)] ?? token).split('.');
-      return change.order.map((index, position) => ((change.fromDonor[position] ? donor : own)[index] ?? '')).join('.');
+      return change.order.map((index, position) => (change.fromDonor[position] ? donor : own)[index] ?? '').join('.');
     }
     case 'json':
       return editJson(token, change, keys);
@@ -176,8 +179,12 @@ export function applyMutation(token: string, change: Mutation, donors: readonly 
 /** Authorization metadata values a client could send: bearer-ish prefixes around mutated or random text. */
 export const authorizationValue = (token: fc.Arbitrary<string>): fc.Arbitrary<string> =>
   fc.oneof(
-    fc.tuple(fc.constantFrom('Bearer ', 'bearer ', 'BEARER ', 'Bearer  ', 'Bearer', 'Basic ', 'Bearer\t', 'Token ', '', ' Bearer '), token, fc.constantFrom('', ' ', ',', ', Bearer x', '\t')).map(
-      ([prefix, text, suffix]) => `${prefix}${text}${suffix}`,
-    ),
+    fc
+      .tuple(
+        fc.constantFrom('Bearer ', 'bearer ', 'BEARER ', 'Bearer  ', 'Bearer', 'Basic ', 'Bearer\t', 'Token ', '', ' Bearer '),
+        token,
+        fc.constantFrom('', ' ', ',', ', Bearer x', '\t'),
+      )
+      .map(([prefix, text, suffix]) => `${prefix}${text}${suffix}`),
     fc.string({ maxLength: 64, unit: 'binary-ascii' }),
   );

@@ -81,9 +81,39 @@ export async function startTargets(): Promise<Targets> {
   const claims = (extra?: Record<string, unknown>) => goodClaims(ISSUER, AUDIENCE, extra);
   const ecToken = (dsaEncoding: 'ieee-p1363' | 'der') => keyToken('ES256', ec.privateKey, { kid: 'ec-1' }, claims(), dsaEncoding);
   const all: Target[] = [
-    { name: 'secret', echo: secretEcho, algorithms: ['HS256'], kid: 'hs-1', rsaPublicKey: undefined, ecPublicKey: undefined, ecToken: undefined, raw: (p, h) => rawToken('HS256', secret, { kid: 'hs-1', ...h }, p), good: (c, h) => hmacToken('HS256', secret, { kid: 'hs-1', ...h }, claims(c)) },
-    { name: 'pem', echo: pemEcho, algorithms: ['RS256', 'ES256'], kid: 'rsa-1', rsaPublicKey: rsa.publicKey, ecPublicKey: ec.publicKey, ecToken, raw: (p, h) => rawToken('RS256', rsa.privateKey, { kid: 'rsa-1', ...h }, p), good: (c, h) => keyToken('RS256', rsa.privateKey, { kid: 'rsa-1', ...h }, claims(c)) },
-    { name: 'jwks', echo: jwksEcho, algorithms: ['RS256', 'ES256'], kid: 'rsa-1', rsaPublicKey: createPublicKey(pem(rsa.publicKey)), ecPublicKey: ec.publicKey, ecToken, raw: (p, h) => rawToken('RS256', rsa.privateKey, { kid: 'rsa-1', ...h }, p), good: (c, h) => keyToken('RS256', rsa.privateKey, { kid: 'rsa-1', ...h }, claims(c)) },
+    {
+      name: 'secret',
+      echo: secretEcho,
+      algorithms: ['HS256'],
+      kid: 'hs-1',
+      rsaPublicKey: undefined,
+      ecPublicKey: undefined,
+      ecToken: undefined,
+      raw: (p, h) => rawToken('HS256', secret, { kid: 'hs-1', ...h }, p),
+      good: (c, h) => hmacToken('HS256', secret, { kid: 'hs-1', ...h }, claims(c)),
+    },
+    {
+      name: 'pem',
+      echo: pemEcho,
+      algorithms: ['RS256', 'ES256'],
+      kid: 'rsa-1',
+      rsaPublicKey: rsa.publicKey,
+      ecPublicKey: ec.publicKey,
+      ecToken,
+      raw: (p, h) => rawToken('RS256', rsa.privateKey, { kid: 'rsa-1', ...h }, p),
+      good: (c, h) => keyToken('RS256', rsa.privateKey, { kid: 'rsa-1', ...h }, claims(c)),
+    },
+    {
+      name: 'jwks',
+      echo: jwksEcho,
+      algorithms: ['RS256', 'ES256'],
+      kid: 'rsa-1',
+      rsaPublicKey: createPublicKey(pem(rsa.publicKey)),
+      ecPublicKey: ec.publicKey,
+      ecToken,
+      raw: (p, h) => rawToken('RS256', rsa.privateKey, { kid: 'rsa-1', ...h }, p),
+      good: (c, h) => keyToken('RS256', rsa.privateKey, { kid: 'rsa-1', ...h }, claims(c)),
+    },
   ];
   return {
     all,

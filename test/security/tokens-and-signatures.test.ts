@@ -24,7 +24,8 @@ const forEachTarget = async (attack: (target: Targets['all'][number]) => Promise
 describe('attack: alg none and broken alg values', () => {
   const spellings = ['none', 'None', 'NONE', 'nOnE', ' none', 'none ', 'none\u0000'];
   for (const alg of spellings) {
-    it(`alg ${JSON.stringify(alg)} without a signature → UNAUTHENTICATED`, () => forEachTarget((t) => expectRefused(t, compact({ alg, kid: t.kid }, claims()))));
+    it(`alg ${JSON.stringify(alg)} without a signature → UNAUTHENTICATED`, () =>
+      forEachTarget((t) => expectRefused(t, compact({ alg, kid: t.kid }, claims()))));
     it(`alg ${JSON.stringify(alg)} with the signature of a valid token → UNAUTHENTICATED`, () =>
       forEachTarget((t) => expectRefused(t, compact({ alg, kid: t.kid }, claims(), t.good().split('.')[2] as string))));
   }
@@ -36,7 +37,8 @@ describe('attack: alg none and broken alg values', () => {
     ['array alg', { alg: ['RS256'] }],
     ['object alg', { alg: { name: 'RS256' } }],
   ] as const) {
-    it(`${name} → UNAUTHENTICATED`, () => forEachTarget((t) => expectRefused(t, compact({ ...header, kid: t.kid }, claims(), t.good().split('.')[2] as string))));
+    it(`${name} → UNAUTHENTICATED`, () =>
+      forEachTarget((t) => expectRefused(t, compact({ ...header, kid: t.kid }, claims(), t.good().split('.')[2] as string))));
   }
 });
 
@@ -107,7 +109,11 @@ describe('attack: algorithm confusion', () => {
   it('an EC public key used as an HMAC secret → UNAUTHENTICATED', async () => {
     for (const t of targets.all.filter((target) => target.ecPublicKey)) {
       const key = t.ecPublicKey!;
-      for (const secret of [key.export({ type: 'spki', format: 'pem' }) as string, key.export({ type: 'spki', format: 'der' }), JSON.stringify(key.export({ format: 'jwk' }))]) {
+      for (const secret of [
+        key.export({ type: 'spki', format: 'pem' }) as string,
+        key.export({ type: 'spki', format: 'der' }),
+        JSON.stringify(key.export({ format: 'jwk' })),
+      ]) {
         await expectRefused(t, hmacToken('HS256', secret, { kid: 'ec-1' }, claims()));
       }
     }

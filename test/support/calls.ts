@@ -78,7 +78,12 @@ export function bidi(client: Client, metadata: grpc.Metadata, texts: readonly st
 
 /** Every call kind once, with the same metadata. */
 export async function allKinds(client: Client, metadata: () => grpc.Metadata): Promise<Record<'unary' | 'serverStream' | 'clientStream' | 'bidi', Outcome>> {
-  const [u, s, c, b] = await Promise.all([unary(client, metadata()), serverStream(client, metadata()), clientStream(client, metadata()), bidi(client, metadata())]);
+  const [u, s, c, b] = await Promise.all([
+    unary(client, metadata()),
+    serverStream(client, metadata()),
+    clientStream(client, metadata()),
+    bidi(client, metadata()),
+  ]);
   return { unary: u, serverStream: s, clientStream: c, bidi: b };
 }
 

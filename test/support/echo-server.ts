@@ -114,7 +114,9 @@ export async function startEchoServer(options: StartOptions = {}): Promise<EchoS
     },
   });
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', options.credentials ?? grpc.ServerCredentials.createInsecure(), (error, boundPort) => (error ? reject(error) : resolve(boundPort)));
+    server.bindAsync('127.0.0.1:0', options.credentials ?? grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+      error ? reject(error) : resolve(boundPort),
+    );
   });
   const address = `127.0.0.1:${port}`;
   const channelCredentials = options.clientCredentials ?? grpc.credentials.createInsecure();

@@ -80,7 +80,14 @@ function outcomeOf(error: grpc.ServiceError | null, replies: EchoReply[]): Outco
   const detailsBin = error.metadata?.get('grpc-status-details-bin')[0];
   const info = detailsBin instanceof Buffer ? decodeErrorInfo(detailsBin) : undefined;
   const challenge = error.metadata?.get('www-authenticate')[0];
-  return { code: error.code, details: error.details, reason: info?.reason, errorInfoMetadata: info?.metadata, wwwAuthenticate: typeof challenge === 'string' ? challenge : undefined, replies };
+  return {
+    code: error.code,
+    details: error.details,
+    reason: info?.reason,
+    errorInfoMetadata: info?.metadata,
+    wwwAuthenticate: typeof challenge === 'string' ? challenge : undefined,
+    replies,
+  };
 }
 
 export interface ShopServer {

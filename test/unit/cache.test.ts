@@ -134,7 +134,12 @@ describe('verified-token cache', () => {
 
 describe('TokenCache', () => {
   const holdsAll = { holds: () => true } as unknown as KeyResolver;
-  const entry = (validUntil: number | undefined) => ({ key: {} as never, keys: holdsAll, usableFrom: Number.NEGATIVE_INFINITY, usableUntil: validUntil ?? Number.POSITIVE_INFINITY });
+  const entry = (validUntil: number | undefined) => ({
+    key: {} as never,
+    keys: holdsAll,
+    usableFrom: Number.NEGATIVE_INFINITY,
+    usableUntil: validUntil ?? Number.POSITIVE_INFINITY,
+  });
 
   it('never exceeds maxEntries and evicts the least recently used', () => {
     const cache = new TokenCache({ maxEntries: 3 });

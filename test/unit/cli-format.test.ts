@@ -31,7 +31,13 @@ describe('cli format: times and values for people', () => {
   });
 
   it('lines aligns values and wraps long ones under themselves', () => {
-    assert.deepEqual(lines([['alg', 'ES256'], ['kid', 'k']]), ['  alg  ES256', '  kid  k']);
+    assert.deepEqual(
+      lines([
+        ['alg', 'ES256'],
+        ['kid', 'k'],
+      ]),
+      ['  alg  ES256', '  kid  k'],
+    );
     const wrapped = lines([['fix', 'word '.repeat(40).trim()]]);
     assert.ok(wrapped.length > 1);
     assert.ok(wrapped.every((line) => line.length <= 100));

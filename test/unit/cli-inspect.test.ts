@@ -159,7 +159,11 @@ describe('cli inspect: decoding and verifying with the library, and diagnosing r
       ['two key sources', ['inspect', 'x', '--secret', 's', '--pem', 'p'], /give one key source, not --secret and --pem/],
       ['keys without --alg', ['inspect', 'x', '--secret', 'a-secret-of-thirty-two-bytes-or-more!'], /--alg is required/],
       ['an unsupported --alg', ['inspect', 'x', '--secret', 'a-secret-of-thirty-two-bytes-or-more!', '--alg', 'none'], /--alg "none" is not supported/],
-      ['--clock-tolerance out of range', ['inspect', 'x', '--secret', 'a-secret-of-thirty-two-bytes-or-more!', '--alg', 'HS256', '--clock-tolerance', '900'], /--clock-tolerance must be a number from 0 to 300/],
+      [
+        '--clock-tolerance out of range',
+        ['inspect', 'x', '--secret', 'a-secret-of-thirty-two-bytes-or-more!', '--alg', 'HS256', '--clock-tolerance', '900'],
+        /--clock-tolerance must be a number from 0 to 300/,
+      ],
       ['a short secret', ['inspect', 'x', '--secret', 'short', '--alg', 'HS256'], /--secret: secret has 5 bytes/],
       ['a missing file', ['inspect', 'x', '--pem', '/nonexistent/key.pem', '--alg', 'ES256'], /--pem: cannot read "\/nonexistent\/key\.pem": ENOENT/],
       ['an unknown command', ['frobnicate'], /unknown command "frobnicate"/],

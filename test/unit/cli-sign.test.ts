@@ -23,7 +23,23 @@ describe('cli sign: development tokens that inspect (the library) verifies', () 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a fresh test key: test issuer defaults, claims from flags, --claim values as JSON or text', async () => {
-    const run = await cli(['sign', '--sub', 'alice', '--aud', 'a', '--aud', 'b', '--scope', 'orders:read', '--claim', 'roles=["admin"]', '--claim', 'tenant=acme', '--claim', 'level=3']);
+    const run = await cli([
+      'sign',
+      '--sub',
+      'alice',
+      '--aud',
+      'a',
+      '--aud',
+      'b',
+      '--scope',
+      'orders:read',
+      '--claim',
+      'roles=["admin"]',
+      '--claim',
+      'tenant=acme',
+      '--claim',
+      'level=3',
+    ]);
     assert.equal(run.code, 0);
     const token = run.stdout.trim();
     assert.equal(decodeProtectedHeader(token).alg, 'ES256');
@@ -42,7 +58,18 @@ describe('cli sign: development tokens that inspect (the library) verifies', () 
     const run = await cli(['sign', '--alg', 'EdDSA', '--kid', 'dev-1', '--iss', 'https://dev.example', '--aud', 'orders-api', '--print-jwks']);
     assert.equal(run.code, 0);
     const [token = '', jwks = ''] = run.stdout.trim().split('\n');
-    const checked = await cli(['inspect', token, '--jwks', file('round-trip.json', jwks), '--alg', 'EdDSA', '--iss', 'https://dev.example', '--aud', 'orders-api']);
+    const checked = await cli([
+      'inspect',
+      token,
+      '--jwks',
+      file('round-trip.json', jwks),
+      '--alg',
+      'EdDSA',
+      '--iss',
+      'https://dev.example',
+      '--aud',
+      'orders-api',
+    ]);
     assert.equal(checked.code, 0, checked.stdout);
     assert.match(checked.stdout, /verified with key "dev-1"/);
   });

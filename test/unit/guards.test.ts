@@ -80,7 +80,11 @@ describe('guards: roles in every identity-provider layout', () => {
   const layouts: Array<[string, Record<string, unknown>, ContextOptions]> = [
     ['roles array (Azure AD app roles)', { roles: ['admin', 'support'] }, {}],
     ['Keycloak realm_access.roles', { realm_access: { roles: ['admin', 'support'] } }, {}],
-    ['Keycloak resource_access.<client>.roles (roleClaims)', { resource_access: { 'orders-api': { roles: ['admin', 'support'] } } }, { roleClaims: keycloakClient }],
+    [
+      'Keycloak resource_access.<client>.roles (roleClaims)',
+      { resource_access: { 'orders-api': { roles: ['admin', 'support'] } } },
+      { roleClaims: keycloakClient },
+    ],
     ['cognito:groups (AWS Cognito)', { 'cognito:groups': ['admin', 'support'] }, {}],
     ['a namespaced custom claim (Auth0 Actions)', { 'https://acme.example/roles': ['admin', 'support'] }, { roleClaims: ['https://acme.example/roles'] }],
   ];
@@ -94,7 +98,7 @@ describe('guards: roles in every identity-provider layout', () => {
     });
   }
 
-  it("Keycloak client roles of another client never count", async () => {
+  it('Keycloak client roles of another client never count', async () => {
     const auth = await contextFor({ resource_access: { 'billing-api': { roles: ['admin'] } } }, { roleClaims: keycloakClient });
     assert.equal(await allows(requireRoles('admin'), auth), false);
   });
@@ -145,12 +149,21 @@ describe('guards: exact matching, bad claim shapes', () => {
     for (const claims of shapes) {
       const auth = await contextFor(claims);
       assert.equal(await allows(requireRoles('admin'), auth), false, JSON.stringify(claims));
-      assert.equal(await allows(requireClaim(['realm_access', 'roles'], () => true), auth), false, JSON.stringify(claims));
+      assert.equal(
+        await allows(
+          requireClaim(['realm_access', 'roles'], () => true),
+          auth,
+        ),
+        false,
+        JSON.stringify(claims),
+      );
     }
   });
 
   it('a payload key __proto__ is an own, inert claim: its contents never grant', async () => {
-    const auth = await contextForRaw(`{"exp":${exp()},"__proto__":{"scope":"orders:admin","roles":["admin"]},"realm_access":{"__proto__":{"roles":["admin"]}}}`);
+    const auth = await contextForRaw(
+      `{"exp":${exp()},"__proto__":{"scope":"orders:admin","roles":["admin"]},"realm_access":{"__proto__":{"roles":["admin"]}}}`,
+    );
     assert.equal(Object.getPrototypeOf(auth.claims), Object.prototype, 'the prototype was not replaced');
     assert.deepEqual([...auth.scopes], []);
     assert.deepEqual([...auth.roles], []);
@@ -215,10 +228,34 @@ describe('guards: requireClaim', () => {
       return value === context.subject;
     });
     assert.equal(await allows(owner, auth), true);
-    assert.equal(await allows(requireClaim('age', (value) => typeof value === 'number' && value >= 18), auth), true);
+    assert.equal(
+      await allows(
+        requireClaim('age', (value) => typeof value === 'number' && value >= 18),
+        auth,
+      ),
+      true,
+    );
     assert.equal(await allows(requireClaim('age', (() => 1) as unknown as () => boolean), auth), false, 'truthy is not true');
-    assert.equal(await allows(requireClaim('nope', () => { calls += 100; return true; }), auth), false);
-    assert.equal(await allows(requireClaim('nothing', () => { calls += 100; return true; }), auth), false);
+    assert.equal(
+      await allows(
+        requireClaim('nope', () => {
+          calls += 100;
+          return true;
+        }),
+        auth,
+      ),
+      false,
+    );
+    assert.equal(
+      await allows(
+        requireClaim('nothing', () => {
+          calls += 100;
+          return true;
+        }),
+        auth,
+      ),
+      false,
+    );
     assert.equal(calls, 1);
   });
 
@@ -230,15 +267,30 @@ describe('guards: requireClaim', () => {
 
   it('a missing constructor claim never satisfies a predicate that accepts anything', async () => {
     const auth = await contextFor({});
-    assert.equal(await allows(requireClaim(['a', 'b'], () => true), auth), false);
-    assert.equal(await allows(requireClaim('toString', () => true), auth), false);
+    assert.equal(
+      await allows(
+        requireClaim(['a', 'b'], () => true),
+        auth,
+      ),
+      false,
+    );
+    assert.equal(
+      await allows(
+        requireClaim('toString', () => true),
+        auth,
+      ),
+      false,
+    );
   });
 });
 
 describe('guards: allOf and anyOf', () => {
   const yes: Guard = () => true;
   const no: Guard = () => ({ allowed: false, message: 'no', requiredScopes: ['s:no'] });
-  const later = (result: GuardResult): Guard => async () => result;
+  const later =
+    (result: GuardResult): Guard =>
+    async () =>
+      result;
 
   it('allOf: every guard must allow; the first refusal is returned and later guards do not run', async () => {
     const auth = await contextFor({});
@@ -251,7 +303,7 @@ describe('guards: allOf and anyOf', () => {
     const result = await allOf(yes, no, spy)(auth, info);
     assert.deepEqual(result, { allowed: false, message: 'no', requiredScopes: ['s:no'] });
     assert.equal(ran, false);
-    assert.equal((await allOf(yes, later(false))(auth, info) as { allowed: boolean }).allowed, false);
+    assert.equal(((await allOf(yes, later(false))(auth, info)) as { allowed: boolean }).allowed, false);
   });
 
   it('anyOf: one allowing guard is enough; a refusal lists every message and every named scope', async () => {
@@ -299,29 +351,68 @@ describe('guards: denials and enforcement', () => {
 
   it('enforceGuard: refusal → ERR_AUTH_INSUFFICIENT_SCOPE (PERMISSION_DENIED) with requiredScopes; sync guards throw synchronously', async () => {
     const auth = await contextFor({});
-    assert.throws(() => enforceGuard(requireScopes('orders:write'), auth, info), (error: AuthError) => {
-      assert.equal(error.code, 'ERR_AUTH_INSUFFICIENT_SCOPE');
-      assert.equal(error.status, 7);
-      assert.deepEqual(error.requiredScopes, ['orders:write']);
-      return true;
-    });
-    assert.equal(enforceGuard(() => true, auth, info), undefined);
+    assert.throws(
+      () => enforceGuard(requireScopes('orders:write'), auth, info),
+      (error: AuthError) => {
+        assert.equal(error.code, 'ERR_AUTH_INSUFFICIENT_SCOPE');
+        assert.equal(error.status, 7);
+        assert.deepEqual(error.requiredScopes, ['orders:write']);
+        return true;
+      },
+    );
+    assert.equal(
+      enforceGuard(() => true, auth, info),
+      undefined,
+    );
   });
 
   it('enforceGuard: a thrown AuthError passes through, any other throw is INTERNAL, also when async', async () => {
     const auth = await contextFor({});
-    assert.throws(() => enforceGuard(() => { throw new AuthError('ERR_AUTH_ACCESS_DENIED'); }, auth, info), { code: 'ERR_AUTH_ACCESS_DENIED' });
-    assert.throws(() => enforceGuard(() => { throw new Error('db down'); }, auth, info), { code: 'ERR_AUTH_INTERNAL' });
-    await assert.rejects(async () => enforceGuard(async () => { throw new Error('db down'); }, auth, info), { code: 'ERR_AUTH_INTERNAL' });
+    assert.throws(
+      () =>
+        enforceGuard(
+          () => {
+            throw new AuthError('ERR_AUTH_ACCESS_DENIED');
+          },
+          auth,
+          info,
+        ),
+      { code: 'ERR_AUTH_ACCESS_DENIED' },
+    );
+    assert.throws(
+      () =>
+        enforceGuard(
+          () => {
+            throw new Error('db down');
+          },
+          auth,
+          info,
+        ),
+      { code: 'ERR_AUTH_INTERNAL' },
+    );
+    await assert.rejects(
+      async () =>
+        enforceGuard(
+          async () => {
+            throw new Error('db down');
+          },
+          auth,
+          info,
+        ),
+      { code: 'ERR_AUTH_INTERNAL' },
+    );
   });
 
   it('requiredScopes a custom guard builds from token content are filtered to well-formed scopes', async () => {
     const auth = await contextFor({});
     const echoing: Guard = () => ({ allowed: false, message: 'x', requiredScopes: ['ok:scope', 'bad" scope="x', 'a\r\nb'] });
-    assert.throws(() => enforceGuard(echoing, auth, info), (error: AuthError) => {
-      assert.deepEqual(error.requiredScopes, ['ok:scope']);
-      return true;
-    });
+    assert.throws(
+      () => enforceGuard(echoing, auth, info),
+      (error: AuthError) => {
+        assert.deepEqual(error.requiredScopes, ['ok:scope']);
+        return true;
+      },
+    );
   });
 });
 

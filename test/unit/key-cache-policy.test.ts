@@ -53,7 +53,10 @@ describe('cache policy: Cache-Control', () => {
 
 describe('cache policy: retry delay', () => {
   it('1 s, doubling, capped at the cooldown', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 50].map((failures) => retryDelayMs(failures, policy)), [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 7, 50].map((failures) => retryDelayMs(failures, policy)),
+      [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000],
+    );
     const short = compileCachePolicy({ cooldownMs: 200 }, REMOTE_FETCH_OPTION_NAMES);
     assert.equal(retryDelayMs(1, short), 200);
   });

@@ -54,7 +54,10 @@ function protoWith(methods: string, serviceOptions = ''): string {
 
 describe('proto policy: reading (grpc_jwt_auth.v1.rule)', () => {
   const expectations = async (rules: RuleMap): Promise<void> => {
-    assert.deepEqual(Object.keys(rules).sort(), ['Chat', 'DeleteAll', 'GetCart', 'GetOrder', 'ImportOrders', 'ListProducts', 'Support', 'WatchOrders'].map((m) => `${SHOP}/${m}`));
+    assert.deepEqual(
+      Object.keys(rules).sort(),
+      ['Chat', 'DeleteAll', 'GetCart', 'GetOrder', 'ImportOrders', 'ListProducts', 'Support', 'WatchOrders'].map((m) => `${SHOP}/${m}`),
+    );
     assert.equal(rules[`${SHOP}/ListProducts`], 'public');
     assert.equal(rules[`${SHOP}/GetCart`], 'optional', 'the field form `option (rule).optional = true` is read too');
     assert.equal(rules[`${SHOP}/Chat`], 'optional');
@@ -118,7 +121,11 @@ describe('proto policy: mistakes in the file throw, naming the method and field'
     ['public with scopes', 'option (grpc_jwt_auth.v1.rule) = { public: true, scopes: ["a"] };', '/test.bad.v1.S/M (grpc_jwt_auth.v1.rule)'],
     ['public with deny', 'option (grpc_jwt_auth.v1.rule) = { public: true, deny: true };', '/test.bad.v1.S/M (grpc_jwt_auth.v1.rule)'],
     ['an empty rule', 'option (grpc_jwt_auth.v1.rule) = { public: false };', '/test.bad.v1.S/M (grpc_jwt_auth.v1.rule)'],
-    ['a scope with a space', 'option (grpc_jwt_auth.v1.rule) = { scopes: ["orders:read orders:write"] };', '/test.bad.v1.S/M (grpc_jwt_auth.v1.rule).scopes[0]'],
+    [
+      'a scope with a space',
+      'option (grpc_jwt_auth.v1.rule) = { scopes: ["orders:read orders:write"] };',
+      '/test.bad.v1.S/M (grpc_jwt_auth.v1.rule).scopes[0]',
+    ],
     ['a number as a scope', 'option (grpc_jwt_auth.v1.rule) = { scopes: [5] };', '/test.bad.v1.S/M (grpc_jwt_auth.v1.rule).scopes[0]'],
     ['an empty role', 'option (grpc_jwt_auth.v1.rule) = { roles: [""] };', '/test.bad.v1.S/M (grpc_jwt_auth.v1.rule).roles[0]'],
     ['a scalar instead of a message', 'option (grpc_jwt_auth.v1.rule) = "public";', '/test.bad.v1.S/M (grpc_jwt_auth.v1.rule)'],

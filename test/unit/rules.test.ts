@@ -26,7 +26,7 @@ describe('rules: matching and specificity', () => {
     assert.equal(table.ruleFor('/acme.billing.v1.Billing/Pay'), 'authenticated');
   });
 
-  it("matching is exact: case, prefixes and sub-packages never match", () => {
+  it('matching is exact: case, prefixes and sub-packages never match', () => {
     assert.equal(table.ruleFor('/acme.orders.v1.Orders/getorder'), 'deny', 'method names are case-sensitive');
     assert.equal(table.ruleFor('/acme.orders.v1.orders/GetOrder'), 'authenticated');
     assert.equal(table.ruleFor('/acme.orders.v1.OrdersAdmin/GetOrder'), 'authenticated');
@@ -106,20 +106,26 @@ describe('rules: typo protection against the service definitions', () => {
   for (const [name, rules, message] of typos) {
     it(`${name} → AuthConfigError naming the rule`, () => {
       const pattern = Object.keys(rules)[0] as string;
-      assert.throws(() => checkRules(rules, services), (error: Error & { option?: string }) => {
-        assert.equal(error.option, `rules[${JSON.stringify(pattern)}]`);
-        assert.match(error.message, new RegExp(message));
-        return true;
-      });
+      assert.throws(
+        () => checkRules(rules, services),
+        (error: Error & { option?: string }) => {
+          assert.equal(error.option, `rules[${JSON.stringify(pattern)}]`);
+          assert.match(error.message, new RegExp(message));
+          return true;
+        },
+      );
     });
   }
 
   it('strict: a method no pattern covers throws; a service-wide rule or * covers', () => {
-    assert.throws(() => checkRules({ '/test.echo.v1.Echo/*': guard }, services, { strict: true }), (error: Error & { option?: string }) => {
-      assert.equal(error.option, 'strict');
-      assert.match(error.message, /\/test\.echo\.v1\.Public\/Ping/);
-      return true;
-    });
+    assert.throws(
+      () => checkRules({ '/test.echo.v1.Echo/*': guard }, services, { strict: true }),
+      (error: Error & { option?: string }) => {
+        assert.equal(error.option, 'strict');
+        assert.match(error.message, /\/test\.echo\.v1\.Public\/Ping/);
+        return true;
+      },
+    );
     checkRules({ '/test.echo.v1.Echo/*': guard, '/test.echo.v1.Public/Ping': 'public' }, services, { strict: true });
     checkRules({ '*': 'deny' }, services, { strict: true });
     checkRules({ '/test.echo.v1.Echo/*': guard }, services, { strict: false });

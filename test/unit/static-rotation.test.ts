@@ -17,7 +17,11 @@ interface Signer {
   sign(): Promise<string>;
 }
 
-async function walkRecipe(alg: Algorithm, verifierFor: (kids: readonly string[]) => KeyResolver, signers: { old: Signer; new: Signer }): Promise<{ failed: number; checked: number; removedOld: string }> {
+async function walkRecipe(
+  alg: Algorithm,
+  verifierFor: (kids: readonly string[]) => KeyResolver,
+  signers: { old: Signer; new: Signer },
+): Promise<{ failed: number; checked: number; removedOld: string }> {
   const authenticatorFor = (kids: readonly string[]) => createAuthenticator({ keys: verifierFor(kids), algorithms: [alg], issuer: 'https://static.example' });
   let failed = 0;
   let checked = 0;
@@ -69,7 +73,8 @@ describe('static rotation recipe: add new, sign with new, remove old', () => {
     const verifierFor = (kids: readonly string[]) => fromPem(Object.fromEntries(kids.map((kid) => [kid, pems[kid] as string])));
     let failed = 0;
     // With a key type change, `algorithms` must fit the keys at each step: ['RS256'], then both, then ['ES256'].
-    const step = (kids: readonly string[], algorithms: Algorithm[]) => createAuthenticator({ keys: verifierFor(kids), algorithms, issuer: 'https://static.example' });
+    const step = (kids: readonly string[], algorithms: Algorithm[]) =>
+      createAuthenticator({ keys: verifierFor(kids), algorithms, issuer: 'https://static.example' });
     const oldToken = await signerWith('RS256', 'rsa', rsa.privateKey).sign();
     const newToken = await signerWith('ES256', 'ec', ec.privateKey).sign();
     for (const [authenticator, tokens] of [
@@ -80,7 +85,11 @@ describe('static rotation recipe: add new, sign with new, remove old', () => {
       for (const token of tokens) if ((await outcome(authenticator, token)) !== 'OK') failed += 1;
     }
     assert.equal(failed, 0);
-    assert.throws(() => step(['ec'], ['RS256', 'ES256']), { code: 'ERR_AUTH_INVALID_OPTION', option: 'algorithms' }, 'RS256 cannot stay listed once the RSA key is gone');
+    assert.throws(
+      () => step(['ec'], ['RS256', 'ES256']),
+      { code: 'ERR_AUTH_INVALID_OPTION', option: 'algorithms' },
+      'RS256 cannot stay listed once the RSA key is gone',
+    );
     assert.equal(await outcome(step(['ec'], ['ES256']), oldToken), 'ERR_AUTH_ALG_NOT_ALLOWED');
   });
 

@@ -123,7 +123,11 @@ describe('cachedToken: caching and expiry', () => {
   });
 
   it('expiresIn of 1 s or less is served: the whole-second margin is kept below the lifetime', async () => {
-    for (const [expiresIn, expiresAt] of [[1, START + 500], [0.5, START + 250], [2, START + 1000]] as const) {
+    for (const [expiresIn, expiresAt] of [
+      [1, START + 500],
+      [0.5, START + 250],
+      [2, START + 1000],
+    ] as const) {
       const { source } = harness(() => ({ token: 'opaque', expiresIn }));
       assert.equal(await source.getToken(), 'opaque', `expiresIn ${expiresIn}`);
       assert.equal(source.expiresAt, expiresAt, `expiresIn ${expiresIn}: at most half the lifetime is given up`);
@@ -135,7 +139,10 @@ describe('cachedToken: caching and expiry', () => {
   it('a fetch that returns "Bearer x", a number or an empty string → ERR_TOKEN_SOURCE_FAILED without the value', async () => {
     for (const bad of ['Bearer secret-token-value', 42, '', 'has space', { token: 'x', expiresIn: 'soon' }]) {
       const { source } = harness(() => bad as never);
-      await assert.rejects(source.getToken(), (error: Error & { code?: string }) => error.code === 'ERR_TOKEN_SOURCE_FAILED' && !error.message.includes('secret-token-value'));
+      await assert.rejects(
+        source.getToken(),
+        (error: Error & { code?: string }) => error.code === 'ERR_TOKEN_SOURCE_FAILED' && !error.message.includes('secret-token-value'),
+      );
     }
   });
 });
@@ -194,9 +201,12 @@ describe('cachedToken: failures and back-off', () => {
   });
 
   it('the back-off doubles with each failure in a row, up to maxBackoff', async () => {
-    const { state, source, advance } = harness(() => {
-      throw new Error('down');
-    }, { minBackoff: 1, maxBackoff: 4 });
+    const { state, source, advance } = harness(
+      () => {
+        throw new Error('down');
+      },
+      { minBackoff: 1, maxBackoff: 4 },
+    );
     const waits: number[] = [];
     for (let i = 0; i < 5; i++) {
       await source.getToken().catch(() => undefined);

@@ -43,7 +43,8 @@ describe('token sources: one TokenSource type', () => {
     for (const bad of ['', 'Bearer s3cr3t', 'two words', 42, null, {}, { getToken: async () => 'x', refresh: 'no' }]) {
       assert.throws(
         () => toTokenSupplier(bad as never, 'token'),
-        (error: Error & { code?: string; option?: string }) => error.code === 'ERR_AUTH_INVALID_OPTION' && error.option?.startsWith('token') === true && !error.message.includes('s3cr3t'),
+        (error: Error & { code?: string; option?: string }) =>
+          error.code === 'ERR_AUTH_INVALID_OPTION' && error.option?.startsWith('token') === true && !error.message.includes('s3cr3t'),
       );
     }
   });
@@ -51,13 +52,32 @@ describe('token sources: one TokenSource type', () => {
 
 describe('token leak guard: where a token may go', () => {
   it('loopback hosts: localhost, 127.0.0.0/8, ::1 and IPv4-mapped loopback; nothing else', () => {
-    for (const host of ['localhost', 'LOCALHOST', '127.0.0.1', '127.8.9.10', '::1', '[::1]', '::ffff:127.0.0.1']) assert.equal(isLoopbackHost(host), true, host);
-    for (const host of ['example.com', 'localhost.example.com', 'evil.localhost', '10.0.0.1', '0.0.0.0', '128.0.0.1', '::', 'fd00::2', '']) assert.equal(isLoopbackHost(host), false, host);
+    for (const host of ['localhost', 'LOCALHOST', '127.0.0.1', '127.8.9.10', '::1', '[::1]', '::ffff:127.0.0.1'])
+      assert.equal(isLoopbackHost(host), true, host);
+    for (const host of ['example.com', 'localhost.example.com', 'evil.localhost', '10.0.0.1', '0.0.0.0', '128.0.0.1', '::', 'fd00::2', ''])
+      assert.equal(isLoopbackHost(host), false, host);
   });
 
   it('channel targets as grpc-js reports them', () => {
-    const local = ['dns:127.0.0.1:50051', 'dns:localhost:50051', 'dns:///localhost:50051', 'ipv4:127.0.0.1:1,127.0.0.2:2', 'ipv6:[::1]:50051', 'unix:/run/app.sock', 'unix-abstract:app'];
-    const remote = ['dns:api.example.com:443', 'dns://8.8.8.8/api.example.com:443', 'ipv4:127.0.0.1:1,10.0.0.1:2', 'ipv6:[fd00::2]:50051', 'xds:///orders', 'unknown', '127.0.0.1:50051', ''];
+    const local = [
+      'dns:127.0.0.1:50051',
+      'dns:localhost:50051',
+      'dns:///localhost:50051',
+      'ipv4:127.0.0.1:1,127.0.0.2:2',
+      'ipv6:[::1]:50051',
+      'unix:/run/app.sock',
+      'unix-abstract:app',
+    ];
+    const remote = [
+      'dns:api.example.com:443',
+      'dns://8.8.8.8/api.example.com:443',
+      'ipv4:127.0.0.1:1,10.0.0.1:2',
+      'ipv6:[fd00::2]:50051',
+      'xds:///orders',
+      'unknown',
+      '127.0.0.1:50051',
+      '',
+    ];
     for (const target of local) assert.equal(isLoopbackTarget(target), true, target);
     for (const target of remote) assert.equal(isLoopbackTarget(target), false, target);
   });

@@ -123,10 +123,18 @@ describe('claim checks', () => {
     assert.doesNotThrow(() => checkIdentityClaims(ok, policy));
     assert.doesNotThrow(() => checkIdentityClaims({ ...ok, aud: ['other', 'api2'] }, policy));
     for (const iss of ['https://idp.test', 'HTTPS://IDP.TEST/', 'https://idp.test/.evil.example', ['https://idp.test/'], undefined]) {
-      assert.throws(() => checkIdentityClaims({ ...ok, iss }, policy), (e: { code: string }) => ['ERR_AUTH_ISSUER_INVALID', 'ERR_AUTH_CLAIM_INVALID'].includes(e.code), String(iss));
+      assert.throws(
+        () => checkIdentityClaims({ ...ok, iss }, policy),
+        (e: { code: string }) => ['ERR_AUTH_ISSUER_INVALID', 'ERR_AUTH_CLAIM_INVALID'].includes(e.code),
+        String(iss),
+      );
     }
     for (const aud of [[], 'API', [['api']], ['apix'], 7, undefined]) {
-      assert.throws(() => checkIdentityClaims({ ...ok, aud }, policy), (e: { code: string }) => ['ERR_AUTH_AUDIENCE_INVALID', 'ERR_AUTH_CLAIM_INVALID'].includes(e.code), String(aud));
+      assert.throws(
+        () => checkIdentityClaims({ ...ok, aud }, policy),
+        (e: { code: string }) => ['ERR_AUTH_AUDIENCE_INVALID', 'ERR_AUTH_CLAIM_INVALID'].includes(e.code),
+        String(aud),
+      );
     }
   });
 

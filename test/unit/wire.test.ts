@@ -9,11 +9,20 @@ import { bearerChallenge, rejectionStatus } from '../../src/server/rejection.ts'
 describe('ErrorInfo in grpc-status-details-bin', () => {
   it('round-trips reason, domain and metadata', () => {
     const bytes = encodeStatusDetails(7, 'denied', { reason: 'INSUFFICIENT_SCOPE', domain: 'grpc-jwt-auth', metadata: { requiredScopes: 'a b' } });
-    assert.deepEqual({ ...decodeErrorInfo(bytes) }, { reason: 'INSUFFICIENT_SCOPE', domain: 'grpc-jwt-auth', metadata: Object.assign(Object.create(null), { requiredScopes: 'a b' }) });
+    assert.deepEqual(
+      { ...decodeErrorInfo(bytes) },
+      { reason: 'INSUFFICIENT_SCOPE', domain: 'grpc-jwt-auth', metadata: Object.assign(Object.create(null), { requiredScopes: 'a b' }) },
+    );
   });
 
   it('decodes garbage to undefined, never throws', () => {
-    for (const bytes of [Buffer.alloc(0), Buffer.from([0xff, 0xff, 0xff]), Buffer.from([0x1a, 0x7f]), Buffer.from('not protobuf'), Buffer.from([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80])]) {
+    for (const bytes of [
+      Buffer.alloc(0),
+      Buffer.from([0xff, 0xff, 0xff]),
+      Buffer.from([0x1a, 0x7f]),
+      Buffer.from('not protobuf'),
+      Buffer.from([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80]),
+    ]) {
       assert.equal(decodeErrorInfo(bytes), undefined);
     }
   });
@@ -22,7 +31,10 @@ describe('ErrorInfo in grpc-status-details-bin', () => {
     const status = rejectionStatus(new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', 'missing orders:write', { requiredScopes: ['orders:write'] }));
     assert.equal(status.code, 7);
     assert.equal(status.details, 'token does not grant access to this method');
-    assert.equal(status.metadata.get('www-authenticate')[0], 'Bearer error="insufficient_scope", error_description="token does not grant access to this method", scope="orders:write"');
+    assert.equal(
+      status.metadata.get('www-authenticate')[0],
+      'Bearer error="insufficient_scope", error_description="token does not grant access to this method", scope="orders:write"',
+    );
     assert.equal(decodeErrorInfo(status.metadata.get('grpc-status-details-bin')[0] as Buffer)?.reason, 'INSUFFICIENT_SCOPE');
     assert.equal(bearerChallenge(new AuthError('ERR_AUTH_TOKEN_MISSING')), 'Bearer');
     assert.equal(bearerChallenge(new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED')).startsWith('Bearer error="invalid_request"'), true);
