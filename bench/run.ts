@@ -151,9 +151,11 @@ const memory = micro.memory as {
   rssPeakMiB: number;
   rssAfterMiB: number;
   rssGrowthMiB: number;
+  rssGrowthAfterGcMiB: number;
+  heapRetainedMiB: number;
 };
 console.log(
-  `\nmemory: ${memory.calls} calls over ${memory.distinctTokens} distinct tokens in ${num(memory.seconds)} s; RSS ${num(memory.rssBeforeMiB)} → peak ${num(memory.rssPeakMiB)} MiB (growth ${num(memory.rssGrowthMiB)} MiB)`,
+  `\nmemory: ${memory.calls} calls over ${memory.distinctTokens} distinct tokens in ${num(memory.seconds)} s; RSS ${num(memory.rssBeforeMiB)} → peak ${num(memory.rssPeakMiB)} MiB (growth ${num(memory.rssGrowthMiB)} MiB), after GC ${num(memory.rssAfterMiB)} MiB (growth ${num(memory.rssGrowthAfterGcMiB)} MiB); heap retained after GC ${num(memory.heapRetainedMiB)} MiB`,
 );
 
 mkdirSync(here('./results'), { recursive: true });
