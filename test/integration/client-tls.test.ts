@@ -1,57 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { clientCredentials, createAuthInterceptor, createCallCredentials, createTokenInterceptor } from '../../src/index.ts';
 import { createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { allKinds, unary } from '../support/calls.ts';
 import { EchoClient, startEchoServer, type EchoServer } from '../support/echo-server.ts';
+import { localhostCertificate } from '../support/pem.ts';
 
 const { status, Metadata } = grpc;
 type Client = grpc.Client & Record<string, any>;
 const SECRET = 'worker-secret-0123456789';
 
-/** A throw-away self-signed certificate for 127.0.0.1 and localhost, made with openssl for this run only. */
-function makeCertificate(): { key: Buffer; cert: Buffer } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'grpc-jwt-auth-tls-'));
-  try {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-days',
-        '1',
-      ],
-      { stdio: 'ignore', timeout: 10_000 },
-    );
-    return { key: readFileSync(key), cert: readFileSync(cert) };
-  } catch {
-    return undefined;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const certificate = makeCertificate();
+const localhost = localhostCertificate();
+if (localhost) rmSync(localhost.dir, { recursive: true, force: true });
+const certificate = localhost && { key: localhost.key, cert: localhost.cert };
 
 describe('call credentials and the interceptor over TLS', { skip: certificate ? false : 'openssl is not available' }, () => {
   let idp: TestIssuer;

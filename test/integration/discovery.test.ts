@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAuthenticator, fromIssuer, type Algorithm, type IssuerDiscoveryOptions } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { json, startFakeProvider, status, type FakeProvider } from '../support/fake-provider.ts';
 import { eventLog, manualClock, outcome, tally, until, type EventLog, type ManualClock } from '../support/remote-keys.ts';
+import { localhostCertificate } from '../support/pem.ts';
 
 const OIDC = '/.well-known/openid-configuration';
 const OAUTH = '/.well-known/oauth-authorization-server';
@@ -357,42 +356,6 @@ describe('fromIssuer: construction', () => {
   });
 });
 
-/** A throw-away self-signed certificate for 127.0.0.1, made with openssl for this run only; its PEM file for NODE_EXTRA_CA_CERTS. */
-function makeCertificate(): { key: Buffer; cert: Buffer; dir: string; certFile: string } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'grpc-jwt-auth-discovery-'));
-  try {
-    const keyFile = join(dir, 'key.pem');
-    const certFile = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-days',
-        '1',
-      ],
-      { stdio: 'ignore', timeout: 10_000 },
-    );
-    return { key: readFileSync(keyFile), cert: readFileSync(certFile), dir, certFile };
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
-}
-
 /**
  * Runs fromIssuer in a child process that trusts the throw-away certificate (NODE_EXTRA_CA_CERTS is read at
  * start-up only), and reports how one token fared and why discovery failed, if it did.
@@ -423,7 +386,7 @@ function verifyInChild(
   });
 }
 
-const certificate = makeCertificate();
+const certificate = localhostCertificate('grpc-jwt-auth-discovery-');
 
 describe('fromIssuer: a discovery document fetched over https', { skip: certificate ? false : 'openssl is not available' }, () => {
   after(() => {

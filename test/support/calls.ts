@@ -15,7 +15,8 @@ export interface Outcome {
   readonly replies: EchoReply[];
 }
 
-function outcomeOf(error: grpc.ServiceError | null, replies: EchoReply[]): Outcome {
+/** How a call ended, from its error (null for OK) and the replies it got. */
+export function outcomeOf(error: grpc.ServiceError | null, replies: EchoReply[]): Outcome {
   if (!error) return { code: 0, details: '', reason: undefined, errorInfoMetadata: undefined, wwwAuthenticate: undefined, replies };
   const detailsBin = error.metadata?.get('grpc-status-details-bin')[0];
   const info = detailsBin instanceof Buffer ? decodeErrorInfo(detailsBin) : undefined;

@@ -27,3 +27,52 @@ export function selfSignedCertificate(privateKey: KeyObject): string {
 export function rsaKeyPair(modulusLength = 2048): { publicKey: KeyObject; privateKey: KeyObject } {
   return generateKeyPairSync('rsa', { modulusLength });
 }
+
+/** A throw-away certificate for 127.0.0.1 and localhost, with its key; the files stay in `dir`. */
+export interface LocalhostCertificate {
+  readonly key: Buffer;
+  readonly cert: Buffer;
+  /** The folder holding `key.pem` and `cert.pem`; remove it when done. */
+  readonly dir: string;
+  /** The certificate's PEM file, e.g. for NODE_EXTRA_CA_CERTS. */
+  readonly certFile: string;
+}
+
+/**
+ * A self-signed P-256 certificate for 127.0.0.1 and localhost, made by the machine's openssl for this run
+ * only; undefined when openssl is not there (tests that need it skip).
+ */
+export function localhostCertificate(prefix = 'grpc-jwt-auth-tls-'): LocalhostCertificate | undefined {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const keyFile = join(dir, 'key.pem');
+  const certFile = join(dir, 'cert.pem');
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-days',
+        '1',
+      ],
+      { stdio: 'ignore', timeout: 10_000 },
+    );
+    return { key: readFileSync(keyFile), cert: readFileSync(certFile), dir, certFile };
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_INCLUDE_DIR, decodeErrorInfo, findAuth } from '../../src/index.ts';
-import type { Outcome } from './calls.ts';
+import { PROTO_INCLUDE_DIR, findAuth } from '../../src/index.ts';
+import { outcomeOf, type Outcome } from './calls.ts';
 import type { EchoReply } from './echo-server.ts';
 
 /** The Shop fixture: one service whose access policy is declared in the .proto (see the file). */
@@ -73,21 +73,6 @@ function shopImplementation(runs: ShopRuns): grpc.UntypedServiceImplementation {
     }
   }
   return implementation;
-}
-
-function outcomeOf(error: grpc.ServiceError | null, replies: EchoReply[]): Outcome {
-  if (!error) return { code: 0, details: '', reason: undefined, errorInfoMetadata: undefined, wwwAuthenticate: undefined, replies };
-  const detailsBin = error.metadata?.get('grpc-status-details-bin')[0];
-  const info = detailsBin instanceof Buffer ? decodeErrorInfo(detailsBin) : undefined;
-  const challenge = error.metadata?.get('www-authenticate')[0];
-  return {
-    code: error.code,
-    details: error.details,
-    reason: info?.reason,
-    errorInfoMetadata: info?.metadata,
-    wwwAuthenticate: typeof challenge === 'string' ? challenge : undefined,
-    replies,
-  };
 }
 
 export interface ShopServer {
