@@ -5,8 +5,10 @@
  */
 import { createPublicKey, verify as cryptoVerify, createHmac, timingSafeEqual } from 'node:crypto';
 import { importSPKI, jwtVerify } from 'jose';
-import { createAuthenticator, fromPem, fromSecret } from '../src/index.ts';
+import { underTest } from './library.ts';
 import { AUDIENCE, ISSUER, makeFixture, signManyHs256, signToken } from './fixtures.ts';
+
+const { createAuthenticator, fromPem, fromSecret } = underTest;
 
 const METHOD = '/bench.v1.Bench/Call';
 

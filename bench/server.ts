@@ -6,9 +6,11 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { createAuthInterceptor, fromPem, fromSecret } from '../src/index.ts';
+import { underTest } from './library.ts';
 import { AUDIENCE, ISSUER, makeFixture, signToken, type AlgorithmFixture } from './fixtures.ts';
 import { fastJwtPeer, josePeer, jsonwebtokenPeer, passThrough } from './peers.ts';
+
+const { createAuthInterceptor, fromPem, fromSecret } = underTest;
 
 const proto = grpc.loadPackageDefinition(protoLoader.loadSync(fileURLToPath(new URL('./bench.proto', import.meta.url)))) as any;
 
