@@ -31,7 +31,7 @@ const keys = fromIssuer(provider.url, {
   cooldownMs: 200,
 });
 const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], issuer: provider.url, audience: 'greeter' });
-const protoPath = fileURLToPath(new URL('./greeter.proto', import.meta.url));
+const protoPath = fileURLToPath(new URL('../quickstart/greeter.proto', import.meta.url));
 const proto = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath)) as any;
 const server = new grpc.Server({ interceptors: [auth] });
 server.addService(proto.helloworld.Greeter.service, {
