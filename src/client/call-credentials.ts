@@ -5,8 +5,11 @@ import { tokenFailureStatus } from './token-status.ts';
 /**
  * grpc-js call credentials that send `authorization: Bearer <token>`: the grpc-native way on TLS
  * channels. grpc-js itself refuses to combine call credentials with insecure channel credentials, so
- * these can never send a token in plaintext; on a local insecure channel use
- * {@link createTokenInterceptor} instead.
+ * combined into the channel credentials these never send a token in plaintext, HTTP proxy or not (TLS
+ * runs end to end through the proxy's tunnel). Do not pass them per call (`{ credentials }` in the call
+ * options) on an insecure channel: grpc-js sends per-call credentials whatever the channel, there in
+ * plaintext, and nothing in a metadata generator can see the channel to stop it. On a local insecure
+ * channel use {@link createTokenInterceptor} instead.
  *
  * Call credentials see no answers, so they cannot retry a call the server refused as expired; a
  * {@link cachedToken} source still refreshes ahead of expiry. If a token cannot be had, the call fails

@@ -18,7 +18,8 @@ export interface TokenInterceptorOptions {
   readonly token: TokenSource;
   /**
    * What the channel's transport is, which an interceptor cannot see. Not set: tokens go only to loopback
-   * targets. `'tls'`: any target (checked after the fact; a plaintext channel stops the interceptor).
+   * targets that no HTTP proxy named in the environment (`grpc_proxy`, `https_proxy`, `http_proxy`)
+   * carries. `'tls'`: any target (checked after the fact; a plaintext channel stops the interceptor).
    * `'insecure'`: plaintext to any host, knowingly. See {@link ChannelSecurity}.
    */
   readonly channelSecurity?: ChannelSecurity;
@@ -33,8 +34,9 @@ export interface TokenInterceptorOptions {
  * - A unary call the server refuses with UNAUTHENTICATED and reason `TOKEN_EXPIRED` (its clock ahead of
  *   ours, say) is retried once with a forced refresh. Nothing else is retried, and
  *   streaming calls are never replayed: their messages may already have had effects.
- * - Token leak guard: without `channelSecurity`, tokens are sent only to loopback targets; see
- *   {@link ChannelSecurity} for why and what to set.
+ * - Token leak guard: without `channelSecurity`, tokens are sent only to loopback targets, and with a
+ *   proxy variable set only to those `no_grpc_proxy`/`no_proxy` lists; see {@link ChannelSecurity} for
+ *   why and what to set.
  *
  * @example
  * ```ts

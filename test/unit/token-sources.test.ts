@@ -83,7 +83,7 @@ describe('token leak guard: where a token may go', () => {
   });
 
   it('not set: refuses non-loopback targets with FAILED_PRECONDITION; tls and insecure let them through', () => {
-    assert.equal(new TransportGuard(undefined).refusal('dns:127.0.0.1:1'), undefined);
+    assert.equal(new TransportGuard(undefined, {}).refusal('dns:127.0.0.1:1'), undefined);
     assert.equal(new TransportGuard(undefined).refusal('dns:api.example.com:443')?.code, 9);
     assert.equal(new TransportGuard('tls').refusal('dns:api.example.com:443'), undefined);
     assert.equal(new TransportGuard('insecure').refusal('dns:api.example.com:443'), undefined);
