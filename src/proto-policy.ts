@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { AuthConfigError, describeForLog } from './errors.ts';
 import { allOf, checkNames, requireAnyRole, requireAnyScope, requireRoles, requireScopes, type Guard } from './guards.ts';
-import { listServiceMethods, type ServiceSource } from './service-methods.ts';
+import { customOptionName, listServiceMethods, type ServiceSource } from './service-methods.ts';
 import type { Rule, RuleMap } from './server/rules.ts';
 
 /**
@@ -48,6 +48,8 @@ function parseRule(value: unknown, option: string): Rule {
   for (const [field, fieldValue] of Object.entries(value)) {
     const fieldOption = `${option}.${field}`;
     if (isFlag(field)) {
+      // protobufjs turns a field written twice in one message into a list (protoc refuses it).
+      if (Array.isArray(fieldValue)) throw new AuthConfigError(fieldOption, `set more than once; give each field of a rule once`);
       // protobufjs does not type-check options: `public: 1` or `public: "true"` arrive as they are written.
       if (typeof fieldValue !== 'boolean') throw new AuthConfigError(fieldOption, `expected true or false, got ${describeForLog(fieldValue)}`);
       if (fieldValue) flags.push(field);
@@ -71,23 +73,41 @@ function parseRule(value: unknown, option: string): Rule {
 /**
  * Reads per-method rules declared in `.proto` files with the `(grpc_jwt_auth.v1.rule)` method option
  * (see `proto/grpc_jwt_auth/v1/auth.proto`) and returns them as a rule map keyed by full method path.
- * Takes a proto-loader package definition, a protobufjs root, service definitions or client
+ * Takes a protobufjs root, a proto-loader package definition, service definitions or client
  * constructors. Methods without the option are left out, so `defaultRule` and code rules apply to them.
- * Unknown fields, misspelt option names, conflicting fields and rules on a service (which proto-loader
- * does not keep) throw an {@link AuthConfigError} naming the method.
+ * Unknown fields, misspelt option names, conflicting fields, a rule given twice on one method and rules
+ * on a service throw an {@link AuthConfigError} naming the method.
+ *
+ * **Load the policy from a protobufjs root, not a proto-loader package definition.** Given two rule
+ * options on one method (`{ roles: "admin" }`, then `{ public: true }`), proto-loader keeps only the
+ * last and leaves no trace of the first, so from its package definition the admin-only method turns
+ * public and nothing here can notice. A protobufjs root keeps every `option` statement, so the duplicate
+ * is refused. Neither keeps a field written twice inside one message (`{ public: false, public: true }`,
+ * which protoc refuses): compile policy files with protoc or `buf build` in CI to catch that. Service
+ * options, too, are only kept by a root.
  *
  * Code rules override the file's for the same pattern: spread them after it. The file's rules are exact
  * method paths, so a service-wide code rule (`'/pkg.Service/*'`) only covers methods the file left out.
  *
  * @example
  * ```ts
- * import * as protoLoader from '@grpc/proto-loader';
+ * import { existsSync } from 'node:fs';
+ * import { createRequire } from 'node:module';
+ * import { join } from 'node:path';
+ * import protobuf from 'protobufjs';
  * import { PROTO_INCLUDE_DIR, createAuthInterceptor, rulesFromProto } from 'grpc-jwt-auth';
- * const packageDefinition = protoLoader.loadSync('orders.proto', { includeDirs: [PROTO_INCLUDE_DIR] });
+ *
+ * // Where imports are found: our auth.proto, the descriptor.proto it imports (shipped with protobufjs), yours.
+ * const protobufjsDir = join(createRequire(import.meta.url).resolve('protobufjs/google/protobuf/descriptor.proto'), '../../..');
+ * const includeDirs = [PROTO_INCLUDE_DIR, protobufjsDir, 'protos'];
+ * const root = new protobuf.Root();
+ * root.resolvePath = (origin, target) => includeDirs.map((dir) => join(dir, target)).find(existsSync) ?? protobuf.util.path.resolve(origin, target);
+ * root.loadSync('protos/orders.proto');
+ *
  * const auth = createAuthInterceptor({
  *   keys, algorithms: ['ES256'],
- *   rules: { ...rulesFromProto(packageDefinition), '/acme.orders.v1.Orders/Export': 'deny' },
- *   services: packageDefinition,
+ *   rules: { ...rulesFromProto(root), '/acme.orders.v1.Orders/Export': 'deny' },
+ *   services: root,
  *   strictRules: true,
  * });
  * ```
@@ -106,7 +126,12 @@ export function rulesFromProto(source: ServiceSource | readonly ServiceSource[])
     for (const [key, value] of Object.entries(method.options)) {
       if (!OWN_OPTION.test(key)) continue;
       const option = `${method.path} ${key}`;
-      if (key.replace('(.', '(') !== RULE_OPTION) throw new AuthConfigError(option, `unknown option; the method option of grpc-jwt-auth is ${RULE_OPTION}`);
+      if (customOptionName(key) !== RULE_OPTION) throw new AuthConfigError(option, `unknown option; the method option of grpc-jwt-auth is ${RULE_OPTION}`);
+      // `(.grpc_jwt_auth.v1.rule)` and `(grpc_jwt_auth.v1.rule)` are one option under two keys: proto-loader
+      // keeps both, and reading them in turn would let the last one silently replace the other.
+      if (Object.hasOwn(rules, method.path)) {
+        throw new AuthConfigError(`${method.path} ${RULE_OPTION}`, `set twice, once as ${key}: give the rule once, as one message`);
+      }
       rules[method.path] = parseRule(value, option);
     }
   }

@@ -130,16 +130,39 @@ function fromDefinition(definition: ServiceDefinitionLike): ServiceMethod[] {
 }
 
 /**
+ * A custom option's name without the optional leading dot: `(.pkg.opt)` and `(pkg.opt)` name the same
+ * option, and both spellings are legal.
+ *
+ * @example
+ * ```ts
+ * customOptionName('(.grpc_jwt_auth.v1.rule)'); // '(grpc_jwt_auth.v1.rule)'
+ * ```
+ */
+export function customOptionName(key: string): string {
+  return key.startsWith('(.') ? `(${key.slice(2)}` : key;
+}
+
+/**
  * Merges protobufjs `parsedOptions` (one entry per `option` statement) the way proto-loader does, but
- * refuses a custom option set twice: protoc refuses such a file, and proto-loader would silently keep
- * only the last statement, dropping part of a policy.
+ * refuses a custom option given by two statements (in either spelling): protoc refuses such a file,
+ * and proto-loader silently keeps only the last statement, so `{ roles: "admin" }` followed by
+ * `{ public: true }` would turn an admin-only method public. `option` names the caller's argument.
  */
 function mergeParsedOptions(parsed: unknown, where: string, option: string): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
+  const seen = new Set<string>();
   for (const entry of Array.isArray(parsed) ? parsed : []) {
     if (!isObject(entry)) continue;
     for (const [key, value] of Object.entries(entry)) {
-      if (key.startsWith('(') && Object.hasOwn(merged, key)) throw new AuthConfigError(option, `${where} sets option ${key} twice`);
+      const name = customOptionName(key);
+      if (key.startsWith('(') && seen.has(name)) {
+        throw new AuthConfigError(
+          `${where} ${name}`,
+          `set by more than one option statement (in ${option}). protoc refuses this, and proto-loader keeps only the last ` +
+            'statement, silently dropping the others: give the option once, as one message',
+        );
+      }
+      seen.add(name);
       merged[key] = value;
     }
   }

@@ -114,16 +114,16 @@ function keyNotFound(input: DiagnosisInput): Diagnosis {
 }
 
 function algorithmNotAllowed({ header, expected }: DiagnosisInput): Diagnosis {
-  const alg = header.alg;
   const check = 'algorithm (alg)';
-  if (typeof alg !== 'string' || alg.toLowerCase() === 'none') {
+  if (typeof header.alg !== 'string' || header.alg.toLowerCase() === 'none') {
     return {
       kind: 'token',
       check,
-      problem: `the token is unsigned (alg ${JSON.stringify(alg) ?? 'missing'})`,
+      problem: `the token is unsigned (alg ${JSON.stringify(header.alg) ?? 'missing'})`,
       fix: 'an unsigned token proves nothing and is never accepted; it is forged or a test artifact. Use a token signed by your identity provider',
     };
   }
+  const alg = printable(header.alg);
   return {
     kind: 'configuration',
     check,

@@ -1,4 +1,5 @@
 /** Human-readable output: times, values taken from tokens, aligned label/value lines. */
+import { escapeForTerminal, hasUnsafeText } from './terminal-text.ts';
 
 const UNITS: ReadonlyArray<readonly [name: string, seconds: number, upTo: number]> = [
   ['second', 1, 90],
@@ -52,18 +53,20 @@ export function isoTime(epochSeconds: unknown): string | undefined {
 
 /**
  * A value from a token, for a terminal. Plain strings print as they are; anything else, and strings
- * with control characters (which could rewrite the terminal), print as JSON.
+ * with control, bidi or line-separator characters (which could rewrite the terminal or forge a line),
+ * print as JSON with those characters escaped: quoted, so the escapes cannot be taken for the text.
  *
  * @example
  * ```ts
  * printable('alice'); // 'alice'
  * printable(['a', 'b']); // '["a","b"]'
+ * printable('evil\u202e'); // '"evil\\u202e"'
  * ```
  */
 export function printable(value: unknown): string {
-  // eslint-disable-next-line no-control-regex
-  if (typeof value === 'string' && !/[\u0000-\u001f\u007f-\u009f]/.test(value)) return value;
-  return JSON.stringify(value) ?? String(value);
+  if (typeof value === 'string' && !hasUnsafeText(value)) return value;
+  // JSON.stringify escapes C0 controls only: C1, bidi and U+2028/U+2029 would pass raw.
+  return escapeForTerminal(JSON.stringify(value) ?? String(value));
 }
 
 /** Output is wrapped at this many columns, a width every terminal shows. */

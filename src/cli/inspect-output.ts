@@ -6,7 +6,7 @@ import { KEY_FLAGS } from './key-source.ts';
 function section(title: string, record: Readonly<Record<string, unknown>>, report: InspectReport): string[] {
   const rows = Object.entries(record).map(([name, value]): [string, string] => {
     const time = record === report.claims ? report.times[name] : undefined;
-    return [name, time ? `${time.iso} (${time.summary})` : printable(value)];
+    return [printable(name), time ? `${time.iso} (${time.summary})` : printable(value)];
   });
   return [title, ...(rows.length > 0 ? lines(rows) : ['  (empty)'])];
 }
@@ -42,17 +42,18 @@ function verdict(report: InspectReport): string[] {
 }
 
 /**
- * The report as text.
+ * The report as lines of text. Token values are quoted and escaped by {@link printable}; the lines are
+ * escaped once more on their way out, so a newline inside a value can never start a line of its own.
  *
  * @example
  * ```ts
- * io.out(renderInspectReport(await inspectToken(token, undefined, Date.now)));
+ * io.out(...renderInspectReport(await inspectToken(token, undefined, Date.now)));
  * ```
  */
-export function renderInspectReport(report: InspectReport): string {
+export function renderInspectReport(report: InspectReport): string[] {
   const parts: string[][] = [];
   if (report.header) parts.push(section('Header', report.header, report));
   if (report.claims) parts.push(section('Claims', report.claims, report));
   parts.push(verdict(report));
-  return parts.map((part) => part.join('\n')).join('\n\n');
+  return parts.flatMap((part, index) => (index === 0 ? part : ['', ...part]));
 }

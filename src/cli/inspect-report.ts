@@ -5,6 +5,7 @@ import { GrpcStatus, isAuthError, type AuthError } from '../errors.ts';
 import { parseCompactToken } from '../verify/compact.ts';
 import { PROBLEM_KINDS, diagnose, type Diagnosis, type ProblemKind } from './diagnose.ts';
 import { duration, isoTime, relative } from './format.ts';
+import { escapeForTerminal } from './terminal-text.ts';
 import { verifyToken, type VerifySettings } from './verification.ts';
 
 /** A time claim in human form. */
@@ -85,14 +86,22 @@ function timesOf(claims: Readonly<Record<string, unknown>>, now: number): Record
   return times;
 }
 
+/**
+ * The texts of a failure quote the token (its kid, iss, alg; the library's message quotes claims with
+ * `JSON.stringify`, which leaves C1 and bidi controls raw). They are prose to be shown, also when read
+ * from `--json` (`jq -r .failure.problem`), so they are escaped here, where they are made.
+ */
 function failureOf(error: AuthError, diagnosis: Diagnosis): Failure {
   return {
-    ...diagnosis,
+    kind: diagnosis.kind,
     kindDescription: PROBLEM_KINDS[diagnosis.kind],
+    check: escapeForTerminal(diagnosis.check),
+    problem: escapeForTerminal(diagnosis.problem),
+    fix: escapeForTerminal(diagnosis.fix),
     code: error.code,
     reason: error.reason,
     grpcStatus: STATUS_NAMES[error.status] ?? String(error.status),
-    logMessage: error.message,
+    logMessage: escapeForTerminal(error.message),
   };
 }
 

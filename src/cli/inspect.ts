@@ -1,5 +1,5 @@
 /** `grpc-jwt-auth inspect`: decode a token, and with keys, verify it and explain a refusal. */
-import { EXIT, type CliIo } from './io.ts';
+import { EXIT, ownLines, type CommandIo } from './io.ts';
 import { parseCommandArgs, type OptionSpec } from './args.ts';
 import { renderInspectReport } from './inspect-output.ts';
 import { inspectToken } from './inspect-report.ts';
@@ -57,18 +57,18 @@ Examples:
  *
  * @example
  * ```ts
- * process.exitCode = await inspectCommand(['eyJ...', '--json'], processIo());
+ * process.exitCode = await inspectCommand(['eyJ...', '--json'], terminalSafeIo(processIo()));
  * ```
  */
-export async function inspectCommand(args: readonly string[], io: CliIo): Promise<number> {
+export async function inspectCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS, 1);
   if (values.help) {
-    io.out(INSPECT_HELP);
+    io.out(...ownLines(INSPECT_HELP));
     return EXIT.OK;
   }
   const token = await readToken(positionals[0], io);
   const settings = verifySettingsFromArgs(values);
   const report = await inspectToken(token, settings, io.now);
-  io.out(values.json ? JSON.stringify(report, null, 2) : renderInspectReport(report));
+  io.out(...(values.json ? ownLines(JSON.stringify(report, null, 2)) : renderInspectReport(report)));
   return report.failure ? EXIT.FAILED : EXIT.OK;
 }

@@ -4,7 +4,8 @@
  */
 
 /**
- * The command's input and output.
+ * The program's input and output, raw: `runCli` hands commands a {@link CommandIo} over it that escapes
+ * what they write, so nothing else should write here.
  *
  * @example
  * ```ts
@@ -12,9 +13,9 @@
  * ```
  */
 export interface CliIo {
-  /** Writes one line (or several, joined by newlines) to standard output. */
+  /** Writes `text` to standard output as it is, then a newline. */
   out(text: string): void;
-  /** Writes one line to standard error. */
+  /** Writes `text` to standard error as it is, then a newline. */
   err(text: string): void;
   /** Reads standard input to its end. */
   readStdin(): Promise<string>;
@@ -22,6 +23,38 @@ export interface CliIo {
   stopRequested(): Promise<string>;
   /** Milliseconds since the epoch. */
   now(): number;
+}
+
+/**
+ * What a command reads and writes. Each line it writes is escaped for the terminal on the way out
+ * (`terminalSafeIo`): a newline, control or bidi character inside a line is shown as an escape, never
+ * acted on, so text from a token cannot rewrite the screen or forge a line.
+ *
+ * @example
+ * ```ts
+ * io.out('Header', ...lines(rows)); // one line each
+ * io.out(...ownLines(JSON.stringify(report, null, 2)));
+ * ```
+ */
+export interface CommandIo extends Omit<CliIo, 'out' | 'err'> {
+  /** Writes lines to standard output. */
+  out(...lines: string[]): void;
+  /** Writes lines to standard error. */
+  err(...lines: string[]): void;
+}
+
+/**
+ * Splits text the program composed itself at its newlines, for {@link CommandIo}: a help text, or
+ * `JSON.stringify` output (which never holds a raw newline inside a string). Never for text that
+ * carries token content raw: there a newline must stay escaped.
+ *
+ * @example
+ * ```ts
+ * io.out(...ownLines(JSON.stringify(report, null, 2)));
+ * ```
+ */
+export function ownLines(text: string): string[] {
+  return text.split('\n');
 }
 
 /** Exit codes: success, a failed check (e.g. a token that does not verify), a usage error. */

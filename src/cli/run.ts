@@ -1,9 +1,10 @@
 /** The `grpc-jwt-auth` command line: picks the command, turns errors into messages and exit codes. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './args.ts';
-import { EXIT, type CliIo } from './io.ts';
+import { EXIT, ownLines, type CliIo, type CommandIo } from './io.ts';
+import { terminalSafeIo } from './terminal-text.ts';
 
-type Command = (args: readonly string[], io: CliIo) => Promise<number>;
+type Command = (args: readonly string[], io: CommandIo) => Promise<number>;
 
 // Loaded on demand: `inspect` never loads grpc-js, which only the test issuer needs.
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
@@ -31,16 +32,19 @@ function version(): string {
 
 /**
  * Runs the command line `args` (without `node` and the script) and resolves with the exit code.
+ * Everything written goes through {@link terminalSafeIo}: this is the one place text leaves the
+ * program, so no output path (a report, a diagnosis, an error quoting a token) can skip the escaping.
  *
  * @example
  * ```ts
  * process.exitCode = await runCli(process.argv.slice(2), processIo());
  * ```
  */
-export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(args: readonly string[], rawIo: CliIo): Promise<number> {
+  const io = terminalSafeIo(rawIo);
   const [first, ...rest] = args;
   if (first === '--help' || first === '-h') {
-    io.out(MAIN_HELP);
+    io.out(...ownLines(MAIN_HELP));
     return EXIT.OK;
   }
   if (first === '--version') {
@@ -48,12 +52,12 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     return EXIT.OK;
   }
   if (first === undefined) {
-    io.err(MAIN_HELP);
+    io.err(...ownLines(MAIN_HELP));
     return EXIT.USAGE;
   }
   // `help <command>` is `<command> --help`; `help` alone is `--help`.
   if (first === 'help' && rest[0] === undefined) {
-    io.out(MAIN_HELP);
+    io.out(...ownLines(MAIN_HELP));
     return EXIT.OK;
   }
   const [name, commandArgs] = first === 'help' ? [rest[0] as string, ['--help']] : [first, rest];

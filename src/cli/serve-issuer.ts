@@ -4,7 +4,7 @@ import { createTestIssuer } from '../testing/test-issuer.ts';
 import type { TestClient } from '../testing/token-endpoint.ts';
 import { UsageError, listOption, numberOption, parseCommandArgs, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
 import { lines } from './format.ts';
-import { EXIT, type CliIo } from './io.ts';
+import { EXIT, ownLines, type CommandIo } from './io.ts';
 
 const OPTIONS: OptionSpec = {
   port: { type: 'string' },
@@ -59,13 +59,13 @@ function algorithmOption(values: ParsedArgs['values']): Algorithm {
  *
  * @example
  * ```ts
- * process.exitCode = await serveIssuerCommand(['--port', '8080'], processIo());
+ * process.exitCode = await serveIssuerCommand(['--port', '8080'], terminalSafeIo(processIo()));
  * ```
  */
-export async function serveIssuerCommand(args: readonly string[], io: CliIo): Promise<number> {
+export async function serveIssuerCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const { values } = parseCommandArgs(args, OPTIONS, 0);
   if (values.help) {
-    io.out(SERVE_ISSUER_HELP);
+    io.out(...ownLines(SERVE_ISSUER_HELP));
     return EXIT.OK;
   }
   const alg = algorithmOption(values);
@@ -88,21 +88,19 @@ export async function serveIssuerCommand(args: readonly string[], io: CliIo): Pr
   else {
     const [firstId = 'test-client'] = facts.clients;
     io.out(
-      [
-        'Test identity provider (for development only: its key is forgotten when it stops)',
-        ...lines([
-          ['issuer', facts.issuer],
-          ['discovery', facts.discoveryUrl],
-          ['JWKS', facts.jwksUri],
-          ['token endpoint', `${facts.tokenUrl} (clients: ${facts.clients.join(', ')})`],
-          ['signing', `${alg}, key ${facts.kid}; tokens for audience ${facts.audience}, valid ${accessTokenLifetime} s`],
-        ]),
-        '',
-        `Server:   createAuthInterceptor({ keys: fromIssuer('${facts.issuer}'), algorithms: ['${alg}'], issuer: '${facts.issuer}', audience: '${facts.audience}' })`,
-        `A token:  curl -s -u ${firstId}:<secret> -d grant_type=client_credentials ${facts.tokenUrl}`,
-        '',
-        'Press Ctrl-C to stop.',
-      ].join('\n'),
+      'Test identity provider (for development only: its key is forgotten when it stops)',
+      ...lines([
+        ['issuer', facts.issuer],
+        ['discovery', facts.discoveryUrl],
+        ['JWKS', facts.jwksUri],
+        ['token endpoint', `${facts.tokenUrl} (clients: ${facts.clients.join(', ')})`],
+        ['signing', `${alg}, key ${facts.kid}; tokens for audience ${facts.audience}, valid ${accessTokenLifetime} s`],
+      ]),
+      '',
+      `Server:   createAuthInterceptor({ keys: fromIssuer('${facts.issuer}'), algorithms: ['${alg}'], issuer: '${facts.issuer}', audience: '${facts.audience}' })`,
+      `A token:  curl -s -u ${firstId}:<secret> -d grant_type=client_credentials ${facts.tokenUrl}`,
+      '',
+      'Press Ctrl-C to stop.',
     );
   }
   const signal = await io.stopRequested();

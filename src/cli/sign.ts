@@ -21,7 +21,7 @@ import {
   type OptionSpec,
   type ParsedArgs,
 } from './args.ts';
-import { EXIT, type CliIo } from './io.ts';
+import { EXIT, ownLines, type CommandIo } from './io.ts';
 
 const OPTIONS: OptionSpec = {
   alg: { type: 'string' },
@@ -161,13 +161,13 @@ async function signWithTestIssuer(alg: Algorithm | undefined, claims: Record<str
  *
  * @example
  * ```ts
- * process.exitCode = await signCommand(['--sub', 'alice', '--print-jwks'], processIo());
+ * process.exitCode = await signCommand(['--sub', 'alice', '--print-jwks'], terminalSafeIo(processIo()));
  * ```
  */
-export async function signCommand(args: readonly string[], io: CliIo): Promise<number> {
+export async function signCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const { values } = parseCommandArgs(args, OPTIONS, 0);
   if (values.help) {
-    io.out(SIGN_HELP);
+    io.out(...ownLines(SIGN_HELP));
     return EXIT.OK;
   }
   const alg = algorithmOption(values);
@@ -187,7 +187,7 @@ export async function signCommand(args: readonly string[], io: CliIo): Promise<n
     throw new UsageError('--print-jwks: a secret has no public key set; share the secret itself, out of band');
   }
   const signed = given ? await signWithKey(given, claims, expiresIn, kid, io.now()) : await signWithTestIssuer(alg, claims, expiresIn, kid);
-  if (values.json) io.out(JSON.stringify(signed, null, 2));
+  if (values.json) io.out(...ownLines(JSON.stringify(signed, null, 2)));
   else {
     io.out(signed.token);
     if (values['print-jwks']) io.out(JSON.stringify(signed.jwks));

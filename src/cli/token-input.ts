@@ -1,6 +1,6 @@
 /** Where `inspect` gets its token: the argument, or standard input for `-`. */
 import { UsageError } from './args.ts';
-import type { CliIo } from './io.ts';
+import type { CommandIo } from './io.ts';
 
 /**
  * The token from the argument or stdin, trimmed. A pasted `Bearer <token>` or `authorization: Bearer
@@ -11,7 +11,7 @@ import type { CliIo } from './io.ts';
  * const token = await readToken(positionals[0], io); // "-" reads stdin
  * ```
  */
-export async function readToken(argument: string | undefined, io: CliIo): Promise<string> {
+export async function readToken(argument: string | undefined, io: CommandIo): Promise<string> {
   if (argument === undefined) throw new UsageError('give a token, or - to read it from standard input');
   const raw = argument === '-' ? await io.readStdin() : argument;
   const token = raw.trim().replace(/^(authorization:\s*)?bearer\s+/i, '');

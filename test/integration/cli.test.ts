@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { CLI_MAIN, cliProcess } from '../support/cli.ts';
+import { assertTerminalSafe, hostile, hostileClaims, unsignedToken } from '../support/hostile-text.ts';
 
 describe('cli as a child process (node --import tsx src/cli/main.ts)', () => {
   let dir: string;
@@ -79,6 +80,21 @@ describe('cli as a child process (node --import tsx src/cli/main.ts)', () => {
     const { failure } = JSON.parse(run.stdout);
     assert.equal(failure.kind, 'lifecycle');
     assert.match(failure.problem, /^the token expired at \S+, 60 minutes ago$/);
+  });
+
+  it('a hostile token (ESC, C1, bidi, U+2028, newlines in names and values): the real process writes no control character', async () => {
+    const header = { alg: hostile('HS256'), kid: hostile('kid'), typ: hostile('JWT') };
+    const token = unsignedToken(header, hostileClaims());
+    const verify = ['--secret', 'a-secret-of-thirty-two-bytes-or-more!', '--alg', 'HS256'];
+    const [decoded, decodedJson, refused, refusedJson] = await Promise.all(
+      [[], ['--json'], verify, [...verify, '--json']].map((more) => cliProcess(['inspect', token, ...more])),
+    );
+    for (const run of [decoded, decodedJson, refused, refusedJson]) assertTerminalSafe(run as NonNullable<typeof run>);
+    assert.match(decoded?.stdout ?? '', /^Not verified/m);
+    assert.match(refused?.stdout ?? '', /^Verification FAILED: /m);
+    assert.doesNotMatch(refused?.stdout ?? '', /^Verified/m);
+    assert.deepEqual(JSON.parse(decodedJson?.stdout ?? '').header, header, '--json still gives the exact values');
+    assert.equal(JSON.parse(refusedJson?.stdout ?? '').failure.reason, 'ALGORITHM_NOT_ALLOWED');
   });
 
   it('serve-issuer: starts, answers discovery and the token endpoint, stops cleanly on SIGTERM', { timeout: 30_000 }, async () => {
