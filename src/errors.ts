@@ -84,7 +84,11 @@ export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficien
 export type AuthErrorCode =
   /** UNAUTHENTICATED: the call has no `authorization` metadata, or a guarded handler ran without a verified token. */
   | 'ERR_AUTH_TOKEN_MISSING'
-  /** UNAUTHENTICATED: `authorization` is not exactly one `Bearer <token>` value (several values, another scheme, no token). */
+  /**
+   * UNAUTHENTICATED: `authorization` is not exactly one `Bearer <token>` value (another scheme, no token, a
+   * binary value; several values only when server code added them, since Node's HTTP/2 server keeps just
+   * the first `authorization` field of a request).
+   */
   | 'ERR_AUTH_AUTHORIZATION_MALFORMED'
   /** UNAUTHENTICATED: the token is not a well-formed compact JWS (three strict base64url segments, JSON objects). */
   | 'ERR_AUTH_TOKEN_MALFORMED'

@@ -52,7 +52,7 @@ describe('readBearerToken', () => {
     assert.equal(readBearerToken(withValues('bEaReR abc')), 'abc');
     assert.equal(readBearerToken(new Metadata()), undefined);
   });
-  it('refuses several values, other schemes, missing or extra tokens', () => {
+  it('refuses several values (programmatic Metadata only: over HTTP/2 just the first field arrives), other schemes, missing or extra tokens', () => {
     for (const metadata of [
       withValues('Bearer a', 'Bearer b'),
       withValues('Basic dXNlcjpwYXNz'),
