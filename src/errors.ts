@@ -126,7 +126,7 @@ export type AuthErrorCode =
   | 'ERR_AUTH_ACCESS_DENIED'
   /** UNAVAILABLE: the keys needed cannot be had right now (the key set cannot be fetched or refreshed); retry later. */
   | 'ERR_AUTH_KEYS_UNAVAILABLE'
-  /** INTERNAL: an unexpected throw (a bug, or a hook or guard throwing something other than an `AuthError`), or `getAuth` on an unauthenticated call. */
+  /** INTERNAL: an unexpected throw (a bug, or a hook or guard throwing something other than an `AuthError`), or `getAuth` on a call without a verified token (a server-side mistake: the call ends with this status). */
   | 'ERR_AUTH_INTERNAL';
 
 interface CodeInfo {
@@ -243,6 +243,14 @@ export interface AuthErrorOptions {
 
 /**
  * A refused call. `message` is for logs; `wireMessage` is what the client sees.
+ *
+ * To refuse a call from inside a handler, pass it through `toGrpcError` (`callback(toGrpcError(error))`,
+ * or `call.emit('error', toGrpcError(error))` on a stream). grpc-js reads a status only from an integer
+ * `code` (with `details` and `metadata`); anything else ends the call UNKNOWN with the error's `message`
+ * as details. `code` stays the stable string (`ERR_AUTH_…`) that programs and alerts match on, so an
+ * AuthError handed to grpc-js as it is would leak its log message under UNKNOWN: giving it a numeric
+ * code would break every `error.code === 'ERR_AUTH_…'` check, and trailers alone would contradict the
+ * UNKNOWN status.
  *
  * @example
  * ```ts

@@ -5,6 +5,7 @@ import { AuthError } from '../../src/errors.ts';
 import { decodeErrorInfo, encodeStatusDetails } from '../../src/error-info.ts';
 import { readBearerToken } from '../../src/server/metadata.ts';
 import { bearerChallenge, rejectionStatus } from '../../src/server/rejection.ts';
+import { toGrpcError } from '../../src/server/grpc-error.ts';
 
 describe('ErrorInfo in grpc-status-details-bin', () => {
   it('round-trips reason, domain and metadata', () => {
@@ -38,6 +39,26 @@ describe('ErrorInfo in grpc-status-details-bin', () => {
     assert.equal(decodeErrorInfo(status.metadata.get('grpc-status-details-bin')[0] as Buffer)?.reason, 'INSUFFICIENT_SCOPE');
     assert.equal(bearerChallenge(new AuthError('ERR_AUTH_TOKEN_MISSING')), 'Bearer');
     assert.equal(bearerChallenge(new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED')).startsWith('Bearer error="invalid_request"'), true);
+  });
+});
+
+describe('toGrpcError', () => {
+  it('is an Error carrying exactly the rejection status grpc-js reads: numeric code, fixed details, the same trailers', () => {
+    const refusal = new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', 'log only: alice lacks orders:write', { requiredScopes: ['orders:write'] });
+    const error = toGrpcError(refusal);
+    const reference = rejectionStatus(refusal);
+    assert.ok(error instanceof Error);
+    assert.equal(error.code, 7);
+    assert.equal(error.details, reference.details);
+    assert.equal(error.message, reference.details, 'the message is the wire text too');
+    assert.deepEqual(error.metadata.getMap(), reference.metadata.getMap());
+    assert.equal(error.cause, refusal, 'the original stays reachable for logs');
+  });
+  it('anything but an AuthError becomes INTERNAL with fixed text', () => {
+    const error = toGrpcError(new Error('secret detail') as AuthError);
+    assert.equal(error.code, 13);
+    assert.equal(error.details, 'internal authentication error');
+    assert.equal(decodeErrorInfo(error.metadata.get('grpc-status-details-bin')[0] as Buffer)?.reason, 'INTERNAL');
   });
 });
 
