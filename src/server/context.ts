@@ -45,8 +45,9 @@ export function attachAuth(metadata: Metadata, context: AuthContext): void {
  * refresh and retry forever while the fault stays hidden among ordinary token failures. Use
  * {@link findAuth} where a call may be anonymous.
  *
- * In an async handler the thrown error is still a rejected promise that grpc-js does not handle: catch
- * it (or use findAuth) if the process must not see an unhandled rejection.
+ * Thrown after an `await` or inside a stream listener (`call.on('data', ...)`), the error escapes grpc-js
+ * even though the call has already ended: the process sees an unhandled rejection or an uncaught
+ * exception. Catch it there, or use findAuth.
  *
  * @example
  * ```ts
