@@ -84,7 +84,11 @@ export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficien
 export type AuthErrorCode =
   /** UNAUTHENTICATED: the call has no `authorization` metadata, or a guarded handler ran without a verified token. */
   | 'ERR_AUTH_TOKEN_MISSING'
-  /** UNAUTHENTICATED: `authorization` is not exactly one `Bearer <token>` value (several values, another scheme, no token). */
+  /**
+   * UNAUTHENTICATED: `authorization` is not exactly one `Bearer <token>` value (another scheme, no token, a
+   * binary value; several values only when server code added them, since Node's HTTP/2 server keeps just
+   * the first `authorization` field of a request).
+   */
   | 'ERR_AUTH_AUTHORIZATION_MALFORMED'
   /** UNAUTHENTICATED: the token is not a well-formed compact JWS (three strict base64url segments, JSON objects). */
   | 'ERR_AUTH_TOKEN_MALFORMED'
@@ -122,7 +126,7 @@ export type AuthErrorCode =
   | 'ERR_AUTH_ACCESS_DENIED'
   /** UNAVAILABLE: the keys needed cannot be had right now (the key set cannot be fetched or refreshed); retry later. */
   | 'ERR_AUTH_KEYS_UNAVAILABLE'
-  /** INTERNAL: an unexpected throw (a bug, or a hook or guard throwing something other than an `AuthError`), or `getAuth` on an unauthenticated call. */
+  /** INTERNAL: an unexpected throw (a bug, or a hook or guard throwing something other than an `AuthError`), or `getAuth` on a call without a verified token (a server-side mistake: the call ends with this status). */
   | 'ERR_AUTH_INTERNAL';
 
 interface CodeInfo {
@@ -239,6 +243,14 @@ export interface AuthErrorOptions {
 
 /**
  * A refused call. `message` is for logs; `wireMessage` is what the client sees.
+ *
+ * To refuse a call from inside a handler, pass it through `toGrpcError` (`callback(toGrpcError(error))`,
+ * or `call.emit('error', toGrpcError(error))` on a stream). grpc-js reads a status only from an integer
+ * `code` (with `details` and `metadata`); anything else ends the call UNKNOWN with the error's `message`
+ * as details. `code` stays the stable string (`ERR_AUTH_…`) that programs and alerts match on, so an
+ * AuthError handed to grpc-js as it is would leak its log message under UNKNOWN: giving it a numeric
+ * code would break every `error.code === 'ERR_AUTH_…'` check, and trailers alone would contradict the
+ * UNKNOWN status.
  *
  * @example
  * ```ts

@@ -14,6 +14,7 @@ export { createAuthInterceptor } from './server/interceptor.ts';
 export type { AuthInterceptor, AuthInterceptorOptions, AuthenticatedEvent, RejectedEvent } from './server/interceptor.ts';
 export { getAuth, findAuth } from './server/context.ts';
 export type { CallWithMetadata } from './server/context.ts';
+export { toGrpcError } from './server/grpc-error.ts';
 export { compileRules } from './server/rules.ts';
 export type { Rule, RuleMap, RuleTable } from './server/rules.ts';
 

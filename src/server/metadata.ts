@@ -8,6 +8,11 @@ const BEARER = /^bearer ([^\s]+)$/i;
 /**
  * The bearer token of a call, or undefined when the call has no `authorization` metadata at all.
  * Throws AUTHORIZATION_MALFORMED for several values, another scheme or a missing token.
+ *
+ * Several values never arrive over the wire: Node's HTTP/2 server treats `authorization` as a
+ * single-value header and keeps only the first field of a request, and grpc-js clients refuse to send
+ * two. The check fires when server code built or extended the Metadata itself (an interceptor running
+ * before ours that adds a value, a test), where silently picking one would be a guess.
  */
 export function readBearerToken(metadata: Metadata): string | undefined {
   const values = metadata.get('authorization');

@@ -11,7 +11,7 @@ import {
 import { AuthConfigError, AuthError, describeForLog } from '../errors.ts';
 import { judgeGuard, type Guard, type GuardVerdict } from '../guards.ts';
 import { findAuth } from './context.ts';
-import { rejectionStatus } from './rejection.ts';
+import { toGrpcError } from './grpc-error.ts';
 
 /** What the wrapper needs of any of the four grpc-js server call objects. */
 interface GuardedCall {
@@ -86,7 +86,8 @@ export function withGuard(guard: Guard, handler: ServiceHandler): AnyHandler {
       if (typeof callback === 'function') callback(final);
       else call.emit('error', final);
     };
-    const refuse = (error: AuthError): void => end(rejectionStatus(error));
+    // The same refusal a handler sends itself: one wire form for the interceptor, the wrapper and handlers.
+    const refuse = (error: AuthError): void => end(toGrpcError(error));
     const run = (verdict: GuardVerdict): void => {
       if (verdict) refuse(verdict);
       else body.call(this, call, callback);

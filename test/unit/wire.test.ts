@@ -5,6 +5,7 @@ import { AuthError } from '../../src/errors.ts';
 import { decodeErrorInfo, encodeStatusDetails } from '../../src/error-info.ts';
 import { readBearerToken } from '../../src/server/metadata.ts';
 import { bearerChallenge, rejectionStatus } from '../../src/server/rejection.ts';
+import { toGrpcError } from '../../src/server/grpc-error.ts';
 
 describe('ErrorInfo in grpc-status-details-bin', () => {
   it('round-trips reason, domain and metadata', () => {
@@ -41,6 +42,26 @@ describe('ErrorInfo in grpc-status-details-bin', () => {
   });
 });
 
+describe('toGrpcError', () => {
+  it('is an Error carrying exactly the rejection status grpc-js reads: numeric code, fixed details, the same trailers', () => {
+    const refusal = new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', 'log only: alice lacks orders:write', { requiredScopes: ['orders:write'] });
+    const error = toGrpcError(refusal);
+    const reference = rejectionStatus(refusal);
+    assert.ok(error instanceof Error);
+    assert.equal(error.code, 7);
+    assert.equal(error.details, reference.details);
+    assert.equal(error.message, reference.details, 'the message is the wire text too');
+    assert.deepEqual(error.metadata.getMap(), reference.metadata.getMap());
+    assert.equal(error.cause, refusal, 'the original stays reachable for logs');
+  });
+  it('anything but an AuthError becomes INTERNAL with fixed text', () => {
+    const error = toGrpcError(new Error('secret detail') as AuthError);
+    assert.equal(error.code, 13);
+    assert.equal(error.details, 'internal authentication error');
+    assert.equal(decodeErrorInfo(error.metadata.get('grpc-status-details-bin')[0] as Buffer)?.reason, 'INTERNAL');
+  });
+});
+
 describe('readBearerToken', () => {
   const withValues = (...values: Array<string | Buffer>) => {
     const metadata = new Metadata();
@@ -52,7 +73,7 @@ describe('readBearerToken', () => {
     assert.equal(readBearerToken(withValues('bEaReR abc')), 'abc');
     assert.equal(readBearerToken(new Metadata()), undefined);
   });
-  it('refuses several values, other schemes, missing or extra tokens', () => {
+  it('refuses several values (programmatic Metadata only: over HTTP/2 just the first field arrives), other schemes, missing or extra tokens', () => {
     for (const metadata of [
       withValues('Bearer a', 'Bearer b'),
       withValues('Basic dXNlcjpwYXNz'),
