@@ -117,9 +117,13 @@ export interface TestIssuer {
   rotate(options?: { readonly keepPrevious?: boolean }): Promise<void>;
   /** Serves discovery, JWKS (and a token endpoint) on a loopback port. */
   serve(options?: ServeOptions): Promise<ServedIssuer>;
-  /** A token that expired an hour ago. */
+  /**
+   * A token that expired an hour ago: far beyond the largest `clockTolerance` (300 s), so every server
+   * configuration refuses it with `TOKEN_EXPIRED`. To watch a token expire, sign one with a short
+   * `expiresIn` and give the server `clockTolerance: 0` (the default 60 s would keep it alive a minute).
+   */
   expiredToken(claims?: TestClaims): Promise<string>;
-  /** A token valid only from an hour from now. */
+  /** A token valid only from an hour from now (`nbf`): far beyond any `clockTolerance`, so always `TOKEN_NOT_YET_VALID`. */
   notYetValidToken(claims?: TestClaims): Promise<string>;
   /** A token for another audience. */
   wrongAudienceToken(claims?: TestClaims): Promise<string>;
@@ -262,6 +266,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       if (options.issuer === undefined) issuer = served.url;
       return served;
     },
+    // An hour on either side: well outside the largest clockTolerance (300 s), so these stay refused
+    // under any server configuration.
     expiredToken: (claims) => sign(claims, { issuedAt: now() - 7200, expiresIn: 3600 }),
     notYetValidToken: (claims) => sign(claims, { notBefore: 3600 }),
     wrongAudienceToken: (claims) => sign({ aud: 'wrong-audience', ...claims }),
