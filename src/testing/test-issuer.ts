@@ -1,6 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { CompactSign, SignJWT } from 'jose';
 import { AuthConfigError } from '../errors.ts';
+import { checkOptionNames } from '../option-checks.ts';
 import { SUPPORTED_ALGORITHMS, type Algorithm } from '../keys/key-algorithms.ts';
 import { fromJwks } from '../keys/jwks.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from '../keys/resolver.ts';
@@ -135,6 +136,8 @@ export interface TestIssuer {
   tamperedToken(claims?: TestClaims): Promise<string>;
 }
 
+const TEST_ISSUER_OPTION_NAMES: ReadonlySet<string> = new Set(['alg', 'issuer', 'audience', 'kid']);
+
 /** A resolver over the issuer's current keys, rebuilt when it rotates. */
 class LiveKeyResolver implements KeyResolver {
   constructor(
@@ -174,6 +177,8 @@ class LiveKeyResolver implements KeyResolver {
  * ```
  */
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
+  // A misspelt `audiance` would sign tokens for the default audience and fail tests for the wrong reason.
+  checkOptionNames(options as unknown, TEST_ISSUER_OPTION_NAMES);
   const alg = options.alg ?? 'ES256';
   if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) throw new AuthConfigError('alg', `${JSON.stringify(alg)} is not a supported algorithm`);
   const audience = options.audience ?? 'test-audience';

@@ -196,7 +196,8 @@ export function buildAuthenticator(options: AuthenticatorOptions): Authenticator
   const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes');
   const verifiers: readonly TokenVerifier[] = single ? [single] : [...(byIssuer?.values() ?? [])];
   const cache = options.cache === false ? undefined : new TokenCache<VerifiedEntry>(options.cache);
-  // Concurrent calls presenting the same new token share one verification.
+  // Concurrent calls presenting the same new token share one verification. Keyed by the exact text, as
+  // the cache is: a respelt token (malleable ECDSA signature) must have its own signature checked.
   const inFlight = new Map<string, Promise<VerifiedEntry>>();
   /** Every time check reads this: the checked clock, in seconds. */
   const seconds = (): number => clock() / 1000;

@@ -34,6 +34,8 @@ export interface CacheEntry {
   readonly usableUntil: number;
 }
 
+const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(['maxEntries', 'maxTtl']);
+
 interface Stored<E> {
   readonly entry: E;
   /** Seconds since the epoch when this entry must be dropped: `usableUntil`, or earlier by `maxTtl`. */
@@ -63,6 +65,10 @@ export class TokenCache<E extends CacheEntry> {
   readonly #maxTtl: number;
 
   constructor(options: TokenCacheOptions = {}) {
+    // A misspelt `maxEntrys` would otherwise leave the default in force without a word.
+    for (const name of Object.keys(options)) {
+      if (!CACHE_OPTION_NAMES.has(name)) throw new AuthConfigError(`cache.${name}`, 'unknown option');
+    }
     const maxEntries = options.maxEntries ?? 10_000;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new AuthConfigError('cache.maxEntries', 'expected a whole number of at least 1');
     const maxTtl = options.maxTtl ?? 300;

@@ -239,7 +239,7 @@ describe('streams end when their token becomes too old for maxTokenAge, not only
   });
 });
 
-describe('createAuthenticator refuses configuration mistakes by name', () => {
+describe('createAuthenticator (and createTestIssuer) refuse configuration mistakes by name', () => {
   it('a misspelt option (audiance) → AuthConfigError naming it', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
     assert.throws(() => createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], audiance: 'orders-api' } as never), {
@@ -247,6 +247,13 @@ describe('createAuthenticator refuses configuration mistakes by name', () => {
       option: 'audiance',
     });
     assert.throws(() => createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], rules: {} } as never), { option: 'rules' }, 'interceptor-only option');
+  });
+
+  it('createTestIssuer: a misspelt option (audiance) → AuthConfigError naming it', async () => {
+    await assert.rejects(async () => createTestIssuer({ alg: 'HS256', audiance: 'orders-api' } as never), {
+      code: 'ERR_AUTH_INVALID_OPTION',
+      option: 'audiance',
+    });
   });
 
   it('clock: null, 0, "" or a number → AuthConfigError naming clock, for the authenticator and the interceptor', async () => {

@@ -130,6 +130,7 @@ describe('verified-token cache', () => {
     assert.throws(() => createAuthenticator({ ...base, algorithms: ['HS256'], cache: { maxEntries: 0 } }), { option: 'cache.maxEntries' });
     assert.throws(() => createAuthenticator({ ...base, algorithms: ['HS256'], cache: { maxTtl: -1 } }), { option: 'cache.maxTtl' });
     assert.throws(() => createAuthenticator({ ...base, algorithms: ['HS256'], cache: 'yes' as never }), { option: 'cache' });
+    assert.throws(() => createAuthenticator({ ...base, algorithms: ['HS256'], cache: { maxEntrys: 5 } as never }), { option: 'cache.maxEntrys' });
   });
 });
 
