@@ -25,7 +25,7 @@ export interface JwtClaims {
   readonly nbf?: number;
   /** Issued at, in seconds since the epoch; `maxTokenAge` counts from it. */
   readonly iat?: number;
-  /** JWT ID: a unique identifier of the token, e.g. for a denylist. */
+  /** JWT ID: a unique identifier of the token per issuer, when the provider sets one; {@link AuthContext.tokenId} always exists. */
   readonly jti?: string;
   readonly [claim: string]: unknown;
 }
@@ -60,7 +60,7 @@ export interface JwtHeader {
  * import { getAuth, type AuthContext, type JwtClaims } from 'grpc-jwt-auth';
  * interface MyClaims extends JwtClaims { tenant: string }
  * const auth: AuthContext<MyClaims> = getAuth<MyClaims>(call);
- * console.log(auth.subject, auth.scopes, auth.claims.tenant);
+ * console.log(auth.subject, auth.scopes, auth.claims.tenant, auth.tokenId);
  * ```
  */
 export interface AuthContext<C extends JwtClaims = JwtClaims> {
@@ -84,6 +84,15 @@ export interface AuthContext<C extends JwtClaims = JwtClaims> {
   readonly header: JwtHeader;
   /** The bearer token itself, for forwarding to downstream services. Never log it. */
   readonly token: string;
+  /**
+   * The token's identity, for denylists, replay stores and logs: base64url SHA-256 of the signed part
+   * (`header.payload`), 43 characters. Key on this, never on {@link AuthContext.token}: ECDSA signatures
+   * are malleable, so anyone holding an ES256/384/512 token can respell its signature into a second,
+   * different string that verifies with the same claims; both spellings have the same `tokenId`. (`jti`,
+   * when your provider sets one, is the same for both spellings too, but it is optional and unique only
+   * per issuer.) Safe to log: it reveals nothing of the token.
+   */
+  readonly tokenId: string;
 }
 
 /** Freezes a decoded JSON value all the way down. */

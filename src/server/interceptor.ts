@@ -3,7 +3,8 @@ import { AuthConfigError, AuthError, GrpcStatus, toAuthError } from '../errors.t
 import { enforceGuard, type Guard, type GuardInfo } from '../guards.ts';
 import { checkOptionNames } from '../option-checks.ts';
 import type { ServiceSource } from '../service-methods.ts';
-import { AUTHENTICATOR_OPTION_NAMES, createAuthenticator, type Authentication, type AuthenticatorOptions } from '../verify/authenticator.ts';
+import { AUTHENTICATOR_OPTION_NAMES, buildAuthenticator, type Authentication, type AuthenticatorOptions } from '../verify/authenticator.ts';
+import { checkedClock } from '../verify/clock.ts';
 import { attachAuth } from './context.ts';
 import { readBearerToken } from './metadata.ts';
 import { rejectionStatus } from './rejection.ts';
@@ -95,7 +96,9 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
   readonly strictRules?: boolean;
   /**
    * What happens to a streaming call whose token expires while it is open: `'end'` (default) ends it
-   * with UNAUTHENTICATED `TOKEN_EXPIRED`; `'ignore'` lets it run.
+   * with UNAUTHENTICATED `TOKEN_EXPIRED` at `exp` plus tolerance, or `TOKEN_TOO_OLD` when `maxTokenAge`
+   * runs out first (whichever comes earlier, the instant a new call with the token would be refused);
+   * `'ignore'` lets it run.
    */
   readonly streamExpiry?: 'end' | 'ignore';
   /** Called for every authenticated call (for logs and metrics); exceptions are swallowed. */
@@ -155,6 +158,13 @@ function callHook<E>(hook: ((event: E) => void) | undefined, event: () => E): vo
   }
 }
 
+/** The refusal for a token that reached its `validUntil` (during admission, or while its stream is open). */
+function endOfValidity(authentication: Authentication, when: string): AuthError {
+  return authentication.endedBy === 'maxTokenAge'
+    ? new AuthError('ERR_AUTH_TOKEN_TOO_OLD', `token became older than maxTokenAge ${when}`)
+    : new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired ${when}`);
+}
+
 /** Admits the authentication when the guard allows; throws (or rejects with) its refusal otherwise. */
 function authorize(guard: Guard, admitted: Authentication, info: GuardInfo): MaybePromise<Authentication> {
   const enforced = enforceGuard(guard, admitted.context, info);
@@ -189,8 +199,9 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   if (onRejected !== undefined && typeof onRejected !== 'function') throw new AuthConfigError('onRejected', 'expected a function');
   const rules = compileRules(options.rules, options.defaultRule);
   checkServicesOption(rules, options.services, options.strictRules);
-  const authenticator = createAuthenticator(options);
-  const clock = options.clock ?? Date.now;
+  const authenticator = buildAuthenticator(options);
+  // The same checked clock as the authenticator's: a NaN reading refuses (INTERNAL), never admits.
+  const clock = checkedClock(options.clock);
   // grpc-js runs interceptors only for registered methods, so this holds one entry per method.
   const policies = new Map<string, MethodPolicy>();
   const policyFor = (method: string): MethodPolicy => {
@@ -247,18 +258,28 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
     };
     const accept = (metadata: Metadata, authentication: Authentication | undefined, next: (metadata: Metadata) => void): void => {
       if (authentication) {
-        // The last moment before the handler: a token that expired while keys were fetched, a validate
-        // hook or a guard ran, is refused here.
-        if (authentication.validUntil !== undefined && clock() >= authentication.validUntil) {
-          refuse(new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired before ${method} was admitted`));
-          return;
+        const { validUntil } = authentication;
+        // The last moment before the handler: a token that expired or grew too old while keys were
+        // fetched, a validate hook or a guard ran, is refused here, at the instant its stream would end.
+        if (validUntil !== undefined) {
+          let now: number;
+          try {
+            now = clock();
+          } catch (error) {
+            refuse(toAuthError(error, 'clock failed'));
+            return;
+          }
+          if (now >= validUntil) {
+            refuse(endOfValidity(authentication, `before ${method} was admitted`));
+            return;
+          }
         }
         const { context } = authentication;
         attachAuth(metadata, context);
-        if (endsOnExpiry && authentication.validUntil !== undefined) {
-          cancelExpiry = scheduleExpiry(authentication.validUntil, clock, () => {
+        if (endsOnExpiry && validUntil !== undefined) {
+          cancelExpiry = scheduleExpiry(validUntil, clock, (clockError) => {
             cancelExpiry = undefined;
-            if (!finished) refuse(new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired during the ${method} stream`));
+            if (!finished) refuse(clockError ?? endOfValidity(authentication, `during the ${method} stream`));
           });
         }
         if (onAuthenticated)

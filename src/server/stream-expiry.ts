@@ -1,21 +1,39 @@
+import { toAuthError, type AuthError } from '../errors.ts';
+
 // setTimeout fires at once for delays above 2^31-1 ms (about 24.8 days): longer waits are re-armed.
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
 /**
- * Calls `onExpired` once the clock passes `validUntil`. The timer is unref'd: an open stream must not
- * keep a process alive by itself. Returns a function that cancels it.
+ * Calls `onEnd()` once the clock passes `validUntil`, or `onEnd(error)` when the clock cannot be read
+ * (it throws, or the checked clock refuses a NaN reading): the stream must end then too, since without
+ * a clock nobody can tell that its token still holds (a NaN delay would otherwise re-arm forever and
+ * keep the stream open). The timer is unref'd: an open stream must not keep a process alive by itself.
+ * Returns a function that cancels it.
+ *
+ * @example
+ * ```ts
+ * const cancel = scheduleExpiry(authentication.validUntil, clock, (clockError) => refuse(clockError ?? expired()));
+ * call.on('close', cancel);
+ * ```
  */
-export function scheduleExpiry(validUntil: number, clock: () => number, onExpired: () => void): () => void {
+export function scheduleExpiry(validUntil: number, clock: () => number, onEnd: (clockError?: AuthError) => void): () => void {
   let timer: NodeJS.Timeout | undefined;
   // Always through a timer, never synchronously: the caller has not finished admitting the call yet.
   const arm = (): void => {
-    const delay = validUntil - clock();
-    timer = setTimeout(delay <= 0 ? fire : arm, Math.max(0, Math.min(delay, MAX_TIMER_DELAY)));
+    let delay: number;
+    try {
+      delay = validUntil - clock();
+    } catch (error) {
+      timer = setTimeout(() => end(toAuthError(error, 'clock failed')), 0);
+      timer.unref();
+      return;
+    }
+    timer = setTimeout(delay <= 0 ? () => end() : arm, Math.max(0, Math.min(delay, MAX_TIMER_DELAY)));
     timer.unref();
   };
-  const fire = (): void => {
+  const end = (clockError?: AuthError): void => {
     timer = undefined;
-    onExpired();
+    onEnd(clockError);
   };
   arm();
   return () => {

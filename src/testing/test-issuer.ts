@@ -1,6 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { CompactSign, SignJWT } from 'jose';
 import { AuthConfigError } from '../errors.ts';
+import { checkOptionNames } from '../option-checks.ts';
 import { SUPPORTED_ALGORITHMS, type Algorithm } from '../keys/key-algorithms.ts';
 import { fromJwks } from '../keys/jwks.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from '../keys/resolver.ts';
@@ -117,9 +118,13 @@ export interface TestIssuer {
   rotate(options?: { readonly keepPrevious?: boolean }): Promise<void>;
   /** Serves discovery, JWKS (and a token endpoint) on a loopback port. */
   serve(options?: ServeOptions): Promise<ServedIssuer>;
-  /** A token that expired an hour ago. */
+  /**
+   * A token that expired an hour ago: far beyond the largest `clockTolerance` (300 s), so every server
+   * configuration refuses it with `TOKEN_EXPIRED`. To watch a token expire, sign one with a short
+   * `expiresIn` and give the server `clockTolerance: 0` (the default 60 s would keep it alive a minute).
+   */
   expiredToken(claims?: TestClaims): Promise<string>;
-  /** A token valid only from an hour from now. */
+  /** A token valid only from an hour from now (`nbf`): far beyond any `clockTolerance`, so always `TOKEN_NOT_YET_VALID`. */
   notYetValidToken(claims?: TestClaims): Promise<string>;
   /** A token for another audience. */
   wrongAudienceToken(claims?: TestClaims): Promise<string>;
@@ -130,6 +135,8 @@ export interface TestIssuer {
   /** A valid token whose payload was changed after signing. */
   tamperedToken(claims?: TestClaims): Promise<string>;
 }
+
+const TEST_ISSUER_OPTION_NAMES: ReadonlySet<string> = new Set(['alg', 'issuer', 'audience', 'kid']);
 
 /** A resolver over the issuer's current keys, rebuilt when it rotates. */
 class LiveKeyResolver implements KeyResolver {
@@ -170,6 +177,8 @@ class LiveKeyResolver implements KeyResolver {
  * ```
  */
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
+  // A misspelt `audiance` would sign tokens for the default audience and fail tests for the wrong reason.
+  checkOptionNames(options as unknown, TEST_ISSUER_OPTION_NAMES);
   const alg = options.alg ?? 'ES256';
   if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) throw new AuthConfigError('alg', `${JSON.stringify(alg)} is not a supported algorithm`);
   const audience = options.audience ?? 'test-audience';
@@ -262,6 +271,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       if (options.issuer === undefined) issuer = served.url;
       return served;
     },
+    // An hour on either side: well outside the largest clockTolerance (300 s), so these stay refused
+    // under any server configuration.
     expiredToken: (claims) => sign(claims, { issuedAt: now() - 7200, expiresIn: 3600 }),
     notYetValidToken: (claims) => sign(claims, { notBefore: 3600 }),
     wrongAudienceToken: (claims) => sign({ aud: 'wrong-audience', ...claims }),

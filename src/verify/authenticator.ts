@@ -1,6 +1,8 @@
 import type { AuthContext } from '../auth-context.ts';
 import { AuthConfigError, AuthError, describeForLog, toAuthError } from '../errors.ts';
+import { checkOptionNames } from '../option-checks.ts';
 import { checkTimeClaims } from './claims.ts';
+import { checkedClock } from './clock.ts';
 import { parseCompactToken, type ParsedToken } from './compact.ts';
 import { VERIFY_OPTION_NAMES, checkMaxTokenBytes, compileVerifyOptions, type VerifyOptions } from './options.ts';
 import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cache.ts';
@@ -47,7 +49,11 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
    * up from a URL found in a token.
    */
   readonly issuers?: readonly IssuerOptions[];
-  /** The clock, in milliseconds since the epoch. Default `Date.now`; tests inject their own. */
+  /**
+   * The clock, in milliseconds since the epoch. Default `Date.now`; tests inject their own. A reading
+   * that is not a finite number (NaN, Infinity) refuses the call with INTERNAL (`ERR_AUTH_INTERNAL`,
+   * logged as a clock fault), never admits it.
+   */
   readonly clock?: () => number;
   /**
    * The verified-token cache: a token seen before is answered without crypto, its time claims and the
@@ -62,16 +68,22 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
  * @example
  * ```ts
  * import type { Authentication } from 'grpc-jwt-auth';
- * const { context, validUntil }: Authentication = await authenticator.authenticate(token, '/acme.chat.v1.Chat/Join');
+ * const { context, validUntil, endedBy }: Authentication = await authenticator.authenticate(token, '/acme.chat.v1.Chat/Join');
  * // A long-lived session must end when its token does.
- * if (validUntil !== undefined) setTimeout(() => session.close('token expired'), validUntil - Date.now());
+ * if (validUntil !== undefined) setTimeout(() => session.close(`token refused from now on (${endedBy})`), validUntil - Date.now());
  * ```
  */
 export interface Authentication {
   /** The verified caller, as handlers see it through {@link getAuth}. */
   readonly context: AuthContext;
-  /** Milliseconds since the epoch after which the token is refused (`exp` plus tolerance), if it expires. */
+  /**
+   * Milliseconds since the epoch from which the token is refused, if it ever is: the earlier of `exp`
+   * plus tolerance and, with `maxTokenAge`, the end of the last whole second it allows (`iat` plus
+   * `maxTokenAge` plus tolerance). A stream ends here, and a call is admitted only before it.
+   */
   readonly validUntil: number | undefined;
+  /** What refuses the token at `validUntil`: its `exp`, or `maxTokenAge`; undefined when it never ends. */
+  readonly endedBy: 'exp' | 'maxTokenAge' | undefined;
 }
 
 /**
@@ -107,6 +119,8 @@ export interface Authenticator {
 
 export const AUTHENTICATOR_OPTION_NAMES: readonly string[] = [...VERIFY_OPTION_NAMES, 'issuers', 'clock', 'cache'];
 const ISSUER_ENTRY_OPTION_NAMES: ReadonlySet<string> = new Set(VERIFY_OPTION_NAMES);
+
+const AUTHENTICATOR_OPTIONS: ReadonlySet<string> = new Set(AUTHENTICATOR_OPTION_NAMES);
 
 function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifier> {
   const { issuers, keys, algorithms } = options;
@@ -152,7 +166,8 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (va
 /**
  * Builds the authenticator behind the interceptor: size and format check, issuer routing, verification,
  * the verified-token cache, the `validate` hook. It knows nothing of gRPC, so the CLI and tests use it
- * directly. A cache hit with no `validate` hook, or a synchronous one, returns synchronously.
+ * directly. A cache hit with no `validate` hook, or a synchronous one, returns synchronously. Bad
+ * options, including an unknown option name (`audiance`), throw an {@link AuthConfigError} naming it.
  *
  * @example
  * ```ts
@@ -162,8 +177,17 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (va
  * ```
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
-  const clock = options.clock ?? Date.now;
-  if (typeof clock !== 'function') throw new AuthConfigError('clock', 'expected a function returning milliseconds since the epoch');
+  // A misspelt option (`audiance`) would otherwise silently disable a check.
+  checkOptionNames(options as unknown, AUTHENTICATOR_OPTIONS);
+  return buildAuthenticator(options);
+}
+
+/**
+ * {@link createAuthenticator} without the option-name check, for the interceptor: its options carry
+ * rules and hooks as well, and it checks the names of the whole set itself.
+ */
+export function buildAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const clock = checkedClock(options.clock);
   if (options.cache !== undefined && options.cache !== false && (typeof options.cache !== 'object' || options.cache === null)) {
     throw new AuthConfigError('cache', 'expected false or { maxEntries, maxTtl }');
   }
@@ -172,8 +196,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes');
   const verifiers: readonly TokenVerifier[] = single ? [single] : [...(byIssuer?.values() ?? [])];
   const cache = options.cache === false ? undefined : new TokenCache<VerifiedEntry>(options.cache);
-  // Concurrent calls presenting the same new token share one verification.
+  // Concurrent calls presenting the same new token share one verification. Keyed by the exact text, as
+  // the cache is: a respelt token (malleable ECDSA signature) must have its own signature checked.
   const inFlight = new Map<string, Promise<VerifiedEntry>>();
+  /** Every time check reads this: the checked clock, in seconds. */
   const seconds = (): number => clock() / 1000;
 
   function route(parsed: ParsedToken): TokenVerifier {
@@ -188,16 +214,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const parsed = parseCompactToken(token, maxTokenBytes);
     const verifier = route(parsed);
     const { context, key, window } = await verifier.verify(parsed, seconds);
-    const validUntil = Number.isFinite(window.expiresAt) ? window.expiresAt * 1000 : undefined;
+    const validUntil = Number.isFinite(window.until) ? window.until * 1000 : undefined;
     const entry: VerifiedEntry = {
-      authentication: Object.freeze({ context, validUntil }),
+      authentication: Object.freeze({ context, validUntil, endedBy: window.endedBy }),
       key,
       keys: verifier.options.keys,
       verifier,
-      usableFrom: window.from * 1000,
-      usableUntil: window.until * 1000,
+      usableFrom: window.from,
+      usableUntil: window.until,
     };
-    cache?.set(token, entry, clock());
+    cache?.set(token, entry, seconds());
     return entry;
   }
 
@@ -215,10 +241,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     return toAuthError(error, 'validate hook threw');
   }
 
+  /**
+   * Fails closed, like guards: only `true` admits. A hook that forgets to return (undefined), or
+   * returns a truthy non-boolean, refuses; a refusal also drops the cached entry, so the next call with
+   * this token is verified afresh.
+   */
   function judgeValidate(token: string, entry: VerifiedEntry, verdict: unknown): Authentication {
-    if (verdict !== false) return entry.authentication;
+    if (verdict === true) return entry.authentication;
     cache?.delete(token);
-    throw new AuthError('ERR_AUTH_TOKEN_REJECTED', 'validate hook refused the token');
+    const said = verdict === false ? 'false' : `${describeForLog(verdict)} (${typeof verdict})`;
+    throw new AuthError('ERR_AUTH_TOKEN_REJECTED', `validate hook returned ${said}; only true admits a call`);
   }
 
   /** The `validate` hook runs on every call, cached or not, so a denylist takes effect at once. */
@@ -228,7 +260,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const { context } = entry.authentication;
     let verdict: unknown;
     try {
-      verdict = validate(context.claims, { header: context.header, method });
+      verdict = validate(context.claims, { header: context.header, method, tokenId: context.tokenId });
     } catch (error) {
       throw refusedByValidate(token, error);
     }
@@ -243,12 +275,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
   return {
     authenticate(token, method) {
-      const hit = cache?.get(token, clock());
+      const hit = cache?.get(token, seconds());
       if (hit !== undefined) return validated(token, hit, method);
       return shareVerification(token).then((entry) => {
         // This call may have joined a verification that started earlier: judge its time claims now.
-        const now = clock();
-        if (now < entry.usableFrom || now >= entry.usableUntil) checkTimeClaims(entry.authentication.context.claims, entry.verifier.options.claims, now / 1000);
+        const now = seconds();
+        if (now < entry.usableFrom || now >= entry.usableUntil) checkTimeClaims(entry.authentication.context.claims, entry.verifier.options.claims, now);
         return validated(token, entry, method);
       });
     },

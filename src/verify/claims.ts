@@ -18,28 +18,39 @@ function invalid(message: string): AuthError {
   return new AuthError('ERR_AUTH_CLAIM_INVALID', message);
 }
 
+/** 9999-12-31T23:59:59Z in seconds: the last instant a NumericDate may name. */
+export const LAST_NUMERIC_DATE = 253_402_300_799;
+
 /**
- * A NumericDate must be a finite JSON number. Strings, null, arrays and 1e400 (parsed as Infinity) are
- * refused: lenient coercion is how "exp": "9999999999" or Infinity outlived its welcome elsewhere.
+ * A NumericDate must be a finite JSON number naming a real instant, from 1970 to the end of the year
+ * 9999. Strings, null, arrays and 1e400 (parsed as Infinity) are refused: lenient coercion is how
+ * "exp": "9999999999" or Infinity outlived its welcome elsewhere. Negative and huge values are refused
+ * too: `exp: 1e21` would be a token that never expires under another name (and an Invalid Date in the
+ * context), and `nbf: 2^63` is past what a Date can hold, so even a log message about it would throw
+ * (INTERNAL for a signed token, which must never happen). `-0` is 0.
  */
 function numericDate(claims: Claims, name: 'exp' | 'nbf' | 'iat'): number | undefined {
   if (!Object.hasOwn(claims, name)) return undefined;
   const value = claims[name];
   if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`claim ${name} is ${describeForLog(value)}, not a finite NumericDate`);
+  if (value < 0 || value > LAST_NUMERIC_DATE) throw invalid(`claim ${name} is ${value}, outside 1970-01-01 to 9999-12-31T23:59:59Z`);
   return value;
 }
 
 /**
  * When a token's time claims hold, in seconds since the epoch: from `from` (inclusive) until `until`
- * (exclusive). A verified-token cache hit only compares the clock with these, so a cached token ages
- * exactly like a fresh one.
+ * (exclusive). A verified-token cache hit compares the clock with exactly these numbers, the same
+ * comparisons {@link checkTimeClaims} makes, so a cached token ages exactly like a fresh one.
  */
 export interface TimeWindow {
   readonly from: number;
+  /** The earlier of `exp` plus tolerance and the end of `maxTokenAge` (Infinity when neither applies). */
   readonly until: number;
-  /** `exp` plus tolerance (Infinity without `exp`): when a long-lived stream must end. */
-  readonly expiresAt: number;
+  /** What refuses the token from `until` on: its `exp`, or `maxTokenAge` (undefined when `until` is Infinity). */
+  readonly endedBy: 'exp' | 'maxTokenAge' | undefined;
 }
+
+const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
 
 /**
  * The time checks (`exp`, `nbf`, `iat`, `maxTokenAge`, all with the clock tolerance) against `now`, in
@@ -55,17 +66,18 @@ export function checkTimeClaims(claims: Claims, policy: ClaimPolicy, now: number
   const tolerance = policy.clockTolerance;
   // RFC 7519 §4.1.4: the current time must be *before* exp; at the exact second the token is dead.
   const expiresAt = exp === undefined ? Number.POSITIVE_INFINITY : exp + tolerance;
-  const tooOldAt = policy.maxTokenAge === undefined || iat === undefined ? Number.POSITIVE_INFINITY : iat + tolerance + policy.maxTokenAge;
-  if (now >= expiresAt) throw new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired at ${new Date((exp as number) * 1000).toISOString()}`);
-  if (nbf !== undefined && now < nbf - tolerance) {
-    throw new AuthError('ERR_AUTH_TOKEN_NOT_YET_VALID', `token not valid before ${new Date(nbf * 1000).toISOString()}`);
-  }
-  if (iat !== undefined && now < iat - tolerance) {
-    throw new AuthError('ERR_AUTH_TOKEN_NOT_YET_VALID', `token issued in the future (iat ${new Date(iat * 1000).toISOString()})`);
-  }
-  if (now >= tooOldAt) throw new AuthError('ERR_AUTH_TOKEN_TOO_OLD', `token issued ${Math.round(now - (iat as number))} s ago, over maxTokenAge`);
+  // maxTokenAge is inclusive and counted in whole seconds, as jose does (age = floor(now) - iat, too old
+  // when age > maxTokenAge + tolerance): a token exactly maxTokenAge old passes for that whole second,
+  // and maxTokenAge 0 admits a token issued this second. So it is too old from the next whole second on.
+  const tooOldAt = policy.maxTokenAge === undefined || iat === undefined ? Number.POSITIVE_INFINITY : Math.floor(iat + tolerance + policy.maxTokenAge) + 1;
+  if (now >= expiresAt) throw new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired at ${iso(exp as number)}`);
+  if (nbf !== undefined && now < nbf - tolerance) throw new AuthError('ERR_AUTH_TOKEN_NOT_YET_VALID', `token not valid before ${iso(nbf)}`);
+  if (iat !== undefined && now < iat - tolerance) throw new AuthError('ERR_AUTH_TOKEN_NOT_YET_VALID', `token issued in the future (iat ${iso(iat)})`);
+  if (now >= tooOldAt) throw new AuthError('ERR_AUTH_TOKEN_TOO_OLD', `token issued ${Math.floor(now - (iat as number))} s ago, over maxTokenAge`);
   const from = Math.max(nbf === undefined ? Number.NEGATIVE_INFINITY : nbf - tolerance, iat === undefined ? Number.NEGATIVE_INFINITY : iat - tolerance);
-  return { from, until: Math.min(expiresAt, tooOldAt), expiresAt };
+  const until = Math.min(expiresAt, tooOldAt);
+  const endedBy = until === Number.POSITIVE_INFINITY ? undefined : tooOldAt < expiresAt ? 'maxTokenAge' : 'exp';
+  return { from, until, endedBy };
 }
 
 function optionalString(claims: Claims, name: string): string | undefined {

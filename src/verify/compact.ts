@@ -14,8 +14,10 @@ export interface ParsedToken {
 export const DEFAULT_MAX_TOKEN_BYTES = 8 * 1024;
 
 // Strict base64url: the alphabet only, no padding or whitespace. jose tolerates some non-canonical
-// forms; refusing them here means one token has exactly one spelling (no cache or denylist bypass by
-// re-encoding).
+// forms; refusing them here means one header and payload have exactly one spelling, so the signing
+// input (`header.payload`) identifies the signed content and `tokenId` (its digest) cannot be dodged by
+// re-encoding. The whole token has no such uniqueness: ECDSA signatures are malleable ((r, s) and
+// (r, n − s) both verify), so denylists key on `tokenId`, never on the token text.
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 // A segment whose length is 2 or 3 mod 4 ends in a character whose unused low bits must be zero.
 const CANONICAL_LAST_2 = /[AQgw]$/;

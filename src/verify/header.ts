@@ -10,12 +10,14 @@ export interface HeaderPolicy {
 }
 
 /**
- * Media types compare case-insensitively and may omit the `application/` prefix (RFC 7515 §4.1.9), so
- * `at+JWT` and `application/at+jwt` are the same type.
+ * The full media type a `typ` names, lower-cased. RFC 7515 §4.1.9: a recipient treats a value *without*
+ * `/` as if `application/` were prepended, so `at+JWT` and `application/at+jwt` are the same type. A
+ * value with a `/` is already a full type and is left as it is: stripping `application/` from it would
+ * let `application/text/plain` pass for `text/plain`.
  */
 export function normalizeTyp(typ: string): string {
   const lower = typ.toLowerCase();
-  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+  return lower.includes('/') ? lower : `application/${lower}`;
 }
 
 /**

@@ -25,23 +25,31 @@ export interface ValidateContext {
   readonly header: JwtHeader;
   /** The full gRPC method path, e.g. `/acme.orders.v1.Orders/GetOrder`. */
   readonly method: string;
+  /**
+   * The token's identity (`AuthContext.tokenId`): the same for every spelling of one signed token
+   * (ECDSA signatures are malleable), so a denylist keyed on it cannot be dodged by respelling the token.
+   */
+  readonly tokenId: string;
 }
 
 /**
  * A custom check run after every other check, on every call (also when the token came from the
- * verified-token cache, so a denylist takes effect at once). Return `false` or throw to refuse: `false`
- * gives UNAUTHENTICATED `TOKEN_REJECTED`; a thrown {@link AuthError} is answered as it is; any other
- * throw is INTERNAL.
+ * verified-token cache, so a denylist takes effect at once). It fails closed, like a guard: only `true`
+ * (or a promise of `true`) admits the call. Anything else refuses it with UNAUTHENTICATED
+ * `TOKEN_REJECTED`: `false`, but also `undefined` (a hook that forgets to `return`), `null`, `0`, `''`
+ * or any other value. A thrown {@link AuthError} is answered as it is; any other throw is INTERNAL.
  *
  * @example
  * ```ts
  * import { createAuthInterceptor, type ValidateHook } from 'grpc-jwt-auth';
- * const revoked = new Set<string>(); // jti values of revoked tokens
- * const notRevoked: ValidateHook = (claims) => claims.jti === undefined || !revoked.has(claims.jti);
+ * // Revoked tokens by tokenId: the same for every spelling of a token, which its text is not.
+ * const revoked = new Set<string>();
+ * const notRevoked: ValidateHook = (_claims, { tokenId }) => !revoked.has(tokenId);
  * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], validate: notRevoked });
+ * // later, in a handler: revoked.add(getAuth(call).tokenId);
  * ```
  */
-export type ValidateHook<C extends JwtClaims = JwtClaims> = (claims: C, context: ValidateContext) => boolean | void | Promise<boolean | void>;
+export type ValidateHook<C extends JwtClaims = JwtClaims> = (claims: C, context: ValidateContext) => boolean | Promise<boolean>;
 
 /**
  * How tokens of one issuer are verified: the keys and algorithms (required), then the claim checks.
@@ -71,15 +79,26 @@ export interface VerifyOptions {
   readonly audience?: string | readonly string[];
   /** Required `sub` value. */
   readonly subject?: string;
-  /** Required `typ` header, e.g. `at+jwt` (RFC 9068); compared case-insensitively, `application/` optional. */
+  /**
+   * Required `typ` header, e.g. `at+jwt` (RFC 9068). Compared case-insensitively, with `application/`
+   * implied for a value without `/` (RFC 7515 §4.1.9): `at+jwt` and `application/at+JWT` match, but
+   * `application/text/plain` is not `text/plain`.
+   */
   readonly typ?: string;
   /** Claims that must be present (non-null). */
   readonly requiredClaims?: readonly string[];
   /** Refuse tokens without `exp`. Default true: a token that never expires is a key that never changes. */
   readonly requireExp?: boolean;
-  /** Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. Default 0, at most 300. */
+  /**
+   * Seconds of clock skew tolerated for `exp`, `nbf` and `iat` (and `maxTokenAge`). Default 60, as in
+   * Envoy and Spring Security: with none, a token from a provider whose clock runs a second ahead is
+   * refused as "issued in the future". At most 300. Set 0 only where clocks are known to agree.
+   */
   readonly clockTolerance?: number;
-  /** Maximum seconds since `iat` (requires `iat`). */
+  /**
+   * Maximum age in seconds since `iat` (requires `iat`), inclusive and in whole seconds as in jose: a
+   * token exactly this old passes, `0` admits a token issued this second. Streams end when it is reached.
+   */
   readonly maxTokenAge?: number;
   /** Largest token accepted, in bytes. Default 8192. */
   readonly maxTokenBytes?: number;
@@ -87,7 +106,7 @@ export interface VerifyOptions {
   readonly scopeClaims?: readonly ClaimPath[];
   /** Where roles are read from. Default {@link DEFAULT_ROLE_CLAIMS}. */
   readonly roleClaims?: readonly ClaimPath[];
-  /** A custom check, e.g. a `jti` denylist. */
+  /** A custom check, e.g. a denylist keyed on `tokenId`; only `true` admits (see {@link ValidateHook}). */
   // `any`: a hook written for the user's own claims type must be accepted here (parameters are
   // contravariant, so ValidateHook<MyClaims> is not a ValidateHook<JwtClaims>).
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -126,6 +145,11 @@ export const VERIFY_OPTION_NAMES: readonly string[] = [
 
 /** Skew beyond five minutes is a broken clock, not skew: tolerating it would keep expired tokens alive. */
 const MAX_CLOCK_TOLERANCE = 300;
+/**
+ * Real clocks drift: with no tolerance, a token fresh from a provider one second ahead is refused as
+ * issued in the future, a stream of spurious UNAUTHENTICATED. One minute, as Envoy and Spring Security.
+ */
+export const DEFAULT_CLOCK_TOLERANCE = 60;
 
 function stringSet(value: unknown, option: string): ReadonlySet<string> | undefined {
   if (value === undefined) return undefined;
@@ -172,7 +196,7 @@ export function compileVerifyOptions(options: VerifyOptions, prefix = ''): Compi
     throw new AuthConfigError(name('typ'), 'expected a non-empty string such as "at+jwt"');
   if (options.requireExp !== undefined && typeof options.requireExp !== 'boolean') throw new AuthConfigError(name('requireExp'), 'expected a boolean');
   if (options.validate !== undefined && typeof options.validate !== 'function')
-    throw new AuthConfigError(name('validate'), 'expected a function (claims, context) => boolean | Promise<boolean>');
+    throw new AuthConfigError(name('validate'), 'expected a function (claims, context) => boolean | Promise<boolean> (only true admits)');
   const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, name('maxTokenBytes'));
   const requiredClaims = options.requiredClaims ?? [];
   if (!Array.isArray(requiredClaims) || !requiredClaims.every((claim) => typeof claim === 'string' && claim !== '')) {
@@ -187,7 +211,7 @@ export function compileVerifyOptions(options: VerifyOptions, prefix = ''): Compi
       subject: options.subject,
       requiredClaims,
       requireExp: options.requireExp ?? true,
-      clockTolerance: optionalSeconds(options.clockTolerance, name('clockTolerance'), 0, MAX_CLOCK_TOLERANCE) ?? 0,
+      clockTolerance: optionalSeconds(options.clockTolerance, name('clockTolerance'), 0, MAX_CLOCK_TOLERANCE) ?? DEFAULT_CLOCK_TOLERANCE,
       maxTokenAge: optionalSeconds(options.maxTokenAge, name('maxTokenAge')),
     },
     maxTokenBytes,

@@ -26,45 +26,56 @@ export interface CacheEntry {
   readonly key: VerificationKey;
   readonly keys: KeyResolver;
   /**
-   * When the token's time claims hold, in milliseconds since the epoch: a hit only inside
-   * `[usableFrom, usableUntil)`. Outside it the token is verified afresh, which gives the precise error.
+   * When the token's time claims hold, in seconds since the epoch (the numbers the fresh check compares
+   * with, so a hit ages exactly like a fresh verification): a hit only inside `[usableFrom, usableUntil)`.
+   * Outside it the token is verified afresh, which gives the precise error.
    */
   readonly usableFrom: number;
   readonly usableUntil: number;
 }
 
+const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(['maxEntries', 'maxTtl']);
+
 interface Stored<E> {
   readonly entry: E;
-  /** Milliseconds since the epoch when this entry must be dropped: `usableUntil`, or earlier by `maxTtl`. */
+  /** Seconds since the epoch when this entry must be dropped: `usableUntil`, or earlier by `maxTtl`. */
   readonly evictAt: number;
 }
 
 /**
  * Verified tokens by their exact compact text. Only successes are stored: a failed verification is
  * never remembered, so no input can make a good token fail later (no negative-cache denial of service).
- * The key is the whole token, not a digest: equality of the full string is the only safe identity, and
- * the strict format check already gave each token exactly one spelling.
+ * The key is the whole token, signature included, not a digest and not the `tokenId` (a digest of the
+ * signed part): a hit skips the signature check, so it must only ever be given for the very string that
+ * was verified; keyed on the signed part, a token with a forged signature would hit. ECDSA signatures
+ * are malleable ((r, s) and (r, n − s) both verify), so one token may arrive under two strings: the
+ * second is merely a miss, verified in full. Anything that must treat both as one (a denylist) keys on
+ * `AuthContext.tokenId` instead.
  *
  * @example
  * ```ts
  * const cache = new TokenCache<MyEntry>({ maxEntries: 1000 });
- * cache.set(token, entry, Date.now());
- * const hit = cache.get(token, Date.now()); // the entry, or undefined once expired, evicted or its key is gone
+ * cache.set(token, entry, Date.now() / 1000);
+ * const hit = cache.get(token, Date.now() / 1000); // the entry, or undefined once expired, evicted or its key is gone
  * ```
  */
 export class TokenCache<E extends CacheEntry> {
   readonly #entries = new Map<string, Stored<E>>();
   readonly #maxEntries: number;
-  readonly #maxTtlMs: number;
+  readonly #maxTtl: number;
 
   constructor(options: TokenCacheOptions = {}) {
+    // A misspelt `maxEntrys` would otherwise leave the default in force without a word.
+    for (const name of Object.keys(options)) {
+      if (!CACHE_OPTION_NAMES.has(name)) throw new AuthConfigError(`cache.${name}`, 'unknown option');
+    }
     const maxEntries = options.maxEntries ?? 10_000;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new AuthConfigError('cache.maxEntries', 'expected a whole number of at least 1');
     const maxTtl = options.maxTtl ?? 300;
     if (typeof maxTtl !== 'number' || !Number.isFinite(maxTtl) || maxTtl <= 0)
       throw new AuthConfigError('cache.maxTtl', 'expected a positive number of seconds');
     this.#maxEntries = maxEntries;
-    this.#maxTtlMs = maxTtl * 1000;
+    this.#maxTtl = maxTtl;
   }
 
   get size(): number {
@@ -72,9 +83,9 @@ export class TokenCache<E extends CacheEntry> {
   }
 
   /**
-   * The entry for this token, if it is still good: inside its time window and `maxTtl`, and its key
-   * still in the key set (a rotation or revocation at the provider ends cached trust at once). A hit
-   * becomes the most recently used.
+   * The entry for this token at `now` (seconds since the epoch), if it is still good: inside its time
+   * window and `maxTtl`, and its key still in the key set (a rotation or revocation at the provider ends
+   * cached trust at once). A hit becomes the most recently used.
    */
   get(token: string, now: number): E | undefined {
     const stored = this.#entries.get(token);
@@ -86,9 +97,9 @@ export class TokenCache<E extends CacheEntry> {
     return entry;
   }
 
-  /** Remembers a verified token, evicting the least recently used entries beyond the bound. */
+  /** Remembers a verified token at `now` (seconds), evicting the least recently used entries beyond the bound. */
   set(token: string, entry: E, now: number): void {
-    const evictAt = Math.min(entry.usableUntil, now + this.#maxTtlMs);
+    const evictAt = Math.min(entry.usableUntil, now + this.#maxTtl);
     if (evictAt <= now) return;
     this.#entries.delete(token);
     this.#entries.set(token, { entry, evictAt });

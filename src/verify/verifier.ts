@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { deepFreeze, type AuthContext, type JwtClaims, type JwtHeader } from '../auth-context.ts';
 import { collectClaimValues } from '../claim-paths.ts';
 import type { VerificationKey } from '../keys/resolver.ts';
@@ -15,6 +16,19 @@ interface VerifiedToken {
   readonly window: TimeWindow;
 }
 
+/**
+ * The token's identity: base64url SHA-256 of its signing input (`header.payload`), the same for every
+ * spelling of one signed token. ECDSA signatures are malleable ((r, s) and (r, n − s) both verify), so
+ * the token text is not an identity; the signing input is, because the strict base64url check gives
+ * each header and payload exactly one spelling. Computed once per fresh verification: a cache hit reuses
+ * the context.
+ */
+function tokenIdOf(token: string): string {
+  return createHash('sha256')
+    .update(token.slice(0, token.lastIndexOf('.')))
+    .digest('base64url');
+}
+
 /** Builds the frozen context handlers see. */
 function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions): AuthContext {
   const claims = deepFreeze(parsed.claims) as JwtClaims;
@@ -30,6 +44,7 @@ function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions): Auth
     claims,
     header: deepFreeze(parsed.header) as JwtHeader,
     token: parsed.token,
+    tokenId: tokenIdOf(parsed.token),
   });
 }
 

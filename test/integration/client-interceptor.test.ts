@@ -167,7 +167,8 @@ describe('token interceptor: retry once when the server says TOKEN_EXPIRED', () 
   after(() => served.close());
 
   it('clock skew: a token the client believes valid is refused as expired → one forced refresh, one retry, success', async () => {
-    const server = await startAuthServer(idp, { clock: world.read });
+    // clockTolerance 0: the server must refuse the token 10 s after its exp, not a minute later.
+    const server = await startAuthServer(idp, { clock: world.read, clockTolerance: 0 });
     try {
       // This machine's clock is 90 s behind the identity provider and the server, and the provider sends no
       // expires_in, so the client judges the token by its exp against its own slow clock.

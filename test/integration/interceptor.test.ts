@@ -366,11 +366,13 @@ describe('interceptor: optional rule', () => {
 });
 
 describe('interceptor: long-lived streams', () => {
+  // These tests watch streams end at exp itself: clockTolerance 0, or each would wait a minute longer.
+  const strict = { clockTolerance: 0 } as const;
   const holdStream = (echo: EchoServer, token: string) => serverStream(echo.client, meta(token), 'hold', { deadline: Date.now() + 6000 });
 
   it('a server stream is ended with UNAUTHENTICATED TOKEN_EXPIRED when its token expires', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
-    const echo = await startEchoServer({ interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'] })] });
+    const echo = await startEchoServer({ interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], ...strict })] });
     try {
       const started = Date.now();
       const outcome = await holdStream(echo, await idp.sign({}, { expiresIn: 2 }));
@@ -386,8 +388,10 @@ describe('interceptor: long-lived streams', () => {
 
   it("bidi and client streams are ended too; streamExpiry: 'ignore' lets them run", async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
-    const ending = await startEchoServer({ interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'] })] });
-    const ignoring = await startEchoServer({ interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], streamExpiry: 'ignore' })] });
+    const ending = await startEchoServer({ interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], ...strict })] });
+    const ignoring = await startEchoServer({
+      interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], streamExpiry: 'ignore', ...strict })],
+    });
     try {
       const token = await idp.sign({}, { expiresIn: 1 });
       const openBidi = (echo: EchoServer) => {
@@ -421,7 +425,7 @@ describe('interceptor: long-lived streams', () => {
 
   it('a stream that finishes before its token expires leaves no timer behind', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
-    const echo = await startEchoServer({ interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'] })] });
+    const echo = await startEchoServer({ interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], ...strict })] });
     try {
       const outcome = await serverStream(echo.client, meta(await idp.sign({}, { expiresIn: 1 })));
       assert.equal(outcome.code, status.OK);
@@ -509,7 +513,10 @@ describe('interceptor: tokens that expire while the call is being admitted', () 
       return true;
     };
     const echo = await startEchoServer({
-      interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], rules: { [METHODS.unary]: slowGuard, [METHODS.bidi]: slowGuard } })],
+      // clockTolerance 0: the token must be dead at exp itself, not a minute later.
+      interceptors: [
+        createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], clockTolerance: 0, rules: { [METHODS.unary]: slowGuard, [METHODS.bidi]: slowGuard } }),
+      ],
     });
     try {
       const [unaryOutcome, bidiOutcome] = await Promise.all([unary(echo.client, meta(token)), bidi(echo.client, meta(token))]);

@@ -64,7 +64,7 @@ describe('attack: time claims at and around the boundaries', () => {
     assert.equal(await tolerant.call({ exp: NOW + 60, nbf: NOW + 30, iat: NOW + 30 }), OK);
     assert.equal(await tolerant.call({ exp: NOW + 60, nbf: NOW + 31 }), UNAUTH);
   });
-  it('exp, nbf, iat as strings, null, arrays, objects, booleans, 1e21-as-string → UNAUTHENTICATED; floats and 1e21 are numbers', async () => {
+  it('exp, nbf, iat as strings, null, arrays, objects, booleans, 1e21-as-string, negative or past year 9999 → UNAUTHENTICATED; floats are numbers', async () => {
     for (const name of ['exp', 'nbf', 'iat']) {
       for (const value of [String(NOW + 60), null, [NOW + 60], { n: NOW + 60 }, true, '1e21']) {
         assert.equal(await strict.call({ exp: NOW + 60, [name]: value }), UNAUTH, `${name}: ${JSON.stringify(value)}`);
@@ -73,14 +73,34 @@ describe('attack: time claims at and around the boundaries', () => {
     assert.equal(await strict.call({ exp: NOW + 0.5 }), OK, 'a fractional exp in the future');
     assert.equal(await strict.call({ exp: NOW - 0.5 }), UNAUTH);
     assert.equal(await strict.call({ exp: -1 }), UNAUTH, 'negative exp');
-    assert.equal(await strict.call({ exp: 1e21 }), OK, '1e21 is a finite NumericDate far in the future');
-    assert.equal(await strict.call({ exp: NOW + 60, nbf: -1e21 }), OK);
+    assert.equal(await strict.call({ exp: 1e21 }), UNAUTH, '1e21 names no real date: a token that never expires under another name');
+    assert.equal(await strict.call({ exp: NOW + 60, nbf: -1e21 }), UNAUTH);
+    assert.equal(await strict.call({ exp: NOW + 60, nbf: 0 }), OK);
   });
   it('exp: 1e400 (Infinity once parsed) written into a correctly signed token → UNAUTHENTICATED', async () => {
     const token = hmacToken('HS256', SECRET, {}, `{"iss":"${ISSUER}","aud":"${AUDIENCE}","exp":1e400}`);
     assert.equal((await unary(strict.echo.client, bearer(token))).code, UNAUTH);
     const negative = hmacToken('HS256', SECRET, {}, `{"iss":"${ISSUER}","aud":"${AUDIENCE}","exp":${NOW + 60},"nbf":-1e400}`);
     assert.equal((await unary(strict.echo.client, bearer(negative))).code, UNAUTH);
+  });
+});
+
+describe('attack: typ spellings (RFC 7515 §4.1.9: application/ is implied only for values without a slash)', () => {
+  it('typ text/plain expected: application/text/plain → UNAUTHENTICATED TOKEN_TYPE_INVALID; TEXT/PLAIN → OK', async () => {
+    const echo = await startEchoServer({
+      interceptors: [createAuthInterceptor({ keys: fromSecret(SECRET), algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, typ: 'text/plain' })],
+    });
+    try {
+      const call = (typ: string) =>
+        unary(echo.client, bearer(hmacToken('HS256', SECRET, { typ }, { iss: ISSUER, aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 })));
+      const outcome = await call('application/text/plain');
+      assert.equal(outcome.code, grpc.status.UNAUTHENTICATED);
+      assert.equal(outcome.reason, 'TOKEN_TYPE_INVALID');
+      assert.equal((await call('TEXT/PLAIN')).code, grpc.status.OK);
+      assert.equal(echo.runs.unary, 1);
+    } finally {
+      await echo.close();
+    }
   });
 });
 

@@ -358,7 +358,7 @@ describe('faults: handlers that throw after authentication', () => {
     it(`${name}: 200 concurrent calls — thrown → the handler's status, expired or missing tokens → UNAUTHENTICATED and no handler run; the server keeps serving`, async () => {
       const echo = server();
       const runsBefore = handlerRuns(echo.runs);
-      const expired = () => hmacToken('HS256', SECRET, {}, goodClaims(ISSUER, AUDIENCE, { exp: Math.floor(Date.now() / 1000) - 5 }));
+      const expired = () => hmacToken('HS256', SECRET, {}, goodClaims(ISSUER, AUDIENCE, { exp: Math.floor(Date.now() / 1000) - 3600 }));
       const calls = Array.from({ length: 200 }, (_, i) => {
         const kind = KINDS[i % 4] as Kind;
         const metadata = i % 4 === 3 ? new grpc.Metadata() : bearer(i % 8 < 4 ? freshToken() : expired());

@@ -60,10 +60,11 @@ describe('verified-token cache', () => {
   it('on a hit, maxTokenAge still applies as the token ages', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
     let now = Date.now();
-    const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], clock: () => now, maxTokenAge: 30 });
+    const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], clock: () => now, maxTokenAge: 30, clockTolerance: 0 });
     const token = await idp.sign({}, { expiresIn: 600 });
     await authenticator.authenticate(token, METHOD);
-    now += 31_000;
+    // Whole seconds, inclusive: too old from iat + 31 on, which is at most 32 s after signing.
+    now += 32_000;
     await assert.rejects(async () => authenticator.authenticate(token, METHOD), { code: 'ERR_AUTH_TOKEN_TOO_OLD' });
   });
 
@@ -129,6 +130,7 @@ describe('verified-token cache', () => {
     assert.throws(() => createAuthenticator({ ...base, algorithms: ['HS256'], cache: { maxEntries: 0 } }), { option: 'cache.maxEntries' });
     assert.throws(() => createAuthenticator({ ...base, algorithms: ['HS256'], cache: { maxTtl: -1 } }), { option: 'cache.maxTtl' });
     assert.throws(() => createAuthenticator({ ...base, algorithms: ['HS256'], cache: 'yes' as never }), { option: 'cache' });
+    assert.throws(() => createAuthenticator({ ...base, algorithms: ['HS256'], cache: { maxEntrys: 5 } as never }), { option: 'cache.maxEntrys' });
   });
 });
 
@@ -153,14 +155,14 @@ describe('TokenCache', () => {
     assert.equal(cache.size, 3);
   });
 
-  it('an entry lives no longer than validUntil and maxTtl', () => {
+  it('an entry lives no longer than validUntil and maxTtl (seconds)', () => {
     const cache = new TokenCache({ maxTtl: 10 });
-    cache.set('short', entry(5_000), 0);
-    cache.set('long', entry(60_000), 0);
-    assert.ok(cache.get('short', 4_999));
-    assert.equal(cache.get('short', 5_000), undefined);
-    assert.ok(cache.get('long', 9_999));
-    assert.equal(cache.get('long', 10_000), undefined, 'maxTtl bounds a long-lived token');
+    cache.set('short', entry(5), 0);
+    cache.set('long', entry(60), 0);
+    assert.ok(cache.get('short', 4.999));
+    assert.equal(cache.get('short', 5), undefined);
+    assert.ok(cache.get('long', 9.999));
+    assert.equal(cache.get('long', 10), undefined, 'maxTtl bounds a long-lived token');
     cache.set('dead', entry(0), 0);
     assert.equal(cache.size, 0, 'an already-expired token is not stored');
   });

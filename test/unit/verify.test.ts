@@ -71,6 +71,22 @@ describe('checkHeader', () => {
     for (const typ of ['at+jwt', 'AT+JWT', 'application/at+jwt']) assert.doesNotThrow(() => checkHeader({ alg: 'RS256', typ }, typed));
     for (const typ of ['JWT', undefined, 'at+jwt2', 1]) assert.throws(() => checkHeader({ alg: 'RS256', typ }, typed), code('ERR_AUTH_TOKEN_TYPE_INVALID'));
   });
+
+  it('typ: application/ is implied only for values without a slash (RFC 7515 §4.1.9): application/text/plain is not text/plain', () => {
+    const typed = (typ: string) => ({ algorithms: new Set(['RS256']), typ: normalizeTyp(typ) });
+    const accepts = (expected: string, typ: string) => assert.doesNotThrow(() => checkHeader({ alg: 'RS256', typ }, typed(expected)), `${expected} ~ ${typ}`);
+    const refuses = (expected: string, typ: string) =>
+      assert.throws(() => checkHeader({ alg: 'RS256', typ }, typed(expected)), code('ERR_AUTH_TOKEN_TYPE_INVALID'), `${expected} !~ ${typ}`);
+    refuses('text/plain', 'application/text/plain');
+    refuses('application/text/plain', 'text/plain');
+    refuses('at+jwt', 'application/x/at+jwt');
+    refuses('at+jwt', 'application/');
+    refuses('jwt', 'text/jwt');
+    accepts('text/plain', 'TEXT/Plain');
+    accepts('application/at+jwt', 'at+jwt');
+    accepts('APPLICATION/AT+JWT', 'At+Jwt');
+    accepts('application/text/plain', 'Application/Text/Plain');
+  });
 });
 
 describe('claim checks', () => {
@@ -105,7 +121,17 @@ describe('claim checks', () => {
     }
     assert.throws(() => checkTimeClaims({ exp: now + 60, nbf: '0' }, policy, now), code('ERR_AUTH_CLAIM_INVALID'));
     assert.doesNotThrow(() => checkTimeClaims({ exp: now + 0.5 }, policy, now), 'fractions are NumericDates');
-    assert.throws(() => checkTimeClaims({ exp: -1 }, policy, now), code('ERR_AUTH_TOKEN_EXPIRED'));
+    for (const [name, value] of [
+      ['exp', -1],
+      ['exp', 1e21],
+      ['exp', 253_402_300_800],
+      ['nbf', 2 ** 63],
+      ['iat', -0.5],
+      ['iat', Number.MAX_VALUE],
+    ] as const) {
+      assert.throws(() => checkTimeClaims({ exp: now + 60, [name]: value }, policy, now), code('ERR_AUTH_CLAIM_INVALID'), `${name} ${value}`);
+    }
+    assert.doesNotThrow(() => checkTimeClaims({ exp: 253_402_300_799, nbf: 0, iat: -0 }, policy, now), 'from 1970 to the end of 9999');
   });
 
   it('exp is required unless requireExp is false; maxTokenAge needs iat', () => {
@@ -114,8 +140,10 @@ describe('claim checks', () => {
     const aged = { ...policy, maxTokenAge: 60 };
     assert.throws(() => checkTimeClaims({ exp: now + 60 }, aged, now), code('ERR_AUTH_CLAIM_MISSING'));
     assert.throws(() => checkTimeClaims({ exp: now + 60, iat: now - 61 }, aged, now), code('ERR_AUTH_TOKEN_TOO_OLD'));
-    assert.throws(() => checkTimeClaims({ exp: now + 60, iat: now - 60 }, aged, now), code('ERR_AUTH_TOKEN_TOO_OLD'), 'exactly maxTokenAge old');
-    assert.equal(checkTimeClaims({ exp: now + 60, iat: now - 59 }, aged, now).until, now + 1);
+    assert.equal(checkTimeClaims({ exp: now + 60, iat: now - 60 }, aged, now).until, now + 1, 'exactly maxTokenAge old: admitted for that whole second');
+    assert.equal(checkTimeClaims({ exp: now + 60, iat: now - 60 }, aged, now + 0.999).endedBy, 'maxTokenAge');
+    assert.equal(checkTimeClaims({ exp: now + 60, iat: now - 59 }, aged, now).until, now + 2);
+    assert.equal(checkTimeClaims({ exp: now + 1, iat: now - 59 }, aged, now).endedBy, 'exp', 'exp first');
   });
 
   it('issuer and audience match exactly', () => {
