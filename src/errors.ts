@@ -6,6 +6,8 @@
  * This module never imports grpc-js: statuses are the numeric gRPC codes.
  */
 
+import { escapeForTerminal } from './unsafe-text.ts';
+
 /**
  * Numeric gRPC status codes used by this library, with the same values as grpc-js `status`, so this
  * module needs no grpc-js import and a client can compare `error.code` with them.
@@ -118,7 +120,7 @@ export type AuthErrorCode =
   | 'ERR_AUTH_CLAIM_MISSING'
   /** UNAUTHENTICATED: a registered claim has the wrong type (e.g. `exp` not a finite number), or `sub` is not the required `subject`. */
   | 'ERR_AUTH_CLAIM_INVALID'
-  /** UNAUTHENTICATED: the `validate` hook returned `false`. */
+  /** UNAUTHENTICATED: the `validate` hook did not return `true` (only `true` admits). */
   | 'ERR_AUTH_TOKEN_REJECTED'
   /** PERMISSION_DENIED: a guard refused the verified caller. */
   | 'ERR_AUTH_INSUFFICIENT_SCOPE'
@@ -363,8 +365,8 @@ export function isAuthError(value: unknown): value is AuthError {
 }
 
 /**
- * Renders a value taken from a token for a log message: JSON-quoted (so control characters cannot forge
- * log lines) and cut short (so a huge claim cannot flood logs). Never used for wire text.
+ * Renders a value taken from a token for a log message: JSON-quoted and with every control, bidi and
+ * separator character escaped (so a token cannot forge or rewrite log lines) and cut short (so a huge claim cannot flood logs). Never used for wire text.
  */
 export function describeForLog(value: unknown, max = 80): string {
   let text: string;
@@ -373,5 +375,7 @@ export function describeForLog(value: unknown, max = 80): string {
   } catch {
     text = Object.prototype.toString.call(value);
   }
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  // JSON.stringify escapes C0 only: C1, bidi controls and U+2028/2029 from a token would still reach a
+  // log viewer or terminal raw and could rewrite or reorder the line.
+  return escapeForTerminal(text.length > max ? `${text.slice(0, max)}…` : text);
 }

@@ -5,7 +5,7 @@ import { GrpcStatus, isAuthError, type AuthError } from '../errors.ts';
 import { parseCompactToken } from '../verify/compact.ts';
 import { PROBLEM_KINDS, diagnose, type Diagnosis, type ProblemKind } from './diagnose.ts';
 import { duration, isoTime, relative } from './format.ts';
-import { escapeForTerminal } from './terminal-text.ts';
+import { escapeForTerminal } from '../unsafe-text.ts';
 import { verifyToken, type VerifySettings } from './verification.ts';
 
 /** A time claim in human form. */

@@ -39,7 +39,7 @@ Checks:
   --alg <alg>              an allowed algorithm; repeat for more. Required with keys
   --iss <issuer>           the accepted issuer; repeat for more
   --aud <audience>         the accepted audience; repeat for more
-  --clock-tolerance <s>    seconds of clock skew tolerated, 0 to 300 (default 0)
+  --clock-tolerance <s>    seconds of clock skew tolerated, 0 to 300 (default 60, as on the server)
 
 Output:
   --json                   the report as JSON

@@ -5,6 +5,7 @@
 import { AuthConfigError, isAuthError, type AuthError } from '../errors.ts';
 import { SUPPORTED_ALGORITHMS, isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
 import { createAuthenticator } from '../verify/authenticator.ts';
+import { DEFAULT_CLOCK_TOLERANCE } from '../verify/options.ts';
 import { UsageError, flagError, listOption, numberOption, type ParsedArgs } from './args.ts';
 import { diagnose, type Diagnosis } from './diagnose.ts';
 import { printable } from './format.ts';
@@ -57,7 +58,8 @@ export function verifySettingsFromArgs(values: ParsedArgs['values']): VerifySett
       algorithms: algorithms as Algorithm[],
       issuers: listOption(values, 'iss'),
       audiences: listOption(values, 'aud'),
-      clockTolerance: numberOption(values, 'clock-tolerance', { min: 0, max: 300 }) ?? 0,
+      // The server's default, so a token inspect accepts is one the interceptor accepts with default options.
+      clockTolerance: numberOption(values, 'clock-tolerance', { min: 0, max: 300 }) ?? DEFAULT_CLOCK_TOLERANCE,
     };
   } catch (error) {
     source.close();
