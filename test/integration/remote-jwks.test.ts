@@ -313,6 +313,30 @@ describe('remote JWKS: provider faults', () => {
     }
   });
 
+  it('a key published with malformed key_ops (["verify", "verify"], ["verify", 0]) → skipped and reported; tokens it signed → KEY_NOT_FOUND', async () => {
+    const other = await createTestIssuer({ alg: 'ES256', kid: 'other' });
+    const [own] = idp.jwks.keys;
+    const r = await rig(
+      idp,
+      {},
+      json(() => ({ keys: [{ ...own, key_ops: ['verify', 'verify'] }, { ...own, kid: 'k1-zero', key_ops: ['verify', 0] }, ...other.jwks.keys] })),
+    );
+    try {
+      assert.equal(await outcome(r.authenticator, await idp.sign()), 'ERR_AUTH_KEY_NOT_FOUND');
+      assert.equal(await outcome(r.authenticator, await idp.sign({}, { header: { kid: 'k1-zero' } })), 'ERR_AUTH_KEY_NOT_FOUND');
+      assert.deepEqual(
+        r.log.of('keySkipped').map((event) => [event.kid, event.index, /key_ops/.test(event.reason)]),
+        [
+          ['k1', 0, true],
+          ['k1-zero', 1, true],
+        ],
+      );
+      assert.equal(r.log.of('fetched')[0]?.keyCount, 1);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('down longer than the stale bound → OK inside it, UNAVAILABLE past it, OK again once the provider is back', async (t) => {
     const r = await rig(idp, { staleIfErrorMs: 30 * MINUTE });
     try {
