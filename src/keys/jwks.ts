@@ -29,9 +29,10 @@ export interface JsonWebKeySet {
  * Fetches follow no redirect, time out (`timeoutMs`, 5 s) and are cut at `maxResponseBytes` (256 KiB).
  * Keys are cached for the response's `Cache-Control: max-age`, held between `minCacheMaxAgeMs` (1 min)
  * and `maxCacheMaxAgeMs` (24 h), 10 minutes without one, and refreshed in the background at 80 % of that
- * age. A token with an unknown `kid` triggers at most one refetch per `cooldownMs` (30 s). While the
- * provider fails, keys held keep verifying for `staleIfErrorMs` (1 h) past their age; then calls get
- * UNAVAILABLE. Tokens without `kid` are verified only when exactly one key fits (`tokensWithoutKid`).
+ * age. Tokens with unknown `kid`s trigger at most one refetch per `cooldownMs` (30 s); start-up,
+ * scheduled and retry fetches do not count, so a key rotated in right after one is fetched at once.
+ * While the provider fails, keys held keep verifying for `staleIfErrorMs` (1 h) past their age; then
+ * calls get UNAVAILABLE. Tokens without `kid` are verified only when exactly one key fits (`tokensWithoutKid`).
  *
  * @example
  * ```ts
