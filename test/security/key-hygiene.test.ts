@@ -171,13 +171,14 @@ describe('key hygiene: Ed25519 keys of small order or non-canonical encoding', (
             assert.equal(outcome.code, grpc.status.UNAUTHENTICATED, `${name}: forged token with S = 0 admitted (status ${outcome.code})`);
           }
           assert.equal(echo.runs.unary, 0, `${name}: no handler ran`);
+          // Reported at each fetch of the set (the forged kid "zero" is unknown: it costs one refetch).
           const skipped = log.of('keySkipped');
-          assert.deepEqual(
-            skipped.map((event) => [event.kid, event.index]),
-            [['zero', 0]],
-            name,
-          );
-          assert.match(skipped[0]?.reason ?? '', /small order/, name);
+          assert.ok(skipped.length > 0, name);
+          assert.equal(skipped.length, log.of('fetched').filter((event) => event.document === 'jwks').length, name);
+          for (const event of skipped) {
+            assert.deepEqual([event.kid, event.index], ['zero', 0], name);
+            assert.match(event.reason, /small order/, name);
+          }
           const genuine = keyToken('EdDSA', good.privateKey, { kid: 'good' }, goodClaims(issuer, audience));
           assert.equal((await unary(echo.client, bearer(genuine))).code, grpc.status.OK, `${name}: the good key keeps working`);
         } finally {
