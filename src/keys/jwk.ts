@@ -31,6 +31,28 @@ interface ImportedKeySet {
 // verifier should neither need nor hold them.
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const ASYMMETRIC_KTY = new Set(['RSA', 'EC', 'OKP']);
+// The key operations of a signature key pair (RFC 7517 §4.3 names them as the pair that belongs together).
+const SIGNATURE_OPERATIONS: ReadonlySet<unknown> = new Set(['sign', 'verify']);
+
+/**
+ * Why `key_ops` forbids verifying with this key, or undefined when it allows it (or is absent). RFC 7517
+ * §4.3: an array of case-sensitive strings, none repeated; jose refuses a key that breaks this too. A
+ * malformed list is not read leniently: what a publisher meant by it is unknown. Operations other than
+ * signing are refused as well: with `use: "sig"` they contradict it, and a key that also decrypts or
+ * unwraps is one whose holder may act as a signing oracle (for RSA, c^d is a signature).
+ */
+function keyOpsProblem(keyOps: unknown): string | undefined {
+  if (keyOps === undefined) return undefined;
+  if (!Array.isArray(keyOps)) return 'key_ops is not an array';
+  // Array.from reads a hole as undefined, which the string check below refuses.
+  const operations: unknown[] = Array.from(keyOps);
+  if (operations.some((operation) => typeof operation !== 'string')) return 'key_ops holds a value that is not a string';
+  if (new Set(operations).size !== operations.length) return 'key_ops repeats a value';
+  if (!operations.includes('verify')) return 'key_ops does not include "verify"';
+  const other = operations.find((operation) => !SIGNATURE_OPERATIONS.has(operation));
+  if (other !== undefined) return `key_ops also allows ${JSON.stringify(other)}: a verification key must serve signatures only`;
+  return undefined;
+}
 
 /** Why this JWK must not verify signatures, or the algorithms it may verify. */
 function judgeJwk(jwk: Record<string, unknown>): string | { algorithms: Set<string>; key: ReturnType<typeof createPublicKey> } {
@@ -39,9 +61,10 @@ function judgeJwk(jwk: Record<string, unknown>): string | { algorithms: Set<stri
   if (!ASYMMETRIC_KTY.has(jwk.kty)) return `kty ${JSON.stringify(jwk.kty)} is not supported`;
   if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return 'kid is not a string';
   if (jwk.use !== undefined && jwk.use !== 'sig') return `use is ${JSON.stringify(jwk.use)}, not "sig"`;
-  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
-    return 'key_ops does not include "verify"';
-  }
+  const keyOps = keyOpsProblem(jwk.key_ops);
+  if (keyOps !== undefined) return keyOps;
+  // WebCrypto's extractable flag; jose refuses a key whose ext is not a boolean, and so do we.
+  if (jwk.ext !== undefined && typeof jwk.ext !== 'boolean') return 'ext is not a boolean';
   const privateMember = PRIVATE_MEMBERS.find((name) => Object.hasOwn(jwk, name));
   if (privateMember !== undefined) return `holds private key material (${privateMember})`;
   if (jwk.alg !== undefined && !isSupportedAlgorithm(jwk.alg)) return `alg ${JSON.stringify(jwk.alg)} is not supported`;

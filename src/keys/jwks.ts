@@ -20,16 +20,19 @@ export interface JsonWebKeySet {
 
 /**
  * Keys from a JSON Web Key Set: a URL to fetch (and refetch as the provider rotates keys), or a JWKS
- * object held locally. Only public signature keys are taken; keys with `use: "enc"`, without `verify` in
- * `key_ops`, with private members, of unknown types or RSA under 2048 bits are skipped.
+ * object held locally. Only public signature keys are taken; keys with `use: "enc"`, with a `key_ops`
+ * that is malformed (not an array of unique strings), lacks `verify` or allows more than `sign`/`verify`,
+ * with private members, of unknown types, RSA under 2048 bits or with a weak exponent, and Ed25519 keys
+ * of small order or non-canonical encoding are skipped.
  *
  * A URL must be `https:` (or `http:` to a loopback host, or any `http:` with `allowInsecureHttp`).
  * Fetches follow no redirect, time out (`timeoutMs`, 5 s) and are cut at `maxResponseBytes` (256 KiB).
  * Keys are cached for the response's `Cache-Control: max-age`, held between `minCacheMaxAgeMs` (1 min)
  * and `maxCacheMaxAgeMs` (24 h), 10 minutes without one, and refreshed in the background at 80 % of that
- * age. A token with an unknown `kid` triggers at most one refetch per `cooldownMs` (30 s). While the
- * provider fails, keys held keep verifying for `staleIfErrorMs` (1 h) past their age; then calls get
- * UNAVAILABLE. Tokens without `kid` are verified only when exactly one key fits (`tokensWithoutKid`).
+ * age. Tokens with unknown `kid`s trigger at most one refetch per `cooldownMs` (30 s); start-up,
+ * scheduled and retry fetches do not count, so a key rotated in right after one is fetched at once.
+ * While the provider fails, keys held keep verifying for `staleIfErrorMs` (1 h) past their age; then
+ * calls get UNAVAILABLE. Tokens without `kid` are verified only when exactly one key fits (`tokensWithoutKid`).
  *
  * @example
  * ```ts

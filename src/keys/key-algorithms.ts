@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { ed25519KeyWeakness } from './ed25519-key-checks.ts';
 import { rsaKeyWeakness } from './rsa-key-checks.ts';
 
 /**
@@ -105,7 +106,8 @@ export function algorithmsForSecret(byteLength: number): Set<string> {
 /**
  * The algorithms a public key can verify, decided by its type and curve, never by a token. Throws a
  * plain Error with a human reason for keys we refuse (small or weak RSA, RSA-PSS-restricted keys,
- * unsupported curves or types); callers turn it into a configuration error naming the option.
+ * small-order or non-canonical Ed25519 keys, unsupported curves or types); callers turn it into a
+ * configuration error naming the option, or a skipped key of a JWKS.
  *
  * @example
  * ```ts
@@ -134,8 +136,12 @@ export function algorithmsForPublicKey(key: KeyObject): Set<string> {
       if (!alg) throw new Error(`EC curve ${curve} is not supported (P-256, P-384, P-521 are)`);
       return new Set([alg]);
     }
-    case 'ed25519':
+    case 'ed25519': {
+      // Small-order points (anyone can forge with S = 0) and non-canonical encodings.
+      const weakness = ed25519KeyWeakness(key);
+      if (weakness !== undefined) throw new Error(weakness);
       return new Set(['EdDSA', 'Ed25519']);
+    }
     default:
       throw new Error(`key type ${String(key.asymmetricKeyType)} is not supported`);
   }

@@ -30,9 +30,10 @@ export interface RemoteFetchOptions {
    */
   readonly maxCacheMaxAgeMs?: number;
   /**
-   * Least time between a fetch and a refetch caused by a token with an unknown `kid`. Default 30 s: a flood
-   * of tokens with random `kid`s costs the provider at most one request per cooldown. Failed fetches are
-   * retried after 1 s, doubling up to this value.
+   * Least time between two refetches caused by tokens with an unknown `kid`. Default 30 s: a flood of
+   * tokens with random `kid`s costs the provider at most one request per cooldown. Other fetches (start-up,
+   * scheduled refresh, retry) do not count, so a new key that signs tokens right after one of them costs
+   * one refetch. Failed fetches are retried after 1 s, doubling up to this value.
    */
   readonly cooldownMs?: number;
   /**

@@ -58,7 +58,6 @@ export class RefreshingCache<T> {
   #inFlight: Promise<T> | undefined;
   #failures = 0;
   #retryAt = Number.NEGATIVE_INFINITY;
-  #lastSettledAt = Number.NEGATIVE_INFINITY;
   #lastError: Error | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -92,11 +91,6 @@ export class RefreshingCache<T> {
   /** The fetch under way, if any: joining it costs the provider nothing. */
   get inFlight(): Promise<T> | undefined {
     return this.#inFlight;
-  }
-
-  /** Epoch milliseconds when the last fetch, successful or not, finished. */
-  get lastSettledAt(): number {
-    return this.#lastSettledAt;
   }
 
   /** True when the last fetch failed (and none has succeeded since). */
@@ -170,7 +164,6 @@ export class RefreshingCache<T> {
       if (this.#controller.signal.aborted) throw this.#unavailable();
       const now = this.#policy.clock();
       this.#failures += 1;
-      this.#lastSettledAt = now;
       this.#retryAt = now + retryDelayMs(this.#failures, this.#policy);
       this.#lastError = error instanceof Error ? error : new Error(String(error));
       const held = this.#entry !== undefined && now < this.#entry.usableUntil ? this.#entry.usableUntil : undefined;
@@ -182,7 +175,6 @@ export class RefreshingCache<T> {
     this.#entry = { value: loaded.value, freshUntil: now + loaded.maxAgeMs, usableUntil: now + loaded.maxAgeMs + this.#policy.staleIfErrorMs };
     this.#failures = 0;
     this.#retryAt = Number.NEGATIVE_INFINITY;
-    this.#lastSettledAt = now;
     this.#lastError = undefined;
     this.#hooks.loaded(loaded, trigger);
     this.#schedule(now + loaded.maxAgeMs * REFRESH_AHEAD_AT, 'refresh-ahead');

@@ -135,16 +135,19 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
   readonly #policy: CachePolicy;
   readonly #tokensWithoutKid: TokensWithoutKid;
   readonly #cache: RefreshingCache<KeySet>;
-  readonly #unknownKids: UnknownKids;
+  readonly #unknownKids = new UnknownKids();
   /** The last accepted set, expired or not: the base for reusing unchanged keys and reporting rotations. */
   #last: KeySet | undefined;
+  /** The last refetch an unknown kid started: joiners of it get no other. */
+  #kidRefetch: Promise<KeySet> | undefined;
+  /** Epoch milliseconds before which no unknown kid starts a refetch: one per cooldown. */
+  #nextKidRefetchAt = Number.NEGATIVE_INFINITY;
 
   constructor(url: URL, options: CompiledRemoteJwksOptions) {
     this.#url = url;
     this.#policy = options.policy;
     this.#tokensWithoutKid = options.tokensWithoutKid;
     this.description = `fromJwks(${url.href})`;
-    this.#unknownKids = new UnknownKids(options.policy.cooldownMs);
     this.#cache = new RefreshingCache(
       (signal) => this.#load(signal),
       options.policy,
@@ -190,23 +193,36 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
 
   /**
    * A kid not in the set: a rotation (the provider signs with a key we have not fetched yet) or a forgery.
-   * One refetch per cooldown serves the first without letting the second hammer the provider.
+   * The cooldown bounds what forged kids cost the provider: at most one refetch for unknown kids per
+   * cooldown. Fetches for other reasons (start-up, scheduled refresh, retry) neither use up nor restart
+   * it: they may have been answered just before the provider published its new key, so a rotation right
+   * after one still costs one refetch and no refused call.
    */
   #unknownKid(set: KeySet, lookup: KeyLookup, kid: string): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
     const now = this.#policy.clock();
     if (this.#unknownKids.has(kid, now)) return this.#found(set, lookup);
-    const cooled = now - this.#cache.lastSettledAt >= this.#policy.cooldownMs && this.#cache.mayFetch();
-    const fetching = this.#cache.inFlight ?? (cooled ? this.#cache.refresh('unknown-kid') : undefined);
-    if (fetching === undefined) {
-      // The provider is failing: we cannot tell a new key from a forged kid, so "retry later" is the honest answer.
-      if (this.#cache.failing) throw new AuthError('ERR_AUTH_KEYS_UNAVAILABLE', `${this.description}: kid is unknown and the key set cannot be refreshed`);
-      this.#unknownKids.remember(kid, now);
-      return this.#found(set, lookup);
+    const inFlight = this.#cache.inFlight;
+    if (inFlight !== undefined && inFlight === this.#kidRefetch) return inFlight.then((fetched) => this.#afterKidRefetch(fetched, lookup, kid));
+    if (inFlight !== undefined) {
+      // Joining costs nothing; if the answer predates the new key, the kid is judged again on it.
+      return inFlight.then((fetched) => (fetched.hasKid(kid) ? this.#found(fetched, lookup) : this.#unknownKid(fetched, lookup, kid)));
     }
-    return fetching.then((fetched) => {
-      if (!fetched.hasKid(kid)) this.#unknownKids.remember(kid, this.#policy.clock());
-      return this.#found(fetched, lookup);
-    });
+    if (now >= this.#nextKidRefetchAt && this.#cache.mayFetch()) {
+      this.#nextKidRefetchAt = now + this.#policy.cooldownMs;
+      const refetch = this.#cache.refresh('unknown-kid');
+      this.#kidRefetch = refetch;
+      return refetch.then((fetched) => this.#afterKidRefetch(fetched, lookup, kid));
+    }
+    // The provider is failing: we cannot tell a new key from a forged kid, so "retry later" is the honest answer.
+    if (this.#cache.failing) throw new AuthError('ERR_AUTH_KEYS_UNAVAILABLE', `${this.description}: kid is unknown and the key set cannot be refreshed`);
+    this.#unknownKids.remember(kid, this.#nextKidRefetchAt);
+    return this.#found(set, lookup);
+  }
+
+  /** After this cooldown's refetch the kid is still missing: refused, and remembered until the next one may run. */
+  #afterKidRefetch(fetched: KeySet, lookup: KeyLookup, kid: string): readonly VerificationKey[] {
+    if (!fetched.hasKid(kid)) this.#unknownKids.remember(kid, this.#nextKidRefetchAt);
+    return this.#found(fetched, lookup);
   }
 
   #withoutKid(set: KeySet, lookup: KeyLookup): readonly VerificationKey[] {

@@ -340,6 +340,72 @@ describe('fromIssuer: cached and retried like the JWKS', () => {
   });
 });
 
+describe('fromIssuer: a rotation right after a fetch (the cooldown bounds unknown-kid refetches only)', () => {
+  it('new kid 1 s after ready() → 1 JWKS refetch, no discovery refetch, 0 failed calls', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const r = await rig(idp);
+    try {
+      const authenticator = r.authenticator(['ES256']);
+      const oldToken = await r.sign();
+      await authenticator.ready();
+      r.clock.advance(1000);
+      await idp.rotate();
+      const newToken = await r.sign();
+      assert.deepEqual(await tally(authenticator, [...Array.from({ length: 100 }, () => newToken), ...Array.from({ length: 100 }, () => oldToken)]), {
+        OK: 200,
+      });
+      assert.equal(r.provider.count(OIDC), 1);
+      assert.equal(r.provider.count(JWKS), 2);
+      assert.deepEqual(
+        r.log.of('fetched').map((event) => [event.document, event.trigger]),
+        [
+          ['discovery', 'initial'],
+          ['jwks', 'initial'],
+          ['jwks', 'unknown-kid'],
+        ],
+      );
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('new kid 1 s after the key set moved to a new jwks_uri and was fetched there → 1 refetch, 0 failed calls', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    let jwksPath = JWKS;
+    const r = await rig(idp, (issuer, url) => ({ issuer, jwks_uri: `${url}${jwksPath}` }));
+    r.provider.on(
+      OIDC,
+      json(() => ({ issuer: r.issuer, jwks_uri: `${r.provider.url}${jwksPath}` }), { 'cache-control': 'max-age=60' }),
+    );
+    r.provider.on(
+      '/v2/jwks.json',
+      json(() => idp.jwks, { 'cache-control': 'max-age=300' }),
+    );
+    try {
+      const keys = fromIssuer(r.issuer, { clock: r.clock.now, onEvent: r.log.listener });
+      const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], issuer: r.issuer, audience: idp.audience, cache: false });
+      const oldToken = await r.sign();
+      await keys.ready();
+      jwksPath = '/v2/jwks.json';
+      r.clock.advance(2 * MINUTE); // the document (60 s) is stale: the next call refreshes it in the background
+      assert.equal(await outcome(authenticator, oldToken), 'OK');
+      await until(() => r.log.of('fetched').filter((event) => event.document === 'discovery').length === 2);
+      await keys.ready(); // follows the new jwks_uri: its first fetch
+      assert.equal(r.provider.count('/v2/jwks.json'), 1);
+      r.clock.advance(1000);
+      await idp.rotate();
+      const newToken = await r.sign();
+      assert.deepEqual(await tally(authenticator, [...Array.from({ length: 100 }, () => newToken), ...Array.from({ length: 100 }, () => oldToken)]), {
+        OK: 200,
+      });
+      assert.equal(r.provider.count('/v2/jwks.json'), 2);
+      keys.close();
+    } finally {
+      await r.close();
+    }
+  });
+});
+
 describe('fromIssuer: construction', () => {
   const isConfigError = (option: string) => (error: { code?: string; option?: string }) => error.code === 'ERR_AUTH_INVALID_OPTION' && error.option === option;
 

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { createAuthenticator, fromJwks, type RemoteJwksOptions, type RemoteKeyResolver } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
-import { delayed, hang, huge, json, redirect, startFakeProvider, status, text, type FakeProvider } from '../support/fake-provider.ts';
-import { eventLog, manualClock, outcome, tally, withHeader, type EventLog, type ManualClock } from '../support/remote-keys.ts';
+import { delayed, hang, huge, json, redirect, startFakeProvider, status, text, type FakeProvider, type Reply } from '../support/fake-provider.ts';
+import { eventLog, manualClock, outcome, tally, until, withHeader, type EventLog, type ManualClock } from '../support/remote-keys.ts';
 
 const JWKS = '/jwks.json';
 const SECOND = 1000;
@@ -42,6 +42,43 @@ async function rig(idp: TestIssuer, options: RemoteJwksOptions = {}, reply = jso
 }
 
 const randomKid = () => randomBytes(12).toString('base64url');
+
+/** What started each fetch, in order. */
+const triggers = (r: Rig) => r.log.of('fetched').map((event) => event.trigger);
+
+/**
+ * A JWKS reply the test steers: each request is answered with the keys published when it arrives and
+ * the `max-age` set at that moment; while `hold` is on, the answer waits until `release()`. With
+ * `max-age=0` (held at `minCacheMaxAgeMs: 100`) the resolver schedules its refresh 80 ms later.
+ */
+interface SteeredReply {
+  readonly reply: Reply;
+  maxAge: number;
+  hold: boolean;
+  readonly held: Array<() => void>;
+  release(): void;
+}
+
+function steered(idp: TestIssuer, maxAge: number): SteeredReply {
+  const steer: SteeredReply = {
+    maxAge,
+    hold: false,
+    held: [],
+    reply: (request, response) => {
+      const send = json(structuredClone(idp.jwks), { 'cache-control': `max-age=${steer.maxAge}` });
+      if (steer.hold) steer.held.push(() => send(request, response));
+      else send(request, response);
+    },
+    release() {
+      steer.hold = false;
+      for (const send of steer.held.splice(0)) send();
+    },
+  };
+  return steer;
+}
+
+/** 200 tokens of the new key and 200 of the old one, mixed. */
+const rotationMix = (newToken: string, oldToken: string) => [...Array.from({ length: 200 }, () => newToken), ...Array.from({ length: 200 }, () => oldToken)];
 
 describe('remote JWKS: cold start and single flight', () => {
   let idp: TestIssuer;
@@ -307,7 +344,36 @@ describe('remote JWKS: provider faults', () => {
       );
       assert.equal(r.log.of('fetched')[0]?.keyCount, 1);
       assert.equal(await outcome(r.authenticator, await idp.sign({}, { header: { kid: 'broken' } })), 'ERR_AUTH_KEY_NOT_FOUND');
-      assert.equal(r.provider.count(JWKS), 1, 'a skipped kid is unknown, and within the cooldown no refetch runs');
+      assert.equal(await outcome(r.authenticator, await idp.sign({}, { header: { kid: 'broken' } })), 'ERR_AUTH_KEY_NOT_FOUND');
+      assert.equal(r.provider.count(JWKS), 2, 'a skipped kid is unknown: one refetch, then none within the cooldown');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a key published with malformed key_ops (["verify", "verify"], ["verify", 0]) → skipped and reported; tokens it signed → KEY_NOT_FOUND', async () => {
+    const other = await createTestIssuer({ alg: 'ES256', kid: 'other' });
+    const [own] = idp.jwks.keys;
+    const r = await rig(
+      idp,
+      {},
+      json(() => ({ keys: [{ ...own, key_ops: ['verify', 'verify'] }, { ...own, kid: 'k1-zero', key_ops: ['verify', 0] }, ...other.jwks.keys] })),
+    );
+    try {
+      assert.equal(await outcome(r.authenticator, await idp.sign()), 'ERR_AUTH_KEY_NOT_FOUND');
+      assert.equal(await outcome(r.authenticator, await idp.sign({}, { header: { kid: 'k1-zero' } })), 'ERR_AUTH_KEY_NOT_FOUND');
+      // Reported at each fetch: the first, and the one refetch the unknown kid k1 caused.
+      assert.equal(r.provider.count(JWKS), 2);
+      assert.deepEqual(
+        r.log.of('keySkipped').map((event) => [event.kid, event.index, /key_ops/.test(event.reason)]),
+        [
+          ['k1', 0, true],
+          ['k1-zero', 1, true],
+          ['k1', 0, true],
+          ['k1-zero', 1, true],
+        ],
+      );
+      assert.equal(r.log.of('fetched')[0]?.keyCount, 1);
     } finally {
       await r.close();
     }
@@ -391,23 +457,6 @@ describe('remote JWKS: rotation', () => {
     }
   });
 
-  it('a new kid within the cooldown of the last fetch → KEY_NOT_FOUND until the cooldown ends, then 1 refetch', async () => {
-    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
-    const r = await rig(idp);
-    try {
-      await r.keys.ready();
-      await idp.rotate();
-      const token = await idp.sign();
-      assert.equal(await outcome(r.authenticator, token), 'ERR_AUTH_KEY_NOT_FOUND');
-      assert.equal(r.provider.count(JWKS), 1);
-      r.clock.advance(30 * SECOND);
-      assert.equal(await outcome(r.authenticator, token), 'OK');
-      assert.equal(r.provider.count(JWKS), 2);
-    } finally {
-      await r.close();
-    }
-  });
-
   it('a key set that drops the key in use → its tokens become KEY_NOT_FOUND after the refresh, holds() turns false', async () => {
     const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
     const r = await rig(idp);
@@ -433,7 +482,7 @@ describe('remote JWKS: rotation', () => {
         r.log.of('rotated').map((event) => [event.added, event.removed]),
         [[['k1-2'], ['k1']]],
       );
-      assert.equal(r.provider.count(JWKS), 2);
+      assert.equal(r.provider.count(JWKS), 3, 'the dropped kid is unknown now: one refetch this cooldown, then refused at once');
     } finally {
       await r.close();
     }
@@ -456,6 +505,122 @@ describe('remote JWKS: rotation', () => {
         { ERR_AUTH_KEYS_UNAVAILABLE: 10 },
       );
       assert.equal(r.provider.count(JWKS), 2);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('remote JWKS: a rotation right after a fetch (the cooldown bounds unknown-kid refetches only)', () => {
+  it('new kid 1 s after the initial fetch (ready()) → 1 refetch, 0 failed calls', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const r = await rig(idp);
+    try {
+      const oldToken = await idp.sign();
+      await r.keys.ready();
+      r.clock.advance(SECOND);
+      await idp.rotate();
+      assert.deepEqual(await tally(r.authenticator, rotationMix(await idp.sign(), oldToken)), { OK: 400 });
+      assert.equal(r.provider.count(JWKS), 2);
+      assert.deepEqual(triggers(r), ['initial', 'unknown-kid']);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('new kid 1 s after a scheduled refresh → 1 refetch, 0 failed calls', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const steer = steered(idp, 0);
+    const r = await rig(idp, { minCacheMaxAgeMs: 100 }, steer.reply);
+    try {
+      const oldToken = await idp.sign();
+      await r.keys.ready();
+      steer.maxAge = 300;
+      await until(() => r.log.of('fetched').length === 2);
+      assert.deepEqual(triggers(r), ['initial', 'refresh-ahead']);
+      r.clock.advance(SECOND);
+      await idp.rotate();
+      assert.deepEqual(await tally(r.authenticator, rotationMix(await idp.sign(), oldToken)), { OK: 400 });
+      assert.equal(r.provider.count(JWKS), 3);
+      assert.deepEqual(triggers(r), ['initial', 'refresh-ahead', 'unknown-kid']);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('new kid while a scheduled refresh fetched before the key was published is under way → waits for it, then 1 refetch, 0 failed calls', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const steer = steered(idp, 0);
+    const r = await rig(idp, { minCacheMaxAgeMs: 100 }, steer.reply);
+    try {
+      const oldToken = await idp.sign();
+      await r.keys.ready();
+      steer.maxAge = 300;
+      steer.hold = true;
+      await until(() => steer.held.length === 1); // the scheduled refresh has asked, and will answer without the new key
+      r.clock.advance(SECOND);
+      await idp.rotate();
+      const first = r.keys.getKeys({ alg: 'ES256', kid: idp.kid });
+      assert.ok(first instanceof Promise, 'joins the refresh under way');
+      const counts = tally(r.authenticator, rotationMix(await idp.sign(), oldToken));
+      steer.release();
+      assert.equal((await first).length, 1);
+      assert.deepEqual(await counts, { OK: 400 });
+      assert.equal(r.provider.count(JWKS), 3);
+      assert.deepEqual(triggers(r), ['initial', 'refresh-ahead', 'unknown-kid']);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('new kid 100 ms after a retry recovered from a failed start (cooldown 200 ms) → 1 refetch, 0 failed calls', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const r = await rig(idp, { cooldownMs: 200 }, status(503));
+    try {
+      const oldToken = await idp.sign();
+      await assert.rejects(r.keys.ready(), { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
+      r.provider.on(
+        JWKS,
+        json(() => idp.jwks, { 'cache-control': 'max-age=300' }),
+      );
+      r.clock.advance(200); // the retry delay
+      await until(() => r.log.of('fetched').length === 1); // the background retry
+      assert.deepEqual(triggers(r), ['retry']);
+      r.clock.advance(100);
+      await idp.rotate();
+      assert.deepEqual(await tally(r.authenticator, rotationMix(await idp.sign(), oldToken)), { OK: 400 });
+      assert.equal(r.provider.count(JWKS), 3);
+      assert.deepEqual(triggers(r), ['retry', 'unknown-kid']);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a kid remembered as unknown is taken once a scheduled refresh brings it, with no request of its own', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const steer = steered(idp, 300);
+    const r = await rig(idp, { minCacheMaxAgeMs: 100 }, steer.reply);
+    try {
+      const good = await idp.sign();
+      await r.keys.ready();
+      r.clock.advance(SECOND);
+      steer.maxAge = 0; // the refetch below schedules a refresh 80 ms after it
+      steer.hold = true;
+      const forged = outcome(r.authenticator, withHeader(good, { alg: 'ES256', typ: 'JWT', kid: randomKid() }));
+      await until(() => steer.held.length === 1); // this cooldown's one unknown-kid refetch, asked before the rotation
+      await idp.rotate();
+      const newToken = await idp.sign();
+      const early = r.keys.getKeys({ alg: 'ES256', kid: idp.kid });
+      steer.maxAge = 300;
+      steer.release();
+      assert.equal(await forged, 'ERR_AUTH_KEY_NOT_FOUND');
+      await assert.rejects(Promise.resolve(early), { code: 'ERR_AUTH_KEY_NOT_FOUND' }, 'the refetch it joined predates the key');
+      assert.equal(await outcome(r.authenticator, newToken), 'ERR_AUTH_KEY_NOT_FOUND', 'remembered: no second refetch this cooldown');
+      assert.equal(r.provider.count(JWKS), 2);
+      await until(() => r.log.of('fetched').length === 3);
+      assert.deepEqual(triggers(r), ['initial', 'unknown-kid', 'refresh-ahead']);
+      assert.equal(await outcome(r.authenticator, newToken), 'OK');
+      assert.equal(r.provider.count(JWKS), 3);
     } finally {
       await r.close();
     }
@@ -485,6 +650,32 @@ describe('remote JWKS: random kid flood', () => {
       await r.close();
     }
   });
+
+  for (const after of ['the initial fetch', 'a scheduled refresh'] as const) {
+    it(`random kids from 1 s after ${after}: one refetch per 30 s cooldown, not one per scheduled fetch; all KEY_NOT_FOUND`, async () => {
+      const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+      const steer = steered(idp, after === 'a scheduled refresh' ? 0 : 300);
+      const r = await rig(idp, { minCacheMaxAgeMs: 100 }, steer.reply);
+      try {
+        const good = await idp.sign();
+        await r.keys.ready();
+        steer.maxAge = 300;
+        if (after === 'a scheduled refresh') await until(() => r.log.of('fetched').length === 2);
+        const before = r.provider.count(JWKS);
+        const requests: number[] = [];
+        for (const step of [SECOND, 15 * SECOND, 15 * SECOND, 15 * SECOND]) {
+          r.clock.advance(step); // at 1 s, 16 s, 31 s and 46 s
+          const tokens = Array.from({ length: 500 }, () => withHeader(good, { alg: 'ES256', typ: 'JWT', kid: randomKid() }));
+          assert.deepEqual(await tally(r.authenticator, tokens), { ERR_AUTH_KEY_NOT_FOUND: 500 });
+          assert.equal(await outcome(r.authenticator, good), 'OK');
+          requests.push(r.provider.count(JWKS) - before);
+        }
+        assert.deepEqual(requests, [1, 1, 2, 2]);
+      } finally {
+        await r.close();
+      }
+    });
+  }
 
   it('the same forged kid again within the cooldown → refused at once, never waits on a fetch', async () => {
     const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });

@@ -1,13 +1,27 @@
 /**
  * Public conformance vectors through our signature layer (see vectors.ts): Wycheproof's JWS and JWK sets
- * and the RFC 7520 / RFC 8037 / RFC 7797 examples. Every case matches its expected result or is listed
+ * and the RFC 7520 / RFC 8037 / RFC 7797 examples; Wycheproof's raw EdDSA set through our key resolvers. Every case matches its expected result or is listed
  * below as a documented exception, with the reason and with our exact answer, so an exception cannot hide
  * a different failure and goes stale loudly if the behaviour changes.
  */
 import assert from 'node:assert/strict';
+import { KeyObject, createPublicKey, verify, webcrypto } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { AuthConfigError, fromJwks, fromPem, type KeyResolver } from '../../src/index.ts';
 import { importJwks } from '../../src/keys/jwk.ts';
-import { compactOf, configureKeys, loadVector, publicPart, verifyCompact, type Jwk, type Keys, type Verdict } from './vectors.ts';
+import {
+  ED25519_NON_CANONICAL,
+  ED25519_SMALL_ORDER,
+  compactOf,
+  configureKeys,
+  ed25519Flaw,
+  loadVector,
+  publicPart,
+  verifyCompact,
+  type Jwk,
+  type Keys,
+  type Verdict,
+} from './vectors.ts';
 
 type Expected = 'valid' | 'invalid';
 
@@ -168,6 +182,107 @@ describe('conformance: Wycheproof', () => {
       const verdict = await verdictFor(token, keys);
       assert.equal(verdict.accepted ? 'accepted' : verdict.code, 'ERR_AUTH_TOKEN_MALFORMED', JSON.stringify(token));
     }
+  });
+});
+
+/** One raw Ed25519 public key, as Wycheproof gives it. */
+interface EddsaKey {
+  /** The 32-byte encoding, hex. */
+  readonly pk: string;
+  readonly jwk: Jwk;
+  readonly pem: string;
+}
+
+/** The key material a resolver hands to jose for an EdDSA token, or why the resolver refused the key. */
+function materialOf(configure: () => KeyResolver, kid: string | undefined): KeyObject | { refused: string } {
+  let resolver: KeyResolver;
+  try {
+    resolver = configure();
+  } catch (error) {
+    if (error instanceof AuthConfigError) return { refused: error.message };
+    throw error;
+  }
+  const keys = resolver.getKeys({ alg: 'EdDSA', kid });
+  assert.ok(Array.isArray(keys) && keys.length === 1, 'a static resolver answers at once with the one key');
+  const material = keys[0]?.material('EdDSA');
+  assert.ok(material instanceof KeyObject, 'public keys reach jose as node KeyObjects');
+  return material;
+}
+
+/**
+ * Whether `signature` verifies `message` under `material` the two ways jose can end up checking it on
+ * node: node's own `crypto.verify`, and WebCrypto with the key converted as jose converts a KeyObject
+ * (`toCryptoKey` where node has it, else export to JWK and import). Both must agree.
+ */
+async function verifiesWith(material: KeyObject, message: Buffer, signature: Buffer): Promise<boolean> {
+  const byNode = verify(null, message, material, signature);
+  const convert = (material as { toCryptoKey?: (algorithm: object, extractable: boolean, usages: string[]) => webcrypto.CryptoKey }).toCryptoKey;
+  const cryptoKey = convert
+    ? convert.call(material, { name: 'Ed25519' }, true, ['verify'])
+    : await webcrypto.subtle.importKey('jwk', material.export({ format: 'jwk' }), { name: 'Ed25519' }, true, ['verify']);
+  const byWebCrypto = await webcrypto.subtle.verify({ name: 'Ed25519' }, cryptoKey, signature, message);
+  assert.equal(byNode, byWebCrypto, 'node and WebCrypto disagree');
+  return byNode;
+}
+
+/**
+ * Wycheproof ed25519_test.json, by tcId: cases whose expected result we do not give. None today: every
+ * key of the file is an ordinary point, and the material we hand jose verifies exactly the valid cases.
+ */
+const EDDSA_EXCEPTIONS = new Map<number, Exception>();
+
+describe('conformance: Wycheproof EdDSA (raw signatures through the key material of our resolvers)', () => {
+  it('ed25519_test.json: 151 cases, each key imported as a JWK (fromJwks) and as SPKI (fromPem), match or are documented exceptions', async (t) => {
+    const file = loadVector('wycheproof/ed25519_test.json');
+    const tally: Tally = { passed: 0, exceptions: 0, failures: [] };
+    const keys = new Map<string, { accepted: boolean; flaw: string | undefined }>();
+    for (const group of file.testGroups) {
+      const key: EddsaKey = { pk: group.publicKey.pk, jwk: group.publicKeyJwk, pem: group.publicKeyPem };
+      assert.equal(createPublicKey(key.pem).export({ format: 'jwk' }).x, key.jwk.x, 'the group gives one key in both forms');
+      const routes = [
+        ['JWK', materialOf(() => fromJwks({ keys: [key.jwk] }), String(key.jwk.kid))],
+        ['PEM', materialOf(() => fromPem(key.pem), undefined)],
+      ] as const;
+      const accepted = routes.map(([, material]) => !('refused' in material));
+      assert.equal(accepted[0], accepted[1], `${key.pk}: fromJwks and fromPem must agree on the key`);
+      keys.set(key.pk, { accepted: accepted[0] === true, flaw: ed25519Flaw(key.pk) });
+      for (const test of group.tests) {
+        const exception = EDDSA_EXCEPTIONS.get(test.tcId);
+        const message = Buffer.from(test.msg, 'hex');
+        const signature = Buffer.from(test.sig, 'hex');
+        let failure: string | undefined;
+        for (const [route, material] of routes) {
+          // A refused key verifies nothing: no token can reach a signature check against it.
+          const verdict: Verdict =
+            'refused' in material
+              ? { accepted: false, code: 'KEY_REFUSED', why: material.refused }
+              : (await verifiesWith(material, message, signature))
+                ? { accepted: true }
+                : { accepted: false, code: 'SIGNATURE_INVALID', why: 'does not verify' };
+          failure ??= judge(`tcId ${test.tcId} via ${route} ${test.comment} [${test.flags.join(', ')}]`, test.result, verdict, exception);
+        }
+        record(tally, failure, exception);
+      }
+    }
+    // Keys refused must be exactly the small-order and non-canonical ones, by an independent judgement;
+    // the file has none, so the derived keys of the key-hygiene vectors are run through the same check.
+    for (const pk of [...Object.values(ED25519_SMALL_ORDER), ...Object.values(ED25519_NON_CANONICAL)]) {
+      const jwk: Jwk = { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(pk, 'hex').toString('base64url') };
+      const material = materialOf(() => fromJwks({ keys: [jwk] }), undefined);
+      keys.set(pk, { accepted: !('refused' in material), flaw: ed25519Flaw(pk) });
+    }
+    const wrong = [...keys]
+      .filter(([, key]) => key.accepted !== (key.flaw === undefined))
+      .map(([pk, key]) => `${pk}: ${key.accepted ? 'accepted' : 'refused'}, ${key.flaw ?? 'no flaw'}`);
+    assert.deepEqual(wrong, []);
+    const fileKeys = new Set(file.testGroups.map((group: { publicKey: { pk: string } }) => group.publicKey.pk));
+    t.diagnostic(
+      `ed25519_test.json: ${tally.passed} passed, ${tally.exceptions} documented exceptions, ${tally.failures.length} failed; ${fileKeys.size} distinct keys, all accepted; ${keys.size - fileKeys.size} small-order or non-canonical keys, all refused`,
+    );
+    assert.deepEqual(tally.failures, []);
+    assert.equal(tally.passed + tally.exceptions, file.numberOfTests);
+    explain(t, EDDSA_EXCEPTIONS);
+    assert.equal(tally.exceptions, EDDSA_EXCEPTIONS.size);
   });
 });
 

@@ -63,21 +63,21 @@ describe('cache policy: retry delay', () => {
 });
 
 describe('unknown kids (negative cache)', () => {
-  it('remembers a kid for the ttl, then forgets it', () => {
-    const unknown = new UnknownKids(30_000);
-    unknown.remember('forged', 0);
+  it('remembers a kid until the given time (the end of the cooldown), then forgets it', () => {
+    const unknown = new UnknownKids();
+    unknown.remember('forged', 30_000);
     assert.equal(unknown.has('forged', 29_999), true);
     assert.equal(unknown.has('forged', 30_000), false);
     assert.equal(unknown.size, 0);
   });
 
   it(`holds at most ${MAX_REMEMBERED_KIDS} kids, oldest out first, and never stores kids over ${MAX_REMEMBERED_KID_LENGTH} characters`, () => {
-    const unknown = new UnknownKids(30_000);
-    for (let i = 0; i < 10_000; i++) unknown.remember(`kid-${i}`, 0);
+    const unknown = new UnknownKids();
+    for (let i = 0; i < 10_000; i++) unknown.remember(`kid-${i}`, 30_000);
     assert.equal(unknown.size, MAX_REMEMBERED_KIDS);
     assert.equal(unknown.has('kid-0', 1), false);
     assert.equal(unknown.has('kid-9999', 1), true);
-    unknown.remember('x'.repeat(MAX_REMEMBERED_KID_LENGTH + 1), 0);
+    unknown.remember('x'.repeat(MAX_REMEMBERED_KID_LENGTH + 1), 30_000);
     assert.equal(unknown.has('x'.repeat(MAX_REMEMBERED_KID_LENGTH + 1), 1), false);
     unknown.clear();
     assert.equal(unknown.size, 0);
