@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { AuthConfigError, describeForLog } from './errors.ts';
 import { allOf, checkNames, requireAnyRole, requireAnyScope, requireRoles, requireScopes, type Guard } from './guards.ts';
-import { customOptionName, listServiceMethods, type ServiceSource } from './service-methods.ts';
+import { customOptionName, isOwnOption, listServiceMethods, type ServiceSource } from './service-methods.ts';
 import type { Rule, RuleMap } from './server/rules.ts';
 
 /**
@@ -19,9 +19,6 @@ export const PROTO_INCLUDE_DIR: string = fileURLToPath(new URL('../proto', impor
 
 /** The method option this library reads, as proto-loader and protobufjs key it. */
 const RULE_OPTION = '(grpc_jwt_auth.v1.rule)';
-// Any option in our package: a misspelt one (`rules`, `v2`) would otherwise be kept by protobufjs,
-// which does not check custom options, and silently leave the method on the default rule.
-const OWN_OPTION = /^\(\.?grpc_jwt_auth\./;
 
 const FLAGS = ['public', 'optional', 'authenticated', 'deny'] as const;
 const LISTS = {
@@ -116,7 +113,7 @@ export function rulesFromProto(source: ServiceSource | readonly ServiceSource[])
   const rules: Record<string, Rule> = {};
   for (const method of listServiceMethods(source, 'rulesFromProto(source)')) {
     for (const key of Object.keys(method.serviceOptions ?? {})) {
-      if (OWN_OPTION.test(key)) {
+      if (isOwnOption(key)) {
         throw new AuthConfigError(
           `${method.service} ${key}`,
           `rules are read from method options only (proto-loader drops service options); use a service-wide rule '/${method.service}/*' in code`,
@@ -124,7 +121,7 @@ export function rulesFromProto(source: ServiceSource | readonly ServiceSource[])
       }
     }
     for (const [key, value] of Object.entries(method.options)) {
-      if (!OWN_OPTION.test(key)) continue;
+      if (!isOwnOption(key)) continue;
       const option = `${method.path} ${key}`;
       if (customOptionName(key) !== RULE_OPTION) throw new AuthConfigError(option, `unknown option; the method option of grpc-jwt-auth is ${RULE_OPTION}`);
       // `(.grpc_jwt_auth.v1.rule)` and `(grpc_jwt_auth.v1.rule)` are one option under two keys: proto-loader

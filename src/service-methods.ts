@@ -143,10 +143,28 @@ export function customOptionName(key: string): string {
 }
 
 /**
+ * True for an option of this library's package, `(grpc_jwt_auth.…)`, in either spelling. Only those are
+ * read; a misspelt one (`rules`, `v2`) would otherwise be kept by protobufjs, which does not check
+ * custom options, and silently leave the method on the default rule.
+ *
+ * @example
+ * ```ts
+ * isOwnOption('(.grpc_jwt_auth.v1.rule)'); // true
+ * isOwnOption('(google.api.http)'); // false
+ * ```
+ */
+export function isOwnOption(key: string): boolean {
+  return customOptionName(key).startsWith('(grpc_jwt_auth.');
+}
+
+/**
  * Merges protobufjs `parsedOptions` (one entry per `option` statement) the way proto-loader does, but
- * refuses a custom option given by two statements (in either spelling): protoc refuses such a file,
- * and proto-loader silently keeps only the last statement, so `{ roles: "admin" }` followed by
- * `{ public: true }` would turn an admin-only method public. `option` names the caller's argument.
+ * refuses one of our own options given by two statements (in either spelling): protoc refuses such a
+ * file, and proto-loader silently keeps only the last statement, so `{ roles: "admin" }` followed by
+ * `{ public: true }` would turn an admin-only method public. Other packages' options are merged as
+ * proto-loader merges them, never refused: a repeated custom option (`google.api.method_signature`)
+ * is legally given by several statements, and none of them is read here. `option` names the caller's
+ * argument.
  */
 function mergeParsedOptions(parsed: unknown, where: string, option: string): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
@@ -155,7 +173,7 @@ function mergeParsedOptions(parsed: unknown, where: string, option: string): Rec
     if (!isObject(entry)) continue;
     for (const [key, value] of Object.entries(entry)) {
       const name = customOptionName(key);
-      if (key.startsWith('(') && seen.has(name)) {
+      if (isOwnOption(key) && seen.has(name)) {
         throw new AuthConfigError(
           `${where} ${name}`,
           `set by more than one option statement (in ${option}). protoc refuses this, and proto-loader keeps only the last ` +
