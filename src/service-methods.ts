@@ -228,9 +228,35 @@ function fromSource(source: unknown, option: string): ServiceMethod[] {
 }
 
 /**
+ * The methods each source lists, source by source, under the name of the argument that gave it
+ * (`option`, or `option[1]` in an array): one method may appear under several sources, each time with
+ * the options that source gives it. Throws like {@link listServiceMethods}.
+ *
+ * @example
+ * ```ts
+ * for (const { source, methods } of listServiceMethodsBySource([root, packageDefinition], 'rulesFromProto(source)')) {
+ *   console.log(source, methods.length); // 'rulesFromProto(source)[0]' 3, then 'rulesFromProto(source)[1]' 3
+ * }
+ * ```
+ */
+export function listServiceMethodsBySource(
+  sources: ServiceSource | readonly ServiceSource[],
+  option: string,
+): ReadonlyArray<{ readonly source: string; readonly methods: readonly ServiceMethod[] }> {
+  const list = Array.isArray(sources) ? (sources as readonly unknown[]) : [sources];
+  const bySource = list.map((source, index) => {
+    const name = Array.isArray(sources) ? `${option}[${index}]` : option;
+    return { source: name, methods: fromSource(source, name) };
+  });
+  if (bySource.every(({ methods }) => methods.length === 0)) throw new AuthConfigError(option, 'lists no service method');
+  return bySource;
+}
+
+/**
  * Lists the methods of grpc-js service definitions, grpc-js client constructors, proto-loader package
- * definitions or protobufjs roots, each method once. Throws naming `option` on anything else, or when
- * nothing lists a single method (a wrong object would otherwise turn every typo check off).
+ * definitions or protobufjs roots, each method once (as the last source that lists it describes it).
+ * Throws naming `option` on anything else, or when nothing lists a single method (a wrong object would
+ * otherwise turn every typo check off).
  *
  * @example
  * ```ts
@@ -239,11 +265,7 @@ function fromSource(source: unknown, option: string): ServiceMethod[] {
  * ```
  */
 export function listServiceMethods(sources: ServiceSource | readonly ServiceSource[], option: string): readonly ServiceMethod[] {
-  const list = Array.isArray(sources) ? (sources as readonly unknown[]) : [sources];
   const byPath = new Map<string, ServiceMethod>();
-  list.forEach((source, index) => {
-    for (const method of fromSource(source, Array.isArray(sources) ? `${option}[${index}]` : option)) byPath.set(method.path, method);
-  });
-  if (byPath.size === 0) throw new AuthConfigError(option, 'lists no service method');
+  for (const { methods } of listServiceMethodsBySource(sources, option)) for (const method of methods) byPath.set(method.path, method);
   return [...byPath.values()];
 }
