@@ -150,13 +150,26 @@ function ownOptionsOf(options: Readonly<Record<string, unknown>>): string {
   return JSON.stringify(Object.fromEntries(own.sort(([a], [b]) => (a < b ? -1 : 1))), sorted);
 }
 
-/** Reads one method's rule into `rules`; refuses rules on its service and our options it does not know. */
+/**
+ * Reads one method's rule into `rules`. Refuses our options on its service or its file (package), where
+ * protoc refuses them and protobufjs keeps them without effect: the methods would stay on the default
+ * rule while the file seems to say otherwise. Refuses our options it does not know.
+ */
 function readMethod(method: ServiceMethod, rules: Record<string, Rule>): void {
   for (const key of Object.keys(method.serviceOptions ?? {})) {
     if (isOwnOption(key)) {
       throw new AuthConfigError(
         `${method.service} ${key}`,
         `rules are read from method options only (proto-loader drops service options); use a service-wide rule '/${method.service}/*' in code`,
+      );
+    }
+  }
+  const { name: packageName, options: packageOptions } = method.packageOptions ?? { name: '', options: {} };
+  for (const key of Object.keys(packageOptions)) {
+    if (isOwnOption(key)) {
+      throw new AuthConfigError(
+        `${packageName} ${key}`,
+        `rules are read from method options only, not from file-level options; use a rule '/${packageName}.Service/*' per service in code`,
       );
     }
   }

@@ -104,6 +104,8 @@ export interface ServiceMethod {
   readonly options: Readonly<Record<string, unknown>>;
   /** The service options; known only from protobufjs reflection (proto-loader drops them). */
   readonly serviceOptions: Readonly<Record<string, unknown>> | undefined;
+  /** The file-level options of the service's package, e.g. `acme.orders.v1`; only from protobufjs reflection. */
+  readonly packageOptions: { readonly name: string; readonly options: Readonly<Record<string, unknown>> } | undefined;
 }
 
 const METHOD_PATH = /^\/([^/]+)\/[^/]+$/;
@@ -126,6 +128,7 @@ function fromDefinition(definition: ServiceDefinitionLike): ServiceMethod[] {
     service: (METHOD_PATH.exec(method.path) as RegExpExecArray)[1] as string,
     options: isObject(method.options) ? method.options : {},
     serviceOptions: undefined,
+    packageOptions: undefined,
   }));
 }
 
@@ -188,6 +191,10 @@ function mergeParsedOptions(parsed: unknown, where: string, option: string): Rec
 }
 
 function fromNamespace(namespace: ProtobufNamespaceLike, option: string, found: ServiceMethod[]): void {
+  // protobufjs puts a file's `option` statements on the namespace of its package.
+  const { fullName, parsedOptions } = namespace as { fullName?: unknown; parsedOptions?: unknown };
+  const name = typeof fullName === 'string' ? fullName.replace(/^\./, '') : '';
+  const packageOptions = name === '' ? undefined : { name, options: mergeParsedOptions(parsedOptions, name, option) };
   for (const nested of namespace.nestedArray) {
     if (!isObject(nested)) continue;
     if (Array.isArray(nested.methodsArray) && typeof nested.fullName === 'string') {
@@ -196,7 +203,7 @@ function fromNamespace(namespace: ProtobufNamespaceLike, option: string, found: 
       for (const method of nested.methodsArray as unknown[]) {
         if (!isObject(method) || typeof method.name !== 'string') continue;
         const path = `/${service}/${method.name}`;
-        found.push({ path, service, options: mergeParsedOptions(method.parsedOptions, path, option), serviceOptions });
+        found.push({ path, service, options: mergeParsedOptions(method.parsedOptions, path, option), serviceOptions, packageOptions });
       }
     } else if (Array.isArray(nested.nestedArray)) {
       fromNamespace(nested as unknown as ProtobufNamespaceLike, option, found);

@@ -1,7 +1,8 @@
 /**
- * Files that use other libraries' custom options. Only our own option may not be given twice: a
- * repeated custom option of another package (`google.api.method_signature` is the common one) is legal
- * protobuf, and refusing it refused every file that used it, as `rulesFromProto` and as `services`.
+ * Where options sit. Only our own option may not be given twice: a repeated custom option of another
+ * package (`google.api.method_signature` is the common one) is legal protobuf, and refusing it refused
+ * every file that used it, as `rulesFromProto` and as `services`. And our rule written at file level
+ * (protoc refuses it: the option extends MethodOptions) must be refused, not kept without effect.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -86,5 +87,27 @@ describe("proto policy: other packages' repeated custom options", () => {
       '{ option (other.api.method_signature) = "a"; option (other.api.method_signature) = "b"; option (grpc_jwt_auth.v1.rule) = { roles: "admin" }; option (grpc_jwt_auth.v1.rule) = { public: true }; }',
     );
     assert.throws(() => rulesFromProto(loadRoot(file)), { code: 'ERR_AUTH_INVALID_OPTION', option: RULE_OPTION });
+  });
+});
+
+describe('proto policy: our rule where it does nothing', () => {
+  it('a file-level rule (option (grpc_jwt_auth.v1.rule) under package): refused from a protobufjs root, naming the package', () => {
+    const file = join(dir, 'file-level.proto');
+    writeFileSync(
+      file,
+      'syntax = "proto3";\npackage test.src.v1;\nimport "grpc_jwt_auth/v1/auth.proto";\noption (grpc_jwt_auth.v1.rule) = { deny: true };\n' +
+        'message Q { string s = 1; }\nservice S { rpc M(Q) returns (Q); }\n',
+    );
+    assert.throws(() => rulesFromProto(loadRoot(file)), { code: 'ERR_AUTH_INVALID_OPTION', option: 'test.src.v1 (grpc_jwt_auth.v1.rule)' });
+  });
+
+  it('a file-level option of another package: ignored', () => {
+    const file = join(dir, 'file-level-other.proto');
+    writeFileSync(
+      file,
+      'syntax = "proto3";\npackage test.src.v1;\nimport "grpc_jwt_auth/v1/auth.proto";\noption java_package = "com.example";\n' +
+        'message Q { string s = 1; }\nservice S { rpc M(Q) returns (Q) { option (grpc_jwt_auth.v1.rule) = { public: true }; } }\n',
+    );
+    assert.deepEqual(rulesFromProto(loadRoot(file)), { [METHOD]: 'public' });
   });
 });
