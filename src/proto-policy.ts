@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { AuthConfigError, describeForLog } from './errors.ts';
 import { allOf, checkNames, requireAnyRole, requireAnyScope, requireRoles, requireScopes, type Guard } from './guards.ts';
-import { customOptionName, listServiceMethods, type ServiceSource } from './service-methods.ts';
+import { customOptionName, isOwnOption, listServiceMethodsBySource, type ServiceMethod, type ServiceSource } from './service-methods.ts';
 import type { Rule, RuleMap } from './server/rules.ts';
 
 /**
@@ -19,9 +19,6 @@ export const PROTO_INCLUDE_DIR: string = fileURLToPath(new URL('../proto', impor
 
 /** The method option this library reads, as proto-loader and protobufjs key it. */
 const RULE_OPTION = '(grpc_jwt_auth.v1.rule)';
-// Any option in our package: a misspelt one (`rules`, `v2`) would otherwise be kept by protobufjs,
-// which does not check custom options, and silently leave the method on the default rule.
-const OWN_OPTION = /^\(\.?grpc_jwt_auth\./;
 
 const FLAGS = ['public', 'optional', 'authenticated', 'deny'] as const;
 const LISTS = {
@@ -75,16 +72,19 @@ function parseRule(value: unknown, option: string): Rule {
  * (see `proto/grpc_jwt_auth/v1/auth.proto`) and returns them as a rule map keyed by full method path.
  * Takes a protobufjs root, a proto-loader package definition, service definitions or client
  * constructors. Methods without the option are left out, so `defaultRule` and code rules apply to them.
- * Unknown fields, misspelt option names, conflicting fields, a rule given twice on one method and rules
- * on a service throw an {@link AuthConfigError} naming the method.
+ * Unknown fields, misspelt option names, conflicting fields, a rule given twice on one method, rules
+ * on a service, and one method that two sources describe with different rules (or one with a rule and
+ * one without) throw an {@link AuthConfigError} naming the method.
  *
  * **Load the policy from a protobufjs root, not a proto-loader package definition.** Given two rule
  * options on one method (`{ roles: "admin" }`, then `{ public: true }`), proto-loader keeps only the
  * last and leaves no trace of the first, so from its package definition the admin-only method turns
- * public and nothing here can notice. A protobufjs root keeps every `option` statement, so the duplicate
- * is refused. Neither keeps a field written twice inside one message (`{ public: false, public: true }`,
- * which protoc refuses): compile policy files with protoc or `buf build` in CI to catch that. Service
- * options, too, are only kept by a root.
+ * public and nothing here can notice. A protobufjs root keeps every `option (grpc_jwt_auth.v1.rule) = {…}`
+ * statement, so the duplicate is refused. Neither keeps a field written twice inside one message
+ * (`{ public: false, public: true }`), and protobufjs merges field statements the same way
+ * (`option (grpc_jwt_auth.v1.rule).public = false;` then `… = true;`): protoc refuses both, so compile
+ * policy files with protoc or `buf build` in CI to catch them. Service options, too, are only kept by
+ * a root.
  *
  * Code rules override the file's for the same pattern: spread them after it. The file's rules are exact
  * method paths, so a service-wide code rule (`'/pkg.Service/*'`) only covers methods the file left out.
@@ -114,26 +114,74 @@ function parseRule(value: unknown, option: string): Rule {
  */
 export function rulesFromProto(source: ServiceSource | readonly ServiceSource[]): RuleMap {
   const rules: Record<string, Rule> = {};
-  for (const method of listServiceMethods(source, 'rulesFromProto(source)')) {
-    for (const key of Object.keys(method.serviceOptions ?? {})) {
-      if (OWN_OPTION.test(key)) {
-        throw new AuthConfigError(
-          `${method.service} ${key}`,
-          `rules are read from method options only (proto-loader drops service options); use a service-wide rule '/${method.service}/*' in code`,
-        );
+  // What each method's first source said, so that a second source saying otherwise is refused, not
+  // obeyed in silence: listed last, it would swap the rule, or drop it and leave the method on the default.
+  const described = new Map<string, { readonly source: string; readonly policy: string }>();
+  for (const { source: from, methods } of listServiceMethodsBySource(source, 'rulesFromProto(source)')) {
+    for (const method of methods) {
+      const policy = ownOptionsOf(method.options);
+      const earlier = described.get(method.path);
+      if (earlier !== undefined) {
+        if (earlier.policy !== policy) {
+          throw new AuthConfigError(
+            `${method.path} ${RULE_OPTION}`,
+            `described differently by ${earlier.source} (${earlier.policy}) and ${from} (${policy}): give each method's rule in one source, or sources that agree`,
+          );
+        }
+        continue;
       }
-    }
-    for (const [key, value] of Object.entries(method.options)) {
-      if (!OWN_OPTION.test(key)) continue;
-      const option = `${method.path} ${key}`;
-      if (customOptionName(key) !== RULE_OPTION) throw new AuthConfigError(option, `unknown option; the method option of grpc-jwt-auth is ${RULE_OPTION}`);
-      // `(.grpc_jwt_auth.v1.rule)` and `(grpc_jwt_auth.v1.rule)` are one option under two keys: proto-loader
-      // keeps both, and reading them in turn would let the last one silently replace the other.
-      if (Object.hasOwn(rules, method.path)) {
-        throw new AuthConfigError(`${method.path} ${RULE_OPTION}`, `set twice, once as ${key}: give the rule once, as one message`);
-      }
-      rules[method.path] = parseRule(value, option);
+      described.set(method.path, { source: from, policy });
+      readMethod(method, rules);
     }
   }
   return Object.freeze(rules);
+}
+
+/** The method's own options, as one comparable text: names without the leading dot, keys sorted. */
+function ownOptionsOf(options: Readonly<Record<string, unknown>>): string {
+  const own = Object.entries(options)
+    .filter(([key]) => isOwnOption(key))
+    .map(([key, value]): [string, unknown] => [customOptionName(key), value]);
+  if (own.length === 0) return 'no rule';
+  const sorted = (_: string, value: unknown): unknown =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : value;
+  return JSON.stringify(Object.fromEntries(own.sort(([a], [b]) => (a < b ? -1 : 1))), sorted);
+}
+
+/**
+ * Reads one method's rule into `rules`. Refuses our options on its service or its file (package), where
+ * protoc refuses them and protobufjs keeps them without effect: the methods would stay on the default
+ * rule while the file seems to say otherwise. Refuses our options it does not know.
+ */
+function readMethod(method: ServiceMethod, rules: Record<string, Rule>): void {
+  for (const key of Object.keys(method.serviceOptions ?? {})) {
+    if (isOwnOption(key)) {
+      throw new AuthConfigError(
+        `${method.service} ${key}`,
+        `rules are read from method options only (proto-loader drops service options); use a service-wide rule '/${method.service}/*' in code`,
+      );
+    }
+  }
+  const { name: packageName, options: packageOptions } = method.packageOptions ?? { name: '', options: {} };
+  for (const key of Object.keys(packageOptions)) {
+    if (isOwnOption(key)) {
+      throw new AuthConfigError(
+        `${packageName} ${key}`,
+        `rules are read from method options only, not from file-level options; use a rule '/${packageName}.Service/*' per service in code`,
+      );
+    }
+  }
+  for (const [key, value] of Object.entries(method.options)) {
+    if (!isOwnOption(key)) continue;
+    const option = `${method.path} ${key}`;
+    if (customOptionName(key) !== RULE_OPTION) throw new AuthConfigError(option, `unknown option; the method option of grpc-jwt-auth is ${RULE_OPTION}`);
+    // `(.grpc_jwt_auth.v1.rule)` and `(grpc_jwt_auth.v1.rule)` are one option under two keys: proto-loader
+    // keeps both, and reading them in turn would let the last one silently replace the other.
+    if (Object.hasOwn(rules, method.path)) {
+      throw new AuthConfigError(`${method.path} ${RULE_OPTION}`, `set twice, once as ${key}: give the rule once, as one message`);
+    }
+    rules[method.path] = parseRule(value, option);
+  }
 }

@@ -104,6 +104,8 @@ export interface ServiceMethod {
   readonly options: Readonly<Record<string, unknown>>;
   /** The service options; known only from protobufjs reflection (proto-loader drops them). */
   readonly serviceOptions: Readonly<Record<string, unknown>> | undefined;
+  /** The file-level options of the service's package, e.g. `acme.orders.v1`; only from protobufjs reflection. */
+  readonly packageOptions: { readonly name: string; readonly options: Readonly<Record<string, unknown>> } | undefined;
 }
 
 const METHOD_PATH = /^\/([^/]+)\/[^/]+$/;
@@ -126,6 +128,7 @@ function fromDefinition(definition: ServiceDefinitionLike): ServiceMethod[] {
     service: (METHOD_PATH.exec(method.path) as RegExpExecArray)[1] as string,
     options: isObject(method.options) ? method.options : {},
     serviceOptions: undefined,
+    packageOptions: undefined,
   }));
 }
 
@@ -143,10 +146,28 @@ export function customOptionName(key: string): string {
 }
 
 /**
+ * True for an option of this library's package, `(grpc_jwt_auth.…)`, in either spelling. Only those are
+ * read; a misspelt one (`rules`, `v2`) would otherwise be kept by protobufjs, which does not check
+ * custom options, and silently leave the method on the default rule.
+ *
+ * @example
+ * ```ts
+ * isOwnOption('(.grpc_jwt_auth.v1.rule)'); // true
+ * isOwnOption('(google.api.http)'); // false
+ * ```
+ */
+export function isOwnOption(key: string): boolean {
+  return customOptionName(key).startsWith('(grpc_jwt_auth.');
+}
+
+/**
  * Merges protobufjs `parsedOptions` (one entry per `option` statement) the way proto-loader does, but
- * refuses a custom option given by two statements (in either spelling): protoc refuses such a file,
- * and proto-loader silently keeps only the last statement, so `{ roles: "admin" }` followed by
- * `{ public: true }` would turn an admin-only method public. `option` names the caller's argument.
+ * refuses one of our own options given by two statements (in either spelling): protoc refuses such a
+ * file, and proto-loader silently keeps only the last statement, so `{ roles: "admin" }` followed by
+ * `{ public: true }` would turn an admin-only method public. Other packages' options are merged as
+ * proto-loader merges them, never refused: a repeated custom option (`google.api.method_signature`)
+ * is legally given by several statements, and none of them is read here. `option` names the caller's
+ * argument.
  */
 function mergeParsedOptions(parsed: unknown, where: string, option: string): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
@@ -155,7 +176,7 @@ function mergeParsedOptions(parsed: unknown, where: string, option: string): Rec
     if (!isObject(entry)) continue;
     for (const [key, value] of Object.entries(entry)) {
       const name = customOptionName(key);
-      if (key.startsWith('(') && seen.has(name)) {
+      if (isOwnOption(key) && seen.has(name)) {
         throw new AuthConfigError(
           `${where} ${name}`,
           `set by more than one option statement (in ${option}). protoc refuses this, and proto-loader keeps only the last ` +
@@ -170,6 +191,10 @@ function mergeParsedOptions(parsed: unknown, where: string, option: string): Rec
 }
 
 function fromNamespace(namespace: ProtobufNamespaceLike, option: string, found: ServiceMethod[]): void {
+  // protobufjs puts a file's `option` statements on the namespace of its package.
+  const { fullName, parsedOptions } = namespace as { fullName?: unknown; parsedOptions?: unknown };
+  const name = typeof fullName === 'string' ? fullName.replace(/^\./, '') : '';
+  const packageOptions = name === '' ? undefined : { name, options: mergeParsedOptions(parsedOptions, name, option) };
   for (const nested of namespace.nestedArray) {
     if (!isObject(nested)) continue;
     if (Array.isArray(nested.methodsArray) && typeof nested.fullName === 'string') {
@@ -178,7 +203,7 @@ function fromNamespace(namespace: ProtobufNamespaceLike, option: string, found: 
       for (const method of nested.methodsArray as unknown[]) {
         if (!isObject(method) || typeof method.name !== 'string') continue;
         const path = `/${service}/${method.name}`;
-        found.push({ path, service, options: mergeParsedOptions(method.parsedOptions, path, option), serviceOptions });
+        found.push({ path, service, options: mergeParsedOptions(method.parsedOptions, path, option), serviceOptions, packageOptions });
       }
     } else if (Array.isArray(nested.nestedArray)) {
       fromNamespace(nested as unknown as ProtobufNamespaceLike, option, found);
@@ -210,9 +235,35 @@ function fromSource(source: unknown, option: string): ServiceMethod[] {
 }
 
 /**
+ * The methods each source lists, source by source, under the name of the argument that gave it
+ * (`option`, or `option[1]` in an array): one method may appear under several sources, each time with
+ * the options that source gives it. Throws like {@link listServiceMethods}.
+ *
+ * @example
+ * ```ts
+ * for (const { source, methods } of listServiceMethodsBySource([root, packageDefinition], 'rulesFromProto(source)')) {
+ *   console.log(source, methods.length); // 'rulesFromProto(source)[0]' 3, then 'rulesFromProto(source)[1]' 3
+ * }
+ * ```
+ */
+export function listServiceMethodsBySource(
+  sources: ServiceSource | readonly ServiceSource[],
+  option: string,
+): ReadonlyArray<{ readonly source: string; readonly methods: readonly ServiceMethod[] }> {
+  const list = Array.isArray(sources) ? (sources as readonly unknown[]) : [sources];
+  const bySource = list.map((source, index) => {
+    const name = Array.isArray(sources) ? `${option}[${index}]` : option;
+    return { source: name, methods: fromSource(source, name) };
+  });
+  if (bySource.every(({ methods }) => methods.length === 0)) throw new AuthConfigError(option, 'lists no service method');
+  return bySource;
+}
+
+/**
  * Lists the methods of grpc-js service definitions, grpc-js client constructors, proto-loader package
- * definitions or protobufjs roots, each method once. Throws naming `option` on anything else, or when
- * nothing lists a single method (a wrong object would otherwise turn every typo check off).
+ * definitions or protobufjs roots, each method once (as the last source that lists it describes it).
+ * Throws naming `option` on anything else, or when nothing lists a single method (a wrong object would
+ * otherwise turn every typo check off).
  *
  * @example
  * ```ts
@@ -221,11 +272,7 @@ function fromSource(source: unknown, option: string): ServiceMethod[] {
  * ```
  */
 export function listServiceMethods(sources: ServiceSource | readonly ServiceSource[], option: string): readonly ServiceMethod[] {
-  const list = Array.isArray(sources) ? (sources as readonly unknown[]) : [sources];
   const byPath = new Map<string, ServiceMethod>();
-  list.forEach((source, index) => {
-    for (const method of fromSource(source, Array.isArray(sources) ? `${option}[${index}]` : option)) byPath.set(method.path, method);
-  });
-  if (byPath.size === 0) throw new AuthConfigError(option, 'lists no service method');
+  for (const { methods } of listServiceMethodsBySource(sources, option)) for (const method of methods) byPath.set(method.path, method);
   return [...byPath.values()];
 }

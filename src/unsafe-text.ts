@@ -4,21 +4,27 @@
  * bidi override could reorder it, and a newline or U+2028 could forge a line of its own.
  */
 /**
- * What a terminal acts on or that changes how text reads: C0 controls (newline included: within a line
- * it is never ours), DEL, C1 controls, the bidi controls (ALM, LRM, RLM, embeddings and overrides,
- * isolates) and the Unicode line and paragraph separators. `JSON.stringify` escapes only C0.
+ * What a terminal acts on, or what changes how text reads while showing nothing: controls (C0, newline
+ * included: within a line it is never ours, DEL, C1), format characters (the bidi controls, and the
+ * invisible ones: zero-width space and joiners, word joiner, byte-order mark, soft hyphen, tag
+ * characters, which spell ASCII invisibly), lone surrogates, and the Unicode line and paragraph
+ * separators. By Unicode category (Cc, Cf, Cs, Zl, Zp), so new format characters are covered as
+ * Unicode adds them. `JSON.stringify` escapes only C0 and lone surrogates.
  */
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/gu;
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
 const UNSAFE_TEST = new RegExp(UNSAFE.source, 'u');
 
 /** JSON's short forms, so escaped text inside a JSON string literal stays valid JSON. */
 const SHORT: Readonly<Record<string, string>> = { '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r' };
 
-const escapeOne = (char: string): string => SHORT[char] ?? `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`;
+const hex4 = (unit: number): string => `\\u${unit.toString(16).padStart(4, '0')}`;
+
+// Per UTF-16 unit: a JSON escape holds exactly four hex digits, so an astral character (a tag
+// character) is written as its surrogate pair, `\udb40\udc41`, never as `\ue0041`.
+const escapeOne = (char: string): string => SHORT[char] ?? Array.from({ length: char.length }, (_, i) => hex4(char.charCodeAt(i))).join('');
 
 /**
- * Renders every unsafe character of one line visibly, as a JSON escape (`\u001b`, `\n`): the user sees
+ * Renders every unsafe character of one line visibly, as a JSON escape (`\u001b`, `\n`, `\u200b`): the user sees
  * that something was there, and nothing reaches the terminal as a control. Escapes are valid inside a
  * JSON string literal and outside one no unsafe character occurs in `JSON.stringify` output, so a JSON
  * text escaped line by line still parses to the exact values.

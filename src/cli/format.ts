@@ -53,8 +53,9 @@ export function isoTime(epochSeconds: unknown): string | undefined {
 
 /**
  * A value from a token, for a terminal. Plain strings print as they are; anything else, and strings
- * with control, bidi or line-separator characters (which could rewrite the terminal or forge a line),
- * print as JSON with those characters escaped: quoted, so the escapes cannot be taken for the text.
+ * with control, format (bidi, zero-width, tag) or line-separator characters (which could rewrite the
+ * terminal, forge a line or hide part of the value), print as JSON with those characters escaped:
+ * quoted, so the escapes cannot be taken for the text.
  *
  * @example
  * ```ts
@@ -65,7 +66,7 @@ export function isoTime(epochSeconds: unknown): string | undefined {
  */
 export function printable(value: unknown): string {
   if (typeof value === 'string' && !hasUnsafeText(value)) return value;
-  // JSON.stringify escapes C0 controls only: C1, bidi and U+2028/U+2029 would pass raw.
+  // JSON.stringify escapes C0 controls only: C1, format characters and U+2028/U+2029 would pass raw.
   return escapeForTerminal(JSON.stringify(value) ?? String(value));
 }
 

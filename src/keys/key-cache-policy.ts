@@ -130,8 +130,9 @@ export function compileCachePolicy(options: RemoteFetchOptions, allowedNames: re
   const maxMaxAgeMs = whole(options.maxCacheMaxAgeMs, 'maxCacheMaxAgeMs', 100, WEEK, Math.max(24 * HOUR, defaultMaxAgeMs));
   if (minMaxAgeMs > defaultMaxAgeMs) throw new AuthConfigError('minCacheMaxAgeMs', `must not exceed cacheMaxAgeMs (${defaultMaxAgeMs})`);
   if (maxMaxAgeMs < defaultMaxAgeMs) throw new AuthConfigError('maxCacheMaxAgeMs', `must not be below cacheMaxAgeMs (${defaultMaxAgeMs})`);
-  if (options.allowInsecureHttp !== undefined && typeof options.allowInsecureHttp !== 'boolean')
-    throw new AuthConfigError('allowInsecureHttp', 'expected a boolean');
+  // Read once: a value checked on one read and used from another could turn http to any host on.
+  const allowInsecureHttp: unknown = options.allowInsecureHttp;
+  if (allowInsecureHttp !== undefined && typeof allowInsecureHttp !== 'boolean') throw new AuthConfigError('allowInsecureHttp', 'expected a boolean');
   const onEvent = optionalFunction<RemoteKeysListener>(options.onEvent, 'onEvent');
   const clock = optionalFunction<() => number>(options.clock, 'clock') ?? Date.now;
   return {
@@ -142,7 +143,7 @@ export function compileCachePolicy(options: RemoteFetchOptions, allowedNames: re
     maxMaxAgeMs,
     cooldownMs: whole(options.cooldownMs, 'cooldownMs', 1, 24 * HOUR, 30 * SECOND),
     staleIfErrorMs: whole(options.staleIfErrorMs, 'staleIfErrorMs', 0, WEEK, HOUR),
-    allowInsecureHttp: options.allowInsecureHttp ?? false,
+    allowInsecureHttp: allowInsecureHttp ?? false,
     onEvent,
     clock,
   };

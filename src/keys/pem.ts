@@ -13,10 +13,18 @@ const isPem = (value: unknown): value is string => typeof value === 'string';
  * Private keys are refused: a server that verifies tokens should never hold the signing key.
  */
 function parsePublicPem(pem: string, option: string): KeyObject {
-  const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
+  const labels = [...pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((match) => match[1] as string);
+  const [label] = labels;
   if (label === undefined) throw new AuthConfigError(option, 'not a PEM text (no "-----BEGIN ...-----" line)');
-  if (label.includes('PRIVATE')) {
-    throw new AuthConfigError(option, `got a ${label}; pass the public key (SPKI, PKCS#1 or certificate), never the signing key`);
+  // Any block, not only the first: OpenSSL reads the first and ignores the rest, so a signing key
+  // pasted after the public key would otherwise sit in the configuration unnoticed.
+  const privateLabel = labels.find((each) => each.includes('PRIVATE'));
+  if (privateLabel !== undefined) {
+    throw new AuthConfigError(option, `got a ${privateLabel}; pass the public key (SPKI, PKCS#1 or certificate), never the signing key`);
+  }
+  // One key per text: a second one would be dropped in silence. A certificate chain is one key, its leaf's.
+  if (labels.length > 1 && labels.some((each) => each !== 'CERTIFICATE')) {
+    throw new AuthConfigError(option, `holds ${labels.length} PEM blocks (${labels.join(', ')}); give one key per text, and several keys by kid`);
   }
   try {
     return label === 'CERTIFICATE' ? new X509Certificate(pem).publicKey : createPublicKey(pem);
@@ -28,7 +36,8 @@ function parsePublicPem(pem: string, option: string): KeyObject {
 /**
  * Keys from PEM texts: one, or a map by `kid` for rotation. The algorithms each key may verify follow from
  * its type (RSA: RS*, PS*; EC: the ES algorithm of its curve; Ed25519: EdDSA), never from a token.
- * RSA keys under 2048 bits are refused.
+ * RSA keys under 2048 bits are refused. Each text holds one key: a text with a private key anywhere in
+ * it, or with several blocks (but a certificate chain, whose first certificate's key is used), is refused.
  *
  * @example
  * ```ts

@@ -39,15 +39,18 @@ describe('cli format: times and values for people', () => {
     assert.equal(printable({ ['k\u2066']: ['\u0085'] }), '{"k\\u2066":["\\u0085"]}');
   });
 
-  it('escapeForTerminal renders every control, bidi and separator character visibly, and leaves other text alone', () => {
-    const unsafe = [0x00, 0x07, 0x0a, 0x0d, 0x1b, 0x1f, 0x7f, 0x80, 0x85, 0x9b, 0x9f, 0x61c, 0x200e, 0x200f, 0x202a, 0x202e, 0x2066, 0x2069, 0x2028, 0x2029];
+  it('escapeForTerminal renders every control, bidi, invisible format and separator character visibly, and leaves other text alone', () => {
+    const unsafe = [
+      0x00, 0x07, 0x0a, 0x0d, 0x1b, 0x1f, 0x7f, 0x80, 0x85, 0x9b, 0x9f, 0xad, 0x61c, 0x200b, 0x200d, 0x200e, 0x200f, 0x202a, 0x202e, 0x2060, 0x2066, 0x2069,
+      0x2028, 0x2029, 0xfeff,
+    ];
     for (const code of unsafe) {
       const escaped = escapeForTerminal(`a${String.fromCodePoint(code)}b`);
       assert.match(escaped, /^a\\(u[0-9a-f]{4}|[bfnrt])b$/, `U+${code.toString(16)}`);
     }
     assert.equal(escapeForTerminal('\u001b]0;title\u0007'), '\\u001b]0;title\\u0007');
     assert.equal(escapeForTerminal('line\nnext'), 'line\\nnext');
-    const plain = 'café ☕ 東京 שלום \\ "quoted" \u00a0 \u200b';
+    const plain = 'café ☕ 東京 שלום \\ "quoted" \u00a0 🚀';
     assert.equal(escapeForTerminal(plain), plain);
   });
 
