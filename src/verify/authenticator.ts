@@ -259,13 +259,16 @@ export function buildAuthenticator(options: AuthenticatorOptions): Authenticator
     if (!validate) return entry.authentication;
     const { context } = entry.authentication;
     let verdict: unknown;
+    let pending: Promise<unknown> | undefined;
     try {
       verdict = validate(context.claims, { header: context.header, method, tokenId: context.tokenId });
+      // Inside the try: reading `then` (a getter) or a promise's `constructor` is the hook's code too.
+      if (isThenable(verdict)) pending = Promise.resolve(verdict);
     } catch (error) {
       throw refusedByValidate(token, error);
     }
-    if (!isThenable(verdict)) return judgeValidate(token, entry, verdict);
-    return Promise.resolve(verdict).then(
+    if (pending === undefined) return judgeValidate(token, entry, verdict);
+    return pending.then(
       (settled) => judgeValidate(token, entry, settled),
       (error: unknown) => {
         throw refusedByValidate(token, error);
