@@ -51,8 +51,8 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
   readonly issuers?: readonly IssuerOptions[];
   /**
    * The clock, in milliseconds since the epoch. Default `Date.now`; tests inject their own. A reading
-   * that is not a finite number (NaN, Infinity) refuses the call with INTERNAL (`ERR_AUTH_INTERNAL`,
-   * logged as a clock fault), never admits it.
+   * that is not a finite number (NaN, Infinity), or a clock that throws, refuses the call with INTERNAL
+   * (`ERR_AUTH_INTERNAL`, logged as a clock fault), never admits it.
    */
   readonly clock?: () => number;
   /**
