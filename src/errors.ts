@@ -128,7 +128,7 @@ export type AuthErrorCode =
   | 'ERR_AUTH_ACCESS_DENIED'
   /** UNAVAILABLE: the keys needed cannot be had right now (the key set cannot be fetched or refreshed); retry later. */
   | 'ERR_AUTH_KEYS_UNAVAILABLE'
-  /** INTERNAL: an unexpected throw (a bug, or a hook or guard throwing something other than an `AuthError`), or `getAuth` on a call without a verified token (a server-side mistake: the call ends with this status). */
+  /** INTERNAL: an unexpected throw (a bug, or a hook or guard throwing something other than an `AuthError`), a `clock` that throws or reads NaN, or `getAuth` on a call without a verified token (a server-side mistake: the call ends with this status). */
   | 'ERR_AUTH_INTERNAL';
 
 interface CodeInfo {
