@@ -244,7 +244,8 @@ export interface AuthErrorOptions {
 }
 
 /**
- * A refused call. `message` is for logs; `wireMessage` is what the client sees.
+ * A refused call. `message` is for logs; `wireMessage` is what the client sees. A `code` that is not an
+ * {@link AuthErrorCode} (a typo in JavaScript) throws a `TypeError` at once.
  *
  * To refuse a call from inside a handler, pass it through `toGrpcError` (`callback(toGrpcError(error))`,
  * or `call.emit('error', toGrpcError(error))` on a stream). grpc-js reads a status only from an integer
