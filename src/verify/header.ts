@@ -25,6 +25,12 @@ export function normalizeTyp(typ: string): string {
  * Whether a configured `typ` names a media type: printable ASCII without spaces, a type and subtype
  * (or a subtype alone) that are not empty. `application/` would otherwise match a token whose `typ`
  * is the empty string.
+ *
+ * @example
+ * ```ts
+ * isMediaTypeName('at+jwt'); // true
+ * isMediaTypeName('application/'); // false
+ * ```
  */
 export function isMediaTypeName(typ: string): boolean {
   return /^[\x21-\x2e\x30-\x7e]+(\/[\x21-\x2e\x30-\x7e]+)?$/.test(typ);
