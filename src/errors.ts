@@ -244,7 +244,8 @@ export interface AuthErrorOptions {
 }
 
 /**
- * A refused call. `message` is for logs; `wireMessage` is what the client sees. A `code` that is not an
+ * A refused call. `message` is for logs (control, bidi and separator characters in it are escaped, so a
+ * claim quoted in it cannot forge or reorder a log line); `wireMessage` is what the client sees. A `code` that is not an
  * {@link AuthErrorCode} (a typo in JavaScript) throws a `TypeError` at once.
  *
  * To refuse a call from inside a handler, pass it through `toGrpcError` (`callback(toGrpcError(error))`,
@@ -282,7 +283,10 @@ export class AuthError extends Error {
     // Object.prototype members and build an error without a status, which grpc-js ends UNKNOWN.
     if (!isAuthErrorCode(code)) throw new TypeError(`grpc-jwt-auth: unknown AuthError code ${describeForLog(code)}`);
     const info: CodeInfo = CODES[code];
-    super(message ?? info.wireMessage, options.cause === undefined ? undefined : { cause: options.cause });
+    // Escaped here, whoever builds the error: a handler's `${subject} does not own ...` quotes a claim, and
+    // a log line must not carry a control, bidi or separator character from it. (Idempotent: text
+    // already escaped by describeForLog holds none.)
+    super(escapeForTerminal(String(message ?? info.wireMessage)), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = info.status;
     this.reason = info.reason as AuthReason;
