@@ -211,7 +211,13 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   async function sign(claims: TestClaims = {}, signOptions: SignOptions = {}): Promise<string> {
     checkTestOptionNames(signOptions, SIGN_OPTION_NAMES);
     const iat = finiteSeconds(signOptions.issuedAt, 'issuedAt') ?? now();
-    const payload: Record<string, unknown> = { iss: issuer, aud: audience, sub: 'test-user', iat, exp: iat + (finiteSeconds(signOptions.expiresIn, 'expiresIn') ?? 3600) };
+    const payload: Record<string, unknown> = {
+      iss: issuer,
+      aud: audience,
+      sub: 'test-user',
+      iat,
+      exp: iat + (finiteSeconds(signOptions.expiresIn, 'expiresIn') ?? 3600),
+    };
     const notBefore = finiteSeconds(signOptions.notBefore, 'notBefore');
     if (notBefore !== undefined) payload.nbf = now() + notBefore;
     for (const [name, value] of Object.entries(claims)) {
@@ -266,7 +272,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     },
     async rotate(rotateOptions = {}) {
       checkTestOptionNames(rotateOptions, ROTATE_OPTION_NAMES);
-      if (rotateOptions.keepPrevious !== undefined && typeof rotateOptions.keepPrevious !== 'boolean') throw new AuthConfigError('keepPrevious', 'expected a boolean');
+      if (rotateOptions.keepPrevious !== undefined && typeof rotateOptions.keepPrevious !== 'boolean')
+        throw new AuthConfigError('keepPrevious', 'expected a boolean');
       const next = await (pending ?? nextKey());
       pending = undefined;
       published = rotateOptions.keepPrevious === false ? [next] : [next, signing];

@@ -131,7 +131,10 @@ describe('attack: hooks, guards and clocks that throw values no error handler ex
           throw make();
         },
       });
-      await assert.rejects(async () => authenticator.authenticate(token, METHOD), (error) => isAuthError(error) && error.code === 'ERR_AUTH_INTERNAL');
+      await assert.rejects(
+        async () => authenticator.authenticate(token, METHOD),
+        (error) => isAuthError(error) && error.code === 'ERR_AUTH_INTERNAL',
+      );
     });
 
     it(`toGrpcError given ${name} → INTERNAL with fixed text and the interceptor's trailers; it never throws`, () => {
@@ -148,7 +151,10 @@ describe('attack: hooks, guards and clocks that throw values no error handler ex
     };
     const echo = await startEchoServer({
       interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'] })],
-      implementation: (runs) => ({ ...echoImplementation(runs), Unary: withGuard(guard, echoImplementation(runs).Unary as grpc.handleUnaryCall<unknown, unknown>) }),
+      implementation: (runs) => ({
+        ...echoImplementation(runs),
+        Unary: withGuard(guard, echoImplementation(runs).Unary as grpc.handleUnaryCall<unknown, unknown>),
+      }),
     });
     try {
       const outcome = await unary(echo.client, bearer(Metadata, token), 'hi', { deadline: Date.now() + 2_000 });
@@ -171,7 +177,10 @@ describe('attack: hooks, guards and clocks that throw values no error handler ex
     for (const guard of guards) {
       const echo = await startEchoServer({
         interceptors: [createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'] })],
-        implementation: (runs) => ({ ...echoImplementation(runs), Unary: withGuard(guard, echoImplementation(runs).Unary as grpc.handleUnaryCall<unknown, unknown>) }),
+        implementation: (runs) => ({
+          ...echoImplementation(runs),
+          Unary: withGuard(guard, echoImplementation(runs).Unary as grpc.handleUnaryCall<unknown, unknown>),
+        }),
       });
       try {
         const outcome = await unary(echo.client, bearer(Metadata, token), 'hi', { deadline: Date.now() + 2_000 });
@@ -212,7 +221,10 @@ describe('attack: hooks, guards and clocks that throw values no error handler ex
           },
         }) as unknown as boolean,
     });
-    await assert.rejects(async () => authenticator.authenticate(token, METHOD), (error) => isAuthError(error) && error.code === 'ERR_AUTH_INTERNAL');
+    await assert.rejects(
+      async () => authenticator.authenticate(token, METHOD),
+      (error) => isAuthError(error) && error.code === 'ERR_AUTH_INTERNAL',
+    );
   });
 });
 
@@ -245,7 +257,10 @@ describe('AuthError copies from another copy of the package, and codes outside t
     );
     assert.equal(refusal.code, status.PERMISSION_DENIED);
     assert.equal(refusal.details, 'token does not grant access to this method');
-    assert.equal(refusal.metadata.get('www-authenticate')[0], 'Bearer error="insufficient_scope", error_description="token does not grant access to this method", scope="ok:scope"');
+    assert.equal(
+      refusal.metadata.get('www-authenticate')[0],
+      'Bearer error="insufficient_scope", error_description="token does not grant access to this method", scope="ok:scope"',
+    );
   });
 
   it('unary: a validate hook throwing a foreign copy of TOKEN_REJECTED → UNAUTHENTICATED TOKEN_REJECTED, as a native one', async () => {
@@ -291,5 +306,4 @@ describe('AuthError copies from another copy of the package, and codes outside t
       await echo.close();
     }
   });
-
 });

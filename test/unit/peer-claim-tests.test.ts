@@ -68,7 +68,16 @@ describe('ported from panva/jose test/jwt/verify.test.ts', () => {
     const { idp, token } = await peer();
     const typ = 'urn:example:typ';
     const signed = await token(
-      { 'urn:example:claim': true, iss: 'urn:example:issuer', sub: 'urn:example:subject', aud: 'urn:example:audience', jti: 'urn:example:jti', nbf: NOW - 10, iat: NOW - 20, exp: NOW + 10 },
+      {
+        'urn:example:claim': true,
+        iss: 'urn:example:issuer',
+        sub: 'urn:example:subject',
+        aud: 'urn:example:audience',
+        jti: 'urn:example:jti',
+        nbf: NOW - 10,
+        iat: NOW - 20,
+        exp: NOW + 10,
+      },
       { typ },
     );
     const authenticator = createAuthenticator({
