@@ -188,7 +188,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
  */
 export function buildAuthenticator(options: AuthenticatorOptions): Authenticator {
   const clock = checkedClock(options.clock);
-  if (options.cache !== undefined && options.cache !== false && (typeof options.cache !== 'object' || options.cache === null)) {
+  if (options.cache !== undefined && options.cache !== false && (typeof options.cache !== 'object' || options.cache === null || Array.isArray(options.cache))) {
     throw new AuthConfigError('cache', 'expected false or { maxEntries, maxTtl }');
   }
   const single = options.issuers === undefined ? new TokenVerifier(compileVerifyOptions(options as VerifyOptions)) : undefined;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AuthConfigError, checkRules } from '../../src/index.ts';
+import { AuthConfigError, checkRules, createAuthenticator } from '../../src/index.ts';
 import { createTestIssuer } from '../../src/testing/index.ts';
 import { EchoService } from '../support/echo-server.ts';
 
@@ -59,5 +59,10 @@ describe('unknown option names are refused by name', () => {
     } finally {
       await served.close();
     }
+  });
+
+  it('createAuthenticator: cache given as an array ([]) → AuthConfigError naming cache, not the defaults in silence', async () => {
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    await refusesOption(() => createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], cache: [] as never }), 'cache');
   });
 });
