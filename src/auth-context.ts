@@ -23,7 +23,7 @@ export interface JwtClaims {
   readonly exp?: number;
   /** Not before, in seconds since the epoch: the token is refused until then (give or take `clockTolerance`). */
   readonly nbf?: number;
-  /** Issued at, in seconds since the epoch; `maxTokenAge` counts from it. */
+  /** Issued at, in seconds since the epoch: the token is refused while it lies in the future (give or take `clockTolerance`); `maxTokenAge` counts from it. */
   readonly iat?: number;
   /** JWT ID: a unique identifier of the token per issuer, when the provider sets one; {@link AuthContext.tokenId} always exists. */
   readonly jti?: string;

@@ -128,7 +128,7 @@ export type AuthErrorCode =
   | 'ERR_AUTH_ACCESS_DENIED'
   /** UNAVAILABLE: the keys needed cannot be had right now (the key set cannot be fetched or refreshed); retry later. */
   | 'ERR_AUTH_KEYS_UNAVAILABLE'
-  /** INTERNAL: an unexpected throw (a bug, or a hook or guard throwing something other than an `AuthError`), or `getAuth` on a call without a verified token (a server-side mistake: the call ends with this status). */
+  /** INTERNAL: an unexpected throw (a bug, or a hook or guard throwing something other than an `AuthError`), a `clock` that throws or reads NaN, or `getAuth` on a call without a verified token (a server-side mistake: the call ends with this status). */
   | 'ERR_AUTH_INTERNAL';
 
 interface CodeInfo {
@@ -244,7 +244,9 @@ export interface AuthErrorOptions {
 }
 
 /**
- * A refused call. `message` is for logs; `wireMessage` is what the client sees.
+ * A refused call. `message` is for logs (control, bidi and separator characters in it are escaped, so a
+ * claim quoted in it cannot forge or reorder a log line); `wireMessage` is what the client sees. A `code` that is not an
+ * {@link AuthErrorCode} (a typo in JavaScript) throws a `TypeError` at once.
  *
  * To refuse a call from inside a handler, pass it through `toGrpcError` (`callback(toGrpcError(error))`,
  * or `call.emit('error', toGrpcError(error))` on a stream). grpc-js reads a status only from an integer
@@ -277,8 +279,14 @@ export class AuthError extends Error {
   readonly requiredScopes: readonly string[] | undefined;
 
   constructor(code: AuthErrorCode, message?: string, options: AuthErrorOptions = {}) {
+    // An own-property check, not `CODES[code]` alone: `constructor` or `__proto__` would find
+    // Object.prototype members and build an error without a status, which grpc-js ends UNKNOWN.
+    if (!isAuthErrorCode(code)) throw new TypeError(`grpc-jwt-auth: unknown AuthError code ${describeForLog(code)}`);
     const info: CodeInfo = CODES[code];
-    super(message ?? info.wireMessage, options.cause === undefined ? undefined : { cause: options.cause });
+    // Escaped here, whoever builds the error: a handler's `${subject} does not own ...` quotes a claim, and
+    // a log line must not carry a control, bidi or separator character from it. (Idempotent: text
+    // already escaped by describeForLog holds none.)
+    super(escapeForTerminal(String(message ?? info.wireMessage)), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = info.status;
     this.reason = info.reason as AuthReason;
@@ -312,9 +320,49 @@ export function isScopeToken(value: unknown): value is string {
   return typeof value === 'string' && SCOPE_TOKEN.test(value);
 }
 
+function isAuthErrorCode(code: unknown): code is AuthErrorCode {
+  return typeof code === 'string' && Object.hasOwn(CODES, code);
+}
+
+/** `read()`, or undefined when it throws: a thrown value's getters and Proxy traps are server code gone wrong. */
+function readSafely<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * An {@link AuthError} as it is, or anything else thrown as INTERNAL: an unexpected throw is a bug, not
- * a verdict, and its text stays in the log message and `cause`, never on the wire.
+ * A native AuthError for an AuthError made by another copy of this package (which `instanceof` does
+ * not recognise): rebuilt from its code, so its status, reason and trailers are this copy's and its
+ * wire text and scopes pass the same checks. Undefined for anything else, or a code this copy lacks.
+ */
+function fromForeignCopy(value: unknown): AuthError | undefined {
+  if (!(value instanceof Error) || value.name !== 'AuthError') return undefined;
+  const { code, message, wireMessage, requiredScopes } = value as Partial<Record<keyof AuthError, unknown>>;
+  if (!isAuthErrorCode(code)) return undefined;
+  return new AuthError(code, typeof message === 'string' ? message : undefined, {
+    cause: value,
+    ...(typeof wireMessage === 'string' ? { wireMessage } : {}),
+    ...(Array.isArray(requiredScopes) ? { requiredScopes: requiredScopes as unknown[] as string[] } : {}),
+  });
+}
+
+/** What a thrown value says, for a log message; never throws, whatever was thrown. */
+function thrownText(error: unknown): string {
+  const message = readSafely(() => (error as { message?: unknown } | null | undefined)?.message);
+  if (typeof message === 'string') return escapeForTerminal(message);
+  return describeForLog(error);
+}
+
+/**
+ * An {@link AuthError} as it is (one from another copy of this package rebuilt as this copy's), or
+ * anything else thrown as INTERNAL: an unexpected throw is a bug, not a verdict, and its text stays in
+ * the log message and `cause`, never on the wire. It never throws itself, whatever it is given (a
+ * null-prototype object, a symbol `message`, a getter or Proxy trap that throws): it runs in catch
+ * blocks and promise rejection handlers, where a throw would leave the call without a status and the
+ * process with an unhandled rejection.
  *
  * @example
  * ```ts
@@ -322,8 +370,10 @@ export function isScopeToken(value: unknown): value is string {
  * ```
  */
 export function toAuthError(error: unknown, context: string): AuthError {
-  if (error instanceof AuthError) return error;
-  return new AuthError('ERR_AUTH_INTERNAL', `${context}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  if (readSafely(() => error instanceof AuthError)) return error as AuthError;
+  const copy = readSafely(() => fromForeignCopy(error));
+  if (copy !== undefined) return copy;
+  return new AuthError('ERR_AUTH_INTERNAL', `${context}: ${thrownText(error)}`, { cause: error });
 }
 
 /**
@@ -361,7 +411,12 @@ export class AuthConfigError extends TypeError {
  * ```
  */
 export function isAuthError(value: unknown): value is AuthError {
-  return value instanceof AuthError || (value instanceof Error && value.name === 'AuthError' && typeof (value as { code?: unknown }).code === 'string');
+  // readSafely: a Proxy whose traps throw is not an AuthError, and asking must not throw in a catch block.
+  return (
+    readSafely(
+      () => value instanceof AuthError || (value instanceof Error && value.name === 'AuthError' && typeof (value as { code?: unknown }).code === 'string'),
+    ) === true
+  );
 }
 
 /**
@@ -369,12 +424,8 @@ export function isAuthError(value: unknown): value is AuthError {
  * separator character escaped (so a token cannot forge or rewrite log lines) and cut short (so a huge claim cannot flood logs). Never used for wire text.
  */
 export function describeForLog(value: unknown, max = 80): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = Object.prototype.toString.call(value);
-  }
+  // Never throws: a BigInt, a cycle, a symbol or a Proxy whose traps throw still gets a description.
+  const text = readSafely(() => JSON.stringify(value) ?? String(value)) ?? readSafely(() => Object.prototype.toString.call(value)) ?? '(unprintable value)';
   // JSON.stringify escapes C0 only: C1, bidi controls and U+2028/2029 from a token would still reach a
   // log viewer or terminal raw and could rewrite or reorder the line.
   return escapeForTerminal(text.length > max ? `${text.slice(0, max)}…` : text);

@@ -1,5 +1,5 @@
 import type { ServerErrorResponse, StatusObject } from '@grpc/grpc-js';
-import { isAuthError, toAuthError, type AuthError } from '../errors.ts';
+import { toAuthError, type AuthError } from '../errors.ts';
 import { rejectionStatus } from './rejection.ts';
 
 /**
@@ -18,7 +18,9 @@ import { rejectionStatus } from './rejection.ts';
  * at all and the client waits for its deadline). Do not pass an `AuthError` itself to the callback or
  * the 'error' event either: grpc-js takes a status only from a numeric `code`, and `AuthError.code` is
  * the string `ERR_AUTH_…`, so the call would end UNKNOWN with the log `message` as its details. Anything
- * that is not an `AuthError` becomes INTERNAL with fixed text; its message stays in `cause`.
+ * that is not an `AuthError` becomes INTERNAL with fixed text; its message stays in `cause`. An
+ * `AuthError` from another copy of this package is answered by its code, like one of this copy's.
+ * It never throws, whatever a catch block hands it.
  *
  * @example
  * ```ts
@@ -42,8 +44,10 @@ import { rejectionStatus } from './rejection.ts';
  * ```
  */
 export function toGrpcError(error: AuthError): ServerErrorResponse & Pick<StatusObject, 'code' | 'details' | 'metadata'> {
-  // A handler calls this from its own catch blocks: never let a non-AuthError (or its message) through.
-  const refusal = isAuthError(error) ? error : toAuthError(error, 'toGrpcError was given something other than an AuthError');
+  // A handler calls this from its own catch blocks, with whatever was caught: never let a non-AuthError
+  // (or its message) through, never throw, and rebuild an AuthError of another copy of this package
+  // from its code, so its status and trailers are never undefined.
+  const refusal = toAuthError(error, 'toGrpcError was given something other than an AuthError');
   const { code, details, metadata } = rejectionStatus(refusal);
   // An Error, so call sites typed for one accept it; `message` is the wire text, the original is the `cause`.
   return Object.assign(new Error(details, { cause: refusal }), { code, details, metadata });

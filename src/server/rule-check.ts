@@ -1,4 +1,5 @@
 import { AuthConfigError } from '../errors.ts';
+import { checkOptionNames } from '../option-checks.ts';
 import { listServiceMethods, type ServiceMethod, type ServiceSource } from '../service-methods.ts';
 import { compileRules, type RuleMap, type RuleTable } from './rules.ts';
 
@@ -17,6 +18,8 @@ export interface CheckRulesOptions {
   /** Also require every method to be matched by a pattern, so none is left to the default rule. Default false. */
   readonly strict?: boolean;
 }
+
+const CHECK_RULES_OPTION_NAMES: ReadonlySet<string> = new Set(['strict']);
 
 const ruleOption = (pattern: string): string => `rules[${JSON.stringify(pattern)}]`;
 const serviceOf = (path: string): string => path.slice(1, path.lastIndexOf('/'));
@@ -74,6 +77,8 @@ function checkRuleTable(table: RuleTable, methods: readonly ServiceMethod[], str
  * ```
  */
 export function checkRules(rules: RuleMap, services: ServiceSource | readonly ServiceSource[], options: CheckRulesOptions = {}): void {
+  // A misspelt `strict` would let a CI check pass without the strict check it was written for.
+  checkOptionNames(options as unknown, CHECK_RULES_OPTION_NAMES);
   if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new AuthConfigError('strict', 'expected a boolean');
   checkRuleTable(compileRules(rules, undefined), listServiceMethods(services, 'services'), options.strict === true, 'strict');
 }

@@ -8,7 +8,7 @@ import {
   type sendUnaryData,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { AuthConfigError, AuthError, describeForLog } from '../errors.ts';
+import { AuthConfigError, AuthError, describeForLog, toAuthError } from '../errors.ts';
 import { judgeGuard, type Guard, type GuardVerdict } from '../guards.ts';
 import { findAuth } from './context.ts';
 import { toGrpcError } from './grpc-error.ts';
@@ -102,22 +102,36 @@ export function withGuard(guard: Guard, handler: ServiceHandler): AnyHandler {
       );
       return;
     }
-    const verdict = judgeGuard(guard, auth, { method: call.getPath() });
+    let verdict: GuardVerdict | Promise<GuardVerdict>;
+    try {
+      verdict = judgeGuard(guard, auth, { method: call.getPath() });
+    } catch (error) {
+      // A guard's denial that cannot be read (a throwing getter) is a bug in the guard: INTERNAL.
+      refuse(toAuthError(error, 'guard failed'));
+      return;
+    }
     if (!(verdict instanceof Promise)) {
       // Same tick: a synchronous throw of the handler reaches grpc-js exactly as without the wrapper.
       run(verdict);
       return;
     }
-    void verdict.then((settled) => {
-      if (call.cancelled) return;
-      try {
-        run(settled);
-      } catch {
-        // What grpc-js answers when a handler throws synchronously. After an await grpc-js can no longer
-        // catch the throw, and an unhandled rejection would take the whole server down.
-        end({ code: status.UNKNOWN, details: 'Unknown error' });
-      }
-    });
+    void verdict.then(
+      (settled) => {
+        if (call.cancelled) return;
+        try {
+          run(settled);
+        } catch {
+          // What grpc-js answers when a handler throws synchronously. After an await grpc-js can no longer
+          // catch the throw, and an unhandled rejection would take the whole server down.
+          end({ code: status.UNKNOWN, details: 'Unknown error' });
+        }
+      },
+      // The guard's promise failed in a way judgeGuard could not turn into a verdict: the call must
+      // still end (INTERNAL), and the rejection must not go unhandled.
+      (error: unknown) => {
+        if (!call.cancelled) refuse(toAuthError(error, 'guard failed'));
+      },
+    );
   };
 }
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthConfigError } from '../errors.ts';
+import { checkTestOptionNames } from './option-names.ts';
 import { createTokenEndpoint, type TokenEndpoint, type TokenEndpointOptions, type TokenSigner } from './token-endpoint.ts';
 
 /**
@@ -65,6 +66,8 @@ export interface PublishedIssuer extends TokenSigner {
   readonly jwks: { readonly keys: readonly object[] };
 }
 
+const SERVE_OPTION_NAMES: ReadonlySet<string> = new Set(['port', 'token', 'jwksMaxAge']);
+
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   response.end(JSON.stringify(body));
@@ -72,6 +75,7 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
 
 /** Starts the loopback HTTP server behind `TestIssuer.serve()`. */
 export async function serveIssuer(published: PublishedIssuer, options: ServeOptions = {}): Promise<ServedIssuer> {
+  checkTestOptionNames(options, SERVE_OPTION_NAMES);
   const counts = new Map<string, number>();
   let base = '';
   const jwksMaxAge = options.jwksMaxAge ?? 300;

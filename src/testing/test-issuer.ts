@@ -7,6 +7,7 @@ import { fromJwks } from '../keys/jwks.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from '../keys/resolver.ts';
 import { fromSecret } from '../keys/secret.ts';
 import { serveIssuer, type ServedIssuer, type ServeOptions } from './issuer-server.ts';
+import { checkTestOptionNames, finiteSeconds } from './option-names.ts';
 import { generateTestKey, type TestSigningKey } from './test-keys.ts';
 import { craftUnsignedToken, replacePayload } from './unsigned.ts';
 
@@ -137,6 +138,9 @@ export interface TestIssuer {
 }
 
 const TEST_ISSUER_OPTION_NAMES: ReadonlySet<string> = new Set(['alg', 'issuer', 'audience', 'kid']);
+const SIGN_OPTION_NAMES: ReadonlySet<string> = new Set(['expiresIn', 'notBefore', 'issuedAt', 'header']);
+const SIGN_RAW_OPTION_NAMES: ReadonlySet<string> = new Set(['header']);
+const ROTATE_OPTION_NAMES: ReadonlySet<string> = new Set(['keepPrevious']);
 
 /** A resolver over the issuer's current keys, rebuilt when it rotates. */
 class LiveKeyResolver implements KeyResolver {
@@ -205,9 +209,17 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   }
 
   async function sign(claims: TestClaims = {}, signOptions: SignOptions = {}): Promise<string> {
-    const iat = signOptions.issuedAt ?? now();
-    const payload: Record<string, unknown> = { iss: issuer, aud: audience, sub: 'test-user', iat, exp: iat + (signOptions.expiresIn ?? 3600) };
-    if (signOptions.notBefore !== undefined) payload.nbf = now() + signOptions.notBefore;
+    checkTestOptionNames(signOptions, SIGN_OPTION_NAMES);
+    const iat = finiteSeconds(signOptions.issuedAt, 'issuedAt') ?? now();
+    const payload: Record<string, unknown> = {
+      iss: issuer,
+      aud: audience,
+      sub: 'test-user',
+      iat,
+      exp: iat + (finiteSeconds(signOptions.expiresIn, 'expiresIn') ?? 3600),
+    };
+    const notBefore = finiteSeconds(signOptions.notBefore, 'notBefore');
+    if (notBefore !== undefined) payload.nbf = now() + notBefore;
     for (const [name, value] of Object.entries(claims)) {
       if (value === undefined) delete payload[name];
       else payload[name] = value;
@@ -240,6 +252,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     },
     sign,
     signRaw(payload, rawOptions = {}) {
+      checkTestOptionNames(rawOptions, SIGN_RAW_OPTION_NAMES);
       const header = protectedHeader(rawOptions.header);
       const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
       return new CompactSign(bytes).setProtectedHeader(header as never).sign(signing.signingKey, signOptionsFor(header));
@@ -258,6 +271,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return (await pending).kid;
     },
     async rotate(rotateOptions = {}) {
+      checkTestOptionNames(rotateOptions, ROTATE_OPTION_NAMES);
+      if (rotateOptions.keepPrevious !== undefined && typeof rotateOptions.keepPrevious !== 'boolean')
+        throw new AuthConfigError('keepPrevious', 'expected a boolean');
       const next = await (pending ?? nextKey());
       pending = undefined;
       published = rotateOptions.keepPrevious === false ? [next] : [next, signing];

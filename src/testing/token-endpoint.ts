@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthConfigError } from '../errors.ts';
+import { checkTestOptionNames } from './option-names.ts';
 import type { SignOptions, TestClaims } from './test-issuer.ts';
 
 /**
@@ -168,6 +169,9 @@ class OAuthError extends Error {
 }
 
 const DEFAULT_CLIENTS: Readonly<Record<string, TestClient>> = { 'test-client': { secret: 'test-secret' } };
+const TOKEN_OPTION_NAMES: ReadonlySet<string> = new Set(['clients', 'accessTokenLifetime', 'refreshTokenLifetime', 'rotateRefreshTokens', 'clock']);
+const CLIENT_OPTION_NAMES: ReadonlySet<string> = new Set(['secret', 'authMethods', 'scope', 'claims']);
+const REFRESH_TOKEN_OPTION_NAMES: ReadonlySet<string> = new Set(['clientId', 'subject', 'scope']);
 const MAX_BODY_BYTES = 64 * 1024;
 
 function seconds(value: unknown, option: string, fallback: number): number {
@@ -232,8 +236,10 @@ function scopeWithin(requested: string | undefined, allowed: string | undefined)
  * ```
  */
 export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointOptions = {}): TokenEndpointHandler {
+  checkTestOptionNames(options, TOKEN_OPTION_NAMES, 'token.');
   const clients = options.clients ?? DEFAULT_CLIENTS;
   if (typeof clients !== 'object' || clients === null) throw new AuthConfigError('token.clients', 'expected an object of clients by id');
+  for (const [id, registered] of Object.entries(clients)) checkTestOptionNames(registered, CLIENT_OPTION_NAMES, `token.clients.${id}.`);
   const accessLifetime = seconds(options.accessTokenLifetime, 'token.accessTokenLifetime', 300);
   const refreshLifetime = seconds(options.refreshTokenLifetime, 'token.refreshTokenLifetime', 86_400);
   const rotate = options.rotateRefreshTokens ?? true;
@@ -394,6 +400,7 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
       return {
         url,
         issueRefreshToken(refreshOptions = {}) {
+          checkTestOptionNames(refreshOptions, REFRESH_TOKEN_OPTION_NAMES);
           const clientId = refreshOptions.clientId ?? Object.keys(clients)[0] ?? 'test-client';
           if (!client(clientId)) throw new AuthConfigError('clientId', 'not a registered client');
           return newRefreshToken({ clientId, subject: refreshOptions.subject ?? 'test-user', scope: refreshOptions.scope, family: randomUUID() });

@@ -51,8 +51,8 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
   readonly issuers?: readonly IssuerOptions[];
   /**
    * The clock, in milliseconds since the epoch. Default `Date.now`; tests inject their own. A reading
-   * that is not a finite number (NaN, Infinity) refuses the call with INTERNAL (`ERR_AUTH_INTERNAL`,
-   * logged as a clock fault), never admits it.
+   * that is not a finite number (NaN, Infinity), or a clock that throws, refuses the call with INTERNAL
+   * (`ERR_AUTH_INTERNAL`, logged as a clock fault), never admits it.
    */
   readonly clock?: () => number;
   /**
@@ -188,7 +188,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
  */
 export function buildAuthenticator(options: AuthenticatorOptions): Authenticator {
   const clock = checkedClock(options.clock);
-  if (options.cache !== undefined && options.cache !== false && (typeof options.cache !== 'object' || options.cache === null)) {
+  if (options.cache !== undefined && options.cache !== false && (typeof options.cache !== 'object' || options.cache === null || Array.isArray(options.cache))) {
     throw new AuthConfigError('cache', 'expected false or { maxEntries, maxTtl }');
   }
   const single = options.issuers === undefined ? new TokenVerifier(compileVerifyOptions(options as VerifyOptions)) : undefined;
@@ -259,13 +259,16 @@ export function buildAuthenticator(options: AuthenticatorOptions): Authenticator
     if (!validate) return entry.authentication;
     const { context } = entry.authentication;
     let verdict: unknown;
+    let pending: Promise<unknown> | undefined;
     try {
       verdict = validate(context.claims, { header: context.header, method, tokenId: context.tokenId });
+      // Inside the try: reading `then` (a getter) or a promise's `constructor` is the hook's code too.
+      if (isThenable(verdict)) pending = Promise.resolve(verdict);
     } catch (error) {
       throw refusedByValidate(token, error);
     }
-    if (!isThenable(verdict)) return judgeValidate(token, entry, verdict);
-    return Promise.resolve(verdict).then(
+    if (pending === undefined) return judgeValidate(token, entry, verdict);
+    return pending.then(
       (settled) => judgeValidate(token, entry, settled),
       (error: unknown) => {
         throw refusedByValidate(token, error);

@@ -13,11 +13,27 @@ export interface HeaderPolicy {
  * The full media type a `typ` names, lower-cased. RFC 7515 §4.1.9: a recipient treats a value *without*
  * `/` as if `application/` were prepended, so `at+JWT` and `application/at+jwt` are the same type. A
  * value with a `/` is already a full type and is left as it is: stripping `application/` from it would
- * let `application/text/plain` pass for `text/plain`.
+ * let `application/text/plain` pass for `text/plain`. Case is folded in ASCII only, as media types are
+ * (RFC 2045): `toLowerCase()` also maps U+212A KELVIN SIGN to `k`, so a `typ` no provider means would match.
  */
 export function normalizeTyp(typ: string): string {
-  const lower = typ.toLowerCase();
+  const lower = typ.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
   return lower.includes('/') ? lower : `application/${lower}`;
+}
+
+/**
+ * Whether a configured `typ` names a media type: printable ASCII without spaces, a type and subtype
+ * (or a subtype alone) that are not empty. `application/` would otherwise match a token whose `typ`
+ * is the empty string.
+ *
+ * @example
+ * ```ts
+ * isMediaTypeName('at+jwt'); // true
+ * isMediaTypeName('application/'); // false
+ * ```
+ */
+export function isMediaTypeName(typ: string): boolean {
+  return /^[\x21-\x2e\x30-\x7e]+(\/[\x21-\x2e\x30-\x7e]+)?$/.test(typ);
 }
 
 /**

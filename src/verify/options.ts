@@ -6,7 +6,7 @@ import { isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts'
 import type { KeyResolver } from '../keys/resolver.ts';
 import type { ClaimPolicy } from './claims.ts';
 import { DEFAULT_MAX_TOKEN_BYTES } from './compact.ts';
-import { normalizeTyp, type HeaderPolicy } from './header.ts';
+import { isMediaTypeName, normalizeTyp, type HeaderPolicy } from './header.ts';
 
 /**
  * What a `validate` hook is told besides the claims.
@@ -80,9 +80,10 @@ export interface VerifyOptions {
   /** Required `sub` value. */
   readonly subject?: string;
   /**
-   * Required `typ` header, e.g. `at+jwt` (RFC 9068). Compared case-insensitively, with `application/`
-   * implied for a value without `/` (RFC 7515 §4.1.9): `at+jwt` and `application/at+JWT` match, but
-   * `application/text/plain` is not `text/plain`.
+   * Required `typ` header, e.g. `at+jwt` (RFC 9068). Compared case-insensitively (in ASCII only), with
+   * `application/` implied for a value without `/` (RFC 7515 §4.1.9): `at+jwt` and `application/at+JWT`
+   * match, but `application/text/plain` is not `text/plain`. Must name a media type: ASCII without
+   * spaces, no empty part (`application/` is refused, as it would match a token whose `typ` is `""`).
    */
   readonly typ?: string;
   /** Claims that must be present (non-null). */
@@ -192,8 +193,8 @@ export function compileVerifyOptions(options: VerifyOptions, prefix = ''): Compi
   options.keys.checkAlgorithms(algorithms, name('algorithms'));
   if (options.subject !== undefined && (typeof options.subject !== 'string' || options.subject === ''))
     throw new AuthConfigError(name('subject'), 'expected a non-empty string');
-  if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === ''))
-    throw new AuthConfigError(name('typ'), 'expected a non-empty string such as "at+jwt"');
+  if (options.typ !== undefined && (typeof options.typ !== 'string' || !isMediaTypeName(options.typ)))
+    throw new AuthConfigError(name('typ'), 'expected a media type such as "at+jwt" or "application/at+jwt" (ASCII, no spaces, no empty part)');
   if (options.requireExp !== undefined && typeof options.requireExp !== 'boolean') throw new AuthConfigError(name('requireExp'), 'expected a boolean');
   if (options.validate !== undefined && typeof options.validate !== 'function')
     throw new AuthConfigError(name('validate'), 'expected a function (claims, context) => boolean | Promise<boolean> (only true admits)');

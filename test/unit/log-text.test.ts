@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createAuthenticator, fromSecret, isAuthError } from '../../src/index.ts';
+import { AuthError, createAuthenticator, fromSecret, isAuthError } from '../../src/index.ts';
 import { describeForLog } from '../../src/errors.ts';
 import { hasUnsafeText } from '../../src/unsafe-text.ts';
 import { HOSTILE, hostile, unsignedToken } from '../support/hostile-text.ts';
@@ -33,5 +33,34 @@ describe('log messages quoting token values', () => {
         },
       );
     }
+  });
+
+  it('an AuthError a handler builds from a claim (as the toGrpcError example does) has a log message with no unsafe character', () => {
+    const subject = hostile('alice');
+    const error = new AuthError('ERR_AUTH_ACCESS_DENIED', `${subject} does not own order 7`);
+    assert.equal(hasUnsafeText(error.message), false, error.message);
+    assert.ok(error.message.includes('alice'), 'the text stays readable');
+  });
+
+  it('a validate hook that throws an Error quoting a claim → INTERNAL whose log message has no unsafe character', async () => {
+    const secret = 'a-secret-of-thirty-two-bytes-or-more!';
+    const authenticator = createAuthenticator({
+      keys: fromSecret(secret),
+      algorithms: ['HS256'],
+      validate: (claims) => {
+        throw new Error(`tenant lookup failed for ${String(claims.tenant)}`);
+      },
+    });
+    const { SignJWT } = await import('jose');
+    const token = await new SignJWT({ tenant: hostile('acme'), exp: 4e9 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+    await assert.rejects(
+      Promise.resolve().then(() => authenticator.authenticate(token, '/p.S/M')),
+      (error: unknown) => {
+        assert.ok(isAuthError(error));
+        assert.equal(error.code, 'ERR_AUTH_INTERNAL');
+        assert.equal(hasUnsafeText(error.message), false, error.message);
+        return true;
+      },
+    );
   });
 });
