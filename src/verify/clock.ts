@@ -1,5 +1,8 @@
 import { AuthConfigError, AuthError, describeForLog } from '../errors.ts';
 
+/** 2001-09-09T01:46:40Z: a clock reading earlier than this is in the wrong unit. */
+const EARLIEST_READING = 1e12;
+
 /**
  * Compiles the `clock` option into the one function every time check reads: the authenticator, the
  * verified-token cache (through the authenticator) and the interceptor's own checks (the last moment
@@ -8,7 +11,8 @@ import { AuthConfigError, AuthError, describeForLog } from '../errors.ts';
  *
  * The returned reader throws `ERR_AUTH_INTERNAL` when the clock gives anything but a finite number
  * (every comparison with NaN is false, so a NaN reading would make expired tokens pass: fail open) or
- * throws itself, so callers of the authenticator only ever see an {@link AuthError}.
+ * throws itself, or reads before 2001 (a clock in seconds would make every token without `iat` look
+ * unexpired), so callers of the authenticator only ever see an {@link AuthError}.
  *
  * @example
  * ```ts
@@ -32,6 +36,15 @@ export function checkedClock(clock: unknown, option = 'clock'): () => number {
       throw new AuthError(
         'ERR_AUTH_INTERNAL',
         `the \`${option}\` option returned ${typeof reading === 'number' ? String(reading) : describeForLog(reading)}, not a finite number of milliseconds; the call is refused`,
+      );
+    }
+    // A clock in seconds (`Date.now() / 1000`), `performance.now` or a zeroed clock reads as 1970: every
+    // token without `iat` or `nbf` would then look unexpired forever. Such a reading is a wrong unit, not
+    // a time: refuse rather than fail open. (A reading far in the future only makes tokens expire.)
+    if (reading < EARLIEST_READING) {
+      throw new AuthError(
+        'ERR_AUTH_INTERNAL',
+        `the \`${option}\` option returned ${String(reading)}, which is before 2001: not milliseconds since the epoch (seconds, or performance.now?); the call is refused`,
       );
     }
     return reading;

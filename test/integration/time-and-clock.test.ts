@@ -70,6 +70,17 @@ describe('a clock that reads NaN or another non-finite value fails closed', () =
     }
   });
 
+  it('authenticator: a clock in the wrong unit (seconds, performance.now, 0, negative) → ERR_AUTH_INTERNAL for a token without iat that expired an hour ago', async () => {
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    // No iat or nbf: a 1970 clock would otherwise find this token unexpired.
+    const expired = await idp.signRaw(JSON.stringify({ sub: 'alice', exp: Math.floor(Date.now() / 1000) - 3600 }));
+    const wrongUnits = [Date.now() / 1000, performance.now(), 0, -1];
+    for (const reading of wrongUnits) {
+      const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], clock: () => reading });
+      await assert.rejects(async () => authenticator.authenticate(expired, METHOD), { code: 'ERR_AUTH_INTERNAL' }, String(reading));
+    }
+  });
+
   it('authenticator: a cached token once the clock turns NaN → ERR_AUTH_INTERNAL', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
     let reading = Date.now();

@@ -243,8 +243,13 @@ describe('ported from panva/jose test/jwt/verify.test.ts', () => {
 });
 
 describe('ported from auth0/node-oauth2-jwt-bearer access-token-jwt (validate.test.ts, jwt-verifier.test.ts)', () => {
-  /** auth0's fake clock in validate.test.ts: 100 s after the epoch. */
-  const AT = 100;
+  /**
+   * auth0's times count from the epoch (its fake clock reads 100 s). A 1970 clock is refused here as a
+   * wrong unit (it would make tokens without `iat` immortal), so the same offsets count from EPOCH.
+   */
+  const EPOCH = NOW - 1_000_000;
+  const t = (seconds: number): number => EPOCH + seconds;
+  const AT = t(100);
 
   it('typ in strict mode (at+jwt): at+jwt, AT+JWT and application/at+jwt → ok; no typ or typ 1 → TOKEN_TYPE_INVALID', async () => {
     const { verdict, token } = await peer();
@@ -275,31 +280,31 @@ describe('ported from auth0/node-oauth2-jwt-bearer access-token-jwt (validate.te
     assert.equal(await verdict(await token({ aud: ['foo', 'bar', 'baz'], exp: NOW + 60 }), { audience: ['foo', 'bar'] }), 'ok');
   });
 
-  it('exp: 50 s ago with tolerance 0 → TOKEN_EXPIRED; "foo" → CLAIM_INVALID; 50 s ago with tolerance 75 → ok', async () => {
+  it('exp: t(50) s ago with tolerance 0 → TOKEN_EXPIRED; "foo" → CLAIM_INVALID; 50 s ago with tolerance 75 → ok', async () => {
     const { verdict, token } = await peer();
-    assert.equal(await verdict(await token({ exp: 50, iat: 0 }), { clockTolerance: 0, maxTokenAge: 100 }, AT), 'ERR_AUTH_TOKEN_EXPIRED');
-    assert.equal(await verdict(await token({ exp: 'foo', iat: 0 }), { clockTolerance: 0, maxTokenAge: 100 }, AT), 'ERR_AUTH_CLAIM_INVALID');
-    assert.equal(await verdict(await token({ exp: 50, iat: 0 }), { clockTolerance: 75, maxTokenAge: 100 }, AT), 'ok');
+    assert.equal(await verdict(await token({ exp: t(50), iat: t(0) }), { clockTolerance: 0, maxTokenAge: 100 }, AT), 'ERR_AUTH_TOKEN_EXPIRED');
+    assert.equal(await verdict(await token({ exp: 'foo', iat: t(0) }), { clockTolerance: 0, maxTokenAge: 100 }, AT), 'ERR_AUTH_CLAIM_INVALID');
+    assert.equal(await verdict(await token({ exp: t(50), iat: t(0) }), { clockTolerance: 75, maxTokenAge: 100 }, AT), 'ok');
   });
 
   it('iat: 100 s old with maxTokenAge 90 → TOO_OLD; absent with maxTokenAge → CLAIM_MISSING; "foo" → CLAIM_INVALID; 100 s ahead → NOT_YET_VALID; 100 s old with maxTokenAge 10 → TOO_OLD', async () => {
     const { verdict, token } = await peer();
     const exp = AT + 3600;
-    assert.equal(await verdict(await token({ iat: 0, exp }), { clockTolerance: 0, maxTokenAge: 90 }, AT), 'ERR_AUTH_TOKEN_TOO_OLD');
+    assert.equal(await verdict(await token({ iat: t(0), exp }), { clockTolerance: 0, maxTokenAge: 90 }, AT), 'ERR_AUTH_TOKEN_TOO_OLD');
     assert.equal(await verdict(await token({ exp }, { typ: 'at+jwt' }), { maxTokenAge: 0 }, AT), 'ERR_AUTH_CLAIM_MISSING');
     assert.equal(await verdict(await token({ iat: 'foo', exp }), { clockTolerance: 10, maxTokenAge: 10 }, AT), 'ERR_AUTH_CLAIM_INVALID');
-    assert.equal(await verdict(await token({ iat: 200, exp }), { clockTolerance: 10, maxTokenAge: 10 }, AT), 'ERR_AUTH_TOKEN_NOT_YET_VALID');
-    assert.equal(await verdict(await token({ iat: 0, exp }), { clockTolerance: 10, maxTokenAge: 10 }, AT), 'ERR_AUTH_TOKEN_TOO_OLD');
+    assert.equal(await verdict(await token({ iat: t(200), exp }), { clockTolerance: 10, maxTokenAge: 10 }, AT), 'ERR_AUTH_TOKEN_NOT_YET_VALID');
+    assert.equal(await verdict(await token({ iat: t(0), exp }), { clockTolerance: 10, maxTokenAge: 10 }, AT), 'ERR_AUTH_TOKEN_TOO_OLD');
   });
 
   it('iat within maxTokenAge or tolerance → ok; 100 s ahead with tolerance 100 → ok as in jose (auth0 refuses that edge), 101 s ahead → NOT_YET_VALID', async () => {
     const { verdict, token } = await peer();
     const exp = AT + 3600;
-    assert.equal(await verdict(await token({ iat: 200, exp }), { clockTolerance: 10, maxTokenAge: 100 }, AT), 'ERR_AUTH_TOKEN_NOT_YET_VALID');
-    assert.equal(await verdict(await token({ iat: 0, exp }), { clockTolerance: 10, maxTokenAge: 100 }, AT), 'ok');
-    assert.equal(await verdict(await token({ iat: 200, exp }), { clockTolerance: 100 }, AT), 'ok');
-    assert.equal(await verdict(await token({ iat: 201, exp }), { clockTolerance: 100 }, AT), 'ERR_AUTH_TOKEN_NOT_YET_VALID');
-    assert.equal(await verdict(await token({ iat: 0, exp }), { clockTolerance: 100 }, AT), 'ok');
+    assert.equal(await verdict(await token({ iat: t(200), exp }), { clockTolerance: 10, maxTokenAge: 100 }, AT), 'ERR_AUTH_TOKEN_NOT_YET_VALID');
+    assert.equal(await verdict(await token({ iat: t(0), exp }), { clockTolerance: 10, maxTokenAge: 100 }, AT), 'ok');
+    assert.equal(await verdict(await token({ iat: t(200), exp }), { clockTolerance: 100 }, AT), 'ok');
+    assert.equal(await verdict(await token({ iat: t(201), exp }), { clockTolerance: 100 }, AT), 'ERR_AUTH_TOKEN_NOT_YET_VALID');
+    assert.equal(await verdict(await token({ iat: t(0), exp }), { clockTolerance: 100 }, AT), 'ok');
   });
 
   it('custom validators: a validate hook returning false (foo is not baz) → TOKEN_REJECTED; one returning a promise of true → ok', async () => {
@@ -319,9 +324,9 @@ describe('ported from auth0/node-oauth2-jwt-bearer access-token-jwt (validate.te
 
   it('jwtVerifier nbf: 1000 s ahead → NOT_YET_VALID; tolerance 5000 is a configuration error (max 300); nbf exactly 300 s ahead with tolerance 300 → ok, 301 s → NOT_YET_VALID', async () => {
     const { verdict, token, configError } = await peer();
-    const at = 1000;
+    const at = t(1000);
     const exp = at + 3600;
-    assert.equal(await verdict(await token({ nbf: 2000, exp }), {}, at), 'ERR_AUTH_TOKEN_NOT_YET_VALID');
+    assert.equal(await verdict(await token({ nbf: t(2000), exp }), {}, at), 'ERR_AUTH_TOKEN_NOT_YET_VALID');
     assert.equal(configError({ clockTolerance: 5000 }), 'clockTolerance');
     assert.equal(await verdict(await token({ nbf: at + 300, exp }), { clockTolerance: 300 }, at), 'ok');
     assert.equal(await verdict(await token({ nbf: at + 301, exp }), { clockTolerance: 300 }, at), 'ERR_AUTH_TOKEN_NOT_YET_VALID');
