@@ -15,8 +15,8 @@ export type { AuthInterceptor, AuthInterceptorOptions, AuthenticatedEvent, Rejec
 export { getAuth, findAuth } from './server/context.ts';
 export type { CallWithMetadata } from './server/context.ts';
 export { toGrpcError } from './server/grpc-error.ts';
-export { compileRules } from './server/rules.ts';
-export type { Rule, RuleMap, RuleTable } from './server/rules.ts';
+export { compileRules } from './authz/rules.ts';
+export type { Rule, RuleMap, RuleTable } from './authz/rules.ts';
 
 export { createAuthenticator } from './verify/authenticator.ts';
 export type { Authentication, Authenticator, AuthenticatorOptions, IssuerOptions } from './verify/authenticator.ts';
@@ -33,17 +33,17 @@ export type { KeyLookup, KeyResolver, VerificationKey } from './keys/resolver.ts
 export { SUPPORTED_ALGORITHMS } from './keys/key-algorithms.ts';
 export type { Algorithm } from './keys/key-algorithms.ts';
 
-export type { Guard, GuardDenial, GuardInfo, GuardResult } from './guards.ts';
-export type { AuthContext, JwtClaims, JwtHeader } from './auth-context.ts';
-export { DEFAULT_ROLE_CLAIMS, DEFAULT_SCOPE_CLAIMS } from './claim-paths.ts';
-export type { ClaimPath } from './claim-paths.ts';
-export { AuthConfigError, AuthError, ERROR_DOMAIN, GrpcStatus, isAuthError } from './errors.ts';
-export type { AuthErrorCode, AuthErrorOptions, AuthReason, AuthStatus, BearerErrorCode } from './errors.ts';
-export { decodeErrorInfo } from './error-info.ts';
-export type { ErrorInfo } from './error-info.ts';
+export type { Guard, GuardDenial, GuardInfo, GuardResult } from './authz/guards.ts';
+export type { AuthContext, JwtClaims, JwtHeader } from './verify/auth-context.ts';
+export { DEFAULT_ROLE_CLAIMS, DEFAULT_SCOPE_CLAIMS } from './util/claim-paths.ts';
+export type { ClaimPath } from './util/claim-paths.ts';
+export { AuthConfigError, AuthError, ERROR_DOMAIN, GrpcStatus, isAuthError } from './errors/auth-error.ts';
+export type { AuthErrorCode, AuthErrorOptions, AuthReason, AuthStatus, BearerErrorCode } from './errors/auth-error.ts';
+export { decodeErrorInfo } from './errors/error-info.ts';
+export type { ErrorInfo } from './errors/error-info.ts';
 
-export { allOf, anyOf, requireAnyRole, requireAnyScope, requireClaim, requireRoles, requireScopes } from './guards.ts';
-export type { ClaimPredicate, ClaimValue } from './guards.ts';
+export { allOf, anyOf, requireAnyRole, requireAnyScope, requireClaim, requireRoles, requireScopes } from './authz/guards.ts';
+export type { ClaimPredicate, ClaimValue } from './authz/guards.ts';
 
 export { fromIssuer } from './keys/discovery.ts';
 export { PUBLIC_KEY_ALGORITHMS } from './keys/key-algorithms.ts';
@@ -60,8 +60,8 @@ export type {
   RemoteKeysListener,
   RotatedEvent,
 } from './keys/remote-events.ts';
-export { checkRules } from './server/rule-check.ts';
-export type { CheckRulesOptions } from './server/rule-check.ts';
+export { checkRules } from './authz/rule-check.ts';
+export type { CheckRulesOptions } from './authz/rule-check.ts';
 export type {
   MethodDefinitionLike,
   PackageDefinitionLike,
@@ -69,8 +69,8 @@ export type {
   ServiceClientLike,
   ServiceDefinitionLike,
   ServiceSource,
-} from './service-methods.ts';
-export { PROTO_INCLUDE_DIR, rulesFromProto } from './proto-policy.ts';
+} from './authz/service-methods.ts';
+export { PROTO_INCLUDE_DIR, rulesFromProto } from './authz/proto-policy.ts';
 export { guardService, withGuard } from './server/with-guard.ts';
 export type { ServiceGuards, ServiceHandler } from './server/with-guard.ts';
 

@@ -1,5 +1,5 @@
 /** Human-readable output: times, values taken from tokens, aligned label/value lines. */
-import { escapeForTerminal, hasUnsafeText } from '../unsafe-text.ts';
+import { escapeForTerminal, hasUnsafeText } from '../util/unsafe-text.ts';
 
 const UNITS: ReadonlyArray<readonly [name: string, seconds: number, upTo: number]> = [
   ['second', 1, 90],

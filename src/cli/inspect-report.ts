@@ -1,11 +1,11 @@
 /**
  * What `inspect` finds out about a token, as data: printed for people by inspect-output.ts, or as JSON.
  */
-import { GrpcStatus, isAuthError, type AuthError } from '../errors.ts';
+import { GrpcStatus, isAuthError, type AuthError } from '../errors/auth-error.ts';
 import { parseCompactToken } from '../verify/compact.ts';
 import { PROBLEM_KINDS, diagnose, type Diagnosis, type ProblemKind } from './diagnose.ts';
 import { duration, isoTime, relative } from './format.ts';
-import { escapeForTerminal } from '../unsafe-text.ts';
+import { escapeForTerminal } from '../util/unsafe-text.ts';
 import { verifyToken, type VerifySettings } from './verification.ts';
 
 /** A time claim in human form. */

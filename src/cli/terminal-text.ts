@@ -2,7 +2,7 @@
  * Output of the CLI: every line leaves through {@link escapeForTerminal}, so a token cannot set the
  * window title, erase or recolour the verdict line, or forge a line such as "Verified: ...".
  */
-import { escapeForTerminal } from '../unsafe-text.ts';
+import { escapeForTerminal } from '../util/unsafe-text.ts';
 import type { CliIo, CommandIo } from './io.ts';
 
 /**

@@ -1,7 +1,8 @@
-import { AuthConfigError } from '../errors.ts';
+import { backoffDelay } from '../util/backoff.ts';
+import { AuthConfigError } from '../errors/auth-error.ts';
 import { checkBearerToken } from './bearer-token.ts';
 import { readJwtExpiry } from './jwt-expiry.ts';
-import { checkOptionNames, optionalFunction, optionalSeconds } from '../option-checks.ts';
+import { checkOptionNames, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
 import { TokenError, isTokenError } from './token-error.ts';
 import type { TokenProvider } from './token-source.ts';
 
@@ -207,7 +208,7 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
 
   function backoff(error: TokenError): number {
     if (!error.retryable) return maxBackoff;
-    const delay = Math.min(maxBackoff, minBackoff * 2 ** Math.min(failures - 1, 30));
+    const delay = backoffDelay(failures, minBackoff, maxBackoff);
     // Half fixed, half random: spreads the retries of many clients without ever retrying at once.
     return delay / 2 + (delay / 2) * Math.random();
   }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { isLoopbackHost } from '../loopback.ts';
+import { isLoopbackHost } from '../util/loopback.ts';
 
 /** The host of `host:port`, `[v6]:port` or a bare host. */
 function hostOf(address: string): string {

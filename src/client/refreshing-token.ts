@@ -1,7 +1,7 @@
-import { AuthConfigError } from '../errors.ts';
+import { AuthConfigError } from '../errors/auth-error.ts';
 import { cachedToken, type CachedToken, type CachedTokenOptions } from './cached-token.ts';
 import { TOKEN_REQUEST_OPTION_NAMES, cachedOptions, tokenEndpointOptions } from './client-credentials.ts';
-import { checkOptionNames, optionalFunction, optionalString } from '../option-checks.ts';
+import { checkOptionNames, optionalFunction, optionalString } from '../util/option-checks.ts';
 import { storeRefreshToken, type RefreshTokenStore } from './refresh-token-store.ts';
 import { requestToken, type ClientAuthMethod } from './token-endpoint-request.ts';
 import { TokenError } from './token-error.ts';

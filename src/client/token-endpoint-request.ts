@@ -1,7 +1,7 @@
-import { AuthConfigError, describeForLog } from '../errors.ts';
-import { readCappedBody } from '../http-body.ts';
-import { isLoopbackHost } from '../loopback.ts';
-import { isRecord } from '../option-checks.ts';
+import { AuthConfigError, describeForLog } from '../errors/auth-error.ts';
+import { readCappedBody } from '../util/http-body.ts';
+import { isLoopbackHost } from '../util/loopback.ts';
+import { isRecord } from '../util/option-checks.ts';
 import { TokenError } from './token-error.ts';
 
 /**

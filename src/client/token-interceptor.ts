@@ -1,7 +1,7 @@
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
-import { AuthConfigError } from '../errors.ts';
+import { AuthConfigError } from '../errors/auth-error.ts';
 import { AuthorizedCall, type CallPolicy } from './authorized-call.ts';
-import { checkOptionNames, optionalChoice } from '../option-checks.ts';
+import { checkOptionNames, optionalChoice } from '../util/option-checks.ts';
 import { toTokenSupplier, type TokenSource } from './token-source.ts';
 import { TransportGuard, type ChannelSecurity } from './transport-guard.ts';
 

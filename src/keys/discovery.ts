@@ -1,12 +1,12 @@
-import { AuthConfigError, AuthError } from '../errors.ts';
-import { isRecord } from '../option-checks.ts';
+import { notify } from '../util/hooks.ts';
+import { AuthConfigError, AuthError } from '../errors/auth-error.ts';
+import { isRecord } from '../util/option-checks.ts';
 import { FetchError, fetchJson } from './http-fetch.ts';
 import { PUBLIC_KEY_ALGORITHMS, type Algorithm } from './key-algorithms.ts';
 import { freshnessMs, type CachePolicy } from './key-cache-policy.ts';
 import { checkAlgorithmsWithin } from './key-set.ts';
 import { discoveredKeyUrlProblem, parseKeyUrl } from './key-url.ts';
 import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
-import { emitEvent } from './remote-events.ts';
 import {
   REMOTE_JWKS_OPTION_NAMES,
   RemoteJwksResolver,
@@ -115,10 +115,10 @@ class IssuerResolver implements RemoteKeyResolver {
       {
         loaded: ({ value, maxAgeMs }, trigger) => {
           this.#accepted = value;
-          emitEvent(this.#policy.onEvent, { type: 'fetched', document: 'discovery', url: value.documentUrl, trigger, keyCount: undefined, maxAgeMs });
+          notify(this.#policy.onEvent, { type: 'fetched', document: 'discovery', url: value.documentUrl, trigger, keyCount: undefined, maxAgeMs });
         },
         failed: (error, trigger, staleUntil, retryAt) =>
-          emitEvent(this.#policy.onEvent, { type: 'failed', document: 'discovery', url: this.#openIdUrl.href, trigger, error, staleUntil, retryAt }),
+          notify(this.#policy.onEvent, { type: 'failed', document: 'discovery', url: this.#openIdUrl.href, trigger, error, staleUntil, retryAt }),
       },
       this.description,
     );

@@ -1,4 +1,4 @@
-import { readCappedBody } from '../http-body.ts';
+import { readCappedBody } from '../util/http-body.ts';
 
 /** Limits of one {@link fetchJson} request. */
 interface FetchLimits {

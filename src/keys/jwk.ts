@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { isRecord } from '../option-checks.ts';
+import { isRecord } from '../util/option-checks.ts';
 import { algorithmsForPublicKey, isSupportedAlgorithm } from './key-algorithms.ts';
 import type { VerificationKey } from './resolver.ts';
 import { PublicVerificationKey } from './verification-key.ts';

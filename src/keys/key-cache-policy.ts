@@ -1,5 +1,6 @@
-import { AuthConfigError } from '../errors.ts';
-import { checkOptionNames, optionalFunction } from '../option-checks.ts';
+import { backoffDelay } from '../util/backoff.ts';
+import { AuthConfigError } from '../errors/auth-error.ts';
+import { checkOptionNames, optionalFunction } from '../util/option-checks.ts';
 import type { RemoteKeysListener } from './remote-events.ts';
 
 /**
@@ -184,5 +185,5 @@ export function freshnessMs(cacheControl: string | null, policy: CachePolicy): n
  * ```
  */
 export function retryDelayMs(failures: number, policy: CachePolicy): number {
-  return Math.min(policy.cooldownMs, FIRST_RETRY_MS * 2 ** Math.min(30, Math.max(0, failures - 1)));
+  return backoffDelay(failures, FIRST_RETRY_MS, policy.cooldownMs);
 }

@@ -1,4 +1,4 @@
-import { AuthConfigError, AuthError, describeForLog } from '../errors.ts';
+import { AuthConfigError, AuthError, describeForLog } from '../errors/auth-error.ts';
 import type { KeyLookup, VerificationKey } from './resolver.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { AuthError } from '../errors.ts';
+import { AuthError } from '../errors/auth-error.ts';
 import { retryDelayMs, type CachePolicy } from './key-cache-policy.ts';
 import type { FetchTrigger } from './remote-events.ts';
 

@@ -144,20 +144,3 @@ export type RemoteKeysEvent = FetchedEvent | FailedEvent | RotatedEvent | KeySki
  * ```
  */
 export type RemoteKeysListener = (event: RemoteKeysEvent) => void;
-
-/**
- * Calls the listener; a throwing logger must never break key refresh.
- *
- * @example
- * ```ts
- * emitEvent(options.onEvent, { type: 'rotated', document: 'jwks', url, added: ['k2'], removed: [] });
- * ```
- */
-export function emitEvent(listener: RemoteKeysListener | undefined, event: RemoteKeysEvent): void {
-  if (!listener) return;
-  try {
-    listener(event);
-  } catch {
-    // Swallowed on purpose: see above.
-  }
-}

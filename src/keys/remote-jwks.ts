@@ -1,6 +1,7 @@
+import { notify } from '../util/hooks.ts';
 import { KeyObject } from 'node:crypto';
-import { AuthError } from '../errors.ts';
-import { optionalChoice } from '../option-checks.ts';
+import { AuthError } from '../errors/auth-error.ts';
+import { optionalChoice } from '../util/option-checks.ts';
 import { fetchJson } from './http-fetch.ts';
 import { importJwks } from './jwk.ts';
 import { PUBLIC_KEY_ALGORITHMS } from './key-algorithms.ts';
@@ -8,7 +9,7 @@ import { REMOTE_FETCH_OPTION_NAMES, compileCachePolicy, freshnessMs, type CacheP
 import { KeySet, checkAlgorithmsWithin, keyNotFound } from './key-set.ts';
 import { parseKeyUrl } from './key-url.ts';
 import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
-import { emitEvent, type FetchTrigger } from './remote-events.ts';
+import type { FetchTrigger } from './remote-events.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
 import { UnknownKids } from './unknown-kids.ts';
 
@@ -154,7 +155,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
       {
         loaded: (loaded, trigger) => this.#accepted(loaded, trigger),
         failed: (error, trigger, staleUntil, retryAt) =>
-          emitEvent(this.#policy.onEvent, { type: 'failed', document: 'jwks', url: this.#url.href, trigger, error, staleUntil, retryAt }),
+          notify(this.#policy.onEvent, { type: 'failed', document: 'jwks', url: this.#url.href, trigger, error, staleUntil, retryAt }),
       },
       this.description,
     );
@@ -261,7 +262,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
       throw new Error(`key set has ${published.length} keys; at most ${MAX_JWKS_KEYS} are accepted`);
     const { keys, skipped } = importJwks(document);
     for (const { kid, index, reason } of skipped) {
-      emitEvent(this.#policy.onEvent, { type: 'keySkipped', document: 'jwks', url: this.#url.href, kid, index, reason });
+      notify(this.#policy.onEvent, { type: 'keySkipped', document: 'jwks', url: this.#url.href, kid, index, reason });
     }
     if (keys.length === 0) throw new Error(`key set has no usable verification key (${skipped.length} skipped)`);
     // Unchanged keys keep their identity, so a routine refresh does not look like a rotation to holds().
@@ -276,11 +277,11 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
     // A new set may hold kids we remembered as unknown.
     this.#unknownKids.clear();
     const url = this.#url.href;
-    emitEvent(this.#policy.onEvent, { type: 'fetched', document: 'jwks', url, trigger, keyCount: set.size, maxAgeMs: loaded.maxAgeMs });
+    notify(this.#policy.onEvent, { type: 'fetched', document: 'jwks', url, trigger, keyCount: set.size, maxAgeMs: loaded.maxAgeMs });
     if (before === undefined) return;
     const added = set.keys.filter((key) => !before.has(key)).map((key) => key.kid);
     const removed = before.keys.filter((key) => !set.has(key)).map((key) => key.kid);
-    if (added.length > 0 || removed.length > 0) emitEvent(this.#policy.onEvent, { type: 'rotated', document: 'jwks', url, added, removed });
+    if (added.length > 0 || removed.length > 0) notify(this.#policy.onEvent, { type: 'rotated', document: 'jwks', url, added, removed });
   }
 }
 

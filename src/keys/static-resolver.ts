@@ -1,5 +1,5 @@
-import { AuthConfigError } from '../errors.ts';
-import { isRecord } from '../option-checks.ts';
+import { AuthConfigError } from '../errors/auth-error.ts';
+import { isRecord } from '../util/option-checks.ts';
 import { KeySet, checkAlgorithmsServed, keyNotFound } from './key-set.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
 

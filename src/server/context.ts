@@ -1,6 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
-import type { AuthContext, JwtClaims } from '../auth-context.ts';
-import { AuthError } from '../errors.ts';
+import type { AuthContext, JwtClaims } from '../verify/auth-context.ts';
+import { AuthError } from '../errors/auth-error.ts';
 import { endCallWith } from './grpc-error.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { ServerErrorResponse, StatusObject } from '@grpc/grpc-js';
-import { toAuthError, type AuthError } from '../errors.ts';
+import { toAuthError, type AuthError } from '../errors/auth-error.ts';
 import { rejectionStatus } from './rejection.ts';
 
 /**

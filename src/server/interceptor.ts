@@ -1,15 +1,16 @@
+import { notify } from '../util/hooks.ts';
 import { ServerInterceptingCall, type Metadata, type ServerInterceptor, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
-import { AuthConfigError, AuthError, GrpcStatus, toAuthError } from '../errors.ts';
-import { enforceGuard, type Guard, type GuardInfo } from '../guards.ts';
-import { checkOptionNames } from '../option-checks.ts';
-import type { ServiceSource } from '../service-methods.ts';
+import { AuthConfigError, AuthError, GrpcStatus, toAuthError } from '../errors/auth-error.ts';
+import { enforceGuard, type Guard, type GuardInfo } from '../authz/guards.ts';
+import { checkOptionNames } from '../util/option-checks.ts';
+import type { ServiceSource } from '../authz/service-methods.ts';
 import { AUTHENTICATOR_OPTION_NAMES, buildAuthenticator, type Authentication, type AuthenticatorOptions } from '../verify/authenticator.ts';
 import { checkedClock } from '../verify/clock.ts';
 import { attachAuth } from './context.ts';
 import { readBearerToken } from './metadata.ts';
 import { rejectionStatus } from './rejection.ts';
-import { checkServicesOption } from './rule-check.ts';
-import { compileRules, type Rule, type RuleMap } from './rules.ts';
+import { checkServicesOption } from '../authz/rule-check.ts';
+import { compileRules, type Rule, type RuleMap } from '../authz/rules.ts';
 import { scheduleExpiry } from './stream-expiry.ts';
 
 /**
@@ -149,15 +150,6 @@ interface MethodPolicy {
   readonly info: GuardInfo;
 }
 
-function callHook<E>(hook: ((event: E) => void) | undefined, event: () => E): void {
-  if (!hook) return;
-  try {
-    hook(event());
-  } catch {
-    // A logging hook must never decide the fate of a call.
-  }
-}
-
 /** The refusal for a token that reached its `validUntil` (during admission, or while its stream is open). */
 function endOfValidity(authentication: Authentication, when: string): AuthError {
   return authentication.endedBy === 'maxTokenAge'
@@ -246,7 +238,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
     const refuse = (error: AuthError): void => {
       finished = true;
       stopExpiryTimer();
-      callHook(onRejected, () => ({ method, peer: call.getPeer(), error }));
+      notify(onRejected, () => ({ method, peer: call.getPeer(), error }));
       let status: PartialStatusObject;
       try {
         status = rejectionStatus(error);
@@ -283,7 +275,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
           });
         }
         if (onAuthenticated)
-          callHook(onAuthenticated, () => ({ method, peer: call.getPeer(), subject: context.subject, issuer: context.issuer, scopes: context.scopes }));
+          notify(onAuthenticated, () => ({ method, peer: call.getPeer(), subject: context.subject, issuer: context.issuer, scopes: context.scopes }));
       }
       next(metadata);
     };

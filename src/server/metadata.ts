@@ -1,5 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { AuthError } from '../errors.ts';
+import { AuthError } from '../errors/auth-error.ts';
 
 // RFC 6750 §2.1: the scheme is case-insensitive, then one space, then the token. Nothing before or after:
 // a second token, a comma list or padding is ambiguous, and ambiguity is where bypasses live.

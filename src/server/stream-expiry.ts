@@ -1,4 +1,4 @@
-import { toAuthError, type AuthError } from '../errors.ts';
+import { toAuthError, type AuthError } from '../errors/auth-error.ts';
 
 // setTimeout fires at once for delays above 2^31-1 ms (about 24.8 days): longer waits are re-armed.
 const MAX_TIMER_DELAY = 2 ** 31 - 1;

@@ -8,8 +8,8 @@ import {
   type sendUnaryData,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { AuthConfigError, AuthError, describeForLog, toAuthError } from '../errors.ts';
-import { judgeGuard, type Guard, type GuardVerdict } from '../guards.ts';
+import { AuthConfigError, AuthError, describeForLog, toAuthError } from '../errors/auth-error.ts';
+import { judgeGuard, type Guard, type GuardVerdict } from '../authz/guards.ts';
 import { findAuth } from './context.ts';
 import { toGrpcError } from './grpc-error.ts';
 

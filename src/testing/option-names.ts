@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors.ts';
+import { AuthConfigError } from '../errors/auth-error.ts';
 
 /**
  * Refuses an options object of the testing helpers with names it does not know, naming the option by

@@ -1,7 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { CompactSign, SignJWT } from 'jose';
-import { AuthConfigError } from '../errors.ts';
-import { checkOptionNames } from '../option-checks.ts';
+import { AuthConfigError } from '../errors/auth-error.ts';
+import { checkOptionNames } from '../util/option-checks.ts';
 import { SUPPORTED_ALGORITHMS, type Algorithm } from '../keys/key-algorithms.ts';
 import { fromJwks } from '../keys/jwks.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from '../keys/resolver.ts';

@@ -1,6 +1,7 @@
-import type { AuthContext } from '../auth-context.ts';
-import { AuthConfigError, AuthError, describeForLog, toAuthError } from '../errors.ts';
-import { checkOptionNames } from '../option-checks.ts';
+import type { AuthContext } from './auth-context.ts';
+import { isThenable } from '../util/thenable.ts';
+import { AuthConfigError, AuthError, describeForLog, toAuthError } from '../errors/auth-error.ts';
+import { checkOptionNames } from '../util/option-checks.ts';
 import { checkTimeClaims } from './claims.ts';
 import { checkedClock } from './clock.ts';
 import { parseCompactToken, type ParsedToken } from './compact.ts';
@@ -160,8 +161,6 @@ interface VerifiedEntry extends CacheEntry {
   readonly authentication: Authentication;
   readonly verifier: TokenVerifier;
 }
-
-const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 
 /**
  * Builds the authenticator behind the interceptor: size and format check, issuer routing, verification,

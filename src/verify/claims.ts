@@ -1,4 +1,4 @@
-import { AuthError, describeForLog } from '../errors.ts';
+import { AuthError, describeForLog } from '../errors/auth-error.ts';
 
 /** The claim checks, compiled from the options once. Times are in seconds. */
 export interface ClaimPolicy {

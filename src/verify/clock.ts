@@ -1,4 +1,4 @@
-import { AuthConfigError, AuthError, describeForLog } from '../errors.ts';
+import { AuthConfigError, AuthError, describeForLog } from '../errors/auth-error.ts';
 
 /** 2001-09-09T01:46:40Z: a clock reading earlier than this is in the wrong unit. */
 const EARLIEST_READING = 1e12;

@@ -1,4 +1,4 @@
-import { AuthError } from '../errors.ts';
+import { AuthError } from '../errors/auth-error.ts';
 
 /** A compact JWS split and decoded, before any signature check. Nothing in it is trusted yet. */
 export interface ParsedToken {

@@ -1,4 +1,4 @@
-import { AuthError, describeForLog } from '../errors.ts';
+import { AuthError, describeForLog } from '../errors/auth-error.ts';
 import type { KeyLookup } from '../keys/resolver.ts';
 
 /** What the protected header must satisfy. */

@@ -1,5 +1,5 @@
 import { compactVerify, errors as joseErrors } from 'jose';
-import { AuthError, toAuthError } from '../errors.ts';
+import { AuthError, toAuthError } from '../errors/auth-error.ts';
 import type { KeyResolver, VerificationKey } from '../keys/resolver.ts';
 import { checkHeader, type HeaderPolicy } from './header.ts';
 

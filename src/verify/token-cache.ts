@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors.ts';
+import { AuthConfigError } from '../errors/auth-error.ts';
 import type { KeyResolver, VerificationKey } from '../keys/resolver.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { deepFreeze, type AuthContext, type JwtClaims, type JwtHeader } from '../auth-context.ts';
-import { collectClaimValues } from '../claim-paths.ts';
+import { deepFreeze, type AuthContext, type JwtClaims, type JwtHeader } from './auth-context.ts';
+import { collectClaimValues } from '../util/claim-paths.ts';
 import type { VerificationKey } from '../keys/resolver.ts';
 import { audienceList, checkIdentityClaims, checkTimeClaims, type TimeWindow } from './claims.ts';
 import type { ParsedToken } from './compact.ts';

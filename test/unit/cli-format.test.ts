@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { duration, isoTime, lines, printable, relative } from '../../src/cli/format.ts';
-import { escapeForTerminal } from '../../src/unsafe-text.ts';
+import { escapeForTerminal } from '../../src/util/unsafe-text.ts';
 
 describe('cli format: times and values for people', () => {
   it('duration picks the unit that reads well', () => {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { printable } from '../../src/cli/format.ts';
-import { escapeForTerminal } from '../../src/unsafe-text.ts';
+import { escapeForTerminal } from '../../src/util/unsafe-text.ts';
 import { cli } from '../support/cli.ts';
 
 const SECRET = 'a-secret-of-thirty-two-bytes-or-more!';

@@ -18,7 +18,7 @@ import {
   type GuardDenial,
   type GuardResult,
 } from '../../src/index.ts';
-import { enforceGuard } from '../../src/guards.ts';
+import { enforceGuard } from '../../src/authz/guards.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 
 const METHOD = '/acme.orders.v1.Orders/GetOrder';

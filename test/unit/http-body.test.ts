@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readCappedBody } from '../../src/http-body.ts';
+import { readCappedBody } from '../../src/util/http-body.ts';
 
 /** A real web stream that hands out `chunks` one pull at a time and records whether it was cancelled. */
 function streamOf(chunks: readonly Uint8Array[], onCancel: () => void = () => undefined) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REMOTE_FETCH_OPTION_NAMES, compileCachePolicy, freshnessMs, retryDelayMs } from '../../src/keys/key-cache-policy.ts';
-import { isLoopbackHost } from '../../src/loopback.ts';
+import { isLoopbackHost } from '../../src/util/loopback.ts';
 import { MAX_REMEMBERED_KIDS, MAX_REMEMBERED_KID_LENGTH, UnknownKids } from '../../src/keys/unknown-kids.ts';
 
 const MINUTE = 60_000;

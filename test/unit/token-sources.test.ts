@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLoopbackTarget } from '../../src/client/loopback.ts';
-import { isLoopbackHost } from '../../src/loopback.ts';
+import { isLoopbackHost } from '../../src/util/loopback.ts';
 import { toTokenSupplier } from '../../src/client/token-source.ts';
 import { TransportGuard } from '../../src/client/transport-guard.ts';
 import { isTokenError } from '../../src/index.ts';

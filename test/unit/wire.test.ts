@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
-import { AuthError } from '../../src/errors.ts';
-import { decodeErrorInfo, encodeStatusDetails } from '../../src/error-info.ts';
+import { AuthError } from '../../src/errors/auth-error.ts';
+import { decodeErrorInfo, encodeStatusDetails } from '../../src/errors/error-info.ts';
 import { readBearerToken } from '../../src/server/metadata.ts';
 import { bearerChallenge, rejectionStatus } from '../../src/server/rejection.ts';
 import { toGrpcError } from '../../src/server/grpc-error.ts';

@@ -1,4 +1,4 @@
-import { AuthConfigError, describeForLog } from './errors.ts';
+import { AuthConfigError, describeForLog } from '../errors/auth-error.ts';
 
 /**
  * A method as grpc-js service definitions and proto-loader package definitions describe it. Only

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { AuthConfigError, describeForLog } from './errors.ts';
+import { AuthConfigError, describeForLog } from '../errors/auth-error.ts';
 import { allOf, checkNames, requireAnyRole, requireAnyScope, requireRoles, requireScopes, type Guard } from './guards.ts';
 import { customOptionName, isOwnOption, listServiceMethodsBySource, type ServiceMethod, type ServiceSource } from './service-methods.ts';
-import type { Rule, RuleMap } from './server/rules.ts';
+import type { Rule, RuleMap } from './rules.ts';
 
 /**
  * The directory holding `grpc_jwt_auth/v1/auth.proto`: add it to proto-loader's `includeDirs` (or
@@ -15,7 +15,7 @@ import type { Rule, RuleMap } from './server/rules.ts';
  * const packageDefinition = protoLoader.loadSync('orders.proto', { includeDirs: [PROTO_INCLUDE_DIR, 'protos'] });
  * ```
  */
-export const PROTO_INCLUDE_DIR: string = fileURLToPath(new URL('../proto', import.meta.url));
+export const PROTO_INCLUDE_DIR: string = fileURLToPath(new URL('../../proto', import.meta.url));
 
 /** The method option this library reads, as proto-loader and protobufjs key it. */
 const RULE_OPTION = '(grpc_jwt_auth.v1.rule)';

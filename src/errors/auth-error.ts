@@ -6,7 +6,7 @@
  * This module never imports grpc-js: statuses are the numeric gRPC codes.
  */
 
-import { escapeForTerminal } from './unsafe-text.ts';
+import { escapeForTerminal } from '../util/unsafe-text.ts';
 
 /**
  * Numeric gRPC status codes used by this library, with the same values as grpc-js `status`, so this

@@ -1,5 +1,5 @@
-import { AuthConfigError } from '../errors.ts';
-import type { Guard } from '../guards.ts';
+import { AuthConfigError } from '../errors/auth-error.ts';
+import type { Guard } from './guards.ts';
 
 /**
  * What a method requires:

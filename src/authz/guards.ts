@@ -1,6 +1,7 @@
-import type { AuthContext } from './auth-context.ts';
-import { checkClaimPath, claimAt, type ClaimPath } from './claim-paths.ts';
-import { AuthConfigError, AuthError, describeForLog, isScopeToken, toAuthError } from './errors.ts';
+import { isThenable } from '../util/thenable.ts';
+import type { AuthContext } from '../verify/auth-context.ts';
+import { checkClaimPath, claimAt, type ClaimPath } from '../util/claim-paths.ts';
+import { AuthConfigError, AuthError, describeForLog, isScopeToken, toAuthError } from '../errors/auth-error.ts';
 
 /**
  * A guard's refusal, with what would have granted access. The call ends with PERMISSION_DENIED; the
@@ -128,10 +129,6 @@ function deny(message: string, requiredScopes?: readonly string[]): GuardDenial 
 function toDenial(result: unknown): GuardDenial {
   if (typeof result === 'object' && result !== null && (result as { allowed?: unknown }).allowed === false) return result as GuardDenial;
   return deny('guard refused');
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /**

@@ -1,6 +1,6 @@
-import { AuthConfigError } from '../errors.ts';
-import { checkOptionNames } from '../option-checks.ts';
-import { listServiceMethods, type ServiceMethod, type ServiceSource } from '../service-methods.ts';
+import { AuthConfigError } from '../errors/auth-error.ts';
+import { checkOptionNames } from '../util/option-checks.ts';
+import { listServiceMethods, type ServiceMethod, type ServiceSource } from './service-methods.ts';
 import { compileRules, type RuleMap, type RuleTable } from './rules.ts';
 
 /**
