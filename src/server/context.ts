@@ -60,7 +60,7 @@ export function attachAuth(metadata: Metadata, context: AuthContext): void {
  * };
  * ```
  */
-export function getAuth<C extends JwtClaims = JwtClaims>(call: CallWithMetadata): AuthContext<C> {
+export function getAuth<C extends object = JwtClaims>(call: CallWithMetadata): AuthContext<C> {
   const context = contexts.get(call.metadata);
   if (!context) {
     const misuse = new AuthError(
@@ -87,6 +87,6 @@ export function getAuth<C extends JwtClaims = JwtClaims>(call: CallWithMetadata)
  * const greeting = auth ? `hello ${auth.subject}` : 'hello stranger';
  * ```
  */
-export function findAuth<C extends JwtClaims = JwtClaims>(call: CallWithMetadata): AuthContext<C> | undefined {
+export function findAuth<C extends object = JwtClaims>(call: CallWithMetadata): AuthContext<C> | undefined {
   return contexts.get(call.metadata) as AuthContext<C> | undefined;
 }

@@ -57,13 +57,15 @@ export interface JwtHeader {
  *
  * @example
  * ```ts
- * import { getAuth, type AuthContext, type JwtClaims } from 'grpc-jwt-auth';
- * interface MyClaims extends JwtClaims { tenant: string }
+ * import { getAuth, type AuthContext } from 'grpc-jwt-auth';
+ * interface MyClaims { readonly tenant: string }
  * const auth: AuthContext<MyClaims> = getAuth<MyClaims>(call);
+ * auth.claims.tenant; // string: yours
+ * auth.claims.sub; // string | undefined: the registered claims are still there
  * console.log(auth.subject, auth.scopes, auth.claims.tenant, auth.tokenId);
  * ```
  */
-export interface AuthContext<C extends JwtClaims = JwtClaims> {
+export interface AuthContext<C extends object = JwtClaims> {
   /** `sub`, when present. */
   readonly subject: string | undefined;
   /** `iss`, when present. */
@@ -78,8 +80,11 @@ export interface AuthContext<C extends JwtClaims = JwtClaims> {
   readonly expiresAt: Date | undefined;
   /** `iat` as a Date, when present. */
   readonly issuedAt: Date | undefined;
-  /** Every claim of the verified token. */
-  readonly claims: C;
+  /**
+   * Every claim of the verified token: your claims type `C` (an interface needs no index signature)
+   * together with the registered claims of {@link JwtClaims}.
+   */
+  readonly claims: C & JwtClaims;
   /** The verified protected header. */
   readonly header: JwtHeader;
   /** The bearer token itself, for forwarding to downstream services. Never log it. */

@@ -109,9 +109,9 @@ export interface Authentication {
 export interface Authenticator {
   /**
    * Verifies `token` for a call of `method` (the full gRPC method path, given to the `validate` hook);
-   * throws or rejects with an {@link AuthError} when the token is refused.
+   * rejects with an {@link AuthError} when the token is refused. Never throws synchronously.
    */
-  authenticate(token: string, method: string): Authentication | Promise<Authentication>;
+  authenticate(token: string, method: string): Promise<Authentication>;
   /** Prefetches remote keys of every issuer. */
   ready(): Promise<void>;
   /** Stops background work of every key resolver. */
@@ -178,14 +178,28 @@ interface VerifiedEntry extends CacheEntry {
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   // A misspelt option (`audiance`) would otherwise silently disable a check.
   checkOptionNames(options as unknown, AUTHENTICATOR_OPTIONS);
-  return buildAuthenticator(options);
+  const core = buildAuthenticator(options);
+  return {
+    authenticate: async (token, method) => core.authenticate(token, method),
+    ready: () => core.ready(),
+    close: () => core.close(),
+  };
 }
 
 /**
- * {@link createAuthenticator} without the option-name check, for the interceptor: its options carry
- * rules and hooks as well, and it checks the names of the whole set itself.
+ * The authenticator the interceptor drives: {@link Authenticator} with a synchronous fast path. A cache
+ * hit whose `validate` hook (if any) answers synchronously returns the {@link Authentication} itself,
+ * and a refusal found synchronously is thrown, so a repeated token costs no promise.
  */
-export function buildAuthenticator(options: AuthenticatorOptions): Authenticator {
+export interface SyncAuthenticator extends Omit<Authenticator, 'authenticate'> {
+  authenticate(token: string, method: string): Authentication | Promise<Authentication>;
+}
+
+/**
+ * {@link createAuthenticator} without the option-name check and with the synchronous fast path, for the
+ * interceptor: its options carry rules and hooks as well, and it checks the names of the whole set itself.
+ */
+export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthenticator {
   const clock = checkedClock(options.clock);
   if (options.cache !== undefined && options.cache !== false && (typeof options.cache !== 'object' || options.cache === null || Array.isArray(options.cache))) {
     throw new AuthConfigError('cache', 'expected false or { maxEntries, maxTtl }');

@@ -1,3 +1,4 @@
+import { buildAuthenticator } from '../../src/verify/authenticator.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuthenticator, type KeyResolver } from '../../src/index.ts';
@@ -26,13 +27,23 @@ describe('verified-token cache', () => {
   it('a repeated token is verified once and answered synchronously afterwards', async () => {
     const idp = await createTestIssuer({ alg: 'ES256' });
     const keys = counting(idp.keys);
-    const authenticator = createAuthenticator({ keys, algorithms: ['ES256'] });
+    // The interceptor's authenticator: the public one always answers with a promise.
+    const authenticator = buildAuthenticator({ keys, algorithms: ['ES256'] });
     const token = await idp.sign();
     const first = await authenticator.authenticate(token, METHOD);
     const second = authenticator.authenticate(token, METHOD);
     assert.equal(second instanceof Promise, false, 'a hit is synchronous');
     assert.equal((second as typeof first).context, first.context);
     assert.equal(keys.lookups, 1);
+    // The public authenticator answers the same hit with a promise, never a bare value or a throw.
+    const publicAuthenticator = createAuthenticator({ keys, algorithms: ['ES256'] });
+    await publicAuthenticator.authenticate(token, METHOD);
+    const hit = publicAuthenticator.authenticate(token, METHOD);
+    assert.ok(hit instanceof Promise);
+    const refusal = publicAuthenticator.authenticate('not a token', METHOD);
+    assert.ok(refusal instanceof Promise, 'a refusal rejects, never throws');
+    await assert.rejects(refusal, { code: 'ERR_AUTH_TOKEN_MALFORMED' });
+    await hit;
   });
 
   it('concurrent calls with the same new token share one verification', async () => {
@@ -52,7 +63,7 @@ describe('verified-token cache', () => {
     await authenticator.authenticate(token, METHOD);
     const exp = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).exp as number;
     now = (exp + 4) * 1000;
-    assert.doesNotThrow(() => authenticator.authenticate(token, METHOD));
+    await authenticator.authenticate(token, METHOD); // still inside exp + tolerance: admitted
     now = (exp + 5) * 1000;
     await assert.rejects(async () => authenticator.authenticate(token, METHOD), { code: 'ERR_AUTH_TOKEN_EXPIRED' });
   });
