@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { clientCredentials, isTokenError, refreshingToken, type TokenError } from '../../src/index.ts';
+import { clientCredentials, isTokenError, refreshingToken, type TokenError } from '../../src/client/index.ts';
 import { createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { json, startFakeProvider } from '../support/fake-provider.ts';
 

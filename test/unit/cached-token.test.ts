@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cachedToken, isTokenError, type CachedTokenOptions, type FetchedToken } from '../../src/index.ts';
+import { cachedToken, isTokenError, type CachedTokenOptions, type FetchedToken } from '../../src/client/index.ts';
 import { encodeSegment } from '../../src/testing/unsigned.ts';
 
 const START = Date.UTC(2030, 0, 1);

@@ -4,7 +4,7 @@ import { isLoopbackTarget } from '../../src/client/loopback.ts';
 import { isLoopbackHost } from '../../src/util/loopback.ts';
 import { toTokenSupplier } from '../../src/client/token-source.ts';
 import { TransportGuard } from '../../src/client/transport-guard.ts';
-import { isTokenError } from '../../src/index.ts';
+import { isTokenError } from '../../src/client/index.ts';
 
 describe('token sources: one TokenSource type', () => {
   it('a fixed string is sent as it is and cannot be refreshed', async () => {
