@@ -1,37 +1,9 @@
 import { backoffDelay } from '../util/backoff.ts';
 import { AuthConfigError } from '../errors/auth-error.ts';
-import { checkBearerToken } from './bearer-token.ts';
 import { readJwtExpiry } from './jwt-expiry.ts';
 import { checkOptionNames, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
-import { TokenError, isTokenError } from './token-error.ts';
-import type { TokenProvider } from './token-source.ts';
-
-/**
- * What a fetch function may return: a token, or a token with its lifetime in seconds (OAuth `expires_in`).
- *
- * @example
- * ```ts
- * const fetched: FetchedToken = { token: body.access_token, expiresIn: body.expires_in };
- * ```
- */
-export type FetchedToken =
-  | string
-  | {
-      /** The access token. */
-      readonly token: string;
-      /** Its lifetime in seconds from now, as the token endpoint's `expires_in`. */
-      readonly expiresIn?: number;
-    };
-
-/**
- * Fetches a new access token, e.g. from an OAuth token endpoint.
- *
- * @example
- * ```ts
- * const fetch: TokenFetcher = async () => (await vault.read('orders-token')).value;
- * ```
- */
-export type TokenFetcher = () => Promise<FetchedToken>;
+import { TokenError } from './token-error.ts';
+import { callTokenFunction, type CheckedToken, type TokenFunction, type TokenProvider } from './token-source.ts';
 
 /**
  * Options of {@link cachedToken}. Durations are seconds.
@@ -160,7 +132,7 @@ function compileCachedTokenOptions(options: CachedTokenOptions): CompiledCachedT
  * const client = new OrdersClient(target, credentials.createInsecure(), { interceptors: [createTokenInterceptor({ token })] });
  * ```
  */
-export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {}): CachedToken {
+export function cachedToken(fetch: TokenFunction, options: CachedTokenOptions = {}): CachedToken {
   if (typeof fetch !== 'function') throw new AuthConfigError('fetch', 'expected a function returning a token');
   checkOptionNames(options, new Set(CACHED_TOKEN_OPTION_NAMES));
   const { refreshBefore, jitter, assumedLifetime, minBackoff, maxBackoff, clock } = compileCachedTokenOptions(options);
@@ -178,12 +150,7 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
    * is at most half the lifetime: a whole second off `expires_in: 1` would make every such token expired
    * on arrival, so a source of very short-lived tokens could never be used.
    */
-  function toEntry(fetched: FetchedToken, startedAt: number, now: number): Entry {
-    const { token, expiresIn } = typeof fetched === 'object' && fetched !== null ? fetched : { token: fetched, expiresIn: undefined };
-    checkBearerToken(token, 'the token fetch function');
-    if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn))) {
-      throw new TokenError('ERR_TOKEN_SOURCE_FAILED', 'the token fetch function gave an expiresIn that is not a number of seconds', { retryable: false });
-    }
+  function toEntry({ token, expiresIn }: CheckedToken, startedAt: number, now: number): Entry {
     const expiresAt =
       expiresIn !== undefined
         ? startedAt + expiresIn * 1000 - wholeSecondMargin(expiresIn)
@@ -216,25 +183,25 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
   function fetchOnce(): Promise<Entry> {
     if (inflight) return inflight;
     const startedAt = clock();
-    const attempt = (async () => toEntry(await fetch(), startedAt, clock()))().then(
-      (next) => {
-        inflight = undefined;
-        entry = next;
-        failures = 0;
-        lastError = undefined;
-        return next;
-      },
-      (error: unknown) => {
-        inflight = undefined;
-        const tokenError = isTokenError(error)
-          ? error
-          : new TokenError('ERR_TOKEN_SOURCE_FAILED', 'the token fetch function threw an error', { retryable: true, cause: error });
-        failures += 1;
-        lastError = tokenError;
-        retryAt = clock() + backoff(tokenError);
-        throw tokenError;
-      },
-    );
+    const attempt = callTokenFunction(fetch, 'the token function')
+      .then((fetched) => toEntry(fetched, startedAt, clock()))
+      .then(
+        (next) => {
+          inflight = undefined;
+          entry = next;
+          failures = 0;
+          lastError = undefined;
+          return next;
+        },
+        // callTokenFunction and toEntry throw nothing but TokenErrors.
+        (error: TokenError) => {
+          inflight = undefined;
+          failures += 1;
+          lastError = error;
+          retryAt = clock() + backoff(error);
+          throw error;
+        },
+      );
     inflight = attempt;
     return attempt;
   }

@@ -15,9 +15,9 @@
  */
 
 // Token sources: where tokens come from, cached and refreshed before they expire.
-export type { TokenFunction, TokenProvider, TokenSource } from './token-source.ts';
+export type { FetchedToken, TokenFunction, TokenProvider, TokenSource } from './token-source.ts';
 export { cachedToken } from './cached-token.ts';
-export type { CachedToken, CachedTokenOptions, FetchedToken, TokenFetcher } from './cached-token.ts';
+export type { CachedToken, CachedTokenOptions } from './cached-token.ts';
 export { clientCredentials } from './client-credentials.ts';
 export type { ClientCredentialsOptions } from './client-credentials.ts';
 export { refreshingToken } from './refreshing-token.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cachedToken, isTokenError, type CachedTokenOptions, type FetchedToken } from '../../src/client/index.ts';
+import { cachedToken, isTokenError, type CachedTokenOptions, type FetchedToken, type TokenFunction, type TokenSource } from '../../src/client/index.ts';
 import { encodeSegment } from '../../src/testing/unsigned.ts';
 
 const START = Date.UTC(2030, 0, 1);
@@ -144,6 +144,17 @@ describe('cachedToken: caching and expiry', () => {
         (error: Error & { code?: string }) => error.code === 'ERR_TOKEN_SOURCE_FAILED' && !error.message.includes('secret-token-value'),
       );
     }
+  });
+});
+
+describe('cachedToken: the function it caches', () => {
+  it('is the function a token source takes: synchronous or async, returning a string or { token, expiresIn }', async () => {
+    const fn: TokenFunction = () => ({ token: 'opaque', expiresIn: 60 });
+    const source = cachedToken(fn, { clock: () => START });
+    assert.equal(await source.getToken(), 'opaque');
+    const direct: TokenSource = fn;
+    assert.equal(typeof direct, 'function');
+    assert.equal(await cachedToken(() => jwt(START / 1000 + 60, 'sync'), { clock: () => START }).getToken(), jwt(START / 1000 + 60, 'sync'));
   });
 });
 

@@ -22,6 +22,13 @@ describe('token sources: one TokenSource type', () => {
     assert.equal(await same.refresh('same'), undefined);
   });
 
+  it('a function may return { token, expiresIn }, the shape cachedToken caches: the token is sent', async () => {
+    const supplier = toTokenSupplier(() => ({ token: 'abc.def.ghi', expiresIn: 60 }), 'token');
+    assert.equal(await supplier.get(), 'abc.def.ghi');
+    const bad = toTokenSupplier(async () => ({ token: 'abc.def.ghi', expiresIn: 'soon' }) as never, 'token');
+    await assert.rejects(bad.get(), { code: 'ERR_TOKEN_SOURCE_FAILED' });
+  });
+
   it('a provider without refresh(): getToken() is asked again', async () => {
     let n = 0;
     const supplier = toTokenSupplier({ getToken: async () => `p-${++n}` }, 'token');
