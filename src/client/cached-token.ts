@@ -57,8 +57,8 @@ export interface CachedToken extends TokenProvider {
    * caller already replaced it, the replacement is returned without a fetch.
    */
   refresh(rejected?: string): Promise<string>;
-  /** When the cached token expires (milliseconds since the epoch), or undefined when none is cached. */
-  readonly expiresAt: number | undefined;
+  /** When the cached token expires, or undefined when none is cached. A new `Date` at every read. */
+  readonly expiresAt: Date | undefined;
 }
 
 /**
@@ -214,7 +214,7 @@ export function cachedToken(fetch: TokenFunction, options: CachedTokenOptions = 
 
   return {
     get expiresAt() {
-      return entry?.expiresAt;
+      return entry === undefined ? undefined : new Date(entry.expiresAt);
     },
     async getToken() {
       const now = clock();

@@ -162,7 +162,7 @@ describe('clientCredentials against the test issuer', () => {
     served.tokenEndpoint.injectFault({ kind: 'token', claims: { exp: undefined }, expiresIn: 90 }, 1);
     const source = clientCredentials(options());
     await source.getToken();
-    assert.ok(source.expiresAt !== undefined && Math.abs(source.expiresAt - Date.now() - 90_000) < 5000);
+    assert.ok(source.expiresAt !== undefined && Math.abs(source.expiresAt.getTime() - Date.now() - 90_000) < 5000);
   });
 
   it('a token that has already expired → ERR_TOKEN_EXPIRED', async () => {
@@ -183,9 +183,9 @@ describe('clientCredentials against the test issuer', () => {
     assert.equal(await source.getToken(), first, 'still valid: still served');
     served.tokenEndpoint.clearFaults();
     now += 5_000;
-    const oldExpiry = source.expiresAt;
+    const oldExpiry = source.expiresAt?.getTime();
     assert.equal(await source.getToken(), first, 'served at once; the refresh runs in the background');
-    await until(() => source.expiresAt !== oldExpiry);
+    await until(() => source.expiresAt?.getTime() !== oldExpiry);
     assert.notEqual(await source.getToken(), first);
   });
 
