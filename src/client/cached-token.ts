@@ -1,12 +1,13 @@
-import { backoffDelay } from '../util/backoff.ts';
 import { AuthConfigError } from '../errors/auth-error.ts';
+import { backoffDelay } from '../util/backoff.ts';
+import { checkOptionNames, optionNames, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
 import { readJwtExpiry } from './jwt-expiry.ts';
-import { checkOptionNames, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
 import { TokenError } from './token-error.ts';
 import { callTokenFunction, type CheckedToken, type TokenFunction, type TokenProvider } from './token-source.ts';
 
 /**
- * Options of {@link cachedToken}. Durations are seconds.
+ * Options of {@link cachedToken}, which {@link clientCredentials} and {@link refreshingToken} take too.
+ * Durations are numbers of seconds.
  *
  * @example
  * ```ts
@@ -15,8 +16,8 @@ import { callTokenFunction, type CheckedToken, type TokenFunction, type TokenPro
  */
 export interface CachedTokenOptions {
   /**
-   * How long before expiry a refresh starts. Default: 10% of the token's lifetime, at most 60 s. Never
-   * more than half the lifetime, so a short-lived token is not refreshed on every call.
+   * How many seconds before expiry a refresh starts. Default: 10% of the token's lifetime, at most 60 s.
+   * Never more than half the lifetime, so a short-lived token is not refreshed on every call.
    */
   readonly refreshBefore?: number;
   /**
@@ -25,15 +26,16 @@ export interface CachedTokenOptions {
    */
   readonly jitter?: number;
   /**
-   * Lifetime assumed for a token whose expiry is unknown (no `exp` claim, no `expiresIn`). Default: such
-   * a token is refused with `ERR_TOKEN_EXPIRY_UNKNOWN`, because it could not be refreshed before expiry.
+   * Lifetime in seconds assumed for a token whose expiry is unknown (no `exp` claim, no `expiresIn`).
+   * Default: such a token is refused with `ERR_TOKEN_EXPIRY_UNKNOWN`, because it could not be refreshed
+   * before expiry.
    */
   readonly assumedLifetime?: number;
-  /** First wait after a failed fetch; it doubles with every failure in a row. Default 1. */
+  /** Seconds to wait after a failed fetch; the wait doubles with every failure in a row. Default 1. */
   readonly minBackoff?: number;
-  /** Longest wait after failures, and the wait after a non-retryable error. Default 60. */
+  /** Longest wait in seconds after failures, and the wait after a non-retryable error. Default 60. */
   readonly maxBackoff?: number;
-  /** The clock, in milliseconds since the epoch. Default `Date.now`; tests inject their own. */
+  /** The clock, a function like `Date.now` (milliseconds since the epoch). Default `Date.now`; tests inject their own. */
   readonly clock?: () => number;
 }
 
@@ -62,14 +64,23 @@ export interface CachedToken extends TokenProvider {
 }
 
 /**
- * The option names of {@link CachedTokenOptions}, which every caching source accepts.
+ * The names of {@link CachedTokenOptions}, typed against it: every name, and only those. The grants'
+ * name lists start from it.
  *
  * @example
  * ```ts
- * checkOptionNames(options, new Set([...CACHED_TOKEN_OPTION_NAMES, 'tokenUrl']));
+ * const names = optionNames<CachedTokenOptions & { tokenUrl: string }>({ ...CACHED_TOKEN_OPTIONS, tokenUrl: true });
  * ```
  */
-export const CACHED_TOKEN_OPTION_NAMES: readonly string[] = ['refreshBefore', 'jitter', 'assumedLifetime', 'minBackoff', 'maxBackoff', 'clock'];
+export const CACHED_TOKEN_OPTIONS: { readonly [K in keyof Required<CachedTokenOptions>]: true } = {
+  refreshBefore: true,
+  jitter: true,
+  assumedLifetime: true,
+  minBackoff: true,
+  maxBackoff: true,
+  clock: true,
+};
+const CACHED_TOKEN_OPTION_NAMES = optionNames<CachedTokenOptions>(CACHED_TOKEN_OPTIONS);
 
 interface Entry {
   readonly token: string;
@@ -92,15 +103,20 @@ interface CompiledCachedTokenOptions {
   readonly clock: () => number;
 }
 
+/** A number from 0 to 1, or undefined when not given. */
+function optionalFraction(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new AuthConfigError(option, 'expected a fraction from 0 to 1');
+  return value;
+}
+
 /** Checks the options and applies their defaults. */
 function compileCachedTokenOptions(options: CachedTokenOptions): CompiledCachedTokenOptions {
-  const jitter = options.jitter ?? 0.2;
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) throw new AuthConfigError('jitter', 'expected a fraction from 0 to 1');
   const minBackoff = optionalSeconds(options.minBackoff, 'minBackoff', 0.01, 3600) ?? 1;
   const maxBackoff = optionalSeconds(options.maxBackoff, 'maxBackoff', minBackoff, 86_400) ?? Math.max(60, minBackoff);
   return {
     refreshBefore: seconds(optionalSeconds(options.refreshBefore, 'refreshBefore', 0, 86_400)),
-    jitter,
+    jitter: optionalFraction(options.jitter, 'jitter') ?? 0.2,
     assumedLifetime: seconds(optionalSeconds(options.assumedLifetime, 'assumedLifetime', 1, 365 * 86_400)),
     minBackoff: minBackoff * 1000,
     maxBackoff: maxBackoff * 1000,
@@ -134,7 +150,20 @@ function compileCachedTokenOptions(options: CachedTokenOptions): CompiledCachedT
  */
 export function cachedToken(fetch: TokenFunction, options: CachedTokenOptions = {}): CachedToken {
   if (typeof fetch !== 'function') throw new AuthConfigError('fetch', 'expected a function returning a token');
-  checkOptionNames(options, new Set(CACHED_TOKEN_OPTION_NAMES));
+  checkOptionNames(options, CACHED_TOKEN_OPTION_NAMES);
+  return createCachedToken(fetch, options, 'the token function');
+}
+
+/**
+ * The cache behind {@link cachedToken} and the OAuth grants, which check the option names themselves
+ * (their options add their own to {@link CachedTokenOptions}). `what` names the fetch in errors.
+ *
+ * @example
+ * ```ts
+ * const token = createCachedToken(async () => ({ token: 'opaque', expiresIn: 60 }), { refreshBefore: 10 }, 'the token endpoint');
+ * ```
+ */
+export function createCachedToken(fetch: TokenFunction, options: CachedTokenOptions, what: string): CachedToken {
   const { refreshBefore, jitter, assumedLifetime, minBackoff, maxBackoff, clock } = compileCachedTokenOptions(options);
 
   let entry: Entry | undefined;
@@ -183,7 +212,7 @@ export function cachedToken(fetch: TokenFunction, options: CachedTokenOptions = 
   function fetchOnce(): Promise<Entry> {
     if (inflight) return inflight;
     const startedAt = clock();
-    const attempt = callTokenFunction(fetch, 'the token function')
+    const attempt = callTokenFunction(fetch, what)
       .then((fetched) => toEntry(fetched, startedAt, clock()))
       .then(
         (next) => {

@@ -1,7 +1,7 @@
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { AuthConfigError } from '../errors/auth-error.ts';
 import { AuthorizedCall, type CallPolicy } from './authorized-call.ts';
-import { checkOptionNames, optionalChoice } from '../util/option-checks.ts';
+import { checkOptionNames, optionNames, optionalChoice } from '../util/option-checks.ts';
 import { toTokenSupplier, type TokenSource } from './token-source.ts';
 import { TransportGuard, type ChannelSecurity } from './transport-guard.ts';
 
@@ -24,6 +24,8 @@ export interface TokenInterceptorOptions {
    */
   readonly channelSecurity?: ChannelSecurity;
 }
+
+const TOKEN_INTERCEPTOR_OPTION_NAMES = optionNames<TokenInterceptorOptions>({ token: true, channelSecurity: true });
 
 /**
  * A grpc-js client interceptor that sends `authorization: Bearer <token>` on every call of every kind.
@@ -55,7 +57,7 @@ export interface TokenInterceptorOptions {
  * ```
  */
 export function createTokenInterceptor(options: TokenInterceptorOptions): Interceptor {
-  checkOptionNames(options, new Set(['token', 'channelSecurity']));
+  checkOptionNames(options, TOKEN_INTERCEPTOR_OPTION_NAMES);
   if (options.token === undefined) throw new AuthConfigError('token', 'required');
   const policy: CallPolicy = {
     tokens: toTokenSupplier(options.token, 'token'),

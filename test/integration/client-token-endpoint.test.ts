@@ -210,6 +210,8 @@ describe('clientCredentials against the test issuer', () => {
       [{ ...base, scope: 'has "quote"' }, 'scope'],
       [{ ...base, timeout: 0 }, 'timeout'],
       [{ ...base, clientSecert: 'typo' }, 'clientSecert'],
+      [{ ...base, tokenUrl: 'http://idp.internal/token', allowHttp: true }, 'allowHttp'],
+      [{ ...base, allowInsecureHttp: 'yes' }, 'allowInsecureHttp'],
     ];
     for (const [bad, option] of cases) {
       assert.throws(
@@ -219,7 +221,8 @@ describe('clientCredentials against the test issuer', () => {
         option,
       );
     }
-    assert.doesNotThrow(() => clientCredentials({ ...base, tokenUrl: 'http://idp.internal/token', allowHttp: true }));
+    // One name for one idea: the key sources spell it allowInsecureHttp too.
+    assert.doesNotThrow(() => clientCredentials({ ...base, tokenUrl: 'http://idp.internal/token', allowInsecureHttp: true }));
   });
 });
 
@@ -387,6 +390,9 @@ describe('refreshingToken against the test issuer (rotation)', () => {
       [{ tokenUrl: served.tokenUrl }, 'refreshToken'],
       [{ tokenUrl: served.tokenUrl, refreshToken: 'r', clientSecret: 's' }, 'clientId'],
       [{ tokenUrl: served.tokenUrl, refreshToken: 'r', onRefreshToken: 'save' }, 'onRefreshToken'],
+      [{ tokenUrl: 'http://idp.internal/token', refreshToken: 'r' }, 'tokenUrl'],
+      [{ tokenUrl: 'http://idp.internal/token', refreshToken: 'r', allowHttp: true }, 'allowHttp'],
+      [{ tokenUrl: served.tokenUrl, refreshToken: 'r', refreshBfore: 5 }, 'refreshBfore'],
     ];
     for (const [bad, option] of cases) {
       assert.throws(
@@ -395,5 +401,6 @@ describe('refreshingToken against the test issuer (rotation)', () => {
         option,
       );
     }
+    assert.doesNotThrow(() => refreshingToken({ tokenUrl: 'http://idp.internal/token', refreshToken: 'r', allowInsecureHttp: true }));
   });
 });
