@@ -11,7 +11,8 @@ import { callTokenFunction, type CheckedToken, type TokenFunction, type TokenPro
  *
  * @example
  * ```ts
- * const options: CachedTokenOptions = { refreshBefore: 120, jitter: 0.3, maxBackoff: 30 };
+ * import type { CachedTokenOptions } from 'grpc-jwt-auth/client';
+ * const options: CachedTokenOptions = { refreshBefore: 120, jitter: 0.3, maxBackoff: 30 }; // seconds, and a fraction
  * ```
  */
 export interface CachedTokenOptions {
@@ -44,8 +45,11 @@ export interface CachedTokenOptions {
  *
  * @example
  * ```ts
- * const token: CachedToken = cachedToken(fetchToken);
- * const fresh = await token.refresh(rejectedToken);
+ * import { cachedToken, type CachedToken } from 'grpc-jwt-auth/client';
+ * const source: CachedToken = cachedToken(async () => ({ token: 'opaque-token', expiresIn: 3600 }));
+ * const current = await source.getToken();
+ * source.expiresAt; // a Date, about an hour from now
+ * const fresh = await source.refresh(current); // the server refused `current`: a new token
  * ```
  */
 export interface CachedToken extends TokenProvider {
@@ -69,7 +73,9 @@ export interface CachedToken extends TokenProvider {
  *
  * @example
  * ```ts
- * const names = optionNames<CachedTokenOptions & { tokenUrl: string }>({ ...CACHED_TOKEN_OPTIONS, tokenUrl: true });
+ * import { optionNames } from '../util/option-checks.ts';
+ * import type { CachedTokenOptions } from './cached-token.ts';
+ * const names = optionNames<CachedTokenOptions & { readonly tokenUrl: string }>({ ...CACHED_TOKEN_OPTIONS, tokenUrl: true });
  * ```
  */
 export const CACHED_TOKEN_OPTIONS: { readonly [K in keyof Required<CachedTokenOptions>]: true } = {
@@ -140,12 +146,18 @@ function compileCachedTokenOptions(options: CachedTokenOptions): CompiledCachedT
  *
  * @example
  * ```ts
- * import { cachedToken, createTokenInterceptor } from 'grpc-jwt-auth';
- * const token = cachedToken(async () => {
- *   const { accessToken, expiresIn } = await myIdentityClient.getToken();
- *   return { token: accessToken, expiresIn };
- * }, { refreshBefore: 120 });
- * const client = new OrdersClient(target, credentials.createInsecure(), { interceptors: [createTokenInterceptor({ token })] });
+ * import { Client, credentials } from '@grpc/grpc-js';
+ * import { cachedToken, createTokenInterceptor } from 'grpc-jwt-auth/client';
+ * declare const identity: { getToken(): Promise<{ accessToken: string; expiresIn: number }> };
+ * declare const OrdersClient: typeof Client;
+ * const token = cachedToken(
+ *   async () => {
+ *     const { accessToken, expiresIn } = await identity.getToken();
+ *     return { token: accessToken, expiresIn };
+ *   },
+ *   { refreshBefore: 120 },
+ * );
+ * const client = new OrdersClient('127.0.0.1:50051', credentials.createInsecure(), { interceptors: [createTokenInterceptor({ token })] });
  * ```
  */
 export function cachedToken(fetch: TokenFunction, options: CachedTokenOptions = {}): CachedToken {

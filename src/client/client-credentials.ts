@@ -9,7 +9,15 @@ import { requestToken, type ClientAuthMethod } from './token-endpoint-request.ts
  *
  * @example
  * ```ts
- * const options: ClientCredentialsOptions = { tokenUrl, clientId: 'worker', clientSecret, scope: 'orders:read', authMethod: 'client_secret_post' };
+ * import type { ClientCredentialsOptions } from 'grpc-jwt-auth/client';
+ * const options: ClientCredentialsOptions = {
+ *   tokenUrl: 'https://idp.example/oauth/token',
+ *   clientId: 'worker',
+ *   clientSecret: secret,
+ *   scope: 'orders:read',
+ *   authMethod: 'client_secret_post',
+ *   timeout: 5, // seconds
+ * };
  * ```
  */
 export interface ClientCredentialsOptions extends CachedTokenOptions {
@@ -47,14 +55,16 @@ const CLIENT_CREDENTIALS_OPTION_NAMES = optionNames<ClientCredentialsOptions>({ 
  *
  * @example
  * ```ts
- * import { clientCredentials, createTokenInterceptor } from 'grpc-jwt-auth';
+ * import { Client, credentials } from '@grpc/grpc-js';
+ * import { clientCredentials, createTokenInterceptor } from 'grpc-jwt-auth/client';
+ * declare const OrdersClient: typeof Client;
  * const token = clientCredentials({
  *   tokenUrl: 'https://idp.example/oauth/token',
  *   clientId: 'orders-worker',
  *   clientSecret: process.env.ORDERS_WORKER_SECRET!,
  *   scope: ['orders:read', 'orders:write'],
  * });
- * const client = new OrdersClient(target, credentials.createInsecure(), { interceptors: [createTokenInterceptor({ token })] });
+ * const client = new OrdersClient('127.0.0.1:50051', credentials.createInsecure(), { interceptors: [createTokenInterceptor({ token })] });
  * ```
  */
 export function clientCredentials(options: ClientCredentialsOptions): CachedToken {

@@ -22,6 +22,7 @@
  *
  * @example
  * ```ts
+ * import type { ReadAt } from './proxy-variables.ts';
  * const readAt: ReadAt = 'creation';
  * ```
  */
@@ -42,6 +43,7 @@ interface NamedProxy {
  *
  * @example
  * ```ts
+ * import type { ProxyVariables } from './proxy-variables.ts';
  * const reading: ProxyVariables = readProxyVariables(process.env, 'call');
  * ```
  */
@@ -62,6 +64,7 @@ export interface ProxyVariables {
  *
  * @example
  * ```ts
+ * import type { ProxyRisk } from './proxy-variables.ts';
  * const risk: ProxyRisk = { kind: 'proxied', variable: 'https_proxy', host: '127.0.0.1', noProxyVariable: 'no_grpc_proxy', readAt: 'call' };
  * ```
  */

@@ -12,7 +12,15 @@ import type { FetchedToken } from './token-source.ts';
  *
  * @example
  * ```ts
- * const options: RefreshingTokenOptions = { tokenUrl, clientId: 'cli', refreshToken, onRefreshToken: (next) => store.set('rt', next) };
+ * import type { RefreshingTokenOptions } from 'grpc-jwt-auth/client';
+ * declare const store: { get(key: string): Promise<string>; set(key: string, value: string): Promise<void> };
+ * const options: RefreshingTokenOptions = {
+ *   tokenUrl: 'https://idp.example/oauth/token',
+ *   clientId: 'orders-cli',
+ *   refreshToken: await store.get('refresh-token'),
+ *   onRefreshToken: (next) => store.set('refresh-token', next),
+ *   timeout: 5, // seconds, for the request and for the store
+ * };
  * ```
  */
 export interface RefreshingTokenOptions extends CachedTokenOptions {
@@ -60,7 +68,8 @@ const REFRESHING_TOKEN_OPTION_NAMES = optionNames<RefreshingTokenOptions>({ ...T
  *
  * @example
  * ```ts
- * import { refreshingToken } from 'grpc-jwt-auth';
+ * import { refreshingToken } from 'grpc-jwt-auth/client';
+ * declare const store: { get(key: string): Promise<string>; set(key: string, value: string): Promise<void> };
  * const token = refreshingToken({
  *   tokenUrl: 'https://idp.example/oauth/token',
  *   clientId: 'orders-cli',

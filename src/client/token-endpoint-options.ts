@@ -18,7 +18,8 @@ import type { ClientAuthMethod } from './token-endpoint-request.ts';
  * @example
  * ```ts
  * import { optionNames } from '../util/option-checks.ts';
- * const names = optionNames<{ tokenUrl: string; audience?: string }>({ ...TOKEN_REQUEST_OPTIONS, audience: true });
+ * import type { ClientCredentialsOptions } from './client-credentials.ts';
+ * const names = optionNames<ClientCredentialsOptions>({ ...TOKEN_REQUEST_OPTIONS, audience: true }); // without audience: a type error
  * ```
  */
 export const TOKEN_REQUEST_OPTIONS: { readonly [K in keyof ClientCredentialsOptions & keyof RefreshingTokenOptions]: true } = {
@@ -40,6 +41,7 @@ type EndpointSettings = Pick<ClientCredentialsOptions, 'tokenUrl' | 'scope' | 'a
  *
  * @example
  * ```ts
+ * import type { TokenEndpoint } from './token-endpoint-options.ts';
  * const endpoint: TokenEndpoint = tokenEndpointOptions({ tokenUrl: 'https://idp.example/oauth/token' });
  * endpoint.timeout; // 10000: milliseconds, from the default of 10 seconds
  * ```

@@ -9,6 +9,7 @@ import type { FetchedToken } from './token-source.ts';
  *
  * @example
  * ```ts
+ * import type { ClientAuthMethod } from 'grpc-jwt-auth/client';
  * const authMethod: ClientAuthMethod = 'client_secret_post';
  * ```
  */
@@ -107,7 +108,14 @@ function rejection(request: TokenRequest, status: number, body: Record<string, u
  *
  * @example
  * ```ts
- * const response = await requestToken({ tokenUrl, params: { grant_type: 'client_credentials' }, clientId, clientSecret, authMethod: 'client_secret_basic', timeout: 10_000 });
+ * const fetched = await requestToken({
+ *   tokenUrl: new URL('https://idp.example/oauth/token'),
+ *   params: { grant_type: 'client_credentials' },
+ *   clientId: 'worker',
+ *   clientSecret: secret,
+ *   authMethod: 'client_secret_basic',
+ *   timeout: 10_000, // milliseconds here: the options' seconds, converted
+ * }); // { token: 'eyJ...', expiresIn: 3600 }
  * ```
  */
 export async function requestToken(request: TokenRequest): Promise<FetchedToken> {

@@ -10,7 +10,11 @@ import { TransportGuard, type ChannelSecurity } from './transport-guard.ts';
  *
  * @example
  * ```ts
- * const options: TokenInterceptorOptions = { token: clientCredentials({ tokenUrl, clientId, clientSecret }), channelSecurity: 'tls' };
+ * import { clientCredentials, type TokenInterceptorOptions } from 'grpc-jwt-auth/client';
+ * const options: TokenInterceptorOptions = {
+ *   token: clientCredentials({ tokenUrl: 'https://idp.example/oauth/token', clientId: 'worker', clientSecret: secret }),
+ *   channelSecurity: 'tls',
+ * };
  * ```
  */
 export interface TokenInterceptorOptions {
@@ -42,10 +46,11 @@ const TOKEN_INTERCEPTOR_OPTION_NAMES = optionNames<TokenInterceptorOptions>({ to
  *
  * @example
  * ```ts
- * import { credentials } from '@grpc/grpc-js';
- * import { clientCredentials, createTokenInterceptor } from 'grpc-jwt-auth';
+ * import { Client, credentials } from '@grpc/grpc-js';
+ * import { clientCredentials, createTokenInterceptor } from 'grpc-jwt-auth/client';
+ * declare const OrdersClient: typeof Client;
  *
- * const token = clientCredentials({ tokenUrl, clientId: 'worker', clientSecret });
+ * const token = clientCredentials({ tokenUrl: 'https://idp.example/oauth/token', clientId: 'worker', clientSecret: secret });
  * // a local channel: plaintext is fine on loopback
  * const local = new OrdersClient('127.0.0.1:50051', credentials.createInsecure(), {
  *   interceptors: [createTokenInterceptor({ token })],

@@ -31,14 +31,14 @@ export type FetchedToken =
  *
  * @example
  * ```ts
- * import { cachedToken, type TokenFunction } from 'grpc-jwt-auth/client';
+ * import { cachedToken, createTokenInterceptor, type TokenFunction } from 'grpc-jwt-auth/client';
  * declare const vault: { read(path: string): Promise<{ value: string; ttl: number }> };
  * const readToken: TokenFunction = async () => {
- *   const secret = await vault.read('orders-token');
- *   return { token: secret.value, expiresIn: secret.ttl };
+ *   const stored = await vault.read('orders-token');
+ *   return { token: stored.value, expiresIn: stored.ttl };
  * };
- * const perCall = readToken; // asked on every call
- * const cached = cachedToken(readToken); // asked again shortly before expiresIn runs out
+ * createTokenInterceptor({ token: readToken }); // asked on every call
+ * createTokenInterceptor({ token: cachedToken(readToken) }); // asked again shortly before expiresIn runs out
  * ```
  */
 export type TokenFunction = () => FetchedToken | Promise<FetchedToken>;
@@ -85,6 +85,7 @@ export type TokenSource = string | TokenFunction | TokenProvider;
  *
  * @example
  * ```ts
+ * import type { TokenSupplier } from './token-source.ts';
  * const supplier: TokenSupplier = toTokenSupplier(() => 'abc.def.ghi', 'token');
  * const current = await supplier.get();
  * ```
@@ -100,6 +101,7 @@ export interface TokenSupplier {
  *
  * @example
  * ```ts
+ * import type { CheckedToken } from './token-source.ts';
  * const checked: CheckedToken = await callTokenFunction(() => ({ token: 'abc.def.ghi', expiresIn: 60 }), 'the token function');
  * ```
  */

@@ -22,7 +22,8 @@ import { localStatus } from './token-status.ts';
  *
  * @example
  * ```ts
- * createTokenInterceptor({ token, channelSecurity: 'tls' }); // a TLS channel to orders.example:443
+ * import { createTokenInterceptor } from 'grpc-jwt-auth/client';
+ * createTokenInterceptor({ token, channelSecurity: 'tls' }); // for a TLS channel to orders.example:443
  * ```
  */
 export type ChannelSecurity = 'tls' | 'insecure';
