@@ -1,5 +1,5 @@
 import { status, type StatusObject } from '@grpc/grpc-js';
-import { isLoopbackTarget } from './loopback.ts';
+import { isLoopbackTarget } from './channel-target.ts';
 import { proxyRisk, readProxyVariables, type ProxyRisk, type ProxyVariables } from './proxy-variables.ts';
 import { localStatus } from './token-status.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLoopbackTarget } from '../../src/client/loopback.ts';
+import { isLoopbackTarget } from '../../src/client/channel-target.ts';
 import { isLoopbackHost } from '../../src/util/loopback.ts';
 import { toTokenSupplier } from '../../src/client/token-source.ts';
 import { TransportGuard } from '../../src/client/transport-guard.ts';
@@ -84,6 +84,10 @@ describe('token leak guard: where a token may go', () => {
       'unknown',
       '127.0.0.1:50051',
       '',
+      // Read as grpc-js reads them: a port that is not a number, an unclosed bracket, an empty address.
+      'dns:localhost:http',
+      'ipv6:[::1:50051',
+      'ipv4:127.0.0.1:1,',
     ];
     for (const target of local) assert.equal(isLoopbackTarget(target), true, target);
     for (const target of remote) assert.equal(isLoopbackTarget(target), false, target);
