@@ -16,7 +16,7 @@ import { isTokenError } from './token-error.ts';
 export function tokenFailureStatus(error: unknown): StatusObject {
   const retryable = !isTokenError(error) || error.retryable;
   const reason = isTokenError(error) ? `${error.message} [${error.code}]` : 'the token source failed';
-  return { code: retryable ? status.UNAVAILABLE : status.UNAUTHENTICATED, details: `grpc-jwt-auth: no access token: ${reason}`, metadata: new Metadata() };
+  return localStatus(retryable ? status.UNAVAILABLE : status.UNAUTHENTICATED, `grpc-jwt-auth: no access token: ${reason}`);
 }
 
 /**
