@@ -39,8 +39,6 @@ export { DEFAULT_ROLE_CLAIMS, DEFAULT_SCOPE_CLAIMS } from './util/claim-paths.ts
 export type { ClaimPath } from './util/claim-paths.ts';
 export { AuthConfigError, AuthError, ERROR_DOMAIN, GrpcStatus, isAuthError } from './errors/auth-error.ts';
 export type { AuthErrorCode, AuthErrorOptions, AuthReason, AuthStatus, BearerErrorCode } from './errors/auth-error.ts';
-export { decodeErrorInfo } from './errors/error-info.ts';
-export type { ErrorInfo } from './errors/error-info.ts';
 
 export { allOf, anyOf, requireAnyRole, requireAnyScope, requireClaim, requireRoles, requireScopes } from './authz/guards.ts';
 export type { ClaimPredicate, ClaimValue } from './authz/guards.ts';
@@ -73,19 +71,3 @@ export type {
 export { PROTO_INCLUDE_DIR, rulesFromProto } from './authz/proto-policy.ts';
 export { guardService, withGuard } from './server/with-guard.ts';
 export type { ServiceGuards, ServiceHandler } from './server/with-guard.ts';
-
-// Client: token sources that refresh before expiry, the token interceptor and call credentials.
-export { createTokenInterceptor } from './client/token-interceptor.ts';
-export type { TokenInterceptorOptions } from './client/token-interceptor.ts';
-export { createCallCredentials } from './client/call-credentials.ts';
-export type { ChannelSecurity } from './client/transport-guard.ts';
-export type { TokenFunction, TokenProvider, TokenSource } from './client/token-source.ts';
-export { cachedToken } from './client/cached-token.ts';
-export type { CachedToken, CachedTokenOptions, FetchedToken, TokenFetcher } from './client/cached-token.ts';
-export { clientCredentials } from './client/client-credentials.ts';
-export type { ClientCredentialsOptions } from './client/client-credentials.ts';
-export { refreshingToken } from './client/refreshing-token.ts';
-export type { RefreshingTokenOptions } from './client/refreshing-token.ts';
-export type { ClientAuthMethod } from './client/token-endpoint-request.ts';
-export { TokenError, isTokenError } from './client/token-error.ts';
-export type { TokenErrorCode, TokenErrorOptions } from './client/token-error.ts';

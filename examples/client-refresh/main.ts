@@ -7,7 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { clientCredentials, createAuthInterceptor, createTokenInterceptor, fromIssuer, getAuth, requireScopes } from 'grpc-jwt-auth';
+import { createAuthInterceptor, fromIssuer, getAuth, requireScopes } from 'grpc-jwt-auth';
+import { clientCredentials, createTokenInterceptor } from 'grpc-jwt-auth/client';
 import { createTestIssuer } from 'grpc-jwt-auth/testing';
 
 const protoPath = fileURLToPath(new URL('./inventory.proto', import.meta.url));

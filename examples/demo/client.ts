@@ -3,7 +3,7 @@
  * program can act on (status, reason from the ErrorInfo trailer, required scopes).
  */
 import * as grpc from '@grpc/grpc-js';
-import { decodeErrorInfo } from 'grpc-jwt-auth';
+import { decodeErrorInfo } from 'grpc-jwt-auth/client';
 import type { Order, OrdersClient } from './orders.ts';
 
 /** A call that ended with a status other than OK, as the client sees it. */

@@ -5,7 +5,7 @@
  * Run: node --import tsx examples/demo/main.ts
  */
 import * as grpc from '@grpc/grpc-js';
-import { clientCredentials, createTokenInterceptor, type TokenSource } from 'grpc-jwt-auth';
+import { clientCredentials, createTokenInterceptor, type TokenSource } from 'grpc-jwt-auth/client';
 import { makeCertificates, type Certificates } from '../support/certificates.ts';
 import { CALL_STEPS } from './call-steps.ts';
 import { bindCalls } from './client.ts';

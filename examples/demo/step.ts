@@ -1,5 +1,5 @@
 /** What every step of the demo gets, and what a step is. */
-import type { TokenSource } from 'grpc-jwt-auth';
+import type { TokenSource } from 'grpc-jwt-auth/client';
 import type { Calls } from './client.ts';
 import type { OrdersClient } from './orders.ts';
 import type { Provider } from './provider.ts';

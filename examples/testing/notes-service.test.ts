@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { decodeErrorInfo } from 'grpc-jwt-auth';
+import { decodeErrorInfo } from 'grpc-jwt-auth/client';
 import { createTestIssuer, type TestIssuer } from 'grpc-jwt-auth/testing';
 import { NotesClient, startNotesServer, type NotesServer } from './notes-service.ts';
 

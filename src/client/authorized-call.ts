@@ -13,7 +13,10 @@ type MessageContext = Parameters<CallInterface['sendMessageWithContext']>[0];
  *
  * @example
  * ```ts
- * const policy: CallPolicy = { tokens: toTokenSupplier(token, 'token'), guard: new TransportGuard(undefined) };
+ * import type { CallPolicy } from './authorized-call.ts';
+ * import { toTokenSupplier } from './token-source.ts';
+ * import { TransportGuard } from './transport-guard.ts';
+ * const policy: CallPolicy = { tokens: toTokenSupplier('abc.def.ghi', 'token'), guard: new TransportGuard(undefined) };
  * ```
  */
 export interface CallPolicy {
@@ -56,6 +59,9 @@ interface HeldAnswer {
  *
  * @example
  * ```ts
+ * import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
+ * import type { CallPolicy } from './authorized-call.ts';
+ * declare const policy: CallPolicy;
  * const interceptor: Interceptor = (options, nextCall) => new InterceptingCall(new AuthorizedCall(options, nextCall, policy));
  * ```
  */

@@ -10,7 +10,8 @@ const BEARER_TOKEN = /^[\x21-\x7e]+$/;
  *
  * @example
  * ```ts
- * const token = checkBearerToken(await fetchToken(), 'the token function'); // throws ERR_TOKEN_SOURCE_FAILED for 'Bearer x'
+ * checkBearerToken('abc.def.ghi', 'the token function'); // 'abc.def.ghi'
+ * checkBearerToken('Bearer abc.def.ghi', 'the token function'); // throws ERR_TOKEN_SOURCE_FAILED: the prefix is not part of the token
  * ```
  */
 export function checkBearerToken(value: unknown, what: string): string {

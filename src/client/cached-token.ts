@@ -1,50 +1,24 @@
-import { backoffDelay } from '../util/backoff.ts';
 import { AuthConfigError } from '../errors/auth-error.ts';
-import { checkBearerToken } from './bearer-token.ts';
+import { backoffDelay } from '../util/backoff.ts';
+import { checkOptionNames, optionNames, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
 import { readJwtExpiry } from './jwt-expiry.ts';
-import { checkOptionNames, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
-import { TokenError, isTokenError } from './token-error.ts';
-import type { TokenProvider } from './token-source.ts';
+import { TokenError } from './token-error.ts';
+import { callTokenFunction, type CheckedToken, type TokenFunction, type TokenProvider } from './token-source.ts';
 
 /**
- * What a fetch function may return: a token, or a token with its lifetime in seconds (OAuth `expires_in`).
+ * Options of {@link cachedToken}, which {@link clientCredentials} and {@link refreshingToken} take too.
+ * Durations are numbers of seconds.
  *
  * @example
  * ```ts
- * const fetched: FetchedToken = { token: body.access_token, expiresIn: body.expires_in };
- * ```
- */
-export type FetchedToken =
-  | string
-  | {
-      /** The access token. */
-      readonly token: string;
-      /** Its lifetime in seconds from now, as the token endpoint's `expires_in`. */
-      readonly expiresIn?: number;
-    };
-
-/**
- * Fetches a new access token, e.g. from an OAuth token endpoint.
- *
- * @example
- * ```ts
- * const fetch: TokenFetcher = async () => (await vault.read('orders-token')).value;
- * ```
- */
-export type TokenFetcher = () => Promise<FetchedToken>;
-
-/**
- * Options of {@link cachedToken}. Durations are seconds.
- *
- * @example
- * ```ts
- * const options: CachedTokenOptions = { refreshBefore: 120, jitter: 0.3, maxBackoff: 30 };
+ * import type { CachedTokenOptions } from 'grpc-jwt-auth/client';
+ * const options: CachedTokenOptions = { refreshBefore: 120, jitter: 0.3, maxBackoff: 30 }; // seconds, and a fraction
  * ```
  */
 export interface CachedTokenOptions {
   /**
-   * How long before expiry a refresh starts. Default: 10% of the token's lifetime, at most 60 s. Never
-   * more than half the lifetime, so a short-lived token is not refreshed on every call.
+   * How many seconds before expiry a refresh starts. Default: 10% of the token's lifetime, at most 60 s.
+   * Never more than half the lifetime, so a short-lived token is not refreshed on every call.
    */
   readonly refreshBefore?: number;
   /**
@@ -53,15 +27,16 @@ export interface CachedTokenOptions {
    */
   readonly jitter?: number;
   /**
-   * Lifetime assumed for a token whose expiry is unknown (no `exp` claim, no `expiresIn`). Default: such
-   * a token is refused with `ERR_TOKEN_EXPIRY_UNKNOWN`, because it could not be refreshed before expiry.
+   * Lifetime in seconds assumed for a token whose expiry is unknown (no `exp` claim, no `expiresIn`).
+   * Default: such a token is refused with `ERR_TOKEN_EXPIRY_UNKNOWN`, because it could not be refreshed
+   * before expiry.
    */
   readonly assumedLifetime?: number;
-  /** First wait after a failed fetch; it doubles with every failure in a row. Default 1. */
+  /** Seconds to wait after a failed fetch; the wait doubles with every failure in a row. Default 1. */
   readonly minBackoff?: number;
-  /** Longest wait after failures, and the wait after a non-retryable error. Default 60. */
+  /** Longest wait in seconds after failures, and the wait after a non-retryable error. Default 60. */
   readonly maxBackoff?: number;
-  /** The clock, in milliseconds since the epoch. Default `Date.now`; tests inject their own. */
+  /** The clock, a function like `Date.now` (milliseconds since the epoch). Default `Date.now`; tests inject their own. */
   readonly clock?: () => number;
 }
 
@@ -70,8 +45,11 @@ export interface CachedTokenOptions {
  *
  * @example
  * ```ts
- * const token: CachedToken = cachedToken(fetchToken);
- * const fresh = await token.refresh(rejectedToken);
+ * import { cachedToken, type CachedToken } from 'grpc-jwt-auth/client';
+ * const source: CachedToken = cachedToken(async () => ({ token: 'opaque-token', expiresIn: 3600 }));
+ * const current = await source.getToken();
+ * source.expiresAt; // a Date, about an hour from now
+ * const fresh = await source.refresh(current); // the server refused `current`: a new token
  * ```
  */
 export interface CachedToken extends TokenProvider {
@@ -85,19 +63,30 @@ export interface CachedToken extends TokenProvider {
    * caller already replaced it, the replacement is returned without a fetch.
    */
   refresh(rejected?: string): Promise<string>;
-  /** When the cached token expires (milliseconds since the epoch), or undefined when none is cached. */
-  readonly expiresAt: number | undefined;
+  /** When the cached token expires, or undefined when none is cached. A new `Date` at every read. */
+  readonly expiresAt: Date | undefined;
 }
 
 /**
- * The option names of {@link CachedTokenOptions}, which every caching source accepts.
+ * The names of {@link CachedTokenOptions}, typed against it: every name, and only those. The grants'
+ * name lists start from it.
  *
  * @example
  * ```ts
- * checkOptionNames(options, new Set([...CACHED_TOKEN_OPTION_NAMES, 'tokenUrl']));
+ * import { optionNames } from '../util/option-checks.ts';
+ * import type { CachedTokenOptions } from './cached-token.ts';
+ * const names = optionNames<CachedTokenOptions & { readonly tokenUrl: string }>({ ...CACHED_TOKEN_OPTIONS, tokenUrl: true });
  * ```
  */
-export const CACHED_TOKEN_OPTION_NAMES: readonly string[] = ['refreshBefore', 'jitter', 'assumedLifetime', 'minBackoff', 'maxBackoff', 'clock'];
+export const CACHED_TOKEN_OPTIONS: { readonly [K in keyof Required<CachedTokenOptions>]: true } = {
+  refreshBefore: true,
+  jitter: true,
+  assumedLifetime: true,
+  minBackoff: true,
+  maxBackoff: true,
+  clock: true,
+};
+const CACHED_TOKEN_OPTION_NAMES = optionNames<CachedTokenOptions>(CACHED_TOKEN_OPTIONS);
 
 interface Entry {
   readonly token: string;
@@ -120,15 +109,20 @@ interface CompiledCachedTokenOptions {
   readonly clock: () => number;
 }
 
+/** A number from 0 to 1, or undefined when not given. */
+function optionalFraction(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new AuthConfigError(option, 'expected a fraction from 0 to 1');
+  return value;
+}
+
 /** Checks the options and applies their defaults. */
 function compileCachedTokenOptions(options: CachedTokenOptions): CompiledCachedTokenOptions {
-  const jitter = options.jitter ?? 0.2;
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) throw new AuthConfigError('jitter', 'expected a fraction from 0 to 1');
   const minBackoff = optionalSeconds(options.minBackoff, 'minBackoff', 0.01, 3600) ?? 1;
   const maxBackoff = optionalSeconds(options.maxBackoff, 'maxBackoff', minBackoff, 86_400) ?? Math.max(60, minBackoff);
   return {
     refreshBefore: seconds(optionalSeconds(options.refreshBefore, 'refreshBefore', 0, 86_400)),
-    jitter,
+    jitter: optionalFraction(options.jitter, 'jitter') ?? 0.2,
     assumedLifetime: seconds(optionalSeconds(options.assumedLifetime, 'assumedLifetime', 1, 365 * 86_400)),
     minBackoff: minBackoff * 1000,
     maxBackoff: maxBackoff * 1000,
@@ -152,17 +146,36 @@ function compileCachedTokenOptions(options: CachedTokenOptions): CompiledCachedT
  *
  * @example
  * ```ts
- * import { cachedToken, createTokenInterceptor } from 'grpc-jwt-auth';
- * const token = cachedToken(async () => {
- *   const { accessToken, expiresIn } = await myIdentityClient.getToken();
- *   return { token: accessToken, expiresIn };
- * }, { refreshBefore: 120 });
- * const client = new OrdersClient(target, credentials.createInsecure(), { interceptors: [createTokenInterceptor({ token })] });
+ * import { Client, credentials } from '@grpc/grpc-js';
+ * import { cachedToken, createTokenInterceptor } from 'grpc-jwt-auth/client';
+ * declare const identity: { getToken(): Promise<{ accessToken: string; expiresIn: number }> };
+ * declare const OrdersClient: typeof Client;
+ * const token = cachedToken(
+ *   async () => {
+ *     const { accessToken, expiresIn } = await identity.getToken();
+ *     return { token: accessToken, expiresIn };
+ *   },
+ *   { refreshBefore: 120 },
+ * );
+ * const client = new OrdersClient('127.0.0.1:50051', credentials.createInsecure(), { interceptors: [createTokenInterceptor({ token })] });
  * ```
  */
-export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {}): CachedToken {
+export function cachedToken(fetch: TokenFunction, options: CachedTokenOptions = {}): CachedToken {
   if (typeof fetch !== 'function') throw new AuthConfigError('fetch', 'expected a function returning a token');
-  checkOptionNames(options, new Set(CACHED_TOKEN_OPTION_NAMES));
+  checkOptionNames(options, CACHED_TOKEN_OPTION_NAMES);
+  return createCachedToken(fetch, options, 'the token function');
+}
+
+/**
+ * The cache behind {@link cachedToken} and the OAuth grants, which check the option names themselves
+ * (their options add their own to {@link CachedTokenOptions}). `what` names the fetch in errors.
+ *
+ * @example
+ * ```ts
+ * const token = createCachedToken(async () => ({ token: 'opaque', expiresIn: 60 }), { refreshBefore: 10 }, 'the token endpoint');
+ * ```
+ */
+export function createCachedToken(fetch: TokenFunction, options: CachedTokenOptions, what: string): CachedToken {
   const { refreshBefore, jitter, assumedLifetime, minBackoff, maxBackoff, clock } = compileCachedTokenOptions(options);
 
   let entry: Entry | undefined;
@@ -178,12 +191,7 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
    * is at most half the lifetime: a whole second off `expires_in: 1` would make every such token expired
    * on arrival, so a source of very short-lived tokens could never be used.
    */
-  function toEntry(fetched: FetchedToken, startedAt: number, now: number): Entry {
-    const { token, expiresIn } = typeof fetched === 'object' && fetched !== null ? fetched : { token: fetched, expiresIn: undefined };
-    checkBearerToken(token, 'the token fetch function');
-    if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn))) {
-      throw new TokenError('ERR_TOKEN_SOURCE_FAILED', 'the token fetch function gave an expiresIn that is not a number of seconds', { retryable: false });
-    }
+  function toEntry({ token, expiresIn }: CheckedToken, startedAt: number, now: number): Entry {
     const expiresAt =
       expiresIn !== undefined
         ? startedAt + expiresIn * 1000 - wholeSecondMargin(expiresIn)
@@ -216,25 +224,25 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
   function fetchOnce(): Promise<Entry> {
     if (inflight) return inflight;
     const startedAt = clock();
-    const attempt = (async () => toEntry(await fetch(), startedAt, clock()))().then(
-      (next) => {
-        inflight = undefined;
-        entry = next;
-        failures = 0;
-        lastError = undefined;
-        return next;
-      },
-      (error: unknown) => {
-        inflight = undefined;
-        const tokenError = isTokenError(error)
-          ? error
-          : new TokenError('ERR_TOKEN_SOURCE_FAILED', 'the token fetch function threw an error', { retryable: true, cause: error });
-        failures += 1;
-        lastError = tokenError;
-        retryAt = clock() + backoff(tokenError);
-        throw tokenError;
-      },
-    );
+    const attempt = callTokenFunction(fetch, what)
+      .then((fetched) => toEntry(fetched, startedAt, clock()))
+      .then(
+        (next) => {
+          inflight = undefined;
+          entry = next;
+          failures = 0;
+          lastError = undefined;
+          return next;
+        },
+        // callTokenFunction and toEntry throw nothing but TokenErrors.
+        (error: TokenError) => {
+          inflight = undefined;
+          failures += 1;
+          lastError = error;
+          retryAt = clock() + backoff(error);
+          throw error;
+        },
+      );
     inflight = attempt;
     return attempt;
   }
@@ -247,7 +255,7 @@ export function cachedToken(fetch: TokenFetcher, options: CachedTokenOptions = {
 
   return {
     get expiresAt() {
-      return entry?.expiresAt;
+      return entry === undefined ? undefined : new Date(entry.expiresAt);
     },
     async getToken() {
       const now = clock();

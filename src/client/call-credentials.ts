@@ -17,9 +17,10 @@ import { tokenFailureStatus } from './token-status.ts';
  *
  * @example
  * ```ts
- * import { credentials } from '@grpc/grpc-js';
- * import { clientCredentials, createCallCredentials } from 'grpc-jwt-auth';
- * const token = clientCredentials({ tokenUrl, clientId: 'worker', clientSecret });
+ * import { Client, credentials } from '@grpc/grpc-js';
+ * import { clientCredentials, createCallCredentials } from 'grpc-jwt-auth/client';
+ * declare const OrdersClient: typeof Client;
+ * const token = clientCredentials({ tokenUrl: 'https://idp.example/oauth/token', clientId: 'worker', clientSecret: secret });
  * const channel = credentials.combineChannelCredentials(credentials.createSsl(), createCallCredentials(token));
  * const client = new OrdersClient('orders.example:443', channel);
  * ```

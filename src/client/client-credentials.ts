@@ -1,14 +1,23 @@
 import { AuthConfigError } from '../errors/auth-error.ts';
-import { CACHED_TOKEN_OPTION_NAMES, cachedToken, type CachedToken, type CachedTokenOptions } from './cached-token.ts';
-import { checkOptionNames, optionalChoice, optionalSeconds, optionalString } from '../util/option-checks.ts';
-import { checkTokenUrl, requestToken, type ClientAuthMethod } from './token-endpoint-request.ts';
+import { checkOptionNames, optionNames, optionalString } from '../util/option-checks.ts';
+import { createCachedToken, type CachedToken, type CachedTokenOptions } from './cached-token.ts';
+import { TOKEN_REQUEST_OPTIONS, tokenEndpointOptions } from './token-endpoint-options.ts';
+import { requestToken, type ClientAuthMethod } from './token-endpoint-request.ts';
 
 /**
- * Options of {@link clientCredentials}. Durations are seconds.
+ * Options of {@link clientCredentials}. Durations are numbers of seconds.
  *
  * @example
  * ```ts
- * const options: ClientCredentialsOptions = { tokenUrl, clientId: 'worker', clientSecret, scope: 'orders:read', authMethod: 'client_secret_post' };
+ * import type { ClientCredentialsOptions } from 'grpc-jwt-auth/client';
+ * const options: ClientCredentialsOptions = {
+ *   tokenUrl: 'https://idp.example/oauth/token',
+ *   clientId: 'worker',
+ *   clientSecret: secret,
+ *   scope: 'orders:read',
+ *   authMethod: 'client_secret_post',
+ *   timeout: 5, // seconds
+ * };
  * ```
  */
 export interface ClientCredentialsOptions extends CachedTokenOptions {
@@ -24,68 +33,16 @@ export interface ClientCredentialsOptions extends CachedTokenOptions {
   readonly audience?: string;
   /** Default `client_secret_basic`, the method RFC 6749 §2.3.1 requires every server to support. */
   readonly authMethod?: ClientAuthMethod;
-  /** Time for one token request, answer included. Default 10. */
+  /** Seconds for one token request, answer included. Default 10. */
   readonly timeout?: number;
-  /** Accept a plain-http `tokenUrl` to a non-loopback host (e.g. inside a private test network). Default false. */
-  readonly allowHttp?: boolean;
+  /**
+   * Accept a plain-http `tokenUrl` to a non-loopback host (e.g. inside a private test network), which
+   * sends the client secret in the clear. Default false.
+   */
+  readonly allowInsecureHttp?: boolean;
 }
 
-/**
- * Option names shared by the OAuth token sources, besides their grant's own.
- *
- * @example
- * ```ts
- * checkOptionNames(options, new Set([...TOKEN_REQUEST_OPTION_NAMES, 'audience']));
- * ```
- */
-export const TOKEN_REQUEST_OPTION_NAMES: readonly string[] = [
-  ...CACHED_TOKEN_OPTION_NAMES,
-  'tokenUrl',
-  'clientId',
-  'clientSecret',
-  'scope',
-  'authMethod',
-  'timeout',
-  'allowHttp',
-];
-
-/** The space-separated scope string (`['orders:read', 'orders:write']` → `'orders:read orders:write'`), or undefined. */
-function scopeParameter(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const scopes = typeof value === 'string' ? value.split(' ').filter(Boolean) : value;
-  // RFC 6749 §3.3: scope tokens are printable ASCII without space, quote or backslash.
-  if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((scope) => typeof scope === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))) {
-    throw new AuthConfigError('scope', 'expected a space-separated string or a list of scope names');
-  }
-  return scopes.join(' ');
-}
-
-/** The checked options every grant needs to reach the token endpoint. */
-interface EndpointOptions {
-  readonly tokenUrl: URL;
-  readonly authMethod: ClientAuthMethod;
-  /** Milliseconds. */
-  readonly timeout: number;
-  readonly scope: string | undefined;
-}
-
-/**
- * Checks the options every grant needs to reach the token endpoint and applies their defaults.
- *
- * @example
- * ```ts
- * const endpoint = tokenEndpointOptions({ tokenUrl: 'https://idp.example/token', timeout: 5 }); // timeout: 5000
- * ```
- */
-export function tokenEndpointOptions(options: Readonly<Record<string, unknown>>): EndpointOptions {
-  if (options.allowHttp !== undefined && typeof options.allowHttp !== 'boolean') throw new AuthConfigError('allowHttp', 'expected a boolean');
-  return {
-    tokenUrl: checkTokenUrl(options.tokenUrl, options.allowHttp === true),
-    authMethod: optionalChoice<ClientAuthMethod>(options.authMethod, 'authMethod', ['client_secret_basic', 'client_secret_post']) ?? 'client_secret_basic',
-    timeout: (optionalSeconds(options.timeout, 'timeout', 0.001, 600) ?? 10) * 1000,
-    scope: scopeParameter(options.scope),
-  };
-}
+const CLIENT_CREDENTIALS_OPTION_NAMES = optionNames<ClientCredentialsOptions>({ ...TOKEN_REQUEST_OPTIONS, audience: true });
 
 /**
  * Access tokens for this client itself, from the OAuth 2.0 client credentials grant (RFC 6749 §4.4):
@@ -98,47 +55,29 @@ export function tokenEndpointOptions(options: Readonly<Record<string, unknown>>)
  *
  * @example
  * ```ts
- * import { clientCredentials, createTokenInterceptor } from 'grpc-jwt-auth';
+ * import { Client, credentials } from '@grpc/grpc-js';
+ * import { clientCredentials, createTokenInterceptor } from 'grpc-jwt-auth/client';
+ * declare const OrdersClient: typeof Client;
  * const token = clientCredentials({
  *   tokenUrl: 'https://idp.example/oauth/token',
  *   clientId: 'orders-worker',
  *   clientSecret: process.env.ORDERS_WORKER_SECRET!,
  *   scope: ['orders:read', 'orders:write'],
  * });
- * const client = new OrdersClient(target, credentials.createInsecure(), { interceptors: [createTokenInterceptor({ token })] });
+ * const client = new OrdersClient('127.0.0.1:50051', credentials.createInsecure(), { interceptors: [createTokenInterceptor({ token })] });
  * ```
  */
 export function clientCredentials(options: ClientCredentialsOptions): CachedToken {
-  checkOptionNames(options, new Set([...TOKEN_REQUEST_OPTION_NAMES, 'audience']));
+  checkOptionNames(options, CLIENT_CREDENTIALS_OPTION_NAMES);
   const clientId = optionalString(options.clientId, 'clientId');
   const clientSecret = optionalString(options.clientSecret, 'clientSecret');
   if (clientId === undefined) throw new AuthConfigError('clientId', 'required');
   if (clientSecret === undefined) throw new AuthConfigError('clientSecret', 'required: the client credentials grant is for confidential clients');
   const audience = optionalString(options.audience, 'audience');
-  const { tokenUrl, authMethod, timeout, scope } = tokenEndpointOptions(options as unknown as Record<string, unknown>);
+  const { tokenUrl, authMethod, timeout, scope } = tokenEndpointOptions(options);
   const params: Record<string, string> = { grant_type: 'client_credentials' };
   if (scope !== undefined) params.scope = scope;
   if (audience !== undefined) params.audience = audience;
 
-  return cachedToken(async () => {
-    const response = await requestToken({ tokenUrl, params, clientId, clientSecret, authMethod, timeout });
-    return response.expiresIn === undefined ? response.accessToken : { token: response.accessToken, expiresIn: response.expiresIn };
-  }, cachedOptions(options));
-}
-
-/**
- * The {@link CachedTokenOptions} part of a grant's options.
- *
- * @example
- * ```ts
- * return cachedToken(fetch, cachedOptions(options)); // only refreshBefore, jitter, clock, ...
- * ```
- */
-export function cachedOptions(options: CachedTokenOptions): CachedTokenOptions {
-  const picked: Record<string, unknown> = {};
-  for (const name of CACHED_TOKEN_OPTION_NAMES) {
-    const value = (options as Record<string, unknown>)[name];
-    if (value !== undefined) picked[name] = value;
-  }
-  return picked as CachedTokenOptions;
+  return createCachedToken(() => requestToken({ tokenUrl, params, clientId, clientSecret, authMethod, timeout }), options, 'the token endpoint');
 }

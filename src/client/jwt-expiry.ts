@@ -12,7 +12,7 @@ import { decodeJwt } from 'jose';
  *
  * @example
  * ```ts
- * readJwtExpiry(accessToken); // e.g. 1767225600000, or undefined for an opaque token
+ * readJwtExpiry(token); // e.g. 1767225600000, or undefined for an opaque token
  * ```
  */
 export function readJwtExpiry(token: string): number | undefined {

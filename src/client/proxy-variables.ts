@@ -17,11 +17,14 @@
  * would let a token through a proxy that an older grpc-js uses.
  */
 
+import { parseTarget, splitHostPort } from './channel-target.ts';
+
 /**
  * When the proxy variables were read: when the interceptor was created, or at a call.
  *
  * @example
  * ```ts
+ * import type { ReadAt } from './proxy-variables.ts';
  * const readAt: ReadAt = 'creation';
  * ```
  */
@@ -42,6 +45,7 @@ interface NamedProxy {
  *
  * @example
  * ```ts
+ * import type { ProxyVariables } from './proxy-variables.ts';
  * const reading: ProxyVariables = readProxyVariables(process.env, 'call');
  * ```
  */
@@ -62,6 +66,7 @@ export interface ProxyVariables {
  *
  * @example
  * ```ts
+ * import type { ProxyRisk } from './proxy-variables.ts';
  * const risk: ProxyRisk = { kind: 'proxied', variable: 'https_proxy', host: '127.0.0.1', noProxyVariable: 'no_grpc_proxy', readAt: 'call' };
  * ```
  */
@@ -100,20 +105,6 @@ export function readProxyVariables(env: NodeJS.ProcessEnv, readAt: ReadAt): Prox
   return { proxies, noProxy: list ? { variable, entries: list.split(',') } : undefined, readAt };
 }
 
-/** grpc-js's reading of a target path (`host:port`, `[v6]:port`, a bare host or IPv6 address). */
-function splitHostPort(path: string): { host: string; port: string | undefined } | undefined {
-  if (path.startsWith('[')) {
-    const end = path.indexOf(']');
-    if (end === -1) return undefined;
-    const rest = path.slice(end + 1);
-    if (rest !== '' && !/^:\d+$/.test(rest)) return undefined;
-    return { host: path.slice(1, end), port: rest === '' ? undefined : rest.slice(1) };
-  }
-  const parts = path.split(':');
-  if (parts.length === 2) return /^\d+$/.test(parts[1] ?? '') ? { host: parts[0] ?? '', port: parts[1] } : undefined;
-  return { host: path, port: undefined };
-}
-
 /**
  * Whether a proxy named in `reading` may carry a plaintext call to the channel target `target`
  * (`dns:127.0.0.1:50051`, as grpc-js reports it), or undefined when it cannot: no proxy is named, the
@@ -129,11 +120,10 @@ function splitHostPort(path: string): { host: string; port: string | undefined }
 export function proxyRisk(target: string, reading: ProxyVariables): ProxyRisk | undefined {
   const first = reading.proxies[0];
   if (first === undefined) return undefined;
-  // grpc-js's own URI pattern, so both read the same scheme and path.
-  const match = /^(?:([A-Za-z0-9+.-]+):)?(?:\/\/([^/]*)\/)?(.+)$/.exec(target);
+  const parsed = parseTarget(target);
   // The one case grpc-js never proxies, whatever the environment: a unix domain socket.
-  if (match?.[1] === 'unix') return undefined;
-  const hostPort = match?.[3] === undefined ? undefined : splitHostPort(match[3]);
+  if (parsed?.scheme === 'unix') return undefined;
+  const hostPort = parsed === undefined ? undefined : splitHostPort(parsed.path);
   const noProxyVariable = reading.noProxy?.variable ?? 'no_grpc_proxy';
   if (hostPort === undefined) return { kind: 'proxied', variable: first.variable, host: target, noProxyVariable, readAt: reading.readAt };
   // A proxied channel's target is the proxy itself: no-proxy listing the proxy's host proves nothing.

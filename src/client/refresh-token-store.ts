@@ -15,6 +15,8 @@
  *
  * @example
  * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import type { RefreshTokenStore } from './refresh-token-store.ts';
  * const store: RefreshTokenStore = (next) => writeFile('refresh-token', next, { mode: 0o600 });
  * ```
  */
@@ -35,8 +37,9 @@ function warnNotStored(): void {
  *
  * @example
  * ```ts
- * current = response.refreshToken; // swapped first: the spent token is never sent again
- * await storeRefreshToken(onRefreshToken, current, 10_000);
+ * import { writeFile } from 'node:fs/promises';
+ * // The new refresh token is already the one in use; this waits for the store at most 10 s, and never throws.
+ * await storeRefreshToken((next) => writeFile('refresh-token', next, { mode: 0o600 }), 'new-refresh-token', 10_000);
  * ```
  */
 export async function storeRefreshToken(store: RefreshTokenStore, refreshToken: string, timeoutMs: number): Promise<void> {

@@ -1,17 +1,26 @@
 import { AuthConfigError } from '../errors/auth-error.ts';
-import { cachedToken, type CachedToken, type CachedTokenOptions } from './cached-token.ts';
-import { TOKEN_REQUEST_OPTION_NAMES, cachedOptions, tokenEndpointOptions } from './client-credentials.ts';
-import { checkOptionNames, optionalFunction, optionalString } from '../util/option-checks.ts';
+import { checkOptionNames, optionNames, optionalFunction, optionalString } from '../util/option-checks.ts';
+import { createCachedToken, type CachedToken, type CachedTokenOptions } from './cached-token.ts';
 import { storeRefreshToken, type RefreshTokenStore } from './refresh-token-store.ts';
+import { TOKEN_REQUEST_OPTIONS, tokenEndpointOptions } from './token-endpoint-options.ts';
 import { requestToken, type ClientAuthMethod } from './token-endpoint-request.ts';
 import { TokenError } from './token-error.ts';
+import type { FetchedToken } from './token-source.ts';
 
 /**
- * Options of {@link refreshingToken}. Durations are seconds.
+ * Options of {@link refreshingToken}. Durations are numbers of seconds.
  *
  * @example
  * ```ts
- * const options: RefreshingTokenOptions = { tokenUrl, clientId: 'cli', refreshToken, onRefreshToken: (next) => store.set('rt', next) };
+ * import type { RefreshingTokenOptions } from 'grpc-jwt-auth/client';
+ * declare const store: { get(key: string): Promise<string>; set(key: string, value: string): Promise<void> };
+ * const options: RefreshingTokenOptions = {
+ *   tokenUrl: 'https://idp.example/oauth/token',
+ *   clientId: 'orders-cli',
+ *   refreshToken: await store.get('refresh-token'),
+ *   onRefreshToken: (next) => store.set('refresh-token', next),
+ *   timeout: 5, // seconds, for the request and for the store
+ * };
  * ```
  */
 export interface RefreshingTokenOptions extends CachedTokenOptions {
@@ -27,10 +36,10 @@ export interface RefreshingTokenOptions extends CachedTokenOptions {
   readonly authMethod?: ClientAuthMethod;
   /** Scopes to ask for; must be within those originally granted. Default: the same scopes. */
   readonly scope?: string | readonly string[];
-  /** Time for one token request, answer included; also the longest wait for `onRefreshToken`. Default 10. */
+  /** Seconds for one token request, answer included; also the longest wait for `onRefreshToken`. Default 10. */
   readonly timeout?: number;
-  /** Accept a plain-http `tokenUrl` to a non-loopback host. Default false. */
-  readonly allowHttp?: boolean;
+  /** Accept a plain-http `tokenUrl` to a non-loopback host, which sends the refresh token in the clear. Default false. */
+  readonly allowInsecureHttp?: boolean;
   /**
    * Told every new refresh token the endpoint issues (rotation), so it can be stored. Awaited before the
    * new access token is used, for at most `timeout`: a store that hangs must not hold every caller (and
@@ -40,6 +49,8 @@ export interface RefreshingTokenOptions extends CachedTokenOptions {
    */
   readonly onRefreshToken?: (refreshToken: string) => void | Promise<void>;
 }
+
+const REFRESHING_TOKEN_OPTION_NAMES = optionNames<RefreshingTokenOptions>({ ...TOKEN_REQUEST_OPTIONS, refreshToken: true, onRefreshToken: true });
 
 /**
  * Access tokens for a user, from the OAuth 2.0 refresh token grant (RFC 6749 §6), with refresh-token
@@ -57,7 +68,8 @@ export interface RefreshingTokenOptions extends CachedTokenOptions {
  *
  * @example
  * ```ts
- * import { refreshingToken } from 'grpc-jwt-auth';
+ * import { refreshingToken } from 'grpc-jwt-auth/client';
+ * declare const store: { get(key: string): Promise<string>; set(key: string, value: string): Promise<void> };
  * const token = refreshingToken({
  *   tokenUrl: 'https://idp.example/oauth/token',
  *   clientId: 'orders-cli',
@@ -67,7 +79,7 @@ export interface RefreshingTokenOptions extends CachedTokenOptions {
  * ```
  */
 export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
-  checkOptionNames(options, new Set([...TOKEN_REQUEST_OPTION_NAMES, 'refreshToken', 'onRefreshToken']));
+  checkOptionNames(options, REFRESHING_TOKEN_OPTION_NAMES);
   const initial = optionalString(options.refreshToken, 'refreshToken');
   if (initial === undefined) throw new AuthConfigError('refreshToken', 'required');
   let current = initial;
@@ -75,10 +87,10 @@ export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
   const clientSecret = optionalString(options.clientSecret, 'clientSecret');
   if (clientSecret !== undefined && clientId === undefined) throw new AuthConfigError('clientId', 'required with clientSecret');
   const onRefreshToken = optionalFunction<RefreshTokenStore>(options.onRefreshToken, 'onRefreshToken');
-  const { tokenUrl, authMethod, timeout, scope } = tokenEndpointOptions(options as unknown as Record<string, unknown>);
+  const { tokenUrl, authMethod, timeout, scope } = tokenEndpointOptions(options);
   let refused: TokenError | undefined;
 
-  return cachedToken(async () => {
+  const fetch = async (): Promise<FetchedToken> => {
     if (refused) throw refused;
     const params: Record<string, string> = { grant_type: 'refresh_token', refresh_token: current };
     if (scope !== undefined) params.scope = scope;
@@ -90,7 +102,7 @@ export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
       current = next;
       rotated = next;
     };
-    let response;
+    let response: FetchedToken;
     try {
       response = await requestToken({ tokenUrl, params, clientId, clientSecret, authMethod, timeout, onRefreshToken: adopt });
     } catch (error) {
@@ -99,6 +111,7 @@ export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
       throw error;
     }
     if (rotated !== undefined && onRefreshToken) await storeRefreshToken(onRefreshToken, rotated, timeout);
-    return response.expiresIn === undefined ? response.accessToken : { token: response.accessToken, expiresIn: response.expiresIn };
-  }, cachedOptions(options));
+    return response;
+  };
+  return createCachedToken(fetch, options, 'the token endpoint');
 }

@@ -1,14 +1,15 @@
-import { AuthConfigError, describeForLog } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/auth-error.ts';
 import { readCappedBody } from '../util/http-body.ts';
-import { isLoopbackHost } from '../util/loopback.ts';
 import { isRecord } from '../util/option-checks.ts';
 import { TokenError } from './token-error.ts';
+import type { FetchedToken } from './token-source.ts';
 
 /**
  * How the client authenticates to the token endpoint (RFC 6749 §2.3.1).
  *
  * @example
  * ```ts
+ * import type { ClientAuthMethod } from 'grpc-jwt-auth/client';
  * const authMethod: ClientAuthMethod = 'client_secret_post';
  * ```
  */
@@ -34,40 +35,9 @@ interface TokenRequest {
   readonly onRefreshToken?: (refreshToken: string) => void;
 }
 
-/** The parts of a successful token response (RFC 6749 §5.1) this library uses. */
-interface TokenResponse {
-  readonly accessToken: string;
-  readonly expiresIn: number | undefined;
-  readonly refreshToken: string | undefined;
-}
-
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 // OAuth errors that mean "try later" rather than "this request will never work".
 const RETRYABLE_OAUTH_ERRORS = new Set(['server_error', 'temporarily_unavailable', 'slow_down']);
-
-/**
- * Checks `tokenUrl`: an absolute http(s) URL. Plain http is refused except to loopback addresses (or with
- * `allowHttp`), because the request carries the client secret or refresh token in the clear.
- *
- * @example
- * ```ts
- * checkTokenUrl('http://127.0.0.1:8080/token', false); // fine: loopback
- * checkTokenUrl('http://idp.example/token', false); // throws AuthConfigError('tokenUrl', ...)
- * ```
- */
-export function checkTokenUrl(value: unknown, allowHttp: boolean): URL {
-  const url = typeof value === 'string' || value instanceof URL ? URL.parse(String(value)) : null;
-  if (url === null) throw new AuthConfigError('tokenUrl', 'expected an absolute http(s) URL');
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AuthConfigError('tokenUrl', 'expected an absolute http(s) URL');
-  if (url.username || url.password) throw new AuthConfigError('tokenUrl', 'must not contain credentials; use clientId and clientSecret');
-  if (url.protocol === 'http:' && !allowHttp && !isLoopbackHost(url.hostname)) {
-    throw new AuthConfigError(
-      'tokenUrl',
-      'must use https (plain http sends the client secret in the clear); http is accepted for loopback addresses, or with allowHttp: true',
-    );
-  }
-  return url;
-}
 
 /** `application/x-www-form-urlencoded` encoding of one value, as RFC 6749 §2.3.1 requires for Basic credentials. */
 function formEncode(value: string): string {
@@ -132,15 +102,23 @@ function rejection(request: TokenRequest, status: number, body: Record<string, u
 }
 
 /**
- * Posts one token request and returns the parsed response, or throws a {@link TokenError} saying what
- * went wrong. No retries here: the caching layer decides when to try again.
+ * Posts one token request and returns the access token with its `expires_in` (RFC 6749 §5.1), or throws
+ * a {@link TokenError} saying what went wrong. A rotated refresh token goes to `onRefreshToken`. No
+ * retries here: the caching layer decides when to try again.
  *
  * @example
  * ```ts
- * const response = await requestToken({ tokenUrl, params: { grant_type: 'client_credentials' }, clientId, clientSecret, authMethod: 'client_secret_basic', timeout: 10_000 });
+ * const fetched = await requestToken({
+ *   tokenUrl: new URL('https://idp.example/oauth/token'),
+ *   params: { grant_type: 'client_credentials' },
+ *   clientId: 'worker',
+ *   clientSecret: secret,
+ *   authMethod: 'client_secret_basic',
+ *   timeout: 10_000, // milliseconds here: the options' seconds, converted
+ * }); // { token: 'eyJ...', expiresIn: 3600 }
  * ```
  */
-export async function requestToken(request: TokenRequest): Promise<TokenResponse> {
+export async function requestToken(request: TokenRequest): Promise<FetchedToken> {
   const where = `token endpoint ${endpointName(request.tokenUrl)}`;
   const body = new URLSearchParams(request.params);
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
@@ -189,5 +167,6 @@ export async function requestToken(request: TokenRequest): Promise<TokenResponse
       httpStatus: response.status,
     });
   }
-  return { accessToken, expiresIn: toSeconds(json.expires_in), refreshToken };
+  const expiresIn = toSeconds(json.expires_in);
+  return expiresIn === undefined ? accessToken : { token: accessToken, expiresIn };
 }

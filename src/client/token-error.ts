@@ -11,7 +11,15 @@
  *
  * @example
  * ```ts
- * if (isTokenError(error) && error.code === 'ERR_TOKEN_REFRESH_TOKEN_INVALID') await signIn();
+ * import { isTokenError, type CachedToken, type TokenErrorCode } from 'grpc-jwt-auth/client';
+ * declare const source: CachedToken;
+ * declare function signIn(): Promise<void>;
+ * const signedOut: TokenErrorCode = 'ERR_TOKEN_REFRESH_TOKEN_INVALID';
+ * try {
+ *   await source.getToken();
+ * } catch (error) {
+ *   if (isTokenError(error) && error.code === signedOut) await signIn();
+ * }
  * ```
  */
 export type TokenErrorCode =
@@ -54,9 +62,13 @@ export interface TokenErrorOptions {
  *
  * @example
  * ```ts
- * import { isTokenError } from 'grpc-jwt-auth';
- * try { await source.getToken(); }
- * catch (e) { if (isTokenError(e) && e.oauthError === 'invalid_client') alert('check the client secret'); }
+ * import { isTokenError, type CachedToken } from 'grpc-jwt-auth/client';
+ * declare const source: CachedToken;
+ * try {
+ *   await source.getToken();
+ * } catch (error) {
+ *   if (isTokenError(error) && error.oauthError === 'invalid_client') console.error('check clientId and clientSecret');
+ * }
  * ```
  */
 export class TokenError extends Error {
@@ -85,7 +97,11 @@ export class TokenError extends Error {
  *
  * @example
  * ```ts
- * catch (e) { if (isTokenError(e) && !e.retryable) process.exitCode = 1; }
+ * import { isTokenError, type CachedToken } from 'grpc-jwt-auth/client';
+ * declare const source: CachedToken;
+ * await source.getToken().catch((error: unknown) => {
+ *   if (isTokenError(error) && !error.retryable) process.exitCode = 1; // retrying will not help: fix the configuration
+ * });
  * ```
  */
 export function isTokenError(value: unknown): value is TokenError {

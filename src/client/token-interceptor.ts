@@ -1,7 +1,7 @@
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { AuthConfigError } from '../errors/auth-error.ts';
 import { AuthorizedCall, type CallPolicy } from './authorized-call.ts';
-import { checkOptionNames, optionalChoice } from '../util/option-checks.ts';
+import { checkOptionNames, optionNames, optionalChoice } from '../util/option-checks.ts';
 import { toTokenSupplier, type TokenSource } from './token-source.ts';
 import { TransportGuard, type ChannelSecurity } from './transport-guard.ts';
 
@@ -10,7 +10,11 @@ import { TransportGuard, type ChannelSecurity } from './transport-guard.ts';
  *
  * @example
  * ```ts
- * const options: TokenInterceptorOptions = { token: clientCredentials({ tokenUrl, clientId, clientSecret }), channelSecurity: 'tls' };
+ * import { clientCredentials, type TokenInterceptorOptions } from 'grpc-jwt-auth/client';
+ * const options: TokenInterceptorOptions = {
+ *   token: clientCredentials({ tokenUrl: 'https://idp.example/oauth/token', clientId: 'worker', clientSecret: secret }),
+ *   channelSecurity: 'tls',
+ * };
  * ```
  */
 export interface TokenInterceptorOptions {
@@ -24,6 +28,8 @@ export interface TokenInterceptorOptions {
    */
   readonly channelSecurity?: ChannelSecurity;
 }
+
+const TOKEN_INTERCEPTOR_OPTION_NAMES = optionNames<TokenInterceptorOptions>({ token: true, channelSecurity: true });
 
 /**
  * A grpc-js client interceptor that sends `authorization: Bearer <token>` on every call of every kind.
@@ -40,10 +46,11 @@ export interface TokenInterceptorOptions {
  *
  * @example
  * ```ts
- * import { credentials } from '@grpc/grpc-js';
- * import { clientCredentials, createTokenInterceptor } from 'grpc-jwt-auth';
+ * import { Client, credentials } from '@grpc/grpc-js';
+ * import { clientCredentials, createTokenInterceptor } from 'grpc-jwt-auth/client';
+ * declare const OrdersClient: typeof Client;
  *
- * const token = clientCredentials({ tokenUrl, clientId: 'worker', clientSecret });
+ * const token = clientCredentials({ tokenUrl: 'https://idp.example/oauth/token', clientId: 'worker', clientSecret: secret });
  * // a local channel: plaintext is fine on loopback
  * const local = new OrdersClient('127.0.0.1:50051', credentials.createInsecure(), {
  *   interceptors: [createTokenInterceptor({ token })],
@@ -55,7 +62,7 @@ export interface TokenInterceptorOptions {
  * ```
  */
 export function createTokenInterceptor(options: TokenInterceptorOptions): Interceptor {
-  checkOptionNames(options, new Set(['token', 'channelSecurity']));
+  checkOptionNames(options, TOKEN_INTERCEPTOR_OPTION_NAMES);
   if (options.token === undefined) throw new AuthConfigError('token', 'required');
   const policy: CallPolicy = {
     tokens: toTokenSupplier(options.token, 'token'),

@@ -1,25 +1,58 @@
 import { AuthConfigError } from '../errors/auth-error.ts';
+import { isRecord, optionalFunction } from '../util/option-checks.ts';
 import { checkBearerToken } from './bearer-token.ts';
 import { TokenError, isTokenError } from './token-error.ts';
 
 /**
- * A function that gives the current access token. Called for every call: cache inside, or use {@link cachedToken}.
+ * What a {@link TokenFunction} returns: the token alone, or with its lifetime in seconds from now (as
+ * an OAuth token endpoint's `expires_in`).
  *
  * @example
  * ```ts
- * const token: TokenFunction = async () => (await vault.read('orders-token')).value;
+ * import type { FetchedToken } from 'grpc-jwt-auth/client';
+ * const body = { access_token: 'eyJ...', expires_in: 3600 };
+ * const fetched: FetchedToken = { token: body.access_token, expiresIn: body.expires_in };
  * ```
  */
-export type TokenFunction = () => string | Promise<string>;
+export type FetchedToken =
+  | string
+  | {
+      /** The access token, without the `Bearer ` prefix. */
+      readonly token: string;
+      /** Its lifetime in seconds from now, as the token endpoint's `expires_in`. */
+      readonly expiresIn?: number;
+    };
+
+/**
+ * Your own code that gets an access token, synchronous or async: the one function shape of this entry.
+ * Given as a {@link TokenSource} it is called for every call (cache inside, or wrap it); given to
+ * {@link cachedToken} it is called only when the cached token is due, and the `expiresIn` it returns
+ * (seconds) says when that is.
+ *
+ * @example
+ * ```ts
+ * import { cachedToken, createTokenInterceptor, type TokenFunction } from 'grpc-jwt-auth/client';
+ * declare const vault: { read(path: string): Promise<{ value: string; ttl: number }> };
+ * const readToken: TokenFunction = async () => {
+ *   const stored = await vault.read('orders-token');
+ *   return { token: stored.value, expiresIn: stored.ttl };
+ * };
+ * createTokenInterceptor({ token: readToken }); // asked on every call
+ * createTokenInterceptor({ token: cachedToken(readToken) }); // asked again shortly before expiresIn runs out
+ * ```
+ */
+export type TokenFunction = () => FetchedToken | Promise<FetchedToken>;
 
 /**
  * An object that gives the current access token, such as the one {@link cachedToken} returns.
  *
  * @example
  * ```ts
+ * import type { TokenProvider } from 'grpc-jwt-auth/client';
+ * declare const identity: { currentToken(): Promise<string>; renew(): Promise<string> };
  * const provider: TokenProvider = {
- *   getToken: () => myIdentityClient.currentToken(),
- *   refresh: () => myIdentityClient.renew(),
+ *   getToken: () => identity.currentToken(),
+ *   refresh: () => identity.renew(),
  * };
  * ```
  */
@@ -34,15 +67,15 @@ export interface TokenProvider {
 }
 
 /**
- * Where access tokens come from: a fixed token, a function, or a provider such as {@link cachedToken},
- * {@link clientCredentials} or {@link refreshingToken}.
+ * Where access tokens come from: a fixed token, a {@link TokenFunction} asked on every call, or a
+ * provider such as {@link cachedToken}, {@link clientCredentials} or {@link refreshingToken}.
  *
  * @example
  * ```ts
- * import type { TokenSource } from 'grpc-jwt-auth';
+ * import { clientCredentials, type TokenSource } from 'grpc-jwt-auth/client';
  * const fixed: TokenSource = process.env.API_TOKEN!;
- * const dynamic: TokenSource = async () => (await vault.read('api-token')).value;
- * const refreshing: TokenSource = clientCredentials({ tokenUrl, clientId, clientSecret });
+ * const perCall: TokenSource = async () => (await fetch('http://127.0.0.1:8200/token')).text();
+ * const refreshing: TokenSource = clientCredentials({ tokenUrl: 'https://idp.example/oauth/token', clientId: 'worker', clientSecret: secret });
  * ```
  */
 export type TokenSource = string | TokenFunction | TokenProvider;
@@ -52,8 +85,9 @@ export type TokenSource = string | TokenFunction | TokenProvider;
  *
  * @example
  * ```ts
- * const supplier: TokenSupplier = toTokenSupplier(options.token, 'token');
- * const token = await supplier.get();
+ * import type { TokenSupplier } from './token-source.ts';
+ * const supplier: TokenSupplier = toTokenSupplier(() => 'abc.def.ghi', 'token');
+ * const current = await supplier.get();
  * ```
  */
 export interface TokenSupplier {
@@ -62,19 +96,49 @@ export interface TokenSupplier {
   refresh(rejected: string): Promise<string | undefined>;
 }
 
-function wrap(error: unknown): TokenError {
-  // A user function's error message may say anything, tokens included: keep it only as the cause.
-  return isTokenError(error) ? error : new TokenError('ERR_TOKEN_SOURCE_FAILED', 'the token source threw an error', { retryable: true, cause: error });
+/**
+ * What a token function gave, checked: a bearer token, and its lifetime in seconds when it said.
+ *
+ * @example
+ * ```ts
+ * import type { CheckedToken } from './token-source.ts';
+ * const checked: CheckedToken = await callTokenFunction(() => ({ token: 'abc.def.ghi', expiresIn: 60 }), 'the token function');
+ * ```
+ */
+export interface CheckedToken {
+  readonly token: string;
+  readonly expiresIn: number | undefined;
 }
 
-async function ask(get: () => string | Promise<string>, what: string): Promise<string> {
+/**
+ * Calls a token function (or a provider's method) and checks what it gave, naming it `what` in errors.
+ * What it throws becomes `ERR_TOKEN_SOURCE_FAILED` with the error kept only as the cause: a user
+ * function's message may say anything, tokens included. The token is never put in an error.
+ *
+ * @example
+ * ```ts
+ * await callTokenFunction(() => 'Bearer abc', 'the token function'); // rejects: ERR_TOKEN_SOURCE_FAILED, the prefix is not part of the token
+ * ```
+ */
+export async function callTokenFunction(fn: () => unknown, what: string): Promise<CheckedToken> {
   let value: unknown;
   try {
-    value = await get();
+    value = await fn();
   } catch (error) {
-    throw wrap(error);
+    throw isTokenError(error) ? error : new TokenError('ERR_TOKEN_SOURCE_FAILED', `${what} threw an error`, { retryable: true, cause: error });
   }
-  return checkBearerToken(value, what);
+  const { token, expiresIn } = isRecord(value) ? value : { token: value, expiresIn: undefined };
+  const bearer = checkBearerToken(token, what);
+  if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn))) {
+    throw new TokenError('ERR_TOKEN_SOURCE_FAILED', `${what} gave an expiresIn that is not a number of seconds`, { retryable: false });
+  }
+  return { token: bearer, expiresIn };
+}
+
+/** The token `fn` gives, when it differs from `rejected`. */
+async function replacement(fn: () => unknown, what: string, rejected: string): Promise<string | undefined> {
+  const { token } = await callTokenFunction(fn, what);
+  return token === rejected ? undefined : token;
 }
 
 /**
@@ -84,7 +148,7 @@ async function ask(get: () => string | Promise<string>, what: string): Promise<s
  * @example
  * ```ts
  * const tokens = toTokenSupplier(() => process.env.API_TOKEN ?? '', 'token');
- * const fresh = await tokens.refresh(rejected); // undefined: the same token again
+ * const fresh = await tokens.refresh('abc.def.ghi'); // undefined when the function gives the same token again
  * ```
  */
 export function toTokenSupplier(source: TokenSource, option: string): TokenSupplier {
@@ -98,23 +162,19 @@ export function toTokenSupplier(source: TokenSource, option: string): TokenSuppl
     return { get: () => fixed, refresh: async () => undefined };
   }
   if (typeof source === 'function') {
+    const what = 'the token function';
     return {
-      get: () => ask(source, 'the token function'),
-      refresh: async (rejected) => {
-        const next = await ask(source, 'the token function');
-        return next === rejected ? undefined : next;
-      },
+      get: async () => (await callTokenFunction(source, what)).token,
+      refresh: (rejected) => replacement(source, what, rejected),
     };
   }
-  if (typeof source === 'object' && source !== null && typeof source.getToken === 'function') {
-    if (source.refresh !== undefined && typeof source.refresh !== 'function') throw new AuthConfigError(`${option}.refresh`, 'expected a function');
-    const provider = source;
+  if (isRecord(source) && typeof source.getToken === 'function') {
+    const provider = source as TokenProvider;
+    const refresh = optionalFunction<(rejected: string) => Promise<string>>(provider.refresh, `${option}.refresh`);
+    const what = 'the token provider';
     return {
-      get: () => ask(() => provider.getToken(), 'the token provider'),
-      refresh: async (rejected) => {
-        const next = await ask(() => (provider.refresh ? provider.refresh(rejected) : provider.getToken()), 'the token provider');
-        return next === rejected ? undefined : next;
-      },
+      get: async () => (await callTokenFunction(() => provider.getToken(), what)).token,
+      refresh: (rejected) => replacement(() => (refresh ? refresh.call(provider, rejected) : provider.getToken()), what, rejected),
     };
   }
   throw new AuthConfigError(option, 'expected a token string, a function returning a token, or an object with getToken()');

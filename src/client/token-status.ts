@@ -8,13 +8,15 @@ import { isTokenError } from './token-error.ts';
  *
  * @example
  * ```ts
- * listener.onReceiveStatus(tokenFailureStatus(error)); // UNAVAILABLE for ERR_TOKEN_ENDPOINT_UNAVAILABLE
+ * import { TokenError } from './token-error.ts';
+ * const down = new TokenError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', 'token endpoint answered HTTP 503', { retryable: true, httpStatus: 503 });
+ * tokenFailureStatus(down); // { code: status.UNAVAILABLE, details: 'grpc-jwt-auth: no access token: ... [ERR_TOKEN_ENDPOINT_UNAVAILABLE]', ... }
  * ```
  */
 export function tokenFailureStatus(error: unknown): StatusObject {
   const retryable = !isTokenError(error) || error.retryable;
   const reason = isTokenError(error) ? `${error.message} [${error.code}]` : 'the token source failed';
-  return { code: retryable ? status.UNAVAILABLE : status.UNAUTHENTICATED, details: `grpc-jwt-auth: no access token: ${reason}`, metadata: new Metadata() };
+  return localStatus(retryable ? status.UNAVAILABLE : status.UNAUTHENTICATED, `grpc-jwt-auth: no access token: ${reason}`);
 }
 
 /**
@@ -22,7 +24,8 @@ export function tokenFailureStatus(error: unknown): StatusObject {
  *
  * @example
  * ```ts
- * listener.onReceiveStatus(localStatus(status.CANCELLED, 'Cancelled on client'));
+ * import { status } from '@grpc/grpc-js';
+ * const cancelled = localStatus(status.CANCELLED, 'Cancelled on client');
  * ```
  */
 export function localStatus(code: status, details: string): StatusObject {

@@ -1,5 +1,5 @@
 import { status, type StatusObject } from '@grpc/grpc-js';
-import { isLoopbackTarget } from './loopback.ts';
+import { isLoopbackTarget } from './channel-target.ts';
 import { proxyRisk, readProxyVariables, type ProxyRisk, type ProxyVariables } from './proxy-variables.ts';
 import { localStatus } from './token-status.ts';
 
@@ -22,7 +22,8 @@ import { localStatus } from './token-status.ts';
  *
  * @example
  * ```ts
- * createTokenInterceptor({ token, channelSecurity: 'tls' }); // a TLS channel to orders.example:443
+ * import { createTokenInterceptor } from 'grpc-jwt-auth/client';
+ * createTokenInterceptor({ token, channelSecurity: 'tls' }); // for a TLS channel to orders.example:443
  * ```
  */
 export type ChannelSecurity = 'tls' | 'insecure';

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { decodeErrorInfo, type ErrorInfo } from 'grpc-jwt-auth';
+ * import { decodeErrorInfo, type ErrorInfo } from 'grpc-jwt-auth/client';
  * const info: ErrorInfo | undefined = decodeErrorInfo(details);
  * // { reason: 'INSUFFICIENT_SCOPE', domain: 'grpc-jwt-auth', metadata: { requiredScopes: 'orders:write' } }
  * ```
@@ -94,7 +94,7 @@ const decodeText = (value: number | Uint8Array | undefined): string => (value in
  *
  * @example
  * ```ts
- * import { decodeErrorInfo } from 'grpc-jwt-auth';
+ * import { decodeErrorInfo } from 'grpc-jwt-auth/client';
  * client.getOrder({ id: '1' }, metadata, (error, order) => {
  *   const [details] = error?.metadata.get('grpc-status-details-bin') ?? [];
  *   const info = details instanceof Buffer ? decodeErrorInfo(details) : undefined;

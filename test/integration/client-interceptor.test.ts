@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import {
-  clientCredentials,
-  createAuthInterceptor,
-  createTokenInterceptor,
-  type AuthInterceptorOptions,
-  type TokenInterceptorOptions,
-} from '../../src/index.ts';
+import { createAuthInterceptor, type AuthInterceptorOptions } from '../../src/index.ts';
+import { clientCredentials, createTokenInterceptor, type TokenInterceptorOptions } from '../../src/client/index.ts';
 import { createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { allKinds, bidi, clientStream, serverStream, unary, type Outcome } from '../support/calls.ts';
 import { EchoClient, startEchoServer, type EchoServer } from '../support/echo-server.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createCallCredentials, createTokenInterceptor, type TokenInterceptorOptions } from '../../src/index.ts';
+import { createCallCredentials, createTokenInterceptor, type TokenInterceptorOptions } from '../../src/client/index.ts';
 import { allKinds, unary } from '../support/calls.ts';
 import { startConnectProxy, type ConnectProxy, type ConnectProxyOptions } from '../support/connect-proxy.ts';
 import { EchoClient, EchoService, echoImplementation, startEchoServer, type EchoServer, type HandlerRuns } from '../support/echo-server.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { clientCredentials, isTokenError, refreshingToken, type TokenError } from '../../src/index.ts';
+import { clientCredentials, isTokenError, refreshingToken, type TokenError } from '../../src/client/index.ts';
 import { createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { json, startFakeProvider } from '../support/fake-provider.ts';
 
@@ -162,7 +162,7 @@ describe('clientCredentials against the test issuer', () => {
     served.tokenEndpoint.injectFault({ kind: 'token', claims: { exp: undefined }, expiresIn: 90 }, 1);
     const source = clientCredentials(options());
     await source.getToken();
-    assert.ok(source.expiresAt !== undefined && Math.abs(source.expiresAt - Date.now() - 90_000) < 5000);
+    assert.ok(source.expiresAt !== undefined && Math.abs(source.expiresAt.getTime() - Date.now() - 90_000) < 5000);
   });
 
   it('a token that has already expired → ERR_TOKEN_EXPIRED', async () => {
@@ -183,9 +183,9 @@ describe('clientCredentials against the test issuer', () => {
     assert.equal(await source.getToken(), first, 'still valid: still served');
     served.tokenEndpoint.clearFaults();
     now += 5_000;
-    const oldExpiry = source.expiresAt;
+    const oldExpiry = source.expiresAt?.getTime();
     assert.equal(await source.getToken(), first, 'served at once; the refresh runs in the background');
-    await until(() => source.expiresAt !== oldExpiry);
+    await until(() => source.expiresAt?.getTime() !== oldExpiry);
     assert.notEqual(await source.getToken(), first);
   });
 
@@ -210,6 +210,8 @@ describe('clientCredentials against the test issuer', () => {
       [{ ...base, scope: 'has "quote"' }, 'scope'],
       [{ ...base, timeout: 0 }, 'timeout'],
       [{ ...base, clientSecert: 'typo' }, 'clientSecert'],
+      [{ ...base, tokenUrl: 'http://idp.internal/token', allowHttp: true }, 'allowHttp'],
+      [{ ...base, allowInsecureHttp: 'yes' }, 'allowInsecureHttp'],
     ];
     for (const [bad, option] of cases) {
       assert.throws(
@@ -219,7 +221,8 @@ describe('clientCredentials against the test issuer', () => {
         option,
       );
     }
-    assert.doesNotThrow(() => clientCredentials({ ...base, tokenUrl: 'http://idp.internal/token', allowHttp: true }));
+    // One name for one idea: the key sources spell it allowInsecureHttp too.
+    assert.doesNotThrow(() => clientCredentials({ ...base, tokenUrl: 'http://idp.internal/token', allowInsecureHttp: true }));
   });
 });
 
@@ -387,6 +390,9 @@ describe('refreshingToken against the test issuer (rotation)', () => {
       [{ tokenUrl: served.tokenUrl }, 'refreshToken'],
       [{ tokenUrl: served.tokenUrl, refreshToken: 'r', clientSecret: 's' }, 'clientId'],
       [{ tokenUrl: served.tokenUrl, refreshToken: 'r', onRefreshToken: 'save' }, 'onRefreshToken'],
+      [{ tokenUrl: 'http://idp.internal/token', refreshToken: 'r' }, 'tokenUrl'],
+      [{ tokenUrl: 'http://idp.internal/token', refreshToken: 'r', allowHttp: true }, 'allowHttp'],
+      [{ tokenUrl: served.tokenUrl, refreshToken: 'r', refreshBfore: 5 }, 'refreshBfore'],
     ];
     for (const [bad, option] of cases) {
       assert.throws(
@@ -395,5 +401,6 @@ describe('refreshingToken against the test issuer (rotation)', () => {
         option,
       );
     }
+    assert.doesNotThrow(() => refreshingToken({ tokenUrl: 'http://idp.internal/token', refreshToken: 'r', allowInsecureHttp: true }));
   });
 });

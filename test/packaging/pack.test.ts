@@ -37,25 +37,29 @@ describe('packaging: the tarball installs and works in a scratch project', { tim
 
   it('holds only what users need: dist, the .proto, README, LICENSE, package.json', () => {
     for (const file of files) assert.match(file, /^(dist\/.*\.(js|d\.ts)|proto\/.*\.proto|README\.md|LICENSE|package\.json)$/, file);
-    for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'proto/grpc_jwt_auth/v1/auth.proto', 'LICENSE', 'README.md'])
-      assert.ok(files.includes(needed), needed);
+    const entries = ['dist/index', 'dist/client/index', 'dist/testing/index'].flatMap((entry) => [`${entry}.js`, `${entry}.d.ts`]);
+    for (const needed of [...entries, 'proto/grpc_jwt_auth/v1/auth.proto', 'LICENSE', 'README.md']) assert.ok(files.includes(needed), needed);
   });
 
-  it('import works for both entry points', async () => {
+  it('import works for the three entry points; client names live only in grpc-jwt-auth/client', async () => {
     const script = `
+      import * as server from 'grpc-jwt-auth';
       import { createAuthInterceptor, fromSecret, getAuth } from 'grpc-jwt-auth';
+      import { clientCredentials, createTokenInterceptor, decodeErrorInfo } from 'grpc-jwt-auth/client';
       import { createTestIssuer } from 'grpc-jwt-auth/testing';
       const idp = await createTestIssuer({ alg: 'HS256' });
       const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'] });
-      console.log(typeof auth, typeof getAuth, typeof fromSecret);`;
+      const interceptor = createTokenInterceptor({ token: await idp.sign() });
+      console.log(typeof auth, typeof getAuth, typeof fromSecret, typeof interceptor, typeof clientCredentials, typeof decodeErrorInfo);
+      console.log(['clientCredentials', 'createTokenInterceptor', 'decodeErrorInfo', 'isTokenError'].filter((name) => name in server).join() || 'none');`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir });
-    assert.equal(stdout.trim(), 'function function function');
+    assert.deepEqual(stdout.trim().split('\n'), ['function function function function function function', 'none']);
   });
 
-  it('require works on Node >= 20.19', async () => {
-    const script = `const { createAuthInterceptor } = require('grpc-jwt-auth'); const { createTestIssuer } = require('grpc-jwt-auth/testing'); console.log(typeof createAuthInterceptor, typeof createTestIssuer);`;
+  it('require works on Node >= 20.19, for the three entry points', async () => {
+    const script = `const { createAuthInterceptor } = require('grpc-jwt-auth'); const { createTokenInterceptor } = require('grpc-jwt-auth/client'); const { createTestIssuer } = require('grpc-jwt-auth/testing'); console.log(typeof createAuthInterceptor, typeof createTokenInterceptor, typeof createTestIssuer);`;
     const { stdout } = await run(process.execPath, ['--no-warnings', '-e', script], { cwd: dir });
-    assert.equal(stdout.trim(), 'function function');
+    assert.equal(stdout.trim(), 'function function function');
   });
 
   it('a TypeScript consumer type-checks against the published declarations', async () => {
@@ -63,7 +67,10 @@ describe('packaging: the tarball installs and works in a scratch project', { tim
       join(dir, 'consumer.ts'),
       `import { Server, type ServerUnaryCall } from '@grpc/grpc-js';
 import { createAuthInterceptor, fromJwks, getAuth, requireScopes, type AuthContext, type JwtClaims } from 'grpc-jwt-auth';
+import { clientCredentials, createTokenInterceptor, decodeErrorInfo, type ErrorInfo, type TokenSource } from 'grpc-jwt-auth/client';
 import { createTestIssuer, type TestIssuer } from 'grpc-jwt-auth/testing';
+// @ts-expect-error: the server entry does not list client names
+import { clientCredentials as notOnServer } from 'grpc-jwt-auth';
 
 interface Claims extends JwtClaims { readonly tenant: string }
 const auth = createAuthInterceptor({
@@ -77,6 +84,9 @@ export function handler(call: ServerUnaryCall<unknown, unknown>): string {
   return context.claims.tenant;
 }
 export const issuer: Promise<TestIssuer> = createTestIssuer({ alg: 'ES256' });
+const token: TokenSource = clientCredentials({ tokenUrl: 'https://idp.example/oauth/token', clientId: 'worker', clientSecret: 'secret' });
+export const interceptor = createTokenInterceptor({ token, channelSecurity: 'tls' });
+export const reason = (details: Uint8Array): ErrorInfo['reason'] | undefined => decodeErrorInfo(details)?.reason;
 `,
     );
     await writeFile(

@@ -3,7 +3,7 @@
  * one empty request message, then the status from the trailers.
  */
 import http2 from 'node:http2';
-import { decodeErrorInfo } from '../../src/index.ts';
+import { decodeErrorInfo } from '../../src/client/index.ts';
 
 export interface RawOutcome {
   /** The gRPC status, or undefined when the HTTP/2 layer refused the request before gRPC saw it. */

@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { decodeErrorInfo } from '../../src/index.ts';
+import { decodeErrorInfo } from '../../src/client/index.ts';
 import type { EchoReply } from './echo-server.ts';
 
 /** How a call ended, with everything a test asserts on. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cachedToken, isTokenError, type CachedTokenOptions, type FetchedToken } from '../../src/index.ts';
+import { cachedToken, isTokenError, type CachedTokenOptions, type FetchedToken, type TokenFunction, type TokenSource } from '../../src/client/index.ts';
 import { encodeSegment } from '../../src/testing/unsigned.ts';
 
 const START = Date.UTC(2030, 0, 1);
@@ -33,13 +33,25 @@ describe('cachedToken: caching and expiry', () => {
     const { state, source } = harness(lasting(3600));
     assert.equal(await source.getToken(), await source.getToken());
     assert.equal(state.fetches, 1);
-    assert.equal(source.expiresAt, START + 3600_000);
+    assert.ok(source.expiresAt instanceof Date, 'an instant users see is a Date');
+    assert.equal(source.expiresAt.getTime(), START + 3600_000);
+  });
+
+  it('expiresAt: undefined before the first fetch; a copy, so changing it changes nothing', async () => {
+    const { source } = harness(lasting(3600));
+    const before: Date | undefined = source.expiresAt;
+    assert.equal(before, undefined);
+    await source.getToken();
+    const expiresAt = source.expiresAt;
+    assert.ok(expiresAt instanceof Date);
+    expiresAt.setTime(0);
+    assert.equal(source.expiresAt?.getTime(), START + 3600_000, 'changing the Date it gave does not change the cache');
   });
 
   it('reads exp from the JWT payload; a returned expiresIn wins over exp (it is immune to clock skew)', async () => {
     const { source } = harness((n, now) => ({ token: jwt(now / 1000 + 3600, `t${n}`), expiresIn: 120 }));
     await source.getToken();
-    assert.equal(source.expiresAt, START + 119_000, 'counted from the start of the fetch, less a second for whole-second rounding');
+    assert.equal(source.expiresAt?.getTime(), START + 119_000, 'counted from the start of the fetch, less a second for whole-second rounding');
   });
 
   it('expiresIn counts from when the fetch started, not from when the slow answer arrived', async () => {
@@ -48,7 +60,7 @@ describe('cachedToken: caching and expiry', () => {
       return { token: 'opaque', expiresIn: 60 };
     });
     await source.getToken();
-    assert.equal(source.expiresAt, START + 59_000);
+    assert.equal(source.expiresAt?.getTime(), START + 59_000);
     assert.equal(state.now, START + 5000);
   });
 
@@ -112,7 +124,7 @@ describe('cachedToken: caching and expiry', () => {
     await assert.rejects(strict.source.getToken(), { code: 'ERR_TOKEN_EXPIRY_UNKNOWN', retryable: false });
     const lenient = harness(() => 'opaque-token', { assumedLifetime: 300 });
     assert.equal(await lenient.source.getToken(), 'opaque-token');
-    assert.equal(lenient.source.expiresAt, START + 300_000);
+    assert.equal(lenient.source.expiresAt?.getTime(), START + 300_000);
   });
 
   it('a token that has already expired → ERR_TOKEN_EXPIRED, never served', async () => {
@@ -130,7 +142,7 @@ describe('cachedToken: caching and expiry', () => {
     ] as const) {
       const { source } = harness(() => ({ token: 'opaque', expiresIn }));
       assert.equal(await source.getToken(), 'opaque', `expiresIn ${expiresIn}`);
-      assert.equal(source.expiresAt, expiresAt, `expiresIn ${expiresIn}: at most half the lifetime is given up`);
+      assert.equal(source.expiresAt?.getTime(), expiresAt, `expiresIn ${expiresIn}: at most half the lifetime is given up`);
     }
     const negative = harness(() => ({ token: 'opaque', expiresIn: -5 }));
     await assert.rejects(negative.source.getToken(), { code: 'ERR_TOKEN_EXPIRED' });
@@ -144,6 +156,17 @@ describe('cachedToken: caching and expiry', () => {
         (error: Error & { code?: string }) => error.code === 'ERR_TOKEN_SOURCE_FAILED' && !error.message.includes('secret-token-value'),
       );
     }
+  });
+});
+
+describe('cachedToken: the function it caches', () => {
+  it('is the function a token source takes: synchronous or async, returning a string or { token, expiresIn }', async () => {
+    const fn: TokenFunction = () => ({ token: 'opaque', expiresIn: 60 });
+    const source = cachedToken(fn, { clock: () => START });
+    assert.equal(await source.getToken(), 'opaque');
+    const direct: TokenSource = fn;
+    assert.equal(typeof direct, 'function');
+    assert.equal(await cachedToken(() => jwt(START / 1000 + 60, 'sync'), { clock: () => START }).getToken(), jwt(START / 1000 + 60, 'sync'));
   });
 });
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLoopbackTarget } from '../../src/client/loopback.ts';
+import { isLoopbackTarget } from '../../src/client/channel-target.ts';
 import { isLoopbackHost } from '../../src/util/loopback.ts';
 import { toTokenSupplier } from '../../src/client/token-source.ts';
 import { TransportGuard } from '../../src/client/transport-guard.ts';
-import { isTokenError } from '../../src/index.ts';
+import { isTokenError } from '../../src/client/index.ts';
 
 describe('token sources: one TokenSource type', () => {
   it('a fixed string is sent as it is and cannot be refreshed', async () => {
@@ -20,6 +20,13 @@ describe('token sources: one TokenSource type', () => {
     assert.equal(await supplier.refresh('token-1'), 'token-2');
     const same = toTokenSupplier(async () => 'same', 'token');
     assert.equal(await same.refresh('same'), undefined);
+  });
+
+  it('a function may return { token, expiresIn }, the shape cachedToken caches: the token is sent', async () => {
+    const supplier = toTokenSupplier(() => ({ token: 'abc.def.ghi', expiresIn: 60 }), 'token');
+    assert.equal(await supplier.get(), 'abc.def.ghi');
+    const bad = toTokenSupplier(async () => ({ token: 'abc.def.ghi', expiresIn: 'soon' }) as never, 'token');
+    await assert.rejects(bad.get(), { code: 'ERR_TOKEN_SOURCE_FAILED' });
   });
 
   it('a provider without refresh(): getToken() is asked again', async () => {
@@ -77,6 +84,10 @@ describe('token leak guard: where a token may go', () => {
       'unknown',
       '127.0.0.1:50051',
       '',
+      // Read as grpc-js reads them: a port that is not a number, an unclosed bracket, an empty address.
+      'dns:localhost:http',
+      'ipv6:[::1:50051',
+      'ipv4:127.0.0.1:1,',
     ];
     for (const target of local) assert.equal(isLoopbackTarget(target), true, target);
     for (const target of remote) assert.equal(isLoopbackTarget(target), false, target);
