@@ -28,7 +28,7 @@ export type { Secret } from './keys/secret.ts';
 export { fromPem } from './keys/pem.ts';
 export { fromJwks } from './keys/jwks.ts';
 export type { JsonWebKeySet } from './keys/jwks.ts';
-export type { RemoteJwksOptions } from './keys/remote-jwks.ts';
+export type { RemoteJwksOptions } from './keys/remote-options.ts';
 export type { KeyLookup, KeyResolver, VerificationKey } from './keys/resolver.ts';
 export { SUPPORTED_ALGORITHMS } from './keys/key-algorithms.ts';
 export type { Algorithm } from './keys/key-algorithms.ts';
@@ -44,20 +44,9 @@ export { allOf, anyOf, requireAnyRole, requireAnyScope, requireClaim, requireRol
 export type { ClaimPredicate, ClaimValue } from './authz/guards.ts';
 
 export { fromIssuer } from './keys/discovery.ts';
-export { PUBLIC_KEY_ALGORITHMS } from './keys/key-algorithms.ts';
-export type { IssuerDiscoveryOptions } from './keys/discovery.ts';
-export type { RemoteKeyResolver, TokensWithoutKid } from './keys/remote-jwks.ts';
-export type { RemoteFetchOptions } from './keys/key-cache-policy.ts';
-export type {
-  FailedEvent,
-  FetchTrigger,
-  FetchedEvent,
-  KeySkippedEvent,
-  RemoteDocument,
-  RemoteKeysEvent,
-  RemoteKeysListener,
-  RotatedEvent,
-} from './keys/remote-events.ts';
+export type { RemoteKeyResolver } from './keys/remote-jwks.ts';
+export type { TokensWithoutKid } from './keys/remote-options.ts';
+export type { FetchTrigger, RemoteKeysEvent } from './keys/remote-events.ts';
 export { checkRules } from './authz/rule-check.ts';
 export type { CheckRulesOptions } from './authz/rule-check.ts';
 export type {

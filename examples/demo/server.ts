@@ -117,7 +117,7 @@ export async function startServer(issuerUrl: string, certificates: Certificates)
     // OpenID Connect discovery: the JWKS URL comes from the provider's metadata. The server honours the
     // provider's Cache-Control down to one second (the default floor is a minute) so that the demo's
     // two-second key-set lifetime applies: it refetches the keys about every 1.6 s.
-    keys: fromIssuer(issuerUrl, { minCacheMaxAgeMs: 1000, onEvent: onKeysEvent }),
+    keys: fromIssuer(issuerUrl, { minCacheMaxAge: 1, onEvent: onKeysEvent }),
     algorithms: ['ES256'],
     issuer: issuerUrl,
     audience: AUDIENCE,

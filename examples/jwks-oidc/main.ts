@@ -16,7 +16,7 @@ const provider = await idp.serve(); // discovery + JWKS on http://127.0.0.1:<por
 const describe = (event: RemoteKeysEvent): string => {
   switch (event.type) {
     case 'fetched':
-      return `fetched ${event.document} (${event.trigger}), cached ${event.maxAgeMs / 1000} s`;
+      return `fetched ${event.document} (${event.trigger}), cached ${event.maxAge} s`;
     case 'rotated':
       return `key set rotated: added ${event.added.join(', ')}; removed ${event.removed.join(', ') || 'none'}`;
     case 'failed':
@@ -28,7 +28,7 @@ const describe = (event: RemoteKeysEvent): string => {
 const keys = fromIssuer(provider.url, {
   onEvent: (event) => console.log(`  [keys] ${describe(event)}`),
   // Defaults: 30 s between refetches for unknown kids. Shortened so the demo need not wait.
-  cooldownMs: 200,
+  cooldown: 0.2,
 });
 const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], issuer: provider.url, audience: 'greeter' });
 const protoPath = fileURLToPath(new URL('../quickstart/greeter.proto', import.meta.url));

@@ -2,53 +2,23 @@ import { notify } from '../util/hooks.ts';
 import { AuthConfigError, AuthError } from '../errors/auth-error.ts';
 import { isRecord } from '../util/option-checks.ts';
 import { FetchError, fetchJson } from './http-fetch.ts';
-import { PUBLIC_KEY_ALGORITHMS, type Algorithm } from './key-algorithms.ts';
+import { PUBLIC_KEY_ALGORITHMS } from './key-algorithms.ts';
 import { freshnessMs, type CachePolicy } from './key-cache-policy.ts';
 import { checkAlgorithmsWithin } from './key-set.ts';
 import { discoveredKeyUrlProblem, parseKeyUrl } from './key-url.ts';
 import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
-import {
-  REMOTE_JWKS_OPTION_NAMES,
-  RemoteJwksResolver,
-  compileRemoteJwksOptions,
-  type CompiledRemoteJwksOptions,
-  type RemoteJwksOptions,
-  type RemoteKeyResolver,
-} from './remote-jwks.ts';
+import { RemoteJwksResolver, type RemoteKeyResolver } from './remote-jwks.ts';
+import { compileRemoteJwksOptions, type CompiledRemoteJwksOptions, type RemoteJwksOptions } from './remote-options.ts';
 import type { KeyLookup, VerificationKey } from './resolver.ts';
-
-/**
- * Options of {@link fromIssuer}: those of a remote {@link fromJwks} (they apply to discovery as well), plus
- * `algorithms`.
- *
- * @example
- * ```ts
- * const keys = fromIssuer('https://idp.example', { algorithms: ['RS256'], cooldownMs: 60_000 });
- * ```
- */
-export interface IssuerDiscoveryOptions extends RemoteJwksOptions {
-  /**
-   * The algorithms this issuer's tokens may use. Default: those the discovery document advertises in
-   * `id_token_signing_alg_values_supported`, intersected with the public-key algorithms this library
-   * verifies ({@link PUBLIC_KEY_ALGORITHMS}); all of those when the document advertises none.
-   */
-  readonly algorithms?: readonly Algorithm[];
-}
 
 /** What discovery yields. */
 interface IssuerMetadata {
   /** Where the document was found (OpenID Connect or RFC 8414 location). */
   readonly documentUrl: string;
   readonly jwksUri: URL;
-  /** The algorithms tokens of this issuer may use. */
+  /** The algorithms the document advertises (public-key ones only): tokens of this issuer may use no other. */
   readonly algorithms: ReadonlySet<string>;
 }
-
-// Only public-key algorithms are taken from a discovery document: an `HS256` (or `none`) in a provider's
-// list is never honoured, since a JWKS holds no shared secrets and `none` is no signature.
-const SAFE: ReadonlySet<string> = new Set(PUBLIC_KEY_ALGORITHMS);
-
-const ISSUER_OPTION_NAMES: readonly string[] = [...REMOTE_JWKS_OPTION_NAMES, 'algorithms'];
 
 /** OpenID Connect Discovery 1.0 §4: the issuer with `/.well-known/openid-configuration` appended. */
 function openIdConfigurationUrl(issuer: URL): URL {
@@ -60,20 +30,6 @@ function openIdConfigurationUrl(issuer: URL): URL {
 function oauthMetadataUrl(issuer: URL): URL {
   const path = issuer.pathname === '/' ? '' : issuer.pathname.replace(/\/$/, '');
   return new URL(`${issuer.origin}/.well-known/oauth-authorization-server${path}`);
-}
-
-function checkAlgorithmsOption(value: unknown): ReadonlySet<string> | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0) throw new AuthConfigError('algorithms', 'expected a non-empty array such as ["RS256"]');
-  value.forEach((alg: unknown, index) => {
-    if (typeof alg !== 'string' || !SAFE.has(alg)) {
-      throw new AuthConfigError(
-        `algorithms[${index}]`,
-        `${JSON.stringify(alg)} is not a public-key algorithm this library verifies (${PUBLIC_KEY_ALGORITHMS.join(', ')})`,
-      );
-    }
-  });
-  return new Set(value as string[]);
 }
 
 /**
@@ -91,7 +47,6 @@ class IssuerResolver implements RemoteKeyResolver {
   readonly #oauthUrl: URL;
   readonly #options: CompiledRemoteJwksOptions;
   readonly #policy: CachePolicy;
-  readonly #configuredAlgorithms: ReadonlySet<string> | undefined;
   readonly #discovery: RefreshingCache<IssuerMetadata>;
   /** Algorithms the interceptor was configured with (through checkAlgorithms), to catch a mismatch at ready(). */
   readonly #requested = new Set<string>();
@@ -100,14 +55,13 @@ class IssuerResolver implements RemoteKeyResolver {
   #accepted: IssuerMetadata | undefined;
   #closed = false;
 
-  constructor(issuer: string, url: URL, options: CompiledRemoteJwksOptions, algorithms: ReadonlySet<string> | undefined) {
+  constructor(issuer: string, url: URL, options: CompiledRemoteJwksOptions) {
     this.#issuer = issuer;
     this.#issuerUrl = url;
     this.#openIdUrl = openIdConfigurationUrl(url);
     this.#oauthUrl = oauthMetadataUrl(url);
     this.#options = options;
     this.#policy = options.policy;
-    this.#configuredAlgorithms = algorithms;
     this.description = `fromIssuer(${issuer})`;
     this.#discovery = new RefreshingCache(
       (signal) => this.#load(signal),
@@ -115,7 +69,14 @@ class IssuerResolver implements RemoteKeyResolver {
       {
         loaded: ({ value, maxAgeMs }, trigger) => {
           this.#accepted = value;
-          notify(this.#policy.onEvent, { type: 'fetched', document: 'discovery', url: value.documentUrl, trigger, keyCount: undefined, maxAgeMs });
+          notify(this.#policy.onEvent, {
+            type: 'fetched',
+            document: 'discovery',
+            url: value.documentUrl,
+            trigger,
+            keyCount: undefined,
+            maxAge: maxAgeMs / 1000,
+          });
         },
         failed: (error, trigger, staleUntil, retryAt) =>
           notify(this.#policy.onEvent, { type: 'failed', document: 'discovery', url: this.#openIdUrl.href, trigger, error, staleUntil, retryAt }),
@@ -125,8 +86,9 @@ class IssuerResolver implements RemoteKeyResolver {
   }
 
   checkAlgorithms(algorithms: readonly string[], option: string): void {
-    // Discovery has not run yet: refuse what this issuer can never serve (HS*, or outside `algorithms`).
-    checkAlgorithmsWithin(this.#configuredAlgorithms ?? SAFE, algorithms, option, this.description);
+    // Discovery has not run yet: refuse what no published key can ever serve (HS*: algorithm confusion).
+    // What the document advertises is checked against these at ready() and on every call.
+    checkAlgorithmsWithin(PUBLIC_KEY_ALGORITHMS, algorithms, option, this.description);
     for (const alg of algorithms) this.#requested.add(alg);
   }
 
@@ -230,12 +192,16 @@ class IssuerResolver implements RemoteKeyResolver {
     }
     const problem = discoveredKeyUrlProblem(jwksUri, this.#issuerUrl, this.#policy.allowInsecureHttp);
     if (problem !== undefined) throw new Error(`jwks_uri ${jwksUri.href} refused: ${problem}`);
-    return { documentUrl, jwksUri, algorithms: this.#configuredAlgorithms ?? this.#advertised(document.id_token_signing_alg_values_supported) };
+    return { documentUrl, jwksUri, algorithms: this.#advertised(document.id_token_signing_alg_values_supported) };
   }
 
+  /**
+   * The advertised algorithms this library may verify with published keys. An `HS256` (or `none`) in a
+   * provider's list is never honoured: a JWKS holds no shared secrets, and `none` is no signature.
+   */
   #advertised(advertised: unknown): ReadonlySet<string> {
-    if (!Array.isArray(advertised)) return SAFE;
-    const usable = new Set(advertised.filter((alg): alg is string => typeof alg === 'string' && SAFE.has(alg)));
+    if (!Array.isArray(advertised)) return PUBLIC_KEY_ALGORITHMS;
+    const usable = new Set(advertised.filter((alg): alg is string => typeof alg === 'string' && PUBLIC_KEY_ALGORITHMS.has(alg)));
     if (usable.size === 0)
       throw new Error(`discovery document advertises no public-key algorithm this library verifies (${JSON.stringify(advertised).slice(0, 200)})`);
     return usable;
@@ -253,11 +219,12 @@ class IssuerResolver implements RemoteKeyResolver {
  * same way, except that past its stale bound the last accepted document goes on serving while discovery
  * cannot be reached: the key set it named, with its own bounds, decides.
  *
- * Algorithms: the interceptor's `algorithms` must be public-key algorithms (and within this function's
- * `algorithms` option when given); a mismatch throws at construction. Without the option, the algorithms
- * the document advertises (`id_token_signing_alg_values_supported`, public-key ones only) further limit
- * what tokens may use; a token with another algorithm is refused (`ALG_NOT_ALLOWED`), and `ready()`
- * rejects with an `AuthConfigError` when none of the interceptor's algorithms is advertised.
+ * Algorithms: there is one allowlist, the `algorithms` of the interceptor (or of the issuer entry), and
+ * it must hold public-key algorithms only (an HS algorithm throws at construction). The document's
+ * advertised `id_token_signing_alg_values_supported` (public-key ones only) can only narrow it, never
+ * widen it: a token must use an algorithm both allow, or it is refused (`ALG_NOT_ALLOWED`). `ready()`
+ * rejects with an `AuthConfigError` naming `algorithms` when none of the allowlist is advertised; a
+ * document that advertises no list leaves the allowlist alone.
  *
  * @example
  * ```ts
@@ -271,11 +238,11 @@ class IssuerResolver implements RemoteKeyResolver {
  * await auth.ready();
  * ```
  */
-export function fromIssuer(issuer: string, options: IssuerDiscoveryOptions = {}): RemoteKeyResolver {
+export function fromIssuer(issuer: string, options: RemoteJwksOptions = {}): RemoteKeyResolver {
   if (typeof issuer !== 'string' || issuer === '') throw new AuthConfigError('issuer', 'expected the issuer URL exactly as it appears in tokens (iss)');
-  const compiled = compileRemoteJwksOptions(options, ISSUER_OPTION_NAMES);
+  const compiled = compileRemoteJwksOptions(options);
   const url = parseKeyUrl(issuer, 'issuer', compiled.policy.allowInsecureHttp);
   // RFC 8414 §2: an issuer identifier has no query or fragment.
   if (url.search !== '' || url.hash !== '') throw new AuthConfigError('issuer', 'must not contain a query or fragment');
-  return new IssuerResolver(issuer, url, compiled, checkAlgorithmsOption(options.algorithms));
+  return new IssuerResolver(issuer, url, compiled);
 }

@@ -29,8 +29,9 @@ const SMALL_ORDER_Y: ReadonlySet<bigint> = new Set([1n, P - 1n, 0n, ORDER_8_Y, P
  *
  * @example
  * ```ts
- * const weakness = ed25519KeyWeakness(createPublicKey(pem));
- * if (weakness !== undefined) throw new Error(weakness);
+ * import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+ * ed25519KeyWeakness(generateKeyPairSync('ed25519').publicKey); // undefined: a sound key
+ * ed25519KeyWeakness(createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: 'AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, format: 'jwk' })); // 'Ed25519 public key is a point of small order: ...'
  * ```
  */
 export function ed25519KeyWeakness(key: KeyObject): string | undefined {

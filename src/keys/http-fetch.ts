@@ -23,7 +23,11 @@ interface FetchedJson {
  *
  * @example
  * ```ts
- * try { await fetchJson(url, limits); } catch (e) { if (e instanceof FetchError && e.status === 404) tryFallback(); }
+ * try {
+ *   await fetchJson(new URL('https://idp.example/.well-known/openid-configuration'), { timeoutMs: 5000, maxBytes: 262144 });
+ * } catch (error) {
+ *   if (error instanceof FetchError && error.status === 404) console.info('no OpenID Connect document; try RFC 8414');
+ * }
  * ```
  */
 export class FetchError extends Error {

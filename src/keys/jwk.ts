@@ -9,7 +9,9 @@ import { PublicVerificationKey } from './verification-key.ts';
  *
  * @example
  * ```ts
- * for (const { kid, index, reason }: SkippedKey of importJwks(document).skipped) log.warn(`key ${index} (${kid}) skipped: ${reason}`);
+ * import type { SkippedKey } from './jwk.ts';
+ * const skipped: SkippedKey[] = importJwks({ keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'hs' }] }).skipped;
+ * for (const { kid, index, reason } of skipped) console.warn(`key ${index} (${kid}) skipped: ${reason}`);
  * ```
  */
 export interface SkippedKey {
@@ -91,6 +93,7 @@ function judgeJwk(jwk: Record<string, unknown>): string | { algorithms: Set<stri
  *
  * @example
  * ```ts
+ * const response = await fetch('https://idp.example/jwks.json');
  * const { keys, skipped } = importJwks(await response.json());
  * ```
  */

@@ -1,6 +1,7 @@
 import { AuthConfigError } from '../errors/auth-error.ts';
 import { importJwks } from './jwk.ts';
-import { createRemoteJwks, type RemoteJwksOptions, type RemoteKeyResolver } from './remote-jwks.ts';
+import { createRemoteJwks, type RemoteKeyResolver } from './remote-jwks.ts';
+import type { RemoteJwksOptions } from './remote-options.ts';
 import type { KeyResolver } from './resolver.ts';
 import { StaticKeyResolver } from './static-resolver.ts';
 
@@ -9,6 +10,8 @@ import { StaticKeyResolver } from './static-resolver.ts';
  *
  * @example
  * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { fromJwks, type JsonWebKeySet } from 'grpc-jwt-auth';
  * const jwks: JsonWebKeySet = JSON.parse(readFileSync('jwks.json', 'utf8'));
  * const keys = fromJwks(jwks);
  * ```
@@ -26,13 +29,14 @@ export interface JsonWebKeySet {
  * of small order or non-canonical encoding are skipped.
  *
  * A URL must be `https:` (or `http:` to a loopback host, or any `http:` with `allowInsecureHttp`).
- * Fetches follow no redirect, time out (`timeoutMs`, 5 s) and are cut at `maxResponseBytes` (256 KiB).
- * Keys are cached for the response's `Cache-Control: max-age`, held between `minCacheMaxAgeMs` (1 min)
- * and `maxCacheMaxAgeMs` (24 h), 10 minutes without one, and refreshed in the background at 80 % of that
- * age. Tokens with unknown `kid`s trigger at most one refetch per `cooldownMs` (30 s); start-up,
+ * Fetches follow no redirect, time out (`timeout`, 5 s) and are cut at `maxResponseBytes` (256 KiB).
+ * Keys are cached for the response's `Cache-Control: max-age`, held between `minCacheMaxAge` (60 s) and
+ * `maxCacheMaxAge` (24 h), `cacheMaxAge` (10 min) without one, and refreshed in the background at 80 % of
+ * that age. Tokens with unknown `kid`s trigger at most one refetch per `cooldown` (30 s); start-up,
  * scheduled and retry fetches do not count, so a key rotated in right after one is fetched at once.
- * While the provider fails, keys held keep verifying for `staleIfErrorMs` (1 h) past their age; then
- * calls get UNAVAILABLE. Tokens without `kid` are verified only when exactly one key fits (`tokensWithoutKid`).
+ * While the provider fails, keys held keep verifying for `staleIfError` (1 h) past their age; then calls
+ * get UNAVAILABLE. Tokens without `kid` are verified only when exactly one key fits (`tokensWithoutKid`).
+ * Every duration is in seconds: see {@link RemoteJwksOptions}. A key set held locally takes no options.
  *
  * @example
  * ```ts
@@ -46,8 +50,10 @@ export interface JsonWebKeySet {
  */
 export function fromJwks(url: string | URL, options?: RemoteJwksOptions): RemoteKeyResolver;
 export function fromJwks(jwks: JsonWebKeySet): KeyResolver;
-export function fromJwks(source: string | URL | JsonWebKeySet, options: RemoteJwksOptions = {}): KeyResolver {
+export function fromJwks(source: string | URL | JsonWebKeySet, options?: RemoteJwksOptions): KeyResolver {
   if (typeof source === 'string' || source instanceof URL) return createRemoteJwks(source, options);
+  // Fetch and cache options mean nothing to keys held in memory: ignoring them would hide a mistake.
+  if (options !== undefined) throw new AuthConfigError('options', 'a key set given as an object takes no options; pass a URL to fetch it');
   let imported;
   try {
     imported = importJwks(source);

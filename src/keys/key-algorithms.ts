@@ -33,6 +33,7 @@ export const SUPPORTED_ALGORITHMS = [
  *
  * @example
  * ```ts
+ * import type { Algorithm } from 'grpc-jwt-auth';
  * const algorithms: Algorithm[] = ['RS256', 'ES256'];
  * ```
  */
@@ -47,11 +48,11 @@ const SUPPORTED: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS);
  *
  * @example
  * ```ts
- * import { PUBLIC_KEY_ALGORITHMS } from 'grpc-jwt-auth';
- * PUBLIC_KEY_ALGORITHMS.includes('HS256'); // false
+ * PUBLIC_KEY_ALGORITHMS.has('RS256'); // true
+ * PUBLIC_KEY_ALGORITHMS.has('HS256'); // false
  * ```
  */
-export const PUBLIC_KEY_ALGORITHMS: readonly Algorithm[] = SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS'));
+export const PUBLIC_KEY_ALGORITHMS: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS')));
 
 /**
  * True when `alg` is one of {@link SUPPORTED_ALGORITHMS} (exact, case-sensitive).
@@ -70,7 +71,8 @@ export function isSupportedAlgorithm(alg: unknown): alg is Algorithm {
  *
  * @example
  * ```ts
- * if (secret.byteLength < MIN_SECRET_BYTES.HS256) throw new Error('secret too short for HS256');
+ * const bytes = new TextEncoder().encode(secret);
+ * if (bytes.byteLength < MIN_SECRET_BYTES.HS256) throw new Error('secret too short for HS256');
  * ```
  */
 export const MIN_SECRET_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const;
@@ -111,7 +113,9 @@ export function algorithmsForSecret(byteLength: number): Set<string> {
  *
  * @example
  * ```ts
- * algorithmsForPublicKey(createPublicKey(pem)); // Set { 'RS256', ..., 'PS512' } for a 2048-bit RSA key
+ * import { generateKeyPairSync } from 'node:crypto';
+ * algorithmsForPublicKey(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey); // Set { 'RS256', ..., 'PS512' }
+ * algorithmsForPublicKey(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey); // Set { 'ES384' }
  * ```
  */
 export function algorithmsForPublicKey(key: KeyObject): Set<string> {

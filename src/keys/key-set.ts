@@ -7,8 +7,12 @@ import type { KeyLookup, VerificationKey } from './resolver.ts';
  *
  * @example
  * ```ts
- * const set = new KeySet(importJwks(document).keys);
- * const candidates = set.find({ alg: 'RS256', kid: '2026-01' }, 3);
+ * import { generateKeyPairSync } from 'node:crypto';
+ * import { importJwks } from './jwk.ts';
+ * const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+ * const set = new KeySet(importJwks({ keys: [{ ...jwk, kid: '2026-01' }] }).keys);
+ * set.find({ alg: 'ES256', kid: '2026-01' }, 3); // [the key]
+ * set.find({ alg: 'RS256', kid: '2026-01' }, 3); // []: an EC key never serves RS256
  * ```
  */
 export class KeySet {
@@ -66,7 +70,7 @@ export class KeySet {
  *
  * @example
  * ```ts
- * if (keys.length === 0) throw keyNotFound(lookup, this.description);
+ * throw keyNotFound({ alg: 'RS256', kid: '2026-02' }, 'fromPem(2 keys)'); // ERR_AUTH_KEY_NOT_FOUND, naming the kid and alg
  * ```
  */
 export function keyNotFound(lookup: KeyLookup, description: string): AuthError {
@@ -80,7 +84,11 @@ export function keyNotFound(lookup: KeyLookup, description: string): AuthError {
  *
  * @example
  * ```ts
- * checkAlgorithmsServed(set.keys, ['RS256'], 'algorithms', 'fromPem(1 key)'); // throws for an EC key
+ * import { generateKeyPairSync } from 'node:crypto';
+ * import { PublicVerificationKey } from './verification-key.ts';
+ * const ec = new PublicVerificationKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey, undefined, new Set(['ES256']));
+ * checkAlgorithmsServed([ec], ['ES256'], 'algorithms', 'fromPem(1 key)'); // fine
+ * checkAlgorithmsServed([ec], ['RS256'], 'algorithms', 'fromPem(1 key)'); // throws AuthConfigError('algorithms', ...)
  * ```
  */
 export function checkAlgorithmsServed(keys: readonly VerificationKey[], algorithms: readonly string[], option: string, description: string): void {
@@ -96,7 +104,7 @@ export function checkAlgorithmsServed(keys: readonly VerificationKey[], algorith
  *
  * @example
  * ```ts
- * checkAlgorithmsWithin(new Set(['RS256']), ['RS256', 'HS256'], 'algorithms', 'fromJwks(...)'); // throws, naming HS256
+ * checkAlgorithmsWithin(new Set(['RS256']), ['RS256', 'HS256'], 'algorithms', 'fromJwks(https://idp.example/jwks.json)'); // throws, naming HS256
  * ```
  */
 export function checkAlgorithmsWithin(served: ReadonlySet<string>, algorithms: readonly string[], option: string, description: string): void {

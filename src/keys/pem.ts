@@ -2,7 +2,7 @@ import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { AuthConfigError } from '../errors/auth-error.ts';
 import { algorithmsForPublicKey } from './key-algorithms.ts';
 import type { KeyResolver } from './resolver.ts';
-import { StaticKeyResolver, keysByKid } from './static-resolver.ts';
+import { resolverByKid } from './static-resolver.ts';
 import { PublicVerificationKey } from './verification-key.ts';
 
 const isPem = (value: unknown): value is string => typeof value === 'string';
@@ -50,7 +50,10 @@ function parsePublicPem(pem: string, option: string): KeyObject {
  * ```
  */
 export function fromPem(pem: string | Readonly<Record<string, string>>): KeyResolver {
-  const keys = keysByKid(pem, {
+  return resolverByKid(pem, {
+    factory: 'fromPem',
+    kind: 'public',
+    noun: 'key',
     option: 'pem',
     expected: 'a PEM string',
     isKey: isPem,
@@ -63,5 +66,4 @@ export function fromPem(pem: string | Readonly<Record<string, string>>): KeyReso
       }
     },
   });
-  return new StaticKeyResolver('public', `fromPem(${keys.length === 1 ? '1 key' : `${keys.length} keys`})`, keys);
 }

@@ -7,7 +7,8 @@ import type { FetchTrigger } from './remote-events.ts';
  *
  * @example
  * ```ts
- * const loaded: Loaded<KeySet> = { value: importedSet, maxAgeMs: freshnessMs(cacheControl, policy) };
+ * import type { Loaded } from './refreshing-cache.ts';
+ * const loaded: Loaded<string> = { value: 'the document', maxAgeMs: 300_000 };
  * ```
  */
 export interface Loaded<T> {
@@ -21,7 +22,8 @@ type Loader<T> = (signal: AbortSignal) => Promise<Loaded<T>>;
 /** Told about each fetch, for events. */
 interface CacheHooks<T> {
   loaded(loaded: Loaded<T>, trigger: FetchTrigger): void;
-  failed(error: Error, trigger: FetchTrigger, staleUntil: number | undefined, retryAt: number): void;
+  /** `staleUntil` is when the held value stops being usable (undefined when none is held). */
+  failed(error: Error, trigger: FetchTrigger, staleUntil: Date | undefined, retryAt: Date): void;
 }
 
 interface Entry<T> {
@@ -43,8 +45,14 @@ const REFRESH_AHEAD_AT = 0.8;
  *
  * @example
  * ```ts
- * const cache = new RefreshingCache(async (signal) => ({ value: await load(signal), maxAgeMs: 60_000 }), policy, hooks, 'fromJwks(...)');
- * const value = await cache.get(); // fetched once, then served from memory and refreshed in the background
+ * import { compileRemoteJwksOptions } from './remote-options.ts';
+ * const cache = new RefreshingCache(
+ *   async (signal) => ({ value: await (await fetch('https://idp.example/jwks.json', { signal })).text(), maxAgeMs: 60_000 }),
+ *   compileRemoteJwksOptions({}).policy,
+ *   { loaded: () => undefined, failed: (error) => console.warn(error.message) },
+ *   'fromJwks(https://idp.example/jwks.json)',
+ * );
+ * const text = await cache.get(); // fetched once, then served from memory and refreshed in the background
  * cache.close();
  * ```
  */
@@ -167,7 +175,7 @@ export class RefreshingCache<T> {
       this.#retryAt = now + retryDelayMs(this.#failures, this.#policy);
       this.#lastError = error instanceof Error ? error : new Error(String(error));
       const held = this.#entry !== undefined && now < this.#entry.usableUntil ? this.#entry.usableUntil : undefined;
-      this.#hooks.failed(this.#lastError, trigger, held, this.#retryAt);
+      this.#hooks.failed(this.#lastError, trigger, held === undefined ? undefined : new Date(held), new Date(this.#retryAt));
       this.#schedule(this.#retryAt, 'retry');
       throw this.#unavailable();
     }

@@ -1,45 +1,17 @@
 import { notify } from '../util/hooks.ts';
 import { KeyObject } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.ts';
-import { optionalChoice } from '../util/option-checks.ts';
 import { fetchJson } from './http-fetch.ts';
 import { importJwks } from './jwk.ts';
 import { PUBLIC_KEY_ALGORITHMS } from './key-algorithms.ts';
-import { REMOTE_FETCH_OPTION_NAMES, compileCachePolicy, freshnessMs, type CachePolicy, type RemoteFetchOptions } from './key-cache-policy.ts';
+import { freshnessMs, type CachePolicy } from './key-cache-policy.ts';
 import { KeySet, checkAlgorithmsWithin, keyNotFound } from './key-set.ts';
 import { parseKeyUrl } from './key-url.ts';
 import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
 import type { FetchTrigger } from './remote-events.ts';
+import { compileRemoteJwksOptions, type CompiledRemoteJwksOptions, type RemoteJwksOptions, type TokensWithoutKid } from './remote-options.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
 import { UnknownKids } from './unknown-kids.ts';
-
-/**
- * What to do with a token that has no `kid` (option `tokensWithoutKid` of {@link fromJwks} and {@link fromIssuer}):
- * - `'if-single'` (default): verify it only when exactly one key of the set fits its algorithm. One
- *   signature check per token, as with a kid, and no guessing; fails during a rotation (two keys fit).
- * - `'try'`: try the keys that fit its algorithm, at most three. For providers that omit `kid` and rotate;
- *   a forged token then costs up to three signature checks.
- * - `'reject'`: refuse it (`KEY_NOT_FOUND`).
- *
- * @example
- * ```ts
- * const keys = fromJwks('https://idp.example/jwks.json', { tokensWithoutKid: 'try' satisfies TokensWithoutKid });
- * ```
- */
-export type TokensWithoutKid = 'if-single' | 'try' | 'reject';
-
-/**
- * Options of a remote {@link fromJwks} (and of {@link fromIssuer}). All durations are milliseconds.
- *
- * @example
- * ```ts
- * const keys = fromJwks('https://idp.example/jwks.json', { staleIfErrorMs: 4 * 3600_000, tokensWithoutKid: 'try' });
- * ```
- */
-export interface RemoteJwksOptions extends RemoteFetchOptions {
-  /** Tokens without `kid`: see {@link TokensWithoutKid}. Default `'if-single'`. */
-  readonly tokensWithoutKid?: TokensWithoutKid;
-}
 
 /**
  * A key resolver that fetches its keys: {@link fromJwks} with a URL, or {@link fromIssuer}. Call `ready()`
@@ -47,6 +19,7 @@ export interface RemoteJwksOptions extends RemoteFetchOptions {
  *
  * @example
  * ```ts
+ * import { fromJwks, type RemoteKeyResolver } from 'grpc-jwt-auth';
  * const keys: RemoteKeyResolver = fromJwks('https://idp.example/jwks.json');
  * await keys.ready();
  * process.on('SIGTERM', () => keys.close());
@@ -63,46 +36,6 @@ export interface RemoteKeyResolver extends KeyResolver {
 const MAX_KEY_CANDIDATES = 3;
 /** A key set with more keys is refused: providers publish a handful, and each key costs an import. */
 const MAX_JWKS_KEYS = 100;
-
-const TOKENS_WITHOUT_KID: readonly TokensWithoutKid[] = ['if-single', 'try', 'reject'];
-const PUBLIC_ALGORITHMS: ReadonlySet<string> = new Set(PUBLIC_KEY_ALGORITHMS);
-
-/**
- * Names of every option of {@link RemoteJwksOptions}.
- *
- * @example
- * ```ts
- * const compiled = compileRemoteJwksOptions(options, [...REMOTE_JWKS_OPTION_NAMES, 'algorithms']);
- * ```
- */
-export const REMOTE_JWKS_OPTION_NAMES: readonly string[] = [...REMOTE_FETCH_OPTION_NAMES, 'tokensWithoutKid'];
-
-/**
- * {@link RemoteJwksOptions} validated.
- *
- * @example
- * ```ts
- * const { policy, tokensWithoutKid }: CompiledRemoteJwksOptions = compileRemoteJwksOptions({}, REMOTE_JWKS_OPTION_NAMES);
- * ```
- */
-export interface CompiledRemoteJwksOptions {
-  readonly policy: CachePolicy;
-  readonly tokensWithoutKid: TokensWithoutKid;
-}
-
-/**
- * Validates the options of a remote JWKS; `allowedNames` lists the option names the caller accepts.
- *
- * @example
- * ```ts
- * const compiled = compileRemoteJwksOptions({ cooldownMs: 10_000 }, REMOTE_JWKS_OPTION_NAMES);
- * ```
- */
-export function compileRemoteJwksOptions(options: RemoteJwksOptions, allowedNames: readonly string[]): CompiledRemoteJwksOptions {
-  const policy = compileCachePolicy(options, allowedNames);
-  const tokensWithoutKid = optionalChoice(options.tokensWithoutKid, 'tokensWithoutKid', TOKENS_WITHOUT_KID) ?? 'if-single';
-  return { policy, tokensWithoutKid };
-}
 
 function sameAlgorithms(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return a.size === b.size && [...a].every((alg) => b.has(alg));
@@ -126,7 +59,8 @@ function sameKey(a: VerificationKey, b: VerificationKey): boolean {
  *
  * @example
  * ```ts
- * const keys = new RemoteJwksResolver(new URL('https://idp.example/jwks.json'), compileRemoteJwksOptions({}, REMOTE_JWKS_OPTION_NAMES));
+ * import { compileRemoteJwksOptions } from './remote-options.ts';
+ * const keys = new RemoteJwksResolver(new URL('https://idp.example/jwks.json'), compileRemoteJwksOptions({ cooldown: 10 }));
  * ```
  */
 export class RemoteJwksResolver implements RemoteKeyResolver {
@@ -164,7 +98,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
   checkAlgorithms(algorithms: readonly string[], option: string): void {
     // The keys are unknown before the first fetch; refuse what no public key can ever verify. Refusing HS*
     // here is what stops a token signed with the public key as an HMAC secret (algorithm confusion).
-    checkAlgorithmsWithin(PUBLIC_ALGORITHMS, algorithms, option, this.description);
+    checkAlgorithmsWithin(PUBLIC_KEY_ALGORITHMS, algorithms, option, this.description);
   }
 
   getKeys(lookup: KeyLookup): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
@@ -277,7 +211,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
     // A new set may hold kids we remembered as unknown.
     this.#unknownKids.clear();
     const url = this.#url.href;
-    notify(this.#policy.onEvent, { type: 'fetched', document: 'jwks', url, trigger, keyCount: set.size, maxAgeMs: loaded.maxAgeMs });
+    notify(this.#policy.onEvent, { type: 'fetched', document: 'jwks', url, trigger, keyCount: set.size, maxAge: loaded.maxAgeMs / 1000 });
     if (before === undefined) return;
     const added = set.keys.filter((key) => !before.has(key)).map((key) => key.kid);
     const removed = before.keys.filter((key) => !set.has(key)).map((key) => key.kid);
@@ -290,10 +224,10 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
  *
  * @example
  * ```ts
- * const keys = createRemoteJwks('https://idp.example/jwks.json', { staleIfErrorMs: 2 * 3600_000 });
+ * const keys = createRemoteJwks('https://idp.example/jwks.json', { staleIfError: 2 * 3600 });
  * ```
  */
 export function createRemoteJwks(source: string | URL, options: RemoteJwksOptions = {}): RemoteJwksResolver {
-  const compiled = compileRemoteJwksOptions(options, REMOTE_JWKS_OPTION_NAMES);
+  const compiled = compileRemoteJwksOptions(options);
   return new RemoteJwksResolver(parseKeyUrl(source, 'jwksUri', compiled.policy.allowInsecureHttp), compiled);
 }

@@ -7,7 +7,9 @@ type CryptoKey = webcrypto.CryptoKey;
  *
  * @example
  * ```ts
- * const keys = await resolver.getKeys({ alg: 'RS256', kid: '2026-01' } satisfies KeyLookup);
+ * import type { KeyLookup } from 'grpc-jwt-auth';
+ * const lookup: KeyLookup = { alg: 'RS256', kid: '2026-01' };
+ * const candidates = await keys.getKeys(lookup);
  * ```
  */
 export interface KeyLookup {
@@ -23,8 +25,10 @@ export interface KeyLookup {
  *
  * @example
  * ```ts
- * const [key]: readonly VerificationKey[] = await resolver.getKeys({ alg: 'ES256', kid: undefined });
- * await compactVerify(token, await key.material('ES256'));
+ * import { compactVerify } from 'jose';
+ * import type { VerificationKey } from 'grpc-jwt-auth';
+ * const candidates: readonly VerificationKey[] = await keys.getKeys({ alg: 'ES256', kid: undefined });
+ * for (const key of candidates) await compactVerify(token, await key.material('ES256')).catch(() => undefined);
  * ```
  */
 export interface VerificationKey {
@@ -42,7 +46,7 @@ export interface VerificationKey {
  *
  * @example
  * ```ts
- * import { createAuthInterceptor, fromJwks } from 'grpc-jwt-auth';
+ * import { createAuthInterceptor, fromJwks, type KeyResolver } from 'grpc-jwt-auth';
  * const keys: KeyResolver = fromJwks('https://idp.example/.well-known/jwks.json');
  * const auth = createAuthInterceptor({ keys, algorithms: ['RS256'], issuer: 'https://idp.example/' });
  * ```

@@ -53,7 +53,9 @@ const ROCA_SUBGROUPS: ReadonlyArray<ReadonlySet<number>> = ROCA_PRIMES.map((p) =
  *
  * @example
  * ```ts
- * hasRocaFingerprint(rsaModulus(key)); // false for a key from a sound generator
+ * import { generateKeyPairSync } from 'node:crypto';
+ * const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+ * hasRocaFingerprint(BigInt(`0x${Buffer.from(String(publicKey.export({ format: 'jwk' }).n), 'base64url').toString('hex')}`)); // false
  * ```
  */
 export function hasRocaFingerprint(modulus: bigint): boolean {
@@ -70,8 +72,10 @@ const MAX_EXPONENT = 1n << 256n;
  *
  * @example
  * ```ts
- * const weakness = rsaKeyWeakness(createPublicKey(pem));
- * if (weakness !== undefined) throw new Error(weakness);
+ * import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+ * const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+ * rsaKeyWeakness(createPublicKey({ key: jwk, format: 'jwk' })); // undefined: e = 65537, no ROCA fingerprint
+ * rsaKeyWeakness(createPublicKey({ key: { ...jwk, e: 'AQ' }, format: 'jwk' })); // 'RSA public exponent 1 is not ...'
  * ```
  */
 export function rsaKeyWeakness(key: KeyObject): string | undefined {

@@ -1,7 +1,7 @@
 import { AuthConfigError } from '../errors/auth-error.ts';
 import { MIN_SECRET_BYTES, algorithmsForSecret } from './key-algorithms.ts';
 import type { KeyResolver } from './resolver.ts';
-import { StaticKeyResolver, keysByKid } from './static-resolver.ts';
+import { resolverByKid } from './static-resolver.ts';
 import { SecretVerificationKey } from './verification-key.ts';
 
 /**
@@ -9,6 +9,7 @@ import { SecretVerificationKey } from './verification-key.ts';
  *
  * @example
  * ```ts
+ * import { fromSecret, type Secret } from 'grpc-jwt-auth';
  * const secret: Secret = Buffer.from(process.env.JWT_SECRET_BASE64!, 'base64');
  * const keys = fromSecret(secret);
  * ```
@@ -34,7 +35,10 @@ const isSecret = (value: unknown): value is Secret => typeof value === 'string' 
  * ```
  */
 export function fromSecret(secret: Secret | Readonly<Record<string, Secret>>): KeyResolver {
-  const keys = keysByKid(secret, {
+  return resolverByKid(secret, {
+    factory: 'fromSecret',
+    kind: 'secret',
+    noun: 'secret',
     option: 'secret',
     expected: 'a string or a Uint8Array',
     isKey: isSecret,
@@ -46,5 +50,4 @@ export function fromSecret(secret: Secret | Readonly<Record<string, Secret>>): K
       return new SecretVerificationKey(bytes, kid, algorithmsForSecret(bytes.byteLength));
     },
   });
-  return new StaticKeyResolver('secret', `fromSecret(${keys.length === 1 ? '1 secret' : `${keys.length} secrets`})`, keys);
 }

@@ -9,7 +9,11 @@ import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
  *
  * @example
  * ```ts
- * const resolver = new StaticKeyResolver('public', 'fromJwks(2 keys)', importJwks(jwks).keys);
+ * import { generateKeyPairSync } from 'node:crypto';
+ * import { importJwks } from './jwk.ts';
+ * const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+ * const resolver = new StaticKeyResolver('public', 'fromJwks(local, 1 key)', importJwks({ keys: [jwk] }).keys);
+ * resolver.getKeys({ alg: 'ES256', kid: undefined }); // [the key], at once
  * ```
  */
 export class StaticKeyResolver implements KeyResolver {
@@ -39,8 +43,14 @@ export class StaticKeyResolver implements KeyResolver {
   }
 }
 
-/** How {@link keysByKid} reads one kind of key. */
+/** How {@link resolverByKid} reads one kind of key. */
 interface KeyInputSpec<T> {
+  /** The factory, for the resolver's description, e.g. `fromPem`. */
+  readonly factory: string;
+  /** What the keys are: shared secrets or public keys. */
+  readonly kind: 'secret' | 'public';
+  /** One key in the resolver's description, e.g. `key` for `fromPem(2 keys)`. */
+  readonly noun: string;
   /** The option name in errors, e.g. `secret`. */
   readonly option: string;
   /** What one key is, for errors, e.g. `a string or a Uint8Array`. */
@@ -52,16 +62,35 @@ interface KeyInputSpec<T> {
 }
 
 /**
- * The keys of the "one key, or a map of keys by kid" argument of {@link fromSecret} and {@link fromPem}.
- * A map is read through its own keys only, so a map built from untrusted JSON cannot smuggle in
- * inherited entries; every mistake names the entry, e.g. `pem["2026-11"]`.
+ * The resolver for the "one key, or a map of keys by kid" argument of {@link fromSecret} and
+ * {@link fromPem}. A map is read through its own keys only, so a map built from untrusted JSON cannot
+ * smuggle in inherited entries; every mistake names the entry, e.g. `pem["2026-11"]`.
  *
  * @example
  * ```ts
- * const keys = keysByKid(pem, { option: 'pem', expected: 'a PEM string', isKey: isPem, build: (value, kid, option) => toKey(value, kid, option) });
+ * import { SecretVerificationKey } from './verification-key.ts';
+ * const resolver = resolverByKid(
+ *   { '2026-11': 'a'.repeat(32), '2026-10': 'b'.repeat(32) },
+ *   {
+ *     factory: 'fromSecret',
+ *     kind: 'secret',
+ *     noun: 'secret',
+ *     option: 'secret',
+ *     expected: 'a string',
+ *     isKey: (value): value is string => typeof value === 'string',
+ *     build: (value, kid) => new SecretVerificationKey(new TextEncoder().encode(value), kid, new Set(['HS256'])),
+ *   },
+ * );
+ * resolver.description; // 'fromSecret(2 secrets)'
  * ```
  */
-export function keysByKid<T>(input: unknown, spec: KeyInputSpec<T>): VerificationKey[] {
+export function resolverByKid<T>(input: unknown, spec: KeyInputSpec<T>): StaticKeyResolver {
+  const keys = keysByKid(input, spec);
+  const count = `${keys.length} ${spec.noun}${keys.length === 1 ? '' : 's'}`;
+  return new StaticKeyResolver(spec.kind, `${spec.factory}(${count})`, keys);
+}
+
+function keysByKid<T>(input: unknown, spec: KeyInputSpec<T>): VerificationKey[] {
   if (spec.isKey(input)) return [spec.build(input, undefined, spec.option)];
   if (!isRecord(input)) throw new AuthConfigError(spec.option, `expected ${spec.expected}, or a map of them by kid`);
   const kids = Object.keys(input);

@@ -3,7 +3,9 @@
  *
  * @example
  * ```ts
- * for (let i = 0; i <= MAX_REMEMBERED_KIDS; i++) unknown.remember(`forged-${i}`, now + 30_000); // forged-0 is forgotten
+ * const unknown = new UnknownKids();
+ * for (let i = 0; i <= MAX_REMEMBERED_KIDS; i++) unknown.remember(`forged-${i}`, Date.now() + 30_000);
+ * unknown.has('forged-0', Date.now()); // false: the oldest was forgotten
  * ```
  */
 export const MAX_REMEMBERED_KIDS = 1000;
@@ -12,7 +14,9 @@ export const MAX_REMEMBERED_KIDS = 1000;
  *
  * @example
  * ```ts
- * unknown.remember('x'.repeat(MAX_REMEMBERED_KID_LENGTH + 1), now + 30_000); // not stored
+ * const unknown = new UnknownKids();
+ * unknown.remember('x'.repeat(MAX_REMEMBERED_KID_LENGTH + 1), Date.now() + 30_000);
+ * unknown.size; // 0: not stored
  * ```
  */
 export const MAX_REMEMBERED_KID_LENGTH = 256;

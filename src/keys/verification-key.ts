@@ -11,7 +11,9 @@ const HMAC_HASH: Readonly<Record<string, string>> = { __proto__: null as never, 
  *
  * @example
  * ```ts
- * const key = new SecretVerificationKey(bytes, 'hs-1', algorithmsForSecret(bytes.byteLength));
+ * import { algorithmsForSecret } from './key-algorithms.ts';
+ * const bytes = new TextEncoder().encode('a shared secret of at least 32 bytes');
+ * const key = new SecretVerificationKey(bytes, 'hs-1', algorithmsForSecret(bytes.byteLength)); // HS256 only
  * ```
  */
 export class SecretVerificationKey implements VerificationKey {
@@ -43,7 +45,10 @@ export class SecretVerificationKey implements VerificationKey {
  *
  * @example
  * ```ts
- * const key = new PublicVerificationKey(createPublicKey(pem), 'rsa-1', algorithmsForPublicKey(publicKey));
+ * import { generateKeyPairSync } from 'node:crypto';
+ * import { algorithmsForPublicKey } from './key-algorithms.ts';
+ * const { publicKey } = generateKeyPairSync('ed25519');
+ * const key = new PublicVerificationKey(publicKey, 'ed-1', algorithmsForPublicKey(publicKey)); // EdDSA, Ed25519
  * ```
  */
 export class PublicVerificationKey implements VerificationKey {

@@ -277,7 +277,7 @@ describe('interceptor: bad input → UNAUTHENTICATED, handler never runs, server
 describe('interceptor: statuses other than UNAUTHENTICATED', () => {
   it('keys cannot be fetched → UNAVAILABLE KEYS_UNAVAILABLE', async () => {
     const idp = await createTestIssuer({ alg: 'ES256' });
-    const auth = createAuthInterceptor({ keys: fromJwks('http://127.0.0.1:1/jwks.json', { timeoutMs: 500 }), algorithms: ['ES256'] });
+    const auth = createAuthInterceptor({ keys: fromJwks('http://127.0.0.1:1/jwks.json', { timeout: 0.5 }), algorithms: ['ES256'] });
     const echo = await startEchoServer({ interceptors: [auth] });
     try {
       const outcome = await unary(echo.client, meta(await idp.sign()));

@@ -49,7 +49,7 @@ const triggers = (r: Rig) => r.log.of('fetched').map((event) => event.trigger);
 /**
  * A JWKS reply the test steers: each request is answered with the keys published when it arrives and
  * the `max-age` set at that moment; while `hold` is on, the answer waits until `release()`. With
- * `max-age=0` (held at `minCacheMaxAgeMs: 100`) the resolver schedules its refresh 80 ms later.
+ * `max-age=0` (held at `minCacheMaxAge: 0.1`) the resolver schedules its refresh 80 ms later.
  */
 interface SteeredReply {
   readonly reply: Reply;
@@ -120,14 +120,14 @@ describe('remote JWKS: cold start and single flight', () => {
   it('refreshes ahead of expiry in the background, with no call at all', async () => {
     const r = await rig(
       idp,
-      { clock: Date.now, cacheMaxAgeMs: 200, minCacheMaxAgeMs: 200 },
+      { clock: Date.now, cacheMaxAge: 0.2, minCacheMaxAge: 0.2 },
       json(() => idp.jwks, { 'cache-control': 'no-store' }),
     );
     try {
       await r.keys.ready();
       const event = await r.log.next('fetched');
       assert.equal(event.trigger, 'refresh-ahead');
-      assert.equal(event.maxAgeMs, 200, 'no-store is held at the lower bound');
+      assert.equal(event.maxAge, 0.2, 'no-store is held at the lower bound, in seconds');
     } finally {
       await r.close();
     }
@@ -152,11 +152,11 @@ describe('remote JWKS: cold start and single flight', () => {
 
 describe('remote JWKS: Cache-Control within bounds', () => {
   const cases: Array<[string, string | undefined, number]> = [
-    ['max-age=120 → 2 min', 'public, max-age=120', 2 * MINUTE],
-    ['max-age=5 → raised to the 1 min lower bound', 'max-age=5', MINUTE],
-    ['max-age of ten years → cut to the 24 h upper bound', 'max-age=315360000', 24 * 60 * MINUTE],
-    ['no header → 10 min default', undefined, 10 * MINUTE],
-    ['no-cache → lower bound', 'no-cache', MINUTE],
+    ['max-age=120 → 2 min', 'public, max-age=120', 120],
+    ['max-age=5 → raised to the 1 min lower bound', 'max-age=5', 60],
+    ['max-age of ten years → cut to the 24 h upper bound', 'max-age=315360000', 24 * 3600],
+    ['no header → 10 min default', undefined, 600],
+    ['no-cache → lower bound', 'no-cache', 60],
   ];
   for (const [name, header, expected] of cases) {
     it(name, async () => {
@@ -168,23 +168,23 @@ describe('remote JWKS: Cache-Control within bounds', () => {
       );
       try {
         await r.keys.ready();
-        assert.equal(r.log.of('fetched')[0]?.maxAgeMs, expected);
+        assert.equal(r.log.of('fetched')[0]?.maxAge, expected);
       } finally {
         await r.close();
       }
     });
   }
 
-  it('a configured bound wins over the provider: maxCacheMaxAgeMs 5 min caps max-age=3600', async () => {
+  it('a configured bound wins over the provider: maxCacheMaxAge 300 caps max-age=3600', async () => {
     const idp = await createTestIssuer({ alg: 'ES256' });
     const r = await rig(
       idp,
-      { cacheMaxAgeMs: MINUTE, maxCacheMaxAgeMs: 5 * MINUTE },
+      { cacheMaxAge: 60, maxCacheMaxAge: 300 },
       json(() => idp.jwks, { 'cache-control': 'max-age=3600' }),
     );
     try {
       await r.keys.ready();
-      assert.equal(r.log.of('fetched')[0]?.maxAgeMs, 5 * MINUTE);
+      assert.equal(r.log.of('fetched')[0]?.maxAge, 300);
     } finally {
       await r.close();
     }
@@ -229,7 +229,7 @@ describe('remote JWKS: provider faults', () => {
   });
 
   it('nobody listening at start-up → UNAVAILABLE', async () => {
-    const keys = fromJwks('http://127.0.0.1:1/jwks.json', { timeoutMs: 500 });
+    const keys = fromJwks('http://127.0.0.1:1/jwks.json', { timeout: 0.5 });
     await assert.rejects(keys.ready(), { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
     keys.close();
   });
@@ -270,7 +270,7 @@ describe('remote JWKS: provider faults', () => {
   ];
   for (const [name, fault] of faults) {
     it(`${name} at start-up → every call UNAVAILABLE, 1 request`, async () => {
-      const r = await rig(idp, { timeoutMs: 150 }, fault());
+      const r = await rig(idp, { timeout: 0.15 }, fault());
       try {
         const token = await idp.sign();
         assert.deepEqual(
@@ -288,7 +288,7 @@ describe('remote JWKS: provider faults', () => {
     });
 
     it(`${name} on refresh → held keys keep verifying (stale-if-error), 0 failed calls`, async () => {
-      const r = await rig(idp, { timeoutMs: 150 });
+      const r = await rig(idp, { timeout: 0.15 });
       try {
         const token = await idp.sign();
         await r.keys.ready();
@@ -380,7 +380,7 @@ describe('remote JWKS: provider faults', () => {
   });
 
   it('down longer than the stale bound → OK inside it, UNAVAILABLE past it, OK again once the provider is back', async (t) => {
-    const r = await rig(idp, { staleIfErrorMs: 30 * MINUTE });
+    const r = await rig(idp, { staleIfError: 30 * 60 });
     try {
       const token = await idp.sign();
       await r.keys.ready();
@@ -531,7 +531,7 @@ describe('remote JWKS: a rotation right after a fetch (the cooldown bounds unkno
   it('new kid 1 s after a scheduled refresh → 1 refetch, 0 failed calls', async () => {
     const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
     const steer = steered(idp, 0);
-    const r = await rig(idp, { minCacheMaxAgeMs: 100 }, steer.reply);
+    const r = await rig(idp, { minCacheMaxAge: 0.1 }, steer.reply);
     try {
       const oldToken = await idp.sign();
       await r.keys.ready();
@@ -551,7 +551,7 @@ describe('remote JWKS: a rotation right after a fetch (the cooldown bounds unkno
   it('new kid while a scheduled refresh fetched before the key was published is under way → waits for it, then 1 refetch, 0 failed calls', async () => {
     const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
     const steer = steered(idp, 0);
-    const r = await rig(idp, { minCacheMaxAgeMs: 100 }, steer.reply);
+    const r = await rig(idp, { minCacheMaxAge: 0.1 }, steer.reply);
     try {
       const oldToken = await idp.sign();
       await r.keys.ready();
@@ -575,7 +575,7 @@ describe('remote JWKS: a rotation right after a fetch (the cooldown bounds unkno
 
   it('new kid 100 ms after a retry recovered from a failed start (cooldown 200 ms) → 1 refetch, 0 failed calls', async () => {
     const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
-    const r = await rig(idp, { cooldownMs: 200 }, status(503));
+    const r = await rig(idp, { cooldown: 0.2 }, status(503));
     try {
       const oldToken = await idp.sign();
       await assert.rejects(r.keys.ready(), { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
@@ -599,7 +599,7 @@ describe('remote JWKS: a rotation right after a fetch (the cooldown bounds unkno
   it('a kid remembered as unknown is taken once a scheduled refresh brings it, with no request of its own', async () => {
     const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
     const steer = steered(idp, 300);
-    const r = await rig(idp, { minCacheMaxAgeMs: 100 }, steer.reply);
+    const r = await rig(idp, { minCacheMaxAge: 0.1 }, steer.reply);
     try {
       const good = await idp.sign();
       await r.keys.ready();
@@ -655,7 +655,7 @@ describe('remote JWKS: random kid flood', () => {
     it(`random kids from 1 s after ${after}: one refetch per 30 s cooldown, not one per scheduled fetch; all KEY_NOT_FOUND`, async () => {
       const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
       const steer = steered(idp, after === 'a scheduled refresh' ? 0 : 300);
-      const r = await rig(idp, { minCacheMaxAgeMs: 100 }, steer.reply);
+      const r = await rig(idp, { minCacheMaxAge: 0.1 }, steer.reply);
       try {
         const good = await idp.sign();
         await r.keys.ready();
@@ -744,16 +744,37 @@ describe('remote JWKS: construction, close and events', () => {
 
   it('bad options throw an AuthConfigError naming the option', () => {
     const url = 'https://idp.example/jwks.json';
-    assert.throws(() => fromJwks(url, { timeoutMs: 0 }), isConfigError('timeoutMs'));
-    assert.throws(() => fromJwks(url, { cooldownMs: -1 }), isConfigError('cooldownMs'));
-    assert.throws(() => fromJwks(url, { staleIfErrorMs: 1.5 }), isConfigError('staleIfErrorMs'));
+    assert.throws(() => fromJwks(url, { timeout: 0 }), isConfigError('timeout'));
+    assert.throws(() => fromJwks(url, { cooldown: -1 }), isConfigError('cooldown'));
+    assert.throws(() => fromJwks(url, { staleIfError: -1 }), isConfigError('staleIfError'));
     assert.throws(() => fromJwks(url, { maxResponseBytes: 10 }), isConfigError('maxResponseBytes'));
-    assert.throws(() => fromJwks(url, { cacheMaxAgeMs: MINUTE, minCacheMaxAgeMs: 2 * MINUTE }), isConfigError('minCacheMaxAgeMs'));
-    assert.throws(() => fromJwks(url, { cacheMaxAgeMs: 10 * MINUTE, maxCacheMaxAgeMs: MINUTE }), isConfigError('maxCacheMaxAgeMs'));
+    assert.throws(() => fromJwks(url, { maxResponseBytes: 4096.5 }), isConfigError('maxResponseBytes'));
+    assert.throws(() => fromJwks(url, { cacheMaxAge: 60, minCacheMaxAge: 120 }), isConfigError('minCacheMaxAge'));
+    assert.throws(() => fromJwks(url, { cacheMaxAge: 600, maxCacheMaxAge: 60 }), isConfigError('maxCacheMaxAge'));
     assert.throws(() => fromJwks(url, { tokensWithoutKid: 'maybe' as never }), isConfigError('tokensWithoutKid'));
     assert.throws(() => fromJwks(url, { onEvent: 'log' as never }), isConfigError('onEvent'));
-    assert.throws(() => fromJwks(url, { coolDownMs: 5 } as never), isConfigError('coolDownMs'));
+    assert.throws(() => fromJwks(url, { coolDown: 5 } as never), isConfigError('coolDown'));
     assert.throws(() => fromJwks(url).checkAlgorithms(['HS256'], 'algorithms'), isConfigError('algorithms'));
+  });
+
+  it('events speak seconds and Dates: fetched.maxAge in seconds, failed.staleUntil and failed.retryAt as Dates', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const r = await rig(idp);
+    try {
+      const start = r.clock.now();
+      await r.keys.ready();
+      assert.equal(r.log.of('fetched')[0]?.maxAge, 300);
+      r.provider.on(JWKS, status(500));
+      r.clock.advance(6 * MINUTE); // past max-age=300, inside the default 1 h stale bound
+      const failed = r.log.next('failed');
+      await r.keys.getKeys({ alg: 'ES256', kid: undefined }); // held keys answer; the refresh runs behind
+      const { staleUntil, retryAt } = await failed;
+      assert.ok(staleUntil instanceof Date && retryAt instanceof Date);
+      assert.equal(staleUntil.getTime(), start + 300 * SECOND + 60 * MINUTE);
+      assert.equal(retryAt.getTime(), start + 6 * MINUTE + SECOND);
+    } finally {
+      await r.close();
+    }
   });
 
   it('close() aborts a fetch under way; afterwards no request is made and calls get UNAVAILABLE', async () => {

@@ -62,7 +62,7 @@ async function rig(keysFor: (provider: FakeProvider, clock: ManualClock) => KeyR
   };
 }
 
-const jwksAt = (provider: FakeProvider, clock: ManualClock) => fromJwks(`${provider.url}${JWKS}`, { clock: clock.now, staleIfErrorMs: 30 * MINUTE });
+const jwksAt = (provider: FakeProvider, clock: ManualClock) => fromJwks(`${provider.url}${JWKS}`, { clock: clock.now, staleIfError: 30 * 60 });
 
 describe('remote keys over gRPC', () => {
   it('cold start through discovery: 200 calls of every kind, distinct tokens → 1 discovery + 1 JWKS request, all OK', async (t) => {

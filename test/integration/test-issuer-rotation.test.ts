@@ -38,7 +38,7 @@ describe('test issuer: publishing the next key ahead of rotation', () => {
     const arrived = new Promise<void>((resolve) => (sawNextKey = resolve));
     let next = '';
     const keys = fromJwks(served.jwksUri, {
-      minCacheMaxAgeMs: 100,
+      minCacheMaxAge: 0.1,
       onEvent: (event) => {
         events.push(event);
         if (event.type === 'rotated' && event.added.includes(next)) sawNextKey();

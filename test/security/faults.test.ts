@@ -227,7 +227,7 @@ describe('faults: the key provider fails, hangs and recovers under load', () => 
   const claims = (i: number) => goodClaims(ISSUER, AUDIENCE, { jti: `p-${serial++}-${i}` });
   before(async () => {
     provider = await startFakeProvider();
-    const keys = fromJwks(`${provider.url}/jwks.json`, { timeoutMs: 200, cacheMaxAgeMs: 60_000, staleIfErrorMs: 60_000, cooldownMs: 1_000, clock: clock.now });
+    const keys = fromJwks(`${provider.url}/jwks.json`, { timeout: 0.2, cacheMaxAge: 60, staleIfError: 60, cooldown: 1, clock: clock.now });
     auth = createAuthInterceptor({ keys, algorithms: ['RS256'], issuer: ISSUER, audience: AUDIENCE });
     echo = await startEchoServer({ interceptors: [auth] });
   });

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { REMOTE_FETCH_OPTION_NAMES, compileCachePolicy, freshnessMs, retryDelayMs } from '../../src/keys/key-cache-policy.ts';
+import { freshnessMs, retryDelayMs } from '../../src/keys/key-cache-policy.ts';
+import { compileRemoteJwksOptions } from '../../src/keys/remote-options.ts';
 import { isLoopbackHost } from '../../src/util/loopback.ts';
 import { MAX_REMEMBERED_KIDS, MAX_REMEMBERED_KID_LENGTH, UnknownKids } from '../../src/keys/unknown-kids.ts';
 
 const MINUTE = 60_000;
-const policy = compileCachePolicy({}, REMOTE_FETCH_OPTION_NAMES);
+const compile = (options: Parameters<typeof compileRemoteJwksOptions>[0]) => compileRemoteJwksOptions(options).policy;
+const policy = compile({});
 
 describe('cache policy: defaults', () => {
   it('5 s timeout, 256 KiB cap, 10 min default age within 1 min … 24 h, 30 s cooldown, 1 h stale-if-error', () => {
@@ -17,11 +19,20 @@ describe('cache policy: defaults', () => {
     assert.equal(policy.cooldownMs, 30_000);
     assert.equal(policy.staleIfErrorMs, 60 * MINUTE);
     assert.equal(policy.allowInsecureHttp, false);
+    assert.equal(compileRemoteJwksOptions({}).tokensWithoutKid, 'if-single');
   });
 
-  it('a default age below 1 min or above 24 h moves the matching bound with it', () => {
-    assert.equal(compileCachePolicy({ cacheMaxAgeMs: 10_000 }, REMOTE_FETCH_OPTION_NAMES).minMaxAgeMs, 10_000);
-    assert.equal(compileCachePolicy({ cacheMaxAgeMs: 2 * 24 * 60 * MINUTE }, REMOTE_FETCH_OPTION_NAMES).maxMaxAgeMs, 2 * 24 * 60 * MINUTE);
+  it('options are seconds, held internally as milliseconds: timeout 2.5 → 2500 ms, cooldown 0.2 → 200 ms', () => {
+    const custom = compile({ timeout: 2.5, cacheMaxAge: 300, minCacheMaxAge: 0.5, maxCacheMaxAge: 3600, cooldown: 0.2, staleIfError: 0 });
+    assert.deepEqual(
+      [custom.timeoutMs, custom.defaultMaxAgeMs, custom.minMaxAgeMs, custom.maxMaxAgeMs, custom.cooldownMs, custom.staleIfErrorMs],
+      [2500, 300_000, 500, 3_600_000, 200, 0],
+    );
+  });
+
+  it('a default age below 1 min moves the lower bound with it; the upper bound may reach a week', () => {
+    assert.equal(compile({ cacheMaxAge: 10 }).minMaxAgeMs, 10_000);
+    assert.equal(compile({ maxCacheMaxAge: 7 * 24 * 3600 }).maxMaxAgeMs, 7 * 24 * 60 * MINUTE);
   });
 });
 
@@ -57,7 +68,7 @@ describe('cache policy: retry delay', () => {
       [1, 2, 3, 4, 5, 6, 7, 50].map((failures) => retryDelayMs(failures, policy)),
       [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000],
     );
-    const short = compileCachePolicy({ cooldownMs: 200 }, REMOTE_FETCH_OPTION_NAMES);
+    const short = compile({ cooldown: 0.2 });
     assert.equal(retryDelayMs(1, short), 200);
   });
 });
