@@ -11,12 +11,12 @@
  * @module
  */
 export { createAuthInterceptor } from './server/interceptor.ts';
-export type { AuthInterceptor, AuthInterceptorOptions, AuthenticatedEvent, RejectedEvent } from './server/interceptor.ts';
+export type { AuthInterceptor, AuthInterceptorOptions } from './server/interceptor.ts';
+export type { AuthenticatedEvent, CallEvent, RejectedEvent } from './server/events.ts';
 export { getAuth, findAuth } from './server/context.ts';
 export type { CallWithMetadata } from './server/context.ts';
 export { toGrpcError } from './server/grpc-error.ts';
-export { compileRules } from './authz/rules.ts';
-export type { Rule, RuleMap, RuleTable } from './authz/rules.ts';
+export type { Rule, RuleMap } from './authz/rules.ts';
 
 export { createAuthenticator } from './verify/authenticator.ts';
 export type { Authentication, Authenticator, AuthenticatorOptions, IssuerOptions } from './verify/authenticator.ts';
@@ -47,16 +47,7 @@ export { fromIssuer } from './keys/discovery.ts';
 export type { RemoteKeyResolver } from './keys/remote-jwks.ts';
 export type { TokensWithoutKid } from './keys/remote-options.ts';
 export type { FetchTrigger, RemoteKeysEvent } from './keys/remote-events.ts';
-export { checkRules } from './authz/rule-check.ts';
-export type { CheckRulesOptions } from './authz/rule-check.ts';
-export type {
-  MethodDefinitionLike,
-  PackageDefinitionLike,
-  ProtobufNamespaceLike,
-  ServiceClientLike,
-  ServiceDefinitionLike,
-  ServiceSource,
-} from './authz/service-methods.ts';
+export type { ServiceSource } from './authz/service-methods.ts';
 export { PROTO_INCLUDE_DIR, rulesFromProto } from './authz/proto-policy.ts';
 export { guardService, withGuard } from './server/with-guard.ts';
 export type { ServiceGuards, ServiceHandler } from './server/with-guard.ts';

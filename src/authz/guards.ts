@@ -1,7 +1,8 @@
-import { isThenable } from '../util/thenable.ts';
-import type { AuthContext } from '../verify/auth-context.ts';
+import type { AuthContext, JwtClaims } from '../verify/auth-context.ts';
 import { checkClaimPath, claimAt, type ClaimPath } from '../util/claim-paths.ts';
-import { AuthConfigError, AuthError, describeForLog, isScopeToken, toAuthError } from '../errors/auth-error.ts';
+import { AuthConfigError, AuthError, describeForLog } from '../errors/auth-error.ts';
+import { judgeGuard, type GuardVerdict } from './guard-verdict.ts';
+import { checkNames } from './names.ts';
 
 /**
  * A guard's refusal, with what would have granted access. The call ends with PERMISSION_DENIED; the
@@ -58,13 +59,24 @@ export interface GuardInfo {
  * An authorization check on a verified caller. Only a literal `true` allows: a guard that forgets to
  * return (undefined) refuses, so a bug fails closed.
  *
+ * `C` types the claims the guard reads: your claims interface (it needs no index signature). Nothing
+ * checks that tokens carry them: it is your statement about your tokens, as with `getAuth<C>()`.
+ * - `rules`, `defaultRule`, `withGuard` and `guardService` take a guard of any claims type.
+ * - `allOf` and `anyOf` combine guards of one claims type into a guard of that type. The built-in guards
+ *   that read no claim (`requireScopes`, `requireRoles`, ...) take the claims type asked of them; a
+ *   guard of your own, typed `Guard` (the default claims), does not combine with a `Guard<OrdersClaims>`:
+ *   give both the same type.
+ *
  * @example
  * ```ts
- * import type { Guard } from 'grpc-jwt-auth';
- * const sameTenant: Guard = (auth) => auth.claims.tenant === 'acme';
+ * import { allOf, requireScopes, type Guard } from 'grpc-jwt-auth';
+ * interface OrdersClaims { readonly tenant: string }
+ * const sameTenant: Guard<OrdersClaims> = (auth) => auth.claims.tenant === 'acme';
+ * const writeOwnTenant = allOf(requireScopes('orders:write'), sameTenant);
+ * const anyCaller: Guard = (auth) => auth.subject !== undefined;
  * ```
  */
-export type Guard = (auth: AuthContext, info: GuardInfo) => GuardResult | Promise<GuardResult>;
+export type Guard<C extends object = JwtClaims> = (auth: AuthContext<C>, info: GuardInfo) => GuardResult | Promise<GuardResult>;
 
 /**
  * A primitive a claim is compared with by {@link requireClaim}: the claim must equal it, or be an array
@@ -81,59 +93,53 @@ export type ClaimValue = string | number | boolean;
 
 /**
  * A custom test of a claim value for {@link requireClaim}; only a literal `true` allows. It is never
- * called for a missing or `null` claim.
+ * called for a missing or `null` claim. `C` types the claims of the context it is given.
  *
  * @example
  * ```ts
  * import { requireClaim, type ClaimPredicate } from 'grpc-jwt-auth';
+ * interface OrdersClaims { readonly tenant: string }
  * const withinFiveMinutes: ClaimPredicate = (value) => typeof value === 'number' && Date.now() / 1000 - value < 300;
  * const recentLogin = requireClaim('auth_time', withinFiveMinutes);
+ * const ownTenant: ClaimPredicate<OrdersClaims> = (value, auth) => value === auth.claims.tenant;
+ * const sameOrg = requireClaim('org', ownTenant);
  * ```
  */
-export type ClaimPredicate = (value: unknown, auth: AuthContext) => boolean;
+export type ClaimPredicate<C extends object = JwtClaims> = (value: unknown, auth: AuthContext<C>) => boolean;
 
 /**
- * Validates a list of required scopes or roles at construction; throws naming the option. Returns the
- * list without duplicates.
+ * Validates a guard argument at construction; throws naming the option.
  *
  * @example
  * ```ts
- * checkNames(['orders:read', 'orders:read'], 'requireScopes', 'scope'); // ['orders:read']
- * checkNames(['orders:read orders:write'], 'requireScopes', 'scope'); // throws at requireScopes[0]
+ * checkGuard(() => true, 'allOf[0]'); // the guard
+ * checkGuard('public', 'allOf[0]'); // throws AuthConfigError('allOf[0]', ...)
  * ```
  */
-export function checkNames(values: readonly unknown[], option: string, kind: 'scope' | 'role'): readonly string[] {
-  if (values.length === 0) throw new AuthConfigError(option, `expected at least one ${kind}: a guard that requires nothing would allow everyone`);
-  values.forEach((value, index) => {
-    if (kind === 'scope' ? !isScopeToken(value) : typeof value !== 'string' || value.trim() === '') {
-      const expected = kind === 'scope' ? 'a scope: printable ASCII without spaces, quotes or backslashes' : 'a non-empty role name';
-      throw new AuthConfigError(`${option}[${index}]`, `expected ${expected}, got ${describeForLog(value)}`);
-    }
-  });
-  return Object.freeze([...new Set(values as string[])]);
+export function checkGuard<C extends object = JwtClaims>(guard: unknown, option: string): Guard<C> {
+  if (typeof guard !== 'function') throw new AuthConfigError(option, `expected a guard function, got ${describeForLog(guard)}`);
+  return guard as Guard<C>;
 }
 
-function checkGuards(guards: readonly unknown[], option: string): readonly Guard[] {
+function checkGuards<C extends object>(guards: readonly unknown[], option: string): readonly Guard<C>[] {
   if (guards.length === 0) throw new AuthConfigError(option, 'expected at least one guard');
-  guards.forEach((guard, index) => {
-    if (typeof guard !== 'function') throw new AuthConfigError(`${option}[${index}]`, `expected a guard function, got ${describeForLog(guard)}`);
-  });
-  return Object.freeze([...guards]) as readonly Guard[];
+  return Object.freeze(guards.map((guard, index) => checkGuard<C>(guard, `${option}[${index}]`)));
 }
 
 function deny(message: string, requiredScopes?: readonly string[]): GuardDenial {
   return requiredScopes ? { allowed: false, message, requiredScopes } : { allowed: false, message };
 }
 
-/** Any refusal as a {@link GuardDenial}: `false`, `undefined` or a stray value refuse without detail. */
-function toDenial(result: unknown): GuardDenial {
-  if (typeof result === 'object' && result !== null && (result as { allowed?: unknown }).allowed === false) return result as GuardDenial;
-  return deny('guard refused');
+/** A combinator's answer for a refusing verdict: the denial, or the inner guard's failure thrown on. */
+function refusedWith(verdict: Exclude<GuardVerdict, true>): GuardDenial {
+  if (verdict instanceof AuthError) throw verdict;
+  return verdict;
 }
 
 /**
  * Requires every one of the scopes. Scopes are read from the configured scope claims (`scope`, `scp`,
- * `permissions` by default) and compared exactly: `read` never matches `readonly` or `Read`.
+ * `permissions` by default) and compared exactly: `read` never matches `readonly` or `Read`. It reads no
+ * claim itself, so it fits a guard over any claims type.
  *
  * @example
  * ```ts
@@ -141,7 +147,7 @@ function toDenial(result: unknown): GuardDenial {
  * const rules = { '/acme.orders.v1.Orders/DeleteOrder': requireScopes('orders:write', 'orders:delete') };
  * ```
  */
-export function requireScopes(...scopes: string[]): Guard {
+export function requireScopes<C extends object = JwtClaims>(...scopes: string[]): Guard<C> {
   const required = checkNames(scopes, 'requireScopes', 'scope');
   // every() on the allowed path: the list of what is missing is only built for a refusal.
   return (auth) =>
@@ -158,7 +164,7 @@ export function requireScopes(...scopes: string[]): Guard {
  * const rules = { '/acme.orders.v1.Orders/GetOrder': requireAnyScope('orders:read', 'orders:admin') };
  * ```
  */
-export function requireAnyScope(...scopes: string[]): Guard {
+export function requireAnyScope<C extends object = JwtClaims>(...scopes: string[]): Guard<C> {
   const accepted = checkNames(scopes, 'requireAnyScope', 'scope');
   return (auth) => accepted.some((scope) => auth.scopes.includes(scope)) || deny(`needs one of the scopes ${accepted.join(', ')}`, accepted);
 }
@@ -174,7 +180,7 @@ export function requireAnyScope(...scopes: string[]): Guard {
  * const rules = { '/acme.admin.v1.Admin/*': requireRoles('admin') };
  * ```
  */
-export function requireRoles(...roles: string[]): Guard {
+export function requireRoles<C extends object = JwtClaims>(...roles: string[]): Guard<C> {
   const required = checkNames(roles, 'requireRoles', 'role');
   return (auth) =>
     required.every((role) => auth.roles.includes(role)) || deny(`missing role ${required.filter((role) => !auth.roles.includes(role)).join(', ')}`);
@@ -189,7 +195,7 @@ export function requireRoles(...roles: string[]): Guard {
  * const rules = { '/acme.orders.v1.Orders/RefundOrder': requireAnyRole('support', 'admin') };
  * ```
  */
-export function requireAnyRole(...roles: string[]): Guard {
+export function requireAnyRole<C extends object = JwtClaims>(...roles: string[]): Guard<C> {
   const accepted = checkNames(roles, 'requireAnyRole', 'role');
   return (auth) => accepted.some((role) => auth.roles.includes(role)) || deny(`needs one of the roles ${accepted.join(', ')}`);
 }
@@ -201,18 +207,20 @@ export function requireAnyRole(...roles: string[]): Guard {
  * throw at construction. With a string, number or boolean, the claim must equal it
  * (`===`) or be an array containing it, like `aud`; with a predicate, the predicate must return `true`.
  * A missing or `null` claim always refuses, and the predicate is not called (as `requiredClaims` treats
- * `null`).
+ * `null`). The predicate sees the context typed with your claims type `C`.
  *
  * @example
  * ```ts
  * import { requireClaim } from 'grpc-jwt-auth';
+ * interface OrdersClaims { readonly tenant: string }
  * const tenant = requireClaim('tenant', 'acme');
  * const mfa = requireClaim('amr', 'mfa');
  * const verified = requireClaim(['ext', 'email_verified'], true);
  * const adult = requireClaim('age', (value) => typeof value === 'number' && value >= 18);
+ * const ownTenant = requireClaim<OrdersClaims>('org', (value, auth) => value === auth.claims.tenant);
  * ```
  */
-export function requireClaim(claim: ClaimPath, expected: ClaimValue | ClaimPredicate): Guard {
+export function requireClaim<C extends object = JwtClaims>(claim: ClaimPath, expected: ClaimValue | ClaimPredicate<C>): Guard<C> {
   const path = checkClaimPath(claim, 'requireClaim(claim)');
   const name = typeof path === 'string' ? path : path.join('.');
   if (typeof expected === 'function') {
@@ -233,7 +241,7 @@ export function requireClaim(claim: ClaimPath, expected: ClaimValue | ClaimPredi
 
 /**
  * Allows when every guard allows; runs them in order and stops at the first refusal, whose denial it
- * returns.
+ * returns. A guard that throws (or rejects) makes the whole guard throw (or reject) with its error.
  *
  * @example
  * ```ts
@@ -241,13 +249,13 @@ export function requireClaim(claim: ClaimPath, expected: ClaimValue | ClaimPredi
  * const guard = allOf(requireScopes('orders:write'), requireClaim('tenant', 'acme'));
  * ```
  */
-export function allOf(...guards: Guard[]): Guard {
-  const list = checkGuards(guards, 'allOf');
-  const from = (index: number, auth: AuthContext, info: GuardInfo): GuardResult | Promise<GuardResult> => {
+export function allOf<C extends object = JwtClaims>(...guards: Guard<C>[]): Guard<C> {
+  const list = checkGuards<C>(guards, 'allOf');
+  const from = (index: number, auth: AuthContext<C>, info: GuardInfo): GuardResult | Promise<GuardResult> => {
     for (let i = index; i < list.length; i++) {
-      const result: unknown = (list[i] as Guard)(auth, info);
-      if (isThenable(result)) return Promise.resolve(result).then((settled) => (settled === true ? from(i + 1, auth, info) : toDenial(settled)));
-      if (result !== true) return toDenial(result);
+      const verdict = judgeGuard(list[i] as Guard<C>, auth, info);
+      if (verdict instanceof Promise) return verdict.then((settled) => (settled === true ? from(i + 1, auth, info) : refusedWith(settled)));
+      if (verdict !== true) return refusedWith(verdict);
     }
     return true;
   };
@@ -256,7 +264,8 @@ export function allOf(...guards: Guard[]): Guard {
 
 /**
  * Allows when any guard allows; runs them in order and stops at the first that allows. A refusal lists
- * every denial and the scopes any of them named.
+ * every denial and the scopes any of them named. A guard that throws (or rejects) makes the whole guard
+ * throw (or reject) with its error: a bug is never outvoted.
  *
  * @example
  * ```ts
@@ -264,86 +273,22 @@ export function allOf(...guards: Guard[]): Guard {
  * const guard = anyOf(requireScopes('orders:admin'), requireRoles('support'));
  * ```
  */
-export function anyOf(...guards: Guard[]): Guard {
-  const list = checkGuards(guards, 'anyOf');
+export function anyOf<C extends object = JwtClaims>(...guards: Guard<C>[]): Guard<C> {
+  const list = checkGuards<C>(guards, 'anyOf');
   const refuse = (denials: readonly GuardDenial[]): GuardDenial => {
     const scopes = [...new Set(denials.flatMap((denial) => denial.requiredScopes ?? []))];
     return deny(`none allowed: ${denials.map((denial) => denial.message).join('; ')}`, scopes.length > 0 ? scopes : undefined);
   };
-  const from = (index: number, denials: GuardDenial[], auth: AuthContext, info: GuardInfo): GuardResult | Promise<GuardResult> => {
+  const from = (index: number, denials: GuardDenial[], auth: AuthContext<C>, info: GuardInfo): GuardResult | Promise<GuardResult> => {
     for (let i = index; i < list.length; i++) {
-      const result: unknown = (list[i] as Guard)(auth, info);
-      if (isThenable(result)) {
-        return Promise.resolve(result).then((settled) => (settled === true ? true : from(i + 1, [...denials, toDenial(settled)], auth, info)));
+      const verdict = judgeGuard(list[i] as Guard<C>, auth, info);
+      if (verdict instanceof Promise) {
+        return verdict.then((settled) => (settled === true ? true : from(i + 1, [...denials, refusedWith(settled)], auth, info)));
       }
-      if (result === true) return true;
-      denials.push(toDenial(result));
+      if (verdict === true) return true;
+      denials.push(refusedWith(verdict));
     }
     return refuse(denials);
   };
   return (auth, info) => from(0, [], auth, info);
-}
-
-/**
- * The verdict of a guard: undefined when it allowed, else the {@link AuthError} to answer with.
- *
- * @example
- * ```ts
- * const verdict: GuardVerdict = await judgeGuard(guard, auth, { method });
- * if (verdict) callback(rejectionStatus(verdict));
- * ```
- */
-export type GuardVerdict = AuthError | undefined;
-
-const guardThrew = (error: unknown): AuthError => toAuthError(error, 'guard threw');
-
-function verdictOf(result: unknown, info: GuardInfo): GuardVerdict {
-  if (result === true) return undefined;
-  const denial = typeof result === 'object' && result !== null ? (result as Partial<GuardDenial>) : undefined;
-  // A custom guard may build requiredScopes from token content: AuthError keeps only well-formed scopes,
-  // so a claim can never inject text into the www-authenticate trailer.
-  const requiredScopes = Array.isArray(denial?.requiredScopes) ? denial.requiredScopes : [];
-  const message = typeof denial?.message === 'string' ? denial.message : `guard refused ${info.method}`;
-  return new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', message, requiredScopes.length > 0 ? { requiredScopes } : {});
-}
-
-/**
- * Runs a guard and returns its verdict, synchronously when the guard is synchronous (so neither the
- * interceptor nor a handler wrapper adds a tick). A guard that throws an {@link AuthError} is answered
- * with it; any other throw is INTERNAL (a bug, not a verdict).
- *
- * @example
- * ```ts
- * const verdict = judgeGuard(requireScopes('orders:read'), auth, { method: '/acme.orders.v1.Orders/GetOrder' });
- * // undefined (allowed), an AuthError, or a promise of either when the guard is asynchronous
- * ```
- */
-export function judgeGuard(guard: Guard, auth: AuthContext, info: GuardInfo): GuardVerdict | Promise<GuardVerdict> {
-  let result: unknown;
-  try {
-    result = guard(auth, info);
-  } catch (error) {
-    return guardThrew(error);
-  }
-  if (isThenable(result)) return Promise.resolve(result).then((settled) => verdictOf(settled, info), guardThrew);
-  return verdictOf(result, info);
-}
-
-/**
- * Runs a guard and throws PERMISSION_DENIED unless it allowed; stays synchronous for a synchronous guard.
- * A guard that throws an {@link AuthError} is answered with it; any other throw is INTERNAL.
- *
- * @example
- * ```ts
- * await enforceGuard(requireRoles('admin'), auth, { method }); // throws ERR_AUTH_INSUFFICIENT_SCOPE unless admin
- * ```
- */
-export function enforceGuard(guard: Guard, auth: AuthContext, info: GuardInfo): void | Promise<void> {
-  const verdict = judgeGuard(guard, auth, info);
-  if (verdict instanceof Promise) {
-    return verdict.then((settled) => {
-      if (settled) throw settled;
-    });
-  }
-  if (verdict) throw verdict;
 }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { AuthConfigError, describeForLog } from '../errors/auth-error.ts';
-import { allOf, checkNames, requireAnyRole, requireAnyScope, requireRoles, requireScopes, type Guard } from './guards.ts';
+import { allOf, requireAnyRole, requireAnyScope, requireRoles, requireScopes, type Guard } from './guards.ts';
+import { checkNames } from './names.ts';
 import { customOptionName, isOwnOption, listServiceMethodsBySource, type ServiceMethod, type ServiceSource } from './service-methods.ts';
 import type { Rule, RuleMap } from './rules.ts';
 

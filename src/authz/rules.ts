@@ -1,4 +1,5 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError, describeForLog } from '../errors/auth-error.ts';
+import { isRecord } from '../util/option-checks.ts';
 import type { Guard } from './guards.ts';
 
 /**
@@ -7,20 +8,27 @@ import type { Guard } from './guards.ts';
  * - `'optional'`: a token, if sent, must be valid (claims attached); none is fine;
  * - `'authenticated'`: a valid token;
  * - `'deny'`: nobody, PERMISSION_DENIED;
- * - a {@link Guard}: a valid token that the guard allows.
+ * - a {@link Guard}: a valid token that the guard allows. A guard of any claims type fits: its claims
+ *   type is your statement about your tokens, as with `getAuth<C>()`.
  *
  * @example
  * ```ts
- * import { requireScopes, type Rule } from 'grpc-jwt-auth';
+ * import { requireClaim, requireScopes, type Rule } from 'grpc-jwt-auth';
+ * interface OrdersClaims { readonly tenant: string }
  * const health: Rule = 'public';
  * const getOrder: Rule = requireScopes('orders:read');
+ * const acmeOnly: Rule = requireClaim<OrdersClaims>('org', (value, auth) => value === auth.claims.tenant);
  * ```
  */
-export type Rule = 'public' | 'optional' | 'authenticated' | 'deny' | Guard;
+// `any`: the interceptor cannot know which claims a guard was written for (`Guard<never>` would refuse
+// inline guards that read a claim), and `Guard` of the default claims would refuse a `Guard<OrdersClaims>`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Rule = 'public' | 'optional' | 'authenticated' | 'deny' | Guard<any>;
 
 /**
- * Rules by method pattern: `'/pkg.Service/Method'`, `'/pkg.Service/*'` or `'*'`. The most specific
- * pattern matching a method wins; a malformed pattern throws at construction.
+ * Rules by method pattern: a full method path `'/pkg.Service/Method'`, or a whole service
+ * `'/pkg.Service/*'`. The exact path wins over the service; a method no pattern matches gets
+ * `defaultRule`. A malformed pattern throws at construction.
  *
  * @example
  * ```ts
@@ -43,16 +51,15 @@ const PATTERN = /^\/([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\/([A-Z
 /** Validates one rule value; throws naming the option. */
 function checkRule(rule: unknown, option: string): Rule {
   if (typeof rule === 'function' || (typeof rule === 'string' && NAMED_RULES.has(rule))) return rule as Rule;
-  throw new AuthConfigError(option, `expected 'public', 'optional', 'authenticated', 'deny' or a guard function, got ${JSON.stringify(rule) ?? typeof rule}`);
+  throw new AuthConfigError(option, `expected 'public', 'optional', 'authenticated', 'deny' or a guard function, got ${describeForLog(rule)}`);
 }
 
 /**
- * A compiled rule map: the most specific pattern wins (exact method, then service, then `*`, then the
- * default).
+ * A compiled rule map: the exact method pattern wins, then the service pattern, then the default.
  *
  * @example
  * ```ts
- * import { compileRules, type RuleTable } from 'grpc-jwt-auth';
+ * import type { RuleTable } from './rules.ts';
  * const table: RuleTable = compileRules({ '/acme.orders.v1.Orders/*': 'authenticated' }, 'deny');
  * table.covers('/acme.orders.v1.Orders/GetOrder'); // true
  * table.ruleFor('/acme.admin.v1.Admin/Purge'); // 'deny': no pattern matches, so the default applies
@@ -61,7 +68,7 @@ function checkRule(rule: unknown, option: string): Rule {
 export interface RuleTable {
   /** The rule for a full method path. */
   ruleFor(method: string): Rule;
-  /** True when a pattern of the map (exact, service-wide or `'*'`) matches the method, not the default. */
+  /** True when a pattern of the map (exact or service-wide) matches the method, not the default. */
   covers(method: string): boolean;
   /** The exact method patterns (`/package.Service/Method`) and their rules, for typo checks against service definitions. */
   readonly exact: ReadonlyMap<string, Rule>;
@@ -70,38 +77,32 @@ export interface RuleTable {
 }
 
 /**
- * Compiles and checks a rule map at construction. Exact paths are found with one Map lookup.
+ * Compiles and checks the `rules` and `defaultRule` options at construction. Exact paths are found
+ * with one Map lookup.
  *
  * @example
  * ```ts
- * import { compileRules } from 'grpc-jwt-auth';
  * const table = compileRules({ '/grpc.health.v1.Health/*': 'public' }, 'authenticated');
  * table.ruleFor('/grpc.health.v1.Health/Check'); // 'public'
+ * compileRules({ '*': 'deny' }, undefined); // throws AuthConfigError('rules["*"]', ...): that is defaultRule's job
  * ```
  */
 export function compileRules(rules: RuleMap | undefined, defaultRule: Rule | undefined): RuleTable {
-  if (rules !== undefined && (typeof rules !== 'object' || rules === null || Array.isArray(rules))) {
-    throw new AuthConfigError('rules', 'expected an object mapping method patterns to rules');
-  }
-  const fallbackRule = defaultRule === undefined ? 'authenticated' : checkRule(defaultRule, 'defaultRule');
+  if (rules !== undefined && !isRecord(rules)) throw new AuthConfigError('rules', 'expected an object mapping method patterns to rules');
+  const fallback = defaultRule === undefined ? 'authenticated' : checkRule(defaultRule, 'defaultRule');
   const exact = new Map<string, Rule>();
   const services = new Map<string, Rule>();
-  let everything: Rule | undefined;
   for (const pattern of Object.keys(rules ?? {})) {
     const option = `rules[${JSON.stringify(pattern)}]`;
+    // One way to give the fallback: a catch-all pattern beside defaultRule would be two rules for one idea.
+    if (pattern === '*') throw new AuthConfigError(option, "'*' is not a pattern: give the rule for every other method as defaultRule");
     const rule = checkRule((rules as Record<string, unknown>)[pattern], option);
-    if (pattern === '*') {
-      if (defaultRule !== undefined) throw new AuthConfigError(option, "give either rules['*'] or defaultRule, not both");
-      everything = rule;
-      continue;
-    }
     const match = PATTERN.exec(pattern);
-    if (!match) throw new AuthConfigError(option, "pattern must be '/package.Service/Method', '/package.Service/*' or '*'");
+    if (!match) throw new AuthConfigError(option, "pattern must be '/package.Service/Method' or '/package.Service/*'");
     if (match[2] === '*') services.set(`/${match[1]}`, rule);
     else exact.set(pattern, rule);
   }
-  const fallback = everything ?? fallbackRule;
-  const matching = (method: string): Rule | undefined => exact.get(method) ?? services.get(method.slice(0, method.lastIndexOf('/'))) ?? everything;
+  const matching = (method: string): Rule | undefined => exact.get(method) ?? services.get(method.slice(0, method.lastIndexOf('/')));
   return {
     exact,
     services,

@@ -1,98 +1,68 @@
 import { AuthConfigError, describeForLog } from '../errors/auth-error.ts';
 
-/**
- * A method as grpc-js service definitions and proto-loader package definitions describe it. Only
- * `path` and `options` are read.
- *
- * @example
- * ```ts
- * import { checkRules, type MethodDefinitionLike } from 'grpc-jwt-auth';
- * // A rule check in a unit test, without loading the .proto file.
- * const getOrder: MethodDefinitionLike = { path: '/acme.orders.v1.Orders/GetOrder' };
- * checkRules({ '/acme.orders.v1.Orders/GetOrder': 'authenticated' }, { GetOrder: getOrder }, { strict: true });
- * ```
- */
-export interface MethodDefinitionLike {
+/** A method as grpc-js service definitions and proto-loader package definitions describe it; only `path` and `options` are read. */
+interface MethodDefinitionLike {
   /** The full method path, `/package.Service/Method`. */
   readonly path: string;
   /** The method options; proto-loader 0.8 keeps them, custom ones keyed as written, `(package.option)`. */
   readonly options?: unknown;
 }
 
-/**
- * A grpc-js `ServiceDefinition`: method definitions by method name, as given to `server.addService`.
- *
- * @example
- * ```ts
- * import * as grpc from '@grpc/grpc-js';
- * import { checkRules, type ServiceDefinitionLike } from 'grpc-jwt-auth';
- * const proto = grpc.loadPackageDefinition(packageDefinition) as any;
- * const orders: ServiceDefinitionLike = proto.acme.orders.v1.Orders.service;
- * checkRules(rules, orders);
- * ```
- */
-export type ServiceDefinitionLike = { readonly [method: string]: MethodDefinitionLike };
+/** A grpc-js `ServiceDefinition`: method definitions by method name, as given to `server.addService`. */
+type ServiceDefinitionLike = { readonly [method: string]: MethodDefinitionLike };
 
-/**
- * A proto-loader `PackageDefinition`: service definitions and message or enum types by full name.
- *
- * @example
- * ```ts
- * import * as protoLoader from '@grpc/proto-loader';
- * import { PROTO_INCLUDE_DIR, rulesFromProto, type PackageDefinitionLike } from 'grpc-jwt-auth';
- * const packageDefinition: PackageDefinitionLike = protoLoader.loadSync('orders.proto', { includeDirs: [PROTO_INCLUDE_DIR] });
- * const rules = rulesFromProto(packageDefinition);
- * ```
- */
-export type PackageDefinitionLike = { readonly [name: string]: object };
-
-/**
- * A protobufjs `Root` or `Namespace` (reflection), e.g. from `protobuf.loadSync(file)`. Unlike
- * proto-loader, it also keeps service options.
- *
- * @example
- * ```ts
- * import protobuf from 'protobufjs';
- * import { checkRules, type ProtobufNamespaceLike } from 'grpc-jwt-auth';
- * const root: ProtobufNamespaceLike = protobuf.loadSync('orders.proto');
- * checkRules(rules, root, { strict: true });
- * ```
- */
-export interface ProtobufNamespaceLike {
-  /** The namespace's nested reflection objects (services, types and namespaces), searched for services. */
+/** A protobufjs `Root` or `Namespace` (reflection): its nested services, types and namespaces. */
+interface ProtobufNamespaceLike {
   readonly nestedArray: readonly unknown[];
 }
 
-/**
- * A client constructor from grpc-js `loadPackageDefinition`, which carries its `service` definition.
- *
- * @example
- * ```ts
- * import * as grpc from '@grpc/grpc-js';
- * import { createAuthInterceptor, type ServiceClientLike } from 'grpc-jwt-auth';
- * const proto = grpc.loadPackageDefinition(packageDefinition) as any;
- * const Orders: ServiceClientLike = proto.acme.orders.v1.Orders;
- * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], rules, services: Orders, strictRules: true });
- * ```
- */
-export interface ServiceClientLike {
-  /** The definition of the service the constructor's clients call (grpc-js `ServiceClientConstructor.service`). */
+/** A client constructor from grpc-js `loadPackageDefinition`, which carries its `service` definition. */
+interface ServiceClientLike {
   readonly service: ServiceDefinitionLike;
 }
 
 /**
- * Anything that lists the methods a server offers: what {@link checkRules}, {@link rulesFromProto} and
- * the `services` option of {@link createAuthInterceptor} take, alone or in an array.
+ * Anything that lists the methods a server offers, alone or in an array: what the `services` option of
+ * {@link createAuthInterceptor} and {@link rulesFromProto} take.
+ *
+ * - a grpc-js service definition, as given to `server.addService` (`proto.acme.orders.v1.Orders.service`);
+ * - a grpc-js client constructor from `loadPackageDefinition` (`proto.acme.orders.v1.Orders`);
+ * - a proto-loader package definition (`protoLoader.loadSync('orders.proto')`);
+ * - a protobufjs `Root` or `Namespace` (`protobuf.loadSync('orders.proto')`), which, unlike
+ *   proto-loader, also keeps service options.
+ *
+ * Anything else, or a source that lists no method, throws an {@link AuthConfigError} naming the option.
  *
  * @example
  * ```ts
  * import * as protoLoader from '@grpc/proto-loader';
  * import { createAuthInterceptor, type ServiceSource } from 'grpc-jwt-auth';
  * const services: ServiceSource[] = [protoLoader.loadSync('orders.proto'), protoLoader.loadSync('health.proto')];
- * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], rules, services, strictRules: true });
+ * const auth = createAuthInterceptor({
+ *   keys,
+ *   algorithms: ['ES256'],
+ *   rules: { '/acme.orders.v1.Orders/*': 'authenticated', '/grpc.health.v1.Health/*': 'public' },
+ *   services,
+ *   strictRules: true,
+ * });
  * ```
  */
-export type ServiceSource = ServiceDefinitionLike | PackageDefinitionLike | ProtobufNamespaceLike | ServiceClientLike;
+export type ServiceSource =
+  // A service definition (method definitions by name) or a package definition (definitions and types by full name).
+  | { readonly [name: string]: object }
+  | {
+      /** A protobufjs Root or Namespace: its nested services, types and namespaces. */
+      readonly nestedArray: readonly unknown[];
+    }
+  | {
+      /** A grpc-js client constructor: the definition of the service its clients call. */
+      readonly service: {
+        readonly [method: string]: {
+          /** The full method path, `/package.Service/Method`. */
+          readonly path: string;
+        };
+      };
+    };
 
 /** One method found in a {@link ServiceSource}. */
 export interface ServiceMethod {
@@ -241,8 +211,10 @@ function fromSource(source: unknown, option: string): ServiceMethod[] {
  *
  * @example
  * ```ts
- * for (const { source, methods } of listServiceMethodsBySource([root, packageDefinition], 'rulesFromProto(source)')) {
- *   console.log(source, methods.length); // 'rulesFromProto(source)[0]' 3, then 'rulesFromProto(source)[1]' 3
+ * const orders = { GetOrder: { path: '/acme.orders.v1.Orders/GetOrder' }, ListOrders: { path: '/acme.orders.v1.Orders/ListOrders' } };
+ * const health = { Check: { path: '/grpc.health.v1.Health/Check' } };
+ * for (const { source, methods } of listServiceMethodsBySource([orders, health], 'rulesFromProto(source)')) {
+ *   console.log(source, methods.length); // 'rulesFromProto(source)[0]' 2, then 'rulesFromProto(source)[1]' 1
  * }
  * ```
  */
@@ -267,8 +239,9 @@ export function listServiceMethodsBySource(
  *
  * @example
  * ```ts
- * const methods = listServiceMethods([protoLoader.loadSync('orders.proto')], 'services');
- * methods.map((m) => m.path); // ['/acme.orders.v1.Orders/GetOrder', ...]
+ * const methods = listServiceMethods({ GetOrder: { path: '/acme.orders.v1.Orders/GetOrder' } }, 'services');
+ * methods.map((m) => m.path); // ['/acme.orders.v1.Orders/GetOrder']
+ * listServiceMethods({ GetOrder: { path: 'GetOrder' } }, 'services'); // throws AuthConfigError('services', ...)
  * ```
  */
 export function listServiceMethods(sources: ServiceSource | readonly ServiceSource[], option: string): readonly ServiceMethod[] {

@@ -51,12 +51,11 @@ export function attachAuth(metadata: Metadata, context: AuthContext): void {
  *
  * @example
  * ```ts
+ * import type { handleUnaryCall } from '@grpc/grpc-js';
  * import { getAuth } from 'grpc-jwt-auth';
- * const impl = {
- *   getOrder(call, callback) {
- *     const { subject, scopes } = getAuth(call);
- *     callback(null, { id: call.request.id, owner: subject });
- *   },
+ * const getOrder: handleUnaryCall<{ id: string }, { id: string; owner: string | undefined }> = (call, callback) => {
+ *   const { subject } = getAuth(call);
+ *   callback(null, { id: call.request.id, owner: subject });
  * };
  * ```
  */

@@ -24,12 +24,17 @@ import { rejectionStatus } from './rejection.ts';
  *
  * @example
  * ```ts
+ * import type * as grpc from '@grpc/grpc-js';
  * import { AuthError, getAuth, toGrpcError } from 'grpc-jwt-auth';
- * const impl = {
+ * interface Order { id: string; owner: string }
+ * declare const orders: Map<string, Order>;
+ * declare function feed(call: grpc.ServerWritableStream<object, Order>): void;
+ *
+ * const impl: { getOrder: grpc.handleUnaryCall<{ id: string }, Order>; watchOrders: grpc.handleServerStreamingCall<object, Order> } = {
  *   getOrder(call, callback) {
  *     const order = orders.get(call.request.id);
- *     if (order.owner !== getAuth(call).subject) {
- *       return callback(toGrpcError(new AuthError('ERR_AUTH_ACCESS_DENIED', `${getAuth(call).subject} does not own ${order.id}`)));
+ *     if (order?.owner !== getAuth(call).subject) {
+ *       return callback(toGrpcError(new AuthError('ERR_AUTH_ACCESS_DENIED', `${getAuth(call).subject} does not own ${call.request.id}`)));
  *     }
  *     callback(null, order);
  *   },

@@ -12,8 +12,8 @@ const MAX_TIMER_DELAY = 2 ** 31 - 1;
  *
  * @example
  * ```ts
- * const cancel = scheduleExpiry(authentication.validUntil, clock, (clockError) => refuse(clockError ?? expired()));
- * call.on('close', cancel);
+ * const cancel = scheduleExpiry(Date.now() + 60_000, Date.now, (clockError) => console.warn(clockError?.code ?? 'token expired: end the stream'));
+ * cancel(); // the stream ended first
  * ```
  */
 export function scheduleExpiry(validUntil: number, clock: () => number, onEnd: (clockError?: AuthError) => void): () => void {

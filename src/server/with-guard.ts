@@ -8,8 +8,10 @@ import {
   type sendUnaryData,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { AuthConfigError, AuthError, describeForLog, toAuthError } from '../errors/auth-error.ts';
-import { judgeGuard, type Guard, type GuardVerdict } from '../authz/guards.ts';
+import { AuthConfigError, AuthError, describeForLog } from '../errors/auth-error.ts';
+import { judgeGuard, refusalOf, type GuardVerdict } from '../authz/guard-verdict.ts';
+import { checkGuard, type Guard } from '../authz/guards.ts';
+import type { JwtClaims } from '../verify/auth-context.ts';
 import { findAuth } from './context.ts';
 import { toGrpcError } from './grpc-error.ts';
 
@@ -30,7 +32,7 @@ type AnyHandler = (call: GuardedCall, callback?: sendUnaryData<unknown>) => void
  * ```ts
  * import type { ServerWritableStream } from '@grpc/grpc-js';
  * import type { ServiceHandler } from 'grpc-jwt-auth';
- * const handler: ServiceHandler = (call: ServerWritableStream<Req, Res>) => call.end();
+ * const handler: ServiceHandler = (call: ServerWritableStream<{ id: string }, { id: string }>) => call.end();
  * ```
  */
 // `any`: handlers of every message type must fit, as in grpc-js's own UntypedHandleCall.
@@ -40,19 +42,26 @@ export type ServiceHandler =
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
- * Guards for {@link guardService}: one for every method, or one per method name.
+ * Guards for {@link guardService}: one for every handler of the implementation `T`, or one per handler
+ * name. A guard of any claims type fits (see {@link Guard}).
  *
  * @example
  * ```ts
- * import { requireScopes, type ServiceGuards } from 'grpc-jwt-auth';
- * const guards: ServiceGuards<typeof ordersImpl> = { getOrder: requireScopes('orders:read') };
+ * import type { handleUnaryCall } from '@grpc/grpc-js';
+ * import { requireClaim, requireScopes, type ServiceGuards } from 'grpc-jwt-auth';
+ * interface OrdersImpl { getOrder: handleUnaryCall<{ id: string }, { id: string }>; deleteOrder: handleUnaryCall<{ id: string }, object> }
+ * interface OrdersClaims { readonly tenant: string }
+ * const guards: ServiceGuards<OrdersImpl> = {
+ *   getOrder: requireScopes('orders:read'),
+ *   deleteOrder: requireClaim<OrdersClaims>('org', (value, auth) => value === auth.claims.tenant),
+ * };
  * ```
  */
-export type ServiceGuards<T> = Guard | { readonly [K in keyof T]?: Guard };
-
-function checkGuard(guard: unknown, option: string): void {
-  if (typeof guard !== 'function') throw new AuthConfigError(option, `expected a guard function, got ${describeForLog(guard)}`);
-}
+// `any`: a guard may be written for any claims type. (TypeScript infers no claims type through a map
+// keyed by the handler names, and a guard of the default claims would refuse a `Guard<OrdersClaims>`.)
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type ServiceGuards<T> = Guard<any> | { readonly [K in keyof T]?: Guard<any> };
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
  * Wraps a handler of any call kind so its body runs only when the guard allows the verified caller.
@@ -66,7 +75,18 @@ function checkGuard(guard: unknown, option: string): void {
  *
  * @example
  * ```ts
+ * import type * as grpc from '@grpc/grpc-js';
  * import { requireScopes, withGuard } from 'grpc-jwt-auth';
+ * interface Order { id: string }
+ * interface OrdersServer extends grpc.UntypedServiceImplementation {
+ *   getOrder: grpc.handleUnaryCall<{ id: string }, Order>;
+ *   watchOrders: grpc.handleServerStreamingCall<object, Order>;
+ * }
+ * declare const server: grpc.Server;
+ * declare const OrdersService: grpc.ServiceDefinition;
+ * declare function find(id: string): Order;
+ * declare function feed(call: grpc.ServerWritableStream<object, Order>): void;
+ *
  * const impl: OrdersServer = {
  *   getOrder: withGuard(requireScopes('orders:read'), (call, callback) => callback(null, find(call.request.id))),
  *   watchOrders: withGuard(requireScopes('orders:read'), (call) => feed(call)),
@@ -74,7 +94,7 @@ function checkGuard(guard: unknown, option: string): void {
  * server.addService(OrdersService, impl);
  * ```
  */
-export function withGuard<H extends ServiceHandler>(guard: Guard, handler: H): H;
+export function withGuard<H extends ServiceHandler, C extends object = JwtClaims>(guard: Guard<C>, handler: H): H;
 export function withGuard(guard: Guard, handler: ServiceHandler): AnyHandler {
   checkGuard(guard, 'withGuard(guard)');
   if (typeof handler !== 'function') throw new AuthConfigError('withGuard(handler)', `expected a handler function, got ${describeForLog(handler)}`);
@@ -89,7 +109,8 @@ export function withGuard(guard: Guard, handler: ServiceHandler): AnyHandler {
     // The same refusal a handler sends itself: one wire form for the interceptor, the wrapper and handlers.
     const refuse = (error: AuthError): void => end(toGrpcError(error));
     const run = (verdict: GuardVerdict): void => {
-      if (verdict) refuse(verdict);
+      const refusal = refusalOf(verdict);
+      if (refusal) refuse(refusal);
       else body.call(this, call, callback);
     };
     const auth = findAuth(call);
@@ -102,36 +123,23 @@ export function withGuard(guard: Guard, handler: ServiceHandler): AnyHandler {
       );
       return;
     }
-    let verdict: GuardVerdict | Promise<GuardVerdict>;
-    try {
-      verdict = judgeGuard(guard, auth, { method: call.getPath() });
-    } catch (error) {
-      // A guard's denial that cannot be read (a throwing getter) is a bug in the guard: INTERNAL.
-      refuse(toAuthError(error, 'guard failed'));
-      return;
-    }
+    // judgeGuard never throws and its promise never rejects: whatever the guard does is a verdict.
+    const verdict = judgeGuard(guard, auth, { method: call.getPath() });
     if (!(verdict instanceof Promise)) {
       // Same tick: a synchronous throw of the handler reaches grpc-js exactly as without the wrapper.
       run(verdict);
       return;
     }
-    void verdict.then(
-      (settled) => {
-        if (call.cancelled) return;
-        try {
-          run(settled);
-        } catch {
-          // What grpc-js answers when a handler throws synchronously. After an await grpc-js can no longer
-          // catch the throw, and an unhandled rejection would take the whole server down.
-          end({ code: status.UNKNOWN, details: 'Unknown error' });
-        }
-      },
-      // The guard's promise failed in a way judgeGuard could not turn into a verdict: the call must
-      // still end (INTERNAL), and the rejection must not go unhandled.
-      (error: unknown) => {
-        if (!call.cancelled) refuse(toAuthError(error, 'guard failed'));
-      },
-    );
+    void verdict.then((settled) => {
+      if (call.cancelled) return;
+      try {
+        run(settled);
+      } catch {
+        // What grpc-js answers when a handler throws synchronously. After an await grpc-js can no longer
+        // catch the throw, and an unhandled rejection would take the whole server down.
+        end({ code: status.UNKNOWN, details: 'Unknown error' });
+      }
+    });
   };
 }
 
@@ -155,7 +163,14 @@ function handlersOf(implementation: object): Map<string, AnyHandler> {
  *
  * @example
  * ```ts
+ * import type * as grpc from '@grpc/grpc-js';
  * import { guardService, requireRoles, requireScopes } from 'grpc-jwt-auth';
+ * declare const server: grpc.Server;
+ * declare const OrdersService: grpc.ServiceDefinition;
+ * declare const AdminService: grpc.ServiceDefinition;
+ * declare const ordersImpl: { getOrder: grpc.handleUnaryCall<object, object>; deleteOrder: grpc.handleUnaryCall<object, object> };
+ * declare const adminImpl: { purge: grpc.handleUnaryCall<object, object> };
+ *
  * server.addService(OrdersService, guardService(ordersImpl, {
  *   getOrder: requireScopes('orders:read'),
  *   deleteOrder: requireRoles('admin'),
@@ -176,8 +191,7 @@ export function guardService<T extends object>(implementation: T, guards: Servic
       const option = `guardService(guards).${name}`;
       if (!handlers.has(name))
         throw new AuthConfigError(option, `the implementation has no handler ${name}; its handlers are ${[...handlers.keys()].join(', ')}`);
-      checkGuard(guard, option);
-      guardFor.set(name, guard as Guard);
+      guardFor.set(name, checkGuard(guard, option));
     }
   } else {
     throw new AuthConfigError('guardService(guards)', `expected a guard or an object of guards by handler name, got ${describeForLog(guards)}`);

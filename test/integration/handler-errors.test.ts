@@ -194,7 +194,7 @@ describe('toGrpcError: refusing from inside a handler', () => {
   before(async () => {
     idp = await createTestIssuer({ alg: 'HS256' });
     // The reference: what the interceptor itself sends for the same refusals.
-    const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], rules: { '*': requireScopes('echo:write') } });
+    const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], defaultRule: requireScopes('echo:write') });
     interceptorRefusals = await startEchoServer({ interceptors: [auth] });
   });
   after(() => Promise.all([interceptorRefusals, ...servers].map((server) => server.close())));

@@ -118,7 +118,7 @@ describe('attack: hooks, guards and clocks that throw values no error handler ex
         },
       ];
       for (const guard of guards) {
-        const outcome = await refusalOf({ rules: { '*': guard } });
+        const outcome = await refusalOf({ defaultRule: guard });
         assert.deepEqual(outcome, { code: status.INTERNAL, details: 'internal authentication error', reason: 'INTERNAL', runs: 0 });
       }
     });

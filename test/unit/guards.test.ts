@@ -18,7 +18,7 @@ import {
   type GuardDenial,
   type GuardResult,
 } from '../../src/index.ts';
-import { enforceGuard } from '../../src/authz/guards.ts';
+import { judgeGuard, refusalOf, type GuardVerdict } from '../../src/authz/guard-verdict.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 
 const METHOD = '/acme.orders.v1.Orders/GetOrder';
@@ -47,6 +47,9 @@ async function contextForRaw(json: string, options: ContextOptions = {}): Promis
 }
 
 const allows = async (guard: Guard, auth: AuthContext): Promise<boolean> => (await guard(auth, info)) === true;
+
+/** The refusal the interceptor and withGuard answer a guard's verdict with; undefined when it allowed. */
+const refusal = async (guard: Guard, auth: AuthContext): Promise<AuthError | undefined> => refusalOf(await judgeGuard(guard, auth, info));
 
 const exp = () => Math.floor(Date.now() / 1000) + 600;
 
@@ -327,7 +330,7 @@ describe('guards: allOf and anyOf', () => {
     for (const guard of sloppy) {
       assert.notEqual(await allOf(guard)(auth, info), true);
       assert.notEqual(await anyOf(guard)(auth, info), true);
-      await assert.rejects(async () => enforceGuard(guard, auth, info), { code: 'ERR_AUTH_INSUFFICIENT_SCOPE' });
+      assert.equal((await refusal(guard, auth))?.code, 'ERR_AUTH_INSUFFICIENT_SCOPE');
     }
   });
 
@@ -349,70 +352,75 @@ describe('guards: denials and enforcement', () => {
     assert.deepEqual(any.requiredScopes, ['orders:write', 'orders:admin']);
   });
 
-  it('enforceGuard: refusal → ERR_AUTH_INSUFFICIENT_SCOPE (PERMISSION_DENIED) with requiredScopes; sync guards throw synchronously', async () => {
+  it('judgeGuard: a denial → ERR_AUTH_INSUFFICIENT_SCOPE (PERMISSION_DENIED) with requiredScopes; a sync guard is judged synchronously', async () => {
     const auth = await contextFor({});
-    assert.throws(
-      () => enforceGuard(requireScopes('orders:write'), auth, info),
-      (error: AuthError) => {
-        assert.equal(error.code, 'ERR_AUTH_INSUFFICIENT_SCOPE');
-        assert.equal(error.status, 7);
-        assert.deepEqual(error.requiredScopes, ['orders:write']);
-        return true;
-      },
-    );
+    const verdict = judgeGuard(requireScopes('orders:write'), auth, info);
+    assert.equal(verdict instanceof Promise, false, 'no promise for a synchronous guard');
+    const error = refusalOf(verdict as GuardVerdict);
+    assert.equal(error?.code, 'ERR_AUTH_INSUFFICIENT_SCOPE');
+    assert.equal(error?.status, 7);
+    assert.deepEqual(error?.requiredScopes, ['orders:write']);
     assert.equal(
-      enforceGuard(() => true, auth, info),
-      undefined,
+      judgeGuard(() => true, auth, info),
+      true,
     );
   });
 
-  it('enforceGuard: a thrown AuthError passes through, any other throw is INTERNAL, also when async', async () => {
+  it('judgeGuard: a thrown AuthError passes through, any other throw is INTERNAL, also when async; it never throws itself', async () => {
     const auth = await contextFor({});
-    assert.throws(
-      () =>
-        enforceGuard(
-          () => {
-            throw new AuthError('ERR_AUTH_ACCESS_DENIED');
-          },
-          auth,
-          info,
-        ),
-      { code: 'ERR_AUTH_ACCESS_DENIED' },
-    );
-    assert.throws(
-      () =>
-        enforceGuard(
-          () => {
-            throw new Error('db down');
-          },
-          auth,
-          info,
-        ),
-      { code: 'ERR_AUTH_INTERNAL' },
-    );
-    await assert.rejects(
-      async () =>
-        enforceGuard(
-          async () => {
-            throw new Error('db down');
-          },
-          auth,
-          info,
-        ),
-      { code: 'ERR_AUTH_INTERNAL' },
-    );
+    const throwing = (error: unknown): Guard[] => [
+      () => {
+        throw error;
+      },
+      async () => {
+        throw error;
+      },
+    ];
+    for (const guard of throwing(new AuthError('ERR_AUTH_ACCESS_DENIED'))) assert.equal((await refusal(guard, auth))?.code, 'ERR_AUTH_ACCESS_DENIED');
+    for (const guard of throwing(new Error('db down'))) assert.equal((await refusal(guard, auth))?.code, 'ERR_AUTH_INTERNAL');
+  });
+
+  it('judgeGuard: a thenable that is no promise is awaited; a throwing then getter or denial getter is INTERNAL, sync and async', async () => {
+    const auth = await contextFor({});
+    const thenable = (value: unknown) => ({ then: (resolve: (settled: unknown) => void) => resolve(value) });
+    assert.equal(await judgeGuard((() => thenable(true)) as unknown as Guard, auth, info), true);
+    assert.equal((await refusal((() => thenable(false)) as unknown as Guard, auth))?.code, 'ERR_AUTH_INSUFFICIENT_SCOPE');
+    const throwingThen = {
+      get then(): never {
+        throw new Error('then getter');
+      },
+    };
+    const throwingDenial = {
+      allowed: false,
+      get message(): never {
+        throw new Error('message getter');
+      },
+    };
+    for (const result of [throwingThen, throwingDenial, Promise.resolve(throwingDenial)]) {
+      const verdict = judgeGuard((() => result) as unknown as Guard, auth, info);
+      assert.equal((await verdict) instanceof AuthError, true);
+      assert.equal(refusalOf(await verdict)?.code, 'ERR_AUTH_INTERNAL');
+    }
+  });
+
+  it('allOf and anyOf: an inner guard that throws makes the combinator fail with its error (a bug is never outvoted)', async () => {
+    const auth = await contextFor({ scope: 'a' });
+    const broken: Guard = () => {
+      throw new Error('db down');
+    };
+    const brokenLater: Guard = async () => {
+      throw new AuthError('ERR_AUTH_ACCESS_DENIED');
+    };
+    assert.equal((await refusal(anyOf(broken, requireScopes('a')), auth))?.code, 'ERR_AUTH_INTERNAL');
+    assert.equal((await refusal(allOf(requireScopes('a'), broken), auth))?.code, 'ERR_AUTH_INTERNAL');
+    assert.equal((await refusal(anyOf(requireScopes('b'), brokenLater, requireScopes('a')), auth))?.code, 'ERR_AUTH_ACCESS_DENIED');
+    assert.equal((await refusal(allOf(brokenLater, requireScopes('a')), auth))?.code, 'ERR_AUTH_ACCESS_DENIED');
   });
 
   it('requiredScopes a custom guard builds from token content are filtered to well-formed scopes', async () => {
     const auth = await contextFor({});
     const echoing: Guard = () => ({ allowed: false, message: 'x', requiredScopes: ['ok:scope', 'bad" scope="x', 'a\r\nb'] });
-    assert.throws(
-      () => enforceGuard(echoing, auth, info),
-      (error: AuthError) => {
-        assert.deepEqual(error.requiredScopes, ['ok:scope']);
-        return true;
-      },
-    );
+    assert.deepEqual((await refusal(echoing, auth))?.requiredScopes, ['ok:scope']);
   });
 });
 

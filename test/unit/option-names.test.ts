@@ -1,11 +1,11 @@
 /**
  * Every public function that takes an options object refuses names it does not know, naming them: a
- * misspelt `strict` would leave a CI policy check lax, a misspelt `expiresIn` or `keepPrevious` would
+ * misspelt `strictRules` would leave the rules check lax, a misspelt `expiresIn` or `keepPrevious` would
  * let a test pass for the wrong reason. Values given with the wrong type are refused the same way.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AuthConfigError, checkRules, createAuthenticator } from '../../src/index.ts';
+import { AuthConfigError, createAuthInterceptor, createAuthenticator, fromSecret } from '../../src/index.ts';
 import { createTestIssuer } from '../../src/testing/index.ts';
 import { EchoService } from '../support/echo-server.ts';
 
@@ -19,12 +19,17 @@ async function refusesOption(run: () => unknown, option: string): Promise<void> 
 }
 
 describe('unknown option names are refused by name', () => {
-  it('checkRules: { strcit: true } → AuthConfigError naming strcit (the strict check would silently not run)', async () => {
-    const rules = { '/test.echo.v1.Echo/Unary': 'public' } as const;
-    await refusesOption(() => checkRules(rules, EchoService, { strcit: true } as never), 'strcit');
-    await refusesOption(() => checkRules(rules, EchoService, null as never), 'options');
+  it('createAuthInterceptor: { strictRule: true } → AuthConfigError naming strictRule (the strict check would silently not run)', async () => {
+    const base = {
+      keys: fromSecret('x'.repeat(32)),
+      algorithms: ['HS256' as const],
+      rules: { '/test.echo.v1.Echo/Unary': 'public' as const },
+      services: EchoService,
+    };
+    await refusesOption(() => createAuthInterceptor({ ...base, strictRule: true } as never), 'strictRule');
+    await refusesOption(() => createAuthInterceptor(null as never), 'options');
     // The spelling it means still works, and finds the methods no rule covers.
-    await refusesOption(() => checkRules(rules, EchoService, { strict: true }), 'strict');
+    await refusesOption(() => createAuthInterceptor({ ...base, strictRules: true }), 'strictRules');
   });
 
   it('TestIssuer.serve: unknown names at the top, in token and in a client → AuthConfigError naming the path', async () => {

@@ -1,11 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkRules, compileRules, createAuthInterceptor, fromSecret, requireScopes, type Guard, type RuleMap } from '../../src/index.ts';
+import * as api from '../../src/index.ts';
+import {
+  createAuthInterceptor,
+  fromSecret,
+  requireScopes,
+  type AuthInterceptorOptions,
+  type Guard,
+  type RuleMap,
+  type ServiceSource,
+} from '../../src/index.ts';
+import { compileRules } from '../../src/authz/rules.ts';
 import { EchoClient, EchoService, PublicService, echoPackageDefinition } from '../support/echo-server.ts';
 
 const guard: Guard = requireScopes('echo:read');
 const keys = fromSecret('x'.repeat(32));
 const isConfigError = (option: string) => (error: { code?: string; option?: string }) => error.code === 'ERR_AUTH_INVALID_OPTION' && error.option === option;
+
+/** The one way to check rules against the services: the interceptor's options, at construction. */
+function createWithServices(rules: RuleMap, services: ServiceSource | readonly ServiceSource[], more: Partial<AuthInterceptorOptions> = {}): void {
+  createAuthInterceptor({ keys, algorithms: ['HS256'], rules, services, ...more });
+}
 
 describe('rules: matching and specificity', () => {
   const table = compileRules(
@@ -34,11 +49,18 @@ describe('rules: matching and specificity', () => {
     assert.equal(table.ruleFor('/x.acme.orders.v1.Orders/GetOrder'), 'authenticated');
   });
 
-  it("'*' beats the default but loses to any service or method pattern", () => {
-    const everything = compileRules({ '*': 'deny', '/a.S/*': 'public', '/a.S/M': 'optional' }, undefined);
-    assert.equal(everything.ruleFor('/a.S/M'), 'optional');
-    assert.equal(everything.ruleFor('/a.S/N'), 'public');
-    assert.equal(everything.ruleFor('/b.T/M'), 'deny');
+  it("rules['*'] → AuthConfigError naming it, whose message points to defaultRule (one way to set the fallback)", () => {
+    for (const defaultRule of [undefined, 'deny' as const]) {
+      assert.throws(
+        () => createAuthInterceptor({ keys, algorithms: ['HS256'], rules: { '*': 'public', '/a.S/M': 'optional' }, ...(defaultRule ? { defaultRule } : {}) }),
+        (error: Error & { code?: string; option?: string }) => {
+          assert.equal(error.code, 'ERR_AUTH_INVALID_OPTION');
+          assert.equal(error.option, 'rules["*"]');
+          assert.match(error.message, /defaultRule/);
+          return true;
+        },
+      );
+    }
   });
 
   it("defaultRule defaults to 'authenticated'; 'deny' fails closed", () => {
@@ -49,7 +71,7 @@ describe('rules: matching and specificity', () => {
   it('covers(): true only when a pattern, not the default, matches', () => {
     assert.equal(table.covers('/acme.orders.v1.Orders/Anything'), true);
     assert.equal(table.covers('/acme.billing.v1.Billing/Pay'), false);
-    assert.equal(compileRules({ '*': 'public' }, undefined).covers('/any.S/M'), true);
+    assert.equal(compileRules({}, 'public').covers('/any.S/M'), false, 'defaultRule covers nothing');
   });
 });
 
@@ -76,12 +98,12 @@ describe('rules: malformed patterns and rules throw at construction, naming the 
     });
   }
 
-  it('unknown rule names, non-functions and both * and defaultRule throw', () => {
+  it('unknown rule names, non-functions, a catch-all pattern and a rules array throw', () => {
     assert.throws(() => compileRules({ '/a.S/M': 'Public' as never }, undefined), isConfigError('rules["/a.S/M"]'));
     assert.throws(() => compileRules({ '/a.S/M': ['public'] as never }, undefined), isConfigError('rules["/a.S/M"]'));
     assert.throws(() => compileRules({ '/a.S/M': undefined as never }, undefined), isConfigError('rules["/a.S/M"]'));
     assert.throws(() => compileRules({}, 'allow' as never), isConfigError('defaultRule'));
-    assert.throws(() => compileRules({ '*': 'public' }, 'deny'), isConfigError('rules["*"]'));
+    assert.throws(() => compileRules({ '*': 'public' }, undefined), isConfigError('rules["*"]'));
     assert.throws(() => compileRules([] as never, undefined), isConfigError('rules'));
   });
 });
@@ -91,9 +113,9 @@ describe('rules: typo protection against the service definitions', () => {
 
   it('rules naming existing methods and services pass, from every kind of source', () => {
     const rules: RuleMap = { '/test.echo.v1.Echo/Unary': guard, '/test.echo.v1.Public/*': 'public' };
-    checkRules(rules, services);
-    checkRules(rules, echoPackageDefinition);
-    checkRules(rules, [EchoClient, PublicService]);
+    createWithServices(rules, services);
+    createWithServices(rules, echoPackageDefinition);
+    createWithServices(rules, [EchoClient, PublicService]);
   });
 
   const typos: Array<[string, RuleMap, string]> = [
@@ -107,7 +129,7 @@ describe('rules: typo protection against the service definitions', () => {
     it(`${name} → AuthConfigError naming the rule`, () => {
       const pattern = Object.keys(rules)[0] as string;
       assert.throws(
-        () => checkRules(rules, services),
+        () => createWithServices(rules, services),
         (error: Error & { option?: string }) => {
           assert.equal(error.option, `rules[${JSON.stringify(pattern)}]`);
           assert.match(error.message, new RegExp(message));
@@ -117,27 +139,32 @@ describe('rules: typo protection against the service definitions', () => {
     });
   }
 
-  it('strict: a method no pattern covers throws; a service-wide rule or * covers', () => {
+  it('strictRules: a method no pattern covers throws, even with a defaultRule; a service-wide rule covers', () => {
     assert.throws(
-      () => checkRules({ '/test.echo.v1.Echo/*': guard }, services, { strict: true }),
+      () => createWithServices({ '/test.echo.v1.Echo/*': guard }, services, { strictRules: true, defaultRule: 'deny' }),
       (error: Error & { option?: string }) => {
-        assert.equal(error.option, 'strict');
+        assert.equal(error.option, 'strictRules');
         assert.match(error.message, /\/test\.echo\.v1\.Public\/Ping/);
         return true;
       },
     );
-    checkRules({ '/test.echo.v1.Echo/*': guard, '/test.echo.v1.Public/Ping': 'public' }, services, { strict: true });
-    checkRules({ '*': 'deny' }, services, { strict: true });
-    checkRules({ '/test.echo.v1.Echo/*': guard }, services, { strict: false });
+    createWithServices({ '/test.echo.v1.Echo/*': guard, '/test.echo.v1.Public/Ping': 'public' }, services, { strictRules: true });
+    createWithServices({ '/test.echo.v1.Echo/*': guard }, services, { strictRules: false });
   });
 
   it('sources that list no method, or are not sources at all, throw instead of turning the check off', () => {
-    assert.throws(() => checkRules({}, []), isConfigError('services'));
-    assert.throws(() => checkRules({}, {}), isConfigError('services'));
-    assert.throws(() => checkRules({}, 'test.echo.v1.Echo' as never), isConfigError('services'));
-    assert.throws(() => checkRules({}, [EchoService, null as never]), isConfigError('services[1]'));
-    assert.throws(() => checkRules({}, { 'test.echo.v1.Echo': { Unary: { path: 'Unary' } } } as never), isConfigError('services'));
-    assert.throws(() => checkRules({}, EchoService, { strict: 'yes' as never }), isConfigError('strict'));
+    assert.throws(() => createWithServices({}, []), isConfigError('services'));
+    assert.throws(() => createWithServices({}, {}), isConfigError('services'));
+    assert.throws(() => createWithServices({}, 'test.echo.v1.Echo' as never), isConfigError('services'));
+    assert.throws(() => createWithServices({}, [EchoService, null as never]), isConfigError('services[1]'));
+    assert.throws(() => createWithServices({}, { 'test.echo.v1.Echo': { Unary: { path: 'Unary' } } } as never), isConfigError('services'));
+    assert.throws(() => createWithServices({}, EchoService, { strictRules: 'yes' as never }), isConfigError('strictRules'));
+  });
+});
+
+describe('the public surface: one way per idea', () => {
+  it('checkRules and compileRules are not exported: the interceptor options services and strictRules are the one way', () => {
+    for (const name of ['checkRules', 'compileRules']) assert.equal(name in api, false, name);
   });
 });
 

@@ -1,0 +1,68 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { AuthError } from '../errors/auth-error.ts';
+import { judgeGuard, refusalOf, type GuardVerdict } from '../authz/guard-verdict.ts';
+import type { Guard, GuardInfo } from '../authz/guards.ts';
+import type { Rule } from '../authz/rules.ts';
+import type { Authentication, SyncAuthenticator } from '../verify/authenticator.ts';
+import { readBearerToken } from './metadata.ts';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * What the interceptor decided once for a method path: its rule and the facts a guard is given.
+ *
+ * @example
+ * ```ts
+ * import type { MethodPolicy } from './admission.ts';
+ * const policy: MethodPolicy = { rule: 'authenticated', info: { method: '/acme.orders.v1.Orders/GetOrder' } };
+ * ```
+ */
+export interface MethodPolicy {
+  readonly rule: Rule;
+  readonly info: GuardInfo;
+}
+
+/** The verified caller when the guard allowed; its refusal, thrown, otherwise. */
+function admittedUnless(verdict: GuardVerdict, admitted: Authentication): Authentication {
+  const refusal = refusalOf(verdict);
+  if (refusal) throw refusal;
+  return admitted;
+}
+
+// `any`: a rule's guard may be written for any claims type (see Rule).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function authorize(guard: Guard<any>, admitted: Authentication, info: GuardInfo): MaybePromise<Authentication> {
+  const verdict = judgeGuard(guard, admitted.context, info);
+  return verdict instanceof Promise ? verdict.then((settled) => admittedUnless(settled, admitted)) : admittedUnless(verdict, admitted);
+}
+
+/**
+ * Decides whether a call may reach its handler: the verified caller, undefined for a call admitted
+ * without one (`'public'`, or `'optional'` without a token), or the refusal, thrown (or rejected with).
+ *
+ * Authentication before authorization: a bad token on a guarded method is UNAUTHENTICATED. A `'deny'`
+ * rule refuses without reading the token, a `'public'` one admits without reading it. Answers
+ * synchronously when it can (a cached token and a synchronous guard), so a repeated token costs no
+ * promise.
+ *
+ * @example
+ * ```ts
+ * import { Metadata } from '@grpc/grpc-js';
+ * import { buildAuthenticator } from '../verify/authenticator.ts';
+ * import { fromSecret } from '../keys/secret.ts';
+ * const authenticator = buildAuthenticator({ keys: fromSecret('x'.repeat(32)), algorithms: ['HS256'] });
+ * admit({ rule: 'authenticated', info: { method: '/acme.orders.v1.Orders/GetOrder' } }, authenticator, new Metadata()); // throws ERR_AUTH_TOKEN_MISSING
+ * ```
+ */
+export function admit({ rule, info }: MethodPolicy, authenticator: SyncAuthenticator, metadata: Metadata): MaybePromise<Authentication | undefined> {
+  if (rule === 'public') return undefined;
+  if (rule === 'deny') throw new AuthError('ERR_AUTH_ACCESS_DENIED', `${info.method} is denied by rule`);
+  const token = readBearerToken(metadata);
+  if (token === undefined) {
+    if (rule === 'optional') return undefined;
+    throw new AuthError('ERR_AUTH_TOKEN_MISSING', 'call has no authorization metadata');
+  }
+  const authentication = authenticator.authenticate(token, info.method);
+  if (typeof rule !== 'function') return authentication;
+  return authentication instanceof Promise ? authentication.then((admitted) => authorize(rule, admitted, info)) : authorize(rule, authentication, info);
+}

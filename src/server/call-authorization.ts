@@ -1,0 +1,196 @@
+import { ServerInterceptingCall, status, type Metadata, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
+import { notify } from '../util/hooks.ts';
+import { AuthError, toAuthError } from '../errors/auth-error.ts';
+import type { Authentication, SyncAuthenticator } from '../verify/authenticator.ts';
+import { attachAuth } from './context.ts';
+import { admit, type MethodPolicy } from './admission.ts';
+import type { AuthenticatedEvent, RejectedEvent } from './events.ts';
+import { rejectionStatus } from './rejection.ts';
+import { scheduleExpiry } from './stream-expiry.ts';
+
+/** grpc-js does not export its status type from the package root. */
+type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatus']>[0];
+
+/**
+ * What every call of one interceptor shares.
+ *
+ * @example
+ * ```ts
+ * import { buildAuthenticator } from '../verify/authenticator.ts';
+ * import { fromSecret } from '../keys/secret.ts';
+ * import type { CallSettings } from './call-authorization.ts';
+ * const settings: CallSettings = {
+ *   authenticator: buildAuthenticator({ keys: fromSecret('x'.repeat(32)), algorithms: ['HS256'] }),
+ *   clock: Date.now,
+ *   onAuthenticated: undefined,
+ *   onRejected: (event) => console.warn(event.method, event.error.code),
+ * };
+ * ```
+ */
+export interface CallSettings {
+  readonly authenticator: SyncAuthenticator;
+  /** The checked clock, the authenticator's: a NaN reading refuses (INTERNAL), never admits. */
+  readonly clock: () => number;
+  readonly onAuthenticated: ((event: AuthenticatedEvent) => void) | undefined;
+  readonly onRejected: ((event: RejectedEvent) => void) | undefined;
+}
+
+/** The refusal for a token that reached its `validUntil` (during admission, or while its stream is open). */
+function endOfValidity(authentication: Authentication, when: string): AuthError {
+  return authentication.endedBy === 'maxTokenAge'
+    ? new AuthError('ERR_AUTH_TOKEN_TOO_OLD', `token became older than maxTokenAge ${when}`)
+    : new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired ${when}`);
+}
+
+/** The status a refusal ends the call with; INTERNAL with fixed text when it cannot be encoded. */
+function statusOf(error: AuthError): PartialStatusObject {
+  try {
+    return rejectionStatus(error);
+  } catch {
+    // Never leave a call hanging (or a rejection unhandled) because a refusal could not be encoded.
+    return { code: status.INTERNAL, details: 'internal authentication error' };
+  }
+}
+
+/**
+ * One server call on its way through the auth interceptor: admitted (its verified caller attached for
+ * the handler) or refused with one status, exactly once.
+ *
+ * - grpc-js holds the client's messages and half-close until the call is admitted, then delivers them in
+ *   order; a refused call's handler never runs.
+ * - Once the call is refused or has ended, nothing admits or refuses it any more: a verification that
+ *   settles after a cancellation is dropped, and no status is ever sent twice.
+ * - A token that expired (or grew older than `maxTokenAge`) while keys were fetched, a `validate` hook
+ *   or a guard ran is refused at the last moment before the handler.
+ * - A streaming call whose token can end is ended with UNAUTHENTICATED when it does (`endsOnExpiry`),
+ *   unless the handler ended it first.
+ *
+ * @example
+ * ```ts
+ * import type { ServerInterceptor } from '@grpc/grpc-js';
+ * import type { CallSettings } from './call-authorization.ts';
+ * declare const settings: CallSettings;
+ * const interceptor: ServerInterceptor = (descriptor, call) =>
+ *   new CallAuthorization(call, { rule: 'authenticated', info: { method: descriptor.path } }, settings, descriptor.responseStream).call;
+ * ```
+ */
+export class CallAuthorization {
+  /** What grpc-js drives; the interceptor returns it. */
+  readonly call: ServerInterceptingCall;
+  /** Set once the call was refused or has ended. */
+  private finished = false;
+  private cancelExpiry: (() => void) | undefined;
+
+  constructor(
+    private readonly next: ServerInterceptingCallInterface,
+    private readonly policy: MethodPolicy,
+    private readonly settings: CallSettings,
+    private readonly endsOnExpiry: boolean,
+  ) {
+    this.call = new ServerInterceptingCall(next, {
+      start: (startNext) =>
+        startNext({
+          onReceiveMetadata: (metadata, nextMetadata) => this.receiveMetadata(metadata, nextMetadata),
+          // Fires at the end of every call, successful ones too: cleanup only.
+          onCancel: () => this.finish(),
+        }),
+      // Only calls that can outlive their token need to hear the handler's status; a unary call keeps
+      // grpc-js's default responder.
+      ...(endsOnExpiry
+        ? { sendStatus: (final: PartialStatusObject, sendNext: (final: PartialStatusObject) => void) => this.handlerEnded(final, sendNext) }
+        : {}),
+    });
+  }
+
+  private get method(): string {
+    return this.policy.info.method;
+  }
+
+  private receiveMetadata(metadata: Metadata, next: (metadata: Metadata) => void): void {
+    let admitted: Authentication | undefined | Promise<Authentication | undefined>;
+    try {
+      admitted = admit(this.policy, this.settings.authenticator, metadata);
+    } catch (error) {
+      this.refuse(toAuthError(error, 'unexpected error'));
+      return;
+    }
+    if (!(admitted instanceof Promise)) {
+      this.accept(metadata, admitted, next);
+      return;
+    }
+    admitted.then(
+      (authentication) => {
+        if (!this.finished) this.accept(metadata, authentication, next);
+      },
+      (error: unknown) => {
+        if (!this.finished) this.refuse(toAuthError(error, 'unexpected error'));
+      },
+    );
+  }
+
+  private accept(metadata: Metadata, authentication: Authentication | undefined, next: (metadata: Metadata) => void): void {
+    if (authentication) {
+      const ended = this.endedBeforeAdmission(authentication);
+      if (ended) {
+        this.refuse(ended);
+        return;
+      }
+      const { context } = authentication;
+      attachAuth(metadata, context);
+      this.watchExpiry(authentication);
+      notify(this.settings.onAuthenticated, () => ({
+        method: this.method,
+        peer: this.next.getPeer(),
+        subject: context.subject,
+        issuer: context.issuer,
+        scopes: context.scopes,
+      }));
+    }
+    next(metadata);
+  }
+
+  /**
+   * The last moment before the handler: a token that expired or grew too old while keys were fetched, a
+   * `validate` hook or a guard ran is refused here, at the instant its stream would end.
+   */
+  private endedBeforeAdmission(authentication: Authentication): AuthError | undefined {
+    if (authentication.validUntil === undefined) return undefined;
+    let now: number;
+    try {
+      now = this.settings.clock();
+    } catch (error) {
+      return toAuthError(error, 'clock failed');
+    }
+    return now >= authentication.validUntil ? endOfValidity(authentication, `before ${this.method} was admitted`) : undefined;
+  }
+
+  private watchExpiry(authentication: Authentication): void {
+    if (!this.endsOnExpiry || authentication.validUntil === undefined) return;
+    this.cancelExpiry = scheduleExpiry(authentication.validUntil, this.settings.clock, (clockError) => {
+      this.cancelExpiry = undefined;
+      if (!this.finished) this.refuse(clockError ?? endOfValidity(authentication, `during the ${this.method} stream`));
+    });
+  }
+
+  private refuse(error: AuthError): void {
+    this.finish();
+    notify(this.settings.onRejected, () => ({ method: this.method, peer: this.next.getPeer(), error }));
+    this.call.sendStatus(statusOf(error));
+  }
+
+  /** The handler ended the call: its token can no longer outlive it. */
+  private handlerEnded(final: PartialStatusObject, next: (final: PartialStatusObject) => void): void {
+    this.stopExpiryTimer();
+    next(final);
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.stopExpiryTimer();
+  }
+
+  private stopExpiryTimer(): void {
+    this.cancelExpiry?.();
+    this.cancelExpiry = undefined;
+  }
+}
