@@ -37,9 +37,11 @@ export type { Guard, GuardDenial, GuardInfo, GuardResult } from './authz/guards.
 export type { AuthContext, JwtClaims, JwtHeader } from './verify/auth-context.ts';
 export { DEFAULT_ROLE_CLAIMS, DEFAULT_SCOPE_CLAIMS } from './util/claim-paths.ts';
 export type { ClaimPath } from './util/claim-paths.ts';
-export { AuthConfigError, AuthError, ERROR_DOMAIN, GrpcStatus, isAuthError } from './errors/auth-error.ts';
-export type { AuthErrorCode, AuthErrorOptions, AuthReason, AuthStatus, BearerErrorCode } from './errors/auth-error.ts';
-export { decodeErrorInfo } from './errors/error-info.ts';
+export { AuthError, isAuthError } from './errors/auth-error.ts';
+export type { AuthErrorOptions } from './errors/auth-error.ts';
+export type { AuthErrorCode, BearerErrorCode } from './errors/codes.ts';
+export { AuthConfigError } from './errors/config-error.ts';
+export { ERROR_DOMAIN, decodeErrorInfo } from './errors/error-info.ts';
 export type { ErrorInfo } from './errors/error-info.ts';
 
 export { allOf, anyOf, requireAnyRole, requireAnyScope, requireClaim, requireRoles, requireScopes } from './authz/guards.ts';

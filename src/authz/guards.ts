@@ -1,7 +1,9 @@
 import { isThenable } from '../util/thenable.ts';
 import type { AuthContext } from '../verify/auth-context.ts';
 import { checkClaimPath, claimAt, type ClaimPath } from '../util/claim-paths.ts';
-import { AuthConfigError, AuthError, describeForLog, isScopeToken, toAuthError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { AuthError, isScopeToken, toAuthError } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 
 /**
  * A guard's refusal, with what would have granted access. The call ends with PERMISSION_DENIED; the

@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { checkOptionNames } from '../util/option-checks.ts';
 import { listServiceMethods, type ServiceMethod, type ServiceSource } from './service-methods.ts';
 import { compileRules, type RuleMap, type RuleTable } from './rules.ts';

@@ -1,5 +1,5 @@
 import { backoffDelay } from '../util/backoff.ts';
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { checkBearerToken } from './bearer-token.ts';
 import { readJwtExpiry } from './jwt-expiry.ts';
 import { checkOptionNames, optionalFunction, optionalSeconds } from '../util/option-checks.ts';

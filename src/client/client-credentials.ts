@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { CACHED_TOKEN_OPTION_NAMES, cachedToken, type CachedToken, type CachedTokenOptions } from './cached-token.ts';
 import { checkOptionNames, optionalChoice, optionalSeconds, optionalString } from '../util/option-checks.ts';
 import { checkTokenUrl, requestToken, type ClientAuthMethod } from './token-endpoint-request.ts';

@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { cachedToken, type CachedToken, type CachedTokenOptions } from './cached-token.ts';
 import { TOKEN_REQUEST_OPTION_NAMES, cachedOptions, tokenEndpointOptions } from './client-credentials.ts';
 import { checkOptionNames, optionalFunction, optionalString } from '../util/option-checks.ts';

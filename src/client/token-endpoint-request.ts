@@ -1,4 +1,5 @@
-import { AuthConfigError, describeForLog } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 import { readCappedBody } from '../util/http-body.ts';
 import { isLoopbackHost } from '../util/loopback.ts';
 import { isRecord } from '../util/option-checks.ts';

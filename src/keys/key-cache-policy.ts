@@ -1,5 +1,5 @@
 import { backoffDelay } from '../util/backoff.ts';
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { checkOptionNames, optionalFunction } from '../util/option-checks.ts';
 import type { RemoteKeysListener } from './remote-events.ts';
 

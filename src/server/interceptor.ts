@@ -1,6 +1,7 @@
 import { notify } from '../util/hooks.ts';
-import { ServerInterceptingCall, type Metadata, type ServerInterceptor, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
-import { AuthConfigError, AuthError, GrpcStatus, toAuthError } from '../errors/auth-error.ts';
+import { ServerInterceptingCall, status as grpcStatus, type Metadata, type ServerInterceptor, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { AuthError, toAuthError } from '../errors/auth-error.ts';
 import { enforceGuard, type Guard, type GuardInfo } from '../authz/guards.ts';
 import { checkOptionNames } from '../util/option-checks.ts';
 import type { ServiceSource } from '../authz/service-methods.ts';
@@ -244,7 +245,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
         status = rejectionStatus(error);
       } catch {
         // Never leave a call hanging (or a rejection unhandled) because a refusal could not be encoded.
-        status = { code: GrpcStatus.INTERNAL, details: 'internal authentication error' };
+        status = { code: grpcStatus.INTERNAL, details: 'internal authentication error' };
       }
       intercepting.sendStatus(status);
     };

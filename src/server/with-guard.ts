@@ -8,7 +8,9 @@ import {
   type sendUnaryData,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { AuthConfigError, AuthError, describeForLog, toAuthError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { AuthError, toAuthError } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 import { judgeGuard, type Guard, type GuardVerdict } from '../authz/guards.ts';
 import { findAuth } from './context.ts';
 import { toGrpcError } from './grpc-error.ts';

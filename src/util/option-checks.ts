@@ -2,7 +2,7 @@
  * Option checks shared by every factory: each mistake throws an {@link AuthConfigError} naming the option,
  * at construction, never at the first call.
  */
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 
 /**
  * Refuses option names the factory does not know: a misspelt option (`refreshBfore`) would otherwise

@@ -1,6 +1,8 @@
 import type { AuthContext } from './auth-context.ts';
 import { isThenable } from '../util/thenable.ts';
-import { AuthConfigError, AuthError, describeForLog, toAuthError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { AuthError, toAuthError } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 import { checkOptionNames } from '../util/option-checks.ts';
 import { checkTimeClaims } from './claims.ts';
 import { checkedClock } from './clock.ts';

@@ -1,4 +1,6 @@
-import { AuthConfigError, AuthError, describeForLog } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { AuthError } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 
 /** 2001-09-09T01:46:40Z: a clock reading earlier than this is in the wrong unit. */
 const EARLIEST_READING = 1e12;

@@ -1,6 +1,6 @@
 import type { JwtClaims, JwtHeader } from './auth-context.ts';
 import { DEFAULT_ROLE_CLAIMS, DEFAULT_SCOPE_CLAIMS, checkClaimPaths, type ClaimPath } from '../util/claim-paths.ts';
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { optionalSeconds } from '../util/option-checks.ts';
 import { isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
 import type { KeyResolver } from '../keys/resolver.ts';

@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import type { KeyResolver, VerificationKey } from '../keys/resolver.ts';
 
 /**
