@@ -5,7 +5,7 @@ import { AuthError, toAuthError } from '../errors/auth-error.ts';
 import { enforceGuard, type Guard, type GuardInfo } from '../authz/guards.ts';
 import { checkOptionNames } from '../util/option-checks.ts';
 import type { ServiceSource } from '../authz/service-methods.ts';
-import { AUTHENTICATOR_OPTION_NAMES, buildAuthenticator, type Authentication, type AuthenticatorOptions } from '../verify/authenticator.ts';
+import { AUTHENTICATOR_OPTION_NAMES, buildAuthenticator, type Admission as Authentication, type AuthenticatorOptions } from '../verify/authenticator.ts';
 import { checkedClock } from '../verify/clock.ts';
 import { attachAuth } from './context.ts';
 import { readBearerToken } from './metadata.ts';

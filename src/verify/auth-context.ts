@@ -55,6 +55,10 @@ export interface JwtHeader {
  * context may serve many calls through the verified-token cache, so no handler can change what another
  * sees.
  *
+ * `C` types your own claims (an interface needs no index signature); they come together with the
+ * registered claims of {@link JwtClaims}. The default, `object`, adds none, so an `AuthContext<MyClaims>`
+ * can be passed wherever a plain `AuthContext` is expected.
+ *
  * @example
  * ```ts
  * import { getAuth, type AuthContext } from 'grpc-jwt-auth';
@@ -65,7 +69,7 @@ export interface JwtHeader {
  * console.log(auth.subject, auth.scopes, auth.claims.tenant, auth.tokenId);
  * ```
  */
-export interface AuthContext<C extends object = JwtClaims> {
+export interface AuthContext<C extends object = object> {
   /** `sub`, when present. */
   readonly subject: string | undefined;
   /** `iss`, when present. */
