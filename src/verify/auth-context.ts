@@ -80,9 +80,9 @@ export interface AuthContext<C extends object = object> {
   readonly scopes: readonly string[];
   /** Roles from the configured role claims (`roles`, `realm_access.roles`, `cognito:groups` by default). */
   readonly roles: readonly string[];
-  /** `exp` as a Date, when present. */
+  /** `exp` as a Date, when present: a new Date on every read, so changing it changes nothing else. */
   readonly expiresAt: Date | undefined;
-  /** `iat` as a Date, when present. */
+  /** `iat` as a Date, when present: a new Date on every read, so changing it changes nothing else. */
   readonly issuedAt: Date | undefined;
   /**
    * Every claim of the verified token: your claims type `C` (an interface needs no index signature)
