@@ -37,8 +37,10 @@ export type { Guard, GuardDenial, GuardInfo, GuardResult } from './authz/guards.
 export type { AuthContext, JwtClaims, JwtHeader } from './verify/auth-context.ts';
 export { DEFAULT_ROLE_CLAIMS, DEFAULT_SCOPE_CLAIMS } from './util/claim-paths.ts';
 export type { ClaimPath } from './util/claim-paths.ts';
-export { AuthConfigError, AuthError, ERROR_DOMAIN, GrpcStatus, isAuthError } from './errors/auth-error.ts';
-export type { AuthErrorCode, AuthErrorOptions, AuthReason, AuthStatus, BearerErrorCode } from './errors/auth-error.ts';
+export { AuthError, isAuthError } from './errors/auth-error.ts';
+export type { AuthErrorOptions } from './errors/auth-error.ts';
+export type { AuthErrorCode, BearerErrorCode } from './errors/codes.ts';
+export { AuthConfigError } from './errors/config-error.ts';
 
 export { allOf, anyOf, requireAnyRole, requireAnyScope, requireClaim, requireRoles, requireScopes } from './authz/guards.ts';
 export type { ClaimPredicate, ClaimValue } from './authz/guards.ts';

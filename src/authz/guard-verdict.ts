@@ -1,6 +1,6 @@
 import { isThenable } from '../util/thenable.ts';
 import { AuthError, toAuthError } from '../errors/auth-error.ts';
-import type { AuthContext, JwtClaims } from '../verify/auth-context.ts';
+import type { AuthContext } from '../verify/auth-context.ts';
 import type { Guard, GuardDenial, GuardInfo } from './guards.ts';
 
 /**
@@ -55,7 +55,7 @@ function verdictOf(result: unknown, info: GuardInfo): GuardVerdict {
  * // true, a GuardDenial, or an AuthError (or a promise of one of them, for an asynchronous guard)
  * ```
  */
-export function judgeGuard<C extends object = JwtClaims>(guard: Guard<C>, auth: AuthContext<C>, info: GuardInfo): GuardVerdict | Promise<GuardVerdict> {
+export function judgeGuard<C extends object = object>(guard: Guard<C>, auth: AuthContext<C>, info: GuardInfo): GuardVerdict | Promise<GuardVerdict> {
   let result: unknown;
   try {
     result = guard(auth, info);

@@ -1,6 +1,8 @@
-import type { AuthContext, JwtClaims } from '../verify/auth-context.ts';
+import type { AuthContext } from '../verify/auth-context.ts';
 import { checkClaimPath, claimAt, type ClaimPath } from '../util/claim-paths.ts';
-import { AuthConfigError, AuthError, describeForLog } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { AuthError } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 import { judgeGuard, type GuardVerdict } from './guard-verdict.ts';
 import { checkNames } from './names.ts';
 
@@ -76,7 +78,7 @@ export interface GuardInfo {
  * const anyCaller: Guard = (auth) => auth.subject !== undefined;
  * ```
  */
-export type Guard<C extends object = JwtClaims> = (auth: AuthContext<C>, info: GuardInfo) => GuardResult | Promise<GuardResult>;
+export type Guard<C extends object = object> = (auth: AuthContext<C>, info: GuardInfo) => GuardResult | Promise<GuardResult>;
 
 /**
  * A primitive a claim is compared with by {@link requireClaim}: the claim must equal it, or be an array
@@ -105,7 +107,7 @@ export type ClaimValue = string | number | boolean;
  * const sameOrg = requireClaim('org', ownTenant);
  * ```
  */
-export type ClaimPredicate<C extends object = JwtClaims> = (value: unknown, auth: AuthContext<C>) => boolean;
+export type ClaimPredicate<C extends object = object> = (value: unknown, auth: AuthContext<C>) => boolean;
 
 /**
  * Validates a guard argument at construction; throws naming the option.
@@ -116,7 +118,7 @@ export type ClaimPredicate<C extends object = JwtClaims> = (value: unknown, auth
  * checkGuard('public', 'allOf[0]'); // throws AuthConfigError('allOf[0]', ...)
  * ```
  */
-export function checkGuard<C extends object = JwtClaims>(guard: unknown, option: string): Guard<C> {
+export function checkGuard<C extends object = object>(guard: unknown, option: string): Guard<C> {
   if (typeof guard !== 'function') throw new AuthConfigError(option, `expected a guard function, got ${describeForLog(guard)}`);
   return guard as Guard<C>;
 }
@@ -147,7 +149,7 @@ function refusedWith(verdict: Exclude<GuardVerdict, true>): GuardDenial {
  * const rules = { '/acme.orders.v1.Orders/DeleteOrder': requireScopes('orders:write', 'orders:delete') };
  * ```
  */
-export function requireScopes<C extends object = JwtClaims>(...scopes: string[]): Guard<C> {
+export function requireScopes<C extends object = object>(...scopes: string[]): Guard<C> {
   const required = checkNames(scopes, 'requireScopes', 'scope');
   // every() on the allowed path: the list of what is missing is only built for a refusal.
   return (auth) =>
@@ -164,7 +166,7 @@ export function requireScopes<C extends object = JwtClaims>(...scopes: string[])
  * const rules = { '/acme.orders.v1.Orders/GetOrder': requireAnyScope('orders:read', 'orders:admin') };
  * ```
  */
-export function requireAnyScope<C extends object = JwtClaims>(...scopes: string[]): Guard<C> {
+export function requireAnyScope<C extends object = object>(...scopes: string[]): Guard<C> {
   const accepted = checkNames(scopes, 'requireAnyScope', 'scope');
   return (auth) => accepted.some((scope) => auth.scopes.includes(scope)) || deny(`needs one of the scopes ${accepted.join(', ')}`, accepted);
 }
@@ -180,7 +182,7 @@ export function requireAnyScope<C extends object = JwtClaims>(...scopes: string[
  * const rules = { '/acme.admin.v1.Admin/*': requireRoles('admin') };
  * ```
  */
-export function requireRoles<C extends object = JwtClaims>(...roles: string[]): Guard<C> {
+export function requireRoles<C extends object = object>(...roles: string[]): Guard<C> {
   const required = checkNames(roles, 'requireRoles', 'role');
   return (auth) =>
     required.every((role) => auth.roles.includes(role)) || deny(`missing role ${required.filter((role) => !auth.roles.includes(role)).join(', ')}`);
@@ -195,7 +197,7 @@ export function requireRoles<C extends object = JwtClaims>(...roles: string[]): 
  * const rules = { '/acme.orders.v1.Orders/RefundOrder': requireAnyRole('support', 'admin') };
  * ```
  */
-export function requireAnyRole<C extends object = JwtClaims>(...roles: string[]): Guard<C> {
+export function requireAnyRole<C extends object = object>(...roles: string[]): Guard<C> {
   const accepted = checkNames(roles, 'requireAnyRole', 'role');
   return (auth) => accepted.some((role) => auth.roles.includes(role)) || deny(`needs one of the roles ${accepted.join(', ')}`);
 }
@@ -220,7 +222,7 @@ export function requireAnyRole<C extends object = JwtClaims>(...roles: string[])
  * const ownTenant = requireClaim<OrdersClaims>('org', (value, auth) => value === auth.claims.tenant);
  * ```
  */
-export function requireClaim<C extends object = JwtClaims>(claim: ClaimPath, expected: ClaimValue | ClaimPredicate<C>): Guard<C> {
+export function requireClaim<C extends object = object>(claim: ClaimPath, expected: ClaimValue | ClaimPredicate<C>): Guard<C> {
   const path = checkClaimPath(claim, 'requireClaim(claim)');
   const name = typeof path === 'string' ? path : path.join('.');
   if (typeof expected === 'function') {
@@ -249,7 +251,7 @@ export function requireClaim<C extends object = JwtClaims>(claim: ClaimPath, exp
  * const guard = allOf(requireScopes('orders:write'), requireClaim('tenant', 'acme'));
  * ```
  */
-export function allOf<C extends object = JwtClaims>(...guards: Guard<C>[]): Guard<C> {
+export function allOf<C extends object = object>(...guards: Guard<C>[]): Guard<C> {
   const list = checkGuards<C>(guards, 'allOf');
   const from = (index: number, auth: AuthContext<C>, info: GuardInfo): GuardResult | Promise<GuardResult> => {
     for (let i = index; i < list.length; i++) {
@@ -273,7 +275,7 @@ export function allOf<C extends object = JwtClaims>(...guards: Guard<C>[]): Guar
  * const guard = anyOf(requireScopes('orders:admin'), requireRoles('support'));
  * ```
  */
-export function anyOf<C extends object = JwtClaims>(...guards: Guard<C>[]): Guard<C> {
+export function anyOf<C extends object = object>(...guards: Guard<C>[]): Guard<C> {
   const list = checkGuards<C>(guards, 'anyOf');
   const refuse = (denials: readonly GuardDenial[]): GuardDenial => {
     const scopes = [...new Set(denials.flatMap((denial) => denial.requiredScopes ?? []))];

@@ -1,4 +1,6 @@
-import { AuthConfigError, describeForLog, isScopeToken } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
+import { isScopeToken } from '../errors/auth-error.ts';
 
 /**
  * Validates a list of required scopes or roles at construction (guards in code and rules read from a

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { AuthConfigError, describeForLog } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 import { allOf, requireAnyRole, requireAnyScope, requireRoles, requireScopes, type Guard } from './guards.ts';
 import { checkNames } from './names.ts';
 import { customOptionName, isOwnOption, listServiceMethodsBySource, type ServiceMethod, type ServiceSource } from './service-methods.ts';

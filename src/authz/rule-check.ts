@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { optionalBoolean } from '../util/option-checks.ts';
 import { listServiceMethods, type ServiceMethod, type ServiceSource } from './service-methods.ts';
 import type { RuleTable } from './rules.ts';

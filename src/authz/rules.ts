@@ -1,4 +1,5 @@
-import { AuthConfigError, describeForLog } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 import { isRecord } from '../util/option-checks.ts';
 import type { Guard } from './guards.ts';
 

@@ -1,4 +1,5 @@
-import { AuthConfigError, describeForLog } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 
 /** A method as grpc-js service definitions and proto-loader package definitions describe it; only `path` and `options` are read. */
 interface MethodDefinitionLike {

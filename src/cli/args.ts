@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { AuthConfigError } from '../errors/auth-error.ts';
+import type { AuthConfigError } from '../errors/config-error.ts';
 
 /**
  * A mistake in the command line: exit code 2, and a pointer to the command's `--help`.

@@ -3,7 +3,8 @@
  * this token against these settings, how to fix it, and whether it is the token's lifecycle (get a new
  * token) or the auth layer's configuration (fix the settings or where the token comes from).
  */
-import type { AuthError, AuthErrorCode } from '../errors/auth-error.ts';
+import type { AuthError } from '../errors/auth-error.ts';
+import type { AuthErrorCode } from '../errors/codes.ts';
 import { duration, isoTime, printable } from './format.ts';
 import type { KeySetListing } from './key-source.ts';
 

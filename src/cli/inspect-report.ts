@@ -1,7 +1,8 @@
 /**
  * What `inspect` finds out about a token, as data: printed for people by inspect-output.ts, or as JSON.
  */
-import { GrpcStatus, isAuthError, type AuthError } from '../errors/auth-error.ts';
+import { isAuthError, type AuthError } from '../errors/auth-error.ts';
+import { REFUSAL_STATUS } from '../errors/codes.ts';
 import { parseCompactToken } from '../verify/compact.ts';
 import { PROBLEM_KINDS, diagnose, type Diagnosis, type ProblemKind } from './diagnose.ts';
 import { duration, isoTime, relative } from './format.ts';
@@ -59,7 +60,7 @@ export interface InspectReport {
 /** A size cap for decoding only, far above any token; verification applies the library's own (8 KiB). */
 const DECODE_MAX_BYTES = 1024 * 1024;
 
-const STATUS_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(GrpcStatus).map(([name, code]) => [code, name]));
+const STATUS_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(REFUSAL_STATUS).map(([name, code]) => [code, name]));
 
 function summarize(name: string, epoch: number, now: number): string {
   const delta = epoch - now / 1000;

@@ -3,7 +3,7 @@
  * `--pem`), built with the library's own resolvers, plus what a diagnosis needs to know about them: the
  * key ids on offer, keys that were skipped and why, the last fetch failure.
  */
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { fromIssuer } from '../keys/discovery.ts';
 import { fetchJson } from '../keys/http-fetch.ts';
 import { importJwks, type SkippedKey } from '../keys/jwk.ts';

@@ -2,7 +2,8 @@
  * Verifies a token exactly as a server would: the library's authenticator, with the options given as
  * flags. A refusal comes back with its diagnosis.
  */
-import { AuthConfigError, isAuthError, type AuthError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { isAuthError, type AuthError } from '../errors/auth-error.ts';
 import { SUPPORTED_ALGORITHMS, isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
 import { createAuthenticator } from '../verify/authenticator.ts';
 import { DEFAULT_CLOCK_TOLERANCE } from '../verify/options.ts';

@@ -1,6 +1,5 @@
 import { Metadata, status, type InterceptingListener, type InterceptorOptions, type NextCall, type StatusObject } from '@grpc/grpc-js';
-import { ERROR_DOMAIN } from '../errors/auth-error.ts';
-import { STATUS_DETAILS_KEY, decodeErrorInfo } from '../errors/error-info.ts';
+import { ERROR_DOMAIN, STATUS_DETAILS_KEY, decodeErrorInfo } from '../errors/error-info.ts';
 import type { TokenSupplier } from './token-source.ts';
 import { localStatus, tokenFailureStatus } from './token-status.ts';
 import type { TransportGuard } from './transport-guard.ts';

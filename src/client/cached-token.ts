@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { backoffDelay } from '../util/backoff.ts';
 import { checkOptionNames, optionNames, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
 import { readJwtExpiry } from './jwt-expiry.ts';

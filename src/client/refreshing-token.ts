@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { checkOptionNames, optionNames, optionalFunction, optionalString } from '../util/option-checks.ts';
 import { createCachedToken, type CachedToken, type CachedTokenOptions } from './cached-token.ts';
 import { storeRefreshToken, type RefreshTokenStore } from './refresh-token-store.ts';

@@ -2,7 +2,7 @@
  * The options both OAuth grants take to reach the token endpoint, checked once for both: a mistake
  * throws an {@link AuthConfigError} naming the option when the source is made, never at the first call.
  */
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { isLoopbackHost } from '../util/loopback.ts';
 import { optionalBoolean, optionalChoice, optionalSeconds } from '../util/option-checks.ts';
 import { CACHED_TOKEN_OPTIONS } from './cached-token.ts';

@@ -1,4 +1,4 @@
-import { describeForLog } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 import { readCappedBody } from '../util/http-body.ts';
 import { isRecord } from '../util/option-checks.ts';
 import { TokenError } from './token-error.ts';

@@ -1,5 +1,5 @@
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { AuthorizedCall, type CallPolicy } from './authorized-call.ts';
 import { checkOptionNames, optionNames, optionalChoice } from '../util/option-checks.ts';
 import { toTokenSupplier, type TokenSource } from './token-source.ts';

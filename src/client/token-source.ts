@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { isRecord, optionalFunction } from '../util/option-checks.ts';
 import { checkBearerToken } from './bearer-token.ts';
 import { TokenError, isTokenError } from './token-error.ts';

@@ -10,21 +10,45 @@
  *
  * @example
  * ```ts
- * import { decodeErrorInfo, type ErrorInfo } from 'grpc-jwt-auth/client';
- * const info: ErrorInfo | undefined = decodeErrorInfo(details);
+ * import { decodeErrorInfo } from 'grpc-jwt-auth/client';
+ * declare const details: Buffer; // the grpc-status-details-bin trailer of a refused call
+ * const info = decodeErrorInfo(details);
  * // { reason: 'INSUFFICIENT_SCOPE', domain: 'grpc-jwt-auth', metadata: { requiredScopes: 'orders:write' } }
+ * if (info?.reason === 'INSUFFICIENT_SCOPE') console.warn(`ask for ${info.metadata.requiredScopes}`);
  * ```
  */
 export interface ErrorInfo {
-  /** Machine-readable reason, e.g. `TOKEN_EXPIRED`. */
+  /** Machine-readable reason: the server's error code without `ERR_AUTH_`, e.g. `TOKEN_EXPIRED`. */
   readonly reason: string;
-  /** The domain, `grpc-jwt-auth` for this library's errors. */
+  /** The domain, {@link ERROR_DOMAIN} (`grpc-jwt-auth`) for this library's errors. */
   readonly domain: string;
   /** Extra facts, e.g. `{ requiredScopes: 'orders:read' }` (scopes space-separated); empty when there are none. */
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** The metadata key of the status details trailer. */
+/**
+ * The domain of every `google.rpc.ErrorInfo` this library sends: tells its refusals apart from other
+ * errors that carry an ErrorInfo.
+ *
+ * @example
+ * ```ts
+ * // ERROR_DOMAIN and decodeErrorInfo: from 'grpc-jwt-auth/client'
+ * declare const details: Buffer; // the grpc-status-details-bin trailer of a refused call
+ * const info = decodeErrorInfo(details);
+ * if (info?.domain === ERROR_DOMAIN) console.warn(`refused by grpc-jwt-auth: ${info.reason}`);
+ * ```
+ */
+export const ERROR_DOMAIN = 'grpc-jwt-auth';
+
+/**
+ * The metadata key of the status details trailer.
+ *
+ * @example
+ * ```ts
+ * declare const trailers: import('@grpc/grpc-js').Metadata;
+ * const [details] = trailers.get(STATUS_DETAILS_KEY);
+ * ```
+ */
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 const ERROR_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
 
@@ -46,7 +70,19 @@ function lengthDelimited(field: number, payload: Uint8Array): number[] {
 const encoder = new TextEncoder();
 const text = (value: string): Uint8Array => encoder.encode(value);
 
-/** Encodes `google.rpc.Status { code, message, details: [Any(ErrorInfo)] }`. */
+/**
+ * Encodes `google.rpc.Status { code, message, details: [Any(ErrorInfo)] }`: the value of the
+ * `grpc-status-details-bin` trailer of a refusal.
+ *
+ * @example
+ * ```ts
+ * const details = encodeStatusDetails(7, 'token does not grant access to this method', {
+ *   reason: 'INSUFFICIENT_SCOPE',
+ *   domain: ERROR_DOMAIN,
+ *   metadata: { requiredScopes: 'orders:write' },
+ * });
+ * ```
+ */
 export function encodeStatusDetails(code: number, message: string, info: ErrorInfo): Buffer {
   const errorInfo: number[] = [...lengthDelimited(1, text(info.reason)), ...lengthDelimited(2, text(info.domain))];
   for (const [key, value] of Object.entries(info.metadata)) {
@@ -95,10 +131,13 @@ const decodeText = (value: number | Uint8Array | undefined): string => (value in
  * @example
  * ```ts
  * import { decodeErrorInfo } from 'grpc-jwt-auth/client';
- * client.getOrder({ id: '1' }, metadata, (error, order) => {
+ * import type { ServiceError } from '@grpc/grpc-js';
+ * declare const orders: { getOrder(request: { id: string }, callback: (error: ServiceError | null) => void): void };
+ * declare function retryWithFreshToken(): void;
+ * orders.getOrder({ id: '1' }, (error) => {
  *   const [details] = error?.metadata.get('grpc-status-details-bin') ?? [];
  *   const info = details instanceof Buffer ? decodeErrorInfo(details) : undefined;
- *   if (info?.reason === 'TOKEN_EXPIRED') void retryWithFreshToken();
+ *   if (info?.reason === 'TOKEN_EXPIRED') retryWithFreshToken();
  *   if (info?.reason === 'INSUFFICIENT_SCOPE') console.warn(`needs ${info.metadata.requiredScopes}`);
  * });
  * ```

@@ -1,5 +1,6 @@
 import { notify } from '../util/hooks.ts';
-import { AuthConfigError, AuthError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { AuthError } from '../errors/auth-error.ts';
 import { isRecord } from '../util/option-checks.ts';
 import { FetchError, fetchJson } from './http-fetch.ts';
 import { PUBLIC_KEY_ALGORITHMS } from './key-algorithms.ts';

@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { importJwks } from './jwk.ts';
 import { createRemoteJwks, type RemoteKeyResolver } from './remote-jwks.ts';
 import type { RemoteJwksOptions } from './remote-options.ts';

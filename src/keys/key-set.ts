@@ -1,4 +1,6 @@
-import { AuthConfigError, AuthError, describeForLog } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { AuthError } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 import type { KeyLookup, VerificationKey } from './resolver.ts';
 
 /**

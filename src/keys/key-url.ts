@@ -1,5 +1,5 @@
 import { isLoopbackHost } from '../util/loopback.ts';
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 
 /**
  * Why a key URL must not be fetched, or undefined when it may. Plain http is for loopback only: a JWKS

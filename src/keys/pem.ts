@@ -1,5 +1,5 @@
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { algorithmsForPublicKey } from './key-algorithms.ts';
 import type { KeyResolver } from './resolver.ts';
 import { resolverByKid } from './static-resolver.ts';

@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { checkOptionNames, optionNames, optionalBoolean, optionalChoice, optionalFunction, optionalInteger, optionalSeconds } from '../util/option-checks.ts';
 import type { CachePolicy } from './key-cache-policy.ts';
 import type { RemoteKeysEvent } from './remote-events.ts';

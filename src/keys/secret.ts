@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { MIN_SECRET_BYTES, algorithmsForSecret } from './key-algorithms.ts';
 import type { KeyResolver } from './resolver.ts';
 import { resolverByKid } from './static-resolver.ts';

@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { isRecord } from '../util/option-checks.ts';
 import { KeySet, checkAlgorithmsServed, keyNotFound } from './key-set.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';

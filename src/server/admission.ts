@@ -3,7 +3,7 @@ import { AuthError } from '../errors/auth-error.ts';
 import { judgeGuard, refusalOf, type GuardVerdict } from '../authz/guard-verdict.ts';
 import type { Guard, GuardInfo } from '../authz/guards.ts';
 import type { Rule } from '../authz/rules.ts';
-import type { Authentication, SyncAuthenticator } from '../verify/authenticator.ts';
+import type { Admission, SyncAuthenticator } from '../verify/authenticator.ts';
 import { readBearerToken } from './metadata.ts';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -23,7 +23,7 @@ export interface MethodPolicy {
 }
 
 /** The verified caller when the guard allowed; its refusal, thrown, otherwise. */
-function admittedUnless(verdict: GuardVerdict, admitted: Authentication): Authentication {
+function admittedUnless(verdict: GuardVerdict, admitted: Admission): Admission {
   const refusal = refusalOf(verdict);
   if (refusal) throw refusal;
   return admitted;
@@ -31,7 +31,7 @@ function admittedUnless(verdict: GuardVerdict, admitted: Authentication): Authen
 
 // `any`: a rule's guard may be written for any claims type (see Rule).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function authorize(guard: Guard<any>, admitted: Authentication, info: GuardInfo): MaybePromise<Authentication> {
+function authorize(guard: Guard<any>, admitted: Admission, info: GuardInfo): MaybePromise<Admission> {
   const verdict = judgeGuard(guard, admitted.context, info);
   return verdict instanceof Promise ? verdict.then((settled) => admittedUnless(settled, admitted)) : admittedUnless(verdict, admitted);
 }
@@ -54,7 +54,7 @@ function authorize(guard: Guard<any>, admitted: Authentication, info: GuardInfo)
  * admit({ rule: 'authenticated', info: { method: '/acme.orders.v1.Orders/GetOrder' } }, authenticator, new Metadata()); // throws ERR_AUTH_TOKEN_MISSING
  * ```
  */
-export function admit({ rule, info }: MethodPolicy, authenticator: SyncAuthenticator, metadata: Metadata): MaybePromise<Authentication | undefined> {
+export function admit({ rule, info }: MethodPolicy, authenticator: SyncAuthenticator, metadata: Metadata): MaybePromise<Admission | undefined> {
   if (rule === 'public') return undefined;
   if (rule === 'deny') throw new AuthError('ERR_AUTH_ACCESS_DENIED', `${info.method} is denied by rule`);
   const token = readBearerToken(metadata);

@@ -1,7 +1,7 @@
 import { ServerInterceptingCall, status, type Metadata, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
 import { notify } from '../util/hooks.ts';
 import { AuthError, toAuthError } from '../errors/auth-error.ts';
-import type { Authentication, SyncAuthenticator } from '../verify/authenticator.ts';
+import type { Admission, SyncAuthenticator } from '../verify/authenticator.ts';
 import { attachAuth } from './context.ts';
 import { admit, type MethodPolicy } from './admission.ts';
 import type { AuthenticatedEvent, RejectedEvent } from './events.ts';
@@ -36,7 +36,7 @@ export interface CallSettings {
 }
 
 /** The refusal for a token that reached its `validUntil` (during admission, or while its stream is open). */
-function endOfValidity(authentication: Authentication, when: string): AuthError {
+function endOfValidity(authentication: Admission, when: string): AuthError {
   return authentication.endedBy === 'maxTokenAge'
     ? new AuthError('ERR_AUTH_TOKEN_TOO_OLD', `token became older than maxTokenAge ${when}`)
     : new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired ${when}`);
@@ -107,7 +107,7 @@ export class CallAuthorization {
   }
 
   private receiveMetadata(metadata: Metadata, next: (metadata: Metadata) => void): void {
-    let admitted: Authentication | undefined | Promise<Authentication | undefined>;
+    let admitted: Admission | undefined | Promise<Admission | undefined>;
     try {
       admitted = admit(this.policy, this.settings.authenticator, metadata);
     } catch (error) {
@@ -128,7 +128,7 @@ export class CallAuthorization {
     );
   }
 
-  private accept(metadata: Metadata, authentication: Authentication | undefined, next: (metadata: Metadata) => void): void {
+  private accept(metadata: Metadata, authentication: Admission | undefined, next: (metadata: Metadata) => void): void {
     if (authentication) {
       const ended = this.endedBeforeAdmission(authentication);
       if (ended) {
@@ -153,7 +153,7 @@ export class CallAuthorization {
    * The last moment before the handler: a token that expired or grew too old while keys were fetched, a
    * `validate` hook or a guard ran is refused here, at the instant its stream would end.
    */
-  private endedBeforeAdmission(authentication: Authentication): AuthError | undefined {
+  private endedBeforeAdmission(authentication: Admission): AuthError | undefined {
     if (authentication.validUntil === undefined) return undefined;
     let now: number;
     try {
@@ -164,7 +164,7 @@ export class CallAuthorization {
     return now >= authentication.validUntil ? endOfValidity(authentication, `before ${this.method} was admitted`) : undefined;
   }
 
-  private watchExpiry(authentication: Authentication): void {
+  private watchExpiry(authentication: Admission): void {
     if (!this.endsOnExpiry || authentication.validUntil === undefined) return;
     this.cancelExpiry = scheduleExpiry(authentication.validUntil, this.settings.clock, (clockError) => {
       this.cancelExpiry = undefined;

@@ -1,5 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
-import type { AuthContext, JwtClaims } from '../verify/auth-context.ts';
+import type { AuthContext } from '../verify/auth-context.ts';
 import { AuthError } from '../errors/auth-error.ts';
 import { endCallWith } from './grpc-error.ts';
 
@@ -59,7 +59,7 @@ export function attachAuth(metadata: Metadata, context: AuthContext): void {
  * };
  * ```
  */
-export function getAuth<C extends object = JwtClaims>(call: CallWithMetadata): AuthContext<C> {
+export function getAuth<C extends object = object>(call: CallWithMetadata): AuthContext<C> {
   const context = contexts.get(call.metadata);
   if (!context) {
     const misuse = new AuthError(
@@ -86,6 +86,6 @@ export function getAuth<C extends object = JwtClaims>(call: CallWithMetadata): A
  * const greeting = auth ? `hello ${auth.subject}` : 'hello stranger';
  * ```
  */
-export function findAuth<C extends object = JwtClaims>(call: CallWithMetadata): AuthContext<C> | undefined {
+export function findAuth<C extends object = object>(call: CallWithMetadata): AuthContext<C> | undefined {
   return contexts.get(call.metadata) as AuthContext<C> | undefined;
 }

@@ -1,6 +1,6 @@
 import { Metadata, type StatusObject } from '@grpc/grpc-js';
-import { ERROR_DOMAIN, type AuthError } from '../errors/auth-error.ts';
-import { STATUS_DETAILS_KEY, encodeStatusDetails } from '../errors/error-info.ts';
+import type { AuthError } from '../errors/auth-error.ts';
+import { ERROR_DOMAIN, STATUS_DETAILS_KEY, encodeStatusDetails } from '../errors/error-info.ts';
 
 /** The RFC 6750 challenge for a refusal, e.g. `Bearer error="invalid_token", error_description="token expired"`. */
 export function bearerChallenge(error: AuthError): string {

@@ -8,10 +8,11 @@ import {
   type sendUnaryData,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { AuthConfigError, AuthError, describeForLog } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { AuthError } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 import { judgeGuard, refusalOf, type GuardVerdict } from '../authz/guard-verdict.ts';
 import { checkGuard, type Guard } from '../authz/guards.ts';
-import type { JwtClaims } from '../verify/auth-context.ts';
 import { findAuth } from './context.ts';
 import { toGrpcError } from './grpc-error.ts';
 
@@ -94,7 +95,7 @@ export type ServiceGuards<T> = Guard<any> | { readonly [K in keyof T]?: Guard<an
  * server.addService(OrdersService, impl);
  * ```
  */
-export function withGuard<H extends ServiceHandler, C extends object = JwtClaims>(guard: Guard<C>, handler: H): H;
+export function withGuard<H extends ServiceHandler, C extends object = object>(guard: Guard<C>, handler: H): H;
 export function withGuard(guard: Guard, handler: ServiceHandler): AnyHandler {
   checkGuard(guard, 'withGuard(guard)');
   if (typeof handler !== 'function') throw new AuthConfigError('withGuard(handler)', `expected a handler function, got ${describeForLog(handler)}`);

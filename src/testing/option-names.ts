@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 
 /**
  * Refuses an options object of the testing helpers with names it does not know, naming the option by

@@ -1,6 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
 import { CompactSign, SignJWT } from 'jose';
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 import { checkOptionNames } from '../util/option-checks.ts';
 import { SUPPORTED_ALGORITHMS, type Algorithm } from '../keys/key-algorithms.ts';
 import { fromJwks } from '../keys/jwks.ts';

@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 
 /**
  * Where a list of scopes or roles lives in a claims set. A string names one top-level claim exactly

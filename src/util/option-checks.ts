@@ -2,21 +2,23 @@
  * Option checks shared by every factory: each mistake throws an {@link AuthConfigError} naming the option,
  * at construction, never at the first call.
  */
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
 
 /**
  * Refuses option names the factory does not know: a misspelt option (`refreshBfore`) would otherwise
- * be ignored silently and the default would apply where the user meant something else.
+ * be ignored silently and the default would apply where the user meant something else. For a nested
+ * options object, `path` names it (`cache`, `issuers[1]`), and the error names `cache.maxEntrys`.
  *
  * @example
  * ```ts
  * checkOptionNames({ token: 'x', retry: 2 }, new Set(['token', 'channelSecurity'])); // throws AuthConfigError('retry', 'unknown option')
+ * checkOptionNames({ maxEntrys: 5 }, new Set(['maxEntries', 'maxTtl']), 'cache'); // throws AuthConfigError('cache.maxEntrys', 'unknown option')
  * ```
  */
-export function checkOptionNames(options: unknown, known: ReadonlySet<string>): asserts options is Record<string, unknown> {
-  if (typeof options !== 'object' || options === null) throw new AuthConfigError('options', 'expected an options object');
+export function checkOptionNames(options: unknown, known: ReadonlySet<string>, path?: string): asserts options is Record<string, unknown> {
+  if (typeof options !== 'object' || options === null) throw new AuthConfigError(path ?? 'options', 'expected an options object');
   for (const name of Object.keys(options)) {
-    if (!known.has(name)) throw new AuthConfigError(name, 'unknown option');
+    if (!known.has(name)) throw new AuthConfigError(path === undefined ? name : `${path}.${name}`, 'unknown option');
   }
 }
 
@@ -101,16 +103,17 @@ export function optionalString(value: unknown, option: string): string | undefin
 }
 
 /**
- * A function, or undefined when not given.
+ * A function, or undefined when not given. `expected` says what the function must do, for the error.
  *
  * @example
  * ```ts
  * const clock = optionalFunction<() => number>(undefined, 'clock') ?? Date.now;
+ * optionalFunction(1000, 'clock', 'a function returning milliseconds since the epoch'); // throws AuthConfigError('clock', ...)
  * ```
  */
-export function optionalFunction<F>(value: unknown, option: string): F | undefined {
+export function optionalFunction<F>(value: unknown, option: string, expected = 'a function'): F | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new AuthConfigError(option, 'expected a function');
+  if (typeof value !== 'function') throw new AuthConfigError(option, `expected ${expected}`);
   return value as F;
 }
 

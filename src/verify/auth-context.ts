@@ -55,6 +55,10 @@ export interface JwtHeader {
  * context may serve many calls through the verified-token cache, so no handler can change what another
  * sees.
  *
+ * `C` types your own claims (an interface needs no index signature); they come together with the
+ * registered claims of {@link JwtClaims}. The default, `object`, adds none, so an `AuthContext<MyClaims>`
+ * can be passed wherever a plain `AuthContext` is expected.
+ *
  * @example
  * ```ts
  * import { getAuth, type AuthContext } from 'grpc-jwt-auth';
@@ -65,7 +69,7 @@ export interface JwtHeader {
  * console.log(auth.subject, auth.scopes, auth.claims.tenant, auth.tokenId);
  * ```
  */
-export interface AuthContext<C extends object = JwtClaims> {
+export interface AuthContext<C extends object = object> {
   /** `sub`, when present. */
   readonly subject: string | undefined;
   /** `iss`, when present. */
@@ -76,9 +80,9 @@ export interface AuthContext<C extends object = JwtClaims> {
   readonly scopes: readonly string[];
   /** Roles from the configured role claims (`roles`, `realm_access.roles`, `cognito:groups` by default). */
   readonly roles: readonly string[];
-  /** `exp` as a Date, when present. */
+  /** `exp` as a Date, when present: a new Date on every read, so changing it changes nothing else. */
   readonly expiresAt: Date | undefined;
-  /** `iat` as a Date, when present. */
+  /** `iat` as a Date, when present: a new Date on every read, so changing it changes nothing else. */
   readonly issuedAt: Date | undefined;
   /**
    * Every claim of the verified token: your claims type `C` (an interface needs no index signature)

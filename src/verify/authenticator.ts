@@ -1,7 +1,9 @@
 import type { AuthContext } from './auth-context.ts';
 import { isThenable } from '../util/thenable.ts';
-import { AuthConfigError, AuthError, describeForLog, toAuthError } from '../errors/auth-error.ts';
-import { checkOptionNames } from '../util/option-checks.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { AuthError, toAuthError } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
+import { checkOptionNames, isRecord, optionNames, optionalString } from '../util/option-checks.ts';
 import { checkTimeClaims } from './claims.ts';
 import { checkedClock } from './clock.ts';
 import { parseCompactToken, type ParsedToken } from './compact.ts';
@@ -68,29 +70,49 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
  *
  * @example
  * ```ts
- * import type { Authentication } from 'grpc-jwt-auth';
+ * import { createAuthenticator, type Authentication } from 'grpc-jwt-auth';
+ * declare const session: { close(reason: string): void };
+ * const authenticator = createAuthenticator({ keys, algorithms: ['ES256'] });
  * const { context, validUntil, endedBy }: Authentication = await authenticator.authenticate(token, '/acme.chat.v1.Chat/Join');
+ * console.log(`${context.subject} joined`);
  * // A long-lived session must end when its token does.
- * if (validUntil !== undefined) setTimeout(() => session.close(`token refused from now on (${endedBy})`), validUntil - Date.now());
+ * if (validUntil !== undefined) setTimeout(() => session.close(`token refused from now on (${endedBy})`), validUntil.getTime() - Date.now());
  * ```
  */
 export interface Authentication {
   /** The verified caller, as handlers see it through {@link getAuth}. */
   readonly context: AuthContext;
   /**
-   * Milliseconds since the epoch from which the token is refused, if it ever is: the earlier of `exp`
-   * plus tolerance and, with `maxTokenAge`, the end of the last whole second it allows (`iat` plus
-   * `maxTokenAge` plus tolerance). A stream ends here, and a call is admitted only before it.
+   * The instant from which the token is refused, if it ever is (to the millisecond, rounded down): the
+   * earlier of `exp` plus `clockTolerance` and, with `maxTokenAge`, the end of the last whole second it
+   * allows (`iat` plus `maxTokenAge` plus tolerance). A stream ends here, and a call is admitted only
+   * before it. Each call gets its own Date: changing it changes nothing else.
    */
-  readonly validUntil: number | undefined;
+  readonly validUntil: Date | undefined;
   /** What refuses the token at `validUntil`: its `exp`, or `maxTokenAge`; undefined when it never ends. */
   readonly endedBy: 'exp' | 'maxTokenAge' | undefined;
 }
 
 /**
- * Turns a bearer token into a verified {@link AuthContext}, or throws (or rejects with) an
- * {@link AuthError}. Returns synchronously on a verified-token cache hit (unless `validate` is async).
- * It applies no rules or guards: those belong to the interceptor.
+ * An {@link Authentication} as the interceptor uses it: `validUntil` in milliseconds since the epoch,
+ * the unit of the `clock` option it is compared with on every call and by the stream timer (exact, not
+ * rounded to a Date's millisecond, and nothing allocated per call). Internal: users get `Authentication`.
+ *
+ * @example
+ * ```ts
+ * const admission = await buildAuthenticator({ keys, algorithms: ['ES256'] }).authenticate(token, '/acme.orders.v1.Orders/GetOrder');
+ * if (admission.validUntil !== undefined && Date.now() >= admission.validUntil) console.warn(`refused: ${admission.endedBy}`);
+ * ```
+ */
+export interface Admission extends Omit<Authentication, 'validUntil'> {
+  /** Milliseconds since the epoch from which the token is refused (see {@link Authentication.validUntil}). */
+  readonly validUntil: number | undefined;
+}
+
+/**
+ * Turns a bearer token into a verified {@link AuthContext}. Every answer is a promise: it resolves with
+ * the {@link Authentication}, or rejects with an {@link AuthError} (never throws synchronously), also on
+ * a verified-token cache hit. It applies no rules or guards: those belong to the interceptor.
  *
  * @example
  * ```ts
@@ -108,8 +130,8 @@ export interface Authentication {
  */
 export interface Authenticator {
   /**
-   * Verifies `token` for a call of `method` (the full gRPC method path, given to the `validate` hook);
-   * rejects with an {@link AuthError} when the token is refused. Never throws synchronously.
+   * Verifies `token` for a call of `method` (the full gRPC method path, given to the `validate` hook).
+   * Always returns a promise: it rejects with an {@link AuthError} when the token is refused.
    */
   authenticate(token: string, method: string): Promise<Authentication>;
   /** Prefetches remote keys of every issuer. */
@@ -118,55 +140,97 @@ export interface Authenticator {
   close(): void;
 }
 
-export const AUTHENTICATOR_OPTION_NAMES: readonly string[] = [...VERIFY_OPTION_NAMES, 'issuers', 'clock', 'cache'];
-const ISSUER_ENTRY_OPTION_NAMES: ReadonlySet<string> = new Set(VERIFY_OPTION_NAMES);
+/**
+ * Names of every option of {@link AuthenticatorOptions}, tied to the interface by the compiler. The
+ * interceptor accepts these and its own: `new Set([...AUTHENTICATOR_OPTION_NAMES, 'rules', ...])`.
+ *
+ * @example
+ * ```ts
+ * AUTHENTICATOR_OPTION_NAMES.has('clockTolerance'); // true
+ * AUTHENTICATOR_OPTION_NAMES.has('rules'); // false: an interceptor option
+ * ```
+ */
+export const AUTHENTICATOR_OPTION_NAMES: ReadonlySet<string> = optionNames<AuthenticatorOptions>({
+  keys: true,
+  algorithms: true,
+  issuer: true,
+  audience: true,
+  subject: true,
+  typ: true,
+  requiredClaims: true,
+  requireExp: true,
+  clockTolerance: true,
+  maxTokenAge: true,
+  maxTokenBytes: true,
+  scopeClaims: true,
+  roleClaims: true,
+  validate: true,
+  issuers: true,
+  clock: true,
+  cache: true,
+});
 
-const AUTHENTICATOR_OPTIONS: ReadonlySet<string> = new Set(AUTHENTICATOR_OPTION_NAMES);
+/** What an `issuers[]` entry may hold: the verify options but `maxTokenBytes` (applied before routing). */
+const ISSUER_OPTION_NAMES = optionNames<IssuerOptions>({
+  issuer: true,
+  keys: true,
+  algorithms: true,
+  audience: true,
+  subject: true,
+  typ: true,
+  requiredClaims: true,
+  requireExp: true,
+  clockTolerance: true,
+  maxTokenAge: true,
+  scopeClaims: true,
+  roleClaims: true,
+  validate: true,
+});
 
 function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifier> {
   const { issuers, keys, algorithms } = options;
   // Only verification options are defaults for the entries (not rules, hooks or the cache).
   const defaults = Object.fromEntries(
-    VERIFY_OPTION_NAMES.filter((name) => options[name as keyof AuthenticatorOptions] !== undefined).map((name) => [
-      name,
-      options[name as keyof AuthenticatorOptions],
-    ]),
+    [...VERIFY_OPTION_NAMES]
+      .filter((name) => options[name as keyof AuthenticatorOptions] !== undefined)
+      .map((name) => [name, options[name as keyof AuthenticatorOptions]]),
   );
   if (!Array.isArray(issuers) || issuers.length === 0) throw new AuthConfigError('issuers', 'expected a non-empty array of { issuer, keys, algorithms, ... }');
   if (keys !== undefined || algorithms !== undefined || options.issuer !== undefined) {
     throw new AuthConfigError('issuers', 'give keys, algorithms and issuer inside each issuers[] entry, not at the top level as well');
   }
   const byIssuer = new Map<string, TokenVerifier>();
-  issuers.forEach((entry, index) => {
-    const prefix = `issuers[${index}].`;
-    if (typeof entry !== 'object' || entry === null) throw new AuthConfigError(`issuers[${index}]`, 'expected { issuer, keys, algorithms, ... }');
-    for (const name of Object.keys(entry)) {
-      // The size cap runs before a token is routed, so it cannot differ per issuer.
-      if (name === 'maxTokenBytes') throw new AuthConfigError(`${prefix}${name}`, 'applies before a token is routed to its issuer; set it at the top level');
-      // A misspelt option (`audiance`) would otherwise silently disable a check for this issuer.
-      if (!ISSUER_ENTRY_OPTION_NAMES.has(name)) throw new AuthConfigError(`${prefix}${name}`, 'unknown option');
-    }
-    if (typeof entry.issuer !== 'string' || entry.issuer === '') throw new AuthConfigError(`${prefix}issuer`, 'expected the exact iss value of this issuer');
-    if (byIssuer.has(entry.issuer)) throw new AuthConfigError(`${prefix}issuer`, `${JSON.stringify(entry.issuer)} is listed twice`);
+  issuers.forEach((entry: unknown, index) => {
+    const path = `issuers[${index}]`;
+    if (!isRecord(entry)) throw new AuthConfigError(path, 'expected { issuer, keys, algorithms, ... }');
+    // The size cap runs before a token is routed, so it cannot differ per issuer.
+    if (Object.hasOwn(entry, 'maxTokenBytes'))
+      throw new AuthConfigError(`${path}.maxTokenBytes`, 'applies before a token is routed to its issuer; set it at the top level');
+    // A misspelt option (`audiance`) would otherwise silently disable a check for this issuer.
+    checkOptionNames(entry, ISSUER_OPTION_NAMES, path);
+    const issuer = optionalString(entry.issuer, `${path}.issuer`);
+    if (issuer === undefined) throw new AuthConfigError(`${path}.issuer`, 'required: the exact iss value of this issuer');
+    if (byIssuer.has(issuer)) throw new AuthConfigError(`${path}.issuer`, `${JSON.stringify(issuer)} is listed twice`);
     // A field left undefined keeps the top-level default instead of switching that check off.
     const given = Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined));
-    byIssuer.set(entry.issuer, new TokenVerifier(compileVerifyOptions({ ...defaults, ...given } as unknown as VerifyOptions, prefix)));
+    byIssuer.set(issuer, new TokenVerifier(compileVerifyOptions({ ...defaults, ...given } as unknown as VerifyOptions, `${path}.`)));
   });
   return byIssuer;
 }
 
 /** A verified token as the cache keeps it. */
 interface VerifiedEntry extends CacheEntry {
-  /** What callers get: frozen and shared, so a hit allocates nothing. */
-  readonly authentication: Authentication;
+  /** What the interceptor gets: frozen and shared, so a hit allocates nothing. */
+  readonly authentication: Admission;
   readonly verifier: TokenVerifier;
 }
 
 /**
- * Builds the authenticator behind the interceptor: size and format check, issuer routing, verification,
- * the verified-token cache, the `validate` hook. It knows nothing of gRPC, so the CLI and tests use it
- * directly. A cache hit with no `validate` hook, or a synchronous one, returns synchronously. Bad
- * options, including an unknown option name (`audiance`), throw an {@link AuthConfigError} naming it.
+ * Builds an authenticator: size and format check, issuer routing, verification, the verified-token
+ * cache, the `validate` hook; the same as the interceptor's, without rules or guards. It knows nothing
+ * of gRPC, so an HTTP gateway, a CLI or a test can use it. `authenticate` always answers with a promise,
+ * also on a cache hit. Bad options, including an unknown option name (`audiance`), throw an
+ * {@link AuthConfigError} naming it, here and not at the first call.
  *
  * @example
  * ```ts
@@ -177,33 +241,51 @@ interface VerifiedEntry extends CacheEntry {
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   // A misspelt option (`audiance`) would otherwise silently disable a check.
-  checkOptionNames(options as unknown, AUTHENTICATOR_OPTIONS);
+  checkOptionNames(options as unknown, AUTHENTICATOR_OPTION_NAMES);
   const core = buildAuthenticator(options);
   return {
-    authenticate: async (token, method) => core.authenticate(token, method),
+    authenticate: async (token, method) => forUsers(await core.authenticate(token, method)),
     ready: () => core.ready(),
     close: () => core.close(),
   };
 }
 
+/** The admission as users see it: `validUntil` as a Date of its own, so no caller can move another's. */
+function forUsers({ context, validUntil, endedBy }: Admission): Authentication {
+  return Object.freeze({ context, validUntil: validUntil === undefined ? undefined : new Date(validUntil), endedBy });
+}
+
 /**
- * The authenticator the interceptor drives: {@link Authenticator} with a synchronous fast path. A cache
- * hit whose `validate` hook (if any) answers synchronously returns the {@link Authentication} itself,
- * and a refusal found synchronously is thrown, so a repeated token costs no promise.
+ * The authenticator the interceptor drives: {@link Authenticator} with a synchronous fast path and
+ * `validUntil` in milliseconds ({@link Admission}). A cache hit whose `validate` hook (if any) answers
+ * synchronously returns the admission itself, and a refusal found synchronously is thrown, so a repeated
+ * token costs no promise.
+ *
+ * @example
+ * ```ts
+ * const authenticator = buildAuthenticator({ keys, algorithms: ['ES256'] });
+ * const answer = authenticator.authenticate(token, '/acme.orders.v1.Orders/GetOrder');
+ * const admission = answer instanceof Promise ? await answer : answer; // a hit: no promise
+ * ```
  */
 export interface SyncAuthenticator extends Omit<Authenticator, 'authenticate'> {
-  authenticate(token: string, method: string): Authentication | Promise<Authentication>;
+  authenticate(token: string, method: string): Admission | Promise<Admission>;
 }
 
 /**
  * {@link createAuthenticator} without the option-name check and with the synchronous fast path, for the
  * interceptor: its options carry rules and hooks as well, and it checks the names of the whole set itself.
+ *
+ * @example
+ * ```ts
+ * const authenticator = buildAuthenticator({ keys, algorithms: ['ES256'], clockTolerance: 30 });
+ * const { validUntil } = await authenticator.authenticate(token, '/acme.orders.v1.Orders/GetOrder'); // milliseconds
+ * ```
  */
 export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthenticator {
   const clock = checkedClock(options.clock);
-  if (options.cache !== undefined && options.cache !== false && (typeof options.cache !== 'object' || options.cache === null || Array.isArray(options.cache))) {
+  if (options.cache !== undefined && options.cache !== false && !isRecord(options.cache))
     throw new AuthConfigError('cache', 'expected false or { maxEntries, maxTtl }');
-  }
   const single = options.issuers === undefined ? new TokenVerifier(compileVerifyOptions(options as VerifyOptions)) : undefined;
   const byIssuer = single === undefined ? compileIssuers(options) : undefined;
   const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes');
@@ -259,7 +341,7 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
    * returns a truthy non-boolean, refuses; a refusal also drops the cached entry, so the next call with
    * this token is verified afresh.
    */
-  function judgeValidate(token: string, entry: VerifiedEntry, verdict: unknown): Authentication {
+  function judgeValidate(token: string, entry: VerifiedEntry, verdict: unknown): Admission {
     if (verdict === true) return entry.authentication;
     cache?.delete(token);
     const said = verdict === false ? 'false' : `${describeForLog(verdict)} (${typeof verdict})`;
@@ -267,7 +349,7 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
   }
 
   /** The `validate` hook runs on every call, cached or not, so a denylist takes effect at once. */
-  function validated(token: string, entry: VerifiedEntry, method: string): Authentication | Promise<Authentication> {
+  function validated(token: string, entry: VerifiedEntry, method: string): Admission | Promise<Admission> {
     const { validate } = entry.verifier.options;
     if (!validate) return entry.authentication;
     const { context } = entry.authentication;

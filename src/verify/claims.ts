@@ -1,4 +1,5 @@
-import { AuthError, describeForLog } from '../errors/auth-error.ts';
+import { AuthError } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 
 /** The claim checks, compiled from the options once. Times are in seconds. */
 export interface ClaimPolicy {

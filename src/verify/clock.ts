@@ -1,4 +1,6 @@
-import { AuthConfigError, AuthError, describeForLog } from '../errors/auth-error.ts';
+import { optionalFunction } from '../util/option-checks.ts';
+import { AuthError } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 
 /** 2001-09-09T01:46:40Z: a clock reading earlier than this is in the wrong unit. */
 const EARLIEST_READING = 1e12;
@@ -16,14 +18,14 @@ const EARLIEST_READING = 1e12;
  *
  * @example
  * ```ts
- * const now = checkedClock(options.clock); // () => milliseconds since the epoch, or throws
- * if (now() >= validUntil) refuse();
+ * const now = checkedClock(() => Date.now()); // () => milliseconds since the epoch, or throws ERR_AUTH_INTERNAL
+ * const validUntil = now() + 60_000;
+ * if (now() >= validUntil) console.warn('token expired');
  * ```
  */
 export function checkedClock(clock: unknown, option = 'clock'): () => number {
-  if (clock === undefined) return Date.now;
-  if (typeof clock !== 'function') throw new AuthConfigError(option, 'expected a function returning milliseconds since the epoch');
-  const read = clock as () => unknown;
+  const read = optionalFunction<() => unknown>(clock, option, 'a function returning milliseconds since the epoch');
+  if (read === undefined) return Date.now;
   return () => {
     let reading: unknown;
     try {

@@ -1,4 +1,5 @@
-import { AuthError, describeForLog } from '../errors/auth-error.ts';
+import { AuthError } from '../errors/auth-error.ts';
+import { describeForLog } from '../errors/log-text.ts';
 import type { KeyLookup } from '../keys/resolver.ts';
 
 /** What the protected header must satisfy. */

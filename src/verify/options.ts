@@ -1,7 +1,7 @@
 import type { JwtClaims, JwtHeader } from './auth-context.ts';
 import { DEFAULT_ROLE_CLAIMS, DEFAULT_SCOPE_CLAIMS, checkClaimPaths, type ClaimPath } from '../util/claim-paths.ts';
-import { AuthConfigError } from '../errors/auth-error.ts';
-import { optionalSeconds } from '../util/option-checks.ts';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { optionNames, optionalBoolean, optionalFunction, optionalInteger, optionalSeconds, optionalString } from '../util/option-checks.ts';
 import { isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
 import type { KeyResolver } from '../keys/resolver.ts';
 import type { ClaimPolicy } from './claims.ts';
@@ -39,17 +39,24 @@ export interface ValidateContext {
  * `TOKEN_REJECTED`: `false`, but also `undefined` (a hook that forgets to `return`), `null`, `0`, `''`
  * or any other value. A thrown {@link AuthError} is answered as it is; any other throw is INTERNAL.
  *
+ * `C` types your own claims, as in {@link AuthContext} and `getAuth<C>()`: the hook sees `C` together
+ * with the registered claims of {@link JwtClaims}, and an interface without an index signature will do.
+ * Verification does not check your claims' types: a hook that reads them is where to check them.
+ *
  * @example
  * ```ts
- * import { createAuthInterceptor, type ValidateHook } from 'grpc-jwt-auth';
+ * import { createAuthInterceptor, getAuth, type ValidateHook } from 'grpc-jwt-auth';
  * // Revoked tokens by tokenId: the same for every spelling of a token, which its text is not.
  * const revoked = new Set<string>();
  * const notRevoked: ValidateHook = (_claims, { tokenId }) => !revoked.has(tokenId);
- * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], validate: notRevoked });
+ * // Your own claims: `tenant` is yours, `sub` is still the registered claim.
+ * interface TenantClaims { readonly tenant: string }
+ * const knownTenant: ValidateHook<TenantClaims> = (claims) => typeof claims.tenant === 'string' && claims.sub !== undefined;
+ * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], validate: async (claims, context) => (await knownTenant(claims, context)) && notRevoked(claims, context) });
  * // later, in a handler: revoked.add(getAuth(call).tokenId);
  * ```
  */
-export type ValidateHook<C extends JwtClaims = JwtClaims> = (claims: C, context: ValidateContext) => boolean | Promise<boolean>;
+export type ValidateHook<C extends object = object> = (claims: C & JwtClaims, context: ValidateContext) => boolean | Promise<boolean>;
 
 /**
  * How tokens of one issuer are verified: the keys and algorithms (required), then the claim checks.
@@ -91,17 +98,17 @@ export interface VerifyOptions {
   /** Refuse tokens without `exp`. Default true: a token that never expires is a key that never changes. */
   readonly requireExp?: boolean;
   /**
-   * Seconds of clock skew tolerated for `exp`, `nbf` and `iat` (and `maxTokenAge`). Default 60, as in
+   * Clock skew tolerated for `exp`, `nbf` and `iat` (and `maxTokenAge`), in seconds. Default 60, as in
    * Envoy and Spring Security: with none, a token from a provider whose clock runs a second ahead is
    * refused as "issued in the future". At most 300. Set 0 only where clocks are known to agree.
    */
   readonly clockTolerance?: number;
   /**
-   * Maximum age in seconds since `iat` (requires `iat`), inclusive and in whole seconds as in jose: a
-   * token exactly this old passes, `0` admits a token issued this second. Streams end when it is reached.
+   * Maximum age since `iat` (requires `iat`), in seconds: inclusive and in whole seconds as in jose, so a
+   * token exactly this old passes and `0` admits a token issued this second. Streams end when it is reached.
    */
   readonly maxTokenAge?: number;
-  /** Largest token accepted, in bytes. Default 8192. */
+  /** Largest token accepted, in bytes: a whole number from 64 to 1048576. Default 8192. */
   readonly maxTokenBytes?: number;
   /** Where scopes are read from. Default {@link DEFAULT_SCOPE_CLAIMS}. */
   readonly scopeClaims?: readonly ClaimPath[];
@@ -126,23 +133,23 @@ export interface CompiledVerifyOptions {
   readonly validate: ValidateHook<any> | undefined;
 }
 
-/** Names of every option of {@link VerifyOptions}, for typo detection. */
-export const VERIFY_OPTION_NAMES: readonly string[] = [
-  'keys',
-  'algorithms',
-  'issuer',
-  'audience',
-  'subject',
-  'typ',
-  'requiredClaims',
-  'requireExp',
-  'clockTolerance',
-  'maxTokenAge',
-  'maxTokenBytes',
-  'scopeClaims',
-  'roleClaims',
-  'validate',
-];
+/** Names of every option of {@link VerifyOptions}, for typo detection; the compiler keeps it in step with the interface. */
+export const VERIFY_OPTION_NAMES = optionNames<VerifyOptions>({
+  keys: true,
+  algorithms: true,
+  issuer: true,
+  audience: true,
+  subject: true,
+  typ: true,
+  requiredClaims: true,
+  requireExp: true,
+  clockTolerance: true,
+  maxTokenAge: true,
+  maxTokenBytes: true,
+  scopeClaims: true,
+  roleClaims: true,
+  validate: true,
+});
 
 /** Skew beyond five minutes is a broken clock, not skew: tolerating it would keep expired tokens alive. */
 const MAX_CLOCK_TOLERANCE = 300;
@@ -152,7 +159,17 @@ const MAX_CLOCK_TOLERANCE = 300;
  */
 export const DEFAULT_CLOCK_TOLERANCE = 60;
 
-function stringSet(value: unknown, option: string): ReadonlySet<string> | undefined {
+/**
+ * `issuer` and `audience`: one non-empty string or a non-empty list of them, as a set; undefined when
+ * not given. An empty list is refused rather than read as "accept none" or "check nothing".
+ *
+ * @example
+ * ```ts
+ * optionalStringSet('orders-api', 'audience'); // Set { 'orders-api' }
+ * optionalStringSet([], 'audience'); // throws AuthConfigError('audience', ...)
+ * ```
+ */
+export function optionalStringSet(value: unknown, option: string): ReadonlySet<string> | undefined {
   if (value === undefined) return undefined;
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string' && v !== '')) {
@@ -161,13 +178,34 @@ function stringSet(value: unknown, option: string): ReadonlySet<string> | undefi
   return new Set(list as string[]);
 }
 
-/** Validates `maxTokenBytes` and applies its default. */
-export function checkMaxTokenBytes(value: unknown, option: string): number {
-  const bytes = value ?? DEFAULT_MAX_TOKEN_BYTES;
-  if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 64 || bytes > 1024 * 1024) {
-    throw new AuthConfigError(option, 'expected a whole number of bytes from 64 to 1048576');
+/**
+ * `requiredClaims`: a list of claim names (possibly empty); undefined when not given.
+ *
+ * @example
+ * ```ts
+ * optionalNameList(['tenant', 'email'], 'requiredClaims'); // ['tenant', 'email']
+ * optionalNameList('tenant', 'requiredClaims'); // throws AuthConfigError('requiredClaims', ...)
+ * ```
+ */
+export function optionalNameList(value: unknown, option: string): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((name) => typeof name === 'string' && name !== '')) {
+    throw new AuthConfigError(option, 'expected an array of claim names');
   }
-  return bytes;
+  return value as string[];
+}
+
+/**
+ * `maxTokenBytes` with its default: a whole number of bytes from 64 to 1 MiB.
+ *
+ * @example
+ * ```ts
+ * checkMaxTokenBytes(undefined, 'maxTokenBytes'); // 8192
+ * checkMaxTokenBytes(10, 'maxTokenBytes'); // throws AuthConfigError('maxTokenBytes', ...)
+ * ```
+ */
+export function checkMaxTokenBytes(value: unknown, option: string): number {
+  return optionalInteger(value, option, 64, 1024 * 1024) ?? DEFAULT_MAX_TOKEN_BYTES;
 }
 
 function isKeyResolver(value: unknown): value is KeyResolver {
@@ -178,6 +216,13 @@ function isKeyResolver(value: unknown): value is KeyResolver {
 /**
  * Validates one issuer's verification options and compiles them. Every mistake throws an
  * {@link AuthConfigError} naming the option (prefixed, e.g. `issuers[1].audience`).
+ *
+ * @example
+ * ```ts
+ * import { fromSecret } from 'grpc-jwt-auth';
+ * const compiled = compileVerifyOptions({ keys: fromSecret(secret), algorithms: ['HS256'], audience: 'orders-api' });
+ * compiled.claims.clockTolerance; // 60, the default
+ * ```
  */
 export function compileVerifyOptions(options: VerifyOptions, prefix = ''): CompiledVerifyOptions {
   const name = (option: string): string => `${prefix}${option}`;
@@ -191,33 +236,29 @@ export function compileVerifyOptions(options: VerifyOptions, prefix = ''): Compi
       throw new AuthConfigError(`${name('algorithms')}[${index}]`, `${JSON.stringify(alg)} is not a supported algorithm (\`none\` never is)`);
   });
   options.keys.checkAlgorithms(algorithms, name('algorithms'));
-  if (options.subject !== undefined && (typeof options.subject !== 'string' || options.subject === ''))
-    throw new AuthConfigError(name('subject'), 'expected a non-empty string');
-  if (options.typ !== undefined && (typeof options.typ !== 'string' || !isMediaTypeName(options.typ)))
+  const typ = optionalString(options.typ, name('typ'));
+  if (typ !== undefined && !isMediaTypeName(typ))
     throw new AuthConfigError(name('typ'), 'expected a media type such as "at+jwt" or "application/at+jwt" (ASCII, no spaces, no empty part)');
-  if (options.requireExp !== undefined && typeof options.requireExp !== 'boolean') throw new AuthConfigError(name('requireExp'), 'expected a boolean');
-  if (options.validate !== undefined && typeof options.validate !== 'function')
-    throw new AuthConfigError(name('validate'), 'expected a function (claims, context) => boolean | Promise<boolean> (only true admits)');
-  const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, name('maxTokenBytes'));
-  const requiredClaims = options.requiredClaims ?? [];
-  if (!Array.isArray(requiredClaims) || !requiredClaims.every((claim) => typeof claim === 'string' && claim !== '')) {
-    throw new AuthConfigError(name('requiredClaims'), 'expected an array of claim names');
-  }
+  const validate = optionalFunction<ValidateHook<object>>(
+    options.validate,
+    name('validate'),
+    'a function (claims, context) => boolean | Promise<boolean> (only true admits)',
+  );
   return {
     keys: options.keys,
-    header: { algorithms: new Set(algorithms), typ: options.typ === undefined ? undefined : normalizeTyp(options.typ) },
+    header: { algorithms: new Set(algorithms), typ: typ === undefined ? undefined : normalizeTyp(typ) },
     claims: {
-      issuers: stringSet(options.issuer, name('issuer')),
-      audiences: stringSet(options.audience, name('audience')),
-      subject: options.subject,
-      requiredClaims,
-      requireExp: options.requireExp ?? true,
+      issuers: optionalStringSet(options.issuer, name('issuer')),
+      audiences: optionalStringSet(options.audience, name('audience')),
+      subject: optionalString(options.subject, name('subject')),
+      requiredClaims: optionalNameList(options.requiredClaims, name('requiredClaims')) ?? [],
+      requireExp: optionalBoolean(options.requireExp, name('requireExp')) ?? true,
       clockTolerance: optionalSeconds(options.clockTolerance, name('clockTolerance'), 0, MAX_CLOCK_TOLERANCE) ?? DEFAULT_CLOCK_TOLERANCE,
       maxTokenAge: optionalSeconds(options.maxTokenAge, name('maxTokenAge')),
     },
-    maxTokenBytes,
+    maxTokenBytes: checkMaxTokenBytes(options.maxTokenBytes, name('maxTokenBytes')),
     scopeClaims: options.scopeClaims === undefined ? DEFAULT_SCOPE_CLAIMS : checkClaimPaths(options.scopeClaims, name('scopeClaims')),
     roleClaims: options.roleClaims === undefined ? DEFAULT_ROLE_CLAIMS : checkClaimPaths(options.roleClaims, name('roleClaims')),
-    validate: options.validate,
+    validate,
   };
 }

@@ -1,4 +1,4 @@
-import { AuthConfigError } from '../errors/auth-error.ts';
+import { checkOptionNames, optionNames, optionalInteger, optionalSeconds } from '../util/option-checks.ts';
 import type { KeyResolver, VerificationKey } from '../keys/resolver.ts';
 
 /**
@@ -14,9 +14,9 @@ import type { KeyResolver, VerificationKey } from '../keys/resolver.ts';
  * ```
  */
 export interface TokenCacheOptions {
-  /** Most tokens held, a whole number of at least 1; the least recently used goes first. Default 10,000. */
+  /** Most tokens held, a whole number from 1 to 10,000,000; the least recently used goes first. Default 10,000. */
   readonly maxEntries?: number;
-  /** Longest an entry lives, in seconds (a positive number), whatever the token's `exp`. Default 300. */
+  /** Longest an entry lives, in seconds (from 0.001 to one year), whatever the token's `exp`. Default 300. */
   readonly maxTtl?: number;
 }
 
@@ -34,7 +34,7 @@ export interface CacheEntry {
   readonly usableUntil: number;
 }
 
-const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(['maxEntries', 'maxTtl']);
+const CACHE_OPTION_NAMES = optionNames<TokenCacheOptions>({ maxEntries: true, maxTtl: true });
 
 interface Stored<E> {
   readonly entry: E;
@@ -54,7 +54,9 @@ interface Stored<E> {
  *
  * @example
  * ```ts
- * const cache = new TokenCache<MyEntry>({ maxEntries: 1000 });
+ * import type { KeyResolver, VerificationKey } from 'grpc-jwt-auth';
+ * declare const entry: { key: VerificationKey; keys: KeyResolver; usableFrom: number; usableUntil: number };
+ * const cache = new TokenCache<typeof entry>({ maxEntries: 1000 });
  * cache.set(token, entry, Date.now() / 1000);
  * const hit = cache.get(token, Date.now() / 1000); // the entry, or undefined once expired, evicted or its key is gone
  * ```
@@ -66,16 +68,10 @@ export class TokenCache<E extends CacheEntry> {
 
   constructor(options: TokenCacheOptions = {}) {
     // A misspelt `maxEntrys` would otherwise leave the default in force without a word.
-    for (const name of Object.keys(options)) {
-      if (!CACHE_OPTION_NAMES.has(name)) throw new AuthConfigError(`cache.${name}`, 'unknown option');
-    }
-    const maxEntries = options.maxEntries ?? 10_000;
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new AuthConfigError('cache.maxEntries', 'expected a whole number of at least 1');
-    const maxTtl = options.maxTtl ?? 300;
-    if (typeof maxTtl !== 'number' || !Number.isFinite(maxTtl) || maxTtl <= 0)
-      throw new AuthConfigError('cache.maxTtl', 'expected a positive number of seconds');
-    this.#maxEntries = maxEntries;
-    this.#maxTtl = maxTtl;
+    checkOptionNames(options, CACHE_OPTION_NAMES, 'cache');
+    this.#maxEntries = optionalInteger(options.maxEntries, 'cache.maxEntries', 1, 10_000_000) ?? 10_000;
+    // Zero would cache nothing while looking enabled: `cache: false` says that.
+    this.#maxTtl = optionalSeconds(options.maxTtl, 'cache.maxTtl', 0.001, 365 * 24 * 3600) ?? 300;
   }
 
   get size(): number {

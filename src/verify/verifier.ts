@@ -29,7 +29,7 @@ function tokenIdOf(token: string): string {
     .digest('base64url');
 }
 
-/** Builds the frozen context handlers see. */
+/** Builds the frozen context handlers see: nothing in it can be changed, its Dates included. */
 function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions): AuthContext {
   const claims = deepFreeze(parsed.claims) as JwtClaims;
   const { exp, iat } = claims;
@@ -39,8 +39,14 @@ function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions): Auth
     audience: Object.freeze(audienceList(claims)),
     scopes: collectClaimValues(claims, options.scopeClaims),
     roles: collectClaimValues(claims, options.roleClaims),
-    expiresAt: exp === undefined ? undefined : new Date(exp * 1000),
-    issuedAt: iat === undefined ? undefined : new Date(iat * 1000),
+    // A fresh Date on every read: Object.freeze does not freeze a Date, and this context is shared by every
+    // call the verified-token cache answers, so one handler's setTime would otherwise move another's.
+    get expiresAt() {
+      return exp === undefined ? undefined : new Date(exp * 1000);
+    },
+    get issuedAt() {
+      return iat === undefined ? undefined : new Date(iat * 1000);
+    },
     claims,
     header: deepFreeze(parsed.header) as JwtHeader,
     token: parsed.token,

@@ -95,7 +95,7 @@ describe('cli as a child process (node --import tsx src/cli/main.ts)', () => {
     assert.match(refused?.stdout ?? '', /^Verification FAILED: /m);
     assert.doesNotMatch(refused?.stdout ?? '', /^Verified/m);
     assert.deepEqual(JSON.parse(decodedJson?.stdout ?? '').header, header, '--json still gives the exact values');
-    assert.equal(JSON.parse(refusedJson?.stdout ?? '').failure.reason, 'ALGORITHM_NOT_ALLOWED');
+    assert.equal(JSON.parse(refusedJson?.stdout ?? '').failure.reason, 'ALG_NOT_ALLOWED');
   });
 
   it('serve-issuer: starts, answers discovery and the token endpoint, stops cleanly on SIGTERM', { timeout: 30_000 }, async () => {

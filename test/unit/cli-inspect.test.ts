@@ -94,7 +94,7 @@ describe('cli inspect: decoding and verifying with the library, and diagnosing r
     assert.equal(failure?.check, 'algorithm (alg)');
     assert.equal(failure?.problem, 'the token is signed with ES256, but the allowlist is [RS256]');
     assert.match(failure?.fix ?? '', /--alg ES256/);
-    assert.equal(failure?.reason, 'ALGORITHM_NOT_ALLOWED');
+    assert.equal(failure?.reason, 'ALG_NOT_ALLOWED');
   });
 
   it('an unsigned token → broken or forged token', async () => {

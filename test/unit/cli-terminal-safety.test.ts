@@ -69,7 +69,7 @@ describe('cli: token text never reaches the terminal raw', () => {
     const token = unsignedToken({ alg: hostile('HS256'), typ: 'JWT' }, { sub: 'x', exp: now() + 60 });
     assertFailedSafely(await cli(['inspect', token, ...HS256]));
     const { failure } = parsedSafely(await cli(['inspect', token, ...HS256, '--json']));
-    assert.equal(failure?.reason, 'ALGORITHM_NOT_ALLOWED');
+    assert.equal(failure?.reason, 'ALG_NOT_ALLOWED');
   });
 
   it('a hostile kid nobody publishes, and a hostile iss in the fix text', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AuthError, createAuthenticator, fromSecret, isAuthError } from '../../src/index.ts';
-import { describeForLog } from '../../src/errors/auth-error.ts';
+import { describeForLog } from '../../src/errors/log-text.ts';
 import { hasUnsafeText } from '../../src/util/unsafe-text.ts';
 import { HOSTILE, hostile, unsignedToken } from '../support/hostile-text.ts';
 

@@ -11,6 +11,7 @@ import { createAuthenticator, isAuthError, type Authentication, type KeyResolver
 import { scheduleExpiry } from '../../src/server/stream-expiry.ts';
 import { createTestIssuer, type TestClaims, type TestIssuer } from '../../src/testing/index.ts';
 import { checkedClock } from '../../src/verify/clock.ts';
+import { buildAuthenticator } from '../../src/verify/authenticator.ts';
 
 const METHOD = '/test.v1.S/M';
 const N = 1_900_000_000;
@@ -100,7 +101,8 @@ describe('time boundaries: fresh, cached and validUntil agree at every instant',
           now = primeAt;
           await cached.authenticate(token, METHOD);
         }
-        const { validUntil, endedBy } = primed;
+        const validUntil = primed.validUntil?.getTime();
+        const { endedBy } = primed;
         for (const t of instants) {
           const verdict = verdicts.get(t);
           if (verdict === 'ok') assert.ok(validUntil === undefined || t * 1000 < validUntil, `${c.name}: ok at ${t - N} but validUntil ${validUntil}`);
@@ -224,5 +226,49 @@ describe('the stream timer fires at validUntil, never before, with the same cloc
     );
     assert.deepEqual(ended, [validUntil]);
     assert.ok(calls >= 3, `re-armed (${calls} readings)`);
+  });
+});
+
+describe('Authentication.validUntil: a Date for users, milliseconds for the interceptor', () => {
+  it('createAuthenticator: validUntil is the Date of exp + tolerance (endedBy exp), of the end of maxTokenAge when that comes first, undefined without either', async () => {
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    const clock = () => (N + 1) * 1000;
+    const byExp = await createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], clock, clockTolerance: 30 }).authenticate(
+      await idp.sign({ iat: N, exp: N + 100 }),
+      METHOD,
+    );
+    assert.ok(byExp.validUntil instanceof Date);
+    assert.equal(byExp.validUntil.getTime(), (N + 130) * 1000);
+    assert.equal(byExp.endedBy, 'exp');
+    const byAge = await createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], clock, clockTolerance: 0, maxTokenAge: 5 }).authenticate(
+      await idp.sign({ iat: N, exp: N + 100 }),
+      METHOD,
+    );
+    assert.ok(byAge.validUntil instanceof Date);
+    assert.equal(byAge.validUntil.getTime(), (N + 6) * 1000, 'the token is refused from the next whole second after iat + maxTokenAge');
+    assert.equal(byAge.endedBy, 'maxTokenAge');
+    const never = await createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], clock, requireExp: false }).authenticate(
+      await idp.sign({ iat: N, exp: undefined }),
+      METHOD,
+    );
+    assert.equal(never.validUntil, undefined);
+    assert.equal(never.endedBy, undefined);
+  });
+
+  it('a caller that changes its validUntil Date does not move the validUntil another call (a cache hit) gets', async () => {
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], clock: () => (N + 1) * 1000, clockTolerance: 0 });
+    const token = await idp.sign({ iat: N, exp: N + 100 });
+    const first = await authenticator.authenticate(token, METHOD);
+    first.validUntil?.setTime(0);
+    const second = await authenticator.authenticate(token, METHOD);
+    assert.equal(second.validUntil?.getTime(), (N + 100) * 1000);
+  });
+
+  it("the interceptor's authenticator (buildAuthenticator) keeps validUntil as milliseconds since the epoch, the unit of its clock", async () => {
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    const authenticator = buildAuthenticator({ keys: idp.keys, algorithms: ['HS256'], clock: () => (N + 1) * 1000, clockTolerance: 0 });
+    const { validUntil } = await authenticator.authenticate(await idp.sign({ iat: N, exp: N + 100 }), METHOD);
+    assert.equal(validUntil, (N + 100) * 1000);
   });
 });

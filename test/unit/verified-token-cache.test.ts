@@ -55,6 +55,21 @@ describe('verified-token cache', () => {
     assert.equal(keys.lookups, 1);
   });
 
+  it('a handler that changes its context.expiresAt or issuedAt Date does not change what the next call (a cache hit) sees', async () => {
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'] });
+    const token = await idp.sign({}, { expiresIn: 60 });
+    const first = await authenticator.authenticate(token, METHOD);
+    const expiresAt = first.context.expiresAt?.getTime();
+    const issuedAt = first.context.issuedAt?.getTime();
+    first.context.expiresAt?.setFullYear(3000);
+    first.context.issuedAt?.setTime(0);
+    const second = await authenticator.authenticate(token, METHOD);
+    assert.equal(second.context, first.context, 'the same cached context');
+    assert.equal(second.context.expiresAt?.getTime(), expiresAt);
+    assert.equal(second.context.issuedAt?.getTime(), issuedAt);
+  });
+
   it('on a hit, exp is checked against the current clock: an entry never outlives exp + tolerance', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
     let now = Date.now();

@@ -6,6 +6,27 @@ import { decodeErrorInfo, encodeStatusDetails } from '../../src/errors/error-inf
 import { readBearerToken } from '../../src/server/metadata.ts';
 import { bearerChallenge, rejectionStatus } from '../../src/server/rejection.ts';
 import { toGrpcError } from '../../src/server/grpc-error.ts';
+import protobuf from 'protobufjs';
+import { fileURLToPath } from 'node:url';
+
+// The published google.rpc messages, read by protobufjs: an independent codec for the hand-written one.
+const rpc = protobuf.loadSync(['status.proto', 'error_details.proto'].map((name) => fileURLToPath(new URL(`../fixtures/google/rpc/${name}`, import.meta.url))));
+const Status = rpc.lookupType('google.rpc.Status');
+const ErrorInfoMessage = rpc.lookupType('google.rpc.ErrorInfo');
+const ERROR_INFO_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
+
+interface DecodedStatus {
+  readonly code: number;
+  readonly message: string;
+  readonly details: ReadonlyArray<{ readonly type_url: string; readonly value: Uint8Array }>;
+}
+interface DecodedErrorInfo {
+  readonly reason: string;
+  readonly domain: string;
+  readonly metadata: Record<string, string>;
+}
+const statusOf = (bytes: Uint8Array) => Status.toObject(Status.decode(bytes), { defaults: true, arrays: true }) as DecodedStatus;
+const errorInfoOf = (bytes: Uint8Array) => ErrorInfoMessage.toObject(ErrorInfoMessage.decode(bytes), { defaults: true, objects: true }) as DecodedErrorInfo;
 
 describe('ErrorInfo in grpc-status-details-bin', () => {
   it('round-trips reason, domain and metadata', () => {
@@ -14,6 +35,42 @@ describe('ErrorInfo in grpc-status-details-bin', () => {
       { ...decodeErrorInfo(bytes) },
       { reason: 'INSUFFICIENT_SCOPE', domain: 'grpc-jwt-auth', metadata: Object.assign(Object.create(null), { requiredScopes: 'a b' }) },
     );
+  });
+
+  it('protobufjs reads what the encoder writes as google.rpc.Status with one google.rpc.ErrorInfo (long and non-ASCII text, several metadata entries)', () => {
+    const metadata = { requiredScopes: Array.from({ length: 40 }, (_, i) => `orders:scope-${i}`).join(' '), tenant: 'ünïcode ✓' };
+    const bytes = encodeStatusDetails(7, 'token does not grant access to this method', { reason: 'INSUFFICIENT_SCOPE', domain: 'grpc-jwt-auth', metadata });
+    const status = statusOf(bytes);
+    assert.equal(status.code, 7);
+    assert.equal(status.message, 'token does not grant access to this method');
+    assert.equal(status.details.length, 1);
+    assert.equal(status.details[0]?.type_url, ERROR_INFO_URL);
+    assert.deepEqual(errorInfoOf(status.details[0]?.value ?? new Uint8Array()), { reason: 'INSUFFICIENT_SCOPE', domain: 'grpc-jwt-auth', metadata });
+  });
+
+  it('a real rejection trailer decodes with protobufjs to the status, the fixed details and the reason', () => {
+    const refusal = new AuthError('ERR_AUTH_ALG_NOT_ALLOWED', 'log only: alg none');
+    const sent = rejectionStatus(refusal);
+    const status = statusOf(sent.metadata.get('grpc-status-details-bin')[0] as Buffer);
+    assert.equal(status.code, sent.code);
+    assert.equal(status.message, sent.details);
+    assert.deepEqual(errorInfoOf(status.details[0]?.value ?? new Uint8Array()), { reason: 'ALG_NOT_ALLOWED', domain: 'grpc-jwt-auth', metadata: {} });
+  });
+
+  it('the decoder reads a Status that protobufjs wrote: the ErrorInfo found after another detail', () => {
+    const info = ErrorInfoMessage.encode(
+      ErrorInfoMessage.fromObject({ reason: 'TOKEN_EXPIRED', domain: 'grpc-jwt-auth', metadata: { a: '1', b: 'ü' } }),
+    ).finish();
+    const other = { type_url: 'type.googleapis.com/google.rpc.RetryInfo', value: Uint8Array.from([0x0a, 0x02, 0x08, 0x05]) };
+    const bytes = Status.encode(
+      Status.fromObject({ code: 16, message: 'token expired', details: [other, { type_url: ERROR_INFO_URL, value: info }] }),
+    ).finish();
+    assert.deepEqual(
+      { ...decodeErrorInfo(bytes) },
+      { reason: 'TOKEN_EXPIRED', domain: 'grpc-jwt-auth', metadata: Object.assign(Object.create(null), { a: '1', b: 'ü' }) },
+    );
+    // A Status with no ErrorInfo at all, as other servers send: undefined, not a guess.
+    assert.equal(decodeErrorInfo(Status.encode(Status.fromObject({ code: 16, message: 'x', details: [other] })).finish()), undefined);
   });
 
   it('decodes garbage to undefined, never throws', () => {
