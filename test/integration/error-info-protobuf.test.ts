@@ -91,40 +91,46 @@ describe('ErrorInfo trailer decoded by protobufjs with google/rpc/status.proto',
     await handlerRefusal.close();
   });
 
-  it('TOKEN_MISSING: Status { code 16, the details text, one Any(ErrorInfo) with reason, domain and no metadata }', async () => {
-    const refusal = await refusedCall(guarded, new grpc.Metadata());
-    assert.equal(refusal.code, 16);
-    assert.deepEqual(decodeWithProtobufjs(refusal.trailer), {
+  const refusals: ReadonlyArray<{
+    readonly name: string;
+    readonly metadata: () => Promise<grpc.Metadata>;
+    readonly code: number;
+    readonly reason: string;
+    readonly facts: Record<string, string>;
+  }> = [
+    {
+      name: 'TOKEN_MISSING: Status { code 16, the details text, one Any(ErrorInfo) with reason, domain and no metadata }',
+      metadata: async () => new grpc.Metadata(),
       code: 16,
-      message: refusal.details,
-      details: [{ type_url: ERROR_INFO_TYPE_URL, info: { reason: 'TOKEN_MISSING', domain: 'grpc-jwt-auth', metadata: {} } }],
-    });
-  });
-
-  it('TOKEN_EXPIRED: Status { code 16, reason TOKEN_EXPIRED }', async () => {
-    const refusal = await refusedCall(guarded, idp.metadata(await idp.expiredToken()));
-    assert.equal(refusal.code, 16);
-    assert.deepEqual(decodeWithProtobufjs(refusal.trailer), {
+      reason: 'TOKEN_MISSING',
+      facts: {},
+    },
+    {
+      name: 'TOKEN_EXPIRED: Status { code 16, reason TOKEN_EXPIRED }',
+      metadata: async () => idp.metadata(await idp.expiredToken()),
       code: 16,
-      message: refusal.details,
-      details: [{ type_url: ERROR_INFO_TYPE_URL, info: { reason: 'TOKEN_EXPIRED', domain: 'grpc-jwt-auth', metadata: {} } }],
-    });
-  });
-
-  it('INSUFFICIENT_SCOPE: Status { code 7 } and ErrorInfo metadata { requiredScopes } as a protobuf map', async () => {
-    const refusal = await refusedCall(guarded, idp.metadata(await idp.sign({ scope: 'orders:read' })));
-    assert.equal(refusal.code, 7);
-    assert.deepEqual(decodeWithProtobufjs(refusal.trailer), {
+      reason: 'TOKEN_EXPIRED',
+      facts: {},
+    },
+    {
+      name: 'INSUFFICIENT_SCOPE: Status { code 7 } and ErrorInfo metadata { requiredScopes } as a protobuf map',
+      metadata: async () => idp.metadata(await idp.sign({ scope: 'orders:read' })),
       code: 7,
-      message: refusal.details,
-      details: [
-        {
-          type_url: ERROR_INFO_TYPE_URL,
-          info: { reason: 'INSUFFICIENT_SCOPE', domain: 'grpc-jwt-auth', metadata: { requiredScopes: 'orders:write orders:admin' } },
-        },
-      ],
+      reason: 'INSUFFICIENT_SCOPE',
+      facts: { requiredScopes: 'orders:write orders:admin' },
+    },
+  ];
+  for (const { name, metadata, code, reason, facts } of refusals) {
+    it(name, async () => {
+      const refusal = await refusedCall(guarded, await metadata());
+      assert.equal(refusal.code, code);
+      assert.deepEqual(decodeWithProtobufjs(refusal.trailer), {
+        code,
+        message: refusal.details,
+        details: [{ type_url: ERROR_INFO_TYPE_URL, info: { reason, domain: 'grpc-jwt-auth', metadata: facts } }],
+      });
     });
-  });
+  }
 
   it('a long wire text and a long scope list (lengths over 127 bytes) decode whole', async () => {
     const refusal = await refusedCall(handlerRefusal, idp.metadata(await idp.sign()));
