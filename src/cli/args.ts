@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AuthConfigError } from '../errors/config-error.ts';
+import { SUPPORTED_ALGORITHMS, isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
+import type { CommandIo } from './io.ts';
 
 /**
  * A mistake in the command line: exit code 2, and a pointer to the command's `--help`.
@@ -18,13 +20,57 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** The option definitions of one command, in parseArgs form. */
+/**
+ * The option definitions of one command, in parseArgs form.
+ *
+ * @example
+ * ```ts
+ * const options: OptionSpec = { aud: { type: 'string', multiple: true }, json: { type: 'boolean' } };
+ * ```
+ */
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
-/** What parseArgs returns for a spec: values by option name, and positionals. */
+/**
+ * What parseArgs returns for a spec: values by option name, and positionals.
+ *
+ * @example
+ * ```ts
+ * const parsed: ParsedArgs = parseCommandArgs(['eyJ...', '--json'], { json: { type: 'boolean' } }, 1);
+ * parsed.values.json; // true
+ * ```
+ */
 export interface ParsedArgs {
   readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
   readonly positionals: readonly string[];
+}
+
+/**
+ * One command of the CLI: what it accepts, its help, and what it does. `runCli` parses the arguments
+ * against `options` and answers `--help` itself, so no command can forget either.
+ *
+ * @example
+ * ```ts
+ * import { EXIT } from './io.ts';
+ * const hello: Command = {
+ *   options: { name: { type: 'string' } },
+ *   maxPositionals: 0,
+ *   help: 'Usage: grpc-jwt-auth hello [--name <name>]',
+ *   async run({ values }, io) {
+ *     io.out(`hello ${stringOption(values, 'name') ?? 'world'}`);
+ *     return EXIT.OK;
+ *   },
+ * };
+ * ```
+ */
+export interface Command {
+  /** The flags, in parseArgs form (`--help` is added). */
+  readonly options: OptionSpec;
+  /** How many arguments it takes besides flags. */
+  readonly maxPositionals: number;
+  /** The text `--help` prints. */
+  readonly help: string;
+  /** Runs the command with its parsed arguments and resolves with the exit code. */
+  run(args: ParsedArgs, io: CommandIo): Promise<number>;
 }
 
 /**
@@ -32,7 +78,7 @@ export interface ParsedArgs {
  *
  * @example
  * ```ts
- * const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, 1);
+ * const { values, positionals } = parseCommandArgs(['eyJ...', '--json'], { json: { type: 'boolean' } }, 1);
  * ```
  */
 export function parseCommandArgs(args: readonly string[], options: OptionSpec, maxPositionals: number): ParsedArgs {
@@ -54,7 +100,8 @@ export function parseCommandArgs(args: readonly string[], options: OptionSpec, m
  *
  * @example
  * ```ts
- * const kid = stringOption(values, 'kid');
+ * const { values } = parseCommandArgs(['--kid', 'key-1'], { kid: { type: 'string' } }, 0);
+ * stringOption(values, 'kid'); // 'key-1'
  * ```
  */
 export function stringOption(values: ParsedArgs['values'], name: string): string | undefined {
@@ -69,7 +116,8 @@ export function stringOption(values: ParsedArgs['values'], name: string): string
  *
  * @example
  * ```ts
- * const audiences = listOption(values, 'aud'); // --aud a --aud b → ['a', 'b']
+ * const { values } = parseCommandArgs(['--aud', 'a', '--aud', 'b'], { aud: { type: 'string', multiple: true } }, 0);
+ * listOption(values, 'aud'); // ['a', 'b']
  * ```
  */
 export function listOption(values: ParsedArgs['values'], name: string): string[] {
@@ -83,7 +131,8 @@ export function listOption(values: ParsedArgs['values'], name: string): string[]
  *
  * @example
  * ```ts
- * const tolerance = numberOption(values, 'clock-tolerance', { min: 0, max: 300 });
+ * const { values } = parseCommandArgs(['--clock-tolerance', '30'], { 'clock-tolerance': { type: 'string' } }, 0);
+ * numberOption(values, 'clock-tolerance', { min: 0, max: 300 }); // 30
  * ```
  */
 export function numberOption(values: ParsedArgs['values'], name: string, bounds: { min: number; max: number; integer?: boolean }): number | undefined {
@@ -95,6 +144,20 @@ export function numberOption(values: ParsedArgs['values'], name: string, bounds:
     throw new UsageError(`--${name} must be ${kind} from ${bounds.min} to ${bounds.max}, got ${JSON.stringify(text)}`);
   }
   return value;
+}
+
+/**
+ * The value of an `--alg` flag, if the library supports it (exact, case-sensitive, as the server compares).
+ *
+ * @example
+ * ```ts
+ * supportedAlgorithm('ES256'); // 'ES256'
+ * supportedAlgorithm('es256'); // throws UsageError('--alg "es256" is not supported; use one of HS256, ...')
+ * ```
+ */
+export function supportedAlgorithm(alg: string): Algorithm {
+  if (!isSupportedAlgorithm(alg)) throw new UsageError(`--alg ${JSON.stringify(alg)} is not supported; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
+  return alg;
 }
 
 /**
@@ -132,7 +195,9 @@ export function readSecretFile(path: string, name: string): string {
  *
  * @example
  * ```ts
- * throw flagError('alg', error, '; the token is signed with ES256');
+ * import { AuthConfigError } from 'grpc-jwt-auth';
+ * const refused = new AuthConfigError('algorithms', 'HS256 does not fit the keys');
+ * throw flagError('alg', refused, '; the token is signed with HS256'); // UsageError('--alg: HS256 does not fit the keys; the token ...')
  * ```
  */
 export function flagError(flag: string, error: AuthConfigError, more = ''): UsageError {

@@ -8,10 +8,24 @@ import type { AuthErrorCode } from '../errors/codes.ts';
 import { duration, isoTime, printable } from './format.ts';
 import type { KeySetListing } from './key-source.ts';
 
-/** Which side has to change. */
+/**
+ * Which side has to change.
+ *
+ * @example
+ * ```ts
+ * const kind: ProblemKind = 'lifecycle'; // the token expired: get a new one, nothing to configure
+ * ```
+ */
 export type ProblemKind = 'lifecycle' | 'configuration' | 'token' | 'access' | 'unexpected';
 
-/** What each kind means, in the words the CLI prints. */
+/**
+ * What each kind means, in the words the CLI prints.
+ *
+ * @example
+ * ```ts
+ * PROBLEM_KINDS.lifecycle; // 'token lifecycle problem: the token is genuine (its signature verified) but not valid at this time'
+ * ```
+ */
 export const PROBLEM_KINDS: Readonly<Record<ProblemKind, string>> = {
   lifecycle: 'token lifecycle problem: the token is genuine (its signature verified) but not valid at this time',
   configuration: 'auth layer configuration problem: the token does not match what the verifier is set up to accept',
@@ -20,7 +34,19 @@ export const PROBLEM_KINDS: Readonly<Record<ProblemKind, string>> = {
   unexpected: 'unexpected failure',
 };
 
-/** A failed check, explained. */
+/**
+ * A failed check, explained.
+ *
+ * @example
+ * ```ts
+ * const diagnosis: Diagnosis = {
+ *   kind: 'configuration',
+ *   check: 'audience (aud)',
+ *   problem: 'the token is for audience "billing-api", the verifier expects "orders-api"',
+ *   fix: 'request the token for "orders-api"',
+ * };
+ * ```
+ */
 export interface Diagnosis {
   readonly kind: ProblemKind;
   /** The check that failed, e.g. `expiry (exp)`. */
@@ -31,19 +57,51 @@ export interface Diagnosis {
   readonly fix: string;
 }
 
-/** Everything a diagnosis may quote. */
+/**
+ * The checks a token was verified against, as the flags set them.
+ *
+ * @example
+ * ```ts
+ * const expected: ExpectedClaims = { algorithms: ['RS256'], issuers: ['https://idp.example/'], audiences: ['orders-api'], clockTolerance: 60 };
+ * ```
+ */
+export interface ExpectedClaims {
+  readonly algorithms: readonly string[];
+  /** Accepted `iss` values; empty when not checked. */
+  readonly issuers: readonly string[];
+  /** Accepted `aud` values; empty when not checked. */
+  readonly audiences: readonly string[];
+  /** Seconds. */
+  readonly clockTolerance: number;
+}
+
+/**
+ * Everything a diagnosis may quote.
+ *
+ * @example
+ * ```ts
+ * import { AuthError } from 'grpc-jwt-auth';
+ * const input: DiagnosisInput = {
+ *   error: new AuthError('ERR_AUTH_AUDIENCE_INVALID'),
+ *   header: { alg: 'RS256', kid: 'key-1' },
+ *   claims: { iss: 'https://idp.example/', aud: 'billing-api' },
+ *   expected: { algorithms: ['RS256'], issuers: ['https://idp.example/'], audiences: ['orders-api'], clockTolerance: 60 },
+ *   keysOrigin: 'the JWKS at https://idp.example/jwks.json',
+ *   keysFlag: '--jwks',
+ *   keysRemote: true,
+ *   listing: undefined,
+ *   fetchFailure: undefined,
+ *   now: Date.now(),
+ * };
+ * ```
+ */
 export interface DiagnosisInput {
   readonly error: AuthError;
   /** The token's decoded header and claims (not verified). */
   readonly header: Readonly<Record<string, unknown>>;
   readonly claims: Readonly<Record<string, unknown>>;
   /** The settings it was verified against. */
-  readonly expected: {
-    readonly algorithms: readonly string[];
-    readonly issuers: readonly string[];
-    readonly audiences: readonly string[];
-    readonly clockTolerance: number;
-  };
+  readonly expected: ExpectedClaims;
   /** Where the keys came from, e.g. `the JWKS at https://idp.example/jwks.json`. */
   readonly keysOrigin: string;
   /** The flag that named the keys, e.g. `--jwks`. */
@@ -270,7 +328,20 @@ const DIAGNOSES: Readonly<Record<AuthErrorCode, Diagnose>> = {
  *
  * @example
  * ```ts
- * const { kind, check, problem, fix } = diagnose({ error, header, claims, expected, keysOrigin, keysFlag: '--jwks', listing, fetchFailure: undefined, now: Date.now() });
+ * import { AuthError } from 'grpc-jwt-auth';
+ * const { kind, check, problem, fix } = diagnose({
+ *   error: new AuthError('ERR_AUTH_TOKEN_EXPIRED'),
+ *   header: { alg: 'ES256' },
+ *   claims: { exp: Math.floor(Date.now() / 1000) - 180 },
+ *   expected: { algorithms: ['ES256'], issuers: [], audiences: [], clockTolerance: 60 },
+ *   keysOrigin: 'the secret given',
+ *   keysFlag: '--secret',
+ *   keysRemote: false,
+ *   listing: undefined,
+ *   fetchFailure: undefined,
+ *   now: Date.now(),
+ * });
+ * // kind 'lifecycle', check 'expiry (exp)', problem 'the token expired at ..., 3 minutes ago (more than the 60 s clock tolerance)'
  * ```
  */
 export function diagnose(input: DiagnosisInput): Diagnosis {

@@ -47,7 +47,9 @@ function verdict(report: InspectReport): string[] {
  *
  * @example
  * ```ts
- * io.out(...renderInspectReport(await inspectToken(token, undefined, Date.now)));
+ * import { inspectToken } from './inspect-report.ts';
+ * const report = await inspectToken(token, undefined, Date.now); // decode only: no keys given
+ * console.log(renderInspectReport(report).join('\n')); // Header ..., Claims ..., Not verified: ...
  * ```
  */
 export function renderInspectReport(report: InspectReport): string[] {

@@ -9,7 +9,14 @@ import { duration, isoTime, relative } from './format.ts';
 import { escapeForTerminal } from '../util/unsafe-text.ts';
 import { verifyToken, type VerifySettings } from './verification.ts';
 
-/** A time claim in human form. */
+/**
+ * A time claim in human form.
+ *
+ * @example
+ * ```ts
+ * const exp: TimeFact = { epoch: 1767225600, iso: '2026-01-01T00:00:00.000Z', relative: 'in 57 minutes', summary: 'expires in 57 minutes' };
+ * ```
+ */
 export interface TimeFact {
   /** The NumericDate, seconds since the epoch. */
   readonly epoch: number;
@@ -20,7 +27,16 @@ export interface TimeFact {
   readonly summary: string;
 }
 
-/** Why a token is refused, with the fix. */
+/**
+ * Why a token is refused, with the fix: the `failure` of an {@link InspectReport}.
+ *
+ * @example
+ * ```ts
+ * declare const report: InspectReport;
+ * const failure: Failure | null = report.failure;
+ * if (failure) console.log(`${failure.check}: ${failure.problem}. Fix: ${failure.fix}`);
+ * ```
+ */
 export interface Failure {
   readonly kind: ProblemKind;
   readonly kindDescription: string;
@@ -37,7 +53,15 @@ export interface Failure {
   readonly logMessage: string;
 }
 
-/** Everything `inspect` reports; also its `--json` output. */
+/**
+ * Everything `inspect` reports; also its `--json` output.
+ *
+ * @example
+ * ```ts
+ * const report: InspectReport = await inspectToken(token, undefined, Date.now);
+ * console.log(JSON.stringify(report, null, 2)); // what `inspect --json` prints
+ * ```
+ */
 export interface InspectReport {
   /** The decoded header and claims; null when the token cannot be decoded. */
   readonly header: Readonly<Record<string, unknown>> | null;
@@ -129,6 +153,8 @@ function undecodable(error: AuthError, now: number): InspectReport {
  *
  * @example
  * ```ts
+ * import type { VerifySettings } from './verification.ts';
+ * declare const settings: VerifySettings; // from the flags; undefined to decode only
  * const report = await inspectToken(token, settings, Date.now);
  * if (report.failure) console.log(report.failure.problem);
  * ```

@@ -1,6 +1,6 @@
 /** `grpc-jwt-auth inspect`: decode a token, and with keys, verify it and explain a refusal. */
-import { EXIT, ownLines, type CommandIo } from './io.ts';
-import { parseCommandArgs, type OptionSpec } from './args.ts';
+import { EXIT, ownLines } from './io.ts';
+import type { Command, OptionSpec } from './args.ts';
 import { renderInspectReport } from './inspect-output.ts';
 import { inspectToken } from './inspect-report.ts';
 import { readToken } from './token-input.ts';
@@ -50,25 +50,27 @@ Exit status: 0 decoded (and verified, if asked), 1 refused or undecodable, 2 usa
 Examples:
   grpc-jwt-auth inspect eyJhbGciOi...
   pbpaste | grpc-jwt-auth inspect -
-  grpc-jwt-auth inspect "$TOKEN" --issuer-url https://idp.example --alg RS256 --aud orders-api`;
+  grpc-jwt-auth inspect "$TOKEN" --issuer-url https://idp.example/ --alg RS256 --aud orders-api`;
 
 /**
- * Runs `inspect`.
+ * `inspect`: exit 0 when the token decodes (and verifies, with keys), 1 when it is refused.
  *
  * @example
  * ```ts
- * process.exitCode = await inspectCommand(['eyJ...', '--json'], terminalSafeIo(processIo()));
+ * import { processIo } from './io.ts';
+ * import { runCli } from './run.ts';
+ * process.exitCode = await runCli(['inspect', 'eyJ...', '--json'], processIo()); // runs inspectCommand
  * ```
  */
-export async function inspectCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, OPTIONS, 1);
-  if (values.help) {
-    io.out(...ownLines(INSPECT_HELP));
-    return EXIT.OK;
-  }
-  const token = await readToken(positionals[0], io);
-  const settings = verifySettingsFromArgs(values);
-  const report = await inspectToken(token, settings, io.now);
-  io.out(...(values.json ? ownLines(JSON.stringify(report, null, 2)) : renderInspectReport(report)));
-  return report.failure ? EXIT.FAILED : EXIT.OK;
-}
+export const inspectCommand: Command = {
+  options: OPTIONS,
+  maxPositionals: 1,
+  help: INSPECT_HELP,
+  async run({ values, positionals }, io) {
+    const token = await readToken(positionals[0], io);
+    const settings = verifySettingsFromArgs(values);
+    const report = await inspectToken(token, settings, io.now);
+    io.out(...(values.json ? ownLines(JSON.stringify(report, null, 2)) : renderInspectReport(report)));
+    return report.failure ? EXIT.FAILED : EXIT.OK;
+  },
+};

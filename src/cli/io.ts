@@ -9,7 +9,15 @@
  *
  * @example
  * ```ts
- * const io: CliIo = { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`), readStdin };
+ * // Captured output, as the tests run the CLI in-process:
+ * let stdout = '';
+ * const io: CliIo = {
+ *   out: (text) => void (stdout += `${text}\n`),
+ *   err: (text) => console.error(text),
+ *   readStdin: async () => '',
+ *   stopRequested: () => new Promise(() => undefined),
+ *   now: Date.now,
+ * };
  * ```
  */
 export interface CliIo {
@@ -32,8 +40,10 @@ export interface CliIo {
  *
  * @example
  * ```ts
- * io.out('Header', ...lines(rows)); // one line each
- * io.out(...ownLines(JSON.stringify(report, null, 2)));
+ * import { lines } from './format.ts';
+ * declare const io: CommandIo;
+ * io.out('Header', ...lines([['alg', 'ES256'], ['kid', 'key-1']])); // three lines
+ * io.out(...ownLines(JSON.stringify({ alg: 'ES256' }, null, 2)));
  * ```
  */
 export interface CommandIo extends Omit<CliIo, 'out' | 'err'> {
@@ -50,14 +60,22 @@ export interface CommandIo extends Omit<CliIo, 'out' | 'err'> {
  *
  * @example
  * ```ts
- * io.out(...ownLines(JSON.stringify(report, null, 2)));
+ * ownLines(JSON.stringify({ alg: 'ES256' }, null, 2)); // ['{', '  "alg": "ES256"', '}']
  * ```
  */
 export function ownLines(text: string): string[] {
   return text.split('\n');
 }
 
-/** Exit codes: success, a failed check (e.g. a token that does not verify), a usage error. */
+/**
+ * Exit codes: success, a failed check (e.g. a token that does not verify), a usage error.
+ *
+ * @example
+ * ```ts
+ * declare const refused: boolean;
+ * process.exitCode = refused ? EXIT.FAILED : EXIT.OK;
+ * ```
+ */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 
 /**
@@ -65,6 +83,7 @@ export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
  *
  * @example
  * ```ts
+ * import { runCli } from './run.ts';
  * process.exitCode = await runCli(process.argv.slice(2), processIo());
  * ```
  */

@@ -14,20 +14,43 @@ import type { KeyResolver } from '../keys/resolver.ts';
 import { fromSecret } from '../keys/secret.ts';
 import { UsageError, flagError, readOptionFile, readSecretFile, stringOption, type ParsedArgs } from './args.ts';
 
-/** One key of a key set as published, for listing. */
+/**
+ * One key of a key set as published, for listing.
+ *
+ * @example
+ * ```ts
+ * const key: PublishedKey = { kid: 'key-1', algorithms: ['ES256'] };
+ * ```
+ */
 export interface PublishedKey {
   readonly kid: string | undefined;
   /** What it verifies, e.g. `ES256` or `RS256, RS384, ... (RSA)`. */
   readonly algorithms: readonly string[];
 }
 
-/** What a key set holds, for diagnoses. */
+/**
+ * What a key set holds, for diagnoses.
+ *
+ * @example
+ * ```ts
+ * const listing: KeySetListing = { keys: [{ kid: 'key-1', algorithms: ['ES256'] }], skipped: [] };
+ * ```
+ */
 export interface KeySetListing {
   readonly keys: readonly PublishedKey[];
   readonly skipped: readonly SkippedKey[];
 }
 
-/** Keys from the command line. */
+/**
+ * Keys from the command line.
+ *
+ * @example
+ * ```ts
+ * declare const source: KeySource;
+ * const listing = await source.listing(); // the kids on offer, for a KEY_NOT_FOUND diagnosis
+ * source.close();
+ * ```
+ */
 export interface KeySource {
   readonly resolver: KeyResolver;
   /** The flag that named them, e.g. `--jwks`. */
@@ -43,7 +66,14 @@ export interface KeySource {
   close(): void;
 }
 
-/** The flags that name a key source; exactly one may be given. */
+/**
+ * The flags that name a key source; exactly one may be given.
+ *
+ * @example
+ * ```ts
+ * KEY_FLAGS.map((flag) => `--${flag}`).join(', '); // '--jwks, --issuer-url, --secret, --secret-file, --pem'
+ * ```
+ */
 export const KEY_FLAGS = ['jwks', 'issuer-url', 'secret', 'secret-file', 'pem'] as const;
 
 const FETCH_LIMITS = { timeoutMs: 5000, maxBytes: 256 * 1024 };
@@ -110,7 +140,10 @@ function localSource(flag: string, origin: string, resolver: KeyResolver, listin
  *
  * @example
  * ```ts
- * const source = keySourceFromArgs(values); // --jwks https://idp.example/jwks.json
+ * import { parseCommandArgs } from './args.ts';
+ * const { values } = parseCommandArgs(['--jwks', 'https://idp.example/jwks.json'], { jwks: { type: 'string' } }, 0);
+ * const source = keySourceFromArgs(values); // remote: fetched on first use, origin 'https://idp.example/jwks.json'
+ * source?.close();
  * ```
  */
 export function keySourceFromArgs(values: ParsedArgs['values']): KeySource | undefined {

@@ -5,7 +5,7 @@
  *
  * @example
  * ```sh
- * npx grpc-jwt-auth inspect "$TOKEN" --issuer-url https://idp.example --alg RS256 --aud orders-api
+ * npx grpc-jwt-auth inspect "$TOKEN" --issuer-url https://idp.example/ --alg RS256 --aud orders-api
  * ```
  * @module
  */

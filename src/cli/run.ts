@@ -1,10 +1,8 @@
 /** The `grpc-jwt-auth` command line: picks the command, turns errors into messages and exit codes. */
 import { readFileSync } from 'node:fs';
-import { UsageError } from './args.ts';
-import { EXIT, ownLines, type CliIo, type CommandIo } from './io.ts';
+import { UsageError, parseCommandArgs, type Command } from './args.ts';
+import { EXIT, ownLines, type CliIo } from './io.ts';
 import { terminalSafeIo } from './terminal-text.ts';
-
-type Command = (args: readonly string[], io: CommandIo) => Promise<number>;
 
 // Loaded on demand: `inspect` never loads grpc-js, which only the test issuer needs.
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
@@ -37,6 +35,7 @@ function version(): string {
  *
  * @example
  * ```ts
+ * import { processIo } from './io.ts';
  * process.exitCode = await runCli(process.argv.slice(2), processIo());
  * ```
  */
@@ -67,9 +66,13 @@ export async function runCli(args: readonly string[], rawIo: CliIo): Promise<num
     return EXIT.USAGE;
   }
   try {
-    return await (
-      await load()
-    )(commandArgs, io);
+    const command = await load();
+    const parsed = parseCommandArgs(commandArgs, command.options, command.maxPositionals);
+    if (parsed.values.help) {
+      io.out(...ownLines(command.help));
+      return EXIT.OK;
+    }
+    return await command.run(parsed, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`grpc-jwt-auth ${name}: ${error.message}`);

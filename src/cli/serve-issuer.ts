@@ -1,10 +1,10 @@
 /** `grpc-jwt-auth serve-issuer`: the test issuer's loopback identity provider, for local development. */
-import { SUPPORTED_ALGORITHMS, isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
+import type { Algorithm } from '../keys/key-algorithms.ts';
 import { createTestIssuer } from '../testing/test-issuer.ts';
 import type { TestClient } from '../testing/token-endpoint.ts';
-import { UsageError, listOption, numberOption, parseCommandArgs, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
+import { UsageError, listOption, numberOption, stringOption, supportedAlgorithm, type Command, type OptionSpec, type ParsedArgs } from './args.ts';
 import { lines } from './format.ts';
-import { EXIT, ownLines, type CommandIo } from './io.ts';
+import { EXIT, type CommandIo } from './io.ts';
 
 const OPTIONS: OptionSpec = {
   port: { type: 'string' },
@@ -47,27 +47,14 @@ function clientsFromArgs(values: ParsedArgs['values']): Record<string, TestClien
 }
 
 function algorithmOption(values: ParsedArgs['values']): Algorithm {
-  const alg = stringOption(values, 'alg') ?? 'ES256';
-  if (!isSupportedAlgorithm(alg)) throw new UsageError(`--alg ${JSON.stringify(alg)} is not supported; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
+  const alg = supportedAlgorithm(stringOption(values, 'alg') ?? 'ES256');
   // A JWKS publishes public keys only: nobody could verify tokens signed with a secret kept here.
   if (alg.startsWith('HS')) throw new UsageError(`--alg ${alg}: an identity provider publishes public keys; use RS256, ES256, EdDSA...`);
   return alg;
 }
 
-/**
- * Runs `serve-issuer` until Ctrl-C or SIGTERM.
- *
- * @example
- * ```ts
- * process.exitCode = await serveIssuerCommand(['--port', '8080'], terminalSafeIo(processIo()));
- * ```
- */
-export async function serveIssuerCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values } = parseCommandArgs(args, OPTIONS, 0);
-  if (values.help) {
-    io.out(...ownLines(SERVE_ISSUER_HELP));
-    return EXIT.OK;
-  }
+/** Serves until Ctrl-C or SIGTERM. */
+async function serveIssuer({ values }: ParsedArgs, io: CommandIo): Promise<number> {
   const alg = algorithmOption(values);
   const port = numberOption(values, 'port', { min: 0, max: 65_535, integer: true }) ?? 0;
   const accessTokenLifetime = numberOption(values, 'token-lifetime', { min: 1, max: 86_400 }) ?? 300;
@@ -108,3 +95,15 @@ export async function serveIssuerCommand(args: readonly string[], io: CommandIo)
   io.err(`stopped (${signal})`);
   return EXIT.OK;
 }
+
+/**
+ * `serve-issuer`: runs until Ctrl-C or SIGTERM, then exits 0.
+ *
+ * @example
+ * ```ts
+ * import { processIo } from './io.ts';
+ * import { runCli } from './run.ts';
+ * process.exitCode = await runCli(['serve-issuer', '--port', '8080'], processIo()); // runs serveIssuerCommand
+ * ```
+ */
+export const serveIssuerCommand: Command = { options: OPTIONS, maxPositionals: 0, help: SERVE_ISSUER_HELP, run: serveIssuer };

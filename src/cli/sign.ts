@@ -1,23 +1,17 @@
 /** `grpc-jwt-auth sign`: mint a development token, from a fresh test issuer or with a given key. */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
-import {
-  MIN_SECRET_BYTES,
-  SUPPORTED_ALGORITHMS,
-  algorithmsForPublicKey,
-  algorithmsForSecret,
-  isSupportedAlgorithm,
-  type Algorithm,
-} from '../keys/key-algorithms.ts';
+import { MIN_SECRET_BYTES, algorithmsForPublicKey, algorithmsForSecret, type Algorithm } from '../keys/key-algorithms.ts';
 import { createTestIssuer } from '../testing/test-issuer.ts';
 import {
   UsageError,
   listOption,
   numberOption,
-  parseCommandArgs,
   readOptionFile,
   readSecretFile,
   stringOption,
+  supportedAlgorithm,
+  type Command,
   type OptionSpec,
   type ParsedArgs,
 } from './args.ts';
@@ -66,7 +60,7 @@ Output:
 
 Examples:
   grpc-jwt-auth sign --sub alice --scope "orders:read" --print-jwks
-  grpc-jwt-auth sign --secret-file ./dev-secret --iss https://idp.example --aud orders-api --expires-in=-60`;
+  grpc-jwt-auth sign --secret-file ./dev-secret --iss https://idp.example/ --aud orders-api --expires-in=-60`;
 
 /** The payload from the flags: sub, iss, aud, scope, then every --claim. */
 function claimsFromArgs(values: ParsedArgs['values']): Record<string, unknown> {
@@ -96,9 +90,7 @@ function claimsFromArgs(values: ParsedArgs['values']): Record<string, unknown> {
 
 function algorithmOption(values: ParsedArgs['values']): Algorithm | undefined {
   const alg = stringOption(values, 'alg');
-  if (alg !== undefined && !isSupportedAlgorithm(alg))
-    throw new UsageError(`--alg ${JSON.stringify(alg)} is not supported; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
-  return alg;
+  return alg === undefined ? undefined : supportedAlgorithm(alg);
 }
 
 /** A key given on the command line, with the algorithm to sign with. */
@@ -156,20 +148,7 @@ async function signWithTestIssuer(alg: Algorithm | undefined, claims: Record<str
   return { token, header: decodeProtectedHeader(token), claims: decodeJwt(token), jwks: issuer.jwks };
 }
 
-/**
- * Runs `sign`.
- *
- * @example
- * ```ts
- * process.exitCode = await signCommand(['--sub', 'alice', '--print-jwks'], terminalSafeIo(processIo()));
- * ```
- */
-export async function signCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values } = parseCommandArgs(args, OPTIONS, 0);
-  if (values.help) {
-    io.out(...ownLines(SIGN_HELP));
-    return EXIT.OK;
-  }
+async function sign({ values }: ParsedArgs, io: CommandIo): Promise<number> {
   const alg = algorithmOption(values);
   const kid = stringOption(values, 'kid');
   const claims = claimsFromArgs(values);
@@ -194,3 +173,15 @@ export async function signCommand(args: readonly string[], io: CommandIo): Promi
   }
   return EXIT.OK;
 }
+
+/**
+ * `sign`: prints a token (and with `--print-jwks`, the key set that verifies it), exits 0.
+ *
+ * @example
+ * ```ts
+ * import { processIo } from './io.ts';
+ * import { runCli } from './run.ts';
+ * process.exitCode = await runCli(['sign', '--sub', 'alice', '--print-jwks'], processIo()); // runs signCommand
+ * ```
+ */
+export const signCommand: Command = { options: OPTIONS, maxPositionals: 0, help: SIGN_HELP, run: sign };

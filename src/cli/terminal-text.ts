@@ -11,7 +11,9 @@ import type { CliIo, CommandIo } from './io.ts';
  *
  * @example
  * ```ts
- * await inspectCommand(args, terminalSafeIo(processIo()));
+ * import { processIo } from './io.ts';
+ * const io = terminalSafeIo(processIo());
+ * io.out('sub  admin\u202e'); // prints sub  admin\u202e, escaped: the bidi override is shown, not obeyed
  * ```
  */
 export function terminalSafeIo(io: CliIo): CommandIo {

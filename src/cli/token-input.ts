@@ -8,7 +8,10 @@ import type { CommandIo } from './io.ts';
  *
  * @example
  * ```ts
- * const token = await readToken(positionals[0], io); // "-" reads stdin
+ * import type { CommandIo } from './io.ts';
+ * declare const io: CommandIo;
+ * await readToken('Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln', io); // 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln'
+ * await readToken('-', io); // the token on standard input
  * ```
  */
 export async function readToken(argument: string | undefined, io: CommandIo): Promise<string> {

@@ -4,25 +4,38 @@
  */
 import { AuthConfigError } from '../errors/config-error.ts';
 import { isAuthError, type AuthError } from '../errors/auth-error.ts';
-import { SUPPORTED_ALGORITHMS, isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
-import { createAuthenticator } from '../verify/authenticator.ts';
+import type { Algorithm } from '../keys/key-algorithms.ts';
+import { createAuthenticator, type AuthenticatorOptions } from '../verify/authenticator.ts';
 import { DEFAULT_CLOCK_TOLERANCE } from '../verify/options.ts';
-import { UsageError, flagError, listOption, numberOption, type ParsedArgs } from './args.ts';
-import { diagnose, type Diagnosis } from './diagnose.ts';
+import { UsageError, flagError, listOption, numberOption, supportedAlgorithm, type ParsedArgs } from './args.ts';
+import { diagnose, type Diagnosis, type ExpectedClaims } from './diagnose.ts';
 import { printable } from './format.ts';
 import { KEY_FLAGS, keySourceFromArgs, type KeySource } from './key-source.ts';
 
-/** What to verify against. */
-export interface VerifySettings {
+/**
+ * What to verify against: keys, and the checks the flags set.
+ *
+ * @example
+ * ```ts
+ * import type { KeySource } from './key-source.ts';
+ * declare const source: KeySource; // from --jwks, --issuer-url, --secret, --secret-file or --pem
+ * const settings: VerifySettings = { source, algorithms: ['RS256'], issuers: ['https://idp.example/'], audiences: [], clockTolerance: 60 };
+ * ```
+ */
+export interface VerifySettings extends ExpectedClaims {
   readonly source: KeySource;
   readonly algorithms: readonly Algorithm[];
-  readonly issuers: readonly string[];
-  readonly audiences: readonly string[];
-  /** Seconds. */
-  readonly clockTolerance: number;
 }
 
-/** How a verification went. */
+/**
+ * How a verification went.
+ *
+ * @example
+ * ```ts
+ * declare const result: VerificationResult;
+ * console.log(result.ok ? `verified with key ${result.kid}` : result.diagnosis.fix);
+ * ```
+ */
 export type VerificationResult =
   { readonly ok: true; readonly kid: string | undefined } | { readonly ok: false; readonly error: AuthError; readonly diagnosis: Diagnosis };
 
@@ -30,14 +43,22 @@ export type VerificationResult =
 const CLI_METHOD = '/grpc-jwt-auth.cli/Inspect';
 const SETTING_FLAGS = ['alg', 'iss', 'aud', 'clock-tolerance'] as const;
 /** Authenticator option names as the flags that set them, for errors. */
-const FLAG_OF_OPTION: Readonly<Record<string, string>> = { algorithms: 'alg', issuer: 'iss', audience: 'aud', clockTolerance: 'clock-tolerance' };
+const FLAG_OF_OPTION: Readonly<Partial<Record<string, string>>> = {
+  algorithms: 'alg',
+  issuer: 'iss',
+  audience: 'aud',
+  clockTolerance: 'clock-tolerance',
+} satisfies Partial<Record<keyof AuthenticatorOptions, string>>;
 
 /**
  * Reads the verification flags, or returns undefined when no key source is given (decode only).
  *
  * @example
  * ```ts
- * const settings = verifySettingsFromArgs(values); // --jwks <url> --alg RS256 --aud orders-api
+ * import { parseCommandArgs } from './args.ts';
+ * const flags = { jwks: { type: 'string' }, alg: { type: 'string', multiple: true }, aud: { type: 'string', multiple: true } } as const;
+ * const { values } = parseCommandArgs(['--jwks', 'https://idp.example/jwks.json', '--alg', 'RS256', '--aud', 'orders-api'], flags, 0);
+ * const settings = verifySettingsFromArgs(values); // keys from the JWKS URL, algorithms ['RS256'], audiences ['orders-api']
  * ```
  */
 export function verifySettingsFromArgs(values: ParsedArgs['values']): VerifySettings | undefined {
@@ -48,15 +69,13 @@ export function verifySettingsFromArgs(values: ParsedArgs['values']): VerifySett
     return undefined;
   }
   try {
-    const algorithms = listOption(values, 'alg');
+    const algorithms = listOption(values, 'alg').map(supportedAlgorithm);
     if (algorithms.length === 0) {
       throw new UsageError('--alg is required to verify: list the algorithms your server allows, e.g. --alg RS256 (never taken from the token)');
     }
-    const unknown = algorithms.find((alg) => !isSupportedAlgorithm(alg));
-    if (unknown !== undefined) throw new UsageError(`--alg ${JSON.stringify(unknown)} is not supported; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
     return {
       source,
-      algorithms: algorithms as Algorithm[],
+      algorithms,
       issuers: listOption(values, 'iss'),
       audiences: listOption(values, 'aud'),
       // The server's default, so a token inspect accepts is one the interceptor accepts with default options.
@@ -73,7 +92,9 @@ export function verifySettingsFromArgs(values: ParsedArgs['values']): VerifySett
  *
  * @example
  * ```ts
- * const result = await verifyToken(token, { header, claims }, settings, Date.now);
+ * import { decodeJwt, decodeProtectedHeader } from 'jose';
+ * declare const settings: VerifySettings;
+ * const result = await verifyToken(token, { header: decodeProtectedHeader(token), claims: decodeJwt(token) }, settings, Date.now);
  * if (!result.ok) console.log(result.diagnosis.problem);
  * ```
  */

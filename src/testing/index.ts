@@ -9,8 +9,14 @@
  * ```
  * @module
  */
+
+// A test issuer: signs tokens, rotates keys, and makes the tokens a server must refuse.
 export { createTestIssuer } from './test-issuer.ts';
 export type { SignOptions, TestClaims, TestIssuer, TestIssuerOptions } from './test-issuer.ts';
+
+// A loopback identity provider (TestIssuer.serve): discovery, JWKS and an OAuth 2.0 token endpoint.
 export type { ServeOptions, ServedIssuer } from './issuer-server.ts';
 export type { TestClient, TokenEndpoint, TokenEndpointOptions, TokenFault } from './token-endpoint.ts';
+
+// Forgeries of any token, for tests that they are refused.
 export { craftUnsignedToken, replacePayload } from './unsigned.ts';

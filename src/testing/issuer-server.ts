@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AuthConfigError } from '../errors/config-error.ts';
-import { checkTestOptionNames } from './option-names.ts';
+import { optionalInteger, optionNames } from '../util/option-checks.ts';
+import { checkTestOptionNames } from './test-option-checks.ts';
 import { createTokenEndpoint, type TokenEndpoint, type TokenEndpointOptions, type TokenSigner } from './token-endpoint.ts';
 
 /**
@@ -9,7 +9,8 @@ import { createTokenEndpoint, type TokenEndpoint, type TokenEndpointOptions, typ
  *
  * @example
  * ```ts
- * import type { ServeOptions } from 'grpc-jwt-auth/testing';
+ * import { createTestIssuer, type ServeOptions } from 'grpc-jwt-auth/testing';
+ * const idp = await createTestIssuer();
  * const options: ServeOptions = { jwksMaxAge: 1, token: { clients: { worker: { secret: 'worker-secret', scope: 'orders:read' } } } };
  * const served = await idp.serve(options);
  * ```
@@ -33,7 +34,8 @@ export interface ServeOptions {
  * ```ts
  * import assert from 'node:assert/strict';
  * import { createAuthInterceptor, fromIssuer } from 'grpc-jwt-auth';
- * import type { ServedIssuer } from 'grpc-jwt-auth/testing';
+ * import { createTestIssuer, type ServedIssuer } from 'grpc-jwt-auth/testing';
+ * const idp = await createTestIssuer();
  * const served: ServedIssuer = await idp.serve();
  * const auth = createAuthInterceptor({ keys: fromIssuer(served.url), algorithms: [idp.alg], issuer: served.url });
  * await auth.ready();
@@ -59,27 +61,46 @@ export interface ServedIssuer {
   close(): Promise<void>;
 }
 
-/** What the server publishes; read on every request so rotations show at once. */
+/**
+ * What the server publishes; read on every request so rotations show at once.
+ *
+ * @example
+ * ```ts
+ * const published: PublishedIssuer = { issuer: 'https://idp.example/', alg: 'ES256', jwks: { keys: [] }, audience: 'orders-api', sign: async () => 'a.b.c' };
+ * ```
+ */
 export interface PublishedIssuer extends TokenSigner {
   readonly issuer: string;
   readonly alg: string;
   readonly jwks: { readonly keys: readonly object[] };
 }
 
-const SERVE_OPTION_NAMES: ReadonlySet<string> = new Set(['port', 'token', 'jwksMaxAge']);
+const SERVE_OPTIONS = optionNames<ServeOptions>({ port: true, token: true, jwksMaxAge: true });
+const ONE_YEAR = 365 * 86_400;
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   response.end(JSON.stringify(body));
 }
 
-/** Starts the loopback HTTP server behind `TestIssuer.serve()`. */
+/**
+ * Starts the loopback HTTP server behind `TestIssuer.serve()`.
+ *
+ * @example
+ * ```ts
+ * import { createTestIssuer } from 'grpc-jwt-auth/testing';
+ * const idp = await createTestIssuer();
+ * const served = await serveIssuer(idp, { jwksMaxAge: 1 });
+ * await served.close();
+ * ```
+ */
 export async function serveIssuer(published: PublishedIssuer, options: ServeOptions = {}): Promise<ServedIssuer> {
-  checkTestOptionNames(options, SERVE_OPTION_NAMES);
+  checkTestOptionNames(options, SERVE_OPTIONS);
+  const port = optionalInteger(options.port, 'port', 0, 65_535) ?? 0;
+  // Cache-Control's max-age is a whole number of seconds.
+  const jwksMaxAge = optionalInteger(options.jwksMaxAge, 'jwksMaxAge', 0, ONE_YEAR) ?? 300;
   const counts = new Map<string, number>();
   let base = '';
-  const jwksMaxAge = options.jwksMaxAge ?? 300;
-  if (!Number.isInteger(jwksMaxAge) || jwksMaxAge < 0) throw new AuthConfigError('jwksMaxAge', 'expected a whole number of seconds');
   const tokenEndpoint = createTokenEndpoint(published, options.token);
   const discovery = () => ({
     issuer: published.issuer,
@@ -106,7 +127,7 @@ export async function serveIssuer(published: PublishedIssuer, options: ServeOpti
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -1,13 +1,12 @@
 import { Metadata } from '@grpc/grpc-js';
 import { CompactSign, SignJWT } from 'jose';
-import { AuthConfigError } from '../errors/config-error.ts';
-import { checkOptionNames } from '../util/option-checks.ts';
+import { optionalBoolean, optionalChoice, optionalString, optionNames } from '../util/option-checks.ts';
 import { SUPPORTED_ALGORITHMS, type Algorithm } from '../keys/key-algorithms.ts';
 import { fromJwks } from '../keys/jwks.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from '../keys/resolver.ts';
 import { fromSecret } from '../keys/secret.ts';
 import { serveIssuer, type ServedIssuer, type ServeOptions } from './issuer-server.ts';
-import { checkTestOptionNames, finiteSeconds } from './option-names.ts';
+import { checkTestOptionNames, optionalRecord, optionalTime } from './test-option-checks.ts';
 import { generateTestKey, type TestSigningKey } from './test-keys.ts';
 import { craftUnsignedToken, replacePayload } from './unsigned.ts';
 
@@ -37,7 +36,8 @@ export interface TestIssuerOptions {
  *
  * @example
  * ```ts
- * import type { SignOptions } from 'grpc-jwt-auth/testing';
+ * import { createTestIssuer, type SignOptions } from 'grpc-jwt-auth/testing';
+ * const idp = await createTestIssuer();
  * const shortLivedAccessToken: SignOptions = { expiresIn: 5, header: { typ: 'at+jwt' } };
  * const token = await idp.sign({ scope: 'orders:read' }, shortLivedAccessToken);
  * ```
@@ -58,7 +58,8 @@ export interface SignOptions {
  *
  * @example
  * ```ts
- * import type { TestClaims } from 'grpc-jwt-auth/testing';
+ * import { createTestIssuer, type TestClaims } from 'grpc-jwt-auth/testing';
+ * const idp = await createTestIssuer();
  * const neverExpires: TestClaims = { sub: 'batch-job', scope: 'orders:read', exp: undefined };
  * const token = await idp.sign(neverExpires); // refused unless the server sets requireExp: false
  * ```
@@ -137,10 +138,10 @@ export interface TestIssuer {
   tamperedToken(claims?: TestClaims): Promise<string>;
 }
 
-const TEST_ISSUER_OPTION_NAMES: ReadonlySet<string> = new Set(['alg', 'issuer', 'audience', 'kid']);
-const SIGN_OPTION_NAMES: ReadonlySet<string> = new Set(['expiresIn', 'notBefore', 'issuedAt', 'header']);
-const SIGN_RAW_OPTION_NAMES: ReadonlySet<string> = new Set(['header']);
-const ROTATE_OPTION_NAMES: ReadonlySet<string> = new Set(['keepPrevious']);
+const TEST_ISSUER_OPTIONS = optionNames<TestIssuerOptions>({ alg: true, issuer: true, audience: true, kid: true });
+const SIGN_OPTIONS = optionNames<SignOptions>({ expiresIn: true, notBefore: true, issuedAt: true, header: true });
+const SIGN_RAW_OPTIONS = optionNames<NonNullable<Parameters<TestIssuer['signRaw']>[1]>>({ header: true });
+const ROTATE_OPTIONS = optionNames<NonNullable<Parameters<TestIssuer['rotate']>[0]>>({ keepPrevious: true });
 
 /** A resolver over the issuer's current keys, rebuilt when it rotates. */
 class LiveKeyResolver implements KeyResolver {
@@ -172,22 +173,24 @@ class LiveKeyResolver implements KeyResolver {
  *
  * @example
  * ```ts
+ * import type { Metadata } from '@grpc/grpc-js';
  * import { createAuthInterceptor } from 'grpc-jwt-auth';
  * import { createTestIssuer } from 'grpc-jwt-auth/testing';
  * const idp = await createTestIssuer({ alg: 'RS256', audience: 'orders-api' });
  * const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['RS256'], issuer: idp.issuer, audience: 'orders-api' });
+ * // ... a server with `interceptors: [auth]`, and a client of it:
+ * declare const orders: { getOrder(request: { id: string }, metadata: Metadata, done: (error: Error | null) => void): void };
  * const token = await idp.sign({ scope: 'orders:read' });
- * client.getOrder({ id: '1' }, idp.metadata(token), callback);
+ * orders.getOrder({ id: '1' }, idp.metadata(token), (error) => console.log(error ?? 'admitted'));
  * ```
  */
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
   // A misspelt `audiance` would sign tokens for the default audience and fail tests for the wrong reason.
-  checkOptionNames(options as unknown, TEST_ISSUER_OPTION_NAMES);
-  const alg = options.alg ?? 'ES256';
-  if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) throw new AuthConfigError('alg', `${JSON.stringify(alg)} is not a supported algorithm`);
-  const audience = options.audience ?? 'test-audience';
-  let issuer = options.issuer ?? 'https://issuer.test';
-  const firstKid = options.kid ?? 'test-key-1';
+  checkTestOptionNames(options, TEST_ISSUER_OPTIONS);
+  const alg = optionalChoice(options.alg, 'alg', SUPPORTED_ALGORITHMS) ?? 'ES256';
+  const audience = optionalString(options.audience, 'audience') ?? 'test-audience';
+  let issuer = optionalString(options.issuer, 'issuer') ?? 'https://issuer.test';
+  const firstKid = optionalString(options.kid, 'kid') ?? 'test-key-1';
   let generation = 1;
   let signing: TestSigningKey = await generateTestKey(alg, firstKid);
   let published: TestSigningKey[] = [signing];
@@ -205,26 +208,26 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
 
   function nextKey(): Promise<TestSigningKey> {
     generation += 1;
-    return generateTestKey(alg, options.kid ? `${options.kid}-${generation}` : `test-key-${generation}`);
+    return generateTestKey(alg, options.kid === undefined ? `test-key-${generation}` : `${options.kid}-${generation}`);
   }
 
   async function sign(claims: TestClaims = {}, signOptions: SignOptions = {}): Promise<string> {
-    checkTestOptionNames(signOptions, SIGN_OPTION_NAMES);
-    const iat = finiteSeconds(signOptions.issuedAt, 'issuedAt') ?? now();
+    checkTestOptionNames(signOptions, SIGN_OPTIONS);
+    const iat = optionalTime(signOptions.issuedAt, 'issuedAt') ?? now();
     const payload: Record<string, unknown> = {
       iss: issuer,
       aud: audience,
       sub: 'test-user',
       iat,
-      exp: iat + (finiteSeconds(signOptions.expiresIn, 'expiresIn') ?? 3600),
+      exp: iat + (optionalTime(signOptions.expiresIn, 'expiresIn') ?? 3600),
     };
-    const notBefore = finiteSeconds(signOptions.notBefore, 'notBefore');
+    const notBefore = optionalTime(signOptions.notBefore, 'notBefore');
     if (notBefore !== undefined) payload.nbf = now() + notBefore;
-    for (const [name, value] of Object.entries(claims)) {
+    for (const [name, value] of Object.entries(optionalRecord(claims, 'claims') ?? {})) {
       if (value === undefined) delete payload[name];
       else payload[name] = value;
     }
-    const header = protectedHeader(signOptions.header);
+    const header = protectedHeader(optionalRecord(signOptions.header, 'header'));
     return new SignJWT(payload).setProtectedHeader(header as never).sign(signing.signingKey, signOptionsFor(header));
   }
 
@@ -252,8 +255,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     },
     sign,
     signRaw(payload, rawOptions = {}) {
-      checkTestOptionNames(rawOptions, SIGN_RAW_OPTION_NAMES);
-      const header = protectedHeader(rawOptions.header);
+      checkTestOptionNames(rawOptions, SIGN_RAW_OPTIONS);
+      const header = protectedHeader(optionalRecord(rawOptions.header, 'header'));
       const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
       return new CompactSign(bytes).setProtectedHeader(header as never).sign(signing.signingKey, signOptionsFor(header));
     },
@@ -271,12 +274,11 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return (await pending).kid;
     },
     async rotate(rotateOptions = {}) {
-      checkTestOptionNames(rotateOptions, ROTATE_OPTION_NAMES);
-      if (rotateOptions.keepPrevious !== undefined && typeof rotateOptions.keepPrevious !== 'boolean')
-        throw new AuthConfigError('keepPrevious', 'expected a boolean');
+      checkTestOptionNames(rotateOptions, ROTATE_OPTIONS);
+      const keepPrevious = optionalBoolean(rotateOptions.keepPrevious, 'keepPrevious') ?? true;
       const next = await (pending ?? nextKey());
       pending = undefined;
-      published = rotateOptions.keepPrevious === false ? [next] : [next, signing];
+      published = keepPrevious ? [next, signing] : [next];
       signing = next;
       resolver = buildResolver();
     },

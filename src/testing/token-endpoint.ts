@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthConfigError } from '../errors/config-error.ts';
-import { checkTestOptionNames } from './option-names.ts';
+import { optionalBoolean, optionalChoice, optionalFunction, optionalSeconds, optionalString, optionNames } from '../util/option-checks.ts';
+import { checkTestOptionNames, optionalRecord } from './test-option-checks.ts';
 import type { SignOptions, TestClaims } from './test-issuer.ts';
 
 /**
@@ -9,7 +10,9 @@ import type { SignOptions, TestClaims } from './test-issuer.ts';
  *
  * @example
  * ```ts
- * const client: TestClient = { secret: 'worker-secret', authMethods: ['client_secret_basic'], scope: 'orders:read' };
+ * import { createTestIssuer, type TestClient } from 'grpc-jwt-auth/testing';
+ * const worker: TestClient = { secret: 'worker-secret', authMethods: ['client_secret_basic'], scope: 'orders:read' };
+ * const served = await (await createTestIssuer()).serve({ token: { clients: { worker } } });
  * ```
  */
 export interface TestClient {
@@ -28,7 +31,10 @@ export interface TestClient {
  *
  * @example
  * ```ts
- * const served = await idp.serve({ token: { clients: { worker: { secret: 'worker-secret' } }, accessTokenLifetime: 60 } });
+ * import { createTestIssuer, type TokenEndpointOptions } from 'grpc-jwt-auth/testing';
+ * const idp = await createTestIssuer();
+ * const token: TokenEndpointOptions = { clients: { worker: { secret: 'worker-secret' } }, accessTokenLifetime: 60 };
+ * const served = await idp.serve({ token });
  * ```
  */
 export interface TokenEndpointOptions {
@@ -52,8 +58,11 @@ export interface TokenEndpointOptions {
  *
  * @example
  * ```ts
- * served.tokenEndpoint.injectFault({ kind: 'status', status: 503 }, 1);
- * served.tokenEndpoint.injectFault({ kind: 'token', claims: { exp: undefined }, expiresIn: null }, 1);
+ * import { createTestIssuer, type TokenFault } from 'grpc-jwt-auth/testing';
+ * const served = await (await createTestIssuer()).serve();
+ * const outage: TokenFault = { kind: 'status', status: 503 };
+ * served.tokenEndpoint.injectFault(outage, 1); // the next request gets 503
+ * served.tokenEndpoint.injectFault({ kind: 'token', claims: { exp: undefined }, expiresIn: null }, 1); // then a token with no expiry
  * ```
  */
 export type TokenFault =
@@ -68,12 +77,12 @@ export type TokenFault =
       /** The `content-type` of the answer. Default `text/plain`. */
       readonly contentType?: string;
     }
-  /** Wait this many milliseconds, then answer normally. */
+  /** Wait `duration` seconds, then answer normally. */
   | {
       /** Selects this fault: answer late. */
       readonly kind: 'delay';
-      /** How long to wait before answering, in milliseconds. */
-      readonly ms: number;
+      /** How long to wait before answering, in seconds (e.g. 0.2). */
+      readonly duration: number;
     }
   /** Never answer (until the server closes). */
   | {
@@ -100,8 +109,11 @@ export type TokenFault =
  *
  * @example
  * ```ts
- * const refreshToken = served.tokenEndpoint.issueRefreshToken({ clientId: 'cli', subject: 'alice' });
- * served.tokenEndpoint.injectFault({ kind: 'delay', ms: 2000 });
+ * import { createTestIssuer, type TokenEndpoint } from 'grpc-jwt-auth/testing';
+ * const served = await (await createTestIssuer()).serve({ token: { clients: { cli: {} } } });
+ * const endpoint: TokenEndpoint = served.tokenEndpoint;
+ * const refreshToken = endpoint.issueRefreshToken({ clientId: 'cli', subject: 'alice' });
+ * endpoint.injectFault({ kind: 'delay', duration: 2 }); // every answer from now on comes 2 s late
  * ```
  */
 export interface TokenEndpoint {
@@ -123,8 +135,10 @@ export interface TokenEndpoint {
  *
  * @example
  * ```ts
- * const endpoint = createTokenEndpoint(issuer, options.token);
- * routes['/token'] = (request, response) => endpoint.handle(request, response);
+ * import { createServer } from 'node:http';
+ * import { createTestIssuer } from 'grpc-jwt-auth/testing';
+ * const endpoint: TokenEndpointHandler = createTokenEndpoint(await createTestIssuer(), { accessTokenLifetime: 60 });
+ * const server = createServer((request, response) => endpoint.handle(request, response));
  * ```
  */
 export interface TokenEndpointHandler {
@@ -141,6 +155,8 @@ export interface TokenEndpointHandler {
  *
  * @example
  * ```ts
+ * import { createTestIssuer } from 'grpc-jwt-auth/testing';
+ * const idp = await createTestIssuer();
  * const signer: TokenSigner = { audience: idp.audience, sign: (claims, options) => idp.sign(claims, options) };
  * ```
  */
@@ -169,15 +185,34 @@ class OAuthError extends Error {
 }
 
 const DEFAULT_CLIENTS: Readonly<Record<string, TestClient>> = { 'test-client': { secret: 'test-secret' } };
-const TOKEN_OPTION_NAMES: ReadonlySet<string> = new Set(['clients', 'accessTokenLifetime', 'refreshTokenLifetime', 'rotateRefreshTokens', 'clock']);
-const CLIENT_OPTION_NAMES: ReadonlySet<string> = new Set(['secret', 'authMethods', 'scope', 'claims']);
-const REFRESH_TOKEN_OPTION_NAMES: ReadonlySet<string> = new Set(['clientId', 'subject', 'scope']);
+const TOKEN_OPTIONS = optionNames<TokenEndpointOptions>({
+  clients: true,
+  accessTokenLifetime: true,
+  refreshTokenLifetime: true,
+  rotateRefreshTokens: true,
+  clock: true,
+});
+const CLIENT_OPTIONS = optionNames<TestClient>({ secret: true, authMethods: true, scope: true, claims: true });
+const REFRESH_TOKEN_OPTIONS = optionNames<NonNullable<Parameters<TokenEndpoint['issueRefreshToken']>[0]>>({ clientId: true, subject: true, scope: true });
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+const MAX_LIFETIME = 10 * 365 * 86_400;
 const MAX_BODY_BYTES = 64 * 1024;
 
-function seconds(value: unknown, option: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new AuthConfigError(option, 'expected a positive number of seconds');
-  return value;
+/** The registered clients, each checked: a misspelt `secrt` would register a public client and fail tests for the wrong reason. */
+function checkedClients(value: unknown): Readonly<Record<string, TestClient>> {
+  const clients = optionalRecord(value, 'token.clients');
+  if (clients === undefined) return DEFAULT_CLIENTS;
+  for (const [id, registered] of Object.entries(clients)) {
+    const path = `token.clients.${id}.`;
+    checkTestOptionNames(registered, CLIENT_OPTIONS, path);
+    optionalString(registered.secret, `${path}secret`);
+    optionalString(registered.scope, `${path}scope`);
+    optionalRecord(registered.claims, `${path}claims`);
+    const methods = registered.authMethods;
+    if (methods !== undefined && !Array.isArray(methods)) throw new AuthConfigError(`${path}authMethods`, 'expected an array');
+    for (const method of methods ?? []) optionalChoice(method, `${path}authMethods`, AUTH_METHODS);
+  }
+  return clients as Readonly<Record<string, TestClient>>;
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -231,19 +266,18 @@ function scopeWithin(requested: string | undefined, allowed: string | undefined)
  *
  * @example
  * ```ts
- * const endpoint = createTokenEndpoint(idp, { accessTokenLifetime: 60 });
- * const control = endpoint.control(`${baseUrl}/token`);
+ * import { createTestIssuer } from 'grpc-jwt-auth/testing';
+ * const endpoint = createTokenEndpoint(await createTestIssuer(), { accessTokenLifetime: 60 });
+ * const control = endpoint.control('http://127.0.0.1:8080/token'); // the URL the endpoint is served at
  * ```
  */
 export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointOptions = {}): TokenEndpointHandler {
-  checkTestOptionNames(options, TOKEN_OPTION_NAMES, 'token.');
-  const clients = options.clients ?? DEFAULT_CLIENTS;
-  if (typeof clients !== 'object' || clients === null) throw new AuthConfigError('token.clients', 'expected an object of clients by id');
-  for (const [id, registered] of Object.entries(clients)) checkTestOptionNames(registered, CLIENT_OPTION_NAMES, `token.clients.${id}.`);
-  const accessLifetime = seconds(options.accessTokenLifetime, 'token.accessTokenLifetime', 300);
-  const refreshLifetime = seconds(options.refreshTokenLifetime, 'token.refreshTokenLifetime', 86_400);
-  const rotate = options.rotateRefreshTokens ?? true;
-  const clock = options.clock ?? Date.now;
+  checkTestOptionNames(options, TOKEN_OPTIONS, 'token.');
+  const clients = checkedClients(options.clients);
+  const accessLifetime = optionalSeconds(options.accessTokenLifetime, 'token.accessTokenLifetime', 1, MAX_LIFETIME) ?? 300;
+  const refreshLifetime = optionalSeconds(options.refreshTokenLifetime, 'token.refreshTokenLifetime', 1, MAX_LIFETIME) ?? 86_400;
+  const rotate = optionalBoolean(options.rotateRefreshTokens, 'token.rotateRefreshTokens') ?? true;
+  const clock = optionalFunction<() => number>(options.clock, 'token.clock') ?? Date.now;
   const refreshTokens = new Map<string, RefreshRecord>();
   const faults: Array<{ fault: TokenFault; left: number }> = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -392,7 +426,7 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
         const timer = setTimeout(() => {
           timers.delete(timer);
           run();
-        }, fault.ms);
+        }, fault.duration * 1000);
         timers.add(timer);
       } else run();
     },
@@ -400,10 +434,11 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
       return {
         url,
         issueRefreshToken(refreshOptions = {}) {
-          checkTestOptionNames(refreshOptions, REFRESH_TOKEN_OPTION_NAMES);
-          const clientId = refreshOptions.clientId ?? Object.keys(clients)[0] ?? 'test-client';
+          checkTestOptionNames(refreshOptions, REFRESH_TOKEN_OPTIONS);
+          const clientId = optionalString(refreshOptions.clientId, 'clientId') ?? Object.keys(clients)[0] ?? 'test-client';
           if (!client(clientId)) throw new AuthConfigError('clientId', 'not a registered client');
-          return newRefreshToken({ clientId, subject: refreshOptions.subject ?? 'test-user', scope: refreshOptions.scope, family: randomUUID() });
+          const subject = optionalString(refreshOptions.subject, 'subject') ?? 'test-user';
+          return newRefreshToken({ clientId, subject, scope: optionalString(refreshOptions.scope, 'scope'), family: randomUUID() });
         },
         injectFault(fault, times = Infinity) {
           faults.push({ fault, left: times });

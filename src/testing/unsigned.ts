@@ -1,4 +1,11 @@
-/** base64url of a JSON value. */
+/**
+ * base64url of a JSON value: one segment of a compact JWS.
+ *
+ * @example
+ * ```ts
+ * encodeSegment({ alg: 'none' }); // 'eyJhbGciOiJub25lIn0'
+ * ```
+ */
 export function encodeSegment(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
@@ -10,9 +17,11 @@ export function encodeSegment(value: unknown): string {
  * @example
  * ```ts
  * import assert from 'node:assert/strict';
+ * import { createAuthenticator } from 'grpc-jwt-auth';
  * import { craftUnsignedToken } from 'grpc-jwt-auth/testing';
- * const forged = craftUnsignedToken({ sub: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 });
- * await assert.rejects(async () => authenticator.authenticate(forged, '/acme.orders.v1.Orders/GetOrder'), { code: 'ERR_AUTH_ALG_NOT_ALLOWED' });
+ * const authenticator = createAuthenticator({ keys, algorithms: ['ES256'] });
+ * const forged = craftUnsignedToken({ sub: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 }, { alg: 'NONE' });
+ * await assert.rejects(authenticator.authenticate(forged, '/acme.orders.v1.Orders/GetOrder'), { code: 'ERR_AUTH_ALG_NOT_ALLOWED' });
  * ```
  */
 export function craftUnsignedToken(claims: Record<string, unknown>, header: Record<string, unknown> = {}): string {
@@ -26,10 +35,13 @@ export function craftUnsignedToken(claims: Record<string, unknown>, header: Reco
  * @example
  * ```ts
  * import assert from 'node:assert/strict';
- * import { replacePayload } from 'grpc-jwt-auth/testing';
+ * import { createAuthenticator } from 'grpc-jwt-auth';
+ * import { createTestIssuer, replacePayload } from 'grpc-jwt-auth/testing';
+ * const idp = await createTestIssuer();
+ * const authenticator = createAuthenticator({ keys: idp.keys, algorithms: [idp.alg], issuer: idp.issuer, audience: idp.audience });
  * const token = await idp.sign({ sub: 'alice' });
  * const forged = replacePayload(token, { iss: idp.issuer, aud: idp.audience, sub: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 });
- * await assert.rejects(async () => authenticator.authenticate(forged, '/acme.orders.v1.Orders/GetOrder'), { code: 'ERR_AUTH_SIGNATURE_INVALID' });
+ * await assert.rejects(authenticator.authenticate(forged, '/acme.orders.v1.Orders/GetOrder'), { code: 'ERR_AUTH_SIGNATURE_INVALID' });
  * ```
  */
 export function replacePayload(token: string, claims: Record<string, unknown>): string {

@@ -6,7 +6,7 @@
  * `/testing`) as a user would; an example of an internal helper may just call it. A few names every
  * example may use without declaring them are in {@link PRELUDE}.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -22,8 +22,14 @@ export interface TsdocExample {
   /** The documented declaration. */
   readonly owner: string;
   readonly code: string;
-  /** Names the documented file exports (values and types), in scope unless the example binds them itself. */
-  readonly exports: readonly string[];
+  /** Names the documented file exports, in scope unless the example binds them itself. */
+  readonly exports: readonly ExportedName[];
+}
+
+/** A name a file exports; a type-only one (interface, type alias) must be imported with `import type`. */
+export interface ExportedName {
+  readonly name: string;
+  readonly typeOnly: boolean;
 }
 
 /**
@@ -50,6 +56,21 @@ declare global {
 
 const FENCE = /```ts\n([\s\S]*?)```/g;
 
+/**
+ * The TypeScript files of src/, or those under the given prefixes (absolute paths). A prefix matches
+ * whole path segments: `src/cli` selects src/cli/, not src/client/.
+ */
+export function sourceFiles(prefixes: readonly string[] = []): string[] {
+  const wanted = prefixes.map((prefix) => prefix.replace(/\/+$/, ''));
+  return readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => join(root, 'src', name))
+    .filter((file) => {
+      const path = relative(root, file);
+      return wanted.length === 0 || wanted.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+    });
+}
+
 /** Every `@example` block of every declaration in `files` (absolute paths). */
 export function collectExamples(files: readonly string[]): TsdocExample[] {
   const examples: TsdocExample[] = [];
@@ -61,7 +82,8 @@ export function collectExamples(files: readonly string[]): TsdocExample[] {
         if (tag.tagName.text !== 'example' || tag.parent.parent !== node) continue;
         const comment = typeof tag.comment === 'string' ? tag.comment : (ts.getTextOfJSDocComment(tag.comment) ?? '');
         for (const match of comment.matchAll(FENCE)) {
-          const owner = (node as { name?: ts.Node }).name?.getText(source) ?? ts.SyntaxKind[node.kind];
+          const named = ts.isVariableStatement(node) ? node.declarationList.declarations[0] : node;
+          const owner = (named as { name?: ts.Node } | undefined)?.name?.getText(source) ?? ts.SyntaxKind[node.kind];
           const line = source.getLineAndCharacterOfPosition(tag.getStart(source)).line + 1;
           examples.push({ file: relative(root, file), line, owner, code: match[1] ?? '', exports });
         }
@@ -74,15 +96,18 @@ export function collectExamples(files: readonly string[]): TsdocExample[] {
 }
 
 /** The names a file declares with `export` (not re-exports). */
-function exportedNames(source: ts.SourceFile): string[] {
-  const names: string[] = [];
+function exportedNames(source: ts.SourceFile): ExportedName[] {
+  const names: ExportedName[] = [];
   for (const statement of source.statements) {
     const exported = ts.canHaveModifiers(statement) && ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
     if (!exported) continue;
     if (ts.isVariableStatement(statement)) {
-      for (const declaration of statement.declarationList.declarations) if (ts.isIdentifier(declaration.name)) names.push(declaration.name.text);
+      for (const declaration of statement.declarationList.declarations) {
+        if (ts.isIdentifier(declaration.name)) names.push({ name: declaration.name.text, typeOnly: false });
+      }
     } else if ((statement as { name?: ts.Node }).name !== undefined && ts.isIdentifier((statement as { name: ts.Identifier }).name)) {
-      names.push((statement as { name: ts.Identifier }).name.text);
+      const typeOnly = ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement);
+      names.push({ name: (statement as { name: ts.Identifier }).name.text, typeOnly });
     }
   }
   return names;
@@ -95,9 +120,9 @@ function exampleModule(example: TsdocExample): { readonly text: string; readonly
     if (match[1] !== undefined) for (const part of match[1].split(',')) bound.add(part.trim().replace(/^type\s+/, '').split(/\s+as\s+/).pop() ?? '');
     if (match[2] !== undefined) bound.add(match[2]);
   }
-  const used = example.exports.filter((name) => !bound.has(name) && new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\b`).test(example.code));
+  const used = example.exports.filter(({ name }) => !bound.has(name) && new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\b`).test(example.code));
   const base = example.file.slice(example.file.lastIndexOf('/') + 1);
-  const own = used.length > 0 ? `import { ${used.join(', ')} } from './${base}';\n` : '';
+  const own = used.length > 0 ? `import { ${used.map(({ name, typeOnly }) => (typeOnly ? `type ${name}` : name)).join(', ')} } from './${base}';\n` : '';
   return { text: `${own}${example.code}\nexport {};\n`, extraLines: own === '' ? 0 : 1 };
 }
 

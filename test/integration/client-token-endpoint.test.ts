@@ -128,7 +128,7 @@ describe('clientCredentials against the test issuer', () => {
   });
 
   it('endpoint slower than the timeout → ERR_TOKEN_ENDPOINT_UNAVAILABLE saying it did not answer', async () => {
-    served.tokenEndpoint.injectFault({ kind: 'delay', ms: 2000 }, 1);
+    served.tokenEndpoint.injectFault({ kind: 'delay', duration: 2 }, 1);
     const error = await failure(clientCredentials({ ...options(), timeout: 0.2 }).getToken());
     assert.equal(error.code, 'ERR_TOKEN_ENDPOINT_UNAVAILABLE');
     assert.match(error.message, /did not answer within 0.2 s/);

@@ -4,36 +4,24 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { installPackedPackage, type ScratchProject } from '../support/packed-package.ts';
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 describe('packaging: the tarball installs and works in a scratch project', { timeout: 240_000 }, () => {
   let dir = '';
-  let files: string[] = [];
+  let files: readonly string[] = [];
+  let project: ScratchProject | undefined;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'grpc-jwt-auth-pack-'));
-    const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', dir], { cwd: root, maxBuffer: 16 << 20 });
-    const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-    files = packed!.files.map((file) => file.path);
-    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
-    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
-    // The versions this repository tests with; --prefer-offline reuses what `npm ci` already fetched.
-    const peers = ['@grpc/grpc-js', 'typescript', '@types/node'].map((name) => `${name}@${pkg.devDependencies[name]}`);
-    await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed!.filename), ...peers], {
-      cwd: dir,
-      maxBuffer: 16 << 20,
-    });
+    project = await installPackedPackage(['@grpc/grpc-js', 'typescript', '@types/node']);
+    ({ dir, files } = project);
   });
-  after(() => rm(dir, { recursive: true, force: true }));
+  after(() => project?.remove());
 
   it('holds only what users need: dist, the .proto, README, LICENSE, package.json', () => {
     for (const file of files) assert.match(file, /^(dist\/.*\.(js|d\.ts)|proto\/.*\.proto|README\.md|LICENSE|package\.json)$/, file);

@@ -1,0 +1,56 @@
+/**
+ * Option checks of the testing helpers, on top of util/option-checks: names are checked by their path
+ * (`token.clients.worker.secrt`), because the helpers take nested options objects.
+ */
+import { AuthConfigError } from '../errors/config-error.ts';
+import { isRecord, optionalSeconds } from '../util/option-checks.ts';
+import { LAST_NUMERIC_DATE } from '../verify/claims.ts';
+
+/**
+ * Refuses an options object of the testing helpers with names it does not know, naming the option by
+ * its path (`token.clients.worker.secrt`): a misspelt `expiresIn` or `keepPrevious` would otherwise
+ * leave the default in force and let a test pass for the wrong reason. Arrays and null are refused too.
+ *
+ * @example
+ * ```ts
+ * import { optionNames } from '../util/option-checks.ts';
+ * const CLIENT_OPTIONS = optionNames<{ secret?: string; scope?: string }>({ secret: true, scope: true });
+ * checkTestOptionNames({ secrt: 'x' }, CLIENT_OPTIONS, 'token.clients.worker.'); // throws AuthConfigError('token.clients.worker.secrt', ...)
+ * ```
+ */
+export function checkTestOptionNames<T>(options: T, known: ReadonlySet<string>, path = ''): asserts options is T & Record<string, unknown> {
+  if (!isRecord(options)) throw new AuthConfigError(path === '' ? 'options' : path.slice(0, -1), 'expected an options object');
+  for (const name of Object.keys(options)) {
+    if (!known.has(name)) throw new AuthConfigError(`${path}${name}`, 'unknown option');
+  }
+}
+
+/**
+ * A time in seconds, absolute (a NumericDate) or relative (a lifetime, an offset; negative for the
+ * past), or undefined when not given: `expiresIn: '1h'` would otherwise be concatenated into a string
+ * `exp`. Bounded by the last NumericDate a verifier accepts, so no sum of two of them is Infinity.
+ *
+ * @example
+ * ```ts
+ * optionalTime(-60, 'expiresIn'); // -60: a token that expired a minute ago
+ * optionalTime('1h', 'expiresIn'); // throws AuthConfigError('expiresIn', ...)
+ * ```
+ */
+export function optionalTime(value: unknown, option: string): number | undefined {
+  return optionalSeconds(value, option, -LAST_NUMERIC_DATE, LAST_NUMERIC_DATE);
+}
+
+/**
+ * A plain object (claims, a header, clients by id), or undefined when not given.
+ *
+ * @example
+ * ```ts
+ * optionalRecord({ typ: 'at+jwt' }, 'header'); // { typ: 'at+jwt' }
+ * optionalRecord('at+jwt', 'header'); // throws AuthConfigError('header', 'expected an object')
+ * ```
+ */
+export function optionalRecord(value: unknown, option: string): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) throw new AuthConfigError(option, 'expected an object');
+  return value;
+}
