@@ -35,5 +35,7 @@ export { createCallCredentials } from './call-credentials.ts';
 // Errors: why no token could be had, and why the server refused a call.
 export { TokenError, isTokenError } from './token-error.ts';
 export type { TokenErrorCode, TokenErrorOptions } from './token-error.ts';
-export { decodeErrorInfo } from '../errors/error-info.ts';
+export { ERROR_DOMAIN, decodeErrorInfo } from '../errors/error-info.ts';
 export type { ErrorInfo } from '../errors/error-info.ts';
+// Thrown at construction by every factory here, as by the server's: the same class from either entry.
+export { AuthConfigError } from '../errors/config-error.ts';

@@ -43,9 +43,9 @@ export interface TestIssuerOptions {
  * ```
  */
 export interface SignOptions {
-  /** Lifetime from `iat`. Default 3600. */
+  /** Lifetime from `iat`, in seconds. Default 3600. */
   readonly expiresIn?: number;
-  /** `nbf` relative to now (e.g. 60 for "valid in a minute"). Default: no `nbf`. */
+  /** `nbf` relative to now, in seconds (e.g. 60 for "valid in a minute"). Default: no `nbf`. */
   readonly notBefore?: number;
   /** `iat` as an absolute NumericDate. Default: now. */
   readonly issuedAt?: number;

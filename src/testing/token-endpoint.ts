@@ -40,9 +40,9 @@ export interface TestClient {
 export interface TokenEndpointOptions {
   /** Registered clients by id. Default `{ 'test-client': { secret: 'test-secret' } }`. */
   readonly clients?: Readonly<Record<string, TestClient>>;
-  /** Lifetime of access tokens (`expires_in`). Default 300. */
+  /** Lifetime of access tokens (`expires_in`), in seconds. Default 300. */
   readonly accessTokenLifetime?: number;
-  /** Lifetime of refresh tokens. Default 86400. */
+  /** Lifetime of refresh tokens, in seconds. Default 86400. */
   readonly refreshTokenLifetime?: number;
   /**
    * Issue a new refresh token with every refresh and spend the old one (RFC 9700 §4.14.2). Default true.

@@ -7,7 +7,7 @@ import { checkOptionNames, isRecord, optionNames, optionalString } from '../util
 import { checkTimeClaims } from './claims.ts';
 import { checkedClock } from './clock.ts';
 import { parseCompactToken, type ParsedToken } from './compact.ts';
-import { VERIFY_OPTION_NAMES, checkMaxTokenBytes, compileVerifyOptions, type VerifyOptions } from './options.ts';
+import { VERIFY_OPTION_FLAGS, VERIFY_OPTION_NAMES, checkMaxTokenBytes, compileVerifyOptions, type VerifyOptions } from './options.ts';
 import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cache.ts';
 import { TokenVerifier } from './verifier.ts';
 
@@ -151,41 +151,17 @@ export interface Authenticator {
  * ```
  */
 export const AUTHENTICATOR_OPTION_NAMES: ReadonlySet<string> = optionNames<AuthenticatorOptions>({
-  keys: true,
-  algorithms: true,
-  issuer: true,
-  audience: true,
-  subject: true,
-  typ: true,
-  requiredClaims: true,
-  requireExp: true,
-  clockTolerance: true,
-  maxTokenAge: true,
-  maxTokenBytes: true,
-  scopeClaims: true,
-  roleClaims: true,
-  validate: true,
+  ...VERIFY_OPTION_FLAGS,
   issuers: true,
   clock: true,
   cache: true,
 });
 
-/** What an `issuers[]` entry may hold: the verify options but `maxTokenBytes` (applied before routing). */
-const ISSUER_OPTION_NAMES = optionNames<IssuerOptions>({
-  issuer: true,
-  keys: true,
-  algorithms: true,
-  audience: true,
-  subject: true,
-  typ: true,
-  requiredClaims: true,
-  requireExp: true,
-  clockTolerance: true,
-  maxTokenAge: true,
-  scopeClaims: true,
-  roleClaims: true,
-  validate: true,
-});
+/**
+ * What an `issuers[]` entry may hold: the verify options and its `issuer`. (`maxTokenBytes` is in the list
+ * so that it gets its own message: it applies before a token is routed, so only at the top level.)
+ */
+const ISSUER_OPTION_NAMES = optionNames<IssuerOptions>({ ...VERIFY_OPTION_FLAGS, issuer: true });
 
 function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifier> {
   const { issuers, keys, algorithms } = options;

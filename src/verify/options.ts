@@ -133,8 +133,11 @@ export interface CompiledVerifyOptions {
   readonly validate: ValidateHook<any> | undefined;
 }
 
-/** Names of every option of {@link VerifyOptions}, for typo detection; the compiler keeps it in step with the interface. */
-export const VERIFY_OPTION_NAMES = optionNames<VerifyOptions>({
+/**
+ * Every option of {@link VerifyOptions}, as the argument of `optionNames`: the compiler keeps it in step
+ * with the interface, and the authenticator and issuer entries spread it into their own lists.
+ */
+export const VERIFY_OPTION_FLAGS = {
   keys: true,
   algorithms: true,
   issuer: true,
@@ -149,7 +152,10 @@ export const VERIFY_OPTION_NAMES = optionNames<VerifyOptions>({
   scopeClaims: true,
   roleClaims: true,
   validate: true,
-});
+} as const satisfies { readonly [K in keyof Required<VerifyOptions>]: true };
+
+/** Names of every option of {@link VerifyOptions}, for typo detection. */
+export const VERIFY_OPTION_NAMES = optionNames<VerifyOptions>(VERIFY_OPTION_FLAGS);
 
 /** Skew beyond five minutes is a broken clock, not skew: tolerating it would keep expired tokens alive. */
 const MAX_CLOCK_TOLERANCE = 300;
