@@ -59,6 +59,10 @@ describe('verify options: a wrong value is refused by name', () => {
     }
     // A nested path keeps its top-level name too.
     assert.equal(refusedOption({ issuers: [entry], scopeClaims: [['org', '__proto__']] }), 'scopeClaims[0]');
+    // What only an entry can give (keys, algorithms) is named in the entry when it is missing.
+    assert.equal(refusedOption({ issuers: [{ issuer: entry.issuer, algorithms: ['HS256'] } as never] }), 'issuers[0].keys');
+    assert.equal(refusedOption({ issuers: [{ issuer: entry.issuer, keys: idp.keys } as never] }), 'issuers[0].algorithms');
+    assert.equal(refusedOption({ issuers: [entry, { issuer: 'https://b.example/', keys: idp.keys } as never] }), 'issuers[1].algorithms');
   });
 
   it('maxTokenBytes, clock and cache (top level only) → AuthConfigError naming them', async () => {
