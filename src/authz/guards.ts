@@ -64,18 +64,18 @@ export interface GuardInfo {
  * `C` types the claims the guard reads: your claims interface (it needs no index signature). Nothing
  * checks that tokens carry them: it is your statement about your tokens, as with `getAuth<C>()`.
  * - `rules`, `defaultRule`, `withGuard` and `guardService` take a guard of any claims type.
- * - `allOf` and `anyOf` combine guards of one claims type into a guard of that type. The built-in guards
- *   that read no claim (`requireScopes`, `requireRoles`, ...) take the claims type asked of them; a
- *   guard of your own, typed `Guard` (the default claims), does not combine with a `Guard<OrdersClaims>`:
- *   give both the same type.
+ * - `allOf` and `anyOf` combine guards into a guard of the claims type they read. The built-in guards
+ *   that read no claim (`requireScopes`, `requireRoles`, ...) and guards typed `Guard` (the default
+ *   claims) combine with a `Guard<OrdersClaims>` into a `Guard<OrdersClaims>`. Guards of two different
+ *   claims types need their intersection named: `allOf<OrdersClaims & BillingClaims>(a, b)`.
  *
  * @example
  * ```ts
  * import { allOf, requireScopes, type Guard } from 'grpc-jwt-auth';
  * interface OrdersClaims { readonly tenant: string }
  * const sameTenant: Guard<OrdersClaims> = (auth) => auth.claims.tenant === 'acme';
- * const writeOwnTenant = allOf(requireScopes('orders:write'), sameTenant);
  * const anyCaller: Guard = (auth) => auth.subject !== undefined;
+ * const writeOwnTenant = allOf(requireScopes('orders:write'), anyCaller, sameTenant); // a Guard<OrdersClaims>
  * ```
  */
 export type Guard<C extends object = object> = (auth: AuthContext<C>, info: GuardInfo) => GuardResult | Promise<GuardResult>;

@@ -51,6 +51,8 @@ class IssuerResolver implements RemoteKeyResolver {
   readonly #discovery: RefreshingCache<IssuerMetadata>;
   /** Algorithms the interceptor was configured with (through checkAlgorithms), to catch a mismatch at ready(). */
   readonly #requested = new Set<string>();
+  /** The option that gave them (`algorithms`, `issuers[1].algorithms`): what ready() names when none is advertised. */
+  #requestedBy = 'algorithms';
   #jwks: { readonly href: string; readonly resolver: RemoteJwksResolver } | undefined;
   /** The last document accepted, however old: the one the key set we follow came from. */
   #accepted: IssuerMetadata | undefined;
@@ -91,6 +93,7 @@ class IssuerResolver implements RemoteKeyResolver {
     // What the document advertises is checked against these at ready() and on every call.
     checkAlgorithmsWithin(PUBLIC_KEY_ALGORITHMS, algorithms, option, this.description);
     for (const alg of algorithms) this.#requested.add(alg);
+    this.#requestedBy = option;
   }
 
   getKeys(lookup: KeyLookup): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
@@ -107,7 +110,7 @@ class IssuerResolver implements RemoteKeyResolver {
     if (this.#requested.size > 0 && ![...this.#requested].some((alg) => metadata.algorithms.has(alg))) {
       // Every call would be refused: say so at start-up, not one call at a time.
       throw new AuthConfigError(
-        'algorithms',
+        this.#requestedBy,
         `${this.description} signs with ${[...metadata.algorithms].join(', ')}; none of ${[...this.#requested].join(', ')} is among them`,
       );
     }

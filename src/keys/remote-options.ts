@@ -69,7 +69,7 @@ export interface RemoteJwksOptions {
   readonly allowInsecureHttp?: boolean;
   /** Tokens without `kid`: see {@link TokensWithoutKid}. Default `'if-single'`. */
   readonly tokensWithoutKid?: TokensWithoutKid;
-  /** Told about fetches, failures, rotations and skipped keys (for logs and metrics). Exceptions are swallowed. */
+  /** Told about fetches, failures, rotations and skipped keys (for logs and metrics). Exceptions, and rejections of an async listener, are swallowed. */
   readonly onEvent?: (event: RemoteKeysEvent) => void;
   /**
    * The clock for cache ages, cooldowns and stale bounds: a function returning epoch milliseconds, like

@@ -52,9 +52,9 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
    * `'ignore'` lets it run.
    */
   readonly streamExpiry?: 'end' | 'ignore';
-  /** Called for every authenticated call (for logs and metrics); exceptions are swallowed. */
+  /** Called for every authenticated call (for logs and metrics); exceptions, and rejections of an async hook, are swallowed. */
   readonly onAuthenticated?: (event: AuthenticatedEvent) => void;
-  /** Called for every refused call; exceptions are swallowed. */
+  /** Called for every refused call; exceptions, and rejections of an async hook, are swallowed. */
   readonly onRejected?: (event: RejectedEvent) => void;
 }
 

@@ -1,15 +1,17 @@
 /**
- * The registered JWT claims (RFC 7519 §4.1) plus whatever else the token carries. Extend it to type
- * your own claims; verification has already refused registered claims of the wrong type.
+ * The registered JWT claims (RFC 7519 §4.1) plus whatever else the token carries; verification has
+ * already refused registered claims of the wrong type. Your own claims interface need not extend it:
+ * `getAuth<C>()`, guards and `validate` give you `C & JwtClaims`.
  *
  * @example
  * ```ts
  * import { getAuth, type JwtClaims } from 'grpc-jwt-auth';
- * interface OrdersClaims extends JwtClaims {
+ * interface OrdersClaims {
  *   readonly tenant: string;
  * }
  * const { claims } = getAuth<OrdersClaims>(call);
  * console.log(claims.sub, claims.tenant, claims.jti);
+ * const registered: JwtClaims = claims;
  * ```
  */
 export interface JwtClaims {

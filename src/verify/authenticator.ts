@@ -189,7 +189,11 @@ function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifie
     if (byIssuer.has(issuer)) throw new AuthConfigError(`${path}.issuer`, `${JSON.stringify(issuer)} is listed twice`);
     // A field left undefined keeps the top-level default instead of switching that check off.
     const given = Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined));
-    byIssuer.set(issuer, new TokenVerifier(compileVerifyOptions({ ...defaults, ...given } as unknown as VerifyOptions, `${path}.`)));
+    // A mistake is named where it was written: a wrong top-level default is `audience`, not `issuers[0].audience`,
+    // which would send the reader to an entry that has no audience. Anything else (a wrong or missing
+    // `keys`, `algorithms`, or a field of the entry's own) is the entry's.
+    const nameOf = (option: string): string => (Object.hasOwn(defaults, option) && !Object.hasOwn(given, option) ? option : `${path}.${option}`);
+    byIssuer.set(issuer, new TokenVerifier(compileVerifyOptions({ ...defaults, ...given } as unknown as VerifyOptions, nameOf)));
   });
   return byIssuer;
 }

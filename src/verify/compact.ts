@@ -66,6 +66,9 @@ export interface CompactSegments {
  * parser or jose), then three strict base64url segments.
  */
 export function splitCompactToken(token: string, maxTokenBytes: number): CompactSegments {
+  // The type says string, but `createAuthenticator` is called with whatever a gateway parsed out of a
+  // request (`undefined` for a missing header, an array for a repeated one): a refusal, not a TypeError.
+  if (typeof token !== 'string') throw malformed(`token is a ${token === null ? 'null' : typeof token}, not a string`);
   if (token.length > maxTokenBytes) throw new AuthError('ERR_AUTH_TOKEN_TOO_LARGE', `token has ${token.length} bytes, over maxTokenBytes (${maxTokenBytes})`);
   const first = token.indexOf('.');
   const second = first < 0 ? -1 : token.indexOf('.', first + 1);

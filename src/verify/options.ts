@@ -221,7 +221,8 @@ function isKeyResolver(value: unknown): value is KeyResolver {
 
 /**
  * Validates one issuer's verification options and compiles them. Every mistake throws an
- * {@link AuthConfigError} naming the option (prefixed, e.g. `issuers[1].audience`).
+ * {@link AuthConfigError} naming the option as `name` spells it: where the user wrote it, e.g.
+ * `issuers[1].audience` for an issuer entry's own field, but `audience` for a top-level default.
  *
  * @example
  * ```ts
@@ -230,8 +231,7 @@ function isKeyResolver(value: unknown): value is KeyResolver {
  * compiled.claims.clockTolerance; // 60, the default
  * ```
  */
-export function compileVerifyOptions(options: VerifyOptions, prefix = ''): CompiledVerifyOptions {
-  const name = (option: string): string => `${prefix}${option}`;
+export function compileVerifyOptions(options: VerifyOptions, name: (option: string) => string = (option) => option): CompiledVerifyOptions {
   if (!isKeyResolver(options.keys)) throw new AuthConfigError(name('keys'), 'expected a key resolver: fromSecret(), fromPem(), fromJwks() or fromIssuer()');
   const { algorithms } = options;
   if (!Array.isArray(algorithms) || algorithms.length === 0) {

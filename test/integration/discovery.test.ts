@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createAuthenticator, fromIssuer, type Algorithm, type RemoteJwksOptions } from '../../src/index.ts';
+import { createAuthenticator, fromIssuer, fromSecret, type Algorithm, type RemoteJwksOptions } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { json, startFakeProvider, status, type FakeProvider } from '../support/fake-provider.ts';
 import { eventLog, manualClock, outcome, tally, until, type EventLog, type ManualClock } from '../support/remote-keys.ts';
@@ -193,6 +193,23 @@ describe('fromIssuer: algorithms', () => {
       createAuthenticator({ keys, algorithms: ['RS256'], issuer: r.issuer });
       await assert.rejects(keys.ready(), { code: 'ERR_AUTH_INVALID_OPTION', option: 'algorithms' });
       keys.close();
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('inside issuers[1]: ready() names issuers[1].algorithms, the list to fix', async () => {
+    const r = await rig(idp, advertising(['ES256']));
+    try {
+      const keys = fromIssuer(r.issuer, { clock: r.clock.now });
+      const authenticator = createAuthenticator({
+        issuers: [
+          { issuer: 'https://other.example/', keys: fromSecret('x'.repeat(32)), algorithms: ['HS256'] },
+          { issuer: r.issuer, keys, algorithms: ['RS256'] },
+        ],
+      });
+      await assert.rejects(authenticator.ready(), { code: 'ERR_AUTH_INVALID_OPTION', option: 'issuers[1].algorithms' });
+      authenticator.close();
     } finally {
       await r.close();
     }

@@ -48,6 +48,23 @@ describe('verify options: a wrong value is refused by name', () => {
     }
   });
 
+  it('with issuers, a wrong top-level default → AuthConfigError naming the top-level option, where it was written', async () => {
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    const entry = { issuer: 'https://idp.example/', keys: idp.keys, algorithms: ['HS256'] as const };
+    for (const [name, value] of WRONG) {
+      if (name === 'issuer') continue; // refused at the top level beside issuers, whatever its value
+      assert.equal(refusedOption({ issuers: [entry], [name]: value }), name, `top-level ${name}: ${JSON.stringify(value)}`);
+      // The same value inside an entry is still named by the entry's path.
+      assert.equal(refusedOption({ issuers: [{ ...entry, [name]: value } as never], [name]: undefined }), `issuers[0].${name}`, `issuers[0].${name}`);
+    }
+    // A nested path keeps its top-level name too.
+    assert.equal(refusedOption({ issuers: [entry], scopeClaims: [['org', '__proto__']] }), 'scopeClaims[0]');
+    // What only an entry can give (keys, algorithms) is named in the entry when it is missing.
+    assert.equal(refusedOption({ issuers: [{ issuer: entry.issuer, algorithms: ['HS256'] } as never] }), 'issuers[0].keys');
+    assert.equal(refusedOption({ issuers: [{ issuer: entry.issuer, keys: idp.keys } as never] }), 'issuers[0].algorithms');
+    assert.equal(refusedOption({ issuers: [entry, { issuer: 'https://b.example/', keys: idp.keys } as never] }), 'issuers[1].algorithms');
+  });
+
   it('maxTokenBytes, clock and cache (top level only) → AuthConfigError naming them', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
     const base = { keys: idp.keys, algorithms: ['HS256'] as const };
