@@ -162,7 +162,9 @@ function checkedClients(value: unknown): Readonly<Record<string, TestClient>> {
     optionalString(registered.scope, `${path}scope`);
     optionalRecord(registered.claims, `${path}claims`);
     const methods = registered.authMethods;
-    if (methods !== undefined && !Array.isArray(methods)) throw new AuthConfigError(`${path}authMethods`, 'expected an array');
+    // An empty list would register a client no request can authenticate as.
+    if (methods !== undefined && (!Array.isArray(methods) || methods.length === 0))
+      throw new AuthConfigError(`${path}authMethods`, 'expected a non-empty array');
     for (const method of methods ?? []) optionalChoice(method, `${path}authMethods`, AUTH_METHODS);
   }
   return clients as Readonly<Record<string, TestClient>>;
