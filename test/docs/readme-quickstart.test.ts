@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { runBounded } from '../support/bounded-run.ts';
 import { installPackedPackage, type ScratchProject } from '../support/packed-package.ts';
 import { README, fencedBlocks, section } from './readme-sections.ts';
 
@@ -66,7 +67,8 @@ describe('README quick start, in an empty project with the packed tarball', { ti
 
   it('runs, ends by itself, and prints what the README says', async () => {
     const [command = '', ...args] = quickStart.command;
-    const { stdout } = await run(command === 'npx' ? npx : command, args, { cwd: dir, timeout: 60_000 });
+    // In a process group of its own: a quick start that hangs is killed whole (npx, tsx and node), its port closed.
+    const { stdout } = await runBounded(command === 'npx' ? npx : command, args, { cwd: dir, timeout: 60_000 });
     assert.equal(stdout.trim(), quickStart.output.trim());
   });
 
