@@ -122,6 +122,25 @@ describe('client and testing factories: every option swept', { timeout: 120_000 
     assert.deepEqual(accepted, []);
   });
 
+  it('the client factories read each option once, a token fetch included: a getter cannot pass the check with one value and be used with another', async () => {
+    const reads = new Map<string, number>();
+    const counted = (name: string, options: Record<string, unknown>) =>
+      new Proxy(options, {
+        get(target, key, receiver) {
+          if (typeof key === 'string') reads.set(`${name}.${key}`, (reads.get(`${name}.${key}`) ?? 0) + 1);
+          return Reflect.get(target, key, receiver) as unknown;
+        },
+      });
+    const grant = { tokenUrl: served.tokenUrl, clientId: 'test-client', clientSecret: 'test-secret', allowInsecureHttp: false, timeout: 5 };
+    createTokenInterceptor(counted('createTokenInterceptor', { token: 'abc.def.ghi', channelSecurity: 'tls' }) as never);
+    await cachedToken(() => ({ token: 'abc', expiresIn: 60 }), counted('cachedToken', { refreshBefore: 5 }) as never).getToken();
+    await clientCredentials(counted('clientCredentials', { ...grant, scope: 'a' }) as never).getToken();
+    const refreshToken = served.tokenEndpoint.issueRefreshToken({ clientId: 'test-client' });
+    await refreshingToken(counted('refreshingToken', { ...grant, refreshToken }) as never).getToken();
+    const twice = [...reads].filter(([, count]) => count > 1).map(([option, count]) => `${option}: ${count} reads`);
+    assert.deepEqual(twice, []);
+  });
+
   it('an unknown option name beside valid ones → AuthConfigError naming it', async () => {
     for (const [name, factory] of Object.entries(FACTORIES)) {
       const result = await outcome(() => factory.make({ ...factory.valid(), retries: 3 }));
