@@ -28,26 +28,26 @@ async function goneSoon(pid: number): Promise<boolean> {
   return !alive(pid);
 }
 
+/** Runs {@link parentOf}(`then`) with a bound of 1.5 s, asserts that the run failed, and gives the child's pid. */
+async function childOfFailedRun(then: 'wait' | 'exit'): Promise<number> {
+  const error = await runBounded(process.execPath, parentOf(then), { timeout: 1500 }).then(
+    () => undefined,
+    (e: unknown) => e as { stdout?: string },
+  );
+  assert.ok(error !== undefined, 'a run that leaves a process running did not end by itself: it must fail');
+  const pid = Number(String(error.stdout).trim());
+  assert.ok(pid > 0, `the child's pid in the output: ${String(error.stdout)}`);
+  return pid;
+}
+
 describe('runBounded: a command and everything it started end within the bound', () => {
   it('a command that outlives the bound is killed with its children: it rejects, and no child is left', async () => {
-    const error = await runBounded(process.execPath, parentOf('wait'), { timeout: 1500 }).then(
-      () => undefined,
-      (e: unknown) => e as { stdout?: string },
-    );
-    assert.ok(error !== undefined, 'a command still running at the bound must fail the run');
-    const pid = Number(String(error.stdout).trim());
-    assert.ok(pid > 0, `the child's pid in the output: ${String(error.stdout)}`);
+    const pid = await childOfFailedRun('wait');
     assert.ok(await goneSoon(pid), `child ${pid} still runs after the bound`);
   });
 
   it('a command that ends but leaves a child behind: it rejects, and the child is killed', async () => {
-    const error = await runBounded(process.execPath, parentOf('exit'), { timeout: 1500 }).then(
-      () => undefined,
-      (e: unknown) => e as { stdout?: string },
-    );
-    assert.ok(error !== undefined, 'a run that leaves a process behind did not end by itself');
-    const pid = Number(String(error.stdout).trim());
-    assert.ok(pid > 0, `the child's pid in the output: ${String(error.stdout)}`);
+    const pid = await childOfFailedRun('exit');
     assert.ok(await goneSoon(pid), `child ${pid} still runs after the run`);
   });
 
