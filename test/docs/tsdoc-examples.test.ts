@@ -14,9 +14,9 @@ function example(code: string): TsdocExample {
 
 describe('TSDoc @example blocks', { timeout: 120_000 }, () => {
   it('every @example in src/ type-checks', () => {
-    const { examples, unchecked } = collectExamples(sourceFiles());
+    const { examples, problems } = collectExamples(sourceFiles());
     assert.ok(examples.length > 100, `only ${examples.length} examples found: is the collector still reading src/?`);
-    assert.deepEqual(unchecked, [], 'examples the checker cannot check');
+    assert.deepEqual(problems, [], 'examples the checker cannot check, public examples with relative imports');
     const errors = checkExamples(examples);
     assert.equal(errors.length, 0, `${errors.length} examples do not compile:\n${errors.join('\n')}`);
   });
@@ -36,14 +36,14 @@ describe('TSDoc @example blocks', { timeout: 120_000 }, () => {
       `export function thing(): void {\n  /**\n   * @example\n   * \`\`\`ts\n   * thing;\n   * \`\`\`\n   */\n}\n`,
     ];
     for (const text of cases) {
-      const { examples, unchecked } = collectExamplesFrom('src/util/option-checks.ts', text, new Set());
-      assert.equal(unchecked.length, 1, `${text}\n→ examples ${examples.map((e) => e.code).join('|')}, unchecked ${unchecked.join('|')}`);
+      const { examples, problems } = collectExamplesFrom('src/util/option-checks.ts', text, new Set());
+      assert.equal(problems.length, 1, `${text}\n→ examples ${examples.map((e) => e.code).join('|')}, problems ${problems.join('|')}`);
     }
     // A space after the language is still a TypeScript block: checked, not skipped.
     const spaced = collectExamplesFrom('src/util/option-checks.ts', doc('```ts \nconst n: number = "x";\n```'), new Set());
-    assert.deepEqual([spaced.examples.length, spaced.unchecked.length], [1, 0]);
+    assert.deepEqual([spaced.examples.length, spaced.problems.length], [1, 0]);
     // Shell commands are not TypeScript: a ```sh block is the one other language an example may use.
-    assert.deepEqual(collectExamplesFrom('src/cli/main.ts', doc('```sh\nnpx grpc-jwt-auth --help\n```'), new Set()).unchecked, []);
+    assert.deepEqual(collectExamplesFrom('src/cli/main.ts', doc('```sh\nnpx grpc-jwt-auth --help\n```'), new Set()).problems, []);
   });
 
   it("a public API example imports what it uses, as a user writes it: the file's public names are not put in scope for it", () => {
@@ -53,10 +53,14 @@ describe('TSDoc @example blocks', { timeout: 120_000 }, () => {
       '/**\n * Internal: may call the helpers of its file directly.\n *\n * @example\n * ```ts\n * optionalInteger(1, "port", 0, 65535);\n * ```\n */',
       'export function optionalInteger(): void {}',
     ].join('\n');
-    const { examples } = collectExamplesFrom('src/util/option-checks.ts', text, new Set(['optionalBoolean']));
+    const { examples, problems } = collectExamplesFrom('src/util/option-checks.ts', text, new Set(['optionalBoolean']));
     const errors = checkExamples(examples);
     assert.equal(errors.length, 1, errors.join('\n'));
     assert.match(errors[0] ?? '', /\(optionalBoolean\).*optionalBoolean/);
+    assert.deepEqual(problems, []);
+    // Nor may it import the file it documents by a relative path: that is not what a user writes.
+    const relative = text.replace('* optionalBoolean(true', "* import { optionalBoolean } from './option-checks.ts';\n * optionalBoolean(true");
+    assert.equal(collectExamplesFrom('src/util/option-checks.ts', relative, new Set(['optionalBoolean'])).problems.length, 1);
   });
 
   it('a path prefix selects whole folders: src/cli is not src/client', () => {

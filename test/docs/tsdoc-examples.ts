@@ -6,7 +6,8 @@
  * it uses, as a user would: nothing public is put in scope for it. An example of an internal helper may
  * call the helpers of its file directly: the file's other exports are in scope. A few names every example
  * may use without declaring them are in {@link PRELUDE}. An `@example` the checker would skip (no ```ts
- * block, a block in another language, a tag on no declaration) is reported, not passed over.
+ * block, a block in another language, a tag on no declaration) is reported, not passed over, and so is a
+ * public example that imports a relative path.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -79,11 +80,11 @@ export function sourceFiles(prefixes: readonly string[] = []): string[] {
     });
 }
 
-/** The examples of some files, and the `@example` tags that hold nothing the checker can check. */
+/** The examples of some files, and what is wrong with the `@example` tags beyond compiling. */
 export interface ExampleCollection {
   readonly examples: TsdocExample[];
-  /** `file:line (owner): why`, one per skipped tag. */
-  readonly unchecked: string[];
+  /** `file:line (owner): why`: a tag the checker cannot check, a public example importing a relative path. */
+  readonly problems: string[];
 }
 
 /** Every `@example` block of every declaration in `files` (absolute paths). */
@@ -93,7 +94,7 @@ export function collectExamples(files: readonly string[]): ExampleCollection {
     const path = relative(root, file);
     return collectExamplesFrom(path, readFileSync(file, 'utf8'), publicNames.get(path) ?? new Set());
   });
-  return { examples: collections.flatMap((c) => c.examples), unchecked: collections.flatMap((c) => c.unchecked) };
+  return { examples: collections.flatMap((c) => c.examples), problems: collections.flatMap((c) => c.problems) };
 }
 
 /**
@@ -105,7 +106,7 @@ export function collectExamplesFrom(file: string, text: string, publicNames: Rea
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const exports = exportedNames(source);
   const examples: TsdocExample[] = [];
-  const unchecked: string[] = [];
+  const problems: string[] = [];
   let tags = 0;
   const visit = (node: ts.Node, statement: ts.Statement | undefined): void => {
     for (const tag of ts.getJSDocTags(node)) {
@@ -119,11 +120,17 @@ export function collectExamplesFrom(file: string, text: string, publicNames: Rea
       const inScope = isPublic ? exports.filter(({ name }) => !publicNames.has(name)) : exports;
       const comment = typeof tag.comment === 'string' ? tag.comment : (ts.getTextOfJSDocComment(tag.comment) ?? '');
       const fences = [...comment.matchAll(FENCE)];
-      if (fences.length === 0) unchecked.push(`${file}:${line} (${owner}): an @example without a \`\`\`ts block is never checked`);
+      if (fences.length === 0) problems.push(`${file}:${line} (${owner}): an @example without a \`\`\`ts block is never checked`);
       for (const [, info = '', code = ''] of fences) {
         const language = info.trim();
-        if (language === 'ts') examples.push({ file, line, owner, code, exports: inScope });
-        else if (!UNCHECKED_LANGUAGES.has(language)) unchecked.push(`${file}:${line} (${owner}): a \`\`\`${language} block is never checked; write \`\`\`ts`);
+        if (language === 'ts') {
+          examples.push({ file, line, owner, code, exports: inScope });
+          if (isPublic && /\bfrom\s+['"]\.\.?\//.test(code)) {
+            problems.push(`${file}:${line} (${owner}): a public example imports a relative path; import from the entry point, as a user does`);
+          }
+        } else if (!UNCHECKED_LANGUAGES.has(language)) {
+          problems.push(`${file}:${line} (${owner}): a \`\`\`${language} block is never checked; write \`\`\`ts`);
+        }
       }
     }
     ts.forEachChild(node, (child) => visit(child, statement ?? (ts.isSourceFile(node) ? (child as ts.Statement) : undefined)));
@@ -131,8 +138,8 @@ export function collectExamplesFrom(file: string, text: string, publicNames: Rea
   visit(source, undefined);
   // A tag the parser attaches to no declaration (a comment before nothing) would be skipped in silence.
   const written = [...text.matchAll(/@example\b/g)].length;
-  if (written > tags) unchecked.push(`${file}: ${written - tags} @example tag(s) on no declaration are never checked`);
-  return { examples, unchecked };
+  if (written > tags) problems.push(`${file}: ${written - tags} @example tag(s) on no declaration are never checked`);
+  return { examples, problems };
 }
 
 /** The names a top-level statement declares (a function, a class, an interface, the variables of a `const`). */
