@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthConfigError } from '../errors/config-error.ts';
 import { optionalBoolean, optionalChoice, optionalFunction, optionalSeconds, optionalString, optionNames } from '../util/option-checks.ts';
 import { checkTestOptionNames, optionalRecord } from './test-option-checks.ts';
 import type { SignOptions, TestClaims } from './test-issuer.ts';
 import { FaultQueue, type TokenFault } from './token-faults.ts';
+import { OAuthError, formDecode, parseForm, readBody, sameSecret, scopeWithin } from './oauth-request.ts';
 
 /**
  * A client registered at the test token endpoint.
@@ -127,16 +128,6 @@ interface RefreshRecord {
   state: 'active' | 'spent' | 'revoked';
 }
 
-class OAuthError extends Error {
-  constructor(
-    readonly error: string,
-    readonly description: string,
-    readonly status = 400,
-  ) {
-    super(description);
-  }
-}
-
 const DEFAULT_CLIENTS: Readonly<Record<string, TestClient>> = { 'test-client': { secret: 'test-secret' } };
 const TOKEN_OPTIONS = optionNames<TokenEndpointOptions>({
   clients: true,
@@ -149,7 +140,6 @@ const CLIENT_OPTIONS = optionNames<TestClient>({ secret: true, authMethods: true
 const REFRESH_TOKEN_OPTIONS = optionNames<NonNullable<Parameters<TokenEndpoint['issueRefreshToken']>[0]>>({ clientId: true, subject: true, scope: true });
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 const MAX_LIFETIME = 10 * 365 * 86_400;
-const MAX_BODY_BYTES = 64 * 1024;
 
 /** The registered clients, each checked: a misspelt `secrt` would register a public client and fail tests for the wrong reason. */
 function checkedClients(value: unknown): Readonly<Record<string, TestClient>> {
@@ -168,50 +158,6 @@ function checkedClients(value: unknown): Readonly<Record<string, TestClient>> {
     for (const method of methods ?? []) optionalChoice(method, `${path}authMethods`, AUTH_METHODS);
   }
   return clients as Readonly<Record<string, TestClient>>;
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  // Constant time, so a test endpoint does not teach clients a timing oracle by example.
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function formDecode(value: string): string {
-  return decodeURIComponent(value.replace(/\+/g, ' '));
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) reject(new OAuthError('invalid_request', 'request body too large', 413));
-      else chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-/** The form parameters; RFC 6749 §3.2: a parameter sent twice is an error. */
-function parseForm(body: string): Map<string, string> {
-  const params = new Map<string, string>();
-  for (const [name, value] of new URLSearchParams(body)) {
-    if (params.has(name)) throw new OAuthError('invalid_request', `parameter ${name} was sent more than once`);
-    params.set(name, value);
-  }
-  return params;
-}
-
-function scopeWithin(requested: string | undefined, allowed: string | undefined): string | undefined {
-  if (requested === undefined) return allowed;
-  if (allowed === undefined) return requested;
-  const granted = new Set(allowed.split(' '));
-  const missing = requested.split(' ').filter((scope) => scope && !granted.has(scope));
-  if (missing.length > 0) throw new OAuthError('invalid_scope', `scope not allowed: ${missing.join(' ')}`);
-  return requested;
 }
 
 /**
