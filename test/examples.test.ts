@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { runBounded } from './support/bounded-run.ts';
 
-const run = promisify(execFile);
 const examplesDir = fileURLToPath(new URL('../examples/', import.meta.url));
 const examples = readdirSync(examplesDir, { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && existsSync(`${examplesDir}${entry.name}/main.ts`))
@@ -14,7 +12,7 @@ const examples = readdirSync(examplesDir, { withFileTypes: true })
 describe('examples run and exit 0', () => {
   for (const example of examples) {
     it(`examples/${example}`, async () => {
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', `${examplesDir}${example}/main.ts`], { timeout: 60_000 });
+      const { stdout } = await runBounded(process.execPath, ['--import', 'tsx', `${examplesDir}${example}/main.ts`], { timeout: 60_000 });
       assert.ok(stdout.length > 0, 'prints what it shows');
     });
   }

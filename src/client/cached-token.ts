@@ -1,44 +1,10 @@
 import { AuthConfigError } from '../errors/config-error.ts';
 import { backoffDelay } from '../util/backoff.ts';
-import { checkOptionNames, optionNames, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
+import { checkOptionNames } from '../util/option-checks.ts';
+import { CACHED_TOKEN_OPTION_NAMES, compileCachedTokenOptions, type CachedTokenOptions } from './cached-token-options.ts';
 import { readJwtExpiry } from './jwt-expiry.ts';
 import { TokenError } from './token-error.ts';
 import { callTokenFunction, type CheckedToken, type TokenFunction, type TokenProvider } from './token-source.ts';
-
-/**
- * Options of {@link cachedToken}, which {@link clientCredentials} and {@link refreshingToken} take too.
- * Durations are numbers of seconds.
- *
- * @example
- * ```ts
- * import type { CachedTokenOptions } from 'grpc-jwt-auth/client';
- * const options: CachedTokenOptions = { refreshBefore: 120, jitter: 0.3, maxBackoff: 30 }; // seconds, and a fraction
- * ```
- */
-export interface CachedTokenOptions {
-  /**
-   * How many seconds before expiry a refresh starts. Default: 10% of the token's lifetime, at most 60 s.
-   * Never more than half the lifetime, so a short-lived token is not refreshed on every call.
-   */
-  readonly refreshBefore?: number;
-  /**
-   * Up to this fraction of `refreshBefore` is added at random, so that many clients started together do
-   * not all refresh in the same second. From 0 to 1; default 0.2.
-   */
-  readonly jitter?: number;
-  /**
-   * Lifetime in seconds assumed for a token whose expiry is unknown (no `exp` claim, no `expiresIn`).
-   * Default: such a token is refused with `ERR_TOKEN_EXPIRY_UNKNOWN`, because it could not be refreshed
-   * before expiry.
-   */
-  readonly assumedLifetime?: number;
-  /** Seconds to wait after a failed fetch; the wait doubles with every failure in a row. Default 1. */
-  readonly minBackoff?: number;
-  /** Longest wait in seconds after failures, and the wait after a non-retryable error. Default 60. */
-  readonly maxBackoff?: number;
-  /** The clock, a function like `Date.now` (milliseconds since the epoch). Default `Date.now`; tests inject their own. */
-  readonly clock?: () => number;
-}
 
 /**
  * A caching, refreshing token provider.
@@ -67,27 +33,6 @@ export interface CachedToken extends TokenProvider {
   readonly expiresAt: Date | undefined;
 }
 
-/**
- * The names of {@link CachedTokenOptions}, typed against it: every name, and only those. The grants'
- * name lists start from it.
- *
- * @example
- * ```ts
- * import { optionNames } from '../util/option-checks.ts';
- * import type { CachedTokenOptions } from './cached-token.ts';
- * const names = optionNames<CachedTokenOptions & { readonly tokenUrl: string }>({ ...CACHED_TOKEN_OPTIONS, tokenUrl: true });
- * ```
- */
-export const CACHED_TOKEN_OPTIONS: { readonly [K in keyof Required<CachedTokenOptions>]: true } = {
-  refreshBefore: true,
-  jitter: true,
-  assumedLifetime: true,
-  minBackoff: true,
-  maxBackoff: true,
-  clock: true,
-};
-const CACHED_TOKEN_OPTION_NAMES = optionNames<CachedTokenOptions>(CACHED_TOKEN_OPTIONS);
-
 interface Entry {
   readonly token: string;
   readonly expiresAt: number;
@@ -97,38 +42,6 @@ interface Entry {
 const DEFAULT_MARGIN = 60_000;
 /** Milliseconds taken off an `expiresIn` for the issuer's whole-second rounding: 1 s, at most half the lifetime. */
 const wholeSecondMargin = (expiresIn: number): number => Math.max(0, Math.min(1000, expiresIn * 500));
-const seconds = (value: number | undefined): number | undefined => (value === undefined ? undefined : value * 1000);
-
-/** {@link CachedTokenOptions} checked, with defaults applied and durations in milliseconds. */
-interface CompiledCachedTokenOptions {
-  readonly refreshBefore: number | undefined;
-  readonly jitter: number;
-  readonly assumedLifetime: number | undefined;
-  readonly minBackoff: number;
-  readonly maxBackoff: number;
-  readonly clock: () => number;
-}
-
-/** A number from 0 to 1, or undefined when not given. */
-function optionalFraction(value: unknown, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new AuthConfigError(option, 'expected a fraction from 0 to 1');
-  return value;
-}
-
-/** Checks the options and applies their defaults. */
-function compileCachedTokenOptions(options: CachedTokenOptions): CompiledCachedTokenOptions {
-  const minBackoff = optionalSeconds(options.minBackoff, 'minBackoff', 0.01, 3600) ?? 1;
-  const maxBackoff = optionalSeconds(options.maxBackoff, 'maxBackoff', minBackoff, 86_400) ?? Math.max(60, minBackoff);
-  return {
-    refreshBefore: seconds(optionalSeconds(options.refreshBefore, 'refreshBefore', 0, 86_400)),
-    jitter: optionalFraction(options.jitter, 'jitter') ?? 0.2,
-    assumedLifetime: seconds(optionalSeconds(options.assumedLifetime, 'assumedLifetime', 1, 365 * 86_400)),
-    minBackoff: minBackoff * 1000,
-    maxBackoff: maxBackoff * 1000,
-    clock: optionalFunction<() => number>(options.clock, 'clock') ?? Date.now,
-  };
-}
 
 /**
  * Wraps a fetch function in a cache that refreshes ahead of expiry. The expiry comes from the returned

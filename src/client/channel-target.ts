@@ -4,6 +4,7 @@
  * proxy would be asked for. Both read a target exactly as grpc-js (1.10 to 1.14, `uri-parser.ts`) does,
  * so the guard never judges a different host than the one grpc-js dials. Anything unparsable fails closed.
  */
+import { isIP } from 'node:net';
 import { isLoopbackHost } from '../util/loopback.ts';
 
 /**
@@ -18,6 +19,8 @@ import { isLoopbackHost } from '../util/loopback.ts';
 export interface ChannelTarget {
   /** `dns`, `ipv4`, `ipv6`, `unix`, ...; undefined when the target names none. */
   readonly scheme: string | undefined;
+  /** Between `//` and the next `/`: for `dns`, the DNS server to ask; undefined (or empty) for the system's resolver. */
+  readonly authority?: string;
   /** What the scheme's resolver reads: `host:port`, a list of addresses, a socket path. */
   readonly path: string;
 }
@@ -27,12 +30,13 @@ export interface ChannelTarget {
  *
  * @example
  * ```ts
- * parseTarget('dns:///localhost:50051'); // { scheme: 'dns', path: 'localhost:50051' }
+ * parseTarget('dns:///localhost:50051'); // { scheme: 'dns', authority: '', path: 'localhost:50051' }
  * ```
  */
 export function parseTarget(target: string): ChannelTarget | undefined {
-  const match = /^(?:([A-Za-z0-9+.-]+):)?(?:\/\/[^/]*\/)?(.+)$/.exec(target);
-  return match === null ? undefined : { scheme: match[1], path: match[2] ?? '' };
+  const match = /^(?:([A-Za-z0-9+.-]+):)?(?:\/\/([^/]*)\/)?(.+)$/.exec(target);
+  if (match === null) return undefined;
+  return match[2] === undefined ? { scheme: match[1], path: match[3] ?? '' } : { scheme: match[1], authority: match[2], path: match[3] ?? '' };
 }
 
 /**
@@ -74,9 +78,13 @@ export function isLoopbackTarget(target: string): boolean {
   const scheme = parsed?.scheme?.toLowerCase();
   if (scheme === 'unix' || scheme === 'unix-abstract') return true;
   if (parsed === undefined || (scheme !== 'dns' && scheme !== 'ipv4' && scheme !== 'ipv6')) return false;
+  // dns://10.0.0.53/localhost: grpc-js may ask that server (GRPC_NODE_USE_ALTERNATIVE_RESOLVER), and its
+  // answer, not this machine's hosts file, says where "localhost" is. Only an address is local there.
+  const namesAreLocal = !parsed.authority;
   // ipv4: and ipv6: targets may list several addresses: every one must be local.
   return parsed.path.split(',').every((address) => {
     const hostPort = splitHostPort(address);
-    return hostPort !== undefined && hostPort.host.length > 0 && isLoopbackHost(hostPort.host);
+    if (hostPort === undefined || hostPort.host.length === 0) return false;
+    return (namesAreLocal || isIP(hostPort.host) !== 0) && isLoopbackHost(hostPort.host);
   });
 }

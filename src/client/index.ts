@@ -17,7 +17,8 @@
 // Token sources: where tokens come from, cached and refreshed before they expire.
 export type { FetchedToken, TokenFunction, TokenProvider, TokenSource } from './token-source.ts';
 export { cachedToken } from './cached-token.ts';
-export type { CachedToken, CachedTokenOptions } from './cached-token.ts';
+export type { CachedToken } from './cached-token.ts';
+export type { CachedTokenOptions } from './cached-token-options.ts';
 export { clientCredentials } from './client-credentials.ts';
 export type { ClientCredentialsOptions } from './client-credentials.ts';
 export { refreshingToken } from './refreshing-token.ts';

@@ -1,6 +1,7 @@
 import { AuthConfigError } from '../errors/config-error.ts';
 import { checkOptionNames, optionNames, optionalFunction, optionalString } from '../util/option-checks.ts';
-import { createCachedToken, type CachedToken, type CachedTokenOptions } from './cached-token.ts';
+import { createCachedToken, type CachedToken } from './cached-token.ts';
+import type { CachedTokenOptions } from './cached-token-options.ts';
 import { storeRefreshToken, type RefreshTokenStore } from './refresh-token-store.ts';
 import { TOKEN_REQUEST_OPTIONS, tokenEndpointOptions } from './token-endpoint-options.ts';
 import { requestToken, type ClientAuthMethod } from './token-endpoint-request.ts';

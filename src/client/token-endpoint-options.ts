@@ -5,7 +5,7 @@
 import { AuthConfigError } from '../errors/config-error.ts';
 import { isLoopbackHost } from '../util/loopback.ts';
 import { optionalBoolean, optionalChoice, optionalSeconds } from '../util/option-checks.ts';
-import { CACHED_TOKEN_OPTIONS } from './cached-token.ts';
+import { CACHED_TOKEN_OPTIONS } from './cached-token-options.ts';
 import type { ClientCredentialsOptions } from './client-credentials.ts';
 import type { RefreshingTokenOptions } from './refreshing-token.ts';
 import type { ClientAuthMethod } from './token-endpoint-request.ts';

@@ -43,6 +43,7 @@ export type TokenErrorCode =
  *
  * @example
  * ```ts
+ * import { TokenError } from 'grpc-jwt-auth/client';
  * throw new TokenError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', 'token endpoint answered HTTP 503', { retryable: true, httpStatus: 503 });
  * ```
  */

@@ -63,9 +63,11 @@ const TOKEN_INTERCEPTOR_OPTION_NAMES = optionNames<TokenInterceptorOptions>({ to
  */
 export function createTokenInterceptor(options: TokenInterceptorOptions): Interceptor {
   checkOptionNames(options, TOKEN_INTERCEPTOR_OPTION_NAMES);
-  if (options.token === undefined) throw new AuthConfigError('token', 'required');
+  // Read once: a getter must not pass the check with one source and be used with another.
+  const token = options.token;
+  if (token === undefined) throw new AuthConfigError('token', 'required');
   const policy: CallPolicy = {
-    tokens: toTokenSupplier(options.token, 'token'),
+    tokens: toTokenSupplier(token, 'token'),
     guard: new TransportGuard(optionalChoice<ChannelSecurity>(options.channelSecurity, 'channelSecurity', ['tls', 'insecure'])),
   };
   return (callOptions, nextCall) => new InterceptingCall(new AuthorizedCall(callOptions, nextCall, policy));

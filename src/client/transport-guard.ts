@@ -8,12 +8,12 @@ import { localStatus } from './token-status.ts';
  * the channel credentials, so the interceptor cannot tell TLS from plaintext before it sends the token;
  * it only sees the channel target (the host it dials). Hence:
  *
- * - not set: tokens go only to loopback targets (127.0.0.0/8, ::1, localhost, unix sockets), where
- *   plaintext never leaves the machine; a call to any other target fails with FAILED_PRECONDITION before
- *   anything is sent. A target is loopback only if no HTTP proxy applies to it: with `grpc_proxy`,
- *   `https_proxy` or `http_proxy` set, grpc-js tunnels even `127.0.0.1` through the proxy, so such a
- *   target must be listed, exactly, in `no_grpc_proxy` (or `no_proxy`); `unix:` targets are never
- *   proxied;
+ * - not set: tokens go only to loopback targets (127.0.0.0/8, ::1, localhost, unix sockets; with a DNS
+ *   server named in the target, addresses only), where plaintext never leaves the machine; a call to any
+ *   other target fails with FAILED_PRECONDITION before anything is sent. A target is loopback only if no
+ *   HTTP proxy applies to it: with `grpc_proxy`, `https_proxy` or `http_proxy` set, grpc-js tunnels even
+ *   `127.0.0.1` through the proxy, so such a target must be listed, exactly, in `no_grpc_proxy` (or
+ *   `no_proxy`); `unix:` targets are never proxied;
  * - `'tls'`: the channel uses TLS. Checked after the fact on every call (the transport's auth context);
  *   if a call turns out to have gone over plaintext, a warning is emitted once and later calls to that
  *   target fail with FAILED_PRECONDITION;

@@ -32,7 +32,7 @@ export interface ErrorInfo {
  *
  * @example
  * ```ts
- * // ERROR_DOMAIN and decodeErrorInfo: from 'grpc-jwt-auth/client'
+ * import { ERROR_DOMAIN, decodeErrorInfo } from 'grpc-jwt-auth/client';
  * declare const details: Buffer; // the grpc-status-details-bin trailer of a refused call
  * const info = decodeErrorInfo(details);
  * if (info?.domain === ERROR_DOMAIN) console.warn(`refused by grpc-jwt-auth: ${info.reason}`);

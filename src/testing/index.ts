@@ -16,7 +16,8 @@ export type { SignOptions, TestClaims, TestIssuer, TestIssuerOptions } from './t
 
 // A loopback identity provider (TestIssuer.serve): discovery, JWKS and an OAuth 2.0 token endpoint.
 export type { ServeOptions, ServedIssuer } from './issuer-server.ts';
-export type { TestClient, TokenEndpoint, TokenEndpointOptions, TokenFault } from './token-endpoint.ts';
+export type { TestClient, TokenEndpoint, TokenEndpointOptions } from './token-endpoint.ts';
+export type { TokenFault } from './token-faults.ts';
 
 // Forgeries of any token, for tests that they are refused.
 export { craftUnsignedToken, replacePayload } from './unsigned.ts';

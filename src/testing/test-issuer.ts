@@ -6,7 +6,7 @@ import { fromJwks } from '../keys/jwks.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from '../keys/resolver.ts';
 import { fromSecret } from '../keys/secret.ts';
 import { serveIssuer, type ServedIssuer, type ServeOptions } from './issuer-server.ts';
-import { checkTestOptionNames, optionalRecord, optionalTime } from './test-option-checks.ts';
+import { checkedSignOptions, checkTestOptionNames, optionalRecord } from './test-option-checks.ts';
 import { generateTestKey, type TestSigningKey } from './test-keys.ts';
 import { craftUnsignedToken, replacePayload } from './unsigned.ts';
 
@@ -139,7 +139,6 @@ export interface TestIssuer {
 }
 
 const TEST_ISSUER_OPTIONS = optionNames<TestIssuerOptions>({ alg: true, issuer: true, audience: true, kid: true });
-const SIGN_OPTIONS = optionNames<SignOptions>({ expiresIn: true, notBefore: true, issuedAt: true, header: true });
 const SIGN_RAW_OPTIONS = optionNames<NonNullable<Parameters<TestIssuer['signRaw']>[1]>>({ header: true });
 const ROTATE_OPTIONS = optionNames<NonNullable<Parameters<TestIssuer['rotate']>[0]>>({ keepPrevious: true });
 
@@ -212,22 +211,15 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   }
 
   async function sign(claims: TestClaims = {}, signOptions: SignOptions = {}): Promise<string> {
-    checkTestOptionNames(signOptions, SIGN_OPTIONS);
-    const iat = optionalTime(signOptions.issuedAt, 'issuedAt') ?? now();
-    const payload: Record<string, unknown> = {
-      iss: issuer,
-      aud: audience,
-      sub: 'test-user',
-      iat,
-      exp: iat + (optionalTime(signOptions.expiresIn, 'expiresIn') ?? 3600),
-    };
-    const notBefore = optionalTime(signOptions.notBefore, 'notBefore');
+    const { issuedAt, expiresIn, notBefore, header: extraHeader } = checkedSignOptions(signOptions);
+    const iat = issuedAt ?? now();
+    const payload: Record<string, unknown> = { iss: issuer, aud: audience, sub: 'test-user', iat, exp: iat + (expiresIn ?? 3600) };
     if (notBefore !== undefined) payload.nbf = now() + notBefore;
     for (const [name, value] of Object.entries(optionalRecord(claims, 'claims') ?? {})) {
       if (value === undefined) delete payload[name];
       else payload[name] = value;
     }
-    const header = protectedHeader(optionalRecord(signOptions.header, 'header'));
+    const header = protectedHeader(extraHeader);
     return new SignJWT(payload).setProtectedHeader(header as never).sign(signing.signingKey, signOptionsFor(header));
   }
 

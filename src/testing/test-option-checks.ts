@@ -3,8 +3,9 @@
  * (`token.clients.worker.secrt`), because the helpers take nested options objects.
  */
 import { AuthConfigError } from '../errors/config-error.ts';
-import { isRecord, optionalSeconds } from '../util/option-checks.ts';
+import { isRecord, optionalSeconds, optionNames } from '../util/option-checks.ts';
 import { LAST_NUMERIC_DATE } from '../verify/claims.ts';
+import type { SignOptions } from './test-issuer.ts';
 
 /**
  * Refuses an options object of the testing helpers with names it does not know, naming the option by
@@ -53,4 +54,41 @@ export function optionalRecord(value: unknown, option: string): Record<string, u
   if (value === undefined) return undefined;
   if (!isRecord(value)) throw new AuthConfigError(option, 'expected an object');
   return value;
+}
+
+/**
+ * A string, the empty one included (an empty response body, say), or undefined when not given.
+ *
+ * @example
+ * ```ts
+ * optionalText('', 'fault.body'); // ''
+ * optionalText(42, 'fault.body'); // throws AuthConfigError('fault.body', 'expected a string')
+ * ```
+ */
+export function optionalText(value: unknown, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new AuthConfigError(option, 'expected a string');
+  return value;
+}
+
+const SIGN_OPTIONS = optionNames<SignOptions>({ expiresIn: true, notBefore: true, issuedAt: true, header: true });
+
+/**
+ * {@link SignOptions} checked, names by their path: what `sign` takes, and what a token fault passes on
+ * to it, so a fault with a misspelt sign option is refused when it is injected, not at the request.
+ *
+ * @example
+ * ```ts
+ * checkedSignOptions({ expiresIn: 60 }); // { expiresIn: 60, issuedAt: undefined, notBefore: undefined, header: undefined }
+ * checkedSignOptions({ expiresin: 60 }, 'fault.signOptions.'); // throws AuthConfigError('fault.signOptions.expiresin', ...)
+ * ```
+ */
+export function checkedSignOptions(options: unknown, path = ''): { readonly [K in keyof Required<SignOptions>]: SignOptions[K] | undefined } {
+  checkTestOptionNames(options, SIGN_OPTIONS, path);
+  return {
+    expiresIn: optionalTime(options.expiresIn, `${path}expiresIn`),
+    notBefore: optionalTime(options.notBefore, `${path}notBefore`),
+    issuedAt: optionalTime(options.issuedAt, `${path}issuedAt`),
+    header: optionalRecord(options.header, `${path}header`),
+  };
 }

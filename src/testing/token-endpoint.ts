@@ -1,9 +1,11 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthConfigError } from '../errors/config-error.ts';
 import { optionalBoolean, optionalChoice, optionalFunction, optionalSeconds, optionalString, optionNames } from '../util/option-checks.ts';
 import { checkTestOptionNames, optionalRecord } from './test-option-checks.ts';
 import type { SignOptions, TestClaims } from './test-issuer.ts';
+import { FaultQueue, type TokenFault } from './token-faults.ts';
+import { OAuthError, formDecode, parseForm, readBody, sameSecret, scopeWithin } from './oauth-request.ts';
 
 /**
  * A client registered at the test token endpoint.
@@ -54,57 +56,6 @@ export interface TokenEndpointOptions {
 }
 
 /**
- * A misbehaviour to test clients against.
- *
- * @example
- * ```ts
- * import { createTestIssuer, type TokenFault } from 'grpc-jwt-auth/testing';
- * const served = await (await createTestIssuer()).serve();
- * const outage: TokenFault = { kind: 'status', status: 503 };
- * served.tokenEndpoint.injectFault(outage, 1); // the next request gets 503
- * served.tokenEndpoint.injectFault({ kind: 'token', claims: { exp: undefined }, expiresIn: null }, 1); // then a token with no expiry
- * ```
- */
-export type TokenFault =
-  /** Answer with this status and body instead (e.g. 500, or 200 with `not json`). */
-  | {
-      /** Selects this fault: answer with the given status and body. */
-      readonly kind: 'status';
-      /** The HTTP status code of the answer, e.g. 500, 503 or 200. */
-      readonly status: number;
-      /** The response body. Default empty. */
-      readonly body?: string;
-      /** The `content-type` of the answer. Default `text/plain`. */
-      readonly contentType?: string;
-    }
-  /** Wait `duration` seconds, then answer normally. */
-  | {
-      /** Selects this fault: answer late. */
-      readonly kind: 'delay';
-      /** How long to wait before answering, in seconds (e.g. 0.2). */
-      readonly duration: number;
-    }
-  /** Never answer (until the server closes). */
-  | {
-      /** Selects this fault: never answer. */
-      readonly kind: 'hang';
-    }
-  /** Answer normally, but with a doctored access token: e.g. `claims: { exp: undefined }, expiresIn: null`. */
-  | {
-      /** Selects this fault: a normal answer with a doctored access token. */
-      readonly kind: 'token';
-      /** Claims merged over the usual ones; a claim set to `undefined` is removed. */
-      readonly claims?: TestClaims;
-      /** Sign options merged over the usual ones (`issuedAt` now, `expiresIn` the access-token lifetime). */
-      readonly signOptions?: SignOptions;
-      /**
-       * The `expires_in` of the response, in seconds; `null` leaves it out. Default the access-token
-       * lifetime. The token's own `exp` is set by `signOptions.expiresIn`.
-       */
-      readonly expiresIn?: number | null;
-    };
-
-/**
  * Control of the running token endpoint, for tests.
  *
  * @example
@@ -124,7 +75,10 @@ export interface TokenEndpoint {
    * Defaults: the first registered client, subject `test-user`, no scope.
    */
   issueRefreshToken(options?: { readonly clientId?: string; readonly subject?: string; readonly scope?: string }): string;
-  /** The next `times` requests (default: every one until {@link clearFaults}) meet `fault`. */
+  /**
+   * The next `times` requests (a whole number from 1; default: every one until {@link clearFaults}) meet
+   * `fault`. A fault that is not one of {@link TokenFault}'s shapes throws `AuthConfigError` naming the field.
+   */
   injectFault(fault: TokenFault, times?: number): void;
   /** Removes every pending fault: the next requests are answered normally. */
   clearFaults(): void;
@@ -174,16 +128,6 @@ interface RefreshRecord {
   state: 'active' | 'spent' | 'revoked';
 }
 
-class OAuthError extends Error {
-  constructor(
-    readonly error: string,
-    readonly description: string,
-    readonly status = 400,
-  ) {
-    super(description);
-  }
-}
-
 const DEFAULT_CLIENTS: Readonly<Record<string, TestClient>> = { 'test-client': { secret: 'test-secret' } };
 const TOKEN_OPTIONS = optionNames<TokenEndpointOptions>({
   clients: true,
@@ -196,7 +140,6 @@ const CLIENT_OPTIONS = optionNames<TestClient>({ secret: true, authMethods: true
 const REFRESH_TOKEN_OPTIONS = optionNames<NonNullable<Parameters<TokenEndpoint['issueRefreshToken']>[0]>>({ clientId: true, subject: true, scope: true });
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 const MAX_LIFETIME = 10 * 365 * 86_400;
-const MAX_BODY_BYTES = 64 * 1024;
 
 /** The registered clients, each checked: a misspelt `secrt` would register a public client and fail tests for the wrong reason. */
 function checkedClients(value: unknown): Readonly<Record<string, TestClient>> {
@@ -209,54 +152,12 @@ function checkedClients(value: unknown): Readonly<Record<string, TestClient>> {
     optionalString(registered.scope, `${path}scope`);
     optionalRecord(registered.claims, `${path}claims`);
     const methods = registered.authMethods;
-    if (methods !== undefined && !Array.isArray(methods)) throw new AuthConfigError(`${path}authMethods`, 'expected an array');
+    // An empty list would register a client no request can authenticate as.
+    if (methods !== undefined && (!Array.isArray(methods) || methods.length === 0))
+      throw new AuthConfigError(`${path}authMethods`, 'expected a non-empty array');
     for (const method of methods ?? []) optionalChoice(method, `${path}authMethods`, AUTH_METHODS);
   }
   return clients as Readonly<Record<string, TestClient>>;
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  // Constant time, so a test endpoint does not teach clients a timing oracle by example.
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function formDecode(value: string): string {
-  return decodeURIComponent(value.replace(/\+/g, ' '));
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) reject(new OAuthError('invalid_request', 'request body too large', 413));
-      else chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-/** The form parameters; RFC 6749 §3.2: a parameter sent twice is an error. */
-function parseForm(body: string): Map<string, string> {
-  const params = new Map<string, string>();
-  for (const [name, value] of new URLSearchParams(body)) {
-    if (params.has(name)) throw new OAuthError('invalid_request', `parameter ${name} was sent more than once`);
-    params.set(name, value);
-  }
-  return params;
-}
-
-function scopeWithin(requested: string | undefined, allowed: string | undefined): string | undefined {
-  if (requested === undefined) return allowed;
-  if (allowed === undefined) return requested;
-  const granted = new Set(allowed.split(' '));
-  const missing = requested.split(' ').filter((scope) => scope && !granted.has(scope));
-  if (missing.length > 0) throw new OAuthError('invalid_scope', `scope not allowed: ${missing.join(' ')}`);
-  return requested;
 }
 
 /**
@@ -279,7 +180,7 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
   const rotate = optionalBoolean(options.rotateRefreshTokens, 'token.rotateRefreshTokens') ?? true;
   const clock = optionalFunction<() => number>(options.clock, 'token.clock') ?? Date.now;
   const refreshTokens = new Map<string, RefreshRecord>();
-  const faults: Array<{ fault: TokenFault; left: number }> = [];
+  const faults = new FaultQueue();
   const timers = new Set<NodeJS.Timeout>();
 
   function client(id: string): TestClient | undefined {
@@ -389,14 +290,6 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
     response.end(JSON.stringify(body));
   }
 
-  function nextFault(): TokenFault | undefined {
-    const head = faults[0];
-    if (!head) return undefined;
-    head.left -= 1;
-    if (head.left <= 0) faults.shift();
-    return head.fault;
-  }
-
   async function answer(request: IncomingMessage, response: ServerResponse, fault: TokenFault | undefined): Promise<void> {
     if (fault?.kind === 'status') {
       response.writeHead(fault.status, { 'content-type': fault.contentType ?? 'text/plain', 'cache-control': 'no-store' });
@@ -417,7 +310,7 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
 
   return {
     handle(request, response) {
-      const fault = nextFault();
+      const fault = faults.next();
       const run = (): void => {
         answer(request, response, fault).catch(() => send(response, 500, { error: 'server_error', error_description: 'test issuer failed' }));
       };
@@ -440,11 +333,11 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
           const subject = optionalString(refreshOptions.subject, 'subject') ?? 'test-user';
           return newRefreshToken({ clientId, subject, scope: optionalString(refreshOptions.scope, 'scope'), family: randomUUID() });
         },
-        injectFault(fault, times = Infinity) {
-          faults.push({ fault, left: times });
+        injectFault(fault, times) {
+          faults.add(fault, times);
         },
         clearFaults() {
-          faults.length = 0;
+          faults.clear();
         },
       };
     },

@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { runBounded } from '../support/bounded-run.ts';
 import { installPackedPackage, type ScratchProject } from '../support/packed-package.ts';
 import { README, fencedBlocks, section } from './readme-sections.ts';
 
@@ -66,7 +67,8 @@ describe('README quick start, in an empty project with the packed tarball', { ti
 
   it('runs, ends by itself, and prints what the README says', async () => {
     const [command = '', ...args] = quickStart.command;
-    const { stdout } = await run(command === 'npx' ? npx : command, args, { cwd: dir, timeout: 60_000 });
+    // In a process group of its own: a quick start that hangs is killed whole (npx, tsx and node), its port closed.
+    const { stdout } = await runBounded(command === 'npx' ? npx : command, args, { cwd: dir, timeout: 60_000 });
     assert.equal(stdout.trim(), quickStart.output.trim());
   });
 
@@ -81,7 +83,7 @@ describe('README quick start, in an empty project with the packed tarball', { ti
     await run(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir });
   });
 
-  it('a CommonJS TypeScript project with the settings the README gives compiles, and require() loads every entry point', async () => {
+  it('a CommonJS TypeScript project with either setting the README gives (nodenext, node20) compiles, and require() loads every entry point', async () => {
     const cjs = join(dir, 'commonjs');
     await mkdir(cjs);
     await writeFile(join(cjs, 'package.json'), JSON.stringify({ name: 'commonjs-consumer', private: true, type: 'commonjs' }));
@@ -101,12 +103,16 @@ async function main(): Promise<void> {
 void main();
 `,
     );
-    await writeFile(
-      join(cjs, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', target: 'es2022', outDir: 'out', types: ['node'] }, files: ['main.ts'] }),
-    );
-    await run(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', cjs], { cwd: cjs });
-    const { stdout } = await run(process.execPath, [join(cjs, 'out', 'main.js')], { cwd: cjs, timeout: 30_000 });
-    assert.equal(stdout.trim(), 'function function function', 'require exists: the output is CommonJS');
+    for (const module of ['nodenext', 'node20']) {
+      const config = `tsconfig.${module}.json`;
+      const outDir = `out-${module}`;
+      await writeFile(
+        join(cjs, config),
+        JSON.stringify({ compilerOptions: { strict: true, module, target: 'es2022', outDir, types: ['node'] }, files: ['main.ts'] }),
+      );
+      await run(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(cjs, config)], { cwd: cjs });
+      const { stdout } = await run(process.execPath, [join(cjs, outDir, 'main.js')], { cwd: cjs, timeout: 30_000 });
+      assert.equal(stdout.trim(), 'function function function', `${module}: require exists, the output is CommonJS`);
+    }
   });
 });

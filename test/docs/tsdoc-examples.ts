@@ -1,10 +1,13 @@
 /**
  * The `@example` blocks of TSDoc comments, extracted and type-checked like the rest of the code, so an
  * example cannot rot: a renamed option or a changed signature fails the check. Each example is checked
- * as its own module, placed beside the file it documents, with that file's own exports in scope (as the
- * code around it sees them): examples of the public API import from `grpc-jwt-auth` (or `/client`,
- * `/testing`) as a user would; an example of an internal helper may just call it. A few names every
- * example may use without declaring them are in {@link PRELUDE}.
+ * as its own module, placed beside the file it documents. An example of the public API (a declaration an
+ * entry point exports, or a member of one) imports from `grpc-jwt-auth` (or `/client`, `/testing`) what
+ * it uses, as a user would: nothing public is put in scope for it. An example of an internal helper may
+ * call the helpers of its file directly: the file's other exports are in scope. A few names every example
+ * may use without declaring them are in {@link PRELUDE}. An `@example` the checker would skip (no ```ts
+ * block, a block in another language, a tag on no declaration) is reported, not passed over, and so is a
+ * public example that imports a relative path.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -12,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The entry points of the package: what they export is the public API. */
+const ENTRY_POINTS = ['src/index.ts', 'src/client/index.ts', 'src/testing/index.ts'];
 
 /** One fenced `ts` block of an `@example`, and where it came from. */
 export interface TsdocExample {
@@ -54,7 +60,10 @@ declare global {
 }
 `;
 
-const FENCE = /```ts\n([\s\S]*?)```/g;
+/** Every fenced block of an example's text: its language, and its code. */
+const FENCE = /```([^\n`]*)\n([\s\S]*?)```/g;
+/** The languages of fenced blocks that are not TypeScript and are not checked: shell commands. */
+const UNCHECKED_LANGUAGES: ReadonlySet<string> = new Set(['sh']);
 
 /**
  * The TypeScript files of src/, or those under the given prefixes (absolute paths). A prefix matches
@@ -71,28 +80,95 @@ export function sourceFiles(prefixes: readonly string[] = []): string[] {
     });
 }
 
+/** The examples of some files, and what is wrong with the `@example` tags beyond compiling. */
+export interface ExampleCollection {
+  readonly examples: TsdocExample[];
+  /** `file:line (owner): why`: a tag the checker cannot check, a public example importing a relative path. */
+  readonly problems: string[];
+}
+
 /** Every `@example` block of every declaration in `files` (absolute paths). */
-export function collectExamples(files: readonly string[]): TsdocExample[] {
+export function collectExamples(files: readonly string[]): ExampleCollection {
+  const publicNames = publicNamesByFile();
+  const collections = files.map((file) => {
+    const path = relative(root, file);
+    return collectExamplesFrom(path, readFileSync(file, 'utf8'), publicNames.get(path) ?? new Set());
+  });
+  return { examples: collections.flatMap((c) => c.examples), problems: collections.flatMap((c) => c.problems) };
+}
+
+/**
+ * The examples of one file (`file` relative to the project root, `text` its content). `publicNames` are
+ * the names of this file that an entry point exports: an example on one of them, or on a member of one,
+ * gets none of them in scope.
+ */
+export function collectExamplesFrom(file: string, text: string, publicNames: ReadonlySet<string>): ExampleCollection {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const exports = exportedNames(source);
   const examples: TsdocExample[] = [];
-  for (const file of files) {
-    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
-    const exports = exportedNames(source);
-    const visit = (node: ts.Node): void => {
-      for (const tag of ts.getJSDocTags(node)) {
-        if (tag.tagName.text !== 'example' || tag.parent.parent !== node) continue;
-        const comment = typeof tag.comment === 'string' ? tag.comment : (ts.getTextOfJSDocComment(tag.comment) ?? '');
-        for (const match of comment.matchAll(FENCE)) {
-          const named = ts.isVariableStatement(node) ? node.declarationList.declarations[0] : node;
-          const owner = (named as { name?: ts.Node } | undefined)?.name?.getText(source) ?? ts.SyntaxKind[node.kind];
-          const line = source.getLineAndCharacterOfPosition(tag.getStart(source)).line + 1;
-          examples.push({ file: relative(root, file), line, owner, code: match[1] ?? '', exports });
+  const problems: string[] = [];
+  let tags = 0;
+  const visit = (node: ts.Node, statement: ts.Statement | undefined): void => {
+    for (const tag of ts.getJSDocTags(node)) {
+      if (tag.tagName.text !== 'example' || tag.parent.parent !== node) continue;
+      tags += 1;
+      const named = ts.isVariableStatement(node) ? node.declarationList.declarations[0] : node;
+      const owner = (named as { name?: ts.Node } | undefined)?.name?.getText(source) ?? ts.SyntaxKind[node.kind];
+      const line = source.getLineAndCharacterOfPosition(tag.getStart(source)).line + 1;
+      const isPublic = statement !== undefined && declaredNames(statement).some((name) => publicNames.has(name));
+      // A public example shows the import a user writes: the file's public names are not given to it.
+      const inScope = isPublic ? exports.filter(({ name }) => !publicNames.has(name)) : exports;
+      const comment = typeof tag.comment === 'string' ? tag.comment : (ts.getTextOfJSDocComment(tag.comment) ?? '');
+      const fences = [...comment.matchAll(FENCE)];
+      if (fences.length === 0) problems.push(`${file}:${line} (${owner}): an @example without a \`\`\`ts block is never checked`);
+      for (const [, info = '', code = ''] of fences) {
+        const language = info.trim();
+        if (language === 'ts') {
+          examples.push({ file, line, owner, code, exports: inScope });
+          if (isPublic && /\bfrom\s+['"]\.\.?\//.test(code)) {
+            problems.push(`${file}:${line} (${owner}): a public example imports a relative path; import from the entry point, as a user does`);
+          }
+        } else if (!UNCHECKED_LANGUAGES.has(language)) {
+          problems.push(`${file}:${line} (${owner}): a \`\`\`${language} block is never checked; write \`\`\`ts`);
         }
       }
-      ts.forEachChild(node, visit);
-    };
-    visit(source);
+    }
+    ts.forEachChild(node, (child) => visit(child, statement ?? (ts.isSourceFile(node) ? (child as ts.Statement) : undefined)));
+  };
+  visit(source, undefined);
+  // A tag the parser attaches to no declaration (a comment before nothing) would be skipped in silence.
+  const written = [...text.matchAll(/@example\b/g)].length;
+  if (written > tags) problems.push(`${file}: ${written - tags} @example tag(s) on no declaration are never checked`);
+  return { examples, problems };
+}
+
+/** The names a top-level statement declares (a function, a class, an interface, the variables of a `const`). */
+function declaredNames(statement: ts.Statement): string[] {
+  if (ts.isVariableStatement(statement)) {
+    return statement.declarationList.declarations.flatMap((declaration) => (ts.isIdentifier(declaration.name) ? [declaration.name.text] : []));
   }
-  return examples;
+  const name = (statement as { name?: ts.Node }).name;
+  return name !== undefined && ts.isIdentifier(name) ? [name.text] : [];
+}
+
+/** For each file (relative to the root), the names it declares that an entry point exports. */
+function publicNamesByFile(): Map<string, Set<string>> {
+  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  const entries = ENTRY_POINTS.map((entry) => join(root, entry));
+  const program = ts.createProgram(entries, { ...config?.options, noEmit: true });
+  const checker = program.getTypeChecker();
+  const names = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    const module = checker.getSymbolAtLocation(program.getSourceFile(entry) as ts.SourceFile);
+    for (const exported of module === undefined ? [] : checker.getExportsOfModule(module)) {
+      const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+      for (const declaration of symbol.declarations ?? []) {
+        const file = relative(root, declaration.getSourceFile().fileName);
+        names.set(file, (names.get(file) ?? new Set()).add(symbol.name));
+      }
+    }
+  }
+  return names;
 }
 
 /** The names a file declares with `export` (not re-exports). */

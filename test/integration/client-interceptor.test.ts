@@ -209,6 +209,31 @@ describe('token interceptor: retry once when the server says TOKEN_EXPIRED', () 
     }
   });
 
+  // Ported from azure-sdk-for-js core-rest-pipeline ("does not wait for token expiry after receiving an
+  // authentication challenge"), over a real server and token endpoint.
+  it("refused as expired while the identity provider is down: the server's answer at once, after one refresh attempt; the refused token is not sent again", async () => {
+    const server = await startAuthServer(idp, { clock: () => world.now + 86_400_000 });
+    try {
+      const client = server.client({ token: clientCredentials({ tokenUrl: served.tokenUrl, clientId: 'worker', clientSecret: SECRET, clock: world.read }) });
+      // The first request is answered normally (a token fault that changes nothing), every later one with 503.
+      served.tokenEndpoint.injectFault({ kind: 'token' }, 1);
+      served.tokenEndpoint.injectFault({ kind: 'status', status: 503 });
+      const before = served.requestCount('/token');
+      const first = settledWithin(unary(client, new Metadata()), 'the first call');
+      const outcome = await first;
+      assert.equal(outcome.code, status.UNAUTHENTICATED);
+      assert.equal(outcome.reason, 'TOKEN_EXPIRED', "the server's answer, not the provider's outage");
+      assert.equal(served.requestCount('/token') - before, 2, 'one token, one failed refresh');
+      const next = await settledWithin(unary(client, new Metadata()), 'the next call');
+      assert.equal(next.code, status.UNAVAILABLE, 'no token to send: the refused one is never sent again');
+      assert.equal(server.rejected.length, 1, 'the server saw the first attempt only: no retry without a new token, and nothing after');
+      assert.equal(served.requestCount('/token') - before, 2, 'the next call fails fast during the back-off');
+    } finally {
+      served.tokenEndpoint.clearFaults();
+      await server.close();
+    }
+  });
+
   it('other refusals are not retried: wrong audience, PERMISSION_DENIED, and an expired fixed token (nothing to refresh)', async () => {
     const server = await startAuthServer(idp, { rules: { '/test.echo.v1.Echo/ServerStream': 'deny' } });
     try {

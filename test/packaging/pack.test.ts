@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { installPackedPackage, type ScratchProject } from '../support/packed-package.ts';
 
 const run = promisify(execFile);
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 
 describe('packaging: the tarball installs and works in a scratch project', { timeout: 240_000 }, () => {
   let dir = '';
@@ -50,6 +51,23 @@ describe('packaging: the tarball installs and works in a scratch project', { tim
     assert.equal(stdout.trim(), 'function function function');
   });
 
+  it('the bin runs from the installed tarball: npx grpc-jwt-auth --help, inspect of a signed token', async () => {
+    const { stdout: help } = await run(npx, ['--no-install', 'grpc-jwt-auth', '--help'], { cwd: dir, timeout: 30_000 });
+    for (const command of ['inspect', 'sign', 'serve-issuer']) assert.match(help, new RegExp(`^  ${command} `, 'm'), command);
+    const { stdout: signed } = await run(npx, ['--no-install', 'grpc-jwt-auth', 'sign', '--sub', 'alice', '--json'], { cwd: dir, timeout: 30_000 });
+    const { token } = JSON.parse(signed) as { token: string };
+    const { stdout: inspected } = await run(npx, ['--no-install', 'grpc-jwt-auth', 'inspect', token, '--json'], { cwd: dir, timeout: 30_000 });
+    assert.equal((JSON.parse(inspected) as { claims: { sub: string } }).claims.sub, 'alice');
+  });
+
+  it('only the entry points load: a deep import of dist/ is refused, so internals are not API', async () => {
+    const script = `for (const spec of ['grpc-jwt-auth/dist/index.js', 'grpc-jwt-auth/dist/util/option-checks.js', 'grpc-jwt-auth/dist/cli/main.js']) {
+      try { await import(spec); console.log('loaded', spec); } catch (error) { console.log(error.code); }
+    }`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir });
+    assert.deepEqual(stdout.trim().split('\n'), Array(3).fill('ERR_PACKAGE_PATH_NOT_EXPORTED'));
+  });
+
   it('a TypeScript consumer type-checks against the published declarations', async () => {
     await writeFile(
       join(dir, 'consumer.ts'),
@@ -59,6 +77,10 @@ import { clientCredentials, createTokenInterceptor, decodeErrorInfo, type ErrorI
 import { createTestIssuer, type TestIssuer } from 'grpc-jwt-auth/testing';
 // @ts-expect-error: the server entry does not list client names
 import { clientCredentials as notOnServer } from 'grpc-jwt-auth';
+// @ts-expect-error: one function shape, TokenFunction; TokenFetcher is gone
+import type { TokenFetcher } from 'grpc-jwt-auth/client';
+// @ts-expect-error: internals are not API: no deep imports
+import { optionNames } from 'grpc-jwt-auth/dist/util/option-checks.js';
 
 interface Claims extends JwtClaims { readonly tenant: string }
 const auth = createAuthInterceptor({

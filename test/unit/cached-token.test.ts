@@ -159,6 +159,36 @@ describe('cachedToken: caching and expiry', () => {
   });
 });
 
+describe('cachedToken: the clock option', () => {
+  it('a reading that is not milliseconds since the epoch (seconds, NaN, a throw) → ERR_TOKEN_SOURCE_FAILED, not a token kept 1000× its life or a fetch per call', async () => {
+    const clocks: ReadonlyArray<readonly [string, () => number]> = [
+      ['seconds', () => START / 1000],
+      ['performance.now', () => 12_345.6],
+      ['NaN', () => Number.NaN],
+      [
+        'a throw',
+        () => {
+          throw new Error('clock broke');
+        },
+      ],
+    ];
+    for (const [name, clock] of clocks) {
+      let fetches = 0;
+      const source = cachedToken(
+        () => {
+          fetches += 1;
+          return { token: 'opaque', expiresIn: 60 };
+        },
+        { clock },
+      );
+      for (let call = 0; call < 3; call++) {
+        await assert.rejects(source.getToken(), { name: 'TokenError', code: 'ERR_TOKEN_SOURCE_FAILED', retryable: false }, name);
+      }
+      assert.ok(fetches <= 1, `${name}: ${fetches} fetches for 3 calls`);
+    }
+  });
+});
+
 describe('cachedToken: the function it caches', () => {
   it('is the function a token source takes: synchronous or async, returning a string or { token, expiresIn }', async () => {
     const fn: TokenFunction = () => ({ token: 'opaque', expiresIn: 60 });

@@ -58,6 +58,42 @@ describe('testing helpers: option values of the wrong type are refused by name',
     for (const [token, option] of cases) await refusesOption(() => idp.serve({ token } as never), option);
   });
 
+  it('tokenEndpoint.injectFault: the old { kind: delay, ms }, an unknown kind and malformed fields → AuthConfigError naming them', async () => {
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    const served = await idp.serve();
+    try {
+      const inject = (fault: unknown, times?: unknown) => () => served.tokenEndpoint.injectFault(fault as never, times as never);
+      const cases: ReadonlyArray<readonly [() => unknown, string]> = [
+        // Milliseconds by the old name would be read as no delay at all: the test would pass for the wrong reason.
+        [inject({ kind: 'delay', ms: 2000 }), 'fault.ms'],
+        [inject({ kind: 'delay' }), 'fault.duration'],
+        [inject({ kind: 'delay', duration: '2' }), 'fault.duration'],
+        [inject({ kind: 'delay', duration: 2000 }), 'fault.duration'],
+        [inject({ kind: 'stauts', status: 503 }), 'fault.kind'],
+        [inject(null), 'fault'],
+        [inject({ kind: 'status' }), 'fault.status'],
+        [inject({ kind: 'status', status: '503' }), 'fault.status'],
+        [inject({ kind: 'status', status: 99 }), 'fault.status'],
+        [inject({ kind: 'status', status: 503, body: 42 }), 'fault.body'],
+        [inject({ kind: 'status', status: 503, contentType: 7 }), 'fault.contentType'],
+        [inject({ kind: 'hang', duration: 1 }), 'fault.duration'],
+        [inject({ kind: 'token', expiresIn: '60' }), 'fault.expiresIn'],
+        [inject({ kind: 'token', claims: 'admin' }), 'fault.claims'],
+        [inject({ kind: 'token', signOptions: { expiresin: 5 } }), 'fault.signOptions.expiresin'],
+        [inject({ kind: 'token', signOptions: { expiresIn: '1h' } }), 'fault.signOptions.expiresIn'],
+        [inject({ kind: 'hang' }, 0), 'times'],
+        [inject({ kind: 'hang' }, 1.5), 'times'],
+        [inject({ kind: 'hang' }, '2'), 'times'],
+      ];
+      for (const [run, option] of cases) await refusesOption(run, option);
+      // Nothing was queued by the refused calls: the endpoint answers at once (a GET: 405), not late, not never.
+      const answer = await fetch(served.tokenUrl, { signal: AbortSignal.timeout(5000) });
+      assert.equal(answer.status, 405);
+    } finally {
+      await served.close();
+    }
+  });
+
   it('tokenEndpoint.issueRefreshToken: subject 7 → AuthConfigError naming subject', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
     const served = await idp.serve();

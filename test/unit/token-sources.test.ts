@@ -74,6 +74,8 @@ describe('token leak guard: where a token may go', () => {
       'ipv6:[::1]:50051',
       'unix:/run/app.sock',
       'unix-abstract:app',
+      // An address needs no DNS, whichever server the target names.
+      'dns://10.0.0.53/127.0.0.1:50051',
     ];
     const remote = [
       'dns:api.example.com:443',
@@ -88,6 +90,10 @@ describe('token leak guard: where a token may go', () => {
       'dns:localhost:http',
       'ipv6:[::1:50051',
       'ipv4:127.0.0.1:1,',
+      // A name looked up at the DNS server the target names (grpc-js with GRPC_NODE_USE_ALTERNATIVE_RESOLVER):
+      // that server, not this machine, says where localhost is.
+      'dns://10.0.0.53/localhost:50051',
+      'dns://10.0.0.53/LOCALHOST',
     ];
     for (const target of local) assert.equal(isLoopbackTarget(target), true, target);
     for (const target of remote) assert.equal(isLoopbackTarget(target), false, target);
