@@ -29,7 +29,8 @@ export type { AuthenticatedEvent, CallEvent, RejectedEvent } from './server/even
 
 // Verification without gRPC: the same checks for an HTTP gateway, a queue consumer or a script.
 export { createAuthenticator } from './verify/authenticator.ts';
-export type { Authentication, Authenticator, AuthenticatorOptions, IssuerOptions } from './verify/authenticator.ts';
+export type { Authentication, Authenticator, AuthenticatorOptions } from './verify/authenticator.ts';
+export type { IssuerOptions } from './verify/issuers.ts';
 export type { ValidateContext, ValidateHook, VerifyOptions } from './verify/options.ts';
 export type { TokenCacheOptions } from './verify/token-cache.ts';
 

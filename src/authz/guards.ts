@@ -4,7 +4,7 @@ import { AuthConfigError } from '../errors/config-error.ts';
 import { AuthError } from '../errors/auth-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
 import { judgeGuard, type GuardVerdict } from './guard-verdict.ts';
-import { checkNames } from './names.ts';
+import { checkNames } from './required-names.ts';
 
 /**
  * A guard's refusal, with what would have granted access. The call ends with PERMISSION_DENIED; the

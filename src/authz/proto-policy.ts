@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { AuthConfigError } from '../errors/config-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
 import { allOf, requireAnyRole, requireAnyScope, requireRoles, requireScopes, type Guard } from './guards.ts';
-import { checkNames } from './names.ts';
+import { checkNames } from './required-names.ts';
 import { customOptionName, isOwnOption, listServiceMethodsBySource, type ServiceMethod, type ServiceSource } from './service-methods.ts';
 import type { Rule, RuleMap } from './rules.ts';
 

@@ -13,14 +13,33 @@ import { AuthConfigError } from '../errors/config-error.ts';
  * ```ts
  * checkOptionNames({ token: 'x', retry: 2 }, new Set(['token', 'channelSecurity'])); // throws AuthConfigError('retry', 'unknown option')
  * checkOptionNames({ maxEntrys: 5 }, new Set(['maxEntries', 'maxTtl']), 'cache'); // throws AuthConfigError('cache.maxEntrys', 'unknown option')
+ * checkOptionNames({ cooldownMs: 30_000 }, new Set(['cooldown'])); // throws: unknown option; it is now `cooldown`, in seconds
  * ```
  */
 export function checkOptionNames(options: unknown, known: ReadonlySet<string>, path?: string): asserts options is Record<string, unknown> {
   if (typeof options !== 'object' || options === null) throw new AuthConfigError(path ?? 'options', 'expected an options object');
   for (const name of Object.keys(options)) {
-    if (!known.has(name)) throw new AuthConfigError(path === undefined ? name : `${path}.${name}`, 'unknown option');
+    if (known.has(name)) continue;
+    const renamed = Object.hasOwn(RENAMED_OPTIONS, name) ? RENAMED_OPTIONS[name] : undefined;
+    const hint = renamed !== undefined && known.has(renamed.name) ? `; it is now \`${renamed.name}\`${renamed.note}` : '';
+    throw new AuthConfigError(path === undefined ? name : `${path}.${name}`, `unknown option${hint}`);
   }
 }
+
+/**
+ * Options renamed in 0.2 (one unit and one name per idea): an old name is still refused, but the error
+ * says what to write instead. Only hinted where the factory knows the new name.
+ */
+const RENAMED_OPTIONS: Readonly<Record<string, { readonly name: string; readonly note: string }>> = {
+  timeoutMs: { name: 'timeout', note: ', in seconds' },
+  cacheMaxAgeMs: { name: 'cacheMaxAge', note: ', in seconds' },
+  minCacheMaxAgeMs: { name: 'minCacheMaxAge', note: ', in seconds' },
+  maxCacheMaxAgeMs: { name: 'maxCacheMaxAge', note: ', in seconds' },
+  cooldownMs: { name: 'cooldown', note: ', in seconds' },
+  staleIfErrorMs: { name: 'staleIfError', note: ', in seconds' },
+  allowHttp: { name: 'allowInsecureHttp', note: '' },
+  ms: { name: 'duration', note: ', in seconds' },
+};
 
 /**
  * The option names of an options interface, as a set for {@link checkOptionNames}. The argument lists
