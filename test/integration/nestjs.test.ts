@@ -10,8 +10,10 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { decodeErrorInfo } from '../../src/client/index.ts';
 import { fromIssuer } from '../../src/index.ts';
-import { createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
+import { RpcException } from '@nestjs/microservices';
+import { authenticatedCall, createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { ORDERS_PROTO, startOrdersApp, type OrdersApp } from '../../examples/nestjs/orders-app.ts';
+import { OrdersController } from '../../examples/nestjs/orders-controller.ts';
 
 const OrdersClient = (grpc.loadPackageDefinition(protoLoader.loadSync(ORDERS_PROTO)) as any).demo.orders.v1.Orders as grpc.ServiceClientConstructor;
 
@@ -137,6 +139,20 @@ describe('NestJS gRPC transport with the auth interceptor in channelOptions', ()
     assert.deepEqual(
       watched.reply?.map((order) => order.id),
       items.map((item) => item.id),
+    );
+  });
+
+  it('a @GrpcMethod handler in a unit test, without Nest or a server: authenticatedCall gives it (request, metadata, call)', async () => {
+    const controller = new OrdersController();
+    const call = await authenticatedCall(idp, {
+      claims: { sub: 'bob', scope: 'orders:read' },
+      method: '/demo.orders.v1.Orders/GetOrder',
+      request: { id: 'o-2' },
+    });
+    assert.deepEqual(controller.getOrder(call.request, call.metadata, call), { id: 'o-2', owner: 'bob', item: 'tea' });
+    assert.throws(
+      () => controller.getOrder({ id: 'o-1' }, call.metadata, call),
+      (error) => error instanceof RpcException && (error.getError() as { code?: unknown }).code === grpc.status.PERMISSION_DENIED,
     );
   });
 });
