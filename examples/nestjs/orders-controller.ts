@@ -2,7 +2,8 @@
  * The orders service as a NestJS controller. Nest calls a `@GrpcMethod` handler with the request, the
  * call's Metadata and the grpc-js call itself; a `@GrpcStreamMethod` handler with an Observable of the
  * requests instead of the request. The auth interceptor attached the verified caller to that Metadata
- * before Nest saw the call, so `getAuth(call)` works in every handler, and so does `getAuth({ metadata })`.
+ * (it is `call.metadata`) before Nest saw the call, so `getAuth(call)` works in every handler, and so
+ * does `getAuth({ metadata })`.
  */
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamMethod, RpcException } from '@nestjs/microservices';
@@ -51,9 +52,12 @@ export class OrdersController {
     return from([...this.orders.values()].filter((order) => order.owner === subject));
   }
 
-  /** Client streaming: Nest passes the requests as an Observable, then the Metadata (whose context getAuth reads), then the call. */
+  /** Client streaming: Nest passes the requests as an Observable, then the Metadata, then the call. */
   @GrpcStreamMethod('Orders', 'ImportOrders')
   importOrders(incoming: Observable<Order>, metadata: Metadata): Observable<ImportSummary> {
+    // The Metadata alone finds the caller too (as in a Nest guard, whose RPC context is the Metadata).
+    // getAuth(call) is better where the call is at hand: on a call that is not authenticated it can end
+    // the call with INTERNAL, where `{ metadata }` can only throw, which Nest answers UNKNOWN.
     const { subject = '' } = getAuth({ metadata });
     return incoming.pipe(
       toArray(),
