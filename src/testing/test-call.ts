@@ -92,7 +92,7 @@ export interface TestCallResult<Response = unknown> {
 
 /**
  * A grpc-js unary server call with no server behind it, for unit tests of handlers: hand it to the
- * handler with {@link TestCall.respond} as the callback, then await {@link TestCall.result}.
+ * handler with `call.respond` as the callback, then await `call.result`.
  *
  * @example
  * ```ts
@@ -107,18 +107,20 @@ export interface TestCallResult<Response = unknown> {
  * console.log(code, value, getAuth(call).subject); // 0 { id: 'o-1', owner: 'alice' } alice
  * ```
  */
-export interface TestCall<Request = unknown, Response = unknown> extends ServerUnaryCall<Request, Response> {
-  /** The callback to hand a unary handler. Its first answer settles {@link TestCall.result}; later ones are ignored, as grpc-js ignores them. */
+// A type, not an interface extending ServerUnaryCall: the reference then documents these three members,
+// not the EventEmitter methods a grpc-js call inherits.
+export type TestCall<Request = unknown, Response = unknown> = ServerUnaryCall<Request, Response> & {
+  /** The callback to hand a unary handler. Its first answer settles `result`; later ones are ignored, as grpc-js ignores them. */
   readonly respond: sendUnaryData<Response>;
   /**
-   * Settles once the call ends: by {@link TestCall.respond}, or by an `'error'` event, which is how
-   * grpc-js lets `getAuth` end a call that is not authenticated (INTERNAL) and `withGuard` refuse a
-   * streaming one. Never settles if the handler never answers.
+   * Settles once the call ends: by `respond`, or by an `'error'` event, which is how grpc-js lets
+   * `getAuth` end a call that is not authenticated (INTERNAL) and `withGuard` refuse a streaming one.
+   * Never settles if the handler never answers.
    */
   readonly result: Promise<TestCallResult<Response>>;
   /** Cancels the call as a client that goes away does: `cancelled` becomes true and `'cancelled'` is emitted. */
   cancel(): void;
-}
+};
 
 const TEST_CALL_OPTIONS = optionNames<TestCallOptions>({ request: true, method: true, metadata: true });
 const AUTHENTICATED_CALL_OPTIONS = optionNames<AuthenticatedCallOptions>({
