@@ -1,14 +1,16 @@
 /**
  * Unit tests of the notes service with real tokens and no identity provider: createTestIssuer signs
- * them with a throw-away key, and the service verifies them exactly as it would in production.
+ * them with a throw-away key, and the service verifies them exactly as it would in production. The
+ * first suite calls a served service; the second calls its handlers directly, with no server, through
+ * authenticatedCall (the caller verified and attached as the interceptor attaches it).
  * Run: node --import tsx --test examples/testing/notes-service.test.ts (main.ts does it for you)
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { decodeErrorInfo } from 'grpc-jwt-auth/client';
-import { createTestIssuer, type TestIssuer } from 'grpc-jwt-auth/testing';
-import { NotesClient, startNotesServer, type NotesServer } from './notes-service.ts';
+import { anonymousCall, authenticatedCall, createTestIssuer, type TestIssuer } from 'grpc-jwt-auth/testing';
+import { NotesClient, notesHandlers, startNotesServer, type Note, type NotesServer } from './notes-service.ts';
 
 interface Outcome {
   readonly code: grpc.status;
@@ -85,5 +87,39 @@ describe('notes service', () => {
     assert.equal(deleted.code, grpc.status.OK);
     const read = await call('GetNote', 'n2', await idp.sign({ sub: 'bob', scope: 'notes:read' }));
     assert.equal(read.code, grpc.status.NOT_FOUND);
+  });
+});
+
+describe('notes handlers, without a server', () => {
+  let idp: TestIssuer;
+  const handlers = notesHandlers(
+    new Map<string, Note>([
+      ['n1', { id: 'n1', owner: 'alice', text: 'buy coffee' }],
+      ['n2', { id: 'n2', owner: 'bob', text: 'call the bank' }],
+    ]),
+  );
+  const GET_NOTE = '/demo.notes.v1.Notes/GetNote';
+
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'ES256', audience: 'notes-api' });
+  });
+
+  it('GetNote: the owner reads their note', async () => {
+    const call = await authenticatedCall(idp, { claims: { sub: 'alice', scope: 'notes:read' }, method: GET_NOTE, request: { id: 'n1' } });
+    handlers.GetNote(call, call.respond);
+    const { code, value } = await call.result;
+    assert.deepEqual([code, value], [grpc.status.OK, { id: 'n1', owner: 'alice', text: 'buy coffee' }]);
+  });
+
+  it("GetNote: someone else's note → NOT_FOUND, as if it did not exist", async () => {
+    const call = await authenticatedCall(idp, { claims: { sub: 'alice', scope: 'notes:read' }, method: GET_NOTE, request: { id: 'n2' } });
+    handlers.GetNote(call, call.respond);
+    assert.equal((await call.result).code, grpc.status.NOT_FOUND);
+  });
+
+  it('GetNote: a call the interceptor did not authenticate → INTERNAL (the handler needs getAuth to succeed)', async () => {
+    const call = anonymousCall({ method: GET_NOTE, request: { id: 'n1' } });
+    assert.throws(() => handlers.GetNote(call, call.respond), { code: 'ERR_AUTH_INTERNAL' });
+    assert.equal((await call.result).code, grpc.status.INTERNAL);
   });
 });

@@ -14,6 +14,10 @@
 export { createTestIssuer } from './test-issuer.ts';
 export type { SignOptions, TestClaims, TestIssuer, TestIssuerOptions } from './test-issuer.ts';
 
+// Calls for unit tests of handlers: a verified caller attached as the interceptor attaches it, no server.
+export { anonymousCall, authenticatedCall } from './test-call.ts';
+export type { AuthenticatedCallOptions, TestCall, TestCallOptions, TestCallResult } from './test-call.ts';
+
 // A loopback identity provider (TestIssuer.serve): discovery, JWKS and an OAuth 2.0 token endpoint.
 export type { ServeOptions, ServedIssuer } from './issuer-server.ts';
 export type { TestClient, TokenEndpoint, TokenEndpointOptions } from './token-endpoint.ts';

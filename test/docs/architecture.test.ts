@@ -21,7 +21,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   authz: ['verify', 'keys', 'errors', 'util'],
   server: ['authz', 'verify', 'keys', 'errors', 'util'],
   client: ['errors', 'util'],
-  testing: ['verify', 'keys', 'errors', 'util'],
+  testing: ['server', 'verify', 'keys', 'errors', 'util'],
   cli: ['testing', 'server', 'authz', 'verify', 'keys', 'errors', 'util'],
 };
 const LOADS_GRPC: ReadonlySet<string> = new Set(['server', 'client', 'testing']);

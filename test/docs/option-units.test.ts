@@ -71,6 +71,8 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
   TestIssuerOptions: { alg: '-', issuer: '-', audience: '-', kid: '-' },
   SignOptions: { expiresIn: 'seconds', notBefore: 'seconds', issuedAt: 'NumericDate', header: '-' },
   ServeOptions: { port: '-', token: '-', jwksMaxAge: 'seconds' },
+  TestCallOptions: { request: '-', method: '-', metadata: '-' },
+  AuthenticatedCallOptions: { request: '-', method: '-', metadata: '-', claims: '-', signOptions: '-', verify: '-' },
   TokenEndpointOptions: { clients: '-', accessTokenLifetime: 'seconds', refreshTokenLifetime: 'seconds', rotateRefreshTokens: '-', clock: 'clock' },
 };
 
