@@ -42,6 +42,7 @@ export { fromJwks } from './keys/jwks.ts';
 export type { JsonWebKeySet } from './keys/jwks.ts';
 export { fromIssuer } from './keys/discovery.ts';
 export type { RemoteJwksOptions, TokensWithoutKid } from './keys/remote-options.ts';
+export type { FetchFunction } from './util/guarded-fetch.ts';
 export type { RemoteKeyResolver } from './keys/remote-jwks.ts';
 export type { FetchTrigger, RemoteKeysEvent } from './keys/remote-events.ts';
 export type { KeyLookup, KeyResolver, VerificationKey } from './keys/resolver.ts';

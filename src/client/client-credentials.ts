@@ -1,4 +1,5 @@
 import { AuthConfigError } from '../errors/config-error.ts';
+import type { FetchFunction } from '../util/guarded-fetch.ts';
 import { checkOptionNames, optionNames, optionalString } from '../util/option-checks.ts';
 import { createCachedToken, type CachedToken } from './cached-token.ts';
 import type { CachedTokenOptions } from './cached-token-options.ts';
@@ -41,6 +42,13 @@ export interface ClientCredentialsOptions extends CachedTokenOptions {
    * sends the client secret in the clear. Default false.
    */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * The function that sends the token requests: default `globalThis.fetch`. Give one to go through a
+   * proxy (Node's `fetch` ignores `HTTPS_PROXY`), to present a client certificate or trust a private CA
+   * (undici's `fetch` with a `dispatcher`), or to add headers. The URL rules, the refusal of redirects,
+   * the timeout and the size cap still hold for it. See {@link FetchFunction}.
+   */
+  readonly fetch?: FetchFunction;
 }
 
 const CLIENT_CREDENTIALS_OPTION_NAMES = optionNames<ClientCredentialsOptions>({ ...TOKEN_REQUEST_OPTIONS, audience: true });
@@ -75,10 +83,10 @@ export function clientCredentials(options: ClientCredentialsOptions): CachedToke
   if (clientId === undefined) throw new AuthConfigError('clientId', 'required');
   if (clientSecret === undefined) throw new AuthConfigError('clientSecret', 'required: the client credentials grant is for confidential clients');
   const audience = optionalString(options.audience, 'audience');
-  const { tokenUrl, authMethod, timeout, scope } = tokenEndpointOptions(options);
+  const endpoint = tokenEndpointOptions(options);
   const params: Record<string, string> = { grant_type: 'client_credentials' };
-  if (scope !== undefined) params.scope = scope;
+  if (endpoint.scope !== undefined) params.scope = endpoint.scope;
   if (audience !== undefined) params.audience = audience;
 
-  return createCachedToken(() => requestToken({ tokenUrl, params, clientId, clientSecret, authMethod, timeout }), options, 'the token endpoint');
+  return createCachedToken(() => requestToken({ endpoint, params, clientId, clientSecret }), options, 'the token endpoint');
 }

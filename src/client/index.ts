@@ -24,6 +24,8 @@ export type { ClientCredentialsOptions } from './client-credentials.ts';
 export { refreshingToken } from './refreshing-token.ts';
 export type { RefreshingTokenOptions } from './refreshing-token.ts';
 export type { ClientAuthMethod } from './token-endpoint-request.ts';
+// The same type as the server entry's: one function can fetch keys and tokens.
+export type { FetchFunction } from '../util/guarded-fetch.ts';
 
 // The token interceptor: sends the token on every call, on any channel it may safely go over.
 export { createTokenInterceptor } from './token-interceptor.ts';

@@ -1,4 +1,5 @@
 import { AuthConfigError } from '../errors/config-error.ts';
+import type { FetchFunction } from '../util/guarded-fetch.ts';
 import { checkOptionNames, optionNames, optionalFunction, optionalString } from '../util/option-checks.ts';
 import { createCachedToken, type CachedToken } from './cached-token.ts';
 import type { CachedTokenOptions } from './cached-token-options.ts';
@@ -41,6 +42,13 @@ export interface RefreshingTokenOptions extends CachedTokenOptions {
   readonly timeout?: number;
   /** Accept a plain-http `tokenUrl` to a non-loopback host, which sends the refresh token in the clear. Default false. */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * The function that sends the token requests: default `globalThis.fetch`. Give one to go through a
+   * proxy (Node's `fetch` ignores `HTTPS_PROXY`), to present a client certificate or trust a private CA
+   * (undici's `fetch` with a `dispatcher`), or to add headers. The URL rules, the refusal of redirects,
+   * the timeout and the size cap still hold for it. See {@link FetchFunction}.
+   */
+  readonly fetch?: FetchFunction;
   /**
    * Told every new refresh token the endpoint issues (rotation), so it can be stored. Awaited before the
    * new access token is used, for at most `timeout`: a store that hangs must not hold every caller (and
@@ -88,13 +96,13 @@ export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
   const clientSecret = optionalString(options.clientSecret, 'clientSecret');
   if (clientSecret !== undefined && clientId === undefined) throw new AuthConfigError('clientId', 'required with clientSecret');
   const onRefreshToken = optionalFunction<RefreshTokenStore>(options.onRefreshToken, 'onRefreshToken');
-  const { tokenUrl, authMethod, timeout, scope } = tokenEndpointOptions(options);
+  const endpoint = tokenEndpointOptions(options);
   let refused: TokenError | undefined;
 
   const fetch = async (): Promise<FetchedToken> => {
     if (refused) throw refused;
     const params: Record<string, string> = { grant_type: 'refresh_token', refresh_token: current };
-    if (scope !== undefined) params.scope = scope;
+    if (endpoint.scope !== undefined) params.scope = endpoint.scope;
     let rotated: string | undefined;
     // Swapped the moment the answer is read, synchronously: from there on nothing can send the spent token
     // again, even when the rest of the answer is refused (the endpoint rotated all the same).
@@ -105,13 +113,13 @@ export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
     };
     let response: FetchedToken;
     try {
-      response = await requestToken({ tokenUrl, params, clientId, clientSecret, authMethod, timeout, onRefreshToken: adopt });
+      response = await requestToken({ endpoint, params, clientId, clientSecret, onRefreshToken: adopt });
     } catch (error) {
       if (error instanceof TokenError && error.code === 'ERR_TOKEN_REFRESH_TOKEN_INVALID') refused = error;
-      if (rotated !== undefined && onRefreshToken) await storeRefreshToken(onRefreshToken, rotated, timeout);
+      if (rotated !== undefined && onRefreshToken) await storeRefreshToken(onRefreshToken, rotated, endpoint.timeout);
       throw error;
     }
-    if (rotated !== undefined && onRefreshToken) await storeRefreshToken(onRefreshToken, rotated, timeout);
+    if (rotated !== undefined && onRefreshToken) await storeRefreshToken(onRefreshToken, rotated, endpoint.timeout);
     return response;
   };
   return createCachedToken(fetch, options, 'the token endpoint');

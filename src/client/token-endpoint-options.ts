@@ -3,8 +3,9 @@
  * throws an {@link AuthConfigError} naming the option when the source is made, never at the first call.
  */
 import { AuthConfigError } from '../errors/config-error.ts';
+import type { FetchFunction } from '../util/guarded-fetch.ts';
 import { isLoopbackHost } from '../util/loopback.ts';
-import { optionalBoolean, optionalChoice, optionalSeconds } from '../util/option-checks.ts';
+import { optionalBoolean, optionalChoice, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
 import { CACHED_TOKEN_OPTIONS } from './cached-token-options.ts';
 import type { ClientCredentialsOptions } from './client-credentials.ts';
 import type { RefreshingTokenOptions } from './refreshing-token.ts';
@@ -31,10 +32,11 @@ export const TOKEN_REQUEST_OPTIONS: { readonly [K in keyof ClientCredentialsOpti
   authMethod: true,
   timeout: true,
   allowInsecureHttp: true,
+  fetch: true,
 };
 
 /** The options of either grant that say how to reach the token endpoint. */
-type EndpointSettings = Pick<ClientCredentialsOptions, 'tokenUrl' | 'scope' | 'authMethod' | 'timeout' | 'allowInsecureHttp'>;
+type EndpointSettings = Pick<ClientCredentialsOptions, 'tokenUrl' | 'scope' | 'authMethod' | 'timeout' | 'allowInsecureHttp' | 'fetch'>;
 
 /**
  * How to reach the token endpoint, checked, with defaults applied.
@@ -53,6 +55,10 @@ export interface TokenEndpoint {
   readonly timeout: number;
   /** Space-separated, or undefined for the client's default scopes. */
   readonly scope: string | undefined;
+  /** Plain http to a host other than loopback was allowed; checked again at each request. */
+  readonly allowInsecureHttp: boolean;
+  /** The `fetch` option; undefined for `globalThis.fetch`, looked up at each request. */
+  readonly fetch: FetchFunction | undefined;
 }
 
 /**
@@ -99,10 +105,14 @@ function scopeParameter(value: unknown): string | undefined {
  * ```
  */
 export function tokenEndpointOptions(options: EndpointSettings): TokenEndpoint {
+  // Read once: a value checked on one read and used from another could turn http to any host on.
+  const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp') ?? false;
   return {
-    tokenUrl: checkTokenUrl(options.tokenUrl, optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp') ?? false),
+    tokenUrl: checkTokenUrl(options.tokenUrl, allowInsecureHttp),
     authMethod: optionalChoice<ClientAuthMethod>(options.authMethod, 'authMethod', ['client_secret_basic', 'client_secret_post']) ?? 'client_secret_basic',
     timeout: (optionalSeconds(options.timeout, 'timeout', 0.001, 600) ?? 10) * 1000,
     scope: scopeParameter(options.scope),
+    allowInsecureHttp,
+    fetch: optionalFunction<FetchFunction>(options.fetch, 'fetch', 'a function called like fetch(url, init)'),
   };
 }

@@ -1,6 +1,7 @@
 import { describeForLog } from '../errors/log-text.ts';
-import { readCappedBody } from '../util/http-body.ts';
+import { OutboundError, guardedFetch } from '../util/guarded-fetch.ts';
 import { isRecord } from '../util/option-checks.ts';
+import type { TokenEndpoint } from './token-endpoint-options.ts';
 import { TokenError } from './token-error.ts';
 import type { FetchedToken } from './token-source.ts';
 
@@ -17,15 +18,13 @@ export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
 
 /** One request to an OAuth 2.0 token endpoint. */
 interface TokenRequest {
-  readonly tokenUrl: URL;
+  /** Where and how: URL, client authentication method, timeout, fetch function. */
+  readonly endpoint: TokenEndpoint;
   /** The grant's form parameters (`grant_type`, `scope`, `refresh_token`, ...). */
   readonly params: Readonly<Record<string, string>>;
   readonly clientId: string | undefined;
   /** Absent for a public client, which only sends its `client_id`. */
   readonly clientSecret: string | undefined;
-  readonly authMethod: ClientAuthMethod;
-  /** Milliseconds for the whole exchange, body included. */
-  readonly timeout: number;
   /**
    * Told, synchronously, the refresh token of any 2xx answer that carries one, before the rest of the
    * answer is checked. With rotation the endpoint has spent the old refresh token as soon as it answered:
@@ -70,13 +69,18 @@ function toSeconds(value: unknown): number | undefined {
  */
 function describeServerText(value: unknown, secrets: readonly (string | undefined)[]): string {
   if (typeof value !== 'string' || value.length === 0) return '';
-  let text = value;
-  for (const secret of secrets) if (secret && secret.length >= 4) text = text.split(secret).join('[redacted]');
-  return `: ${describeForLog(text, 200)}`;
+  return `: ${describeForLog(redact(value, secrets), 200)}`;
+}
+
+/** `text` with every secret of this request replaced: what an endpoint or a fetch function echoes must not reach a log. */
+function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let redacted = text;
+  for (const secret of secrets) if (secret && secret.length >= 4) redacted = redacted.split(secret).join('[redacted]');
+  return redacted;
 }
 
 function rejection(request: TokenRequest, status: number, body: Record<string, unknown> | undefined, refreshing: boolean): TokenError {
-  const where = `token endpoint ${endpointName(request.tokenUrl)}`;
+  const where = `token endpoint ${endpointName(request.endpoint.tokenUrl)}`;
   const oauthError = typeof body?.error === 'string' ? body.error.slice(0, 64) : undefined;
   const secrets = [request.clientSecret, request.params.refresh_token];
   if (oauthError === undefined) {
@@ -102,53 +106,90 @@ function rejection(request: TokenRequest, status: number, body: Record<string, u
 }
 
 /**
- * Posts one token request and returns the access token with its `expires_in` (RFC 6749 §5.1), or throws
- * a {@link TokenError} saying what went wrong. A rotated refresh token goes to `onRefreshToken`. No
- * retries here: the caching layer decides when to try again.
+ * The failure of the exchange itself as a {@link TokenError}: nothing usable came back. All are worth
+ * trying again later (the caching layer backs off), except a URL the rules refuse, which never improves.
+ * The `cause` is kept for logs; the message holds no secret of the request.
+ */
+function exchangeFailure(error: unknown, request: TokenRequest, where: string): TokenError {
+  const failure = error instanceof OutboundError ? error : new OutboundError('network', 'request failed', { cause: error });
+  const status = failure.status === undefined ? {} : { httpStatus: failure.status };
+  // The detail may come from a custom fetch function's error, which might quote what it was sending.
+  const detail = redact(failure.message, [request.clientSecret, request.params.refresh_token]);
+  const timeoutMs = request.endpoint.timeout;
+  switch (failure.failure) {
+    case 'url':
+      return new TokenError('ERR_TOKEN_REQUEST_REJECTED', `${where} refused before sending: ${detail}`, { retryable: false, cause: failure });
+    case 'timeout':
+      return new TokenError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', `${where} did not answer within ${timeoutMs / 1000} s`, { retryable: true, cause: failure });
+    case 'too-large':
+      return new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} sent more than ${MAX_RESPONSE_BYTES} bytes`, {
+        retryable: true,
+        ...status,
+        cause: failure,
+      });
+    case 'redirect':
+      // Following it would re-send the client secret or refresh token to wherever it points.
+      return new TokenError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', `${where} answered with a redirect, which is not followed: ${detail}`, {
+        retryable: true,
+        ...status,
+        cause: failure,
+      });
+    default:
+      return new TokenError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', `${where} could not be reached: ${detail}`, { retryable: true, ...status, cause: failure });
+  }
+}
+
+/**
+ * Posts one token request through the configured fetch function ({@link guardedFetch}: URL rules,
+ * no redirects, a timeout we enforce, a capped body) and returns the access token with its `expires_in`
+ * (RFC 6749 §5.1), or throws a {@link TokenError} saying what went wrong. A rotated refresh token goes
+ * to `onRefreshToken`. No retries here: the caching layer decides when to try again.
  *
  * @example
  * ```ts
+ * import { tokenEndpointOptions } from './token-endpoint-options.ts';
  * const fetched = await requestToken({
- *   tokenUrl: new URL('https://idp.example/oauth/token'),
+ *   endpoint: tokenEndpointOptions({ tokenUrl: 'https://idp.example/oauth/token', timeout: 10 }),
  *   params: { grant_type: 'client_credentials' },
  *   clientId: 'worker',
  *   clientSecret: secret,
- *   authMethod: 'client_secret_basic',
- *   timeout: 10_000, // milliseconds here: the options' seconds, converted
  * }); // { token: 'eyJ...', expiresIn: 3600 }
  * ```
  */
 export async function requestToken(request: TokenRequest): Promise<FetchedToken> {
-  const where = `token endpoint ${endpointName(request.tokenUrl)}`;
+  const { endpoint } = request;
+  const where = `token endpoint ${endpointName(endpoint.tokenUrl)}`;
   const body = new URLSearchParams(request.params);
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   if (request.clientId !== undefined) {
     if (request.clientSecret === undefined) body.set('client_id', request.clientId);
-    else if (request.authMethod === 'client_secret_post') {
+    else if (endpoint.authMethod === 'client_secret_post') {
       body.set('client_id', request.clientId);
       body.set('client_secret', request.clientSecret);
     } else {
       headers.authorization = `Basic ${Buffer.from(`${formEncode(request.clientId)}:${formEncode(request.clientSecret)}`).toString('base64')}`;
     }
   }
-  const signal = AbortSignal.timeout(request.timeout);
-  let response: Response;
-  let text: string | undefined;
+  let response: { readonly status: number; readonly bytes: Uint8Array };
   try {
-    // redirect: 'error': following a redirect would re-send the secret to wherever it points.
-    response = await fetch(request.tokenUrl, { method: 'POST', headers, body, signal, redirect: 'error' });
-    // Capped: a broken or hostile endpoint must not exhaust memory.
-    const bytes = await readCappedBody(response.body, MAX_RESPONSE_BYTES);
-    text = bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    response = await guardedFetch({
+      url: endpoint.tokenUrl,
+      method: 'POST',
+      headers,
+      body: body.toString(),
+      fetch: endpoint.fetch,
+      allowInsecureHttp: endpoint.allowInsecureHttp,
+      timeoutMs: endpoint.timeout,
+      // Capped: a broken or hostile endpoint must not exhaust memory.
+      maxBytes: MAX_RESPONSE_BYTES,
+      // An error answer carries its OAuth error code in the body.
+      readErrorBody: true,
+    });
   } catch (error) {
-    const timedOut = signal.aborted;
-    const message = timedOut ? `${where} did not answer within ${request.timeout / 1000} s` : `${where} could not be reached`;
-    throw new TokenError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', message, { retryable: true, cause: error });
+    throw exchangeFailure(error, request, where);
   }
-  if (text === undefined)
-    throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} sent more than ${MAX_RESPONSE_BYTES} bytes`, { retryable: true, httpStatus: response.status });
-  const json = parseJson(text);
-  if (!response.ok) throw rejection(request, response.status, json, request.params.grant_type === 'refresh_token');
+  const json = parseJson(Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.byteLength).toString('utf8'));
+  if (response.status >= 300) throw rejection(request, response.status, json, request.params.grant_type === 'refresh_token');
   const refreshToken = typeof json?.refresh_token === 'string' && json.refresh_token.length > 0 ? json.refresh_token : undefined;
   if (refreshToken !== undefined) request.onRefreshToken?.(refreshToken);
   if (!json)

@@ -159,7 +159,8 @@ class IssuerResolver implements RemoteKeyResolver {
   }
 
   async #load(signal: AbortSignal): Promise<Loaded<IssuerMetadata>> {
-    const limits = { timeoutMs: this.#policy.timeoutMs, maxBytes: this.#policy.maxBytes, signal };
+    const { timeoutMs, maxBytes, allowInsecureHttp } = this.#policy;
+    const limits = { timeoutMs, maxBytes, signal, fetch: this.#options.fetch, allowInsecureHttp };
     const openId = this.#openIdUrl;
     const oauth = this.#oauthUrl;
     let url = openId;

@@ -1,4 +1,4 @@
-import { readCappedBody } from '../util/http-body.ts';
+import { OutboundError, guardedFetch, type FetchFunction } from '../util/guarded-fetch.ts';
 
 /** Limits of one {@link fetchJson} request. */
 interface FetchLimits {
@@ -8,6 +8,10 @@ interface FetchLimits {
   readonly maxBytes: number;
   /** Aborts the request early (the resolver's `close()`). */
   readonly signal?: AbortSignal;
+  /** The user's fetch function (option `fetch`); default `globalThis.fetch`. */
+  readonly fetch?: FetchFunction | undefined;
+  /** Allows plain http to hosts other than loopback (option `allowInsecureHttp`). Default false. */
+  readonly allowInsecureHttp?: boolean;
 }
 
 /** A JSON document as fetched. */
@@ -40,21 +44,21 @@ export class FetchError extends Error {
   }
 }
 
-function describeFailure(error: unknown, timeoutMs: number): FetchError {
-  if (error instanceof FetchError) return error;
-  const name = (error as Error)?.name;
-  if (name === 'TimeoutError') return new FetchError(`no complete response within ${timeoutMs} ms`, { cause: error });
-  if (name === 'AbortError') return new FetchError('request aborted (resolver closed)', { cause: error });
-  const detail = (error as { cause?: { message?: unknown } })?.cause?.message ?? (error as Error)?.message ?? String(error);
-  return new FetchError(`request failed: ${String(detail)}`, { cause: error });
+/** The failure as the key resolvers report it (in `failed` events), with the HTTP status kept. */
+function describeFailure(error: unknown): FetchError {
+  if (!(error instanceof OutboundError)) return new FetchError('request failed', { cause: error });
+  const message = error.failure === 'aborted' ? 'request aborted (resolver closed)' : error.message;
+  return new FetchError(message, { ...(error.status === undefined ? {} : { status: error.status }), cause: error });
 }
 
 /**
- * GETs a JSON document from an identity provider, defensively: redirects are refused (a compromised or
- * misconfigured route must not send us to keys elsewhere), the whole exchange is bounded by a timeout
- * (a provider that stalls must not hold calls or sockets forever), and the body is streamed and cut at
- * `maxBytes` (a provider, or whoever answers for it, must not exhaust our memory). Throws a
- * {@link FetchError}.
+ * GETs a JSON document from an identity provider, defensively, through the configured fetch function
+ * ({@link guardedFetch}): the URL rules are checked again before the call; redirects are refused (a
+ * compromised or misconfigured route must not send us to keys elsewhere), also when a custom fetch
+ * follows them; the whole exchange is bounded by a timeout we enforce (a provider that stalls, or a
+ * fetch that ignores its abort signal, must not hold calls or sockets forever); and the body is streamed
+ * and cut at `maxBytes` (a provider, or whoever answers for it, must not exhaust our memory). Parsed
+ * here, as strict UTF-8 JSON. Throws a {@link FetchError}.
  *
  * @example
  * ```ts
@@ -62,36 +66,34 @@ function describeFailure(error: unknown, timeoutMs: number): FetchError {
  * ```
  */
 export async function fetchJson(url: URL, limits: FetchLimits): Promise<FetchedJson> {
-  const timeout = AbortSignal.timeout(limits.timeoutMs);
-  const signal = limits.signal === undefined ? timeout : AbortSignal.any([timeout, limits.signal]);
+  let answer;
   try {
-    const response = await fetch(url, { redirect: 'manual', signal, headers: { accept: 'application/json, application/jwk-set+json' } });
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => undefined);
-      const redirect = response.status >= 300 && response.status < 400;
-      throw new FetchError(redirect ? `redirect (HTTP ${response.status}) refused` : `HTTP ${response.status}`, { status: response.status });
-    }
-    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-    if (declared > limits.maxBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new FetchError(`response body of ${declared} bytes exceeds ${limits.maxBytes} bytes`);
-    }
-    const bytes = await readCappedBody(response.body, limits.maxBytes);
-    if (bytes === undefined) throw new FetchError(`response body exceeds ${limits.maxBytes} bytes`);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch (cause) {
-      throw new FetchError('response body is not UTF-8', { cause });
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (cause) {
-      throw new FetchError('response body is not JSON', { cause });
-    }
-    return { body, cacheControl: response.headers.get('cache-control') };
+    answer = await guardedFetch({
+      url,
+      method: 'GET',
+      headers: { accept: 'application/json, application/jwk-set+json' },
+      fetch: limits.fetch,
+      allowInsecureHttp: limits.allowInsecureHttp ?? false,
+      timeoutMs: limits.timeoutMs,
+      maxBytes: limits.maxBytes,
+      ...(limits.signal === undefined ? {} : { signal: limits.signal }),
+      readErrorBody: false,
+    });
   } catch (error) {
-    throw describeFailure(error, limits.timeoutMs);
+    throw describeFailure(error);
   }
+  if (answer.status >= 300) throw new FetchError(`HTTP ${answer.status}`, { status: answer.status });
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(answer.bytes);
+  } catch (cause) {
+    throw new FetchError('response body is not UTF-8', { cause });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (cause) {
+    throw new FetchError('response body is not JSON', { cause });
+  }
+  return { body, cacheControl: answer.cacheControl };
 }

@@ -1,4 +1,5 @@
 import { notify } from '../util/hooks.ts';
+import type { FetchFunction } from '../util/guarded-fetch.ts';
 import { KeyObject } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.ts';
 import { fetchJson } from './http-fetch.ts';
@@ -69,6 +70,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
   readonly #url: URL;
   readonly #policy: CachePolicy;
   readonly #tokensWithoutKid: TokensWithoutKid;
+  readonly #fetch: FetchFunction | undefined;
   readonly #cache: RefreshingCache<KeySet>;
   readonly #unknownKids = new UnknownKids();
   /** The last accepted set, expired or not: the base for reusing unchanged keys and reporting rotations. */
@@ -82,6 +84,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
     this.#url = url;
     this.#policy = options.policy;
     this.#tokensWithoutKid = options.tokensWithoutKid;
+    this.#fetch = options.fetch;
     this.description = `fromJwks(${url.href})`;
     this.#cache = new RefreshingCache(
       (signal) => this.#load(signal),
@@ -181,7 +184,8 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
   }
 
   async #load(signal: AbortSignal): Promise<Loaded<KeySet>> {
-    const { body, cacheControl } = await fetchJson(this.#url, { timeoutMs: this.#policy.timeoutMs, maxBytes: this.#policy.maxBytes, signal });
+    const { timeoutMs, maxBytes, allowInsecureHttp } = this.#policy;
+    const { body, cacheControl } = await fetchJson(this.#url, { timeoutMs, maxBytes, signal, fetch: this.#fetch, allowInsecureHttp });
     return { value: this.#importSet(body), maxAgeMs: freshnessMs(cacheControl, this.#policy) };
   }
 

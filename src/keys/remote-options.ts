@@ -1,5 +1,6 @@
 import { AuthConfigError } from '../errors/config-error.ts';
 import { checkOptionNames, optionNames, optionalBoolean, optionalChoice, optionalFunction, optionalInteger, optionalSeconds } from '../util/option-checks.ts';
+import type { FetchFunction } from '../util/guarded-fetch.ts';
 import type { CachePolicy } from './key-cache-policy.ts';
 import type { RemoteKeysEvent } from './remote-events.ts';
 
@@ -67,6 +68,14 @@ export interface RemoteJwksOptions {
   readonly staleIfError?: number;
   /** Allows `http:` URLs that are not loopback. Default false: keys fetched in plaintext can be swapped on the way. */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * The function that sends the discovery and JWKS requests: default `globalThis.fetch`. Give one to go
+   * through a proxy (Node's `fetch` ignores `HTTPS_PROXY`), to present a client certificate or trust a
+   * private CA (undici's `fetch` with a `dispatcher`), or to add headers. Every rule above still holds for
+   * it: URL rules, no redirects, the timeout and the size cap are enforced on what it returns. See
+   * {@link FetchFunction}.
+   */
+  readonly fetch?: FetchFunction;
   /** Tokens without `kid`: see {@link TokensWithoutKid}. Default `'if-single'`. */
   readonly tokensWithoutKid?: TokensWithoutKid;
   /** Told about fetches, failures, rotations and skipped keys (for logs and metrics). Exceptions, and rejections of an async listener, are swallowed. */
@@ -92,6 +101,8 @@ export interface RemoteJwksOptions {
 export interface CompiledRemoteJwksOptions {
   readonly policy: CachePolicy;
   readonly tokensWithoutKid: TokensWithoutKid;
+  /** The `fetch` option; undefined for `globalThis.fetch`, looked up at each request. */
+  readonly fetch: FetchFunction | undefined;
 }
 
 const OPTION_NAMES = optionNames<RemoteJwksOptions>({
@@ -106,6 +117,7 @@ const OPTION_NAMES = optionNames<RemoteJwksOptions>({
   tokensWithoutKid: true,
   onEvent: true,
   clock: true,
+  fetch: true,
 });
 
 const TOKENS_WITHOUT_KID: readonly TokensWithoutKid[] = ['if-single', 'try', 'reject'];
@@ -153,5 +165,6 @@ export function compileRemoteJwksOptions(options: RemoteJwksOptions): CompiledRe
     clock: optionalFunction<() => number>(options.clock, 'clock') ?? Date.now,
   };
   const tokensWithoutKid = optionalChoice(options.tokensWithoutKid, 'tokensWithoutKid', TOKENS_WITHOUT_KID) ?? 'if-single';
-  return { policy, tokensWithoutKid };
+  const fetch = optionalFunction<FetchFunction>(options.fetch, 'fetch', 'a function called like fetch(url, init)');
+  return { policy, tokensWithoutKid, fetch };
 }

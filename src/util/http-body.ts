@@ -3,11 +3,60 @@
  * and discovery fetches, the token endpoint). Core: no grpc import.
  */
 
+/** The part of a web `ReadableStream` reader the cap uses; anything else a custom fetch returns is refused. */
+interface BodyReader {
+  read(): unknown;
+  cancel(): unknown;
+}
+
+/** Waits for `work`, unless something (a deadline) ends the wait first; see `guardedFetch`. */
+export type Race = <T>(work: Promise<T>) => Promise<T>;
+
+/**
+ * A body that is not a stream of bytes: what a custom `fetch` (or a broken one) may hand us instead of a
+ * `Response` body. Thrown by {@link readCappedBody}.
+ *
+ * @example
+ * ```ts
+ * declare const body: ReadableStream<Uint8Array>; // from a custom fetch: may hand out strings
+ * try {
+ *   await readCappedBody(body, 1024);
+ * } catch (error) {
+ *   if (error instanceof BodyShapeError) console.warn('the fetch function returned a body that is not bytes');
+ * }
+ * ```
+ */
+export class BodyShapeError extends Error {
+  override readonly name = 'BodyShapeError';
+}
+
+const waitFor: Race = (work) => work;
+
+/** Calls `action`, turning a synchronous throw into a rejection: a hostile reader may do either. */
+function attempt(action: () => unknown): Promise<unknown> {
+  try {
+    return Promise.resolve(action());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Cancels a reader without waiting and without letting its failure escape: the body is already refused,
+ * and a `cancel()` that throws, rejects or never settles must not change why, nor leave a rejection
+ * unhandled.
+ */
+function cancelQuietly(reader: BodyReader): void {
+  attempt(() => reader.cancel()).catch(() => undefined);
+}
+
 /**
  * Reads `body` up to `maxBytes`, or gives undefined when it is longer. Past the cap the stream is
  * cancelled at once, so a huge or endless body from a broken or hostile endpoint (or whoever answers for
- * it) never sits in memory. A failing `cancel()` is ignored: the answer is already refused for its size,
- * and that is what the caller must report, not the clean-up's error.
+ * it) never sits in memory, whatever its `content-length` said. Every read goes through `race`, so a
+ * deadline ends a body that stalls even when the stream ignores the request's abort signal; on any
+ * failure the stream is cancelled. A chunk that is not bytes (a custom fetch returning strings) throws a
+ * {@link BodyShapeError}; a failing read rethrows its error.
  *
  * @example
  * ```ts
@@ -16,20 +65,29 @@
  * if (bytes === undefined) throw new Error('response body exceeds 256 KiB');
  * ```
  */
-export async function readCappedBody(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | undefined> {
+export async function readCappedBody(body: ReadableStream<Uint8Array> | null, maxBytes: number, race: Race = waitFor): Promise<Uint8Array | undefined> {
   if (body === null) return new Uint8Array(0);
-  const reader = body.getReader();
+  const reader = body.getReader() as unknown as BodyReader | null | undefined;
+  if (typeof reader?.read !== 'function' || typeof reader.cancel !== 'function') throw new BodyShapeError('the body is not a readable stream');
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
+  try {
+    for (;;) {
+      const result = (await race(attempt(() => reader.read()))) as { done?: unknown; value?: unknown } | null | undefined;
+      if (typeof result !== 'object' || result === null) throw new BodyShapeError('a body read gave no result');
+      if (result.done === true) break;
+      const { value } = result;
+      if (!(value instanceof Uint8Array)) throw new BodyShapeError('a body chunk is not bytes');
+      total += value.byteLength;
+      if (total > maxBytes) {
+        cancelQuietly(reader);
+        return undefined;
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (error) {
+    cancelQuietly(reader);
+    throw error;
   }
   return Buffer.concat(chunks, total);
 }

@@ -28,7 +28,7 @@ const verify = {
 } as const satisfies Record<string, Unit>;
 
 const cached = { refreshBefore: 'seconds', jitter: 'fraction', assumedLifetime: 'seconds', minBackoff: 'seconds', maxBackoff: 'seconds', clock: 'clock' } as const;
-const tokenRequest = { tokenUrl: '-', clientId: '-', clientSecret: '-', scope: '-', authMethod: '-', timeout: 'seconds', allowInsecureHttp: '-' } as const;
+const tokenRequest = { tokenUrl: '-', clientId: '-', clientSecret: '-', scope: '-', authMethod: '-', timeout: 'seconds', allowInsecureHttp: '-', fetch: '-' } as const;
 
 /** Options interface (as exported by an entry point) → option → unit. */
 const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
@@ -63,6 +63,7 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
     tokensWithoutKid: '-',
     onEvent: '-',
     clock: 'clock',
+    fetch: '-',
   },
   TokenInterceptorOptions: { token: '-', channelSecurity: '-' },
   CachedTokenOptions: cached,

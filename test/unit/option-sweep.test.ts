@@ -72,6 +72,7 @@ const REMOTE: WrongValues<RemoteJwksOptions> = {
   tokensWithoutKid: ['never', 'TRY', true, 3, null],
   onEvent: NOT_A_FUNCTION,
   clock: NOT_A_FUNCTION,
+  fetch: NOT_A_FUNCTION,
 };
 
 /** The option an AuthConfigError names, or what happened instead. */
