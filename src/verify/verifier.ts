@@ -6,6 +6,7 @@ import { audienceList, checkIdentityClaims, checkTimeClaims, type TimeWindow } f
 import type { ParsedToken } from './compact.ts';
 import type { CompiledVerifyOptions } from './options.ts';
 import { verifySignature } from './signature.ts';
+import { tokenFacts, type TokenFacts } from './token-facts.ts';
 
 /** A token that passed every check, with what the cache needs to keep it honest. */
 interface VerifiedToken {
@@ -14,6 +15,27 @@ interface VerifiedToken {
   readonly key: VerificationKey;
   /** When its time claims hold, in seconds. */
   readonly window: TimeWindow;
+  /** What events may tell about it. */
+  readonly facts: TokenFacts;
+}
+
+/**
+ * The refusal of a token whose signature verified (its claims did not pass): the error, and what the
+ * genuine token says, for the interceptor's events. The authenticator unwraps it; it never reaches users.
+ *
+ * @example
+ * ```ts
+ * import { AuthError } from '../errors/auth-error.ts';
+ * import { tokenFacts } from './token-facts.ts';
+ * const refusal = new GenuineTokenRefusal(new AuthError('ERR_AUTH_TOKEN_EXPIRED'), tokenFacts({ sub: 'alice' }, 'ES256', 'k1', 'id'));
+ * refusal.facts.subject; // 'alice': the signature verified, so this is what the issuer said
+ * ```
+ */
+export class GenuineTokenRefusal {
+  constructor(
+    readonly error: unknown,
+    readonly facts: TokenFacts,
+  ) {}
 }
 
 /**
@@ -30,7 +52,7 @@ function tokenIdOf(token: string): string {
 }
 
 /** Builds the frozen context handlers see: nothing in it can be changed, its Dates included. */
-function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions): AuthContext {
+function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions, tokenId: string): AuthContext {
   const claims = deepFreeze(parsed.claims) as JwtClaims;
   const { exp, iat } = claims;
   return Object.freeze({
@@ -50,7 +72,7 @@ function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions): Auth
     claims,
     header: deepFreeze(parsed.header) as JwtHeader,
     token: parsed.token,
-    tokenId: tokenIdOf(parsed.token),
+    tokenId,
   });
 }
 
@@ -67,8 +89,16 @@ export class TokenVerifier {
    */
   async verify(parsed: ParsedToken, now: () => number): Promise<VerifiedToken> {
     const key = await verifySignature(parsed.token, parsed.header, this.options.header, this.options.keys);
-    const window = checkTimeClaims(parsed.claims, this.options.claims, now());
-    checkIdentityClaims(parsed.claims, this.options.claims);
-    return { context: buildContext(parsed, this.options), key, window };
+    // Only now is the token genuine: a refusal from here on may say whose it was (never before: a forged
+    // token's `sub` must not reach a log as if the issuer had said it).
+    const facts = tokenFacts(parsed.claims, parsed.header.alg as string, key.kid, tokenIdOf(parsed.token));
+    let window: TimeWindow;
+    try {
+      window = checkTimeClaims(parsed.claims, this.options.claims, now());
+      checkIdentityClaims(parsed.claims, this.options.claims);
+    } catch (error) {
+      throw new GenuineTokenRefusal(error, facts);
+    }
+    return { context: buildContext(parsed, this.options, facts.tokenId), key, window, facts };
   }
 }
