@@ -6,7 +6,8 @@
  *   provider fails.
  * - `'expired'`: past `staleIfError` too: calls that need keys get UNAVAILABLE until a fetch succeeds.
  * - `'empty'`: no key set fetched yet (before `ready()`, or the provider never answered).
- * - `'unknown'`: a resolver of your own that has no `status()`.
+ * - `'unknown'`: a resolver of your own that has no `status()`, or whose `status()` threw (its message is
+ *   then the `lastError`). It does not make `auth.status().serving` false: what it holds is not known.
  *
  * @example
  * ```ts

@@ -1,3 +1,4 @@
+import { thrownText } from '../errors/log-text.ts';
 import type { KeyResolver } from '../keys/resolver.ts';
 import type { KeysStatus } from '../keys/key-status.ts';
 
@@ -56,10 +57,20 @@ export interface KeySource {
   readonly keys: KeyResolver;
 }
 
+function unknownStatus(keys: KeyResolver, lastError: string | undefined): KeysStatus {
+  const none = { lastFetch: undefined, freshUntil: undefined, staleUntil: undefined, nextRetry: undefined };
+  return { source: keys.description, state: 'unknown', kids: [], lastError, ...none };
+}
+
 function statusOf(keys: KeyResolver): KeysStatus {
-  if (typeof keys.status === 'function') return keys.status();
-  const none = { lastFetch: undefined, freshUntil: undefined, staleUntil: undefined, lastError: undefined, nextRetry: undefined };
-  return { source: keys.description, state: 'unknown', kids: [], ...none };
+  if (typeof keys.status !== 'function') return unknownStatus(keys, undefined);
+  try {
+    return keys.status();
+  } catch (error) {
+    // A resolver of your own may fail here; a health probe reading this on a timer must not throw
+    // (an uncaught exception in a timer ends the process).
+    return unknownStatus(keys, `status() threw: ${thrownText(error)}`);
+  }
 }
 
 /**

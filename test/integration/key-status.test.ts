@@ -66,6 +66,27 @@ describe('key status: keys given in the configuration', () => {
     assert.equal(auth.status().serving, true);
   });
 
+  it("a resolver of your own whose status() throws → 'unknown' with its message as lastError; auth.status() itself never throws", () => {
+    const own: KeyResolver = {
+      kind: 'secret',
+      description: 'vault-keys',
+      checkAlgorithms: () => undefined,
+      getKeys: () => [],
+      holds: () => false,
+      status: () => {
+        throw new Error('vault sealed');
+      },
+    };
+    const auth = createAuthInterceptor({ issuers: [{ issuer: 'https://vault.example/', keys: own, algorithms: ['HS256'] }] });
+    const status = auth.status();
+    assert.deepEqual(
+      status.issuers.map(({ source, state, issuer, kids }) => [source, state, issuer, kids]),
+      [['vault-keys', 'unknown', 'https://vault.example/', []]],
+    );
+    assert.match(status.issuers[0]?.lastError ?? '', /vault sealed/);
+    assert.equal(status.serving, true, 'as for a resolver without status(): what it holds is not known');
+  });
+
   it('subscribe(not a function) → AuthConfigError naming listener', () => {
     for (const keys of [fromSecret('s'.repeat(32)), fromJwks('https://idp.example/jwks.json')]) {
       assert.throws(
