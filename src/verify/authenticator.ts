@@ -14,7 +14,7 @@ import { VERIFY_OPTION_FLAGS, checkMaxTokenBytes, compileVerifyOptions, type Ver
 import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cache.ts';
 import type { TokenFacts } from './token-facts.ts';
 import { timed, type VerificationProbe } from './verification-probe.ts';
-import { GenuineTokenRefusal, TokenVerifier } from './verifier.ts';
+import { TokenVerifier, factsOfRefusal } from './verifier.ts';
 
 /**
  * How tokens are authenticated: either the fields of {@link VerifyOptions} for one issuer, or `issuers`
@@ -307,13 +307,6 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
     );
   }
 
-  /** The refusal itself; a genuine token's facts go to the probe first (each joiner of a verification has its own). */
-  function unwrapRefusal(failure: unknown, probe: VerificationProbe | undefined): unknown {
-    if (!(failure instanceof GenuineTokenRefusal)) return failure;
-    if (probe) probe.facts = failure.facts;
-    return failure.error;
-  }
-
   function answer(token: string, method: string, probe: VerificationProbe | undefined): Admission | Promise<Admission> {
     const hit = cache?.get(token, seconds());
     if (probe) {
@@ -330,7 +323,9 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
         return validated(token, entry, method);
       },
       (failure: unknown) => {
-        throw unwrapRefusal(failure, probe);
+        // A genuine token refused by its claims: each joiner of the verification tells whose it was.
+        if (probe) probe.facts = factsOfRefusal(failure);
+        throw failure;
       },
     );
   }

@@ -20,22 +20,24 @@ interface VerifiedToken {
 }
 
 /**
- * The refusal of a token whose signature verified (its claims did not pass): the error, and what the
- * genuine token says, for the interceptor's events. The authenticator unwraps it; it never reaches users.
+ * Refusals of tokens whose signature verified (their claims did not pass) → what the genuine token says.
+ * Keyed by the error object, so the refusal travels unchanged (a real AuthError, its stack included)
+ * through everyone between here and the interceptor, and only those who ask learn the facts.
+ */
+const genuineRefusals = new WeakMap<object, TokenFacts>();
+
+/**
+ * What a refused token says, when the refusal came after its signature verified; undefined for every
+ * other failure (parse, unknown key, forged signature), whose claims must never be told as fact.
  *
  * @example
  * ```ts
  * import { AuthError } from '../errors/auth-error.ts';
- * import { tokenFacts } from './token-facts.ts';
- * const refusal = new GenuineTokenRefusal(new AuthError('ERR_AUTH_TOKEN_EXPIRED'), tokenFacts({ sub: 'alice' }, 'ES256', 'k1', 'id'));
- * refusal.facts.subject; // 'alice': the signature verified, so this is what the issuer said
+ * factsOfRefusal(new AuthError('ERR_AUTH_SIGNATURE_INVALID')); // undefined: only the verifier marks refusals
  * ```
  */
-export class GenuineTokenRefusal {
-  constructor(
-    readonly error: unknown,
-    readonly facts: TokenFacts,
-  ) {}
+export function factsOfRefusal(error: unknown): TokenFacts | undefined {
+  return typeof error === 'object' && error !== null ? genuineRefusals.get(error) : undefined;
 }
 
 /**
@@ -97,7 +99,9 @@ export class TokenVerifier {
       window = checkTimeClaims(parsed.claims, this.options.claims, now());
       checkIdentityClaims(parsed.claims, this.options.claims);
     } catch (error) {
-      throw new GenuineTokenRefusal(error, facts);
+      // The claim checks throw a new error each time: one token's facts never attach to another's refusal.
+      if (typeof error === 'object' && error !== null) genuineRefusals.set(error, facts);
+      throw error;
     }
     return { context: buildContext(parsed, this.options, facts.tokenId), key, window, facts };
   }
