@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createAuthInterceptor, fromJwks, requireScopes, type AuthenticatedEvent, type RejectedEvent } from '../../src/index.ts';
 import { createTestIssuer, craftUnsignedToken, type TestIssuer } from '../../src/testing/index.ts';
-import { serverStream, unary } from '../support/calls.ts';
+import { clientStream, serverStream, unary } from '../support/calls.ts';
 import { METHODS, echoImplementation, startEchoServer, type EchoServer } from '../support/echo-server.ts';
 
 const { status, Metadata } = grpc;
@@ -99,6 +99,31 @@ describe('call events: what onAuthenticated and onRejected tell', () => {
       assert.deepEqual(event.metadata.get('x-request-id'), [`req-${round}`], round);
       assert.deepEqual(event.metadata.get('authorization'), [], `${round}: no credential in the event`);
       assert.deepEqual(event.metadata.get('cookie'), [], `${round}: no session cookie in the event`);
+    }
+  });
+
+  it('server-stream and client-stream calls → the same facts, the cache answering the second, and each its own request ID', async () => {
+    const token = await sign({ sub: 'streamer-ok', azp: 'stream-app', jti: 'jti-stream', scope: 'echo:read echo:write' });
+    const serverStreamed = await serverStream(echo.client, callMetadata(token, 'req-server-stream'));
+    assert.equal(serverStreamed.code, status.OK);
+    const first = lastAdmission();
+    const clientStreamed = await clientStream(echo.client, callMetadata(token, 'req-client-stream'));
+    assert.equal(clientStreamed.code, status.OK);
+    const second = lastAdmission();
+    for (const [event, method, requestId, cacheHit] of [
+      [first, METHODS.serverStream, 'req-server-stream', false],
+      [second, METHODS.clientStream, 'req-client-stream', true],
+    ] as const) {
+      assert.equal(event.method, method);
+      assert.equal(event.subject, 'streamer-ok', method);
+      assert.equal(event.clientId, 'stream-app', method);
+      assert.equal(event.jti, 'jti-stream', method);
+      assert.equal(event.kid, 'signing-2026', method);
+      assert.equal(event.alg, 'ES256', method);
+      assert.equal(event.tokenId, tokenIdOf(token), method);
+      assert.equal(event.cacheHit, cacheHit, method);
+      assert.deepEqual(event.metadata.get('x-request-id'), [requestId], method);
+      assert.deepEqual(event.metadata.get('authorization'), [], method);
     }
   });
 
