@@ -9,7 +9,17 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation, service as healthService } from 'grpc-health-check';
-import { AuthConfigError, createAuthInterceptor, fromIssuer, fromJwks, fromPem, fromSecret, type KeyResolver, type RemoteKeysEvent } from '../../src/index.ts';
+import {
+  AuthConfigError,
+  createAuthInterceptor,
+  createAuthenticator,
+  fromIssuer,
+  fromJwks,
+  fromPem,
+  fromSecret,
+  type KeyResolver,
+  type RemoteKeysEvent,
+} from '../../src/index.ts';
 import { createTestIssuer } from '../../src/testing/index.ts';
 import { reportKeyHealth } from '../../examples/health/key-health.ts';
 import { json, startFakeProvider, status as httpStatus } from '../support/fake-provider.ts';
@@ -48,6 +58,8 @@ describe('key status: keys given in the configuration', () => {
       [['https://jobs.example/', 'static']],
     );
     assert.equal(auth.status().serving, true);
+    const authenticator = createAuthenticator({ keys: fromSecret('s'.repeat(32)), algorithms: ['HS256'], issuer: 'https://jobs.example/' });
+    assert.deepEqual(authenticator.status(), auth.status(), 'createAuthenticator reports alike');
   });
 
   it("a resolver of your own without status() → 'unknown', and it does not make the server NOT_SERVING", () => {
