@@ -26,6 +26,8 @@
 export { createAuthInterceptor } from './server/interceptor.ts';
 export type { AuthInterceptor, AuthInterceptorOptions } from './server/interceptor.ts';
 export type { AuthenticatedEvent, CallEvent, RejectedEvent } from './server/events.ts';
+export type { TokenFacts } from './verify/token-facts.ts';
+export type { AuthStatus, IssuerStatus } from './verify/auth-status.ts';
 
 // Verification without gRPC: the same checks for an HTTP gateway, a queue consumer or a script.
 export { createAuthenticator } from './verify/authenticator.ts';
@@ -45,6 +47,8 @@ export type { RemoteJwksOptions, TokensWithoutKid } from './keys/remote-options.
 export type { FetchFunction } from './util/guarded-fetch.ts';
 export type { RemoteKeyResolver } from './keys/remote-jwks.ts';
 export type { FetchTrigger, RemoteKeysEvent } from './keys/remote-events.ts';
+export type { KeysListener } from './keys/key-events.ts';
+export type { KeysState, KeysStatus } from './keys/key-status.ts';
 export type { KeyLookup, KeyResolver, VerificationKey } from './keys/resolver.ts';
 export { SUPPORTED_ALGORITHMS } from './keys/key-algorithms.ts';
 export type { Algorithm } from './keys/key-algorithms.ts';

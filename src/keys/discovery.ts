@@ -1,14 +1,15 @@
-import { notify } from '../util/hooks.ts';
 import { AuthConfigError } from '../errors/config-error.ts';
 import { AuthError } from '../errors/auth-error.ts';
 import { isRecord } from '../util/option-checks.ts';
 import { FetchError, fetchJson } from './http-fetch.ts';
 import { PUBLIC_KEY_ALGORITHMS } from './key-algorithms.ts';
 import { freshnessMs, type CachePolicy } from './key-cache-policy.ts';
+import { KeyEvents, type KeysListener } from './key-events.ts';
 import { checkAlgorithmsWithin } from './key-set.ts';
+import type { KeysStatus } from './key-status.ts';
 import { discoveredKeyUrlProblem, parseKeyUrl } from './key-url.ts';
 import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
-import { RemoteJwksResolver, type RemoteKeyResolver } from './remote-jwks.ts';
+import { RemoteJwksResolver, documentStatus, type RemoteKeyResolver } from './remote-jwks.ts';
 import { compileRemoteJwksOptions, type CompiledRemoteJwksOptions, type RemoteJwksOptions } from './remote-options.ts';
 import type { KeyLookup, VerificationKey } from './resolver.ts';
 
@@ -49,6 +50,8 @@ class IssuerResolver implements RemoteKeyResolver {
   readonly #options: CompiledRemoteJwksOptions;
   readonly #policy: CachePolicy;
   readonly #discovery: RefreshingCache<IssuerMetadata>;
+  /** Shared with every key set followed, so subscribers hear both documents, across a change of jwks_uri. */
+  readonly #events: KeyEvents;
   /** Algorithms the interceptor was configured with (through checkAlgorithms), to catch a mismatch at ready(). */
   readonly #requested = new Set<string>();
   /** The option that gave them (`algorithms`, `issuers[1].algorithms`): what ready() names when none is advertised. */
@@ -66,13 +69,14 @@ class IssuerResolver implements RemoteKeyResolver {
     this.#options = options;
     this.#policy = options.policy;
     this.description = `fromIssuer(${issuer})`;
+    this.#events = new KeyEvents(options.policy.onEvent);
     this.#discovery = new RefreshingCache(
       (signal) => this.#load(signal),
       options.policy,
       {
         loaded: ({ value, maxAgeMs }, trigger) => {
           this.#accepted = value;
-          notify(this.#policy.onEvent, {
+          this.#events.emit({
             type: 'fetched',
             document: 'discovery',
             url: value.documentUrl,
@@ -82,7 +86,7 @@ class IssuerResolver implements RemoteKeyResolver {
           });
         },
         failed: (error, trigger, staleUntil, retryAt) =>
-          notify(this.#policy.onEvent, { type: 'failed', document: 'discovery', url: this.#openIdUrl.href, trigger, error, staleUntil, retryAt }),
+          this.#events.emit({ type: 'failed', document: 'discovery', url: this.#openIdUrl.href, trigger, error, staleUntil, retryAt }),
       },
       this.description,
     );
@@ -124,6 +128,32 @@ class IssuerResolver implements RemoteKeyResolver {
   }
 
   /**
+   * The key set's status (its keys decide whether calls verify; a stale discovery document does not),
+   * with the discovery document's failure when the key set has none to report.
+   */
+  status(): KeysStatus {
+    const discovery = documentStatus(this.#discovery.snapshot(), this.#openIdUrl.href);
+    const jwks = this.#jwks?.resolver.status();
+    if (jwks === undefined) {
+      return Object.freeze({
+        ...discovery,
+        source: this.description,
+        state: 'empty',
+        kids: Object.freeze([]),
+        lastFetch: undefined,
+        freshUntil: undefined,
+        staleUntil: undefined,
+      });
+    }
+    const failing = jwks.lastError === undefined ? discovery : jwks;
+    return Object.freeze({ ...jwks, source: this.description, lastError: failing.lastError, nextRetry: failing.nextRetry });
+  }
+
+  subscribe(listener: KeysListener): () => void {
+    return this.#events.subscribe(listener);
+  }
+
+  /**
    * The discovery document to act on. Past its stale bound the cache fetches it anew; while that fetch
    * runs or fails, the last accepted document goes on serving as long as we follow its key set. The key
    * set has its own freshness and stale bounds, and those are what limit how long a removed key keeps
@@ -153,7 +183,7 @@ class IssuerResolver implements RemoteKeyResolver {
     if (this.#closed) throw new AuthError('ERR_AUTH_KEYS_UNAVAILABLE', `${this.description}: resolver closed`);
     // The provider moved its key set: follow it (the document is authenticated by TLS and the issuer check).
     this.#jwks?.resolver.close();
-    const resolver = new RemoteJwksResolver(metadata.jwksUri, this.#options);
+    const resolver = new RemoteJwksResolver(metadata.jwksUri, this.#options, this.#events);
     this.#jwks = { href, resolver };
     return resolver;
   }

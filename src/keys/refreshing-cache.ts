@@ -26,8 +26,34 @@ interface CacheHooks<T> {
   failed(error: Error, trigger: FetchTrigger, staleUntil: Date | undefined, retryAt: Date): void;
 }
 
+/**
+ * What a cache holds and how usable it is, for status reports.
+ *
+ * @example
+ * ```ts
+ * import type { CacheSnapshot } from './refreshing-cache.ts';
+ * declare const snapshot: CacheSnapshot<string>;
+ * if (snapshot.state === 'expired') console.warn(`unusable since ${snapshot.usableUntil?.toISOString()}: ${snapshot.lastError?.message}`);
+ * ```
+ */
+export interface CacheSnapshot<T> {
+  /** The last value accepted, however old (undefined before the first success). */
+  readonly value: T | undefined;
+  /** `'empty'` before the first success; then fresh, stale (usable past its age) or expired (unusable). */
+  readonly state: 'fresh' | 'stale' | 'expired' | 'empty';
+  readonly fetchedAt: Date | undefined;
+  readonly freshUntil: Date | undefined;
+  readonly usableUntil: Date | undefined;
+  /** The last failure, while no fetch has succeeded since. */
+  readonly lastError: Error | undefined;
+  /** While failing: no fetch starts before then. */
+  readonly retryAt: Date | undefined;
+}
+
 interface Entry<T> {
   readonly value: T;
+  /** When it was fetched. */
+  readonly fetchedAt: number;
   /** Until then the value is fresh; afterwards a call kicks a background refresh. */
   readonly freshUntil: number;
   /** Until then the value may be used at all (fresh, or stale while the provider is failing). */
@@ -94,6 +120,28 @@ export class RefreshingCache<T> {
       return entry.value;
     }
     return this.refresh(entry === undefined ? 'initial' : 'expired');
+  }
+
+  /** What the cache holds and how usable it is now. Never fetches. */
+  snapshot(): CacheSnapshot<T> {
+    const entry = this.#entry;
+    const failing = this.#lastError !== undefined;
+    const at = (time: number | undefined): Date | undefined => (time === undefined ? undefined : new Date(time));
+    return {
+      value: entry?.value,
+      state: entry === undefined ? 'empty' : this.#stateOf(entry),
+      fetchedAt: at(entry?.fetchedAt),
+      freshUntil: at(entry?.freshUntil),
+      usableUntil: at(entry?.usableUntil),
+      lastError: this.#lastError,
+      retryAt: failing ? new Date(this.#retryAt) : undefined,
+    };
+  }
+
+  #stateOf(entry: Entry<T>): 'fresh' | 'stale' | 'expired' {
+    const now = this.#policy.clock();
+    if (now < entry.freshUntil) return 'fresh';
+    return now < entry.usableUntil ? 'stale' : 'expired';
   }
 
   /** The fetch under way, if any: joining it costs the provider nothing. */
@@ -180,7 +228,7 @@ export class RefreshingCache<T> {
       throw this.#unavailable();
     }
     const now = this.#policy.clock();
-    this.#entry = { value: loaded.value, freshUntil: now + loaded.maxAgeMs, usableUntil: now + loaded.maxAgeMs + this.#policy.staleIfErrorMs };
+    this.#entry = { value: loaded.value, fetchedAt: now, freshUntil: now + loaded.maxAgeMs, usableUntil: now + loaded.maxAgeMs + this.#policy.staleIfErrorMs };
     this.#failures = 0;
     this.#retryAt = Number.NEGATIVE_INFINITY;
     this.#lastError = undefined;

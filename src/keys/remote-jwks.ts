@@ -1,4 +1,3 @@
-import { notify } from '../util/hooks.ts';
 import type { FetchFunction } from '../util/guarded-fetch.ts';
 import { KeyObject } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.ts';
@@ -6,9 +5,11 @@ import { fetchJson } from './http-fetch.ts';
 import { importJwks } from './jwk.ts';
 import { PUBLIC_KEY_ALGORITHMS } from './key-algorithms.ts';
 import { freshnessMs, type CachePolicy } from './key-cache-policy.ts';
+import { KeyEvents, type KeysListener } from './key-events.ts';
 import { KeySet, checkAlgorithmsWithin, keyNotFound } from './key-set.ts';
+import type { KeysStatus } from './key-status.ts';
 import { parseKeyUrl } from './key-url.ts';
-import { RefreshingCache, type Loaded } from './refreshing-cache.ts';
+import { RefreshingCache, type CacheSnapshot, type Loaded } from './refreshing-cache.ts';
 import type { FetchTrigger } from './remote-events.ts';
 import { compileRemoteJwksOptions, type CompiledRemoteJwksOptions, type RemoteJwksOptions, type TokensWithoutKid } from './remote-options.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
@@ -31,6 +32,33 @@ export interface RemoteKeyResolver extends KeyResolver {
   ready(): Promise<void>;
   /** Stops refresh timers and aborts a fetch under way. Keys held go on verifying until they expire. */
   close(): void;
+  /** The keys held, how usable they are, the last fetch and the last failure. Never fetches. */
+  status(): KeysStatus;
+  /** Adds a listener of the events `onEvent` gets (which stays in place); returns the function that removes it. */
+  subscribe(listener: KeysListener): () => void;
+}
+
+/**
+ * The status fields of one fetched document: its instants, and its last failure named by URL.
+ *
+ * @example
+ * ```ts
+ * import type { CacheSnapshot } from './refreshing-cache.ts';
+ * declare const snapshot: CacheSnapshot<unknown>;
+ * documentStatus(snapshot, 'https://idp.example/jwks.json').lastError; // e.g. 'https://idp.example/jwks.json: HTTP 503'
+ * ```
+ */
+export function documentStatus(
+  snapshot: CacheSnapshot<unknown>,
+  url: string,
+): Pick<KeysStatus, 'lastFetch' | 'freshUntil' | 'staleUntil' | 'lastError' | 'nextRetry'> {
+  return {
+    lastFetch: snapshot.fetchedAt,
+    freshUntil: snapshot.freshUntil,
+    staleUntil: snapshot.usableUntil,
+    lastError: snapshot.lastError === undefined ? undefined : `${url}: ${snapshot.lastError.message}`,
+    nextRetry: snapshot.retryAt,
+  };
 }
 
 /** The most keys tried for one token (a token without kid, or a kid shared by several keys). */
@@ -73,6 +101,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
   readonly #fetch: FetchFunction | undefined;
   readonly #cache: RefreshingCache<KeySet>;
   readonly #unknownKids = new UnknownKids();
+  readonly #events: KeyEvents;
   /** The last accepted set, expired or not: the base for reusing unchanged keys and reporting rotations. */
   #last: KeySet | undefined;
   /** The last refetch an unknown kid started: joiners of it get no other. */
@@ -80,9 +109,11 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
   /** Epoch milliseconds before which no unknown kid starts a refetch: one per cooldown. */
   #nextKidRefetchAt = Number.NEGATIVE_INFINITY;
 
-  constructor(url: URL, options: CompiledRemoteJwksOptions) {
+  /** `events`: where to report; {@link fromIssuer} passes its own, so its subscribers hear this key set too. */
+  constructor(url: URL, options: CompiledRemoteJwksOptions, events = new KeyEvents(options.policy.onEvent)) {
     this.#url = url;
     this.#policy = options.policy;
+    this.#events = events;
     this.#tokensWithoutKid = options.tokensWithoutKid;
     this.#fetch = options.fetch;
     this.description = `fromJwks(${url.href})`;
@@ -92,7 +123,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
       {
         loaded: (loaded, trigger) => this.#accepted(loaded, trigger),
         failed: (error, trigger, staleUntil, retryAt) =>
-          notify(this.#policy.onEvent, { type: 'failed', document: 'jwks', url: this.#url.href, trigger, error, staleUntil, retryAt }),
+          this.#events.emit({ type: 'failed', document: 'jwks', url: this.#url.href, trigger, error, staleUntil, retryAt }),
       },
       this.description,
     );
@@ -120,6 +151,20 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
 
   close(): void {
     this.#cache.close();
+  }
+
+  status(): KeysStatus {
+    const snapshot = this.#cache.snapshot();
+    return Object.freeze({
+      source: this.description,
+      state: snapshot.state,
+      kids: Object.freeze(snapshot.value?.keys.map((key) => key.kid) ?? []),
+      ...documentStatus(snapshot, this.#url.href),
+    });
+  }
+
+  subscribe(listener: KeysListener): () => void {
+    return this.#events.subscribe(listener);
   }
 
   #lookup(set: KeySet, lookup: KeyLookup): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
@@ -200,7 +245,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
       throw new Error(`key set has ${published.length} keys; at most ${MAX_JWKS_KEYS} are accepted`);
     const { keys, skipped } = importJwks(document);
     for (const { kid, index, reason } of skipped) {
-      notify(this.#policy.onEvent, { type: 'keySkipped', document: 'jwks', url: this.#url.href, kid, index, reason });
+      this.#events.emit({ type: 'keySkipped', document: 'jwks', url: this.#url.href, kid, index, reason });
     }
     if (keys.length === 0) throw new Error(`key set has no usable verification key (${skipped.length} skipped)`);
     // Unchanged keys keep their identity, so a routine refresh does not look like a rotation to holds().
@@ -215,11 +260,11 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
     // A new set may hold kids we remembered as unknown.
     this.#unknownKids.clear();
     const url = this.#url.href;
-    notify(this.#policy.onEvent, { type: 'fetched', document: 'jwks', url, trigger, keyCount: set.size, maxAge: loaded.maxAgeMs / 1000 });
+    this.#events.emit({ type: 'fetched', document: 'jwks', url, trigger, keyCount: set.size, maxAge: loaded.maxAgeMs / 1000 });
     if (before === undefined) return;
     const added = set.keys.filter((key) => !before.has(key)).map((key) => key.kid);
     const removed = before.keys.filter((key) => !set.has(key)).map((key) => key.kid);
-    if (added.length > 0 || removed.length > 0) notify(this.#policy.onEvent, { type: 'rotated', document: 'jwks', url, added, removed });
+    if (added.length > 0 || removed.length > 0) this.#events.emit({ type: 'rotated', document: 'jwks', url, added, removed });
   }
 }
 

@@ -1,4 +1,6 @@
 import type { KeyObject, webcrypto } from 'node:crypto';
+import type { KeysListener } from './key-events.ts';
+import type { KeysStatus } from './key-status.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -72,4 +74,15 @@ export interface KeyResolver {
   ready?(): Promise<void>;
   /** Stops timers and background work. */
   close?(): void;
+  /**
+   * The keys held and how usable they are, for health checks (never fetches). Every resolver of this
+   * library has it; `auth.status()` reports a resolver of your own without it as `'unknown'`.
+   */
+  status?(): KeysStatus;
+  /**
+   * Adds a listener of the resolver's fetch, failure, rotation and skipped-key events (the ones its
+   * `onEvent` option gets, which it leaves in place); returns the function that removes it. Resolvers
+   * of keys given in the configuration have no events: their `subscribe` only returns that function.
+   */
+  subscribe?(listener: KeysListener): () => void;
 }

@@ -1,6 +1,8 @@
 import { AuthConfigError } from '../errors/config-error.ts';
 import { isRecord } from '../util/option-checks.ts';
+import { KeyEvents, type KeysListener } from './key-events.ts';
 import { KeySet, checkAlgorithmsServed, keyNotFound } from './key-set.ts';
+import { staticStatus, type KeysStatus } from './key-status.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
 
 /**
@@ -18,6 +20,9 @@ import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
  */
 export class StaticKeyResolver implements KeyResolver {
   readonly #set: KeySet;
+  readonly #status: KeysStatus;
+  /** Never emits: held keys are neither fetched nor rotated. Kept so `subscribe` checks its argument alike. */
+  readonly #events = new KeyEvents(undefined);
 
   constructor(
     readonly kind: 'secret' | 'public',
@@ -25,6 +30,10 @@ export class StaticKeyResolver implements KeyResolver {
     keys: readonly VerificationKey[],
   ) {
     this.#set = new KeySet(keys);
+    this.#status = staticStatus(
+      description,
+      keys.map((key) => key.kid),
+    );
   }
 
   checkAlgorithms(algorithms: readonly string[], option: string): void {
@@ -40,6 +49,14 @@ export class StaticKeyResolver implements KeyResolver {
 
   holds(key: VerificationKey): boolean {
     return this.#set.has(key);
+  }
+
+  status(): KeysStatus {
+    return this.#status;
+  }
+
+  subscribe(listener: KeysListener): () => void {
+    return this.#events.subscribe(listener);
   }
 }
 

@@ -1,10 +1,11 @@
-import { ServerInterceptingCall, status, type Metadata, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
+import { Metadata, ServerInterceptingCall, status, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
 import { notify } from '../util/hooks.ts';
 import { AuthError, toAuthError } from '../errors/auth-error.ts';
 import type { Admission, SyncAuthenticator } from '../verify/authenticator.ts';
+import { newProbe, type VerificationProbe } from '../verify/verification-probe.ts';
 import { attachAuth } from './context.ts';
 import { admit, type MethodPolicy } from './admission.ts';
-import type { AuthenticatedEvent, RejectedEvent } from './events.ts';
+import { eventMetadata, type AuthenticatedEvent, type RejectedEvent } from './events.ts';
 import { rejectionStatus } from './rejection.ts';
 import { scheduleExpiry } from './stream-expiry.ts';
 
@@ -24,6 +25,7 @@ type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatu
  *   clock: Date.now,
  *   onAuthenticated: undefined,
  *   onRejected: (event) => console.warn(event.method, event.error.code),
+ *   credentialMetadata: ['authorization', 'cookie'],
  * };
  * ```
  */
@@ -33,6 +35,31 @@ export interface CallSettings {
   readonly clock: () => number;
   readonly onAuthenticated: ((event: AuthenticatedEvent) => void) | undefined;
   readonly onRejected: ((event: RejectedEvent) => void) | undefined;
+  /** Metadata keys that carry credentials, left out of the events' metadata (see {@link eventMetadata}). */
+  readonly credentialMetadata: readonly string[];
+}
+
+/** The events' metadata until the call's arrives (no call is refused before it does); events copy it, never change it. */
+const NO_METADATA = new Metadata();
+
+/** What one observed call learns about its token: the probe, and the token itself (only to keep it out of events). */
+interface Observation {
+  readonly probe: VerificationProbe;
+  presented: string | undefined;
+}
+
+/**
+ * The authenticator as admit() sees it for one observed call: it reports into the call's probe, and
+ * remembers the token it was given, wherever the metadata carried it.
+ */
+function observing(authenticator: SyncAuthenticator, observation: Observation): SyncAuthenticator {
+  return {
+    ...authenticator,
+    authenticate: (token, method) => {
+      observation.presented = token;
+      return authenticator.authenticate(token, method, observation.probe);
+    },
+  };
 }
 
 /** The refusal for a token that reached its `validUntil` (during admission, or while its stream is open). */
@@ -80,6 +107,10 @@ export class CallAuthorization {
   /** Set once the call was refused or has ended. */
   private finished = false;
   private cancelExpiry: (() => void) | undefined;
+  /** Only with a hook to tell: a call nobody observes pays for no probe. */
+  private readonly observation: Observation | undefined;
+  /** The call's metadata, for the events. */
+  private metadata = NO_METADATA;
 
   constructor(
     private readonly next: ServerInterceptingCallInterface,
@@ -87,6 +118,7 @@ export class CallAuthorization {
     private readonly settings: CallSettings,
     private readonly endsOnExpiry: boolean,
   ) {
+    if (settings.onAuthenticated !== undefined || settings.onRejected !== undefined) this.observation = { probe: newProbe(), presented: undefined };
     this.call = new ServerInterceptingCall(next, {
       start: (startNext) =>
         startNext({
@@ -108,8 +140,10 @@ export class CallAuthorization {
 
   private receiveMetadata(metadata: Metadata, next: (metadata: Metadata) => void): void {
     let admitted: Admission | undefined | Promise<Admission | undefined>;
+    const { authenticator } = this.settings;
+    this.metadata = metadata;
     try {
-      admitted = admit(this.policy, this.settings.authenticator, metadata);
+      admitted = admit(this.policy, this.observation ? observing(authenticator, this.observation) : authenticator, metadata);
     } catch (error) {
       this.refuse(toAuthError(error, 'unexpected error'));
       return;
@@ -138,15 +172,30 @@ export class CallAuthorization {
       const { context } = authentication;
       attachAuth(metadata, context);
       this.watchExpiry(authentication);
-      notify(this.settings.onAuthenticated, () => ({
-        method: this.method,
-        peer: this.next.getPeer(),
-        subject: context.subject,
-        issuer: context.issuer,
-        scopes: context.scopes,
-      }));
+      notify(this.settings.onAuthenticated, () => this.authenticatedEvent(authentication));
     }
     next(metadata);
+  }
+
+  private authenticatedEvent({ context, facts }: Admission): AuthenticatedEvent {
+    const probe = this.observation?.probe;
+    return {
+      ...this.callEvent(),
+      ...facts,
+      scopes: context.scopes,
+      cacheHit: probe?.cacheHit ?? false,
+      verificationTime: probe?.verificationTime ?? 0,
+    };
+  }
+
+  private rejectedEvent(error: AuthError): RejectedEvent {
+    const probe = this.observation?.probe;
+    return { ...this.callEvent(), error, verified: probe?.facts, cacheHit: probe?.cacheHit, verificationTime: probe?.verificationTime };
+  }
+
+  private callEvent(): { method: string; peer: string; metadata: Metadata } {
+    const metadata = eventMetadata(this.metadata, this.settings.credentialMetadata, this.observation?.presented);
+    return { method: this.method, peer: this.next.getPeer(), metadata };
   }
 
   /**
@@ -174,8 +223,9 @@ export class CallAuthorization {
 
   private refuse(error: AuthError): void {
     this.finish();
-    notify(this.settings.onRejected, () => ({ method: this.method, peer: this.next.getPeer(), error }));
+    // The decision first: building the event copies the metadata, and a `'deny'` rule reads none of it to decide.
     this.call.sendStatus(statusOf(error));
+    notify(this.settings.onRejected, () => this.rejectedEvent(error));
   }
 
   /** The handler ended the call: its token can no longer outlive it. */

@@ -6,8 +6,9 @@ import { checkOptionNames, optionNames, optionalChoice, optionalFunction } from 
 import { AUTHENTICATOR_OPTION_NAMES, buildAuthenticator, type AuthenticatorOptions } from '../verify/authenticator.ts';
 import { checkedClock } from '../verify/clock.ts';
 import type { MethodPolicy } from './admission.ts';
+import type { AuthStatus } from '../verify/auth-status.ts';
 import { CallAuthorization, type CallSettings } from './call-authorization.ts';
-import type { AuthenticatedEvent, RejectedEvent } from './events.ts';
+import { CREDENTIAL_METADATA, type AuthenticatedEvent, type RejectedEvent } from './events.ts';
 
 /**
  * Options of {@link createAuthInterceptor}: how tokens are verified (the {@link AuthenticatorOptions}),
@@ -52,14 +53,22 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
    * `'ignore'` lets it run.
    */
   readonly streamExpiry?: 'end' | 'ignore';
-  /** Called for every authenticated call (for logs and metrics); exceptions, and rejections of an async hook, are swallowed. */
+  /**
+   * Called for every authenticated call (for logs and metrics): who, with which key, from the cache or
+   * not, how long it took, and the call's metadata without credentials; never the token. Exceptions, and
+   * rejections of an async hook, are swallowed.
+   */
   readonly onAuthenticated?: (event: AuthenticatedEvent) => void;
-  /** Called for every refused call; exceptions, and rejections of an async hook, are swallowed. */
+  /**
+   * Called for every refused call: the refusal, the call's metadata without credentials, and whose token
+   * it was when its signature verified (never claims of a token that did not). Exceptions, and rejections
+   * of an async hook, are swallowed.
+   */
   readonly onRejected?: (event: RejectedEvent) => void;
 }
 
 /**
- * The interceptor: a native grpc-js `ServerInterceptor`, plus key prefetch and shutdown.
+ * The interceptor: a native grpc-js `ServerInterceptor`, plus key prefetch, health and shutdown.
  *
  * @example
  * ```ts
@@ -68,6 +77,7 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
  * const auth: AuthInterceptor = createAuthInterceptor({ keys: fromJwks('https://idp.example/jwks.json'), algorithms: ['RS256'] });
  * await auth.ready(); // the first calls need not wait for the key set
  * const server = new Server({ interceptors: [auth] });
+ * setInterval(() => console.log(auth.status().serving ? 'SERVING' : 'NOT_SERVING'), 10_000).unref();
  * // ... on shutdown:
  * server.tryShutdown(() => auth.close());
  * ```
@@ -77,6 +87,12 @@ export interface AuthInterceptor extends ServerInterceptor {
   ready(): Promise<void>;
   /** Stops key refresh timers. */
   close(): void;
+  /**
+   * Per issuer: the keys held, the last fetch, until when they verify, the last error and the next retry;
+   * `serving` is false while some issuer has no usable keys. For readiness probes (see the README's gRPC
+   * health recipe); never fetches.
+   */
+  status(): AuthStatus;
 }
 
 /** The options the interceptor adds to the authenticator's; the compiler keeps the list in step with the interface. */
@@ -122,6 +138,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
     authenticator: buildAuthenticator(options),
     // The same checked clock as the authenticator's: a NaN reading refuses (INTERNAL), never admits.
     clock: checkedClock(options.clock),
+    credentialMetadata: CREDENTIAL_METADATA,
   };
   // grpc-js runs interceptors only for registered methods, so this holds one entry per method.
   const policies = new Map<string, MethodPolicy>();
@@ -145,5 +162,6 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   return Object.assign(interceptor, {
     ready: () => settings.authenticator.ready(),
     close: () => settings.authenticator.close(),
+    status: () => settings.authenticator.status(),
   });
 }

@@ -1,8 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import type { AuthContext } from './auth-context.ts';
 import { isThenable } from '../util/thenable.ts';
 import { AuthConfigError } from '../errors/config-error.ts';
 import { AuthError, toAuthError } from '../errors/auth-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
+import { authStatus, type AuthStatus, type KeySource } from './auth-status.ts';
 import { checkOptionNames, isRecord, optionNames } from '../util/option-checks.ts';
 import { checkTimeClaims } from './claims.ts';
 import { checkedClock } from './clock.ts';
@@ -10,7 +12,9 @@ import { parseCompactToken, type ParsedToken } from './compact.ts';
 import { compileIssuers, type IssuerOptions } from './issuers.ts';
 import { VERIFY_OPTION_FLAGS, checkMaxTokenBytes, compileVerifyOptions, type VerifyOptions } from './options.ts';
 import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cache.ts';
-import { TokenVerifier } from './verifier.ts';
+import type { TokenFacts } from './token-facts.ts';
+import { timed, type VerificationProbe } from './verification-probe.ts';
+import { TokenVerifier, factsOfRefusal } from './verifier.ts';
 
 /**
  * How tokens are authenticated: either the fields of {@link VerifyOptions} for one issuer, or `issuers`
@@ -91,6 +95,8 @@ export interface Authentication {
 export interface Admission extends Omit<Authentication, 'validUntil'> {
   /** Milliseconds since the epoch from which the token is refused (see {@link Authentication.validUntil}). */
   readonly validUntil: number | undefined;
+  /** What the interceptor's events tell about the token (kid and alg of the verifying key included). */
+  readonly facts: TokenFacts;
 }
 
 /**
@@ -122,6 +128,8 @@ export interface Authenticator {
   ready(): Promise<void>;
   /** Stops background work of every key resolver. */
   close(): void;
+  /** The keys of every issuer and whether calls can be verified now, for readiness probes. Never fetches. */
+  status(): AuthStatus;
 }
 
 /**
@@ -170,6 +178,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     authenticate: async (token, method) => forUsers(await core.authenticate(token, method)),
     ready: () => core.ready(),
     close: () => core.close(),
+    status: () => core.status(),
   };
 }
 
@@ -192,7 +201,8 @@ function forUsers({ context, validUntil, endedBy }: Admission): Authentication {
  * ```
  */
 export interface SyncAuthenticator extends Omit<Authenticator, 'authenticate'> {
-  authenticate(token: string, method: string): Admission | Promise<Admission>;
+  /** With a `probe`, reports into it whether the cache answered, how long it took and what the genuine token says. */
+  authenticate(token: string, method: string, probe?: VerificationProbe): Admission | Promise<Admission>;
 }
 
 /**
@@ -213,6 +223,9 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
   const byIssuer = single === undefined ? compileIssuers(options) : undefined;
   const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes');
   const verifiers: readonly TokenVerifier[] = single ? [single] : [...(byIssuer?.values() ?? [])];
+  const sources: readonly KeySource[] = single
+    ? [{ issuer: typeof options.issuer === 'string' ? options.issuer : undefined, keys: single.options.keys }]
+    : [...(byIssuer?.entries() ?? [])].map(([issuer, verifier]) => ({ issuer, keys: verifier.options.keys }));
   const cache = options.cache === false ? undefined : new TokenCache<VerifiedEntry>(options.cache);
   // Concurrent calls presenting the same new token share one verification. Keyed by the exact text, as
   // the cache is: a respelt token (malleable ECDSA signature) must have its own signature checked.
@@ -231,10 +244,10 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
   async function verifyFresh(token: string): Promise<VerifiedEntry> {
     const parsed = parseCompactToken(token, maxTokenBytes);
     const verifier = route(parsed);
-    const { context, key, window } = await verifier.verify(parsed, seconds);
+    const { context, key, window, facts } = await verifier.verify(parsed, seconds);
     const validUntil = Number.isFinite(window.until) ? window.until * 1000 : undefined;
     const entry: VerifiedEntry = {
-      authentication: Object.freeze({ context, validUntil, endedBy: window.endedBy }),
+      authentication: Object.freeze({ context, validUntil, endedBy: window.endedBy, facts }),
       key,
       keys: verifier.options.keys,
       verifier,
@@ -294,16 +307,32 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
     );
   }
 
-  return {
-    authenticate(token, method) {
-      const hit = cache?.get(token, seconds());
-      if (hit !== undefined) return validated(token, hit, method);
-      return shareVerification(token).then((entry) => {
+  function answer(token: string, method: string, probe: VerificationProbe | undefined): Admission | Promise<Admission> {
+    const hit = cache?.get(token, seconds());
+    if (probe) {
+      probe.cacheHit = hit !== undefined;
+      probe.facts = hit?.authentication.facts;
+    }
+    if (hit !== undefined) return validated(token, hit, method);
+    return shareVerification(token).then(
+      (entry) => {
+        if (probe) probe.facts = entry.authentication.facts;
         // This call may have joined a verification that started earlier: judge its time claims now.
         const now = seconds();
         if (now < entry.usableFrom || now >= entry.usableUntil) checkTimeClaims(entry.authentication.context.claims, entry.verifier.options.claims, now);
         return validated(token, entry, method);
-      });
+      },
+      (failure: unknown) => {
+        // A genuine token refused by its claims: each joiner of the verification tells whose it was.
+        if (probe) probe.facts = factsOfRefusal(failure);
+        throw failure;
+      },
+    );
+  }
+
+  return {
+    authenticate(token, method, probe) {
+      return probe === undefined ? answer(token, method, undefined) : timed(probe, performance.now(), () => answer(token, method, probe));
     },
     async ready() {
       await Promise.all(verifiers.map(async (v) => v.options.keys.ready?.()));
@@ -311,5 +340,6 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
     close() {
       for (const verifier of verifiers) verifier.options.keys.close?.();
     },
+    status: () => authStatus(sources),
   };
 }

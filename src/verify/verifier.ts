@@ -6,6 +6,7 @@ import { audienceList, checkIdentityClaims, checkTimeClaims, type TimeWindow } f
 import type { ParsedToken } from './compact.ts';
 import type { CompiledVerifyOptions } from './options.ts';
 import { verifySignature } from './signature.ts';
+import { tokenFacts, type TokenFacts } from './token-facts.ts';
 
 /** A token that passed every check, with what the cache needs to keep it honest. */
 interface VerifiedToken {
@@ -14,6 +15,29 @@ interface VerifiedToken {
   readonly key: VerificationKey;
   /** When its time claims hold, in seconds. */
   readonly window: TimeWindow;
+  /** What events may tell about it. */
+  readonly facts: TokenFacts;
+}
+
+/**
+ * Refusals of tokens whose signature verified (their claims did not pass) → what the genuine token says.
+ * Keyed by the error object, so the refusal travels unchanged (a real AuthError, its stack included)
+ * through everyone between here and the interceptor, and only those who ask learn the facts.
+ */
+const genuineRefusals = new WeakMap<object, TokenFacts>();
+
+/**
+ * What a refused token says, when the refusal came after its signature verified; undefined for every
+ * other failure (parse, unknown key, forged signature), whose claims must never be told as fact.
+ *
+ * @example
+ * ```ts
+ * import { AuthError } from '../errors/auth-error.ts';
+ * factsOfRefusal(new AuthError('ERR_AUTH_SIGNATURE_INVALID')); // undefined: only the verifier marks refusals
+ * ```
+ */
+export function factsOfRefusal(error: unknown): TokenFacts | undefined {
+  return typeof error === 'object' && error !== null ? genuineRefusals.get(error) : undefined;
 }
 
 /**
@@ -30,7 +54,7 @@ function tokenIdOf(token: string): string {
 }
 
 /** Builds the frozen context handlers see: nothing in it can be changed, its Dates included. */
-function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions): AuthContext {
+function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions, tokenId: string): AuthContext {
   const claims = deepFreeze(parsed.claims) as JwtClaims;
   const { exp, iat } = claims;
   return Object.freeze({
@@ -50,7 +74,7 @@ function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions): Auth
     claims,
     header: deepFreeze(parsed.header) as JwtHeader,
     token: parsed.token,
-    tokenId: tokenIdOf(parsed.token),
+    tokenId,
   });
 }
 
@@ -67,8 +91,18 @@ export class TokenVerifier {
    */
   async verify(parsed: ParsedToken, now: () => number): Promise<VerifiedToken> {
     const key = await verifySignature(parsed.token, parsed.header, this.options.header, this.options.keys);
-    const window = checkTimeClaims(parsed.claims, this.options.claims, now());
-    checkIdentityClaims(parsed.claims, this.options.claims);
-    return { context: buildContext(parsed, this.options), key, window };
+    // Only now is the token genuine: a refusal from here on may say whose it was (never before: a forged
+    // token's `sub` must not reach a log as if the issuer had said it).
+    const facts = tokenFacts(parsed.claims, parsed.header.alg as string, key.kid, tokenIdOf(parsed.token));
+    let window: TimeWindow;
+    try {
+      window = checkTimeClaims(parsed.claims, this.options.claims, now());
+      checkIdentityClaims(parsed.claims, this.options.claims);
+    } catch (error) {
+      // The claim checks throw a new error each time: one token's facts never attach to another's refusal.
+      if (typeof error === 'object' && error !== null) genuineRefusals.set(error, facts);
+      throw error;
+    }
+    return { context: buildContext(parsed, this.options, facts.tokenId), key, window, facts };
   }
 }

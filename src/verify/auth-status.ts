@@ -1,0 +1,89 @@
+import { thrownText } from '../errors/log-text.ts';
+import type { KeyResolver } from '../keys/resolver.ts';
+import type { KeysStatus } from '../keys/key-status.ts';
+
+/**
+ * The keys of one trusted issuer, as {@link AuthStatus} reports them: the resolver's {@link KeysStatus}
+ * and the issuer it serves.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, fromIssuer, type IssuerStatus } from 'grpc-jwt-auth';
+ * const auth = createAuthInterceptor({ keys: fromIssuer('https://idp.example/'), algorithms: ['RS256'], issuer: 'https://idp.example/' });
+ * const line = ({ issuer, state, kids, lastError }: IssuerStatus): string => `${issuer ?? '(any issuer)'}: ${state}, kids ${kids.join(', ')}${lastError ? `; ${lastError}` : ''}`;
+ * auth.status().issuers.forEach((issuer) => console.log(line(issuer)));
+ * ```
+ */
+export interface IssuerStatus extends KeysStatus {
+  /**
+   * The `iss` these keys serve: the entry's `issuer` with `issuers`, else the `issuer` option when it is
+   * one string; undefined when none is configured (or several share one key resolver).
+   */
+  readonly issuer: string | undefined;
+}
+
+/**
+ * What `auth.status()` (and an authenticator's `status()`) reports, for readiness probes: per issuer, the
+ * keys held and how usable they are; `serving` is false while some issuer has no usable keys (state
+ * `'empty'` or `'expired'`), when its tokens can only be refused with UNAVAILABLE.
+ *
+ * @example
+ * ```ts
+ * import { createAuthInterceptor, fromJwks, type AuthStatus } from 'grpc-jwt-auth';
+ * const auth = createAuthInterceptor({ keys: fromJwks('https://idp.example/jwks.json'), algorithms: ['RS256'] });
+ * await auth.ready();
+ * const { serving, issuers }: AuthStatus = auth.status();
+ * if (!serving) console.warn(issuers.filter((issuer) => issuer.state === 'expired' || issuer.state === 'empty'));
+ * ```
+ */
+export interface AuthStatus {
+  /** False while some issuer has no usable keys: report NOT_SERVING then. */
+  readonly serving: boolean;
+  /** One entry per configured issuer (one for a single `keys`). */
+  readonly issuers: readonly IssuerStatus[];
+}
+
+/**
+ * One trusted key source, as the authenticator knows it.
+ *
+ * @example
+ * ```ts
+ * import { fromSecret } from '../keys/secret.ts';
+ * const source: KeySource = { issuer: 'https://jobs.example/', keys: fromSecret('a-secret-of-thirty-two-bytes-or-more!') };
+ * ```
+ */
+export interface KeySource {
+  readonly issuer: string | undefined;
+  readonly keys: KeyResolver;
+}
+
+function unknownStatus(keys: KeyResolver, lastError: string | undefined): KeysStatus {
+  const none = { lastFetch: undefined, freshUntil: undefined, staleUntil: undefined, nextRetry: undefined };
+  return { source: keys.description, state: 'unknown', kids: [], lastError, ...none };
+}
+
+function statusOf(keys: KeyResolver): KeysStatus {
+  if (typeof keys.status !== 'function') return unknownStatus(keys, undefined);
+  try {
+    return keys.status();
+  } catch (error) {
+    // A resolver of your own may fail here; a health probe reading this on a timer must not throw
+    // (an uncaught exception in a timer ends the process).
+    return unknownStatus(keys, `status() threw: ${thrownText(error)}`);
+  }
+}
+
+/**
+ * The status of every key source, read now. Never fetches.
+ *
+ * @example
+ * ```ts
+ * import { fromSecret } from '../keys/secret.ts';
+ * authStatus([{ issuer: undefined, keys: fromSecret('a-secret-of-thirty-two-bytes-or-more!') }]).serving; // true: static keys
+ * ```
+ */
+export function authStatus(sources: readonly KeySource[]): AuthStatus {
+  const issuers = sources.map(({ issuer, keys }) => Object.freeze({ ...statusOf(keys), issuer }));
+  const serving = issuers.every(({ state }) => state !== 'empty' && state !== 'expired');
+  return Object.freeze({ serving, issuers: Object.freeze(issuers) });
+}
