@@ -7,6 +7,7 @@
  */
 import { BodyShapeError, readCappedBody, type Race } from './http-body.ts';
 import { isLoopbackHost } from './loopback.ts';
+import { redact } from './redact.ts';
 import { escapeForTerminal } from './unsafe-text.ts';
 
 /**
@@ -107,6 +108,12 @@ interface OutboundRequest {
   readonly signal?: AbortSignal;
   /** Read the body of a 4xx/5xx answer too (it holds an OAuth error); otherwise it is cancelled unread. */
   readonly readErrorBody: boolean;
+  /**
+   * Values of this request that no message may quote (a client secret, a refresh token, Basic
+   * credentials, in every form they were sent in): removed from what the fetch function throws before
+   * that text is cut and escaped, since a secret cut in two or escaped would no longer be found later.
+   */
+  readonly confidential?: readonly string[];
 }
 
 /** An answer that passed every check: its status, its `Cache-Control` and its whole body. */
@@ -139,13 +146,14 @@ function urlProblem(url: URL, allowInsecureHttp: boolean): string | undefined {
   return `${url.protocol} to ${url.hostname} refused: https only, or http to a loopback host (allowInsecureHttp for others)`;
 }
 
-/** What a thrown value says, escaped and cut short, without ever throwing. */
-function thrownDetail(error: unknown): string {
+/** What a thrown value says, without the request's secrets, escaped and cut short, without ever throwing. */
+function thrownDetail(error: unknown, confidential: readonly string[] = []): string {
   try {
     // Node's fetch throws "fetch failed" and keeps the reason (ECONNREFUSED, a TLS error) in `cause`.
     const cause = (error as { cause?: { message?: unknown } } | null | undefined)?.cause?.message;
     const message = typeof cause === 'string' ? cause : (error as { message?: unknown } | null | undefined)?.message;
-    if (typeof message === 'string') return escapeForTerminal(message.slice(0, 200));
+    // A function may quote what it was sending: redacted whole, before the cut and the escaping.
+    if (typeof message === 'string') return escapeForTerminal(redact(message, confidential).slice(0, 200));
   } catch {
     // A getter that throws: fall through to the type alone.
   }
@@ -321,7 +329,7 @@ async function readAnswer(value: unknown, request: OutboundRequest, deadline: De
     if (error instanceof OutboundError) throw error;
     if (error instanceof BodyShapeError)
       throw new OutboundError('not-a-response', `the fetch function returned a response whose ${error.message}`, { cause: error });
-    throw new OutboundError('network', `response body failed: ${thrownDetail(error)}`, { status: view.status, cause: error });
+    throw new OutboundError('network', `response body failed: ${thrownDetail(error, request.confidential)}`, { status: view.status, cause: error });
   }
   if (bytes === undefined) throw tooLarge();
   return { status: view.status, cacheControl: view.cacheControl, bytes };
@@ -370,7 +378,7 @@ export async function guardedFetch(request: OutboundRequest): Promise<OutboundRe
     // Once the deadline passed, that is the reason, whatever the function threw on being aborted.
     if (deadline.reason !== undefined) throw deadline.reason;
     if (error instanceof OutboundError) throw error;
-    throw new OutboundError('network', `request failed: ${thrownDetail(error)}`, { cause: error });
+    throw new OutboundError('network', `request failed: ${thrownDetail(error, request.confidential)}`, { cause: error });
   } finally {
     deadline.end();
   }

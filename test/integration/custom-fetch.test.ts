@@ -277,4 +277,35 @@ describe('custom fetch for tokens: the rules hold whatever the function does', (
     assert.equal(refreshing.message.includes(refreshToken), false, refreshing.message);
     assert.equal(refreshing.message.includes(SECRET), false, refreshing.message);
   });
+
+  /** Every form in which `secret` crossed the wire: as is, form-encoded (the body), URI-encoded. */
+  const formsOf = (secret: string): string[] => [secret, new URLSearchParams({ v: secret }).toString().slice(2), encodeURIComponent(secret)];
+
+  it('an error quoting the form body, with a secret that form encoding changes → no form of the secret in the message', async () => {
+    const secret = 'p+ss/w=rd&more-0123456789';
+    const quoting: FetchFunction = (_url, init) => Promise.reject(new Error(`could not send ${init.body ?? ''}`));
+    const error = await failure(clientCredentials({ ...grant(), clientSecret: secret, authMethod: 'client_secret_post', fetch: quoting }).getToken());
+    for (const form of formsOf(secret)) assert.equal(error.message.includes(form), false, error.message);
+  });
+
+  it('an error quoting the Basic authorization header → neither the header value nor the encoded credentials in the message', async () => {
+    const quoting: FetchFunction = (_url, init) => Promise.reject(new Error(`401 from upstream for ${init.headers.authorization ?? ''}`));
+    const error = await failure(clientCredentials({ ...grant(), fetch: quoting }).getToken());
+    const credentials = Buffer.from(`worker:${SECRET}`).toString('base64');
+    assert.equal(error.message.includes(credentials), false, error.message);
+    assert.equal(error.message.includes(credentials.slice(0, 12)), false, error.message);
+  });
+
+  it('an error quoting the secret across the 200-character cut → no part of the secret in the message', async () => {
+    const quoting: FetchFunction = () => Promise.reject(new Error(`${'x'.repeat(190)}${SECRET}`));
+    const error = await failure(clientCredentials({ ...grant(), authMethod: 'client_secret_post', fetch: quoting }).getToken());
+    assert.equal(error.message.includes(SECRET.slice(0, 8)), false, error.message);
+  });
+
+  it('an error quoting the secret with a control character in it → the escaped secret is not in the message either', async () => {
+    const secret = 'tab\tseparated-secret-0123';
+    const quoting: FetchFunction = () => Promise.reject(new Error(`refused ${secret}`));
+    const error = await failure(clientCredentials({ ...grant(), clientSecret: secret, authMethod: 'client_secret_post', fetch: quoting }).getToken());
+    assert.equal(error.message.includes('separated-secret'), false, error.message);
+  });
 });
