@@ -318,6 +318,33 @@ describe('guardedFetch: whatever the fetch function throws or returns ends in an
     });
   }
 
+  const poses: ReadonlyArray<readonly [string, () => Uint8Array, OutboundFailure]> = [
+    [
+      'an object with the Uint8Array prototype',
+      () => Object.setPrototypeOf({ byteLength: -64 * 1024 * 1024 }, Uint8Array.prototype) as Uint8Array,
+      'not-a-response',
+    ],
+    ['real bytes with a byteLength of their own', () => Object.defineProperty(new Uint8Array(16), 'byteLength', { value: -64 * 1024 * 1024 }), 'too-large'],
+  ];
+  for (const [name, pose, failure] of poses) {
+    it(`a chunk that lies about its size (${name}, a negative byteLength) → ${failure}; the cap is not wound back`, BOUND, async () => {
+      const filler = new Uint8Array(64 * 1024);
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            // The lie first, then real bytes forever: a cap wound back by it reads 64 MiB of them.
+            controller.enqueue(sent === 0 ? pose() : filler);
+            sent += sent === 0 ? 1 : filler.byteLength;
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      assert.equal(await failureOf(request(answering(() => new Response(stream)))), failure);
+      assert.ok(sent < 1024 * 1024, `read ${sent} bytes past a 1 KiB cap`);
+    });
+  }
+
   it('a body that errors half-way → network', async () => {
     const failing = new ReadableStream<Uint8Array>({
       start(controller) {
