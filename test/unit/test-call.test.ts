@@ -181,6 +181,14 @@ describe('anonymousCall', () => {
     assert.deepEqual([result.code, result.details, result.reason], [status.UNKNOWN, 'for the logs', undefined]);
   });
 
+  it('cancel() ends the call CANCELLED, as the departed client sees it; an answer after it is dropped, as grpc-js drops it', async () => {
+    const call = anonymousCall<object, string>();
+    call.cancel();
+    call.respond(null, 'too late');
+    const result = await call.result;
+    assert.deepEqual([result.code, result.value, call.cancelled], [status.CANCELLED, undefined, true]);
+  });
+
   it('the first answer wins, as grpc-js sends one status', async () => {
     const call = anonymousCall<object, string>();
     call.respond(null, 'first');
