@@ -178,6 +178,55 @@ describe('custom fetch for keys: the rules hold whatever the function does', () 
   });
 });
 
+describe('custom fetch for discovery: the jwks_uri a document names keeps the URL rules', () => {
+  const issuer = 'https://idp.example';
+  let signed: TestIssuer;
+  before(async () => {
+    signed = await createTestIssuer({ alg: 'ES256', issuer });
+  });
+
+  /** A fetch function that stands in for an https issuer whose document names `jwksUri`; records what it was asked. */
+  function standIn(jwksUri: string): FetchFunction & { readonly seen: string[] } {
+    const seen: string[] = [];
+    const fetch: FetchFunction = async (url) => {
+      seen.push(url.href);
+      if (url.href === `${issuer}/.well-known/openid-configuration`) return Response.json({ issuer, jwks_uri: jwksUri });
+      if (url.href === jwksUri) return Response.json(signed.jwks);
+      return new Response(null, { status: 404 });
+    };
+    return Object.assign(fetch, { seen });
+  }
+
+  async function outcomeWith(fetch: FetchFunction): Promise<string> {
+    const keys = fromIssuer(issuer, { fetch });
+    try {
+      const authenticator = createAuthenticator({ keys, algorithms: [signed.alg], issuer, audience: signed.audience, cache: false });
+      return await outcome(authenticator, await signed.sign());
+    } finally {
+      keys.close();
+    }
+  }
+
+  it('an https jwks_uri on the issuer: discovery and keys both through the function → OK', async () => {
+    const fetch = standIn(`${issuer}/jwks.json`);
+    assert.equal(await outcomeWith(fetch), 'OK');
+    assert.deepEqual(fetch.seen, [`${issuer}/.well-known/openid-configuration`, `${issuer}/jwks.json`]);
+  });
+
+  for (const jwksUri of [
+    'http://idp.example/jwks.json',
+    'http://127.0.0.1:9/jwks.json',
+    'https://user:secret@idp.example/jwks.json',
+    'file:///etc/jwks.json',
+  ]) {
+    it(`a jwks_uri of ${jwksUri} from an https issuer → KEYS_UNAVAILABLE; the function is never asked for it`, async () => {
+      const fetch = standIn(jwksUri);
+      assert.equal(await outcomeWith(fetch), 'ERR_AUTH_KEYS_UNAVAILABLE');
+      assert.deepEqual(fetch.seen, [`${issuer}/.well-known/openid-configuration`]);
+    });
+  }
+});
+
 describe('custom fetch for tokens: the rules hold whatever the function does', () => {
   let served: ServedIssuer;
   let provider: FakeProvider;
