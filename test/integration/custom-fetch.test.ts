@@ -144,6 +144,30 @@ describe('custom fetch for keys: the rules hold whatever the function does', () 
     }
   });
 
+  it(
+    'close() while a function that ignores its signal is still answering → ready() rejects, the function is told; the late answer is discarded, never loaded',
+    BOUND,
+    async () => {
+      const body = trackedBody({ chunks: [bytesOf(JSON.stringify(idp.jwks))] });
+      let signal: AbortSignal | undefined;
+      const slow: FetchFunction = async (_url, init) => {
+        signal = init.signal;
+        await sleep(150);
+        return new Response(body.stream, { headers: { 'content-type': 'application/json' } });
+      };
+      const log = eventLog();
+      const keys = fromJwks(`${provider.url}/jwks.json`, { fetch: slow, onEvent: log.listener });
+      const ready = keys.ready();
+      await sleep(20);
+      keys.close();
+      await assert.rejects(ready, { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
+      assert.equal(signal?.aborted, true, 'the function was told');
+      await until(() => body.cancelled());
+      assert.equal(body.sent(), 0);
+      assert.deepEqual(log.of('fetched'), []);
+    },
+  );
+
   it('fromIssuer sends discovery and the key set through the function, and refuses a discovery document it was redirected to', async () => {
     const issuerProvider = await startFakeProvider();
     try {

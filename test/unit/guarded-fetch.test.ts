@@ -5,6 +5,7 @@
  * an unhandled rejection or a timer left behind.
  */
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { OutboundError, guardedFetch, type FetchFunction, type OutboundFailure } from '../../src/util/guarded-fetch.ts';
 import { bytesOf, liveTimers, recordUnhandledRejections, sleep, trackedBody, type RejectionRecorder } from '../support/hostile-fetch.ts';
@@ -174,6 +175,25 @@ describe('guardedFetch: the timeout is ours, whatever the fetch function does wi
     await guardedFetch(request(answering(() => json('{}'))));
     assert.equal(await failureOf(request(answering(() => new Response(null, { status: 302 })))), 'redirect');
     assert.equal(await failureOf(request(() => new Promise(() => undefined), { timeoutMs: 20 })), 'timeout');
+    assert.equal(liveTimers(), before);
+  });
+
+  it('150 concurrent requests on one caller signal (timeouts, late answers, successes) leave no timer and no abort listener behind', BOUND, async () => {
+    const before = liveTimers();
+    const resolver = new AbortController();
+    const late: FetchFunction = async () => {
+      await sleep(60);
+      return json('{}');
+    };
+    const outcomes = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => {
+        const fetch = [() => new Promise<never>(() => undefined), late, answering(() => json('{}'))][i % 3] as FetchFunction;
+        return failureOf(request(fetch, { timeoutMs: 30, signal: resolver.signal }));
+      }),
+    );
+    assert.deepEqual(new Set(outcomes), new Set(['timeout', 'OK']));
+    assert.equal(getEventListeners(resolver.signal, 'abort').length, 0, 'every request removed its listener from the shared signal');
+    await sleep(80); // the late answers arrive, and are discarded
     assert.equal(liveTimers(), before);
   });
 
