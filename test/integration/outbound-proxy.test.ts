@@ -5,7 +5,9 @@
  * the token endpoint gives the client its token through it.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { Agent, ProxyAgent, fetch as undiciFetch } from 'undici';
 import { clientCredentials, createTokenInterceptor } from '../../src/client/index.ts';
@@ -122,6 +124,20 @@ describe('outbound requests through an HTTP CONNECT proxy to an HTTPS identity p
     }
     assert.equal(log.of('failed').length, 1);
     assert.equal(proxy.tunnels.length, tunnels);
+  });
+
+  it('NODE_USE_ENV_PROXY=1 at start-up: Node 20 still ignores HTTPS_PROXY; Node 22.21+ and 24+ tunnel through it (the README says which)', async () => {
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    const readsProxyVariables = major >= 24 || (major === 22 && minor >= 21);
+    const tunnels = proxy.tunnels.length;
+    // A child process: the variable is only read when Node starts. Its fetch fails either way (idp.test
+    // resolves nowhere; through the proxy, the test CA is not trusted): only the proxy's log tells.
+    const script = "await fetch('https://idp.test/.well-known/openid-configuration', { signal: AbortSignal.timeout(5000) }).catch(() => undefined);";
+    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url, https_proxy: proxy.url },
+      timeout: 20_000,
+    });
+    assert.equal(proxy.tunnels.length - tunnels, readsProxyVariables ? 1 : 0, `Node ${process.versions.node}`);
   });
 });
 
