@@ -5,6 +5,7 @@
  * that keep keys and secrets safe are enforced here, on what the function returns, never left to it.
  * Core: no grpc import.
  */
+import { inspect } from 'node:util';
 import { BodyShapeError, readCappedBody, type Race } from './http-body.ts';
 import { isLoopbackHost } from './loopback.ts';
 import { redact } from './redact.ts';
@@ -158,6 +159,23 @@ function thrownDetail(error: unknown, confidential: readonly string[] = []): str
     // A getter that throws: fall through to the type alone.
   }
   return `the fetch function threw a ${error === null ? 'null' : typeof error}, not an Error`;
+}
+
+/**
+ * The thrown value, to keep as the `cause` of our error (ECONNREFUSED, a TLS error: what an operator
+ * needs), unless it holds a secret of the request: a logger prints causes whole, and a function's
+ * error may carry what it was sending (in its message, or a `config`/`request` property). Then it is
+ * withheld; the message keeps its redacted detail.
+ */
+function safeCause(error: unknown, confidential: readonly string[] = []): unknown {
+  if (confidential.length === 0) return error;
+  try {
+    const printed = inspect(error, { depth: 20, maxArrayLength: 100, maxStringLength: Infinity, breakLength: Infinity });
+    return confidential.some((secret) => printed.includes(secret)) ? undefined : error;
+  } catch {
+    // Cannot be looked at safely: cannot be kept safely.
+    return undefined;
+  }
 }
 
 /** Cancels a body nobody will read, quietly: a failing or hanging `cancel()` changes nothing. */
@@ -329,7 +347,10 @@ async function readAnswer(value: unknown, request: OutboundRequest, deadline: De
     if (error instanceof OutboundError) throw error;
     if (error instanceof BodyShapeError)
       throw new OutboundError('not-a-response', `the fetch function returned a response whose ${error.message}`, { cause: error });
-    throw new OutboundError('network', `response body failed: ${thrownDetail(error, request.confidential)}`, { status: view.status, cause: error });
+    throw new OutboundError('network', `response body failed: ${thrownDetail(error, request.confidential)}`, {
+      status: view.status,
+      cause: safeCause(error, request.confidential),
+    });
   }
   if (bytes === undefined) throw tooLarge();
   return { status: view.status, cacheControl: view.cacheControl, bytes };
@@ -378,7 +399,7 @@ export async function guardedFetch(request: OutboundRequest): Promise<OutboundRe
     // Once the deadline passed, that is the reason, whatever the function threw on being aborted.
     if (deadline.reason !== undefined) throw deadline.reason;
     if (error instanceof OutboundError) throw error;
-    throw new OutboundError('network', `request failed: ${thrownDetail(error, request.confidential)}`, { cause: error });
+    throw new OutboundError('network', `request failed: ${thrownDetail(error, request.confidential)}`, { cause: safeCause(error, request.confidential) });
   } finally {
     deadline.end();
   }

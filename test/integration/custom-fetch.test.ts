@@ -5,6 +5,7 @@
  * would not have made (the provider's keys and tokens are valid).
  */
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { clientCredentials, isTokenError, refreshingToken, type FetchFunction as ClientFetchFunction, type TokenError } from '../../src/client/index.ts';
 import { createAuthenticator, fromIssuer, fromJwks, type FetchFunction, type RemoteJwksOptions } from '../../src/index.ts';
@@ -373,6 +374,17 @@ describe('custom fetch for tokens: the rules hold whatever the function does', (
     const quoting: FetchFunction = () => Promise.reject(new Error(`${'x'.repeat(190)}${SECRET}`));
     const error = await failure(clientCredentials({ ...grant(), authMethod: 'client_secret_post', fetch: quoting }).getToken());
     assert.equal(error.message.includes(SECRET.slice(0, 8)), false, error.message);
+  });
+
+  it('an error that carries the request (axios style: message and a config property) → the secret is not in what a logger prints of the TokenError, causes included', async () => {
+    const carrying: FetchFunction = (_url, init) =>
+      Promise.reject(Object.assign(new Error(`could not send ${init.body ?? ''}`), { config: { headers: init.headers, data: init.body } }));
+    for (const authMethod of ['client_secret_post', 'client_secret_basic'] as const) {
+      const error = await failure(clientCredentials({ ...grant(), authMethod, fetch: carrying }).getToken());
+      const printed = inspect(error, { depth: 10 });
+      assert.equal(printed.includes(SECRET), false, `${authMethod}: ${printed}`);
+      assert.equal(printed.includes(Buffer.from(`worker:${SECRET}`).toString('base64')), false, `${authMethod}: ${printed}`);
+    }
   });
 
   it('an error quoting the secret with a control character in it → the escaped secret is not in the message either', async () => {
