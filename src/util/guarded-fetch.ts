@@ -170,7 +170,7 @@ function thrownDetail(error: unknown, confidential: readonly string[] = []): str
 function safeCause(error: unknown, confidential: readonly string[] = []): unknown {
   if (confidential.length === 0) return error;
   try {
-    const printed = inspect(error, { depth: 20, maxArrayLength: 100, maxStringLength: Infinity, breakLength: Infinity });
+    const printed = inspect(error, { depth: 20, maxArrayLength: Infinity, maxStringLength: Infinity, breakLength: Infinity });
     return confidential.some((secret) => printed.includes(secret)) ? undefined : error;
   } catch {
     // Cannot be looked at safely: cannot be kept safely.
