@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
+import { fetch as undiciFetch } from 'undici';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { clientCredentials, isTokenError, refreshingToken, type FetchFunction as ClientFetchFunction, type TokenError } from '../../src/client/index.ts';
 import { createAuthenticator, fromIssuer, fromJwks, type FetchFunction, type RemoteJwksOptions } from '../../src/index.ts';
@@ -99,6 +100,20 @@ describe('custom fetch for keys: the rules hold whatever the function does', () 
     const result = await verifyWith(`${provider.url}/moved.json`, { fetch: following });
     assert.deepEqual(result, { outcome: 'ERR_AUTH_KEYS_UNAVAILABLE', failure: 'redirect' });
     assert.equal(provider.count('/jwks-v2.json') - before, 1, 'the function did follow; the refusal is ours');
+  });
+
+  it('a pass-through undici fetch (init kept: redirect manual) meets a 302 → refused with its status, the target never asked', async () => {
+    const before = provider.count('/jwks-v2.json');
+    const log = eventLog();
+    const keys = fromJwks(`${provider.url}/moved.json`, { fetch: (url, init) => undiciFetch(url, init), onEvent: log.listener });
+    try {
+      await assert.rejects(keys.ready(), { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
+    } finally {
+      keys.close();
+    }
+    const failed = log.of('failed')[0]?.error as { status?: unknown; cause?: { failure?: unknown } } | undefined;
+    assert.deepEqual([failed?.status, failed?.cause?.failure], [302, 'redirect']);
+    assert.equal(provider.count('/jwks-v2.json'), before);
   });
 
   it('a function that asks another origin and hands back its answer → refused (KEYS_UNAVAILABLE)', async () => {
@@ -384,6 +399,21 @@ describe('custom fetch for tokens: the rules hold whatever the function does', (
       const printed = inspect(error, { depth: 10 });
       assert.equal(printed.includes(SECRET), false, `${authMethod}: ${printed}`);
       assert.equal(printed.includes(Buffer.from(`worker:${SECRET}`).toString('base64')), false, `${authMethod}: ${printed}`);
+    }
+  });
+
+  it('an OAuth error_description that echoes the secret form-encoded, or the Basic credentials → neither in the message', async () => {
+    const secret = 'p+ss/w=rd&more-0123456789';
+    const echoing: FetchFunction = async (_url, init) => {
+      const description = `client authentication failed for ${init.body ?? ''} ${init.headers.authorization ?? ''}`;
+      return Response.json({ error: 'invalid_client', error_description: description }, { status: 401 });
+    };
+    for (const authMethod of ['client_secret_post', 'client_secret_basic'] as const) {
+      const error = await failure(clientCredentials({ ...grant(), clientSecret: secret, authMethod, fetch: echoing }).getToken());
+      assert.equal(error.code, 'ERR_TOKEN_REQUEST_REJECTED');
+      for (const form of [...formsOf(secret), Buffer.from(`worker:${new URLSearchParams({ v: secret }).toString().slice(2)}`).toString('base64')]) {
+        assert.equal(error.message.includes(form), false, `${authMethod}: ${error.message}`);
+      }
     }
   });
 
