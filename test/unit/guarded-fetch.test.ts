@@ -147,6 +147,19 @@ describe('guardedFetch: the timeout is ours, whatever the fetch function does wi
     assert.equal(body.sent(), 0, 'the late body was never read');
   });
 
+  it('a function that answers after the deadline with a Proxy whose every read throws → timeout, nothing unhandled', BOUND, async () => {
+    const late: FetchFunction = async () => {
+      await sleep(80);
+      return new Proxy(json('{}'), {
+        get: () => {
+          throw new Error('trap');
+        },
+      });
+    };
+    assert.equal(await failureOf(request(late, { timeoutMs: 20 })), 'timeout');
+    await sleep(120);
+  });
+
   it('a function that rejects after the deadline → timeout, and its late rejection is handled', BOUND, async () => {
     const late: FetchFunction = async () => {
       await sleep(100);
@@ -364,6 +377,16 @@ describe('guardedFetch: whatever the fetch function throws or returns ends in an
       assert.ok(sent < 1024 * 1024, `read ${sent} bytes past a 1 KiB cap`);
     });
   }
+
+  it('resolves with a Proxy of a response whose every read throws → network: resolving reads its then, and the promise rejects', async () => {
+    const trapped = (): Response =>
+      new Proxy(json('{}'), {
+        get: () => {
+          throw new Error('trap');
+        },
+      });
+    assert.equal(await failureOf(request(answering(trapped))), 'network');
+  });
 
   it('a body that errors half-way → network', async () => {
     const failing = new ReadableStream<Uint8Array>({
