@@ -1,6 +1,7 @@
 import { describeForLog } from '../errors/log-text.ts';
 import { OutboundError, guardedFetch } from '../util/guarded-fetch.ts';
 import { isRecord } from '../util/option-checks.ts';
+import { redact, wireForms } from '../util/redact.ts';
 import type { TokenEndpoint } from './token-endpoint-options.ts';
 import { TokenError } from './token-error.ts';
 import type { FetchedToken } from './token-source.ts';
@@ -67,22 +68,31 @@ function toSeconds(value: unknown): number | undefined {
  * The text the endpoint sent as `error_description`, safe for a log: secrets of this request removed,
  * JSON-quoted (no forged log lines) and cut short.
  */
-function describeServerText(value: unknown, secrets: readonly (string | undefined)[]): string {
+function describeServerText(value: unknown, secrets: readonly string[]): string {
   if (typeof value !== 'string' || value.length === 0) return '';
   return `: ${describeForLog(redact(value, secrets), 200)}`;
 }
 
-/** `text` with every secret of this request replaced: what an endpoint or a fetch function echoes must not reach a log. */
-function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let redacted = text;
-  for (const secret of secrets) if (secret && secret.length >= 4) redacted = redacted.split(secret).join('[redacted]');
-  return redacted;
+/**
+ * What no message about this request may quote: the client secret and the refresh token in every form
+ * they were sent in (form-encoded in the body, inside Basic credentials), and the Basic credentials
+ * themselves, which are the secret in base64. An endpoint or a custom fetch function may echo any of them.
+ */
+function confidentialValues(request: TokenRequest, authorization: string | undefined): string[] {
+  const secrets = [request.clientSecret, request.params.refresh_token].filter((value): value is string => value !== undefined);
+  const credentials = authorization?.slice('Basic '.length);
+  return [...secrets.flatMap(wireForms), ...(credentials === undefined ? [] : [credentials])];
 }
 
-function rejection(request: TokenRequest, status: number, body: Record<string, unknown> | undefined, refreshing: boolean): TokenError {
+function rejection(
+  request: TokenRequest,
+  status: number,
+  body: Record<string, unknown> | undefined,
+  refreshing: boolean,
+  secrets: readonly string[],
+): TokenError {
   const where = `token endpoint ${endpointName(request.endpoint.tokenUrl)}`;
   const oauthError = typeof body?.error === 'string' ? body.error.slice(0, 64) : undefined;
-  const secrets = [request.clientSecret, request.params.refresh_token];
   if (oauthError === undefined) {
     const retryable = status >= 500 || status === 429 || status === 408;
     return retryable
@@ -110,11 +120,11 @@ function rejection(request: TokenRequest, status: number, body: Record<string, u
  * trying again later (the caching layer backs off), except a URL the rules refuse, which never improves.
  * The `cause` is kept for logs; the message holds no secret of the request.
  */
-function exchangeFailure(error: unknown, request: TokenRequest, where: string): TokenError {
+function exchangeFailure(error: unknown, request: TokenRequest, where: string, secrets: readonly string[]): TokenError {
   const failure = error instanceof OutboundError ? error : new OutboundError('network', 'request failed', { cause: error });
   const status = failure.status === undefined ? {} : { httpStatus: failure.status };
-  // The detail may come from a custom fetch function's error, which might quote what it was sending.
-  const detail = redact(failure.message, [request.clientSecret, request.params.refresh_token]);
+  // guardedFetch already removed them from what the function threw; again here, should any other part quote them.
+  const detail = redact(failure.message, secrets);
   const timeoutMs = request.endpoint.timeout;
   switch (failure.failure) {
     case 'url':
@@ -170,6 +180,7 @@ export async function requestToken(request: TokenRequest): Promise<FetchedToken>
       headers.authorization = `Basic ${Buffer.from(`${formEncode(request.clientId)}:${formEncode(request.clientSecret)}`).toString('base64')}`;
     }
   }
+  const secrets = confidentialValues(request, headers.authorization);
   let response: { readonly status: number; readonly bytes: Uint8Array };
   try {
     response = await guardedFetch({
@@ -184,12 +195,13 @@ export async function requestToken(request: TokenRequest): Promise<FetchedToken>
       maxBytes: MAX_RESPONSE_BYTES,
       // An error answer carries its OAuth error code in the body.
       readErrorBody: true,
+      confidential: secrets,
     });
   } catch (error) {
-    throw exchangeFailure(error, request, where);
+    throw exchangeFailure(error, request, where, secrets);
   }
   const json = parseJson(Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.byteLength).toString('utf8'));
-  if (response.status >= 300) throw rejection(request, response.status, json, request.params.grant_type === 'refresh_token');
+  if (response.status >= 300) throw rejection(request, response.status, json, request.params.grant_type === 'refresh_token', secrets);
   const refreshToken = typeof json?.refresh_token === 'string' && json.refresh_token.length > 0 ? json.refresh_token : undefined;
   if (refreshToken !== undefined) request.onRefreshToken?.(refreshToken);
   if (!json)

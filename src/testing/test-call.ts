@@ -113,12 +113,15 @@ export type TestCall<Request = unknown, Response = unknown> = ServerUnaryCall<Re
   /** The callback to hand a unary handler. Its first answer settles `result`; later ones are ignored, as grpc-js ignores them. */
   readonly respond: sendUnaryData<Response>;
   /**
-   * Settles once the call ends: by `respond`, or by an `'error'` event, which is how grpc-js lets
-   * `getAuth` end a call that is not authenticated (INTERNAL) and `withGuard` refuse a streaming one.
-   * Never settles if the handler never answers.
+   * Settles once the call ends: by `respond`, by an `'error'` event, which is how grpc-js lets
+   * `getAuth` end a call that is not authenticated (INTERNAL) and `withGuard` refuse a streaming one,
+   * or by `cancel()` (CANCELLED). Never settles if the handler never answers.
    */
   readonly result: Promise<TestCallResult<Response>>;
-  /** Cancels the call as a client that goes away does: `cancelled` becomes true and `'cancelled'` is emitted. */
+  /**
+   * Cancels the call as a client that goes away does: `cancelled` becomes true, `'cancelled'` is emitted,
+   * and the call ends CANCELLED, what that client sees; an answer after it is dropped, as grpc-js drops it.
+   */
   cancel(): void;
 };
 
@@ -153,6 +156,7 @@ class UnaryTestCall<Request, Response> extends EventEmitter implements TestCall<
   cancelled = false;
   readonly respond: sendUnaryData<Response>;
   readonly result: Promise<TestCallResult<Response>>;
+  readonly #end: (result: TestCallResult<Response>) => void;
 
   constructor(
     readonly metadata: Metadata,
@@ -175,12 +179,15 @@ class UnaryTestCall<Request, Response> extends EventEmitter implements TestCall<
     // grpc-js listens for 'error' on every server call and makes it the final status: getAuth relies on
     // it to end a call that is not authenticated, withGuard to refuse a streaming one.
     this.on('error', (error: Partial<StatusObject>) => end(statusOf(error ?? {}, undefined)));
+    this.#end = end;
   }
 
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
-    this.emit('cancelled');
+    // A departed client sees CANCELLED whatever the handler does next: grpc-js sends nothing more.
+    this.#end({ code: status.CANCELLED, details: 'Cancelled on client', metadata: new Metadata(), reason: undefined, value: undefined });
+    this.emit('cancelled', 'cancelled');
   }
 
   getPath(): string {

@@ -5,8 +5,10 @@
  * that keep keys and secrets safe are enforced here, on what the function returns, never left to it.
  * Core: no grpc import.
  */
+import { inspect } from 'node:util';
 import { BodyShapeError, readCappedBody, type Race } from './http-body.ts';
 import { isLoopbackHost } from './loopback.ts';
+import { redact } from './redact.ts';
 import { escapeForTerminal } from './unsafe-text.ts';
 
 /**
@@ -107,6 +109,12 @@ interface OutboundRequest {
   readonly signal?: AbortSignal;
   /** Read the body of a 4xx/5xx answer too (it holds an OAuth error); otherwise it is cancelled unread. */
   readonly readErrorBody: boolean;
+  /**
+   * Values of this request that no message may quote (a client secret, a refresh token, Basic
+   * credentials, in every form they were sent in): removed from what the fetch function throws before
+   * that text is cut and escaped, since a secret cut in two or escaped would no longer be found later.
+   */
+  readonly confidential?: readonly string[];
 }
 
 /** An answer that passed every check: its status, its `Cache-Control` and its whole body. */
@@ -139,17 +147,35 @@ function urlProblem(url: URL, allowInsecureHttp: boolean): string | undefined {
   return `${url.protocol} to ${url.hostname} refused: https only, or http to a loopback host (allowInsecureHttp for others)`;
 }
 
-/** What a thrown value says, escaped and cut short, without ever throwing. */
-function thrownDetail(error: unknown): string {
+/** What a thrown value says, without the request's secrets, escaped and cut short, without ever throwing. */
+function thrownDetail(error: unknown, confidential: readonly string[] = []): string {
   try {
     // Node's fetch throws "fetch failed" and keeps the reason (ECONNREFUSED, a TLS error) in `cause`.
     const cause = (error as { cause?: { message?: unknown } } | null | undefined)?.cause?.message;
     const message = typeof cause === 'string' ? cause : (error as { message?: unknown } | null | undefined)?.message;
-    if (typeof message === 'string') return escapeForTerminal(message.slice(0, 200));
+    // A function may quote what it was sending: redacted whole, before the cut and the escaping.
+    if (typeof message === 'string') return escapeForTerminal(redact(message, confidential).slice(0, 200));
   } catch {
     // A getter that throws: fall through to the type alone.
   }
   return `the fetch function threw a ${error === null ? 'null' : typeof error}, not an Error`;
+}
+
+/**
+ * The thrown value, to keep as the `cause` of our error (ECONNREFUSED, a TLS error: what an operator
+ * needs), unless it holds a secret of the request: a logger prints causes whole, and a function's
+ * error may carry what it was sending (in its message, or a `config`/`request` property). Then it is
+ * withheld; the message keeps its redacted detail.
+ */
+function safeCause(error: unknown, confidential: readonly string[] = []): unknown {
+  if (confidential.length === 0) return error;
+  try {
+    const printed = inspect(error, { depth: 20, maxArrayLength: Infinity, maxStringLength: Infinity, breakLength: Infinity });
+    return confidential.some((secret) => printed.includes(secret)) ? undefined : error;
+  } catch {
+    // Cannot be looked at safely: cannot be kept safely.
+    return undefined;
+  }
 }
 
 /** Cancels a body nobody will read, quietly: a failing or hanging `cancel()` changes nothing. */
@@ -321,7 +347,10 @@ async function readAnswer(value: unknown, request: OutboundRequest, deadline: De
     if (error instanceof OutboundError) throw error;
     if (error instanceof BodyShapeError)
       throw new OutboundError('not-a-response', `the fetch function returned a response whose ${error.message}`, { cause: error });
-    throw new OutboundError('network', `response body failed: ${thrownDetail(error)}`, { status: view.status, cause: error });
+    throw new OutboundError('network', `response body failed: ${thrownDetail(error, request.confidential)}`, {
+      status: view.status,
+      cause: safeCause(error, request.confidential),
+    });
   }
   if (bytes === undefined) throw tooLarge();
   return { status: view.status, cacheControl: view.cacheControl, bytes };
@@ -370,7 +399,7 @@ export async function guardedFetch(request: OutboundRequest): Promise<OutboundRe
     // Once the deadline passed, that is the reason, whatever the function threw on being aborted.
     if (deadline.reason !== undefined) throw deadline.reason;
     if (error instanceof OutboundError) throw error;
-    throw new OutboundError('network', `request failed: ${thrownDetail(error)}`, { cause: error });
+    throw new OutboundError('network', `request failed: ${thrownDetail(error, request.confidential)}`, { cause: safeCause(error, request.confidential) });
   } finally {
     deadline.end();
   }

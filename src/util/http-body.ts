@@ -2,6 +2,7 @@
  * Reading an HTTP response body with a size cap, shared by every client of an identity provider (JWKS
  * and discovery fetches, the token endpoint). Core: no grpc import.
  */
+import { types } from 'node:util';
 
 /** The part of a web `ReadableStream` reader the cap uses; anything else a custom fetch returns is refused. */
 interface BodyReader {
@@ -31,6 +32,20 @@ export class BodyShapeError extends Error {
 }
 
 const waitFor: Race = (work) => work;
+
+// The engine's own getter: it reads the array's internal length, which no own property or prototype can fake.
+const typedArrayByteLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, 'byteLength')?.get as (
+  this: Uint8Array,
+) => number;
+
+/**
+ * The true size of a chunk, or undefined when it is not bytes. `instanceof Uint8Array` and `.byteLength`
+ * would believe an object with the Uint8Array prototype, or real bytes with a `byteLength` of their own:
+ * a negative one winds the cap back, and the body is then read without limit.
+ */
+function chunkSize(value: unknown): number | undefined {
+  return types.isUint8Array(value) ? typedArrayByteLength.call(value) : undefined;
+}
 
 /** Calls `action`, turning a synchronous throw into a rejection: a hostile reader may do either. */
 function attempt(action: () => unknown): Promise<unknown> {
@@ -77,13 +92,15 @@ export async function readCappedBody(body: ReadableStream<Uint8Array> | null, ma
       if (typeof result !== 'object' || result === null) throw new BodyShapeError('a body read gave no result');
       if (result.done === true) break;
       const { value } = result;
-      if (!(value instanceof Uint8Array)) throw new BodyShapeError('a body chunk is not bytes');
-      total += value.byteLength;
+      const size = chunkSize(value);
+      if (size === undefined) throw new BodyShapeError('a body chunk is not bytes');
+      total += size;
       if (total > maxBytes) {
         cancelQuietly(reader);
         return undefined;
       }
-      chunks.push(value);
+      // A copy made from the internal slots: an own `length` or `buffer` cannot skew what is joined.
+      chunks.push(new Uint8Array(value as Uint8Array));
     }
   } catch (error) {
     cancelQuietly(reader);

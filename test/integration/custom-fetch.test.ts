@@ -5,6 +5,8 @@
  * would not have made (the provider's keys and tokens are valid).
  */
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { fetch as undiciFetch } from 'undici';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { clientCredentials, isTokenError, refreshingToken, type FetchFunction as ClientFetchFunction, type TokenError } from '../../src/client/index.ts';
 import { createAuthenticator, fromIssuer, fromJwks, type FetchFunction, type RemoteJwksOptions } from '../../src/index.ts';
@@ -100,6 +102,20 @@ describe('custom fetch for keys: the rules hold whatever the function does', () 
     assert.equal(provider.count('/jwks-v2.json') - before, 1, 'the function did follow; the refusal is ours');
   });
 
+  it('a pass-through undici fetch (init kept: redirect manual) meets a 302 → refused with its status, the target never asked', async () => {
+    const before = provider.count('/jwks-v2.json');
+    const log = eventLog();
+    const keys = fromJwks(`${provider.url}/moved.json`, { fetch: (url, init) => undiciFetch(url, init), onEvent: log.listener });
+    try {
+      await assert.rejects(keys.ready(), { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
+    } finally {
+      keys.close();
+    }
+    const failed = log.of('failed')[0]?.error as { status?: unknown; cause?: { failure?: unknown } } | undefined;
+    assert.deepEqual([failed?.status, failed?.cause?.failure], [302, 'redirect']);
+    assert.equal(provider.count('/jwks-v2.json'), before);
+  });
+
   it('a function that asks another origin and hands back its answer → refused (KEYS_UNAVAILABLE)', async () => {
     const swapping: FetchFunction = (_url, init) => fetch(`${elsewhere.url}/jwks.json`, init);
     assert.deepEqual(await verifyWith(`${provider.url}/jwks.json`, { fetch: swapping }), { outcome: 'ERR_AUTH_KEYS_UNAVAILABLE', failure: 'redirect' });
@@ -144,6 +160,30 @@ describe('custom fetch for keys: the rules hold whatever the function does', () 
     }
   });
 
+  it(
+    'close() while a function that ignores its signal is still answering → ready() rejects, the function is told; the late answer is discarded, never loaded',
+    BOUND,
+    async () => {
+      const body = trackedBody({ chunks: [bytesOf(JSON.stringify(idp.jwks))] });
+      let signal: AbortSignal | undefined;
+      const slow: FetchFunction = async (_url, init) => {
+        signal = init.signal;
+        await sleep(150);
+        return new Response(body.stream, { headers: { 'content-type': 'application/json' } });
+      };
+      const log = eventLog();
+      const keys = fromJwks(`${provider.url}/jwks.json`, { fetch: slow, onEvent: log.listener });
+      const ready = keys.ready();
+      await sleep(20);
+      keys.close();
+      await assert.rejects(ready, { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
+      assert.equal(signal?.aborted, true, 'the function was told');
+      await until(() => body.cancelled());
+      assert.equal(body.sent(), 0);
+      assert.deepEqual(log.of('fetched'), []);
+    },
+  );
+
   it('fromIssuer sends discovery and the key set through the function, and refuses a discovery document it was redirected to', async () => {
     const issuerProvider = await startFakeProvider();
     try {
@@ -176,6 +216,55 @@ describe('custom fetch for keys: the rules hold whatever the function does', () 
       await issuerProvider.close();
     }
   });
+});
+
+describe('custom fetch for discovery: the jwks_uri a document names keeps the URL rules', () => {
+  const issuer = 'https://idp.example';
+  let signed: TestIssuer;
+  before(async () => {
+    signed = await createTestIssuer({ alg: 'ES256', issuer });
+  });
+
+  /** A fetch function that stands in for an https issuer whose document names `jwksUri`; records what it was asked. */
+  function standIn(jwksUri: string): FetchFunction & { readonly seen: string[] } {
+    const seen: string[] = [];
+    const fetch: FetchFunction = async (url) => {
+      seen.push(url.href);
+      if (url.href === `${issuer}/.well-known/openid-configuration`) return Response.json({ issuer, jwks_uri: jwksUri });
+      if (url.href === jwksUri) return Response.json(signed.jwks);
+      return new Response(null, { status: 404 });
+    };
+    return Object.assign(fetch, { seen });
+  }
+
+  async function outcomeWith(fetch: FetchFunction): Promise<string> {
+    const keys = fromIssuer(issuer, { fetch });
+    try {
+      const authenticator = createAuthenticator({ keys, algorithms: [signed.alg], issuer, audience: signed.audience, cache: false });
+      return await outcome(authenticator, await signed.sign());
+    } finally {
+      keys.close();
+    }
+  }
+
+  it('an https jwks_uri on the issuer: discovery and keys both through the function → OK', async () => {
+    const fetch = standIn(`${issuer}/jwks.json`);
+    assert.equal(await outcomeWith(fetch), 'OK');
+    assert.deepEqual(fetch.seen, [`${issuer}/.well-known/openid-configuration`, `${issuer}/jwks.json`]);
+  });
+
+  for (const jwksUri of [
+    'http://idp.example/jwks.json',
+    'http://127.0.0.1:9/jwks.json',
+    'https://user:secret@idp.example/jwks.json',
+    'file:///etc/jwks.json',
+  ]) {
+    it(`a jwks_uri of ${jwksUri} from an https issuer → KEYS_UNAVAILABLE; the function is never asked for it`, async () => {
+      const fetch = standIn(jwksUri);
+      assert.equal(await outcomeWith(fetch), 'ERR_AUTH_KEYS_UNAVAILABLE');
+      assert.deepEqual(fetch.seen, [`${issuer}/.well-known/openid-configuration`]);
+    });
+  }
 });
 
 describe('custom fetch for tokens: the rules hold whatever the function does', () => {
@@ -276,5 +365,62 @@ describe('custom fetch for tokens: the rules hold whatever the function does', (
     const refreshing = await failure(refreshingToken({ ...grant(), refreshToken, authMethod: 'client_secret_post', fetch: quoting }).getToken());
     assert.equal(refreshing.message.includes(refreshToken), false, refreshing.message);
     assert.equal(refreshing.message.includes(SECRET), false, refreshing.message);
+  });
+
+  /** Every form in which `secret` crossed the wire: as is, form-encoded (the body), URI-encoded. */
+  const formsOf = (secret: string): string[] => [secret, new URLSearchParams({ v: secret }).toString().slice(2), encodeURIComponent(secret)];
+
+  it('an error quoting the form body, with a secret that form encoding changes → no form of the secret in the message', async () => {
+    const secret = 'p+ss/w=rd&more-0123456789';
+    const quoting: FetchFunction = (_url, init) => Promise.reject(new Error(`could not send ${init.body ?? ''}`));
+    const error = await failure(clientCredentials({ ...grant(), clientSecret: secret, authMethod: 'client_secret_post', fetch: quoting }).getToken());
+    for (const form of formsOf(secret)) assert.equal(error.message.includes(form), false, error.message);
+  });
+
+  it('an error quoting the Basic authorization header → neither the header value nor the encoded credentials in the message', async () => {
+    const quoting: FetchFunction = (_url, init) => Promise.reject(new Error(`401 from upstream for ${init.headers.authorization ?? ''}`));
+    const error = await failure(clientCredentials({ ...grant(), fetch: quoting }).getToken());
+    const credentials = Buffer.from(`worker:${SECRET}`).toString('base64');
+    assert.equal(error.message.includes(credentials), false, error.message);
+    assert.equal(error.message.includes(credentials.slice(0, 12)), false, error.message);
+  });
+
+  it('an error quoting the secret across the 200-character cut → no part of the secret in the message', async () => {
+    const quoting: FetchFunction = () => Promise.reject(new Error(`${'x'.repeat(190)}${SECRET}`));
+    const error = await failure(clientCredentials({ ...grant(), authMethod: 'client_secret_post', fetch: quoting }).getToken());
+    assert.equal(error.message.includes(SECRET.slice(0, 8)), false, error.message);
+  });
+
+  it('an error that carries the request (axios style: message and a config property) → the secret is not in what a logger prints of the TokenError, causes included', async () => {
+    const carrying: FetchFunction = (_url, init) =>
+      Promise.reject(Object.assign(new Error(`could not send ${init.body ?? ''}`), { config: { headers: init.headers, data: init.body } }));
+    for (const authMethod of ['client_secret_post', 'client_secret_basic'] as const) {
+      const error = await failure(clientCredentials({ ...grant(), authMethod, fetch: carrying }).getToken());
+      const printed = inspect(error, { depth: 10 });
+      assert.equal(printed.includes(SECRET), false, `${authMethod}: ${printed}`);
+      assert.equal(printed.includes(Buffer.from(`worker:${SECRET}`).toString('base64')), false, `${authMethod}: ${printed}`);
+    }
+  });
+
+  it('an OAuth error_description that echoes the secret form-encoded, or the Basic credentials → neither in the message', async () => {
+    const secret = 'p+ss/w=rd&more-0123456789';
+    const echoing: FetchFunction = async (_url, init) => {
+      const description = `client authentication failed for ${init.body ?? ''} ${init.headers.authorization ?? ''}`;
+      return Response.json({ error: 'invalid_client', error_description: description }, { status: 401 });
+    };
+    for (const authMethod of ['client_secret_post', 'client_secret_basic'] as const) {
+      const error = await failure(clientCredentials({ ...grant(), clientSecret: secret, authMethod, fetch: echoing }).getToken());
+      assert.equal(error.code, 'ERR_TOKEN_REQUEST_REJECTED');
+      for (const form of [...formsOf(secret), Buffer.from(`worker:${new URLSearchParams({ v: secret }).toString().slice(2)}`).toString('base64')]) {
+        assert.equal(error.message.includes(form), false, `${authMethod}: ${error.message}`);
+      }
+    }
+  });
+
+  it('an error quoting the secret with a control character in it → the escaped secret is not in the message either', async () => {
+    const secret = 'tab\tseparated-secret-0123';
+    const quoting: FetchFunction = () => Promise.reject(new Error(`refused ${secret}`));
+    const error = await failure(clientCredentials({ ...grant(), clientSecret: secret, authMethod: 'client_secret_post', fetch: quoting }).getToken());
+    assert.equal(error.message.includes('separated-secret'), false, error.message);
   });
 });

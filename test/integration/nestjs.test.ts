@@ -6,11 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createServer, type AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { Controller, Module, UseGuards, type CanActivate, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { GrpcMethod, GrpcStreamMethod, RpcException, Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { map, toArray, type Observable } from 'rxjs';
 import { decodeErrorInfo } from '../../src/client/index.ts';
-import { fromIssuer } from '../../src/index.ts';
-import { RpcException } from '@nestjs/microservices';
+import { createAuthInterceptor, fromIssuer, getAuth, type AuthInterceptor } from '../../src/index.ts';
 import { authenticatedCall, createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { ORDERS_PROTO, startOrdersApp, type OrdersApp } from '../../examples/nestjs/orders-app.ts';
 import { OrdersController } from '../../examples/nestjs/orders-controller.ts';
@@ -154,5 +158,116 @@ describe('NestJS gRPC transport with the auth interceptor in channelOptions', ()
       () => controller.getOrder({ id: 'o-1' }, call.metadata, call),
       (error) => error instanceof RpcException && (error.getError() as { code?: unknown }).code === grpc.status.PERMISSION_DENIED,
     );
+  });
+});
+
+/** Counts the calls a Nest guard saw: the README says none when the interceptor refused. */
+let nestGuardRuns = 0;
+class CountingGuard implements CanActivate {
+  canActivate(): boolean {
+    nestGuardRuns += 1;
+    return true;
+  }
+}
+
+/** A controller that misuses getAuth on public methods, one way per handler, behind a Nest guard that counts. */
+@UseGuards(CountingGuard)
+@Controller()
+class MisusingController {
+  @GrpcMethod('Orders', 'GetOrder')
+  getOrder(_request: object, _metadata: grpc.Metadata, call: grpc.ServerUnaryCall<object, object>): object {
+    return { id: getAuth(call).subject };
+  }
+
+  @GrpcMethod('Orders', 'WatchOrders')
+  watchOrders(): object[] {
+    return [];
+  }
+
+  @GrpcStreamMethod('Orders', 'ImportOrders')
+  importOrders(incoming: Observable<object>, metadata: grpc.Metadata): Observable<object> {
+    return incoming.pipe(
+      toArray(),
+      map((received) => ({ imported: received.length, importedBy: getAuth({ metadata }).subject })),
+    );
+  }
+}
+
+@Module({ controllers: [MisusingController] })
+class MisusingModule {}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+describe('NestJS: what the README promises about getAuth misuse and Nest guards', () => {
+  let idp: TestIssuer;
+  let auth: AuthInterceptor;
+  let app: INestMicroservice;
+  let client: grpc.Client & Record<string, any>;
+
+  before(async () => {
+    idp = await createTestIssuer({ audience: 'orders-api' });
+    auth = createAuthInterceptor({
+      keys: idp.keys,
+      algorithms: [idp.alg],
+      issuer: idp.issuer,
+      audience: 'orders-api',
+      rules: { '/demo.orders.v1.Orders/GetOrder': 'public', '/demo.orders.v1.Orders/ImportOrders': 'public', '/demo.orders.v1.Orders/WatchOrders': 'deny' },
+    });
+    const port = await freePort();
+    app = await NestFactory.createMicroservice<MicroserviceOptions>(MisusingModule, {
+      transport: Transport.GRPC,
+      logger: false,
+      options: { url: `127.0.0.1:${port}`, package: 'demo.orders.v1', protoPath: ORDERS_PROTO, channelOptions: { interceptors: [auth] } },
+    });
+    await app.listen();
+    client = new OrdersClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  });
+
+  after(async () => {
+    client?.close();
+    await app?.close();
+    auth?.close();
+  });
+
+  it("getAuth(call) in a @GrpcMethod handler of a public method → INTERNAL, reason INTERNAL, fixed text (not Nest's UNKNOWN)", async () => {
+    const guardRuns = nestGuardRuns;
+    const outcome = await new Promise<{ error: grpc.ServiceError | null }>((resolve) =>
+      client.GetOrder({ id: 'o-1' }, new grpc.Metadata(), (error: grpc.ServiceError | null) => resolve({ error })),
+    );
+    const [details] = outcome.error?.metadata.get('grpc-status-details-bin') ?? [];
+    assert.deepEqual(
+      [outcome.error?.code, details instanceof Buffer ? decodeErrorInfo(details)?.reason : undefined, outcome.error?.details],
+      [grpc.status.INTERNAL, 'INTERNAL', 'internal authentication error'],
+    );
+    assert.equal(nestGuardRuns, guardRuns + 1, 'the Nest guard runs on calls the interceptor admits');
+  });
+
+  it('getAuth({ metadata }) in a @GrpcStreamMethod handler of a public method → UNKNOWN, as the README warns; the log text never reaches the client', async () => {
+    const error = await new Promise<grpc.ServiceError | null>((resolve) => {
+      const stream = client.ImportOrders(new grpc.Metadata(), (failure: grpc.ServiceError | null) => resolve(failure)) as grpc.ClientWritableStream<object>;
+      stream.write({ id: 'o-9', item: 'spoons' });
+      stream.end();
+    });
+    assert.equal(error?.code, grpc.status.UNKNOWN);
+    assert.doesNotMatch(error?.details ?? '', /getAuth|not authenticated/);
+  });
+
+  it('a method the interceptor denies, called with a valid token → PERMISSION_DENIED, and the Nest guard on it never ran', async () => {
+    const before = nestGuardRuns;
+    const token = await idp.sign({ sub: 'alice' });
+    const error = await new Promise<grpc.ServiceError | undefined>((resolve) => {
+      const stream = client.WatchOrders({}, idp.metadata(token)) as grpc.ClientReadableStream<object>;
+      stream.on('data', () => undefined);
+      stream.on('error', resolve);
+      stream.on('end', () => resolve(undefined));
+    });
+    assert.equal(error?.code, grpc.status.PERMISSION_DENIED);
+    assert.equal(nestGuardRuns, before);
   });
 });

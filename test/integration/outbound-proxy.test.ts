@@ -5,16 +5,20 @@
  * the token endpoint gives the client its token through it.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { Agent, ProxyAgent, fetch as undiciFetch } from 'undici';
+import { Agent, EnvHttpProxyAgent, ProxyAgent, fetch as undiciFetch } from 'undici';
 import { clientCredentials, createTokenInterceptor } from '../../src/client/index.ts';
 import { createAuthInterceptor, fromIssuer, fromJwks, type AuthInterceptor, type FetchFunction, type RemoteKeyResolver } from '../../src/index.ts';
+import { createTestIssuer } from '../../src/testing/index.ts';
 import { unary, type Outcome } from '../support/calls.ts';
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.ts';
 import { EchoClient, startEchoServer } from '../support/echo-server.ts';
 import { startHttpsIssuer, type HttpsIssuer } from '../support/https-issuer.ts';
 import { testCertificateAuthority, type IssuedCertificate } from '../support/pem.ts';
+import { json, startFakeProvider } from '../support/fake-provider.ts';
 import { eventLog } from '../support/remote-keys.ts';
 
 type Client = grpc.Client & Record<string, any>;
@@ -122,6 +126,54 @@ describe('outbound requests through an HTTP CONNECT proxy to an HTTPS identity p
     }
     assert.equal(log.of('failed').length, 1);
     assert.equal(proxy.tunnels.length, tunnels);
+  });
+
+  it('NODE_USE_ENV_PROXY=1 at start-up: Node 20 still ignores HTTPS_PROXY; Node 22.21+ and 24+ tunnel through it (the README says which)', async () => {
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    const readsProxyVariables = major >= 24 || (major === 22 && minor >= 21);
+    const tunnels = proxy.tunnels.length;
+    // A child process: the variable is only read when Node starts. Its fetch fails either way (idp.test
+    // resolves nowhere; through the proxy, the test CA is not trusted): only the proxy's log tells.
+    const script = "await fetch('https://idp.test/.well-known/openid-configuration', { signal: AbortSignal.timeout(5000) }).catch(() => undefined);";
+    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url, https_proxy: proxy.url },
+      timeout: 20_000,
+    });
+    assert.equal(proxy.tunnels.length - tunnels, readsProxyVariables ? 1 : 0, `Node ${process.versions.node}`);
+  });
+});
+
+describe('plain http to loopback through a proxying fetch: the exception for loopback assumes the request stays on the machine', () => {
+  it('an http://127.0.0.1 key set through a proxy agent crosses the proxy in clear; with the loopback hosts in noProxy it goes direct', async () => {
+    const local = await startFakeProvider();
+    const proxy = await startConnectProxy();
+    const idp = await createTestIssuer();
+    local.on(
+      '/jwks.json',
+      json(() => idp.jwks),
+    );
+    const proxied = new EnvHttpProxyAgent({ httpProxy: proxy.url, httpsProxy: proxy.url, noProxy: '' });
+    const bypassing = new EnvHttpProxyAgent({ httpProxy: proxy.url, httpsProxy: proxy.url, noProxy: '127.0.0.1,localhost,::1' });
+    try {
+      const keysVia = (dispatcher: EnvHttpProxyAgent): RemoteKeyResolver =>
+        fromJwks(`${local.url}/jwks.json`, { fetch: (url, init) => undiciFetch(url, { ...init, dispatcher }) });
+      const through = keysVia(proxied);
+      await through.ready();
+      through.close();
+      // The library cannot see where a fetch function sends a request: the loopback rule let plain http
+      // through, and the request and the keys crossed the proxy in clear, where they could be swapped.
+      assert.ok(proxy.sent().includes('GET /jwks.json'), 'the request crossed the proxy in clear');
+      const sentBefore = proxy.sent().length;
+      const direct = keysVia(bypassing);
+      await direct.ready();
+      direct.close();
+      assert.equal(proxy.sent().length, sentBefore, 'with noProxy listing loopback, nothing reached the proxy');
+    } finally {
+      await proxied.close();
+      await bypassing.close();
+      await proxy.close();
+      await local.close();
+    }
   });
 });
 

@@ -5,6 +5,7 @@
  * an unhandled rejection or a timer left behind.
  */
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { OutboundError, guardedFetch, type FetchFunction, type OutboundFailure } from '../../src/util/guarded-fetch.ts';
 import { bytesOf, liveTimers, recordUnhandledRejections, sleep, trackedBody, type RejectionRecorder } from '../support/hostile-fetch.ts';
@@ -146,6 +147,19 @@ describe('guardedFetch: the timeout is ours, whatever the fetch function does wi
     assert.equal(body.sent(), 0, 'the late body was never read');
   });
 
+  it('a function that answers after the deadline with a Proxy whose every read throws → timeout, nothing unhandled', BOUND, async () => {
+    const late: FetchFunction = async () => {
+      await sleep(80);
+      return new Proxy(json('{}'), {
+        get: () => {
+          throw new Error('trap');
+        },
+      });
+    };
+    assert.equal(await failureOf(request(late, { timeoutMs: 20 })), 'timeout');
+    await sleep(120);
+  });
+
   it('a function that rejects after the deadline → timeout, and its late rejection is handled', BOUND, async () => {
     const late: FetchFunction = async () => {
       await sleep(100);
@@ -174,6 +188,25 @@ describe('guardedFetch: the timeout is ours, whatever the fetch function does wi
     await guardedFetch(request(answering(() => json('{}'))));
     assert.equal(await failureOf(request(answering(() => new Response(null, { status: 302 })))), 'redirect');
     assert.equal(await failureOf(request(() => new Promise(() => undefined), { timeoutMs: 20 })), 'timeout');
+    assert.equal(liveTimers(), before);
+  });
+
+  it('150 concurrent requests on one caller signal (timeouts, late answers, successes) leave no timer and no abort listener behind', BOUND, async () => {
+    const before = liveTimers();
+    const resolver = new AbortController();
+    const late: FetchFunction = async () => {
+      await sleep(60);
+      return json('{}');
+    };
+    const outcomes = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => {
+        const fetch = [() => new Promise<never>(() => undefined), late, answering(() => json('{}'))][i % 3] as FetchFunction;
+        return failureOf(request(fetch, { timeoutMs: 30, signal: resolver.signal }));
+      }),
+    );
+    assert.deepEqual(new Set(outcomes), new Set(['timeout', 'OK']));
+    assert.equal(getEventListeners(resolver.signal, 'abort').length, 0, 'every request removed its listener from the shared signal');
+    await sleep(80); // the late answers arrive, and are discarded
     assert.equal(liveTimers(), before);
   });
 
@@ -317,6 +350,43 @@ describe('guardedFetch: whatever the fetch function throws or returns ends in an
       assert.equal(await failureOf(request(answering(value))), 'not-a-response');
     });
   }
+
+  const poses: ReadonlyArray<readonly [string, () => Uint8Array, OutboundFailure]> = [
+    [
+      'an object with the Uint8Array prototype',
+      () => Object.setPrototypeOf({ byteLength: -64 * 1024 * 1024 }, Uint8Array.prototype) as Uint8Array,
+      'not-a-response',
+    ],
+    ['real bytes with a byteLength of their own', () => Object.defineProperty(new Uint8Array(16), 'byteLength', { value: -64 * 1024 * 1024 }), 'too-large'],
+  ];
+  for (const [name, pose, failure] of poses) {
+    it(`a chunk that lies about its size (${name}, a negative byteLength) → ${failure}; the cap is not wound back`, BOUND, async () => {
+      const filler = new Uint8Array(64 * 1024);
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            // The lie first, then real bytes forever: a cap wound back by it reads 64 MiB of them.
+            controller.enqueue(sent === 0 ? pose() : filler);
+            sent += sent === 0 ? 1 : filler.byteLength;
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      assert.equal(await failureOf(request(answering(() => new Response(stream)))), failure);
+      assert.ok(sent < 1024 * 1024, `read ${sent} bytes past a 1 KiB cap`);
+    });
+  }
+
+  it('resolves with a Proxy of a response whose every read throws → network: resolving reads its then, and the promise rejects', async () => {
+    const trapped = (): Response =>
+      new Proxy(json('{}'), {
+        get: () => {
+          throw new Error('trap');
+        },
+      });
+    assert.equal(await failureOf(request(answering(trapped))), 'network');
+  });
 
   it('a body that errors half-way → network', async () => {
     const failing = new ReadableStream<Uint8Array>({

@@ -123,6 +123,18 @@ describe('authenticatedCall', () => {
     await assert.rejects(authenticatedCall(idp, { verify: { requiredClaims: ['tenant'] } }), { code: 'ERR_AUTH_CLAIM_MISSING' });
   });
 
+  it('claims the server would refuse cannot make a test call (other aud, other iss, expired): rejects, no call to hand a handler', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await assert.rejects(authenticatedCall(idp, { claims: { aud: 'billing-api' } }), { code: 'ERR_AUTH_AUDIENCE_INVALID' });
+    await assert.rejects(authenticatedCall(idp, { claims: { iss: 'https://elsewhere.example' } }), { code: 'ERR_AUTH_ISSUER_INVALID' });
+    await assert.rejects(authenticatedCall(idp, { claims: { exp: now - 3600, iat: now - 7200 } }), { code: 'ERR_AUTH_TOKEN_EXPIRED' });
+  });
+
+  it('a given Metadata that already carries a verified context (from a served call) → anonymousCall stays anonymous', async () => {
+    const served = await authenticatedCall(idp, { claims: { sub: 'alice' } });
+    assert.equal(findAuth(anonymousCall({ metadata: served.metadata })), undefined);
+  });
+
   it('metadata option: the handler sees its headers; the given Metadata is copied, never changed', async () => {
     const sent = new Metadata();
     sent.set('x-request-id', 'r-42');
@@ -179,6 +191,14 @@ describe('anonymousCall', () => {
     call.respond(null, {});
     const result = await call.result;
     assert.deepEqual([result.code, result.details, result.reason], [status.UNKNOWN, 'for the logs', undefined]);
+  });
+
+  it('cancel() ends the call CANCELLED, as the departed client sees it; an answer after it is dropped, as grpc-js drops it', async () => {
+    const call = anonymousCall<object, string>();
+    call.cancel();
+    call.respond(null, 'too late');
+    const result = await call.result;
+    assert.deepEqual([result.code, result.value, call.cancelled], [status.CANCELLED, undefined, true]);
   });
 
   it('the first answer wins, as grpc-js sends one status', async () => {
