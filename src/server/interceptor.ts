@@ -69,9 +69,9 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
   readonly onRejected?: (event: RejectedEvent) => void;
   /**
    * OpenTelemetry metrics and spans (see the README's "Metrics and traces"). Default: the global
-   * providers of `@opentelemetry/api` when it is installed (no-ops until an SDK registers, before this
-   * interceptor is created), else off; `false` turns them off; `{ meterProvider, tracerProvider }` for
-   * providers of your own.
+   * providers of `@opentelemetry/api` as they are when the interceptor is created (register the SDK
+   * first); off when the api is not installed or no SDK is registered. `false` turns them off;
+   * `{ meterProvider, tracerProvider }` for providers of your own.
    */
   readonly telemetry?: TelemetryOptions | false;
 }

@@ -1,5 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
-import type { Meter, Span, Tracer } from '@opentelemetry/api';
+import type { Meter, Span, TracerProvider } from '@opentelemetry/api';
 import type { AuthError } from '../errors/auth-error.ts';
 import type { AuthStatus } from '../verify/auth-status.ts';
 import type { KeyResolver } from '../keys/resolver.ts';
@@ -9,6 +9,7 @@ import { AuthSpans } from './auth-spans.ts';
 import { DecisionMetrics } from './decision-metrics.ts';
 import { KeyMetrics } from './key-metrics.ts';
 import { INSTRUMENTATION_SCOPE } from './metric-names.ts';
+import { isNoopMeter, isNoopTracerProvider } from './noop-providers.ts';
 import { resolveTelemetry } from './telemetry-options.ts';
 
 /**
@@ -101,7 +102,8 @@ function guarded(record: () => void): void {
 /**
  * Starts the interceptor's telemetry from its `telemetry` option (checked here: a bad shape throws an
  * AuthConfigError naming it): instruments created now, on the providers given or the global ones.
- * undefined when telemetry is off, which costs calls nothing.
+ * undefined when telemetry is off, or when every provider is a no-op (no SDK registered yet): then
+ * calls pay nothing for it.
  *
  * @example
  * ```ts
@@ -115,11 +117,17 @@ function guarded(record: () => void): void {
 export function startTelemetry(option: unknown, resolvers: readonly KeyResolver[], status: () => AuthStatus): InterceptorTelemetry | undefined {
   const resolved = resolveTelemetry(option);
   if (resolved === undefined) return undefined;
-  const meter = resolved.meterProvider?.getMeter(INSTRUMENTATION_SCOPE) as Meter | undefined;
-  const tracer = resolved.tracerProvider?.getTracer(INSTRUMENTATION_SCOPE) as Tracer | undefined;
+  const { api } = resolved;
+  // Providers that record nothing (the api's globals before an SDK registered) are left out: calls then
+  // pay nothing for them. Hence the rule: register the SDK before createAuthInterceptor.
+  let meter = resolved.meterProvider?.getMeter(INSTRUMENTATION_SCOPE) as Meter | undefined;
+  if (meter !== undefined && isNoopMeter(meter, api)) meter = undefined;
+  const tracerProvider = resolved.tracerProvider as TracerProvider | undefined;
+  const tracer = tracerProvider === undefined || isNoopTracerProvider(tracerProvider, api) ? undefined : tracerProvider.getTracer(INSTRUMENTATION_SCOPE);
+  if (meter === undefined && tracer === undefined) return undefined;
   const decisions = meter && new DecisionMetrics(meter);
   const keyMetrics = meter && new KeyMetrics(meter, resolvers, status);
-  const spans = tracer && new AuthSpans(tracer, resolved.api, resolved.recordSubject);
+  const spans = tracer && new AuthSpans(tracer, api, resolved.recordSubject);
   return {
     begin(method, metadata) {
       let span: Span | undefined;

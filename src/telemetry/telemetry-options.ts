@@ -34,9 +34,9 @@ export interface TracerProviderLike {
 
 /**
  * The interceptor's `telemetry` option: where its OpenTelemetry metrics and spans go. Left out, the
- * global providers of `@opentelemetry/api` are used (no-ops until an SDK registers, which it must do
- * before `createAuthInterceptor`: instruments are created there); without `@opentelemetry/api`
- * installed, telemetry is off. `false` turns it off.
+ * global providers of `@opentelemetry/api` are used, as they are at `createAuthInterceptor` (register
+ * the SDK before: providers that record nothing are left out, and calls then pay nothing); without
+ * `@opentelemetry/api` installed, telemetry is off. `false` turns it off.
  *
  * @example
  * ```ts

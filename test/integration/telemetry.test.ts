@@ -15,6 +15,7 @@ import { bearer, unary } from '../support/calls.ts';
 import { METHODS, startEchoServer, type EchoServer } from '../support/echo-server.ts';
 import { json, startFakeProvider, status as httpStatus, type FakeProvider } from '../support/fake-provider.ts';
 import { manualClock } from '../support/remote-keys.ts';
+import { startTelemetry } from '../../src/telemetry/call-telemetry.ts';
 import { inMemoryMetrics, inMemoryTraces, pointsOf, valueWhere, type InMemoryMetrics, type InMemoryTraces } from '../support/telemetry-sdk.ts';
 
 const { status, Metadata } = grpc;
@@ -253,7 +254,11 @@ async function waitFor(condition: () => Promise<boolean>): Promise<void> {
 }
 
 describe('telemetry: defaults and off', () => {
-  it('default → the global providers of @opentelemetry/api (registered before the interceptor); telemetry: false → nothing recorded', async () => {
+  it('default → off while no SDK is registered; then the global providers of @opentelemetry/api (registered before the interceptor); telemetry: false → nothing recorded', async () => {
+    const idpKeys = fromJwks('https://idp.example/jwks.json');
+    const noSdkYet = startTelemetry(undefined, [idpKeys], () => ({ serving: true, issuers: [] }));
+    assert.equal(noSdkYet, undefined, 'the api installed, no SDK registered: nothing to record, calls pay nothing');
+    idpKeys.close();
     const otelMetrics = inMemoryMetrics();
     const traces = inMemoryTraces();
     metrics.setGlobalMeterProvider(otelMetrics.meterProvider);
