@@ -10,7 +10,7 @@ import { DecisionMetrics } from './decision-metrics.ts';
 import { KeyMetrics } from './key-metrics.ts';
 import { INSTRUMENTATION_SCOPE } from './metric-names.ts';
 import { isNoopMeter, isNoopTracerProvider } from './noop-providers.ts';
-import { resolveTelemetry } from './telemetry-options.ts';
+import { resolveTelemetry } from './resolve-telemetry.ts';
 
 /**
  * One call's telemetry, from its metadata to its decision: the first of `admitted`, `refused` or
