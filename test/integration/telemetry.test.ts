@@ -11,7 +11,7 @@ import { context, metrics, propagation, trace, type Context, type TextMapPropaga
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AuthConfigError, METRIC_NAMES, createAuthInterceptor, fromJwks, type AuthInterceptor } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
-import { bearer, unary } from '../support/calls.ts';
+import { bearer, serverStream, unary } from '../support/calls.ts';
 import { METHODS, startEchoServer, type EchoServer } from '../support/echo-server.ts';
 import { json, startFakeProvider, status as httpStatus, type FakeProvider } from '../support/fake-provider.ts';
 import { manualClock } from '../support/remote-keys.ts';
@@ -184,6 +184,37 @@ describe('telemetry: recordSubject', () => {
       assert.equal((await unary(echo.client, bearer(Metadata, await idp.sign({ sub: 'erin' })))).code, status.OK);
       assert.equal(traces.spans()[0]?.attributes['enduser.id'], 'erin');
       assert.equal(exported(await otelMetrics.collectRaw()).includes('erin'), false);
+    } finally {
+      await echo.close();
+      auth.close();
+    }
+  });
+});
+
+describe('telemetry: streams', () => {
+  it('a stream ended by its token expiring → one decision (admitted), not a second one; its span ended at admission', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
+    const otelMetrics = inMemoryMetrics();
+    const traces = inMemoryTraces();
+    const auth = createAuthInterceptor({
+      keys: idp.keys,
+      algorithms: ['ES256'],
+      audience: 'echo-api',
+      clockTolerance: 0,
+      telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider },
+    });
+    const echo = await startEchoServer({ interceptors: [auth] });
+    try {
+      const outcome = await serverStream(echo.client, bearer(Metadata, await idp.sign({ sub: 'streamer' }, { expiresIn: 1 })), 'hold');
+      assert.equal(outcome.code, status.UNAUTHENTICATED, 'ended by the expiry');
+      const collected = await otelMetrics.collect();
+      const method = METHODS.serverStream.slice(METHODS.serverStream.lastIndexOf('/') + 1);
+      assert.equal(valueWhere(collected, METRIC_NAMES.decisions, { 'rpc.method': method, outcome: 'admitted' }), 1);
+      assert.equal(valueWhere(collected, METRIC_NAMES.decisions, { 'rpc.method': method, outcome: 'refused' }), undefined);
+      assert.deepEqual(
+        traces.spans().map((span) => span.attributes['grpc_jwt_auth.outcome']),
+        ['admitted'],
+      );
     } finally {
       await echo.close();
       auth.close();
