@@ -15,6 +15,7 @@
  * ```
  */
 export interface MeterProviderLike {
+  /** The meter of an instrumentation scope: the interceptor asks for `grpc-jwt-auth`. */
   getMeter(name: string, version?: string): unknown;
 }
 
@@ -30,6 +31,7 @@ export interface MeterProviderLike {
  * ```
  */
 export interface TracerProviderLike {
+  /** The tracer of an instrumentation scope: the interceptor asks for `grpc-jwt-auth`. */
   getTracer(name: string, version?: string): unknown;
 }
 
