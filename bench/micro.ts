@@ -7,6 +7,7 @@ import { createPublicKey, verify as cryptoVerify, createHmac, timingSafeEqual } 
 import { importSPKI, jwtVerify } from 'jose';
 import { underTest } from './library.ts';
 import { AUDIENCE, ISSUER, makeFixture, signManyHs256, signToken } from './fixtures.ts';
+import { interceptorPath } from './interceptor-path.ts';
 
 const { createAuthenticator, fromPem, fromSecret } = underTest;
 
@@ -146,5 +147,5 @@ async function memory() {
   };
 }
 
-const result = { verifyPath: await verifyPath(), memory: await memory() };
+const result = { verifyPath: await verifyPath(), interceptorPath: await interceptorPath(7, 50_000), memory: await memory() };
 process.stdout.write(JSON.stringify(result));

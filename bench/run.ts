@@ -145,6 +145,20 @@ for (const row of load) {
     `${pad(row.scenario, 28)} ${pad(num(row.callsPerSecond, 0), 9)} ${pad(num(row.throughputRatio, 3), 6)} ${pad(num(row.serverCpuMicrosPerCall), 12)} ${pad(num(row.cpuOverBaselineMicros), 7)} ${pad(num(row.p50Ms, 2), 7)} ${pad(num(row.p99Ms, 2), 7)} ${row.errors}`,
   );
 }
+const telemetryOff = load.find((row) => row.scenario === 'lib HS256 reused, telemetry off');
+if (telemetryOff !== undefined) {
+  console.log('\ntelemetry on the cached path (HS256, one token), against telemetry off in this run:');
+  for (const row of load.filter((r) => r.scenario === 'lib HS256 reused' || r.scenario.startsWith('lib HS256 reused, SDK'))) {
+    const label = row.scenario === 'lib HS256 reused' ? 'default, no SDK (api no-op)' : row.scenario.replace('lib HS256 reused, ', '');
+    console.log(
+      `  ${pad(label, 30)} CPU ${num(row.serverCpuMicrosPerCall / telemetryOff.serverCpuMicrosPerCall, 3)}× (Δ ${num(row.serverCpuMicrosPerCall - telemetryOff.serverCpuMicrosPerCall)} µs/call), throughput ${num(row.callsPerSecond / telemetryOff.callsPerSecond, 3)}×`,
+    );
+  }
+}
+console.log('\ninterceptor, cached path without the network (HS256, one token), by telemetry setting:');
+for (const [name, value] of Object.entries(micro.interceptorPath as Record<string, number>)) {
+  console.log(`  ${pad(name, 50)} ${name.endsWith('(× off)') ? `${num(value, 3)}×` : `${num(value / 1000, 2)} µs`}`);
+}
 console.log('\nverify path alone:');
 for (const [name, value] of Object.entries(micro.verifyPath as Record<string, number>)) console.log(`  ${pad(name, 50)} ${num(value / 1000, 2)} µs`);
 const memory = micro.memory as {

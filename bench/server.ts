@@ -9,6 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { underTest } from './library.ts';
 import { AUDIENCE, ISSUER, makeFixture, signToken, type AlgorithmFixture } from './fixtures.ts';
 import { fastJwtPeer, josePeer, jsonwebtokenPeer, passThrough } from './peers.ts';
+import { sdkMeterProvider, sdkTracerProvider } from './telemetry-sdk.ts';
 
 const { createAuthInterceptor, fromPem, fromSecret } = underTest;
 
@@ -20,9 +21,19 @@ interface Scenario {
   readonly tokens: string[];
 }
 
-function library(fixture: AlgorithmFixture, cache: boolean): grpc.ServerInterceptor {
+type Telemetry = Parameters<typeof createAuthInterceptor>[0]['telemetry'];
+
+/** `telemetry` left out: the default (no SDK is registered in this process, so the api's no-op providers). */
+function library(fixture: AlgorithmFixture, cache: boolean, telemetry?: Telemetry): grpc.ServerInterceptor {
   const keys = fixture.alg === 'HS256' ? fromSecret({ 'bench-key': fixture.publicKey as Uint8Array }) : fromPem({ 'bench-key': fixture.publicPem as string });
-  return createAuthInterceptor({ keys, algorithms: [fixture.alg], issuer: ISSUER, audience: AUDIENCE, ...(cache ? {} : { cache: false }) });
+  return createAuthInterceptor({
+    keys,
+    algorithms: [fixture.alg],
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    ...(cache ? {} : { cache: false }),
+    ...(telemetry === undefined ? {} : { telemetry }),
+  });
 }
 
 async function tokens(fixture: AlgorithmFixture, count: number): Promise<string[]> {
@@ -41,6 +52,14 @@ async function buildScenarios(): Promise<Scenario[]> {
     { name: 'baseline (no auth)', interceptors: [], tokens: await tokens(hs, 1) },
     { name: 'pass-through interceptor', interceptors: [passThrough()], tokens: await tokens(hs, 1) },
     { name: 'lib HS256 reused', interceptors: [library(hs, true)], tokens: await tokens(hs, 1) },
+    // The cached path's telemetry cost: off, the default with no SDK (above), an SDK meter, meter and tracer.
+    { name: 'lib HS256 reused, telemetry off', interceptors: [library(hs, true, false)], tokens: await tokens(hs, 1) },
+    { name: 'lib HS256 reused, SDK meter', interceptors: [library(hs, true, { meterProvider: sdkMeterProvider() })], tokens: await tokens(hs, 1) },
+    {
+      name: 'lib HS256 reused, SDK meter+tracer',
+      interceptors: [library(hs, true, { meterProvider: sdkMeterProvider(), tracerProvider: sdkTracerProvider() })],
+      tokens: await tokens(hs, 1),
+    },
     { name: 'lib RS256 reused', interceptors: [library(rs, true)], tokens: await tokens(rs, 1) },
     { name: 'lib ES256 reused', interceptors: [library(es, true)], tokens: await tokens(es, 1) },
     { name: 'lib EdDSA reused', interceptors: [library(ed, true)], tokens: await tokens(ed, 1) },

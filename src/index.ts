@@ -28,6 +28,8 @@ export type { AuthInterceptor, AuthInterceptorOptions } from './server/intercept
 export type { AuthenticatedEvent, CallEvent, RejectedEvent } from './server/events.ts';
 export type { TokenFacts } from './verify/token-facts.ts';
 export type { AuthStatus, IssuerStatus } from './verify/auth-status.ts';
+export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from './telemetry/telemetry-options.ts';
+export { METRIC_NAMES } from './telemetry/metric-names.ts';
 
 // Verification without gRPC: the same checks for an HTTP gateway, a queue consumer or a script.
 export { createAuthenticator } from './verify/authenticator.ts';

@@ -8,6 +8,7 @@ import { admit, type MethodPolicy } from './admission.ts';
 import { eventMetadata, type AuthenticatedEvent, type RejectedEvent } from './events.ts';
 import { rejectionStatus } from './rejection.ts';
 import { scheduleExpiry } from './stream-expiry.ts';
+import type { CallRecord, InterceptorTelemetry } from '../telemetry/call-telemetry.ts';
 
 /** grpc-js does not export its status type from the package root. */
 type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatus']>[0];
@@ -26,6 +27,7 @@ type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatu
  *   onAuthenticated: undefined,
  *   onRejected: (event) => console.warn(event.method, event.error.code),
  *   credentialMetadata: ['authorization', 'cookie'],
+ *   telemetry: undefined,
  * };
  * ```
  */
@@ -37,6 +39,8 @@ export interface CallSettings {
   readonly onRejected: ((event: RejectedEvent) => void) | undefined;
   /** Metadata keys that carry credentials, left out of the events' metadata (see {@link eventMetadata}). */
   readonly credentialMetadata: readonly string[];
+  /** OpenTelemetry metrics and spans; undefined when off, and then calls pay nothing for them. */
+  readonly telemetry: InterceptorTelemetry | undefined;
 }
 
 /** The events' metadata until the call's arrives (no call is refused before it does); events copy it, never change it. */
@@ -111,6 +115,8 @@ export class CallAuthorization {
   private readonly observation: Observation | undefined;
   /** The call's metadata, for the events. */
   private metadata = NO_METADATA;
+  /** The call's telemetry, from its metadata to its decision. */
+  private record: CallRecord | undefined;
 
   constructor(
     private readonly next: ServerInterceptingCallInterface,
@@ -118,7 +124,8 @@ export class CallAuthorization {
     private readonly settings: CallSettings,
     private readonly endsOnExpiry: boolean,
   ) {
-    if (settings.onAuthenticated !== undefined || settings.onRejected !== undefined) this.observation = { probe: newProbe(), presented: undefined };
+    if (settings.onAuthenticated !== undefined || settings.onRejected !== undefined || settings.telemetry !== undefined)
+      this.observation = { probe: newProbe(), presented: undefined };
     this.call = new ServerInterceptingCall(next, {
       start: (startNext) =>
         startNext({
@@ -142,6 +149,7 @@ export class CallAuthorization {
     let admitted: Admission | undefined | Promise<Admission | undefined>;
     const { authenticator } = this.settings;
     this.metadata = metadata;
+    this.record = this.settings.telemetry?.begin(this.method, metadata);
     try {
       admitted = admit(this.policy, this.observation ? observing(authenticator, this.observation) : authenticator, metadata);
     } catch (error) {
@@ -174,6 +182,7 @@ export class CallAuthorization {
       this.watchExpiry(authentication);
       notify(this.settings.onAuthenticated, () => this.authenticatedEvent(authentication));
     }
+    this.record?.admitted(this.observation?.probe, authentication?.facts);
     next(metadata);
   }
 
@@ -222,6 +231,8 @@ export class CallAuthorization {
   }
 
   private refuse(error: AuthError): void {
+    // Before finish(), which counts an undecided call as abandoned.
+    this.record?.refused(error, this.observation?.probe);
     this.finish();
     // The decision first: building the event copies the metadata, and a `'deny'` rule reads none of it to decide.
     this.call.sendStatus(statusOf(error));
@@ -236,6 +247,7 @@ export class CallAuthorization {
 
   private finish(): void {
     this.finished = true;
+    this.record?.abandoned();
     this.stopExpiryTimer();
   }
 

@@ -9,6 +9,8 @@ import type { MethodPolicy } from './admission.ts';
 import type { AuthStatus } from '../verify/auth-status.ts';
 import { CallAuthorization, type CallSettings } from './call-authorization.ts';
 import { CREDENTIAL_METADATA, type AuthenticatedEvent, type RejectedEvent } from './events.ts';
+import { startTelemetry } from '../telemetry/call-telemetry.ts';
+import type { TelemetryOptions } from '../telemetry/telemetry-options.ts';
 
 /**
  * Options of {@link createAuthInterceptor}: how tokens are verified (the {@link AuthenticatorOptions}),
@@ -65,6 +67,13 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
    * of an async hook, are swallowed.
    */
   readonly onRejected?: (event: RejectedEvent) => void;
+  /**
+   * OpenTelemetry metrics and spans (see the README's "Metrics and traces"). Default: the global
+   * providers of `@opentelemetry/api` as they are when the interceptor is created (register the SDK
+   * first); off when the api is not installed or no SDK is registered. `false` turns them off;
+   * `{ meterProvider, tracerProvider }` for providers of your own.
+   */
+  readonly telemetry?: TelemetryOptions | false;
 }
 
 /**
@@ -104,6 +113,7 @@ const OWN_OPTION_NAMES = optionNames<Omit<AuthInterceptorOptions, keyof Authenti
   streamExpiry: true,
   onAuthenticated: true,
   onRejected: true,
+  telemetry: true,
 });
 const INTERCEPTOR_OPTION_NAMES: ReadonlySet<string> = new Set([...AUTHENTICATOR_OPTION_NAMES, ...OWN_OPTION_NAMES]);
 
@@ -132,13 +142,16 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   const streamExpiry = optionalChoice(options.streamExpiry, 'streamExpiry', ['end', 'ignore']) ?? 'end';
   const rules = compileRules(options.rules, options.defaultRule);
   checkRulesAgainstServices(rules, options.services, options.strictRules);
+  const authenticator = buildAuthenticator(options);
+  const resolvers = [options.keys, ...(options.issuers ?? []).map((issuer) => issuer.keys)].filter((keys) => keys !== undefined);
   const settings: CallSettings = {
     onAuthenticated: optionalFunction<(event: AuthenticatedEvent) => void>(options.onAuthenticated, 'onAuthenticated'),
     onRejected: optionalFunction<(event: RejectedEvent) => void>(options.onRejected, 'onRejected'),
-    authenticator: buildAuthenticator(options),
+    authenticator,
     // The same checked clock as the authenticator's: a NaN reading refuses (INTERNAL), never admits.
     clock: checkedClock(options.clock),
     credentialMetadata: CREDENTIAL_METADATA,
+    telemetry: startTelemetry(options.telemetry, resolvers, () => authenticator.status()),
   };
   // grpc-js runs interceptors only for registered methods, so this holds one entry per method.
   const policies = new Map<string, MethodPolicy>();
@@ -161,7 +174,10 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
 
   return Object.assign(interceptor, {
     ready: () => settings.authenticator.ready(),
-    close: () => settings.authenticator.close(),
+    close: () => {
+      settings.telemetry?.close();
+      settings.authenticator.close();
+    },
     status: () => settings.authenticator.status(),
   });
 }

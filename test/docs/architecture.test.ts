@@ -19,10 +19,11 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   keys: ['errors', 'util'],
   verify: ['keys', 'errors', 'util'],
   authz: ['verify', 'keys', 'errors', 'util'],
-  server: ['authz', 'verify', 'keys', 'errors', 'util'],
+  telemetry: ['verify', 'keys', 'errors', 'util'],
+  server: ['telemetry', 'authz', 'verify', 'keys', 'errors', 'util'],
   client: ['errors', 'util'],
   testing: ['server', 'verify', 'keys', 'errors', 'util'],
-  cli: ['testing', 'server', 'authz', 'verify', 'keys', 'errors', 'util'],
+  cli: ['testing', 'server', 'telemetry', 'authz', 'verify', 'keys', 'errors', 'util'],
 };
 const LOADS_GRPC: ReadonlySet<string> = new Set(['server', 'client', 'testing']);
 

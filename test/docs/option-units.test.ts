@@ -46,11 +46,13 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
     streamExpiry: '-',
     onAuthenticated: '-',
     onRejected: '-',
+    telemetry: '-',
   },
   AuthenticatorOptions: { ...verify, issuer: '-', maxTokenBytes: 'bytes', issuers: '-', clock: 'clock', cache: '-' },
   VerifyOptions: { ...verify, issuer: '-', maxTokenBytes: 'bytes' },
   IssuerOptions: { ...verify, issuer: '-' },
   TokenCacheOptions: { maxEntries: 'count', maxTtl: 'seconds' },
+  TelemetryOptions: { meterProvider: '-', tracerProvider: '-', recordSubject: '-' },
   RemoteJwksOptions: {
     timeout: 'seconds',
     maxResponseBytes: 'bytes',

@@ -53,6 +53,7 @@ const INTERCEPTOR: WrongValues<AuthInterceptorOptions> = {
   streamExpiry: ['END', 'never', true, 0, null],
   onAuthenticated: NOT_A_FUNCTION,
   onRejected: NOT_A_FUNCTION,
+  telemetry: [true, 'otel', 1, null, [], { meterProvider: {} }, { tracerProvider: { getTracer: 1 } }, { recordSubject: 'yes' }, { meter: {} }],
 };
 
 const CACHE: WrongValues<TokenCacheOptions> = {
@@ -114,7 +115,7 @@ describe('option sweep: every option of every server factory, given a wrong type
   it('createAuthenticator: every option of AuthenticatorOptions (the interceptor options are unknown to it)', () => {
     const own = Object.fromEntries(
       Object.entries(INTERCEPTOR).filter(
-        ([option]) => !['rules', 'defaultRule', 'services', 'strictRules', 'streamExpiry', 'onAuthenticated', 'onRejected'].includes(option),
+        ([option]) => !['rules', 'defaultRule', 'services', 'strictRules', 'streamExpiry', 'onAuthenticated', 'onRejected', 'telemetry'].includes(option),
       ),
     ) as WrongValues<AuthenticatorOptions>;
     assert.deepEqual(

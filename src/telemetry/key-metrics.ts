@@ -1,0 +1,80 @@
+import type { Attributes, BatchObservableCallback, Counter, Meter, ObservableGauge } from '@opentelemetry/api';
+import type { KeysState } from '../keys/key-status.ts';
+import type { KeyResolver } from '../keys/resolver.ts';
+import type { RemoteKeysEvent } from '../keys/remote-events.ts';
+import type { AuthStatus } from '../verify/auth-status.ts';
+import { METRIC_NAMES } from './metric-names.ts';
+
+const STATES: readonly KeysState[] = ['static', 'fresh', 'stale', 'expired', 'empty', 'unknown'];
+
+/**
+ * The key-set instruments: a counter of fetches, heard through each resolver's `subscribe()`, and two
+ * gauges read from `status()` at each collection (never a fetch): the key set's age and its state per
+ * issuer. `close()` unsubscribes and removes the gauges' callback.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from '@opentelemetry/api';
+ * import { fromSecret } from '../keys/secret.ts';
+ * import { authStatus } from '../verify/auth-status.ts';
+ * const keys = fromSecret('x'.repeat(32));
+ * const keyMetrics = new KeyMetrics(metrics.getMeter('grpc-jwt-auth'), [keys], () => authStatus([{ issuer: undefined, keys }]));
+ * keyMetrics.close();
+ * ```
+ */
+export class KeyMetrics {
+  readonly #fetches: Counter;
+  /** `document trigger outcome` → attributes, built once each. */
+  readonly #fetchAttributes = new Map<string, Attributes>();
+  readonly #unsubscribes: Array<() => void> = [];
+  readonly #meter: Meter;
+  readonly #gauges: ObservableGauge[];
+  readonly #observe: BatchObservableCallback;
+
+  constructor(meter: Meter, resolvers: readonly KeyResolver[], status: () => AuthStatus) {
+    this.#meter = meter;
+    this.#fetches = meter.createCounter(METRIC_NAMES.keyFetches, {
+      description: 'Fetches of key sets and discovery documents, by document, what started them and whether they succeeded.',
+      unit: '{fetch}',
+    });
+    // Several issuers may share one resolver: one subscription each, or its fetches would count twice.
+    for (const keys of new Set(resolvers)) {
+      if (typeof keys.subscribe === 'function') this.#unsubscribes.push(keys.subscribe((event) => this.#heard(event)));
+    }
+    const age = meter.createObservableGauge(METRIC_NAMES.keyAge, {
+      description: 'Seconds since the key set of an issuer was last fetched and accepted.',
+      unit: 's',
+    });
+    const state = meter.createObservableGauge(METRIC_NAMES.keyState, {
+      description: 'The state of the keys of an issuer: 1 for the current state, 0 for the others.',
+      unit: '1',
+    });
+    this.#gauges = [age, state];
+    this.#observe = (result) => {
+      const now = Date.now();
+      for (const issuer of status().issuers) {
+        const name = issuer.issuer ?? issuer.source;
+        if (issuer.lastFetch !== undefined) result.observe(age, Math.max(0, (now - issuer.lastFetch.getTime()) / 1000), { issuer: name });
+        for (const each of STATES) result.observe(state, each === issuer.state ? 1 : 0, { issuer: name, state: each });
+      }
+    };
+    meter.addBatchObservableCallback(this.#observe, this.#gauges);
+  }
+
+  #heard(event: RemoteKeysEvent): void {
+    if (event.type !== 'fetched' && event.type !== 'failed') return;
+    const outcome = event.type === 'fetched' ? 'success' : 'failure';
+    const key = `${event.document} ${event.trigger} ${outcome}`;
+    let attributes = this.#fetchAttributes.get(key);
+    if (attributes === undefined) {
+      attributes = Object.freeze({ document: event.document, trigger: event.trigger, outcome });
+      this.#fetchAttributes.set(key, attributes);
+    }
+    this.#fetches.add(1, attributes);
+  }
+
+  close(): void {
+    for (const unsubscribe of this.#unsubscribes.splice(0)) unsubscribe();
+    this.#meter.removeBatchObservableCallback(this.#observe, this.#gauges);
+  }
+}
