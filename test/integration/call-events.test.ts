@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createAuthInterceptor, fromJwks, requireScopes, type AuthenticatedEvent, type RejectedEvent } from '../../src/index.ts';
 import { createTestIssuer, craftUnsignedToken, type TestIssuer } from '../../src/testing/index.ts';
-import { clientStream, serverStream, unary } from '../support/calls.ts';
+import { bidi, clientStream, serverStream, unary } from '../support/calls.ts';
 import { METHODS, echoImplementation, startEchoServer, type EchoServer } from '../support/echo-server.ts';
 
 const { status, Metadata } = grpc;
@@ -175,6 +175,45 @@ describe('call events: what onAuthenticated and onRejected tell', () => {
     const { metadata } = lastAdmission();
     assert.deepEqual(metadata.get('x-forwarded-token'), []);
     assert.deepEqual(metadata.get('x-trace'), ['trace-1']);
+  });
+
+  it("a token the interceptor never read ('deny' rule, malformed authorization, an unexpected key) → no copy of it in the event", async () => {
+    const token = await sign({ sub: 'unread' });
+    const copies = { 'x-forwarded-token': token, 'x-original-authorization': `Bearer ${token}`, 'x-token-bin': Buffer.from(token) };
+    const withCopies = (metadata: grpc.Metadata): grpc.Metadata => {
+      for (const [key, value] of Object.entries(copies)) metadata.set(key, value);
+      return metadata;
+    };
+    const cases: Array<{ code: string; send: () => Promise<unknown> }> = [
+      {
+        code: 'ERR_AUTH_ACCESS_DENIED',
+        send: () => bidi(echo.client, withCopies(callMetadata(token, 'req-unread'))),
+      },
+      {
+        code: 'ERR_AUTH_AUTHORIZATION_MALFORMED',
+        send: () => {
+          const metadata = withCopies(callMetadata(token, 'req-unread'));
+          metadata.set('authorization', `Bearer  ${token}`); // two spaces: malformed, so never handed to verification
+          return unary(echo.client, metadata);
+        },
+      },
+      {
+        code: 'ERR_AUTH_TOKEN_MISSING',
+        send: () => {
+          const metadata = withCopies(callMetadata(token, 'req-unread'));
+          metadata.remove('authorization'); // a client that put it under another key only
+          return unary(echo.client, metadata);
+        },
+      },
+    ];
+    for (const { code, send } of cases) {
+      await send();
+      const event = lastRejection();
+      assert.equal(event.error.code, code);
+      assert.deepEqual(event.metadata.get('x-request-id'), ['req-unread'], code);
+      for (const key of Object.keys(copies)) assert.deepEqual(event.metadata.get(key), [], `${code}: ${key} is left out`);
+      assert.equal(everything(event).includes(token), false, `${code}: the token appears in the event`);
+    }
   });
 
   it('refusals of genuine tokens say whose they were, fresh and cached: expired, wrong audience, validate, guard', async () => {
