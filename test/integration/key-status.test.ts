@@ -293,6 +293,38 @@ describe('key events: subscribe beside onEvent', () => {
     }
   });
 
+  it("a listener that changes a failed event's error → the next listener, keys.status() and the calls' refusal still see the original", async () => {
+    const provider = await startFakeProvider();
+    provider.on('/jwks.json', httpStatus(503));
+    const seen: string[] = [];
+    const keys = fromJwks(`${provider.url}/jwks.json`, {
+      cooldown: 0.05,
+      // A redacting logger that edits what it was given instead of a copy.
+      onEvent: (event) => {
+        if (event.type === 'failed') {
+          event.error.message = 'redacted';
+          (event.error as { cause?: unknown }).cause = 'redacted';
+        }
+      },
+    });
+    try {
+      keys.subscribe((event) => {
+        if (event.type === 'failed') seen.push(event.error.message);
+      });
+      const refusal = await keys.ready().then(
+        () => assert.fail('the provider is down'),
+        (error: unknown) => error as Error,
+      );
+      assert.deepEqual(seen, ['HTTP 503']);
+      assert.match(keys.status().lastError ?? '', /\/jwks\.json: HTTP 503$/);
+      assert.match(refusal.message, /HTTP 503/);
+      assert.match(((refusal as { cause?: Error }).cause as Error).message, /HTTP 503/);
+    } finally {
+      keys.close();
+      await provider.close();
+    }
+  });
+
   it('fromIssuer: subscribers hear the discovery document and the key set, also after jwks_uri moves', async () => {
     const idp = await createTestIssuer({ alg: 'ES256' });
     const provider = await startFakeProvider();
