@@ -99,6 +99,46 @@ describe('key status: keys given in the configuration', () => {
     assert.equal(status.serving, true, 'as for a resolver without status(): what it holds is not known');
   });
 
+  it("a resolver of your own whose status() is async, rejects, answers garbage or is a throwing getter → 'unknown'; auth.status() never throws nor leaves a rejection unhandled", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const own = (status: PropertyDescriptor): KeyResolver =>
+      Object.defineProperty({ kind: 'secret', description: 'vault-keys', checkAlgorithms: () => undefined, getKeys: () => [], holds: () => false }, 'status', {
+        ...status,
+        enumerable: true,
+      }) as KeyResolver;
+    const resolvers = {
+      'async, resolving': own({ value: async () => ({ source: 'vault-keys', state: 'expired', kids: [] }) }),
+      'async, rejecting': own({ value: async () => Promise.reject(new Error('vault sealed')) }),
+      null: own({ value: () => null }),
+      'a state of its own': own({ value: () => ({ source: 'vault-keys', state: 'sealed', kids: [] }) }),
+      'no kids list': own({ value: () => ({ source: 'vault-keys', state: 'fresh' }) }),
+      'a throwing getter': own({
+        get: () => {
+          throw new Error('vault sealed');
+        },
+      }),
+    };
+    try {
+      for (const [name, keys] of Object.entries(resolvers)) {
+        const auth = createAuthInterceptor({ keys, algorithms: ['HS256'] });
+        let status;
+        assert.doesNotThrow(() => (status = auth.status()), name);
+        const [issuer] = status!.issuers;
+        assert.equal(issuer?.state, 'unknown', name);
+        assert.deepEqual(issuer?.kids, [], name);
+        assert.equal(typeof issuer?.lastError, 'string', name);
+        assert.equal(status!.serving, true, name);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('subscribe(not a function) → AuthConfigError naming listener', () => {
     for (const keys of [fromSecret('s'.repeat(32)), fromJwks('https://idp.example/jwks.json')]) {
       assert.throws(
