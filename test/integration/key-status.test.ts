@@ -404,6 +404,31 @@ describe('key events: subscribe beside onEvent', () => {
 });
 
 describe('gRPC health (grpc.health.v1) from the keys: the recipe of examples/health', () => {
+  it('an auth object whose status() throws on the timer → NOT_SERVING, and the process goes on (no uncaught exception)', async () => {
+    let readings = 0;
+    const flaky = {
+      status: () => {
+        readings += 1;
+        if (readings > 1) throw new Error('status store gone');
+        return { serving: true, issuers: [] };
+      },
+    };
+    const health = new HealthImplementation({ '': 'UNKNOWN' });
+    const reported: string[] = [];
+    const setStatus = health.setStatus.bind(health);
+    health.setStatus = (service, status) => {
+      reported.push(status);
+      setStatus(service, status);
+    };
+    const reporter = reportKeyHealth(flaky, health, { interval: 0.005 });
+    try {
+      await until(() => readings >= 3);
+      assert.deepEqual(reported, ['SERVING', 'NOT_SERVING'], 'a status that cannot be read is not a ready server, reported once');
+    } finally {
+      reporter.stop();
+    }
+  });
+
   it('fresh → SERVING; provider down within the stale bound → SERVING with lastError; past it → NOT_SERVING; provider back → SERVING', async () => {
     const idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
     const provider = await startFakeProvider();
