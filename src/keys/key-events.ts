@@ -1,5 +1,5 @@
 import { AuthConfigError } from '../errors/config-error.ts';
-import { thrownText } from '../errors/log-text.ts';
+import { errorCopy } from '../util/error-copy.ts';
 import { notify } from '../util/hooks.ts';
 import type { RemoteKeysEvent } from './remote-events.ts';
 
@@ -21,23 +21,9 @@ import type { RemoteKeysEvent } from './remote-events.ts';
 export type KeysListener = (event: RemoteKeysEvent) => void;
 
 /**
- * A copy of a failed fetch's error for one listener: same class, message, stack and cause, every field
- * writable. The original is the one `keys.status()` reports and a refusal's `cause`: a listener that
- * redacts the message it was given (`event.error.message = ...`) must change neither, nor what the next
- * listener sees.
+ * A copy of the event no other listener can change: its Dates, lists and error are its own (the error
+ * is the one `keys.status()` reports and a refusal's `cause`).
  */
-function errorCopy(error: Error): Error {
-  try {
-    const fields = Object.getOwnPropertyDescriptors(error);
-    for (const field of Object.values(fields)) if ('value' in field) Object.assign(field, { writable: true, configurable: true });
-    return Object.defineProperties(Object.create(Object.getPrototypeOf(error) as object | null) as Error, fields);
-  } catch {
-    // A Proxy whose traps throw (a custom fetch may reject with anything): its text, in a plain Error.
-    return new Error(thrownText(error));
-  }
-}
-
-/** A copy of the event no other listener can change: its Dates, lists and error are its own. */
 function copyOf(event: RemoteKeysEvent): RemoteKeysEvent {
   switch (event.type) {
     case 'failed':

@@ -76,7 +76,10 @@ export interface AuthenticatedEvent extends CallEvent, TokenFacts {
  * ```
  */
 export interface RejectedEvent extends CallEvent {
-  /** The refusal: `code`, `reason`, `status`, a log `message` and the jose error as `cause`. */
+  /**
+   * The refusal: `code`, `reason`, `status`, a log `message` and the jose error as `cause`. A copy of its
+   * own (an `AuthError` all the same): changing it changes neither this call's status nor another's.
+   */
   readonly error: AuthError;
   /** What the token says, when its signature verified and the call was refused later; see above. */
   readonly verified: TokenFacts | undefined;

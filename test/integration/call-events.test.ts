@@ -321,6 +321,33 @@ describe('call events: what onAuthenticated and onRejected tell', () => {
     assert.deepEqual(event.metadata.get('authorization'), []);
   });
 
+  it("a hook that changes its event's error → calls sharing the refusal (joiners of one verification) keep their status and see the original", async () => {
+    const idp2 = await createTestIssuer({ alg: 'ES256' });
+    const seen: string[] = [];
+    const auth = createAuthInterceptor({
+      keys: fromJwks(idp2.jwks),
+      algorithms: ['ES256'],
+      // A redacting logger that edits what it was given (a JS one may write the fields TypeScript calls readonly).
+      onRejected: ({ error }) => {
+        seen.push(`${error.code} ${error.message}`);
+        Object.assign(error, { message: 'redacted', status: status.NOT_FOUND, code: 'ERR_AUTH_INTERNAL', wireMessage: 'from the hook' });
+      },
+    });
+    const server = await startEchoServer({ interceptors: [auth] });
+    try {
+      const token = await idp2.sign({ sub: 'x' }, { expiresIn: -3600 });
+      const outcomes = await Promise.all(Array.from({ length: 8 }, () => unary(server.client, idp2.metadata(token))));
+      assert.deepEqual(
+        outcomes.map(({ code, reason }) => `${code} ${reason}`),
+        Array(8).fill(`${status.UNAUTHENTICATED} TOKEN_EXPIRED`),
+      );
+      assert.equal(seen.length, 8);
+      for (const line of seen) assert.match(line, /^ERR_AUTH_TOKEN_EXPIRED token expired/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('concurrent calls joining one verification that fails after the signature → each event says whose token it was', async () => {
     const token = await sign({ sub: 'joined-expired' }, { expiresIn: -3600 });
     const before = rejected.length;
