@@ -19,7 +19,8 @@ import { isThenable } from '../util/thenable.ts';
 export interface IssuerStatus extends KeysStatus {
   /**
    * The `iss` these keys serve: the entry's `issuer` with `issuers`, else the `issuer` option when it is
-   * one string; undefined when none is configured (or several share one key resolver).
+   * one string; undefined when none is configured, or when the `issuer` option lists several (they share
+   * one key resolver). Entries of `issuers` that share a resolver are each listed, under their own `iss`.
    */
   readonly issuer: string | undefined;
 }
