@@ -23,7 +23,7 @@ import {
 import { createTestIssuer } from '../../src/testing/index.ts';
 import { reportKeyHealth } from '../../examples/health/key-health.ts';
 import { json, startFakeProvider, status as httpStatus } from '../support/fake-provider.ts';
-import { eventLog, manualClock, until } from '../support/remote-keys.ts';
+import { eventLog, manualClock, outcome, until } from '../support/remote-keys.ts';
 import { jwkToSpkiPem } from '../support/pem.ts';
 
 const MINUTE = 60_000;
@@ -203,6 +203,37 @@ describe('key status: a fetched key set through an outage (injected clock)', () 
       assert.equal(auth.status().serving, true);
     } finally {
       auth.close();
+      await provider.close();
+    }
+  });
+
+  it('at the exact instants: freshUntil - 1 ms fresh, freshUntil stale; staleUntil - 1 ms stale and a new token verifies, staleUntil expired and it gets UNAVAILABLE', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'edge-1' });
+    const provider = await startFakeProvider();
+    provider.on('/jwks.json', json(idp.jwks, { 'cache-control': `max-age=${MAX_AGE}` }));
+    const clock = manualClock();
+    const keys = fromJwks(`${provider.url}/jwks.json`, { clock: clock.now, staleIfError: STALE_IF_ERROR, cooldown: 3600 });
+    const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], clock: clock.now });
+    const call = async () => outcome(authenticator, await idp.sign({ sub: `s-${clock.now()}` }, { expiresIn: 10 * 3600 }));
+    try {
+      await authenticator.ready();
+      const { freshUntil, staleUntil } = keys.status();
+      provider.on('/jwks.json', httpStatus(503));
+      const at = (instant: number | undefined) => clock.advance((instant ?? Number.NaN) - clock.now());
+      at((freshUntil?.getTime() ?? 0) - 1);
+      assert.equal(keys.status().state, 'fresh');
+      at(freshUntil?.getTime());
+      assert.equal(keys.status().state, 'stale');
+      at((staleUntil?.getTime() ?? 0) - 1);
+      assert.equal(keys.status().state, 'stale');
+      assert.equal(authenticator.status().serving, true);
+      assert.equal(await call(), 'OK', 'stale keys verify until the last millisecond');
+      at(staleUntil?.getTime());
+      assert.equal(keys.status().state, 'expired');
+      assert.equal(authenticator.status().serving, false);
+      assert.equal(await call(), 'ERR_AUTH_KEYS_UNAVAILABLE', 'the status and the verdict flip at the same instant');
+    } finally {
+      authenticator.close();
       await provider.close();
     }
   });
