@@ -46,7 +46,7 @@ export interface KeysStatus {
   readonly staleUntil: Date | undefined;
   /** The URL and message of the last failed fetch (key set or discovery document); undefined once one succeeds. */
   readonly lastError: string | undefined;
-  /** While fetches fail: the earliest instant of the next attempt. */
+  /** While fetches fail: the earliest instant of the next attempt (undefined once the resolver is closed). */
   readonly nextRetry: Date | undefined;
 }
 

@@ -46,7 +46,7 @@ export interface CacheSnapshot<T> {
   readonly usableUntil: Date | undefined;
   /** The last failure, while no fetch has succeeded since. */
   readonly lastError: Error | undefined;
-  /** While failing: no fetch starts before then. */
+  /** While failing (and not closed): no fetch starts before then. */
   readonly retryAt: Date | undefined;
 }
 
@@ -127,7 +127,8 @@ export class RefreshingCache<T> {
   /** What the cache holds and how usable it is now. Never fetches. */
   snapshot(): CacheSnapshot<T> {
     const entry = this.#entry;
-    const failing = this.#lastError !== undefined;
+    // After close() nothing is fetched again: no retry to announce.
+    const retrying = this.#lastError !== undefined && !this.#controller.signal.aborted;
     const now = this.#policy.clock();
     const at = (time: number | undefined): Date | undefined => (time === undefined ? undefined : new Date(time));
     return {
@@ -137,7 +138,7 @@ export class RefreshingCache<T> {
       freshUntil: at(entry?.freshUntil),
       usableUntil: at(entry?.usableUntil),
       lastError: this.#lastError,
-      retryAt: failing ? new Date(this.#steppedBack(now) ? now : this.#retryAt) : undefined,
+      retryAt: retrying ? new Date(this.#steppedBack(now) ? now : this.#retryAt) : undefined,
     };
   }
 

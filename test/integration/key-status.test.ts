@@ -238,6 +238,32 @@ describe('key status: a fetched key set through an outage (injected clock)', () 
     }
   });
 
+  it('closed while failing → no nextRetry (nothing will be fetched again); the keys held and the last error are still told', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'closing-1' });
+    const provider = await startFakeProvider();
+    provider.on('/jwks.json', json(idp.jwks, { 'cache-control': `max-age=${MAX_AGE}` }));
+    const clock = manualClock();
+    const keys = fromJwks(`${provider.url}/jwks.json`, { clock: clock.now, staleIfError: STALE_IF_ERROR });
+    try {
+      await keys.ready();
+      provider.on('/jwks.json', httpStatus(503));
+      clock.advance(MAX_AGE * 1000 + MINUTE);
+      const failed = new Promise<void>((resolve) => keys.subscribe((event) => event.type === 'failed' && resolve()));
+      await keys.ready(); // stale keys answer and start a refresh, which fails
+      await failed;
+      assert.ok(keys.status().nextRetry instanceof Date);
+      keys.close();
+      const closed = keys.status();
+      assert.equal(closed.nextRetry, undefined);
+      assert.equal(closed.state, 'stale');
+      assert.deepEqual(closed.kids, ['closing-1']);
+      assert.match(closed.lastError ?? '', /HTTP 503$/);
+    } finally {
+      keys.close();
+      await provider.close();
+    }
+  });
+
   it("fromIssuer: a failing discovery document is the empty status's lastError; then the key set's status, named fromIssuer", async () => {
     const idp = await createTestIssuer({ alg: 'ES256', kid: 'disc-1' });
     const provider = await startFakeProvider();
