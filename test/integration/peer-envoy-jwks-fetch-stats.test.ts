@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createAuthenticator, fromJwks, type RemoteKeysEvent } from '../../src/index.ts';
+import { createAuthenticator, fromJwks, type RemoteKeyResolver, type RemoteKeysEvent } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { json, startFakeProvider, type FakeProvider, type Reply } from '../support/fake-provider.ts';
 import { manualClock, tally, until, type ManualClock } from '../support/remote-keys.ts';
@@ -22,7 +22,7 @@ const dropConnection: Reply = (request) => request.socket.destroy();
 interface Counted {
   readonly provider: FakeProvider;
   readonly clock: ManualClock;
-  readonly keys: ReturnType<typeof fromJwks>;
+  readonly keys: RemoteKeyResolver;
   readonly idp: TestIssuer;
   /** fetched and failed events of the key set so far. */
   stats(): { success: number; failed: number; requests: number };
