@@ -66,8 +66,11 @@ export class KeyEvents {
 
   emit(event: RemoteKeysEvent): void {
     notify(this.#onEvent, () => copyOf(event));
-    // A copy of the set: a listener that subscribes or unsubscribes meanwhile changes the next event's list.
-    for (const { listener } of [...this.#subscriptions]) notify(listener, () => copyOf(event));
+    // A copy of the set: a listener subscribed meanwhile hears the next event. One unsubscribed meanwhile
+    // (by an earlier listener) is not called any more, this event included: it may have let go of its sink.
+    for (const subscription of [...this.#subscriptions]) {
+      if (this.#subscriptions.has(subscription)) notify(subscription.listener, () => copyOf(event));
+    }
   }
 
   /** Adds a listener; the function returned removes it (calling it again does nothing). */

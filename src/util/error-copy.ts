@@ -2,7 +2,8 @@ import { thrownText } from '../errors/log-text.ts';
 
 /**
  * A copy of an error for one observer (a hook, a key-event listener): the same class (`instanceof` and
- * `isAuthError` hold), `message`, `stack`, `cause` and every other own field, each writable. Observers
+ * `isAuthError` hold), `message`, `stack`, `cause` and every other own field, each writable (a shallow
+ * copy: `cause` is the same object). Observers
  * are told about errors that are shared (several calls joining one verification get one refusal; a key
  * set's last failure is what `keys.status()` reports): one that edits what it was given (a logger that
  * redacts `message`, JavaScript writing a field TypeScript calls readonly) must change neither another
