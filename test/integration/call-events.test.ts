@@ -348,6 +348,22 @@ describe('call events: what onAuthenticated and onRejected tell', () => {
     }
   });
 
+  it('concurrent calls joining one fresh verification → each cacheHit false with its own verificationTime; the next call is a cache hit', async () => {
+    const token = await sign({ sub: 'joined-ok' });
+    const before = authenticated.length;
+    await Promise.all(Array.from({ length: 8 }, (_, i) => unary(echo.client, callMetadata(token, `req-joined-${i}`))));
+    const joined = authenticated.slice(before);
+    assert.equal(joined.length, 8);
+    for (const event of joined) {
+      assert.equal(event.cacheHit, false, 'the cache did not answer: the call waited on a signature check');
+      assert.ok(event.verificationTime >= 0 && event.verificationTime < 30);
+      assert.equal(event.subject, 'joined-ok');
+    }
+    assert.deepEqual(new Set(joined.map((event) => String(event.metadata.get('x-request-id')))).size, 8, 'each its own metadata');
+    await unary(echo.client, callMetadata(token, 'req-after-join'));
+    assert.equal(lastAdmission().cacheHit, true);
+  });
+
   it('concurrent calls joining one verification that fails after the signature → each event says whose token it was', async () => {
     const token = await sign({ sub: 'joined-expired' }, { expiresIn: -3600 });
     const before = rejected.length;
