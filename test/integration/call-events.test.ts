@@ -301,6 +301,32 @@ describe('call events: what onAuthenticated and onRejected tell', () => {
     }
   });
 
+  it('an iss no configured issuer has, 3 KB long with terminal escapes → not verified; the message quotes at most 80 characters of it, escaped', async () => {
+    const other = await createTestIssuer({ alg: 'ES256' });
+    const local: RejectedEvent[] = [];
+    const auth = createAuthInterceptor({
+      issuers: [{ issuer: idp.issuer, keys: fromJwks(idp.jwks), algorithms: ['ES256'] }],
+      onRejected: (event) => local.push(event),
+    });
+    const server = await startEchoServer({ interceptors: [auth] });
+    try {
+      const hostile = `\u001b]0;pwned\u0007\u001b[2J${'x'.repeat(3000)}`;
+      const token = await other.sign({ iss: hostile, sub: 'forged-sub-marker' });
+      tokens.push(token);
+      assert.equal((await unary(server.client, other.metadata(token))).code, status.UNAUTHENTICATED);
+      const [event] = local;
+      assert.equal(event?.error.code, 'ERR_AUTH_ISSUER_INVALID');
+      assert.equal(event?.verified, undefined);
+      const text = everything(event as object);
+      assert.equal(text.includes('forged-sub-marker'), false);
+      const controls = [...(event?.error.message ?? '')].filter((char) => (char.codePointAt(0) ?? 0) < 0x20 || char === '\u007f');
+      assert.deepEqual(controls, [], 'no control character in the message');
+      assert.ok((event?.error.message.length ?? Infinity) < 300, `message of ${event?.error.message.length} characters`);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("no token, a 'deny' rule → nothing verified, no cache answer, no verification time", async () => {
     await unary(echo.client, new Metadata());
     assert.equal(lastRejection().error.code, 'ERR_AUTH_TOKEN_MISSING');
