@@ -22,7 +22,7 @@ export interface KeyHealthOptions {
 }
 
 export interface KeyHealth {
-  /** Reads `auth.status()` now and reports it; returns what was reported. */
+  /** Reads `auth.status()` now and reports it (NOT_SERVING if it throws); returns what was reported. */
   update(): ServingStatus;
   /** Stops polling and listening. */
   stop(): void;
@@ -31,8 +31,16 @@ export interface KeyHealth {
 export function reportKeyHealth(auth: { status(): AuthStatus }, health: HealthImplementation, options: KeyHealthOptions = {}): KeyHealth {
   const services = ['', ...(options.services ?? [])];
   let reported: ServingStatus | undefined;
+  const serving = (): boolean => {
+    try {
+      return auth.status().serving;
+    } catch {
+      // This runs on a timer, where a throw ends the process; a status that cannot be read is no ready server.
+      return false;
+    }
+  };
   const update = (): ServingStatus => {
-    const now: ServingStatus = auth.status().serving ? 'SERVING' : 'NOT_SERVING';
+    const now: ServingStatus = serving() ? 'SERVING' : 'NOT_SERVING';
     // Only changes: watchers of grpc.health.v1.Health/Watch hear each transition once.
     if (now !== reported) for (const service of services) health.setStatus(service, now);
     reported = now;

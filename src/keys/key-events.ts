@@ -1,4 +1,5 @@
 import { AuthConfigError } from '../errors/config-error.ts';
+import { errorCopy } from '../util/error-copy.ts';
 import { notify } from '../util/hooks.ts';
 import type { RemoteKeysEvent } from './remote-events.ts';
 
@@ -19,11 +20,19 @@ import type { RemoteKeysEvent } from './remote-events.ts';
  */
 export type KeysListener = (event: RemoteKeysEvent) => void;
 
-/** A copy of the event no other listener can change: its Dates and lists are its own. */
+/**
+ * A copy of the event no other listener can change: its Dates, lists and error are its own (the error
+ * is the one `keys.status()` reports and a refusal's `cause`).
+ */
 function copyOf(event: RemoteKeysEvent): RemoteKeysEvent {
   switch (event.type) {
     case 'failed':
-      return Object.freeze({ ...event, staleUntil: event.staleUntil && new Date(event.staleUntil), retryAt: new Date(event.retryAt) });
+      return Object.freeze({
+        ...event,
+        error: errorCopy(event.error),
+        staleUntil: event.staleUntil && new Date(event.staleUntil),
+        retryAt: new Date(event.retryAt),
+      });
     case 'rotated':
       return Object.freeze({ ...event, added: Object.freeze([...event.added]), removed: Object.freeze([...event.removed]) });
     default:
@@ -57,8 +66,11 @@ export class KeyEvents {
 
   emit(event: RemoteKeysEvent): void {
     notify(this.#onEvent, () => copyOf(event));
-    // A copy of the set: a listener that subscribes or unsubscribes meanwhile changes the next event's list.
-    for (const { listener } of [...this.#subscriptions]) notify(listener, () => copyOf(event));
+    // A copy of the set: a listener subscribed meanwhile hears the next event. One unsubscribed meanwhile
+    // (by an earlier listener) is not called any more, this event included: it may have let go of its sink.
+    for (const subscription of [...this.#subscriptions]) {
+      if (this.#subscriptions.has(subscription)) notify(subscription.listener, () => copyOf(event));
+    }
   }
 
   /** Adds a listener; the function returned removes it (calling it again does nothing). */

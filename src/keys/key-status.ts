@@ -6,8 +6,9 @@
  *   provider fails.
  * - `'expired'`: past `staleIfError` too: calls that need keys get UNAVAILABLE until a fetch succeeds.
  * - `'empty'`: no key set fetched yet (before `ready()`, or the provider never answered).
- * - `'unknown'`: a resolver of your own that has no `status()`, or whose `status()` threw (its message is
- *   then the `lastError`). It does not make `auth.status().serving` false: what it holds is not known.
+ * - `'unknown'`: a resolver of your own that has no `status()`, or whose `status()` threw, answered with a
+ *   promise or with something that is no status (`lastError` then says which). It does not make
+ *   `auth.status().serving` false: what it holds is not known.
  *
  * @example
  * ```ts
@@ -45,7 +46,7 @@ export interface KeysStatus {
   readonly staleUntil: Date | undefined;
   /** The URL and message of the last failed fetch (key set or discovery document); undefined once one succeeds. */
   readonly lastError: string | undefined;
-  /** While fetches fail: the earliest instant of the next attempt. */
+  /** While fetches fail: the earliest instant of the next attempt (undefined once the resolver is closed). */
   readonly nextRetry: Date | undefined;
 }
 

@@ -46,7 +46,7 @@ export interface CacheSnapshot<T> {
   readonly usableUntil: Date | undefined;
   /** The last failure, while no fetch has succeeded since. */
   readonly lastError: Error | undefined;
-  /** While failing: no fetch starts before then. */
+  /** While failing (and not closed): no fetch starts before then. */
   readonly retryAt: Date | undefined;
 }
 
@@ -92,6 +92,8 @@ export class RefreshingCache<T> {
   #inFlight: Promise<T> | undefined;
   #failures = 0;
   #retryAt = Number.NEGATIVE_INFINITY;
+  /** When the last fetch failed: a clock that reads earlier than this has stepped back. */
+  #failedAt = Number.NEGATIVE_INFINITY;
   #lastError: Error | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -125,7 +127,9 @@ export class RefreshingCache<T> {
   /** What the cache holds and how usable it is now. Never fetches. */
   snapshot(): CacheSnapshot<T> {
     const entry = this.#entry;
-    const failing = this.#lastError !== undefined;
+    // After close() nothing is fetched again: no retry to announce.
+    const retrying = this.#lastError !== undefined && !this.#controller.signal.aborted;
+    const now = this.#policy.clock();
     const at = (time: number | undefined): Date | undefined => (time === undefined ? undefined : new Date(time));
     return {
       value: entry?.value,
@@ -134,7 +138,7 @@ export class RefreshingCache<T> {
       freshUntil: at(entry?.freshUntil),
       usableUntil: at(entry?.usableUntil),
       lastError: this.#lastError,
-      retryAt: failing ? new Date(this.#retryAt) : undefined,
+      retryAt: retrying ? new Date(this.#steppedBack(now) ? now : this.#retryAt) : undefined,
     };
   }
 
@@ -156,7 +160,20 @@ export class RefreshingCache<T> {
 
   /** True when a new fetch may start now (not closed, not waiting out a retry delay). */
   mayFetch(): boolean {
-    return !this.#controller.signal.aborted && this.#policy.clock() >= this.#retryAt;
+    return !this.#controller.signal.aborted && this.#retryDue(this.#policy.clock());
+  }
+
+  #retryDue(now: number): boolean {
+    return now >= this.#retryAt || this.#steppedBack(now);
+  }
+
+  /**
+   * The wall clock reads earlier than the last failure: it stepped back (an NTP correction, a VM resumed
+   * from a snapshot). The retry instant was computed on the old clock and would make the wait as long as
+   * the step (an hour back: no fetch for an hour, every call UNAVAILABLE), so the retry is due at once.
+   */
+  #steppedBack(now: number): boolean {
+    return now < this.#failedAt;
   }
 
   /**
@@ -205,7 +222,7 @@ export class RefreshingCache<T> {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       // Timers may fire a little before the wall clock says so: wait out the retry delay, never skip it.
-      if (this.#policy.clock() < this.#retryAt) this.#schedule(this.#retryAt, trigger);
+      if (!this.#retryDue(this.#policy.clock())) this.#schedule(this.#retryAt, trigger);
       else this.#background(trigger);
     }, delay);
     // Key refresh must never keep a process alive that is otherwise done.
@@ -220,6 +237,7 @@ export class RefreshingCache<T> {
       if (this.#controller.signal.aborted) throw this.#unavailable();
       const now = this.#policy.clock();
       this.#failures += 1;
+      this.#failedAt = now;
       this.#retryAt = now + retryDelayMs(this.#failures, this.#policy);
       this.#lastError = error instanceof Error ? error : new Error(String(error));
       const held = this.#entry !== undefined && now < this.#entry.usableUntil ? this.#entry.usableUntil : undefined;
@@ -231,6 +249,7 @@ export class RefreshingCache<T> {
     this.#entry = { value: loaded.value, fetchedAt: now, freshUntil: now + loaded.maxAgeMs, usableUntil: now + loaded.maxAgeMs + this.#policy.staleIfErrorMs };
     this.#failures = 0;
     this.#retryAt = Number.NEGATIVE_INFINITY;
+    this.#failedAt = Number.NEGATIVE_INFINITY;
     this.#lastError = undefined;
     this.#hooks.loaded(loaded, trigger);
     this.#schedule(now + loaded.maxAgeMs * REFRESH_AHEAD_AT, 'refresh-ahead');

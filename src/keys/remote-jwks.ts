@@ -108,6 +108,8 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
   #kidRefetch: Promise<KeySet> | undefined;
   /** Epoch milliseconds before which no unknown kid starts a refetch: one per cooldown. */
   #nextKidRefetchAt = Number.NEGATIVE_INFINITY;
+  /** When that refetch started: a clock that reads earlier than this has stepped back. */
+  #kidRefetchStartedAt = Number.NEGATIVE_INFINITY;
 
   /** `events`: where to report; {@link fromIssuer} passes its own, so its subscribers hear this key set too. */
   constructor(url: URL, options: CompiledRemoteJwksOptions, events = new KeyEvents(options.policy.onEvent)) {
@@ -183,6 +185,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
    */
   #unknownKid(set: KeySet, lookup: KeyLookup, kid: string): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
     const now = this.#policy.clock();
+    if (now < this.#kidRefetchStartedAt) this.#forgetCooldown();
     if (this.#unknownKids.has(kid, now)) return this.#found(set, lookup);
     const inFlight = this.#cache.inFlight;
     if (inFlight !== undefined && inFlight === this.#kidRefetch) return inFlight.then((fetched) => this.#afterKidRefetch(fetched, lookup, kid));
@@ -191,6 +194,7 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
       return inFlight.then((fetched) => (fetched.hasKid(kid) ? this.#found(fetched, lookup) : this.#unknownKid(fetched, lookup, kid)));
     }
     if (now >= this.#nextKidRefetchAt && this.#cache.mayFetch()) {
+      this.#kidRefetchStartedAt = now;
       this.#nextKidRefetchAt = now + this.#policy.cooldownMs;
       const refetch = this.#cache.refresh('unknown-kid');
       this.#kidRefetch = refetch;
@@ -200,6 +204,18 @@ export class RemoteJwksResolver implements RemoteKeyResolver {
     if (this.#cache.failing) throw new AuthError('ERR_AUTH_KEYS_UNAVAILABLE', `${this.description}: kid is unknown and the key set cannot be refreshed`);
     this.#unknownKids.remember(kid, this.#nextKidRefetchAt);
     return this.#found(set, lookup);
+  }
+
+  /**
+   * The wall clock stepped back (an NTP correction, a VM resumed from a snapshot): the cooldown and the
+   * kids remembered as unknown were measured on the old clock and would last as long as the step, so a
+   * key the provider rotated in meanwhile would be refused for that long. Start afresh: a step back costs
+   * the provider at most one more refetch.
+   */
+  #forgetCooldown(): void {
+    this.#kidRefetchStartedAt = Number.NEGATIVE_INFINITY;
+    this.#nextKidRefetchAt = Number.NEGATIVE_INFINITY;
+    this.#unknownKids.clear();
   }
 
   /** After this cooldown's refetch the kid is still missing: refused, and remembered until the next one may run. */

@@ -1,4 +1,5 @@
 import { Metadata, ServerInterceptingCall, status, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
+import { errorCopy } from '../util/error-copy.ts';
 import { notify } from '../util/hooks.ts';
 import { AuthError, toAuthError } from '../errors/auth-error.ts';
 import type { Admission, SyncAuthenticator } from '../verify/authenticator.ts';
@@ -199,7 +200,9 @@ export class CallAuthorization {
 
   private rejectedEvent(error: AuthError): RejectedEvent {
     const probe = this.observation?.probe;
-    return { ...this.callEvent(), error, verified: probe?.facts, cacheHit: probe?.cacheHit, verificationTime: probe?.verificationTime };
+    // A copy: calls that joined one verification share its refusal, and a hook that edits its event's error
+    // must not change the status (or the event) of the calls refused after it.
+    return { ...this.callEvent(), error: errorCopy(error), verified: probe?.facts, cacheHit: probe?.cacheHit, verificationTime: probe?.verificationTime };
   }
 
   private callEvent(): { method: string; peer: string; metadata: Metadata } {

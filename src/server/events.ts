@@ -22,8 +22,9 @@ export interface CallEvent {
   readonly peer: string;
   /**
    * A copy of the call's metadata, for correlation (`x-request-id`, `traceparent`): without
-   * `authorization` and `cookie`, nor any entry holding the token the call presented, so that logging the
-   * whole of it never logs a credential. Changing it changes nothing for the call.
+   * `authorization` and `cookie`, nor any entry holding the token the call presented or anything shaped
+   * like a JWT (a token the interceptor never read), so that logging the whole of it never logs a
+   * credential. Changing it changes nothing for the call.
    */
   readonly metadata: Metadata;
 }
@@ -75,7 +76,10 @@ export interface AuthenticatedEvent extends CallEvent, TokenFacts {
  * ```
  */
 export interface RejectedEvent extends CallEvent {
-  /** The refusal: `code`, `reason`, `status`, a log `message` and the jose error as `cause`. */
+  /**
+   * The refusal: `code`, `reason`, `status`, a log `message` and the jose error as `cause`. A copy of its
+   * own (an `AuthError` all the same): changing it changes neither this call's status nor another's.
+   */
   readonly error: AuthError;
   /** What the token says, when its signature verified and the call was refused later; see above. */
   readonly verified: TokenFacts | undefined;
@@ -95,13 +99,40 @@ export interface RejectedEvent extends CallEvent {
  */
 export const CREDENTIAL_METADATA: readonly string[] = ['authorization', 'cookie'];
 
-function holds(value: string | Buffer, token: string): boolean {
-  return typeof value === 'string' ? value.includes(token) : value.includes(token, 0, 'latin1');
+/** `A`–`Z`, `a`–`z`, `0`–`9`, `-`, `_` (base64url) and `.`: the alphabet of a compact JWS or JWE. */
+function isCompactChar(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 45 || code === 95 || code === 46;
+}
+
+/**
+ * Whether `text` holds a compact JWT (JWS or JWE): a base64url JSON object (`eyJ` is `{"`) with at
+ * least two dots after it, in one run of the compact alphabet. One pass over the text, whatever it holds.
+ */
+function holdsCompactJwt(text: string): boolean {
+  let from = text.indexOf('eyJ');
+  while (from !== -1) {
+    let end = from;
+    let dots = 0;
+    for (; end < text.length && isCompactChar(text.charCodeAt(end)); end += 1) if (text.charCodeAt(end) === 46) dots += 1;
+    if (dots >= 2) return true;
+    // Every later `eyJ` of this run ends where it does, with fewer dots: look past it.
+    from = text.indexOf('eyJ', end);
+  }
+  return false;
+}
+
+/** Whether a metadata value may carry a credential: the presented token, or any compact JWT. */
+function holdsCredential(value: string | Buffer, presented: string | undefined): boolean {
+  const text = typeof value === 'string' ? value : value.toString('latin1');
+  return (presented !== undefined && presented !== '' && text.includes(presented)) || holdsCompactJwt(text);
 }
 
 /**
  * The metadata an event carries: a copy without the credential keys, nor any entry holding the token
- * the call presented (wherever it was read from).
+ * the call presented (wherever it was read from), nor any entry holding something shaped like a JWT.
+ * The last rule covers tokens the interceptor never read: a `'deny'` rule reads none, a malformed
+ * `authorization` is refused before its token is taken out, and a client may put a copy under a key
+ * the server does not read (a proxy's `x-forwarded-token`); none of them may reach a log.
  *
  * @example
  * ```ts
@@ -115,8 +146,6 @@ function holds(value: string | Buffer, token: string): boolean {
 export function eventMetadata(metadata: Metadata, credentialKeys: readonly string[], presented: string | undefined): Metadata {
   const copy = metadata.clone();
   for (const key of credentialKeys) copy.remove(key);
-  if (presented !== undefined && presented !== '') {
-    for (const [key, values] of Object.entries(copy.toJSON())) if (values.some((value) => holds(value, presented))) copy.remove(key);
-  }
+  for (const [key, values] of Object.entries(copy.toJSON())) if (values.some((value) => holdsCredential(value, presented))) copy.remove(key);
   return copy;
 }

@@ -1,6 +1,8 @@
-import { thrownText } from '../errors/log-text.ts';
+import { describeForLog, thrownText } from '../errors/log-text.ts';
 import type { KeyResolver } from '../keys/resolver.ts';
-import type { KeysStatus } from '../keys/key-status.ts';
+import type { KeysState, KeysStatus } from '../keys/key-status.ts';
+import { isRecord } from '../util/option-checks.ts';
+import { isThenable } from '../util/thenable.ts';
 
 /**
  * The keys of one trusted issuer, as {@link AuthStatus} reports them: the resolver's {@link KeysStatus}
@@ -17,7 +19,8 @@ import type { KeysStatus } from '../keys/key-status.ts';
 export interface IssuerStatus extends KeysStatus {
   /**
    * The `iss` these keys serve: the entry's `issuer` with `issuers`, else the `issuer` option when it is
-   * one string; undefined when none is configured (or several share one key resolver).
+   * one string; undefined when none is configured, or when the `issuer` option lists several (they share
+   * one key resolver). Entries of `issuers` that share a resolver are each listed, under their own `iss`.
    */
   readonly issuer: string | undefined;
 }
@@ -62,15 +65,36 @@ function unknownStatus(keys: KeyResolver, lastError: string | undefined): KeysSt
   return { source: keys.description, state: 'unknown', kids: [], lastError, ...none };
 }
 
+const STATES: ReadonlySet<unknown> = new Set<KeysState>(['static', 'fresh', 'stale', 'expired', 'empty', 'unknown']);
+
+function ignore(): void {
+  // A status() that answered with a promise is reported 'unknown'; its rejection is nobody's business.
+}
+
+/**
+ * A resolver's status as reported, or `'unknown'` with the reason as `lastError`. A resolver of your own
+ * may throw (also from a `status` getter), answer with a promise (an `async status()`) or with something
+ * that is no status; a health probe reads this on a timer, where a throw or an unhandled rejection ends
+ * the process, and a status without `state` or `kids` would count as serving and break the probe's code.
+ */
 function statusOf(keys: KeyResolver): KeysStatus {
-  if (typeof keys.status !== 'function') return unknownStatus(keys, undefined);
+  let reported: unknown;
   try {
-    return keys.status();
+    const { status } = keys;
+    if (typeof status !== 'function') return unknownStatus(keys, undefined);
+    reported = status.call(keys);
+    // Inside the try: reading `then` may run the resolver's code (a getter).
+    if (isThenable(reported)) {
+      Promise.resolve(reported).then(undefined, ignore);
+      return unknownStatus(keys, 'status() returned a promise; it must answer at once (it never fetches)');
+    }
   } catch (error) {
-    // A resolver of your own may fail here; a health probe reading this on a timer must not throw
-    // (an uncaught exception in a timer ends the process).
     return unknownStatus(keys, `status() threw: ${thrownText(error)}`);
   }
+  if (!isRecord(reported) || !STATES.has(reported.state) || !Array.isArray(reported.kids)) {
+    return unknownStatus(keys, `status() returned ${describeForLog(reported)}, not a KeysStatus`);
+  }
+  return reported as unknown as KeysStatus;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * What an operator may learn about a token whose signature verified: who it names, which key and
- * algorithm verified it, and its identity. Safe to log: never the token, only claims of a genuine token.
+ * algorithm verified it, and its identity. Never the token, only claims of a genuine token, as the
+ * issuer signed them (not escaped nor shortened: escape them for a terminal if users choose them).
  *
  * @example
  * ```ts

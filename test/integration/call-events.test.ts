@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createAuthInterceptor, fromJwks, requireScopes, type AuthenticatedEvent, type RejectedEvent } from '../../src/index.ts';
 import { createTestIssuer, craftUnsignedToken, type TestIssuer } from '../../src/testing/index.ts';
-import { clientStream, serverStream, unary } from '../support/calls.ts';
+import { bidi, clientStream, serverStream, unary } from '../support/calls.ts';
 import { METHODS, echoImplementation, startEchoServer, type EchoServer } from '../support/echo-server.ts';
 
 const { status, Metadata } = grpc;
@@ -177,6 +177,45 @@ describe('call events: what onAuthenticated and onRejected tell', () => {
     assert.deepEqual(metadata.get('x-trace'), ['trace-1']);
   });
 
+  it("a token the interceptor never read ('deny' rule, malformed authorization, an unexpected key) → no copy of it in the event", async () => {
+    const token = await sign({ sub: 'unread' });
+    const copies = { 'x-forwarded-token': token, 'x-original-authorization': `Bearer ${token}`, 'x-token-bin': Buffer.from(token) };
+    const withCopies = (metadata: grpc.Metadata): grpc.Metadata => {
+      for (const [key, value] of Object.entries(copies)) metadata.set(key, value);
+      return metadata;
+    };
+    const cases: Array<{ code: string; send: () => Promise<unknown> }> = [
+      {
+        code: 'ERR_AUTH_ACCESS_DENIED',
+        send: () => bidi(echo.client, withCopies(callMetadata(token, 'req-unread'))),
+      },
+      {
+        code: 'ERR_AUTH_AUTHORIZATION_MALFORMED',
+        send: () => {
+          const metadata = withCopies(callMetadata(token, 'req-unread'));
+          metadata.set('authorization', `Bearer  ${token}`); // two spaces: malformed, so never handed to verification
+          return unary(echo.client, metadata);
+        },
+      },
+      {
+        code: 'ERR_AUTH_TOKEN_MISSING',
+        send: () => {
+          const metadata = withCopies(callMetadata(token, 'req-unread'));
+          metadata.remove('authorization'); // a client that put it under another key only
+          return unary(echo.client, metadata);
+        },
+      },
+    ];
+    for (const { code, send } of cases) {
+      await send();
+      const event = lastRejection();
+      assert.equal(event.error.code, code);
+      assert.deepEqual(event.metadata.get('x-request-id'), ['req-unread'], code);
+      for (const key of Object.keys(copies)) assert.deepEqual(event.metadata.get(key), [], `${code}: ${key} is left out`);
+      assert.equal(everything(event).includes(token), false, `${code}: the token appears in the event`);
+    }
+  });
+
   it('refusals of genuine tokens say whose they were, fresh and cached: expired, wrong audience, validate, guard', async () => {
     const cases: Array<{ token: string; method: 'unary' | 'clientStream'; code: string; cacheHit: boolean }> = [
       {
@@ -262,6 +301,32 @@ describe('call events: what onAuthenticated and onRejected tell', () => {
     }
   });
 
+  it('an iss no configured issuer has, 3 KB long with terminal escapes → not verified; the message quotes at most 80 characters of it, escaped', async () => {
+    const other = await createTestIssuer({ alg: 'ES256' });
+    const local: RejectedEvent[] = [];
+    const auth = createAuthInterceptor({
+      issuers: [{ issuer: idp.issuer, keys: fromJwks(idp.jwks), algorithms: ['ES256'] }],
+      onRejected: (event) => local.push(event),
+    });
+    const server = await startEchoServer({ interceptors: [auth] });
+    try {
+      const hostile = `\u001b]0;pwned\u0007\u001b[2J${'x'.repeat(3000)}`;
+      const token = await other.sign({ iss: hostile, sub: 'forged-sub-marker' });
+      tokens.push(token);
+      assert.equal((await unary(server.client, other.metadata(token))).code, status.UNAUTHENTICATED);
+      const [event] = local;
+      assert.equal(event?.error.code, 'ERR_AUTH_ISSUER_INVALID');
+      assert.equal(event?.verified, undefined);
+      const text = everything(event as object);
+      assert.equal(text.includes('forged-sub-marker'), false);
+      const controls = [...(event?.error.message ?? '')].filter((char) => (char.codePointAt(0) ?? 0) < 0x20 || char === '\u007f');
+      assert.deepEqual(controls, [], 'no control character in the message');
+      assert.ok((event?.error.message.length ?? Infinity) < 300, `message of ${event?.error.message.length} characters`);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("no token, a 'deny' rule → nothing verified, no cache answer, no verification time", async () => {
     await unary(echo.client, new Metadata());
     assert.equal(lastRejection().error.code, 'ERR_AUTH_TOKEN_MISSING');
@@ -280,6 +345,49 @@ describe('call events: what onAuthenticated and onRejected tell', () => {
     assert.equal(event.cacheHit, undefined);
     assert.deepEqual(event.metadata.get('x-request-id'), ['req-deny']);
     assert.deepEqual(event.metadata.get('authorization'), []);
+  });
+
+  it("a hook that changes its event's error → calls sharing the refusal (joiners of one verification) keep their status and see the original", async () => {
+    const idp2 = await createTestIssuer({ alg: 'ES256' });
+    const seen: string[] = [];
+    const auth = createAuthInterceptor({
+      keys: fromJwks(idp2.jwks),
+      algorithms: ['ES256'],
+      // A redacting logger that edits what it was given (a JS one may write the fields TypeScript calls readonly).
+      onRejected: ({ error }) => {
+        seen.push(`${error.code} ${error.message}`);
+        Object.assign(error, { message: 'redacted', status: status.NOT_FOUND, code: 'ERR_AUTH_INTERNAL', wireMessage: 'from the hook' });
+      },
+    });
+    const server = await startEchoServer({ interceptors: [auth] });
+    try {
+      const token = await idp2.sign({ sub: 'x' }, { expiresIn: -3600 });
+      const outcomes = await Promise.all(Array.from({ length: 8 }, () => unary(server.client, idp2.metadata(token))));
+      assert.deepEqual(
+        outcomes.map(({ code, reason }) => `${code} ${reason}`),
+        Array(8).fill(`${status.UNAUTHENTICATED} TOKEN_EXPIRED`),
+      );
+      assert.equal(seen.length, 8);
+      for (const line of seen) assert.match(line, /^ERR_AUTH_TOKEN_EXPIRED token expired/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('concurrent calls joining one fresh verification → each cacheHit false with its own verificationTime; the next call is a cache hit', async () => {
+    const token = await sign({ sub: 'joined-ok' });
+    const before = authenticated.length;
+    await Promise.all(Array.from({ length: 8 }, (_, i) => unary(echo.client, callMetadata(token, `req-joined-${i}`))));
+    const joined = authenticated.slice(before);
+    assert.equal(joined.length, 8);
+    for (const event of joined) {
+      assert.equal(event.cacheHit, false, 'the cache did not answer: the call waited on a signature check');
+      assert.ok(event.verificationTime >= 0 && event.verificationTime < 30);
+      assert.equal(event.subject, 'joined-ok');
+    }
+    assert.deepEqual(new Set(joined.map((event) => String(event.metadata.get('x-request-id')))).size, 8, 'each its own metadata');
+    await unary(echo.client, callMetadata(token, 'req-after-join'));
+    assert.equal(lastAdmission().cacheHit, true);
   });
 
   it('concurrent calls joining one verification that fails after the signature → each event says whose token it was', async () => {

@@ -17,13 +17,14 @@ import {
   fromJwks,
   fromPem,
   fromSecret,
+  type AuthStatus,
   type KeyResolver,
   type RemoteKeysEvent,
 } from '../../src/index.ts';
 import { createTestIssuer } from '../../src/testing/index.ts';
 import { reportKeyHealth } from '../../examples/health/key-health.ts';
 import { json, startFakeProvider, status as httpStatus } from '../support/fake-provider.ts';
-import { eventLog, manualClock, until } from '../support/remote-keys.ts';
+import { eventLog, manualClock, outcome, until } from '../support/remote-keys.ts';
 import { jwkToSpkiPem } from '../support/pem.ts';
 
 const MINUTE = 60_000;
@@ -99,6 +100,46 @@ describe('key status: keys given in the configuration', () => {
     assert.equal(status.serving, true, 'as for a resolver without status(): what it holds is not known');
   });
 
+  it("a resolver of your own whose status() is async, rejects, answers garbage or is a throwing getter → 'unknown'; auth.status() never throws nor leaves a rejection unhandled", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const own = (status: PropertyDescriptor): KeyResolver =>
+      Object.defineProperty({ kind: 'secret', description: 'vault-keys', checkAlgorithms: () => undefined, getKeys: () => [], holds: () => false }, 'status', {
+        ...status,
+        enumerable: true,
+      }) as KeyResolver;
+    const resolvers = {
+      'async, resolving': own({ value: async () => ({ source: 'vault-keys', state: 'expired', kids: [] }) }),
+      'async, rejecting': own({ value: async () => Promise.reject(new Error('vault sealed')) }),
+      null: own({ value: () => null }),
+      'a state of its own': own({ value: () => ({ source: 'vault-keys', state: 'sealed', kids: [] }) }),
+      'no kids list': own({ value: () => ({ source: 'vault-keys', state: 'fresh' }) }),
+      'a throwing getter': own({
+        get: () => {
+          throw new Error('vault sealed');
+        },
+      }),
+    };
+    try {
+      for (const [name, keys] of Object.entries(resolvers)) {
+        const auth = createAuthInterceptor({ keys, algorithms: ['HS256'] });
+        let status: AuthStatus | undefined;
+        assert.doesNotThrow(() => (status = auth.status()), name);
+        const issuer = status?.issuers[0];
+        assert.equal(issuer?.state, 'unknown', name);
+        assert.deepEqual(issuer?.kids, [], name);
+        assert.equal(typeof issuer?.lastError, 'string', name);
+        assert.equal(status?.serving, true, name);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('subscribe(not a function) → AuthConfigError naming listener', () => {
     for (const keys of [fromSecret('s'.repeat(32)), fromJwks('https://idp.example/jwks.json')]) {
       assert.throws(
@@ -163,6 +204,63 @@ describe('key status: a fetched key set through an outage (injected clock)', () 
       assert.equal(auth.status().serving, true);
     } finally {
       auth.close();
+      await provider.close();
+    }
+  });
+
+  it('at the exact instants: freshUntil - 1 ms fresh, freshUntil stale; staleUntil - 1 ms stale and a new token verifies, staleUntil expired and it gets UNAVAILABLE', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'edge-1' });
+    const provider = await startFakeProvider();
+    provider.on('/jwks.json', json(idp.jwks, { 'cache-control': `max-age=${MAX_AGE}` }));
+    const clock = manualClock();
+    const keys = fromJwks(`${provider.url}/jwks.json`, { clock: clock.now, staleIfError: STALE_IF_ERROR, cooldown: 3600 });
+    const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], clock: clock.now });
+    const call = async () => outcome(authenticator, await idp.sign({ sub: `s-${clock.now()}` }, { expiresIn: 10 * 3600 }));
+    try {
+      await authenticator.ready();
+      const { freshUntil, staleUntil } = keys.status();
+      provider.on('/jwks.json', httpStatus(503));
+      const at = (instant: number | undefined) => clock.advance((instant ?? Number.NaN) - clock.now());
+      at((freshUntil?.getTime() ?? 0) - 1);
+      assert.equal(keys.status().state, 'fresh');
+      at(freshUntil?.getTime());
+      assert.equal(keys.status().state, 'stale');
+      at((staleUntil?.getTime() ?? 0) - 1);
+      assert.equal(keys.status().state, 'stale');
+      assert.equal(authenticator.status().serving, true);
+      assert.equal(await call(), 'OK', 'stale keys verify until the last millisecond');
+      at(staleUntil?.getTime());
+      assert.equal(keys.status().state, 'expired');
+      assert.equal(authenticator.status().serving, false);
+      assert.equal(await call(), 'ERR_AUTH_KEYS_UNAVAILABLE', 'the status and the verdict flip at the same instant');
+    } finally {
+      authenticator.close();
+      await provider.close();
+    }
+  });
+
+  it('closed while failing → no nextRetry (nothing will be fetched again); the keys held and the last error are still told', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'closing-1' });
+    const provider = await startFakeProvider();
+    provider.on('/jwks.json', json(idp.jwks, { 'cache-control': `max-age=${MAX_AGE}` }));
+    const clock = manualClock();
+    const keys = fromJwks(`${provider.url}/jwks.json`, { clock: clock.now, staleIfError: STALE_IF_ERROR });
+    try {
+      await keys.ready();
+      provider.on('/jwks.json', httpStatus(503));
+      clock.advance(MAX_AGE * 1000 + MINUTE);
+      const failed = new Promise<void>((resolve) => keys.subscribe((event) => event.type === 'failed' && resolve()));
+      await keys.ready(); // stale keys answer and start a refresh, which fails
+      await failed;
+      assert.ok(keys.status().nextRetry instanceof Date);
+      keys.close();
+      const closed = keys.status();
+      assert.equal(closed.nextRetry, undefined);
+      assert.equal(closed.state, 'stale');
+      assert.deepEqual(closed.kids, ['closing-1']);
+      assert.match(closed.lastError ?? '', /HTTP 503$/);
+    } finally {
+      keys.close();
       await provider.close();
     }
   });
@@ -293,6 +391,38 @@ describe('key events: subscribe beside onEvent', () => {
     }
   });
 
+  it("a listener that changes a failed event's error → the next listener, keys.status() and the calls' refusal still see the original", async () => {
+    const provider = await startFakeProvider();
+    provider.on('/jwks.json', httpStatus(503));
+    const seen: string[] = [];
+    const keys = fromJwks(`${provider.url}/jwks.json`, {
+      cooldown: 0.05,
+      // A redacting logger that edits what it was given instead of a copy.
+      onEvent: (event) => {
+        if (event.type === 'failed') {
+          event.error.message = 'redacted';
+          (event.error as { cause?: unknown }).cause = 'redacted';
+        }
+      },
+    });
+    try {
+      keys.subscribe((event) => {
+        if (event.type === 'failed') seen.push(event.error.message);
+      });
+      const refusal = await keys.ready().then(
+        () => assert.fail('the provider is down'),
+        (error: unknown) => error as Error,
+      );
+      assert.deepEqual(seen, ['HTTP 503']);
+      assert.match(keys.status().lastError ?? '', /\/jwks\.json: HTTP 503$/);
+      assert.match(refusal.message, /HTTP 503/);
+      assert.match(((refusal as { cause?: Error }).cause as Error).message, /HTTP 503/);
+    } finally {
+      keys.close();
+      await provider.close();
+    }
+  });
+
   it('fromIssuer: subscribers hear the discovery document and the key set, also after jwks_uri moves', async () => {
     const idp = await createTestIssuer({ alg: 'ES256' });
     const provider = await startFakeProvider();
@@ -332,6 +462,31 @@ describe('key events: subscribe beside onEvent', () => {
 });
 
 describe('gRPC health (grpc.health.v1) from the keys: the recipe of examples/health', () => {
+  it('an auth object whose status() throws on the timer → NOT_SERVING, and the process goes on (no uncaught exception)', async () => {
+    let readings = 0;
+    const flaky = {
+      status: () => {
+        readings += 1;
+        if (readings > 1) throw new Error('status store gone');
+        return { serving: true, issuers: [] };
+      },
+    };
+    const health = new HealthImplementation({ '': 'UNKNOWN' });
+    const reported: string[] = [];
+    const setStatus = health.setStatus.bind(health);
+    health.setStatus = (service, status) => {
+      reported.push(status);
+      setStatus(service, status);
+    };
+    const reporter = reportKeyHealth(flaky, health, { interval: 0.005 });
+    try {
+      await until(() => readings >= 3);
+      assert.deepEqual(reported, ['SERVING', 'NOT_SERVING'], 'a status that cannot be read is not a ready server, reported once');
+    } finally {
+      reporter.stop();
+    }
+  });
+
   it('fresh → SERVING; provider down within the stale bound → SERVING with lastError; past it → NOT_SERVING; provider back → SERVING', async () => {
     const idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
     const provider = await startFakeProvider();
