@@ -227,7 +227,7 @@ describe('faults: the key provider fails, hangs and recovers under load', () => 
   const claims = (i: number) => goodClaims(ISSUER, AUDIENCE, { jti: `p-${serial++}-${i}` });
   before(async () => {
     provider = await startFakeProvider();
-    const keys = fromJwks(`${provider.url}/jwks.json`, { timeout: 0.2, cacheMaxAge: 60, staleIfError: 60, cooldown: 1, clock: clock.now });
+    const keys = fromJwks(`${provider.url}/jwks.json`, { timeout: 1, cacheMaxAge: 60, staleIfError: 60, cooldown: 1, clock: clock.now });
     auth = createAuthInterceptor({ keys, algorithms: ['RS256'], issuer: ISSUER, audience: AUDIENCE });
     echo = await startEchoServer({ interceptors: [auth] });
   });
@@ -240,13 +240,19 @@ describe('faults: the key provider fails, hangs and recovers under load', () => 
   type Mix = { valid: number; forged: number; unknownKid: number };
   /** Fires every call at once and returns the status codes by token class. */
   async function burst(mix: Mix): Promise<Record<keyof Mix, Set<number>>> {
-    const make = (count: number, sign: (i: number) => string) =>
-      Array.from({ length: count }, (_, i) => start(echo.client, KINDS[i % 4] as Kind, bearer(sign(i))).done);
-    const [valid, forged, unknownKid] = await Promise.all([
-      Promise.all(make(mix.valid, (i) => keyToken('RS256', signer.privateKey, { kid: 'k1' }, claims(i)))),
-      Promise.all(make(mix.forged, (i) => keyToken('RS256', attacker.privateKey, { kid: 'k1' }, claims(i)))),
-      Promise.all(make(mix.unknownKid, (i) => keyToken('RS256', attacker.privateKey, { kid: `new-${i}` }, claims(i)))),
-    ]);
+    // Every token is signed before the first call starts: signing 100 RSA tokens between calls would hold
+    // the event loop while the key fetch is under way, and on a loaded machine the fetch could time out
+    // before its request even reached the provider.
+    const make = (count: number, sign: (i: number) => string) => {
+      const tokens = Array.from({ length: count }, (_, i) => sign(i));
+      return () => tokens.map((token, i) => start(echo.client, KINDS[i % 4] as Kind, bearer(token)).done);
+    };
+    const starts = [
+      make(mix.valid, (i) => keyToken('RS256', signer.privateKey, { kid: 'k1' }, claims(i))),
+      make(mix.forged, (i) => keyToken('RS256', attacker.privateKey, { kid: 'k1' }, claims(i))),
+      make(mix.unknownKid, (i) => keyToken('RS256', attacker.privateKey, { kid: `new-${i}` }, claims(i))),
+    ];
+    const [valid, forged, unknownKid] = await Promise.all(starts.map((startAll) => Promise.all(startAll())));
     return { valid: new Set(valid), forged: new Set(forged), unknownKid: new Set(unknownKid) };
   }
   const only = (code: number) => new Set([code]);
