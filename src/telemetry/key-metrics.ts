@@ -18,7 +18,8 @@ const STATES: readonly KeysState[] = ['static', 'fresh', 'stale', 'expired', 'em
  * import { fromSecret } from '../keys/secret.ts';
  * import { authStatus } from '../verify/auth-status.ts';
  * const keys = fromSecret('x'.repeat(32));
- * const keyMetrics = new KeyMetrics(metrics.getMeter('grpc-jwt-auth'), [keys], () => authStatus([{ issuer: undefined, keys }]));
+ * const keyMetrics = new KeyMetrics(metrics.getMeter('grpc-jwt-auth'), () => authStatus([{ issuer: undefined, keys }]));
+ * keyMetrics.listen([keys]);
  * keyMetrics.close();
  * ```
  */
@@ -31,16 +32,12 @@ export class KeyMetrics {
   readonly #gauges: ObservableGauge[];
   readonly #observe: BatchObservableCallback;
 
-  constructor(meter: Meter, resolvers: readonly KeyResolver[], status: () => AuthStatus) {
+  constructor(meter: Meter, status: () => AuthStatus) {
     this.#meter = meter;
     this.#fetches = meter.createCounter(METRIC_NAMES.keyFetches, {
       description: 'Fetches of key sets and discovery documents, by document, what started them and whether they succeeded.',
       unit: '{fetch}',
     });
-    // Several issuers may share one resolver: one subscription each, or its fetches would count twice.
-    for (const keys of new Set(resolvers)) {
-      if (typeof keys.subscribe === 'function') this.#unsubscribes.push(keys.subscribe((event) => this.#heard(event)));
-    }
     const age = meter.createObservableGauge(METRIC_NAMES.keyAge, {
       description: 'Seconds since the key set of an issuer was last fetched and accepted.',
       unit: 's',
@@ -59,6 +56,17 @@ export class KeyMetrics {
       }
     };
     meter.addBatchObservableCallback(this.#observe, this.#gauges);
+  }
+
+  /**
+   * Starts counting the resolvers' fetches. Apart from the constructor, and after it: when making the
+   * instruments fails, no listener is left on a resolver (it would outlive the interceptor never created).
+   */
+  listen(resolvers: readonly KeyResolver[]): void {
+    // Several issuers may share one resolver: one subscription each, or its fetches would count twice.
+    for (const keys of new Set(resolvers)) {
+      if (typeof keys.subscribe === 'function') this.#unsubscribes.push(keys.subscribe((event) => this.#heard(event)));
+    }
   }
 
   #heard(event: RemoteKeysEvent): void {
