@@ -115,7 +115,12 @@ function guarded(record: () => void): void {
  * telemetry?.close();
  * ```
  */
-export function startTelemetry(option: unknown, resolvers: readonly KeyResolver[], status: () => AuthStatus): InterceptorTelemetry | undefined {
+export function startTelemetry(
+  option: unknown,
+  resolvers: readonly KeyResolver[],
+  status: () => AuthStatus,
+  clock: () => number = Date.now,
+): InterceptorTelemetry | undefined {
   const resolved = resolveTelemetry(option);
   if (resolved === undefined) return undefined;
   const { api, meterProvider, tracerProvider } = resolved;
@@ -136,7 +141,7 @@ export function startTelemetry(option: unknown, resolvers: readonly KeyResolver[
     });
   if (meter === undefined && tracer === undefined) return undefined;
   const decisions = meter && withProvider('telemetry.meterProvider', 'creating the instruments', () => new DecisionMetrics(meter));
-  const keyMetrics = meter && withProvider('telemetry.meterProvider', 'creating the instruments', () => new KeyMetrics(meter, status));
+  const keyMetrics = meter && withProvider('telemetry.meterProvider', 'creating the instruments', () => new KeyMetrics(meter, status, clock));
   // Last, once nothing more can fail: a refused creation leaves no listener on the resolvers.
   keyMetrics?.listen(resolvers);
   const spans = tracer && new AuthSpans(tracer, api, resolved.recordSubject);

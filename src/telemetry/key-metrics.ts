@@ -7,6 +7,15 @@ import { METRIC_NAMES } from './metric-names.ts';
 
 const STATES: readonly KeysState[] = ['static', 'fresh', 'stale', 'expired', 'empty', 'unknown'];
 
+function readClock(clock: () => number): number | undefined {
+  try {
+    const now = clock();
+    return Number.isFinite(now) ? now : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The key-set instruments: a counter of fetches, heard through each resolver's `subscribe()`, and two
  * gauges read from `status()` at each collection (never a fetch): the key set's age and its state per
@@ -32,7 +41,7 @@ export class KeyMetrics {
   readonly #gauges: ObservableGauge[];
   readonly #observe: BatchObservableCallback;
 
-  constructor(meter: Meter, status: () => AuthStatus) {
+  constructor(meter: Meter, status: () => AuthStatus, clock: () => number = Date.now) {
     this.#meter = meter;
     this.#fetches = meter.createCounter(METRIC_NAMES.keyFetches, {
       description: 'Fetches of key sets and discovery documents, by document, what started them and whether they succeeded.',
@@ -48,10 +57,12 @@ export class KeyMetrics {
     });
     this.#gauges = [age, state];
     this.#observe = (result) => {
-      const now = Date.now();
+      // The interceptor's clock, the one the resolvers are given in tests and simulations: the age must
+      // agree with the state (read with it), not with the wall clock. A clock that fails skips the age.
+      const now = readClock(clock);
       for (const issuer of status().issuers) {
         const name = issuer.issuer ?? issuer.source;
-        if (issuer.lastFetch !== undefined) result.observe(age, Math.max(0, (now - issuer.lastFetch.getTime()) / 1000), { issuer: name });
+        if (issuer.lastFetch !== undefined && now !== undefined) result.observe(age, Math.max(0, (now - issuer.lastFetch.getTime()) / 1000), { issuer: name });
         for (const each of STATES) result.observe(state, each === issuer.state ? 1 : 0, { issuer: name, state: each });
       }
     };

@@ -12,6 +12,7 @@ import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { bearer, unary } from '../support/calls.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import { delayed, json, startFakeProvider, type FakeProvider } from '../support/fake-provider.ts';
+import { manualClock } from '../support/remote-keys.ts';
 import { inMemoryMetrics, inMemoryTraces, pointsOf, valueWhere } from '../support/telemetry-sdk.ts';
 
 const { status, Metadata } = grpc;
@@ -231,6 +232,32 @@ describe('telemetry review: units and lifecycles', () => {
       assert.ok(hit.sum < 0.3, `hit ${hit.sum}`);
     } finally {
       await echo.close();
+      auth.close();
+    }
+  });
+
+  it('keys.age reads the clock that says the keys are stale: one manual clock, advanced 90 s past a fetch → age 90 and state stale (not age 0 from the wall clock)', async () => {
+    provider.on(
+      '/jwks.json',
+      json(() => idp.jwks),
+    );
+    const clock = manualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const otelMetrics = inMemoryMetrics();
+    const auth = createAuthInterceptor({
+      keys: fromJwks(`${provider.url}/jwks.json`, { clock: clock.now, cacheMaxAge: 60, staleIfError: 600 }),
+      algorithms: ['ES256'],
+      issuer: 'https://issuer.test',
+      clock: clock.now,
+      telemetry: { meterProvider: otelMetrics.meterProvider },
+    });
+    try {
+      await auth.ready();
+      clock.advance(90_000);
+      const collected = await otelMetrics.collect();
+      assert.equal(auth.status().issuers[0]?.state, 'stale');
+      assert.equal(valueWhere(collected, METRIC_NAMES.keyState, { issuer: 'https://issuer.test', state: 'stale' }), 1);
+      assert.equal(valueWhere(collected, METRIC_NAMES.keyAge, { issuer: 'https://issuer.test' }), 90);
+    } finally {
       auth.close();
     }
   });
