@@ -7,6 +7,13 @@ import { METRIC_NAMES } from './metric-names.ts';
 
 const STATES: readonly KeysState[] = ['static', 'fresh', 'stale', 'expired', 'empty', 'unknown'];
 
+/**
+ * meter → resolver → the one subscription counting that resolver's fetches into that meter, and how many
+ * interceptors hold it (the last one to close unsubscribes). The SDK gives one meter per scope, whose
+ * instruments of one name share their data: whichever interceptor's counter hears a fetch, it counts once.
+ */
+const FETCH_LISTENERS = new WeakMap<Meter, WeakMap<KeyResolver, { holders: number; unsubscribe: () => void }>>();
+
 function readClock(clock: () => number): number | undefined {
   try {
     const now = clock();
@@ -74,9 +81,29 @@ export class KeyMetrics {
    * instruments fails, no listener is left on a resolver (it would outlive the interceptor never created).
    */
   listen(resolvers: readonly KeyResolver[]): void {
-    // Several issuers may share one resolver: one subscription each, or its fetches would count twice.
+    let byResolver = FETCH_LISTENERS.get(this.#meter);
+    if (byResolver === undefined) {
+      byResolver = new WeakMap();
+      FETCH_LISTENERS.set(this.#meter, byResolver);
+    }
+    // Several issuers of one interceptor, or several interceptors (one per server) on one meter, may
+    // share one resolver: one subscription for them all, or each fetch would count once per holder.
     for (const keys of new Set(resolvers)) {
-      if (typeof keys.subscribe === 'function') this.#unsubscribes.push(keys.subscribe((event) => this.#heard(event)));
+      if (typeof keys.subscribe !== 'function') continue;
+      let shared = byResolver.get(keys);
+      if (shared === undefined) {
+        shared = { holders: 0, unsubscribe: keys.subscribe((event) => this.#heard(event)) };
+        byResolver.set(keys, shared);
+      }
+      shared.holders += 1;
+      const held = shared;
+      const listeners = byResolver;
+      this.#unsubscribes.push(() => {
+        held.holders -= 1;
+        if (held.holders > 0) return;
+        listeners.delete(keys);
+        held.unsubscribe();
+      });
     }
   }
 

@@ -262,6 +262,26 @@ describe('telemetry review: units and lifecycles', () => {
     }
   });
 
+  it('two interceptors (two servers) sharing one resolver and one meter provider → each key fetch counted once, not once per interceptor', async () => {
+    provider.on(
+      '/shared-jwks.json',
+      json(() => idp.jwks),
+    );
+    const otelMetrics = inMemoryMetrics();
+    const keys = fromJwks(`${provider.url}/shared-jwks.json`);
+    const options = { keys, algorithms: ['ES256'] as const, telemetry: { meterProvider: otelMetrics.meterProvider } };
+    const first = createAuthInterceptor({ ...options, algorithms: ['ES256'] });
+    const second = createAuthInterceptor({ ...options, algorithms: ['ES256'] });
+    try {
+      await Promise.all([first.ready(), second.ready()]);
+      const fetched = (await otelMetrics.collect()).get(METRIC_NAMES.keyFetches)?.dataPoints.reduce((sum, point) => sum + (point.value as number), 0);
+      assert.equal(fetched, 1, 'one fetch happened');
+    } finally {
+      second.close();
+      first.close();
+    }
+  });
+
   it('200 interceptors created and closed on one resolver and one meter → no subscription left, no key gauge reported after close', async () => {
     const otelMetrics = inMemoryMetrics();
     const counted = countingSubscriptions(idp.keys);
