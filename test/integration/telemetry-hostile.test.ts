@@ -12,7 +12,7 @@ import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { bearer, unary } from '../support/calls.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import { delayed, json, startFakeProvider, type FakeProvider } from '../support/fake-provider.ts';
-import { manualClock } from '../support/remote-keys.ts';
+import { manualClock, withHeader } from '../support/remote-keys.ts';
 import { inMemoryMetrics, inMemoryTraces, pointsOf, valueWhere } from '../support/telemetry-sdk.ts';
 
 const { status, Metadata } = grpc;
@@ -151,6 +151,49 @@ describe('telemetry review: providers that fail during calls', () => {
       assert.equal(echo.runs.unary, 2);
     } finally {
       propagation.disable();
+      await echo.close();
+      auth.close();
+    }
+  });
+});
+
+describe('telemetry review: what a forger writes never reaches telemetry', () => {
+  it("forged headers (alg none, a kid with controls and bidi marks, a huge kid, a kid naming the real key) with recordSubject on → spans carry no kid, alg or subject; reasons from the fixed list; the forger's text nowhere in spans or metrics", async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api', kid: 'real-key' });
+    const otelMetrics = inMemoryMetrics();
+    const traces = inMemoryTraces();
+    const auth = createAuthInterceptor({
+      keys: idp.keys,
+      algorithms: ['ES256'],
+      audience: 'echo-api',
+      telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider, recordSubject: true },
+    });
+    const echo = await startEchoServer({ interceptors: [auth] });
+    try {
+      const genuine = await idp.sign({ sub: 'forger-subject-xyz' });
+      const marker = 'forger-marker';
+      const forged = [
+        withHeader(genuine, { alg: 'none', kid: `${marker}-none` }),
+        withHeader(genuine, { alg: 'ES256', kid: `${marker}\u0000\n\u202e-controls` }),
+        withHeader(genuine, { alg: 'ES256', kid: `${marker}-${'k'.repeat(2000)}` }),
+        withHeader(genuine, { alg: 'HS256', kid: 'real-key' }),
+        withHeader(genuine, { alg: 'ES256', kid: 'real-key', extra: marker }),
+      ];
+      for (const token of forged) assert.equal((await unary(echo.client, bearer(Metadata, token))).code, status.UNAUTHENTICATED);
+      const spans = traces.spans();
+      assert.equal(spans.length, forged.length);
+      for (const span of spans) {
+        assert.equal(span.attributes['grpc_jwt_auth.outcome'], 'refused');
+        assert.equal(span.attributes['grpc_jwt_auth.kid'], undefined);
+        assert.equal(span.attributes['grpc_jwt_auth.alg'], undefined);
+        assert.equal(span.attributes['enduser.id'], undefined);
+        assert.match(String(span.attributes['grpc_jwt_auth.reason']), /^[A-Z_]+$/);
+      }
+      const everything =
+        JSON.stringify(spans.map(({ attributes, events, status: spanStatus, name }) => ({ attributes, events, spanStatus, name }))) +
+        JSON.stringify(await otelMetrics.collectRaw());
+      for (const text of [marker, 'forger-subject-xyz', 'real-key']) assert.equal(everything.includes(text), false, text);
+    } finally {
       await echo.close();
       auth.close();
     }
