@@ -35,7 +35,7 @@ export function authMetrics(registry: Registry): AuthMetrics {
     registers: [registry],
   });
   const fetches = new Counter({
-    name: 'grpc_jwt_auth_key_fetches_total',
+    name: 'grpc_jwt_auth_keys_fetches_total',
     help: 'Fetches of key sets and discovery documents.',
     labelNames: ['document', 'trigger', 'outcome'],
     registers: [registry],

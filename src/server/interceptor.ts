@@ -144,14 +144,15 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   checkRulesAgainstServices(rules, options.services, options.strictRules);
   const authenticator = buildAuthenticator(options);
   const resolvers = [options.keys, ...(options.issuers ?? []).map((issuer) => issuer.keys)].filter((keys) => keys !== undefined);
+  const clock = checkedClock(options.clock);
   const settings: CallSettings = {
     onAuthenticated: optionalFunction<(event: AuthenticatedEvent) => void>(options.onAuthenticated, 'onAuthenticated'),
     onRejected: optionalFunction<(event: RejectedEvent) => void>(options.onRejected, 'onRejected'),
     authenticator,
     // The same checked clock as the authenticator's: a NaN reading refuses (INTERNAL), never admits.
-    clock: checkedClock(options.clock),
+    clock,
     credentialMetadata: CREDENTIAL_METADATA,
-    telemetry: startTelemetry(options.telemetry, resolvers, () => authenticator.status()),
+    telemetry: startTelemetry(options.telemetry, resolvers, () => authenticator.status(), clock),
   };
   // grpc-js runs interceptors only for registered methods, so this holds one entry per method.
   const policies = new Map<string, MethodPolicy>();

@@ -90,6 +90,12 @@ export class AuthSpans {
   private parent(metadata: Metadata): Context | undefined {
     if (this.api === undefined) return undefined;
     const active = this.api.context.active();
-    return this.api.trace.getSpan(active) === undefined ? this.api.propagation.extract(active, metadata, METADATA_GETTER) : active;
+    if (this.api.trace.getSpan(active) !== undefined) return active;
+    try {
+      return this.api.propagation.extract(active, metadata, METADATA_GETTER);
+    } catch {
+      // A propagator that fails on what a client sent loses the parent, not the span.
+      return active;
+    }
   }
 }

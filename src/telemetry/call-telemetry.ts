@@ -1,5 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
-import type { Meter, Span, TracerProvider } from '@opentelemetry/api';
+import type { Span, TracerProvider } from '@opentelemetry/api';
 import type { AuthError } from '../errors/auth-error.ts';
 import type { AuthStatus } from '../verify/auth-status.ts';
 import type { KeyResolver } from '../keys/resolver.ts';
@@ -10,6 +10,7 @@ import { DecisionMetrics } from './decision-metrics.ts';
 import { KeyMetrics } from './key-metrics.ts';
 import { INSTRUMENTATION_SCOPE } from './metric-names.ts';
 import { isNoopMeter, isNoopTracerProvider } from './noop-providers.ts';
+import { checkedMeter, checkedTracer, withProvider } from './provider-checks.ts';
 import { resolveTelemetry } from './resolve-telemetry.ts';
 
 /**
@@ -114,19 +115,35 @@ function guarded(record: () => void): void {
  * telemetry?.close();
  * ```
  */
-export function startTelemetry(option: unknown, resolvers: readonly KeyResolver[], status: () => AuthStatus): InterceptorTelemetry | undefined {
+export function startTelemetry(
+  option: unknown,
+  resolvers: readonly KeyResolver[],
+  status: () => AuthStatus,
+  clock: () => number = Date.now,
+): InterceptorTelemetry | undefined {
   const resolved = resolveTelemetry(option);
   if (resolved === undefined) return undefined;
-  const { api } = resolved;
+  const { api, meterProvider, tracerProvider } = resolved;
   // Providers that record nothing (the api's globals before an SDK registered) are left out: calls then
-  // pay nothing for them. Hence the rule: register the SDK before createAuthInterceptor.
-  let meter = resolved.meterProvider?.getMeter(INSTRUMENTATION_SCOPE) as Meter | undefined;
-  if (meter !== undefined && isNoopMeter(meter, api)) meter = undefined;
-  const tracerProvider = resolved.tracerProvider as TracerProvider | undefined;
-  const tracer = tracerProvider === undefined || isNoopTracerProvider(tracerProvider, api) ? undefined : tracerProvider.getTracer(INSTRUMENTATION_SCOPE);
+  // pay nothing for them. Hence the rule: register the SDK before createAuthInterceptor. A provider that
+  // throws or returns no meter or tracer here is refused now, naming its option (see withProvider).
+  const meter =
+    meterProvider &&
+    withProvider('telemetry.meterProvider', 'getMeter()', () => {
+      const got = checkedMeter(meterProvider.getMeter(INSTRUMENTATION_SCOPE));
+      return isNoopMeter(got, api) ? undefined : got;
+    });
+  const tracer =
+    tracerProvider &&
+    withProvider('telemetry.tracerProvider', 'getTracer()', () => {
+      const provider = tracerProvider as TracerProvider;
+      return isNoopTracerProvider(provider, api) ? undefined : checkedTracer(provider.getTracer(INSTRUMENTATION_SCOPE));
+    });
   if (meter === undefined && tracer === undefined) return undefined;
-  const decisions = meter && new DecisionMetrics(meter);
-  const keyMetrics = meter && new KeyMetrics(meter, resolvers, status);
+  const decisions = meter && withProvider('telemetry.meterProvider', 'creating the instruments', () => new DecisionMetrics(meter));
+  const keyMetrics = meter && withProvider('telemetry.meterProvider', 'creating the instruments', () => new KeyMetrics(meter, status, clock));
+  // Last, once nothing more can fail: a refused creation leaves no listener on the resolvers.
+  keyMetrics?.listen(resolvers);
   const spans = tracer && new AuthSpans(tracer, api, resolved.recordSubject);
   return {
     begin(method, metadata) {

@@ -8,6 +8,22 @@ import { METRIC_NAMES } from './metric-names.ts';
 const STATES: readonly KeysState[] = ['static', 'fresh', 'stale', 'expired', 'empty', 'unknown'];
 
 /**
+ * meter → resolver → the one subscription counting that resolver's fetches into that meter, and how many
+ * interceptors hold it (the last one to close unsubscribes). The SDK gives one meter per scope, whose
+ * instruments of one name share their data: whichever interceptor's counter hears a fetch, it counts once.
+ */
+const FETCH_LISTENERS = new WeakMap<Meter, WeakMap<KeyResolver, { holders: number; unsubscribe: () => void }>>();
+
+function readClock(clock: () => number): number | undefined {
+  try {
+    const now = clock();
+    return Number.isFinite(now) ? now : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The key-set instruments: a counter of fetches, heard through each resolver's `subscribe()`, and two
  * gauges read from `status()` at each collection (never a fetch): the key set's age and its state per
  * issuer. `close()` unsubscribes and removes the gauges' callback.
@@ -18,7 +34,8 @@ const STATES: readonly KeysState[] = ['static', 'fresh', 'stale', 'expired', 'em
  * import { fromSecret } from '../keys/secret.ts';
  * import { authStatus } from '../verify/auth-status.ts';
  * const keys = fromSecret('x'.repeat(32));
- * const keyMetrics = new KeyMetrics(metrics.getMeter('grpc-jwt-auth'), [keys], () => authStatus([{ issuer: undefined, keys }]));
+ * const keyMetrics = new KeyMetrics(metrics.getMeter('grpc-jwt-auth'), () => authStatus([{ issuer: undefined, keys }]));
+ * keyMetrics.listen([keys]);
  * keyMetrics.close();
  * ```
  */
@@ -31,16 +48,12 @@ export class KeyMetrics {
   readonly #gauges: ObservableGauge[];
   readonly #observe: BatchObservableCallback;
 
-  constructor(meter: Meter, resolvers: readonly KeyResolver[], status: () => AuthStatus) {
+  constructor(meter: Meter, status: () => AuthStatus, clock: () => number = Date.now) {
     this.#meter = meter;
     this.#fetches = meter.createCounter(METRIC_NAMES.keyFetches, {
       description: 'Fetches of key sets and discovery documents, by document, what started them and whether they succeeded.',
       unit: '{fetch}',
     });
-    // Several issuers may share one resolver: one subscription each, or its fetches would count twice.
-    for (const keys of new Set(resolvers)) {
-      if (typeof keys.subscribe === 'function') this.#unsubscribes.push(keys.subscribe((event) => this.#heard(event)));
-    }
     const age = meter.createObservableGauge(METRIC_NAMES.keyAge, {
       description: 'Seconds since the key set of an issuer was last fetched and accepted.',
       unit: 's',
@@ -51,14 +64,47 @@ export class KeyMetrics {
     });
     this.#gauges = [age, state];
     this.#observe = (result) => {
-      const now = Date.now();
+      // The interceptor's clock, the one the resolvers are given in tests and simulations: the age must
+      // agree with the state (read with it), not with the wall clock. A clock that fails skips the age.
+      const now = readClock(clock);
       for (const issuer of status().issuers) {
         const name = issuer.issuer ?? issuer.source;
-        if (issuer.lastFetch !== undefined) result.observe(age, Math.max(0, (now - issuer.lastFetch.getTime()) / 1000), { issuer: name });
+        if (issuer.lastFetch !== undefined && now !== undefined) result.observe(age, Math.max(0, (now - issuer.lastFetch.getTime()) / 1000), { issuer: name });
         for (const each of STATES) result.observe(state, each === issuer.state ? 1 : 0, { issuer: name, state: each });
       }
     };
     meter.addBatchObservableCallback(this.#observe, this.#gauges);
+  }
+
+  /**
+   * Starts counting the resolvers' fetches. Apart from the constructor, and after it: when making the
+   * instruments fails, no listener is left on a resolver (it would outlive the interceptor never created).
+   */
+  listen(resolvers: readonly KeyResolver[]): void {
+    let byResolver = FETCH_LISTENERS.get(this.#meter);
+    if (byResolver === undefined) {
+      byResolver = new WeakMap();
+      FETCH_LISTENERS.set(this.#meter, byResolver);
+    }
+    // Several issuers of one interceptor, or several interceptors (one per server) on one meter, may
+    // share one resolver: one subscription for them all, or each fetch would count once per holder.
+    for (const keys of new Set(resolvers)) {
+      if (typeof keys.subscribe !== 'function') continue;
+      let shared = byResolver.get(keys);
+      if (shared === undefined) {
+        shared = { holders: 0, unsubscribe: keys.subscribe((event) => this.#heard(event)) };
+        byResolver.set(keys, shared);
+      }
+      shared.holders += 1;
+      const held = shared;
+      const listeners = byResolver;
+      this.#unsubscribes.push(() => {
+        held.holders -= 1;
+        if (held.holders > 0) return;
+        listeners.delete(keys);
+        held.unsubscribe();
+      });
+    }
   }
 
   #heard(event: RemoteKeysEvent): void {

@@ -29,5 +29,6 @@ export function isNoopTracerProvider(provider: TracerProvider, api: OpenTelemetr
   if (api === undefined) return false;
   const noopTracer: Tracer = new api.ProxyTracerProvider().getDelegate().getTracer('grpc-jwt-auth');
   const actual = provider instanceof api.ProxyTracerProvider ? provider.getDelegate() : provider;
-  return actual.getTracer('grpc-jwt-auth').constructor === noopTracer.constructor;
+  // Optional chaining: a provider returning no tracer is not a no-op one; checkedTracer() refuses it.
+  return (actual.getTracer('grpc-jwt-auth') as Partial<Tracer> | null | undefined)?.constructor === noopTracer.constructor;
 }

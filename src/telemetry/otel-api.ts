@@ -34,11 +34,31 @@ let loaded: OpenTelemetryApi | null | undefined;
 export function loadOpenTelemetryApi(): OpenTelemetryApi | undefined {
   if (loaded === undefined) {
     try {
-      loaded = createRequire(import.meta.url)('@opentelemetry/api') as OpenTelemetryApi;
+      const api: unknown = createRequire(import.meta.url)('@opentelemetry/api');
+      loaded = isUsableApi(api) ? api : null;
     } catch {
       // Not installed (or not loadable): telemetry is an extra, never a reason for the server to fail.
       loaded = null;
     }
   }
   return loaded ?? undefined;
+}
+
+/**
+ * Whether what `require` gave has every part this library calls. A copy older than the peer range (before
+ * 1.3 there was no metrics api), left in place by a package manager with only a warning, is taken as
+ * absent: it made createAuthInterceptor throw a TypeError with the default options.
+ */
+function isUsableApi(api: unknown): api is OpenTelemetryApi {
+  const { metrics, trace, context, propagation, createNoopMeter, ProxyTracerProvider } = (api ?? {}) as Partial<Record<keyof OpenTelemetryApi, unknown>>;
+  const has = (part: unknown, method: string): boolean => typeof (part as Record<string, unknown> | undefined)?.[method] === 'function';
+  return (
+    has(metrics, 'getMeterProvider') &&
+    has(trace, 'getTracerProvider') &&
+    has(trace, 'getSpan') &&
+    has(context, 'active') &&
+    has(propagation, 'extract') &&
+    typeof createNoopMeter === 'function' &&
+    typeof ProxyTracerProvider === 'function'
+  );
 }

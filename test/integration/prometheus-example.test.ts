@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { METRIC_NAMES } from '../../src/index.ts';
 import { createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { greeterClient, startMetricsExample, type MetricsExample } from '../../examples/prometheus/server.ts';
 
@@ -52,10 +53,21 @@ describe('examples/prometheus: /metrics after real calls', () => {
     assert.equal(sample(text, 'grpc_jwt_auth_decisions_total', { method, outcome: 'admitted', reason: 'OK' }), 1);
     assert.equal(sample(text, 'grpc_jwt_auth_decisions_total', { method, outcome: 'refused', reason: 'TOKEN_EXPIRED' }), 1);
     assert.equal(sample(text, 'grpc_jwt_auth_verification_duration_seconds_count', { cache: 'miss' }), 2);
-    assert.equal(sample(text, 'grpc_jwt_auth_key_fetches_total', { document: 'discovery', trigger: 'initial', outcome: 'success' }), 1);
-    assert.equal(sample(text, 'grpc_jwt_auth_key_fetches_total', { document: 'jwks', trigger: 'initial', outcome: 'success' }), 1);
+    assert.equal(sample(text, 'grpc_jwt_auth_keys_fetches_total', { document: 'discovery', trigger: 'initial', outcome: 'success' }), 1);
+    assert.equal(sample(text, 'grpc_jwt_auth_keys_fetches_total', { document: 'jwks', trigger: 'initial', outcome: 'success' }), 1);
     assert.equal(sample(text, 'grpc_jwt_auth_keys_state', { issuer: provider.url, state: 'fresh' }), 1);
     assert.equal(sample(text, 'grpc_jwt_auth_keys_state', { issuer: provider.url, state: 'expired' }), 0);
+    // The same names as the OpenTelemetry instruments in Prometheus's spelling, so the README's alerts
+    // and a dashboard keep working when a user moves from this example to the OpenTelemetry exporter.
+    const prometheusName = (name: string) => name.replaceAll('.', '_');
+    for (const name of [
+      `${prometheusName(METRIC_NAMES.decisions)}_total`,
+      `${prometheusName(METRIC_NAMES.verificationDuration)}_seconds_count`,
+      `${prometheusName(METRIC_NAMES.keyFetches)}_total`,
+      prometheusName(METRIC_NAMES.keyState),
+    ]) {
+      assert.match(text, new RegExp(`^${name}\\{`, 'm'), name);
+    }
     for (const secret of [token, expired, token.slice(token.lastIndexOf('.') + 1), 'alice', 'bob']) assert.equal(text.includes(secret), false);
   });
 });

@@ -19,4 +19,12 @@ describe('telemetry without @opentelemetry/api installed', () => {
     const found = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
     assert.deepEqual(found, { apiLoadable: false, admitted: grpc.status.OK, refused: grpc.status.UNAUTHENTICATED, telemetryByDefault: 'off' });
   });
+
+  it('an @opentelemetry/api older than the peer range (1.2: no metrics api) → taken as absent: the interceptor is created, calls decided as usual', async () => {
+    const { stdout } = await runBounded(process.execPath, ['--import', 'tsx', '--import', support('old-otel-api.ts'), support('calls-without-otel-api.ts')], {
+      timeout: 60_000,
+    });
+    const found = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    assert.deepEqual(found, { apiLoadable: true, admitted: grpc.status.OK, refused: grpc.status.UNAUTHENTICATED, telemetryByDefault: 'off' });
+  });
 });
