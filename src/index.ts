@@ -26,6 +26,8 @@
 export { createAuthInterceptor } from './server/interceptor.ts';
 export type { AuthInterceptor, AuthInterceptorOptions } from './server/interceptor.ts';
 export type { AuthenticatedEvent, CallEvent, RejectedEvent } from './server/events.ts';
+export type { TokenExtractor, TokenSource } from './server/token-source.ts';
+export type { LogFunction, Logger } from './server/logger.ts';
 
 // Verification without gRPC: the same checks for an HTTP gateway, a queue consumer or a script.
 export { createAuthenticator } from './verify/authenticator.ts';

@@ -5,9 +5,14 @@ import type { ServiceSource } from '../authz/service-methods.ts';
 import { checkOptionNames, optionNames, optionalChoice, optionalFunction } from '../util/option-checks.ts';
 import { AUTHENTICATOR_OPTION_NAMES, buildAuthenticator, type AuthenticatorOptions } from '../verify/authenticator.ts';
 import { checkedClock } from '../verify/clock.ts';
+import { checkMaxTokenBytes } from '../verify/options.ts';
+import { checkMaxConcurrentVerifications } from '../verify/verification-limit.ts';
 import type { MethodPolicy } from './admission.ts';
 import { CallAuthorization, type CallSettings } from './call-authorization.ts';
 import type { AuthenticatedEvent, RejectedEvent } from './events.ts';
+import { logConfiguration, observeRejections } from './interceptor-log.ts';
+import { checkLogger, type Logger } from './logger.ts';
+import { compileTokenSource, type TokenSource } from './token-source.ts';
 
 /**
  * Options of {@link createAuthInterceptor}: how tokens are verified (the {@link AuthenticatorOptions}),
@@ -56,6 +61,18 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
   readonly onAuthenticated?: (event: AuthenticatedEvent) => void;
   /** Called for every refused call; exceptions, and rejections of an async hook, are swallowed. */
   readonly onRejected?: (event: RejectedEvent) => void;
+  /**
+   * Where each call's token is read: `'authorization'` (default, `Bearer <token>`), `{ metadata: 'x-api-token' }`
+   * (the whole value), `{ cookie: 'session' }`, or a function `(metadata, method) => string | undefined`.
+   * Every source gets the checks of `authorization`; see {@link TokenSource}.
+   */
+  readonly tokenFrom?: TokenSource;
+  /**
+   * A pino-style logger (`pino()`, a child logger, `console`): refusals with status INTERNAL at `error`,
+   * other refusals at `debug`, shed calls at `warn`, checks left off at creation at `warn`; never the
+   * token. Silent by default. See {@link Logger}.
+   */
+  readonly logger?: Logger;
 }
 
 /**
@@ -88,6 +105,8 @@ const OWN_OPTION_NAMES = optionNames<Omit<AuthInterceptorOptions, keyof Authenti
   streamExpiry: true,
   onAuthenticated: true,
   onRejected: true,
+  tokenFrom: true,
+  logger: true,
 });
 const INTERCEPTOR_OPTION_NAMES: ReadonlySet<string> = new Set([...AUTHENTICATOR_OPTION_NAMES, ...OWN_OPTION_NAMES]);
 
@@ -116,19 +135,27 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   const streamExpiry = optionalChoice(options.streamExpiry, 'streamExpiry', ['end', 'ignore']) ?? 'end';
   const rules = compileRules(options.rules, options.defaultRule);
   checkRulesAgainstServices(rules, options.services, options.strictRules);
+  const logger = checkLogger(options.logger, 'logger');
+  const authenticator = buildAuthenticator(options);
+  // The same checked clock as the authenticator's: a NaN reading refuses (INTERNAL), never admits.
+  const clock = checkedClock(options.clock);
+  const tokenFrom = compileTokenSource(options.tokenFrom, checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes'));
   const settings: CallSettings = {
     onAuthenticated: optionalFunction<(event: AuthenticatedEvent) => void>(options.onAuthenticated, 'onAuthenticated'),
-    onRejected: optionalFunction<(event: RejectedEvent) => void>(options.onRejected, 'onRejected'),
-    authenticator: buildAuthenticator(options),
-    // The same checked clock as the authenticator's: a NaN reading refuses (INTERNAL), never admits.
-    clock: checkedClock(options.clock),
+    onRejected: observeRejections(optionalFunction<(event: RejectedEvent) => void>(options.onRejected, 'onRejected'), logger, clock),
+    authenticator,
+    clock,
   };
+  logConfiguration(logger, options, {
+    tokenFrom: tokenFrom.description,
+    maxConcurrentVerifications: checkMaxConcurrentVerifications(options.maxConcurrentVerifications, 'maxConcurrentVerifications'),
+  });
   // grpc-js runs interceptors only for registered methods, so this holds one entry per method.
   const policies = new Map<string, MethodPolicy>();
   const policyFor = (method: string): MethodPolicy => {
     let policy = policies.get(method);
     if (policy === undefined) {
-      policy = { rule: rules.ruleFor(method), info: Object.freeze({ method }) };
+      policy = { rule: rules.ruleFor(method), info: Object.freeze({ method }), token: tokenFrom };
       policies.set(method, policy);
     }
     return policy;
@@ -136,7 +163,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
 
   const interceptor: ServerInterceptor = (descriptor, call) => {
     const policy = policyFor(descriptor.path);
-    // A public method never reads a token: nothing to hold, nothing to attach.
+    // A public method never reads a token (nor calls a tokenFrom function): nothing to hold, nothing to attach.
     if (policy.rule === 'public') return new ServerInterceptingCall(call);
     const endsOnExpiry = streamExpiry === 'end' && (descriptor.requestStream || descriptor.responseStream);
     return new CallAuthorization(call, policy, settings, endsOnExpiry).call;

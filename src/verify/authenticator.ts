@@ -11,6 +11,7 @@ import { compileIssuers, type IssuerOptions } from './issuers.ts';
 import { VERIFY_OPTION_FLAGS, checkMaxTokenBytes, compileVerifyOptions, type VerifyOptions } from './options.ts';
 import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cache.ts';
 import { TokenVerifier } from './verifier.ts';
+import { VerificationLimit, checkMaxConcurrentVerifications } from './verification-limit.ts';
 
 /**
  * How tokens are authenticated: either the fields of {@link VerifyOptions} for one issuer, or `issuers`
@@ -47,6 +48,14 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
    * `validate` hook still checked per call. On by default; `false` disables it.
    */
   readonly cache?: TokenCacheOptions | false;
+  /**
+   * At most this many tokens (a count) are fully verified at once: key lookup and signature check, for
+   * tokens the cache does not hold. A call whose token needs one more is refused at once with
+   * UNAVAILABLE `ERR_AUTH_VERIFIER_BUSY` (retryable), so a flood of distinct forged tokens cannot queue
+   * unbounded crypto work ahead of everything else. Cache hits never count or wait, nor do calls whose
+   * token is already being verified (they share that verification). Default 64.
+   */
+  readonly maxConcurrentVerifications?: number;
 }
 
 /**
@@ -139,6 +148,7 @@ export const AUTHENTICATOR_OPTION_NAMES: ReadonlySet<string> = optionNames<Authe
   issuers: true,
   clock: true,
   cache: true,
+  maxConcurrentVerifications: true,
 });
 
 /** A verified token as the cache keeps it. */
@@ -214,6 +224,7 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
   const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes');
   const verifiers: readonly TokenVerifier[] = single ? [single] : [...(byIssuer?.values() ?? [])];
   const cache = options.cache === false ? undefined : new TokenCache<VerifiedEntry>(options.cache);
+  const limit = new VerificationLimit(checkMaxConcurrentVerifications(options.maxConcurrentVerifications, 'maxConcurrentVerifications'));
   // Concurrent calls presenting the same new token share one verification. Keyed by the exact text, as
   // the cache is: a respelt token (malleable ECDSA signature) must have its own signature checked.
   const inFlight = new Map<string, Promise<VerifiedEntry>>();
@@ -248,7 +259,9 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
   function shareVerification(token: string): Promise<VerifiedEntry> {
     let pending = inFlight.get(token);
     if (pending === undefined) {
-      pending = verifyFresh(token).finally(() => inFlight.delete(token));
+      // Joining a verification under way costs nothing; starting one counts against the bound, and
+      // past it throws ERR_AUTH_VERIFIER_BUSY here, synchronously.
+      pending = limit.run(() => verifyFresh(token)).finally(() => inFlight.delete(token));
       inFlight.set(token, pending);
     }
     return pending;

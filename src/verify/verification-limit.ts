@@ -1,0 +1,65 @@
+import { AuthError } from '../errors/auth-error.ts';
+import { optionalInteger } from '../util/option-checks.ts';
+
+/**
+ * Default `maxConcurrentVerifications`. A full verification is a key lookup and a signature check, most
+ * of it WebCrypto work queued on libuv's threadpool (4 threads by default): past a few dozen at once,
+ * more concurrency only lengthens that queue, in which key fetches (DNS) and any other threadpool work
+ * wait too. Measured by `test/load/forged-flood.ts` (see the README, Performance).
+ */
+export const DEFAULT_MAX_CONCURRENT_VERIFICATIONS = 64;
+
+/**
+ * `maxConcurrentVerifications` with its default: a whole number from 1 to 1,000,000.
+ *
+ * @example
+ * ```ts
+ * checkMaxConcurrentVerifications(undefined, 'maxConcurrentVerifications'); // 64
+ * checkMaxConcurrentVerifications(0, 'maxConcurrentVerifications'); // throws AuthConfigError('maxConcurrentVerifications', ...)
+ * ```
+ */
+export function checkMaxConcurrentVerifications(value: unknown, option: string): number {
+  return optionalInteger(value, option, 1, 1_000_000) ?? DEFAULT_MAX_CONCURRENT_VERIFICATIONS;
+}
+
+/**
+ * A bound on the full verifications under way at once. Past it, a verification is refused at once with
+ * `ERR_AUTH_VERIFIER_BUSY` (UNAVAILABLE, retryable) instead of queued: a flood of distinct forged tokens
+ * (each a cache miss, each a signature check) would otherwise grow an unbounded queue of crypto work and
+ * of memory, and the event loop that answers admitted callers (cache hits, which never come here) would
+ * spend its time starting and settling verifications that all fail. Shedding costs one comparison, and
+ * the refusal judges nothing about the token. No wait queue: the bound itself is one (the threadpool
+ * runs a few verifications at a time, the rest wait there), and a caller refused fast can retry.
+ *
+ * @example
+ * ```ts
+ * const limit = new VerificationLimit(2);
+ * const verify = () => new Promise<string>((resolve) => setTimeout(() => resolve('verified'), 10));
+ * void limit.run(verify);
+ * void limit.run(verify);
+ * limit.run(verify); // throws AuthError ERR_AUTH_VERIFIER_BUSY, synchronously
+ * ```
+ */
+export class VerificationLimit {
+  #running = 0;
+
+  constructor(readonly max: number) {}
+
+  /** Starts `verify` when fewer than `max` run; throws `ERR_AUTH_VERIFIER_BUSY` synchronously otherwise. */
+  run<T>(verify: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.max) {
+      throw new AuthError('ERR_AUTH_VERIFIER_BUSY', `${this.#running} tokens are being verified, the maxConcurrentVerifications bound`);
+    }
+    this.#running += 1;
+    let started: Promise<T>;
+    try {
+      started = verify();
+    } catch (error) {
+      this.#running -= 1;
+      throw error;
+    }
+    return started.finally(() => {
+      this.#running -= 1;
+    });
+  }
+}
