@@ -7,6 +7,11 @@ import type { TokenReader } from './token-reader.ts';
  * Cookie metadata longer than this, all of its values together, is refused before it is parsed: far
  * above what browsers and proxies send (Node's own HTTP/1 server caps all headers at 16 KiB), and about
  * what Node's HTTP/2 server lets through. It bounds the scan when server code built the Metadata itself.
+ *
+ * @example
+ * ```ts
+ * 'a=1; '.repeat(20_000).length > MAX_COOKIE_BYTES; // true: refused unread
+ * ```
  */
 export const MAX_COOKIE_BYTES = 64 * 1024;
 

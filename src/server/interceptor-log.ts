@@ -3,25 +3,45 @@ import type { AuthenticatorOptions } from '../verify/authenticator.ts';
 import type { RejectedEvent } from './events.ts';
 import { writeLog, type Logger } from './logger.ts';
 
-/** Shed calls are worth a warning, but a flood must not flood the log too: at most one per this long. */
-export const SHED_WARNING_INTERVAL = 60;
+/**
+ * Refusals an operator must see, but a flood must not flood the log: at most one warning per code this
+ * long (seconds).
+ *
+ * @example
+ * ```ts
+ * const quietFor = UNAVAILABLE_WARNING_INTERVAL * 1000; // milliseconds between two warnings of one code
+ * ```
+ */
+export const UNAVAILABLE_WARNING_INTERVAL = 60;
+
+/** Why each UNAVAILABLE code is worth a warning: the server, not the caller, cannot serve. */
+const UNAVAILABLE_CAUSES: Readonly<Record<string, string>> = {
+  ERR_AUTH_VERIFIER_BUSY: 'maxConcurrentVerifications tokens were already being verified (a flood of new or forged tokens, or a bound too low for this load)',
+  ERR_AUTH_KEYS_UNAVAILABLE: 'the verification keys could not be had (the key set cannot be fetched or refreshed)',
+};
 
 /**
- * Counts calls refused by `maxConcurrentVerifications` and says so at `warn`: at once for the first,
- * then at most once per {@link SHED_WARNING_INTERVAL} seconds with the number shed since the last
- * warning. A bound set too low is a misconfiguration, and debug lines would hide it.
+ * Counts refusals with status UNAVAILABLE (shed by `maxConcurrentVerifications`, keys unavailable) and
+ * says so at `warn`: at once for the first of a code, then at most once per
+ * {@link UNAVAILABLE_WARNING_INTERVAL} with the number refused since the last warning. These are the
+ * server's trouble, not the caller's: at `debug` they would go unseen, and once per call they would
+ * drown the log during the very flood they report.
  */
-class ShedWarnings {
-  #shed = 0;
-  #lastWarning = Number.NEGATIVE_INFINITY;
+class UnavailableWarnings {
+  readonly #refused = new Map<string, { count: number; lastWarning: number }>();
 
   constructor(
     private readonly logger: Logger,
     private readonly clock: () => number,
   ) {}
 
-  record(method: string): void {
-    this.#shed += 1;
+  record(code: string, method: string): void {
+    let state = this.#refused.get(code);
+    if (state === undefined) {
+      state = { count: 0, lastWarning: Number.NEGATIVE_INFINITY };
+      this.#refused.set(code, state);
+    }
+    state.count += 1;
     let now: number;
     try {
       now = this.clock();
@@ -29,14 +49,13 @@ class ShedWarnings {
       now = Number.NaN;
     }
     // A clock that fails (already refusing every call with INTERNAL, logged at error) never silences this.
-    if (now - this.#lastWarning < SHED_WARNING_INTERVAL * 1000) return;
-    const shed = this.#shed;
-    this.#shed = 0;
-    this.#lastWarning = now;
+    if (now - state.lastWarning < UNAVAILABLE_WARNING_INTERVAL * 1000) return;
+    const refused = state.count;
+    state.count = 0;
+    state.lastWarning = now;
     writeLog(this.logger, 'warn', () => [
-      { code: 'ERR_AUTH_VERIFIER_BUSY', shed, method },
-      `grpc-jwt-auth: ${shed} call(s) refused with UNAVAILABLE because maxConcurrentVerifications tokens were already being verified ` +
-        '(a flood of new or forged tokens, or a bound too low for this load)',
+      { code, refused, method },
+      `grpc-jwt-auth: ${refused} call(s) refused with UNAVAILABLE because ${UNAVAILABLE_CAUSES[code] ?? code}`,
     ]);
   }
 }
@@ -44,8 +63,9 @@ class ShedWarnings {
 /**
  * The `onRejected` the interceptor runs: the user's hook, and the logger. A refusal with status INTERNAL
  * is a bug or a broken hook (a `validate`, guard, `tokenFrom` or clock that throws): logged at `error`
- * with the error, whose `cause` holds what was thrown. Every other refusal is a verdict on the caller,
- * logged at `debug`: code, reason, method, peer and the log message, which never holds the token.
+ * with the error, whose `cause` holds what was thrown. A refusal with status UNAVAILABLE (shed, keys
+ * unavailable) is the server's trouble: also at `warn`, rate-limited. Every refusal that is not INTERNAL
+ * is logged at `debug`: code, reason, method, peer and the log message, which never holds the token.
  * Without a logger, the user's hook as it is.
  *
  * @example
@@ -59,7 +79,7 @@ export function observeRejections(
   clock: () => number,
 ): ((event: RejectedEvent) => unknown) | undefined {
   if (logger === undefined) return hook;
-  const shedWarnings = new ShedWarnings(logger, clock);
+  const unavailable = new UnavailableWarnings(logger, clock);
   return (event) => {
     const { method, peer, error } = event;
     const { code, reason } = error;
@@ -67,7 +87,7 @@ export function observeRejections(
       writeLog(logger, 'error', () => [{ code, reason, method, peer, err: error }, `grpc-jwt-auth: ${method} refused with INTERNAL: ${error.message}`]);
     } else {
       writeLog(logger, 'debug', () => [{ code, reason, method, peer }, `grpc-jwt-auth: ${method} refused (${reason}): ${error.message}`]);
-      if (code === 'ERR_AUTH_VERIFIER_BUSY') shedWarnings.record(method);
+      if (error.status === REFUSAL_STATUS.UNAVAILABLE) unavailable.record(code, method);
     }
     // Returned, so that the caller handles the promise of an async hook.
     return hook?.(event);

@@ -15,8 +15,9 @@ export type LogFunction = (fields: Record<string, unknown>, message: string) => 
  * Where the interceptor writes what an operator should see without hooks: the subset of a pino (or
  * bunyan) logger it calls, so `logger: pino()` or a child logger fits as it is, and so does `console`.
  * Levels left out are silent. What it logs: refusals with status INTERNAL at `error` (a bug or a broken
- * hook, with the error and its cause), every other refusal at `debug` (code, reason, method, peer), calls
- * shed by `maxConcurrentVerifications` at `warn` (at most once a minute, with a count), and at creation
+ * hook, with the error and its cause), every other refusal at `debug` (code, reason, method, peer),
+ * refusals with UNAVAILABLE (calls shed by `maxConcurrentVerifications`, keys that cannot be had) also
+ * at `warn` (at most once a minute per code, with a count), and at creation
  * an `info` line and a `warn` for checks left off (no `audience`, no `issuer`). Never the token. A logger
  * that throws is ignored.
  *
@@ -34,7 +35,14 @@ export interface Logger {
   readonly error?: LogFunction;
 }
 
-/** The levels the library logs at, in the order of their severity. */
+/**
+ * The levels the library logs at, in the order of their severity.
+ *
+ * @example
+ * ```ts
+ * const level: LogLevel = 'warn';
+ * ```
+ */
 export type LogLevel = keyof Logger;
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
@@ -61,7 +69,14 @@ export function checkLogger(value: unknown, option: string): Logger | undefined 
   return value as Logger;
 }
 
-/** One log entry: its fields and its message. */
+/**
+ * One log entry: its fields and its message.
+ *
+ * @example
+ * ```ts
+ * const entry: LogEntry = [{ method: '/acme.orders.v1.Orders/GetOrder' }, 'grpc-jwt-auth: refused'];
+ * ```
+ */
 export type LogEntry = readonly [fields: Record<string, unknown>, message: string];
 
 /** pino's own question, where the logger has it: asked so that an entry at a silenced level is never built. */

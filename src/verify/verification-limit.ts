@@ -6,6 +6,11 @@ import { optionalInteger } from '../util/option-checks.ts';
  * of it WebCrypto work queued on libuv's threadpool (4 threads by default): past a few dozen at once,
  * more concurrency only lengthens that queue, in which key fetches (DNS) and any other threadpool work
  * wait too. Measured by `test/load/forged-flood.ts` (see the README, Performance).
+ *
+ * @example
+ * ```ts
+ * new VerificationLimit(DEFAULT_MAX_CONCURRENT_VERIFICATIONS).max; // 64
+ * ```
  */
 export const DEFAULT_MAX_CONCURRENT_VERIFICATIONS = 64;
 
