@@ -239,9 +239,7 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
     return verifier;
   }
 
-  async function verifyFresh(token: string): Promise<VerifiedEntry> {
-    const parsed = parseCompactToken(token, maxTokenBytes);
-    const verifier = route(parsed);
+  async function verifyFresh(token: string, parsed: ParsedToken, verifier: TokenVerifier): Promise<VerifiedEntry> {
     const { context, key, window } = await verifier.verify(parsed, seconds);
     const validUntil = Number.isFinite(window.until) ? window.until * 1000 : undefined;
     const entry: VerifiedEntry = {
@@ -259,9 +257,12 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
   function shareVerification(token: string): Promise<VerifiedEntry> {
     let pending = inFlight.get(token);
     if (pending === undefined) {
-      // Joining a verification under way costs nothing; starting one counts against the bound, and
-      // past it throws ERR_AUTH_VERIFIER_BUSY here, synchronously.
-      pending = limit.run(() => verifyFresh(token)).finally(() => inFlight.delete(token));
+      // Form and issuer are judged first, cheaply and synchronously: garbage gets its own verdict and
+      // never takes a place. Joining a verification under way costs nothing; starting one (key lookup,
+      // signature check) counts against the bound, and past it throws ERR_AUTH_VERIFIER_BUSY here.
+      const parsed = parseCompactToken(token, maxTokenBytes);
+      const verifier = route(parsed);
+      pending = limit.run(() => verifyFresh(token, parsed, verifier)).finally(() => inFlight.delete(token));
       inFlight.set(token, pending);
     }
     return pending;

@@ -113,6 +113,24 @@ describe('maxConcurrentVerifications: excess full verifications are shed with UN
     assert.equal(hit.code, status.OK, 'a cache hit never waits for the bound');
     assert.equal(hit.replies[0]?.subject, 'cached');
     assert.equal(echo.runs.unary, runs + 1, 'no refused call ran its handler');
+    gate.release();
+    for (const outcome of await Promise.all(pending)) assert.equal(outcome.code, status.OK);
+    assert.equal((await unary(echo.client, meta(fresh))).code, status.OK, 'the shed token passes once the bound frees');
+  });
+
+  it('with the bound full: a token refused on its form gets that verdict, not VERIFIER_BUSY (only key lookup and signature check count)', async () => {
+    const pending = await fill();
+    const fresh = await idp.sign({ sub: 'fresh' });
+    const [head, body, signature] = fresh.split('.');
+    const cases: Array<[string, string]> = [
+      ['not.a.jws!', 'TOKEN_MALFORMED'],
+      [`${head}.${body}`, 'TOKEN_MALFORMED'],
+      [`${head}.${body}.${signature}=`, 'TOKEN_MALFORMED'],
+    ];
+    for (const [token, reason] of cases) {
+      const outcome = await unary(echo.client, meta(token));
+      assert.equal(outcome.reason, reason, token.slice(0, 20));
+    }
 
     gate.release();
     for (const outcome of await Promise.all(pending)) assert.equal(outcome.code, status.OK);
