@@ -7,7 +7,8 @@ import { BearerTokenReader, ExtractorTokenReader, MetadataTokenReader, type Toke
 /**
  * Reads a call's token from its metadata, for `tokenFrom`: the token, or `undefined` when the call
  * carries none. Called synchronously for every call of a method that is not `'public'` or `'deny'`,
- * before anything else; a promise is refused (INTERNAL). What it returns gets the checks of every other
+ * before anything else; an `async` function throws an AuthConfigError at construction, and a promise
+ * returned otherwise is refused (INTERNAL). What it returns gets the checks of every other
  * source (size cap, one token without scheme or padding, then the strict compact form). Throw an
  * `AuthError` to refuse the call with that error; any other throw refuses it with INTERNAL. It must not
  * change the metadata: the handler gets the same object.
@@ -101,7 +102,14 @@ function cookieReader(value: unknown, maxTokenBytes: number): TokenReader {
  */
 export function compileTokenSource(value: unknown, maxTokenBytes: number): TokenReader {
   if (value === undefined || value === 'authorization') return new BearerTokenReader(maxTokenBytes);
-  if (typeof value === 'function') return new ExtractorTokenReader(value as TokenExtractor, maxTokenBytes);
+  if (typeof value === 'function') {
+    // An `async` function can only ever answer with a promise: every call would be refused (INTERNAL).
+    // Caught here when the runtime can tell; a function that returns a promise otherwise is caught per call.
+    if (Object.prototype.toString.call(value) === '[object AsyncFunction]') {
+      throw new AuthConfigError('tokenFrom', 'an async function cannot be used: read the token synchronously from the metadata');
+    }
+    return new ExtractorTokenReader(value as TokenExtractor, maxTokenBytes);
+  }
   if (!isRecord(value)) throw new AuthConfigError('tokenFrom', EXPECTED);
   checkOptionNames(value, FIELD_NAMES, 'tokenFrom');
   const given = Object.keys(value);

@@ -283,6 +283,7 @@ describe('tokenFrom: a wrong shape throws an AuthConfigError naming tokenFrom, a
     { cookie: 'a;b' },
     { cookie: '"s"' },
     { cookie: 5 },
+    async () => 'token',
     Symbol('tokenFrom'),
   ];
 
