@@ -68,6 +68,7 @@ describe('maxConcurrentVerifications: excess full verifications are shed with UN
   let echo: EchoServer;
   let gate: ReturnType<typeof gatedKeys>;
   const meta = (token: string) => bearer(Metadata, token);
+  const warnings: Array<Record<string, unknown>> = [];
 
   before(async () => {
     idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
@@ -78,6 +79,7 @@ describe('maxConcurrentVerifications: excess full verifications are shed with UN
       issuer: idp.issuer,
       audience: 'echo-api',
       maxConcurrentVerifications: MAX,
+      logger: { warn: (fields) => warnings.push(fields) },
     });
     echo = await startEchoServer({ interceptors: [auth] });
   });
@@ -113,6 +115,11 @@ describe('maxConcurrentVerifications: excess full verifications are shed with UN
     assert.equal(hit.code, status.OK, 'a cache hit never waits for the bound');
     assert.equal(hit.replies[0]?.subject, 'cached');
     assert.equal(echo.runs.unary, runs + 1, 'no refused call ran its handler');
+    // Shedding is the server's trouble: a warning at once, then quiet (at most one a minute).
+    assert.deepEqual(
+      warnings.map(({ code, refused }) => [code, refused]),
+      [['ERR_AUTH_VERIFIER_BUSY', 1]],
+    );
     gate.release();
     for (const outcome of await Promise.all(pending)) assert.equal(outcome.code, status.OK);
     assert.equal((await unary(echo.client, meta(fresh))).code, status.OK, 'the shed token passes once the bound frees');
