@@ -53,7 +53,9 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
    * tokens the cache does not hold. A call whose token needs one more is refused at once with
    * UNAVAILABLE `ERR_AUTH_VERIFIER_BUSY` (retryable), so a flood of distinct forged tokens cannot queue
    * unbounded crypto work ahead of everything else. Cache hits never count or wait, nor do calls whose
-   * token is already being verified (they share that verification). Default 64.
+   * token is already being verified (they share that verification). Default 64 in the interceptor, which
+   * faces the network; none in `createAuthenticator`, whose caller decides how many it starts (set it
+   * for a gateway that verifies each request it receives).
    */
   readonly maxConcurrentVerifications?: number;
 }
@@ -175,7 +177,8 @@ interface VerifiedEntry extends CacheEntry {
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   // A misspelt option (`audiance`) would otherwise silently disable a check.
   checkOptionNames(options as unknown, AUTHENTICATOR_OPTION_NAMES);
-  const core = buildAuthenticator(options);
+  // No bound unless asked: its caller decides how many verifications it starts (a batch is not a flood).
+  const core = buildAuthenticator(options, Number.POSITIVE_INFINITY);
   return {
     authenticate: async (token, method) => forUsers(await core.authenticate(token, method)),
     ready: () => core.ready(),
@@ -208,6 +211,8 @@ export interface SyncAuthenticator extends Omit<Authenticator, 'authenticate'> {
 /**
  * {@link createAuthenticator} without the option-name check and with the synchronous fast path, for the
  * interceptor: its options carry rules and hooks as well, and it checks the names of the whole set itself.
+ * `defaultMaxConcurrentVerifications` applies when the option is not given (the interceptor's 64 when
+ * omitted).
  *
  * @example
  * ```ts
@@ -215,7 +220,7 @@ export interface SyncAuthenticator extends Omit<Authenticator, 'authenticate'> {
  * const { validUntil } = await authenticator.authenticate(token, '/acme.orders.v1.Orders/GetOrder'); // milliseconds
  * ```
  */
-export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthenticator {
+export function buildAuthenticator(options: AuthenticatorOptions, defaultMaxConcurrentVerifications?: number): SyncAuthenticator {
   const clock = checkedClock(options.clock);
   if (options.cache !== undefined && options.cache !== false && !isRecord(options.cache))
     throw new AuthConfigError('cache', 'expected false or { maxEntries, maxTtl }');
@@ -224,7 +229,9 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
   const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes');
   const verifiers: readonly TokenVerifier[] = single ? [single] : [...(byIssuer?.values() ?? [])];
   const cache = options.cache === false ? undefined : new TokenCache<VerifiedEntry>(options.cache);
-  const limit = new VerificationLimit(checkMaxConcurrentVerifications(options.maxConcurrentVerifications, 'maxConcurrentVerifications'));
+  const limit = new VerificationLimit(
+    checkMaxConcurrentVerifications(options.maxConcurrentVerifications, 'maxConcurrentVerifications', defaultMaxConcurrentVerifications),
+  );
   // Concurrent calls presenting the same new token share one verification. Keyed by the exact text, as
   // the cache is: a respelt token (malleable ECDSA signature) must have its own signature checked.
   const inFlight = new Map<string, Promise<VerifiedEntry>>();

@@ -15,16 +15,18 @@ import { optionalInteger } from '../util/option-checks.ts';
 export const DEFAULT_MAX_CONCURRENT_VERIFICATIONS = 64;
 
 /**
- * `maxConcurrentVerifications` with its default: a whole number from 1 to 1,000,000.
+ * `maxConcurrentVerifications`: a whole number from 1 to 1,000,000, or `fallback` when not given (the
+ * interceptor's default; `createAuthenticator` passes Infinity, no bound).
  *
  * @example
  * ```ts
  * checkMaxConcurrentVerifications(undefined, 'maxConcurrentVerifications'); // 64
+ * checkMaxConcurrentVerifications(undefined, 'maxConcurrentVerifications', Number.POSITIVE_INFINITY); // Infinity: no bound
  * checkMaxConcurrentVerifications(0, 'maxConcurrentVerifications'); // throws AuthConfigError('maxConcurrentVerifications', ...)
  * ```
  */
-export function checkMaxConcurrentVerifications(value: unknown, option: string): number {
-  return optionalInteger(value, option, 1, 1_000_000) ?? DEFAULT_MAX_CONCURRENT_VERIFICATIONS;
+export function checkMaxConcurrentVerifications(value: unknown, option: string, fallback = DEFAULT_MAX_CONCURRENT_VERIFICATIONS): number {
+  return optionalInteger(value, option, 1, 1_000_000) ?? fallback;
 }
 
 /**

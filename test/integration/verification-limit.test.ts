@@ -183,6 +183,21 @@ describe('maxConcurrentVerifications: excess full verifications are shed with UN
     for (const outcome of await Promise.all(pending)) assert.equal(outcome.code, status.OK);
   });
 
+  it('createAuthenticator without the option: no bound (its caller decides how many it starts); 200 verifications at once all pass', async () => {
+    const gated = gatedKeys(idp.keys);
+    const authenticator = createAuthenticator({ keys: gated.resolver, algorithms: ['ES256'], issuer: idp.issuer, audience: 'echo-api' });
+    gated.close();
+    const tokens = await Promise.all(Array.from({ length: 200 }, (_, i) => idp.sign({ sub: `batch-${i}` })));
+    const all = Promise.allSettled(tokens.map((token) => authenticator.authenticate(token, '/p.S/M')));
+    await gated.held(64); // the interceptor's default bound is full
+    await new Promise((resolve) => setImmediate(resolve));
+    gated.release();
+    assert.deepEqual(
+      (await all).map((result) => result.status),
+      tokens.map(() => 'fulfilled'),
+    );
+  });
+
   it('createAuthenticator: the same bound; a shed authenticate rejects with ERR_AUTH_VERIFIER_BUSY', async () => {
     const gated = gatedKeys(idp.keys);
     const authenticator = createAuthenticator({
