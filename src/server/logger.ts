@@ -29,9 +29,13 @@ export type LogFunction = (fields: Record<string, unknown>, message: string) => 
  * ```
  */
 export interface Logger {
+  /** Every refusal that is not INTERNAL: code, reason, method, peer. */
   readonly debug?: LogFunction;
+  /** Once, when the interceptor is created: where tokens are read, issuers, algorithms, the bound. */
   readonly info?: LogFunction;
+  /** Refusals with UNAVAILABLE (rate-limited, with a count) and checks left off at creation. */
   readonly warn?: LogFunction;
+  /** Refusals with INTERNAL: a bug or a broken hook, with the error as `err`. */
   readonly error?: LogFunction;
 }
 

@@ -50,7 +50,17 @@ export type TokenExtractor = (metadata: Metadata, method: string) => string | un
  * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], tokenFrom });
  * ```
  */
-export type TokenSource = 'authorization' | { readonly metadata: string } | { readonly cookie: string } | TokenExtractor;
+export type TokenSource =
+  | 'authorization'
+  | {
+      /** The metadata key whose whole value is the token, e.g. `x-api-token` (a text key, not `-bin`). */
+      readonly metadata: string;
+    }
+  | {
+      /** The name of the cookie, in the `cookie` metadata, whose value is the token, e.g. `session`. */
+      readonly cookie: string;
+    }
+  | TokenExtractor;
 
 /** The two object forms, for the option-name check. */
 interface TokenSourceFields {
