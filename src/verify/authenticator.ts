@@ -53,7 +53,7 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
    * tokens the cache does not hold. A call whose token needs one more is refused at once with
    * UNAVAILABLE `ERR_AUTH_VERIFIER_BUSY` (retryable), so a flood of distinct forged tokens cannot queue
    * unbounded crypto work ahead of everything else. Cache hits never count or wait, nor do calls whose
-   * token is already being verified (they share that verification). Default 64 in the interceptor, which
+   * token is already being verified (they share that verification). Default 1024 in the interceptor, which
    * faces the network; none in `createAuthenticator`, whose caller decides how many it starts (set it
    * for a gateway that verifies each request it receives).
    */
@@ -211,7 +211,7 @@ export interface SyncAuthenticator extends Omit<Authenticator, 'authenticate'> {
 /**
  * {@link createAuthenticator} without the option-name check and with the synchronous fast path, for the
  * interceptor: its options carry rules and hooks as well, and it checks the names of the whole set itself.
- * `defaultMaxConcurrentVerifications` applies when the option is not given (the interceptor's 64 when
+ * `defaultMaxConcurrentVerifications` applies when the option is not given (the interceptor's 1024 when
  * omitted).
  *
  * @example

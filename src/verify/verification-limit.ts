@@ -2,17 +2,20 @@ import { AuthError } from '../errors/auth-error.ts';
 import { optionalInteger } from '../util/option-checks.ts';
 
 /**
- * Default `maxConcurrentVerifications`. A full verification is a key lookup and a signature check, most
- * of it WebCrypto work queued on libuv's threadpool (4 threads by default): past a few dozen at once,
- * more concurrency only lengthens that queue, in which key fetches (DNS) and any other threadpool work
- * wait too. Measured by `test/load/forged-flood.ts` (see the README, Performance).
+ * Default `maxConcurrentVerifications` of the interceptor: a ceiling, not a throttle. A verification
+ * holds its place while it waits for keys, so a legitimate burst of new tokens (a cold cache after a
+ * deploy, a provider slow to answer: hundreds of calls waiting on one key fetch) must fit under it; a
+ * bound of 64 shed such bursts. 1024 places cost little memory, and 1024 signature checks queued on
+ * libuv's threadpool (4 threads) clear in about 10 ms, so what else waits there (DNS of a key fetch)
+ * waits little. Lower it to protect admitted callers' latency under floods of forged tokens (figures:
+ * `npm run load -- flood`, README "Overload").
  *
  * @example
  * ```ts
- * new VerificationLimit(DEFAULT_MAX_CONCURRENT_VERIFICATIONS).max; // 64
+ * new VerificationLimit(DEFAULT_MAX_CONCURRENT_VERIFICATIONS).max; // 1024
  * ```
  */
-export const DEFAULT_MAX_CONCURRENT_VERIFICATIONS = 64;
+export const DEFAULT_MAX_CONCURRENT_VERIFICATIONS = 1024;
 
 /**
  * `maxConcurrentVerifications`: a whole number from 1 to 1,000,000, or `fallback` when not given (the
@@ -20,7 +23,7 @@ export const DEFAULT_MAX_CONCURRENT_VERIFICATIONS = 64;
  *
  * @example
  * ```ts
- * checkMaxConcurrentVerifications(undefined, 'maxConcurrentVerifications'); // 64
+ * checkMaxConcurrentVerifications(undefined, 'maxConcurrentVerifications'); // 1024
  * checkMaxConcurrentVerifications(undefined, 'maxConcurrentVerifications', Number.POSITIVE_INFINITY); // Infinity: no bound
  * checkMaxConcurrentVerifications(0, 'maxConcurrentVerifications'); // throws AuthConfigError('maxConcurrentVerifications', ...)
  * ```

@@ -107,7 +107,7 @@ describe('logger: what the interceptor logs over real calls, never the token', (
     const info = logger.of('info');
     assert.equal(info.length, 1);
     assert.equal(info[0]?.fields.tokenFrom, 'authorization metadata');
-    assert.equal(info[0]?.fields.maxConcurrentVerifications, 64);
+    assert.equal(info[0]?.fields.maxConcurrentVerifications, 1024);
     assert.deepEqual(logger.of('warn'), []);
   });
 

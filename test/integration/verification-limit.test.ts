@@ -189,7 +189,7 @@ describe('maxConcurrentVerifications: excess full verifications are shed with UN
     gated.close();
     const tokens = await Promise.all(Array.from({ length: 200 }, (_, i) => idp.sign({ sub: `batch-${i}` })));
     const all = Promise.allSettled(tokens.map((token) => authenticator.authenticate(token, '/p.S/M')));
-    await gated.held(64); // the interceptor's default bound is full
+    await gated.held(64); // what a bound of 64 would hold
     await new Promise((resolve) => setImmediate(resolve));
     gated.release();
     assert.deepEqual(
