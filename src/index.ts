@@ -30,6 +30,8 @@ export type { TokenFacts } from './verify/token-facts.ts';
 export type { AuthStatus, IssuerStatus } from './verify/auth-status.ts';
 export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from './telemetry/telemetry-options.ts';
 export { METRIC_NAMES } from './telemetry/metric-names.ts';
+export type { TokenExtractor, TokenSource } from './server/token-source.ts';
+export type { LogFunction, Logger } from './server/logger.ts';
 
 // Verification without gRPC: the same checks for an HTTP gateway, a queue consumer or a script.
 export { createAuthenticator } from './verify/authenticator.ts';

@@ -320,6 +320,7 @@ const DIAGNOSES: Readonly<Record<AuthErrorCode, Diagnose>> = {
     problem: `the keys could not be had from ${input.keysOrigin}: ${input.fetchFailure ?? input.error.message}`,
     fix: `check the URL given to ${input.keysFlag}, that the provider is up and reachable from here, and that it is https (plain http only to loopback)`,
   }),
+  ERR_AUTH_VERIFIER_BUSY: simple('unexpected', 'load', 'too many new tokens were being verified at once (maxConcurrentVerifications): retry later'),
   ERR_AUTH_INTERNAL: simple('unexpected', 'verification', 'this should not happen: please report it with the message above'),
 };
 

@@ -22,7 +22,7 @@ export const REFUSAL_STATUS = {
   UNAUTHENTICATED: 16,
   /** 7: a valid token that a guard or a `'deny'` rule refuses. */
   PERMISSION_DENIED: 7,
-  /** 14: verification keys cannot be had right now; the same call may succeed later. */
+  /** 14: verification keys cannot be had right now, or the verifier is busy; the same call may succeed later. */
   UNAVAILABLE: 14,
   /** 13: an unexpected error while authenticating (a bug, not a verdict on the token). */
   INTERNAL: 13,
@@ -109,6 +109,12 @@ export type AuthErrorCode =
   | 'ERR_AUTH_ACCESS_DENIED'
   /** UNAVAILABLE: the keys needed cannot be had right now (the key set cannot be fetched or refreshed); retry later. */
   | 'ERR_AUTH_KEYS_UNAVAILABLE'
+  /**
+   * UNAVAILABLE: the token needed a full verification while `maxConcurrentVerifications` of them were
+   * already under way (a flood of new or forged tokens); refused at once, nothing about the token was
+   * judged. Retry later, with backoff.
+   */
+  | 'ERR_AUTH_VERIFIER_BUSY'
   /** INTERNAL: an unexpected throw (a bug, or a hook or guard throwing something other than an `AuthError`), a `clock` that throws or reads NaN, or `getAuth` on a call without a verified token (a server-side mistake: the call ends with this status). */
   | 'ERR_AUTH_INTERNAL';
 
@@ -159,6 +165,7 @@ const CODES = {
   ERR_AUTH_INSUFFICIENT_SCOPE: { status: DENIED, wireMessage: 'token does not grant access to this method', bearerError: 'insufficient_scope' },
   ERR_AUTH_ACCESS_DENIED: { status: DENIED, wireMessage: 'access to this method is denied', bearerError: 'insufficient_scope' },
   ERR_AUTH_KEYS_UNAVAILABLE: { status: REFUSAL_STATUS.UNAVAILABLE, wireMessage: 'verification keys are unavailable, retry later' },
+  ERR_AUTH_VERIFIER_BUSY: { status: REFUSAL_STATUS.UNAVAILABLE, wireMessage: 'token verification is busy, retry later' },
   ERR_AUTH_INTERNAL: { status: REFUSAL_STATUS.INTERNAL, wireMessage: 'internal authentication error' },
 } as const satisfies Record<AuthErrorCode, CodeInfo>;
 

@@ -4,12 +4,13 @@ import { judgeGuard, refusalOf, type GuardVerdict } from '../authz/guard-verdict
 import type { Guard, GuardInfo } from '../authz/guards.ts';
 import type { Rule } from '../authz/rules.ts';
 import type { Admission, SyncAuthenticator } from '../verify/authenticator.ts';
-import { readBearerToken } from './metadata.ts';
+import { DEFAULT_TOKEN_READER, type TokenReader } from './token-reader.ts';
 
 type MaybePromise<T> = T | Promise<T>;
 
 /**
- * What the interceptor decided once for a method path: its rule and the facts a guard is given.
+ * What the interceptor decided once for a method path: its rule, the facts a guard is given, and where
+ * the token is read (`tokenFrom`; `authorization: Bearer` when not given).
  *
  * @example
  * ```ts
@@ -20,6 +21,7 @@ type MaybePromise<T> = T | Promise<T>;
 export interface MethodPolicy {
   readonly rule: Rule;
   readonly info: GuardInfo;
+  readonly token?: TokenReader;
 }
 
 /** The verified caller when the guard allowed; its refusal, thrown, otherwise. */
@@ -54,13 +56,17 @@ function authorize(guard: Guard<any>, admitted: Admission, info: GuardInfo): May
  * admit({ rule: 'authenticated', info: { method: '/acme.orders.v1.Orders/GetOrder' } }, authenticator, new Metadata()); // throws ERR_AUTH_TOKEN_MISSING
  * ```
  */
-export function admit({ rule, info }: MethodPolicy, authenticator: SyncAuthenticator, metadata: Metadata): MaybePromise<Admission | undefined> {
+export function admit(
+  { rule, info, token: reader = DEFAULT_TOKEN_READER }: MethodPolicy,
+  authenticator: SyncAuthenticator,
+  metadata: Metadata,
+): MaybePromise<Admission | undefined> {
   if (rule === 'public') return undefined;
   if (rule === 'deny') throw new AuthError('ERR_AUTH_ACCESS_DENIED', `${info.method} is denied by rule`);
-  const token = readBearerToken(metadata);
+  const token = reader.read(metadata, info.method);
   if (token === undefined) {
     if (rule === 'optional') return undefined;
-    throw new AuthError('ERR_AUTH_TOKEN_MISSING', 'call has no authorization metadata');
+    throw reader.missing();
   }
   const authentication = authenticator.authenticate(token, info.method);
   if (typeof rule !== 'function') return authentication;

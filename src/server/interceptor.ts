@@ -5,12 +5,18 @@ import type { ServiceSource } from '../authz/service-methods.ts';
 import { checkOptionNames, optionNames, optionalChoice, optionalFunction } from '../util/option-checks.ts';
 import { AUTHENTICATOR_OPTION_NAMES, buildAuthenticator, type AuthenticatorOptions } from '../verify/authenticator.ts';
 import { checkedClock } from '../verify/clock.ts';
+import { checkMaxTokenBytes } from '../verify/options.ts';
+import { checkMaxConcurrentVerifications } from '../verify/verification-limit.ts';
 import type { MethodPolicy } from './admission.ts';
 import type { AuthStatus } from '../verify/auth-status.ts';
 import { CallAuthorization, type CallSettings } from './call-authorization.ts';
 import { CREDENTIAL_METADATA, type AuthenticatedEvent, type RejectedEvent } from './events.ts';
 import { startTelemetry } from '../telemetry/call-telemetry.ts';
 import type { TelemetryOptions } from '../telemetry/telemetry-options.ts';
+import { logConfiguration, observeRejections } from './interceptor-log.ts';
+import { checkLogger, type Logger } from './logger.ts';
+import { compileTokenSource, type TokenSource } from './token-source.ts';
+import { MetadataTokenReader } from './token-reader.ts';
 
 /**
  * Options of {@link createAuthInterceptor}: how tokens are verified (the {@link AuthenticatorOptions}),
@@ -74,6 +80,18 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
    * `{ meterProvider, tracerProvider }` for providers of your own.
    */
   readonly telemetry?: TelemetryOptions | false;
+  /**
+   * Where each call's token is read: `'authorization'` (default, `Bearer <token>`), `{ metadata: 'x-api-token' }`
+   * (the whole value), `{ cookie: 'session' }`, or a function `(metadata, method) => string | undefined`.
+   * Every source gets the checks of `authorization`; see {@link TokenSource}.
+   */
+  readonly tokenFrom?: TokenSource;
+  /**
+   * A pino-style logger (`pino()`, a child logger, `console`): refusals with status INTERNAL at `error`,
+   * other refusals at `debug`, shed calls at `warn`, checks left off at creation at `warn`; never the
+   * token. Silent by default. See {@link Logger}.
+   */
+  readonly logger?: Logger;
 }
 
 /**
@@ -114,6 +132,8 @@ const OWN_OPTION_NAMES = optionNames<Omit<AuthInterceptorOptions, keyof Authenti
   onAuthenticated: true,
   onRejected: true,
   telemetry: true,
+  tokenFrom: true,
+  logger: true,
 });
 const INTERCEPTOR_OPTION_NAMES: ReadonlySet<string> = new Set([...AUTHENTICATOR_OPTION_NAMES, ...OWN_OPTION_NAMES]);
 
@@ -142,24 +162,31 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   const streamExpiry = optionalChoice(options.streamExpiry, 'streamExpiry', ['end', 'ignore']) ?? 'end';
   const rules = compileRules(options.rules, options.defaultRule);
   checkRulesAgainstServices(rules, options.services, options.strictRules);
+  const logger = checkLogger(options.logger, 'logger');
   const authenticator = buildAuthenticator(options);
   const resolvers = [options.keys, ...(options.issuers ?? []).map((issuer) => issuer.keys)].filter((keys) => keys !== undefined);
+  // The same checked clock as the authenticator's: a NaN reading refuses (INTERNAL), never admits.
   const clock = checkedClock(options.clock);
+  const tokenFrom = compileTokenSource(options.tokenFrom, checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes'));
   const settings: CallSettings = {
     onAuthenticated: optionalFunction<(event: AuthenticatedEvent) => void>(options.onAuthenticated, 'onAuthenticated'),
-    onRejected: optionalFunction<(event: RejectedEvent) => void>(options.onRejected, 'onRejected'),
+    onRejected: observeRejections(optionalFunction<(event: RejectedEvent) => void>(options.onRejected, 'onRejected'), logger, clock),
     authenticator,
-    // The same checked clock as the authenticator's: a NaN reading refuses (INTERNAL), never admits.
     clock,
-    credentialMetadata: CREDENTIAL_METADATA,
+    // The configured token key holds a credential too: events never carry it, even when it was malformed.
+    credentialMetadata: tokenFrom instanceof MetadataTokenReader ? [...CREDENTIAL_METADATA, tokenFrom.key] : CREDENTIAL_METADATA,
     telemetry: startTelemetry(options.telemetry, resolvers, () => authenticator.status(), clock),
   };
+  logConfiguration(logger, options, {
+    tokenFrom: tokenFrom.description,
+    maxConcurrentVerifications: checkMaxConcurrentVerifications(options.maxConcurrentVerifications, 'maxConcurrentVerifications'),
+  });
   // grpc-js runs interceptors only for registered methods, so this holds one entry per method.
   const policies = new Map<string, MethodPolicy>();
   const policyFor = (method: string): MethodPolicy => {
     let policy = policies.get(method);
     if (policy === undefined) {
-      policy = { rule: rules.ruleFor(method), info: Object.freeze({ method }) };
+      policy = { rule: rules.ruleFor(method), info: Object.freeze({ method }), token: tokenFrom };
       policies.set(method, policy);
     }
     return policy;
@@ -167,7 +194,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
 
   const interceptor: ServerInterceptor = (descriptor, call) => {
     const policy = policyFor(descriptor.path);
-    // A public method never reads a token: nothing to hold, nothing to attach.
+    // A public method never reads a token (nor calls a tokenFrom function): nothing to hold, nothing to attach.
     if (policy.rule === 'public') return new ServerInterceptingCall(call);
     const endsOnExpiry = streamExpiry === 'end' && (descriptor.requestStream || descriptor.responseStream);
     return new CallAuthorization(call, policy, settings, endsOnExpiry).call;

@@ -1,26 +1,51 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { AuthError } from '../errors/auth-error.ts';
+import { DEFAULT_MAX_TOKEN_BYTES } from '../verify/compact.ts';
 
 // RFC 6750 §2.1: the scheme is case-insensitive, then one space, then the token. Nothing before or after:
 // a second token, a comma list or padding is ambiguous, and ambiguity is where bypasses live.
 const BEARER = /^bearer ([^\s]+)$/i;
+const BEARER_PREFIX_LENGTH = 'Bearer '.length;
+
+/**
+ * The refusal of a value too long to hold a token of at most `maxTokenBytes`, before any pattern or
+ * parser reads it.
+ *
+ * @example
+ * ```ts
+ * tooLarge('x-api-token metadata', 9000, 8192).code; // 'ERR_AUTH_TOKEN_TOO_LARGE'
+ * ```
+ */
+export function tooLarge(where: string, length: number, maxTokenBytes: number): AuthError {
+  return new AuthError('ERR_AUTH_TOKEN_TOO_LARGE', `${where} has ${length} bytes, over maxTokenBytes (${maxTokenBytes})`);
+}
 
 /**
  * The bearer token of a call, or undefined when the call has no `authorization` metadata at all.
- * Throws AUTHORIZATION_MALFORMED for several values, another scheme or a missing token.
+ * Throws AUTHORIZATION_MALFORMED for several values, another scheme or a missing token, and
+ * TOKEN_TOO_LARGE, before matching anything, for a value that cannot hold a token of `maxTokenBytes`.
  *
  * Several values never arrive over the wire: Node's HTTP/2 server treats `authorization` as a
  * single-value header and keeps only the first field of a request, and grpc-js clients refuse to send
  * two. The check fires when server code built or extended the Metadata itself (an interceptor running
  * before ours that adds a value, a test), where silently picking one would be a guess.
+ *
+ * @example
+ * ```ts
+ * import { Metadata } from '@grpc/grpc-js';
+ * const metadata = new Metadata();
+ * metadata.set('authorization', 'Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln');
+ * readBearerToken(metadata); // 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln'
+ * ```
  */
-export function readBearerToken(metadata: Metadata): string | undefined {
+export function readBearerToken(metadata: Metadata, maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES): string | undefined {
   const values = metadata.get('authorization');
   if (values.length === 0) return undefined;
   if (values.length > 1) throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', `authorization metadata has ${values.length} values; exactly one is allowed`);
   const value = values[0];
   // grpc-js keeps Buffers only under `-bin` keys; this narrows the type.
   if (typeof value !== 'string') throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', 'authorization metadata is binary');
+  if (value.length > maxTokenBytes + BEARER_PREFIX_LENGTH) throw tooLarge('authorization metadata', value.length, maxTokenBytes);
   // test() and slice() instead of exec(): no match array on the per-call path.
   if (!BEARER.test(value)) {
     // Name the scheme only when it looks like one (`Basic`, `Token`): a bare credential (an API key sent
@@ -33,5 +58,30 @@ export function readBearerToken(metadata: Metadata): string | undefined {
         : `scheme ${JSON.stringify(scheme)}`;
     throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', `authorization metadata has ${what}; expected "Bearer <token>"`);
   }
-  return value.slice('Bearer '.length);
+  return value.slice(BEARER_PREFIX_LENGTH);
+}
+
+// A compact JWS never holds these: whitespace means a scheme or padding came along, a comma means
+// several values were joined (Node's HTTP/2 server joins repeated fields of a custom header with ", ").
+const NOT_ONE_TOKEN = /[\s,;"]/;
+
+/**
+ * Checks that a credential read from anywhere but `authorization` is one token, alone: not empty, no
+ * scheme, no list. The compact-form check that follows in the authenticator judges the token itself.
+ * `where` (for the log) and `wireMessage` name the configured place, never the value.
+ *
+ * @example
+ * ```ts
+ * checkOneToken('abc.def.ghi', 'x-api-token metadata', 'x-api-token metadata must be a single token value'); // 'abc.def.ghi'
+ * checkOneToken('Bearer abc.def.ghi', 'x-api-token metadata', 'x-api-token metadata must be a single token value'); // throws ERR_AUTH_AUTHORIZATION_MALFORMED
+ * ```
+ */
+export function checkOneToken(value: string, where: string, wireMessage: string): string {
+  if (value.length === 0) throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', `${where} is empty`, { wireMessage });
+  if (NOT_ONE_TOKEN.test(value)) {
+    throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', `${where} is not one token (it holds whitespace, a comma, a semicolon or a quote)`, {
+      wireMessage,
+    });
+  }
+  return value;
 }

@@ -15,6 +15,7 @@ import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cac
 import type { TokenFacts } from './token-facts.ts';
 import { timed, type VerificationProbe } from './verification-probe.ts';
 import { TokenVerifier, factsOfRefusal } from './verifier.ts';
+import { VerificationLimit, checkMaxConcurrentVerifications } from './verification-limit.ts';
 
 /**
  * How tokens are authenticated: either the fields of {@link VerifyOptions} for one issuer, or `issuers`
@@ -51,6 +52,16 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
    * `validate` hook still checked per call. On by default; `false` disables it.
    */
   readonly cache?: TokenCacheOptions | false;
+  /**
+   * At most this many tokens (a count) are fully verified at once: key lookup and signature check, for
+   * tokens the cache does not hold. A call whose token needs one more is refused at once with
+   * UNAVAILABLE `ERR_AUTH_VERIFIER_BUSY` (retryable), so a flood of distinct forged tokens cannot queue
+   * unbounded crypto work ahead of everything else. Cache hits never count or wait, nor do calls whose
+   * token is already being verified (they share that verification). Default 1024 in the interceptor, which
+   * faces the network; none in `createAuthenticator`, whose caller decides how many it starts (set it
+   * for a gateway that verifies each request it receives).
+   */
+  readonly maxConcurrentVerifications?: number;
 }
 
 /**
@@ -147,6 +158,7 @@ export const AUTHENTICATOR_OPTION_NAMES: ReadonlySet<string> = optionNames<Authe
   issuers: true,
   clock: true,
   cache: true,
+  maxConcurrentVerifications: true,
 });
 
 /** A verified token as the cache keeps it. */
@@ -173,7 +185,8 @@ interface VerifiedEntry extends CacheEntry {
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   // A misspelt option (`audiance`) would otherwise silently disable a check.
   checkOptionNames(options as unknown, AUTHENTICATOR_OPTION_NAMES);
-  const core = buildAuthenticator(options);
+  // No bound unless asked: its caller decides how many verifications it starts (a batch is not a flood).
+  const core = buildAuthenticator(options, Number.POSITIVE_INFINITY);
   return {
     authenticate: async (token, method) => forUsers(await core.authenticate(token, method)),
     ready: () => core.ready(),
@@ -208,6 +221,8 @@ export interface SyncAuthenticator extends Omit<Authenticator, 'authenticate'> {
 /**
  * {@link createAuthenticator} without the option-name check and with the synchronous fast path, for the
  * interceptor: its options carry rules and hooks as well, and it checks the names of the whole set itself.
+ * `defaultMaxConcurrentVerifications` applies when the option is not given (the interceptor's 1024 when
+ * omitted).
  *
  * @example
  * ```ts
@@ -215,7 +230,7 @@ export interface SyncAuthenticator extends Omit<Authenticator, 'authenticate'> {
  * const { validUntil } = await authenticator.authenticate(token, '/acme.orders.v1.Orders/GetOrder'); // milliseconds
  * ```
  */
-export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthenticator {
+export function buildAuthenticator(options: AuthenticatorOptions, defaultMaxConcurrentVerifications?: number): SyncAuthenticator {
   const clock = checkedClock(options.clock);
   if (options.cache !== undefined && options.cache !== false && !isRecord(options.cache))
     throw new AuthConfigError('cache', 'expected false or { maxEntries, maxTtl }');
@@ -227,6 +242,9 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
     ? [{ issuer: typeof options.issuer === 'string' ? options.issuer : undefined, keys: single.options.keys }]
     : [...(byIssuer?.entries() ?? [])].map(([issuer, verifier]) => ({ issuer, keys: verifier.options.keys }));
   const cache = options.cache === false ? undefined : new TokenCache<VerifiedEntry>(options.cache);
+  const limit = new VerificationLimit(
+    checkMaxConcurrentVerifications(options.maxConcurrentVerifications, 'maxConcurrentVerifications', defaultMaxConcurrentVerifications),
+  );
   // Concurrent calls presenting the same new token share one verification. Keyed by the exact text, as
   // the cache is: a respelt token (malleable ECDSA signature) must have its own signature checked.
   const inFlight = new Map<string, Promise<VerifiedEntry>>();
@@ -241,9 +259,7 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
     return verifier;
   }
 
-  async function verifyFresh(token: string): Promise<VerifiedEntry> {
-    const parsed = parseCompactToken(token, maxTokenBytes);
-    const verifier = route(parsed);
+  async function verifyFresh(token: string, parsed: ParsedToken, verifier: TokenVerifier): Promise<VerifiedEntry> {
     const { context, key, window, facts } = await verifier.verify(parsed, seconds);
     const validUntil = Number.isFinite(window.until) ? window.until * 1000 : undefined;
     const entry: VerifiedEntry = {
@@ -261,7 +277,12 @@ export function buildAuthenticator(options: AuthenticatorOptions): SyncAuthentic
   function shareVerification(token: string): Promise<VerifiedEntry> {
     let pending = inFlight.get(token);
     if (pending === undefined) {
-      pending = verifyFresh(token).finally(() => inFlight.delete(token));
+      // Form and issuer are judged first, cheaply and synchronously: garbage gets its own verdict and
+      // never takes a place. Joining a verification under way costs nothing; starting one (key lookup,
+      // signature check) counts against the bound, and past it throws ERR_AUTH_VERIFIER_BUSY here.
+      const parsed = parseCompactToken(token, maxTokenBytes);
+      const verifier = route(parsed);
+      pending = limit.run(() => verifyFresh(token, parsed, verifier)).finally(() => inFlight.delete(token));
       inFlight.set(token, pending);
     }
     return pending;

@@ -4,6 +4,9 @@
  * unauthorized (scope guard refuses) tokens. Each call's expected status is known in advance. Targets:
  * zero misclassified calls, zero crashes, server RSS back near its start. Prints a summary; exits 1 when
  * a target is missed. Knobs: LOAD_CALLS, LOAD_CONCURRENCY, LOAD_CHANNELS, LOAD_TIMEOUT_MS.
+ *
+ * `npm run load -- flood` runs `test/load/forged-flood.ts` instead: admitted-caller latency p50/p99 with
+ * and without a flood of distinct forged tokens, with and without `maxConcurrentVerifications`.
  */
 import { fork } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -173,4 +176,6 @@ async function main(): Promise<void> {
   process.exitCode = ok ? 0 : 1;
 }
 
-await main();
+// `npm run load -- flood`: admitted-caller latency under a flood of forged tokens (test/load/forged-flood.ts).
+if (process.argv.includes('flood')) await import('./forged-flood.ts');
+else await main();

@@ -46,6 +46,7 @@ const INTERCEPTOR: WrongValues<AuthInterceptorOptions> = {
   issuers: [[], 'https://idp.example/', null, {}, [null]],
   clock: [...NOT_A_FUNCTION, 1_800_000_000_000],
   cache: [true, [], 'off', 5, { maxEntries: 0 }, { maxTtl: '300' }],
+  maxConcurrentVerifications: [...NOT_A_NUMBER, 0, 2.5, -1, 1_000_001],
   rules: ['authenticated', [], 5, { '*': 'deny' }, { '/p.S/M': 'publik' }, { 'p.S/M': 'public' }],
   defaultRule: ['Deny', '', 5, null, {}],
   services: [5, 'orders.proto', {}, [], [5]],
@@ -54,6 +55,20 @@ const INTERCEPTOR: WrongValues<AuthInterceptorOptions> = {
   onAuthenticated: NOT_A_FUNCTION,
   onRejected: NOT_A_FUNCTION,
   telemetry: [true, 'otel', 1, null, [], { meterProvider: {} }, { tracerProvider: { getTracer: 1 } }, { recordSubject: 'yes' }, { meter: {} }],
+  tokenFrom: [
+    'Authorization',
+    'cookie',
+    '',
+    5,
+    null,
+    [],
+    {},
+    { metadata: 'x-token', cookie: 's' },
+    { header: 'x' },
+    { metadata: 'x-token-bin' },
+    { cookie: 'a b' },
+  ],
+  logger: ['console', 5, null, true, { warn: 'loud' }, { error: 1 }],
 };
 
 const CACHE: WrongValues<TokenCacheOptions> = {
@@ -115,7 +130,10 @@ describe('option sweep: every option of every server factory, given a wrong type
   it('createAuthenticator: every option of AuthenticatorOptions (the interceptor options are unknown to it)', () => {
     const own = Object.fromEntries(
       Object.entries(INTERCEPTOR).filter(
-        ([option]) => !['rules', 'defaultRule', 'services', 'strictRules', 'streamExpiry', 'onAuthenticated', 'onRejected', 'telemetry'].includes(option),
+        ([option]) =>
+          !['rules', 'defaultRule', 'services', 'strictRules', 'streamExpiry', 'onAuthenticated', 'onRejected', 'telemetry', 'tokenFrom', 'logger'].includes(
+            option,
+          ),
       ),
     ) as WrongValues<AuthenticatorOptions>;
     assert.deepEqual(

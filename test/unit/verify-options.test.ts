@@ -91,6 +91,7 @@ describe('verify options: a wrong value is refused by name', () => {
       'issuer',
       'issuers',
       'keys',
+      'maxConcurrentVerifications',
       'maxTokenAge',
       'maxTokenBytes',
       'requireExp',

@@ -1,0 +1,210 @@
+/**
+ * The `logger` option over real gRPC calls, with a capturing pino-style logger: INTERNAL refusals at
+ * `error` (with the error), UNAVAILABLE refusals also at `warn` (rate-limited), every other refusal at
+ * `debug`, checks left off at creation at `warn`. No record ever holds the token or its signature. A
+ * logger that throws never decides a call; a wrong logger shape throws an AuthConfigError naming `logger`.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { AuthConfigError, AuthError, createAuthInterceptor, fromSecret, type KeyResolver, type Logger } from '../../src/index.ts';
+import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
+import { bearer, unary } from '../support/calls.ts';
+import { startEchoServer, type EchoServer } from '../support/echo-server.ts';
+
+const { status, Metadata } = grpc;
+type Level = 'debug' | 'info' | 'warn' | 'error';
+interface LogRecord {
+  readonly level: Level;
+  readonly fields: Record<string, unknown>;
+  readonly message: string;
+}
+
+/** A pino-like logger: methods that need their `this`, and `isLevelEnabled`. */
+class CapturingLogger {
+  readonly records: LogRecord[] = [];
+  constructor(private readonly enabled: ReadonlySet<Level> = new Set(['debug', 'info', 'warn', 'error'])) {}
+  isLevelEnabled(level: string): boolean {
+    return this.enabled.has(level as Level);
+  }
+  debug(fields: Record<string, unknown>, message: string): void {
+    this.records.push({ level: 'debug', fields, message });
+  }
+  info(fields: Record<string, unknown>, message: string): void {
+    this.records.push({ level: 'info', fields, message });
+  }
+  warn(fields: Record<string, unknown>, message: string): void {
+    this.records.push({ level: 'warn', fields, message });
+  }
+  error(fields: Record<string, unknown>, message: string): void {
+    this.records.push({ level: 'error', fields, message });
+  }
+  of(level: Level): LogRecord[] {
+    return this.records.filter((record) => record.level === level);
+  }
+}
+
+/** A record as a log sink would write it: every field, errors with their message, stack and causes. */
+function serialized(record: LogRecord): string {
+  const seen = new Set<unknown>();
+  const expand = (value: unknown): unknown => {
+    if (value instanceof Error) {
+      if (seen.has(value)) return '[seen]';
+      seen.add(value);
+      return { ...value, message: value.message, stack: value.stack, cause: expand(value.cause) };
+    }
+    return value;
+  };
+  return JSON.stringify({ ...Object.fromEntries(Object.entries(record.fields).map(([key, value]) => [key, expand(value)])), message: record.message });
+}
+
+function assertNoToken(logger: CapturingLogger, ...tokens: string[]): void {
+  for (const record of logger.records) {
+    const text = serialized(record);
+    for (const token of tokens) {
+      const signature = token.split('.')[2] ?? token;
+      assert.equal(text.includes(token), false, `a ${record.level} record holds the token: ${record.message}`);
+      assert.equal(text.includes(signature), false, `a ${record.level} record holds the signature: ${record.message}`);
+    }
+  }
+}
+
+describe('logger: what the interceptor logs over real calls, never the token', () => {
+  let idp: TestIssuer;
+  let echo: EchoServer;
+  let logger: CapturingLogger;
+  let keysDown = false;
+
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
+    logger = new CapturingLogger();
+    const keys: KeyResolver = {
+      kind: idp.keys.kind,
+      description: 'test keys that can go down',
+      checkAlgorithms: (algorithms, option) => idp.keys.checkAlgorithms(algorithms, option),
+      holds: (key) => idp.keys.holds(key),
+      getKeys: (lookup) => {
+        if (keysDown) throw new AuthError('ERR_AUTH_KEYS_UNAVAILABLE', 'test: keys down');
+        return idp.keys.getKeys(lookup);
+      },
+    };
+    const auth = createAuthInterceptor({
+      keys,
+      algorithms: ['ES256'],
+      issuer: idp.issuer,
+      audience: 'echo-api',
+      logger: logger as Logger,
+      validate: (claims) => {
+        if (claims.sub === 'breaks-validate') throw new Error('denylist unreachable');
+        return true;
+      },
+    });
+    echo = await startEchoServer({ interceptors: [auth] });
+  });
+  after(() => echo.close());
+
+  it('at creation: one info line with where tokens are read and the bound, no warning when issuer and audience are set', () => {
+    const info = logger.of('info');
+    assert.equal(info.length, 1);
+    assert.equal(info[0]?.fields.tokenFrom, 'authorization metadata');
+    assert.equal(info[0]?.fields.maxConcurrentVerifications, 1024);
+    assert.deepEqual(logger.of('warn'), []);
+  });
+
+  it('a refusal on the caller (forged signature, expired, no token) → debug with code, reason and method; nothing at warn or error', async () => {
+    logger.records.length = 0;
+    const good = await idp.sign({ sub: 'victim' });
+    const [head, body] = good.split('.');
+    const forged = `${head}.${body}.${(await idp.sign({ sub: 'other' })).split('.')[2]}`;
+    const expired = await idp.sign({ sub: 'late', exp: Math.floor(Date.now() / 1000) - 3600, iat: Math.floor(Date.now() / 1000) - 7200 });
+    assert.equal((await unary(echo.client, bearer(Metadata, forged))).reason, 'SIGNATURE_INVALID');
+    assert.equal((await unary(echo.client, bearer(Metadata, expired))).reason, 'TOKEN_EXPIRED');
+    assert.equal((await unary(echo.client, new Metadata())).reason, 'TOKEN_MISSING');
+    assert.deepEqual(
+      logger.of('debug').map((record) => [record.fields.code, record.fields.reason, record.fields.method]),
+      [
+        ['ERR_AUTH_SIGNATURE_INVALID', 'SIGNATURE_INVALID', '/test.echo.v1.Echo/Unary'],
+        ['ERR_AUTH_TOKEN_EXPIRED', 'TOKEN_EXPIRED', '/test.echo.v1.Echo/Unary'],
+        ['ERR_AUTH_TOKEN_MISSING', 'TOKEN_MISSING', '/test.echo.v1.Echo/Unary'],
+      ],
+    );
+    assert.deepEqual([logger.of('warn').length, logger.of('error').length], [0, 0]);
+    assertNoToken(logger, good, forged, expired);
+  });
+
+  it('an INTERNAL refusal (a validate hook that throws) → error, with the error and its cause; never the token', async () => {
+    logger.records.length = 0;
+    const token = await idp.sign({ sub: 'breaks-validate' });
+    const outcome = await unary(echo.client, bearer(Metadata, token));
+    assert.equal(outcome.code, status.INTERNAL);
+    const [record] = logger.of('error');
+    assert.equal(record?.fields.code, 'ERR_AUTH_INTERNAL');
+    assert.ok(record?.fields.err instanceof AuthError);
+    assert.equal(((record.fields.err as AuthError).cause as Error).message, 'denylist unreachable');
+    assertNoToken(logger, token);
+  });
+
+  it('keys unavailable → warn at once, then no more than one warning a minute per code (debug for each)', async () => {
+    logger.records.length = 0;
+    keysDown = true;
+    try {
+      for (let i = 0; i < 3; i++) {
+        const outcome = await unary(echo.client, bearer(Metadata, await idp.sign({ sub: `k${i}` })));
+        assert.equal(outcome.code, status.UNAVAILABLE);
+      }
+    } finally {
+      keysDown = false;
+    }
+    const warnings = logger.of('warn');
+    assert.equal(warnings.length, 1);
+    assert.deepEqual([warnings[0]?.fields.code, warnings[0]?.fields.refused], ['ERR_AUTH_KEYS_UNAVAILABLE', 1]);
+    assert.equal(logger.of('debug').length, 3);
+  });
+
+  it('a logger that throws, or whose levels are off, never changes the outcome of a call', async () => {
+    const throwing: Logger = {
+      debug: () => {
+        throw new Error('sink down');
+      },
+      error: () => {
+        throw new Error('sink down');
+      },
+    };
+    const quiet = new CapturingLogger(new Set(['error']));
+    for (const each of [throwing, quiet as Logger]) {
+      const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'], issuer: idp.issuer, audience: 'echo-api', logger: each });
+      const server = await startEchoServer({ interceptors: [auth] });
+      try {
+        assert.equal((await unary(server.client, new Metadata())).reason, 'TOKEN_MISSING');
+        assert.equal((await unary(server.client, bearer(Metadata, await idp.sign()))).code, status.OK);
+      } finally {
+        await server.close();
+      }
+    }
+    assert.deepEqual(quiet.records, [], 'levels a pino logger has off are never written');
+  });
+
+  it('at creation: no audience, no issuer → a warning each, naming the option', () => {
+    const warned = new CapturingLogger();
+    createAuthInterceptor({ keys: fromSecret('x'.repeat(32)), algorithms: ['HS256'], logger: warned });
+    assert.deepEqual(
+      warned
+        .of('warn')
+        .map((record) => record.fields.option)
+        .sort(),
+      ['audience', 'issuer'],
+    );
+  });
+
+  it('a logger with some levels only fits; a wrong shape throws an AuthConfigError naming logger', () => {
+    const base = { keys: fromSecret('x'.repeat(32)), algorithms: ['HS256'] as const, issuer: 'https://idp.example/', audience: 'a' };
+    assert.equal(typeof createAuthInterceptor({ ...base, logger: { error: () => undefined } }), 'function');
+    for (const wrong of ['console', 5, null, true, { warn: 'loud' }, { error: 1 }, { debug: {} }]) {
+      assert.throws(
+        () => createAuthInterceptor({ ...base, logger: wrong as Logger }),
+        (error: unknown) => error instanceof AuthConfigError && /^logger(\.|$)/.test(error.option),
+        String(wrong),
+      );
+    }
+  });
+});
