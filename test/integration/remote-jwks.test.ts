@@ -782,7 +782,8 @@ describe('remote JWKS: construction, close and events', () => {
     const r = await rig(idp, {}, hang());
     try {
       const pending = r.keys.ready();
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Closed once the request has reached the provider (a fixed sleep raced it on a loaded machine).
+      await until(() => r.provider.count(JWKS) === 1);
       r.keys.close();
       await assert.rejects(pending, { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
       assert.equal(await outcome(r.authenticator, await idp.sign()), 'ERR_AUTH_KEYS_UNAVAILABLE');
