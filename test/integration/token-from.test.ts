@@ -152,6 +152,19 @@ describe('tokenFrom: each source over real gRPC calls', () => {
     }
   });
 
+  it('authorization: a comma list, a semicolon or quotes after Bearer → AUTHORIZATION_MALFORMED, as from every other source (not TOKEN_MALFORMED)', async () => {
+    // None of them is a b64token character (RFC 6750 §2.1): the carrier is wrong, whatever the token.
+    for (const value of [`Bearer ${token},${token}`, `Bearer ${token};x`, `Bearer "${token}"`, `Bearer ${token},`]) {
+      assertRefused(
+        await unary(byDefault.client, metadataOf(['authorization', value])),
+        status.UNAUTHENTICATED,
+        'AUTHORIZATION_MALFORMED',
+        token,
+        value.slice(0, 14),
+      );
+    }
+  });
+
   it('{ metadata }: the key sent twice (two fields, joined by HTTP/2 with a comma) → AUTHORIZATION_MALFORMED, naming the key', async () => {
     const outcome = await unary(byMetadata.client, metadataOf(['x-api-token', token], ['x-api-token', token]));
     assertRefused(outcome, status.UNAUTHENTICATED, 'AUTHORIZATION_MALFORMED', token, 'twice');
