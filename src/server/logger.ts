@@ -68,7 +68,13 @@ export function checkLogger(value: unknown, option: string): Logger | undefined 
     throw new AuthConfigError(option, 'expected a logger such as pino() or console: { debug?, info?, warn?, error? }, each (fields, message) => void');
   }
   for (const level of LEVELS) {
-    const method: unknown = (value as Record<string, unknown>)[level];
+    let method: unknown;
+    try {
+      method = (value as Record<string, unknown>)[level];
+    } catch {
+      // A getter or Proxy trap that throws: a configuration mistake, named, not a raw error from creation.
+      throw new AuthConfigError(`${option}.${level}`, 'could not be read (its getter threw)');
+    }
     if (method !== undefined && typeof method !== 'function') throw new AuthConfigError(`${option}.${level}`, 'expected a function (fields, message) => void');
   }
   return value as Logger;

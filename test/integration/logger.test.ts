@@ -200,11 +200,24 @@ describe('logger: what the interceptor logs over real calls, never the token', (
   it('a logger with some levels only fits; a wrong shape throws an AuthConfigError naming logger', () => {
     const base = { keys: fromSecret('x'.repeat(32)), algorithms: ['HS256'] as const, issuer: 'https://idp.example/', audience: 'a' };
     assert.equal(typeof createAuthInterceptor({ ...base, logger: { error: () => undefined } }), 'function');
-    for (const wrong of ['console', 5, null, true, { warn: 'loud' }, { error: 1 }, { debug: {} }]) {
+    const throwingGetter = Object.defineProperty({}, 'warn', {
+      get() {
+        throw new Error('getter');
+      },
+    });
+    const throwingProxy = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+      },
+    );
+    for (const wrong of ['console', 5, null, true, { warn: 'loud' }, { error: 1 }, { debug: {} }, throwingGetter, throwingProxy]) {
       assert.throws(
         () => createAuthInterceptor({ ...base, logger: wrong as Logger }),
         (error: unknown) => error instanceof AuthConfigError && /^logger(\.|$)/.test(error.option),
-        String(wrong),
+        typeof wrong === 'object' && wrong !== null ? Object.keys(Object.getOwnPropertyDescriptors(wrong)).join() : String(wrong),
       );
     }
   });
