@@ -221,6 +221,19 @@ describe('tokenFrom: each source over real gRPC calls', () => {
     assert.deepEqual(extractorCalls, ['/test.echo.v1.Echo/Unary']);
   });
 
+  it("a function: never called for a 'deny' method, which is refused PERMISSION_DENIED even when the function would throw", async () => {
+    let called = 0;
+    const echo = await serve(
+      () => {
+        called += 1;
+        throw new Error('never reached');
+      },
+      { rules: { '/test.echo.v1.Echo/Unary': 'deny' } },
+    );
+    assertRefused(await unary(echo.client, metadataOf(['x-forwarded-access-token', token])), status.PERMISSION_DENIED, 'ACCESS_DENIED', token, 'deny');
+    assert.equal(called, 0);
+  });
+
   it('a function that throws an AuthError refuses with it; one that throws anything else, returns a promise or a non-string → INTERNAL; the server keeps serving', async () => {
     const cases: Array<[string, () => unknown, grpc.status, string]> = [
       [
