@@ -163,7 +163,7 @@ describe('peers: where the token comes from', () => {
 
     it('an async getToken is refused at construction, naming tokenFrom (express-jwt accepts one)', () => {
       assert.throws(
-        () => createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'], tokenFrom: async () => token }),
+        () => createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'], tokenFrom: (async () => token) as unknown as TokenSource }),
         (error: unknown) => error instanceof AuthConfigError && error.option === 'tokenFrom',
       );
     });
