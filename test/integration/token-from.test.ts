@@ -303,6 +303,9 @@ describe('tokenFrom: a wrong shape throws an AuthConfigError naming tokenFrom, a
     { metadata: 'te' },
     { metadata: 'user-agent' },
     { metadata: ':authority' },
+    // The Kelvin sign lower-cases to an ASCII "k": the key read would not be the key written.
+    { metadata: 'x-\u212Apitoken' },
+    { metadata: 'x-tökén' },
     { cookie: '' },
     { cookie: 'a b' },
     { cookie: 'a=b' },
