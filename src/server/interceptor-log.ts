@@ -1,7 +1,10 @@
 import { REFUSAL_STATUS } from '../errors/codes.ts';
 import type { AuthenticatorOptions } from '../verify/authenticator.ts';
 import type { RejectedEvent } from './events.ts';
-import { writeLog, type Logger } from './logger.ts';
+import { describeForLog } from '../errors/log-text.ts';
+import type { RemoteKeysEvent } from '../keys/remote-events.ts';
+import type { KeyResolver } from '../keys/resolver.ts';
+import { writeLog, type LogEntry, type LogLevel, type Logger } from './logger.ts';
 
 /**
  * Refusals an operator must see, but a flood must not flood the log: at most one warning per code this
@@ -25,10 +28,13 @@ const UNAVAILABLE_CAUSES: Readonly<Record<string, string>> = {
  * says so at `warn`: at once for the first of a code, then at most once per
  * {@link UNAVAILABLE_WARNING_INTERVAL} with the number refused since the last warning. These are the
  * server's trouble, not the caller's: at `debug` they would go unseen, and once per call they would
- * drown the log during the very flood they report.
+ * drown the log during the very flood they report. Refusals held back are written when the interval
+ * ends (an unref'd timer, so it never keeps a process alive) or at `close()`: the count of a flood that
+ * stopped is never lost.
  */
 class UnavailableWarnings {
-  readonly #refused = new Map<string, { count: number; lastWarning: number }>();
+  readonly #refused = new Map<string, { count: number; lastWarning: number; method: string }>();
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly logger: Logger,
@@ -38,19 +44,56 @@ class UnavailableWarnings {
   record(code: string, method: string): void {
     let state = this.#refused.get(code);
     if (state === undefined) {
-      state = { count: 0, lastWarning: Number.NEGATIVE_INFINITY };
+      state = { count: 0, lastWarning: Number.NEGATIVE_INFINITY, method };
       this.#refused.set(code, state);
     }
     state.count += 1;
-    let now: number;
-    try {
-      now = this.clock();
-    } catch {
-      now = Number.NaN;
-    }
+    state.method = method;
+    const now = this.#now();
     // A clock that fails (already refusing every call with INTERNAL, logged at error) never silences this.
-    if (now - state.lastWarning < UNAVAILABLE_WARNING_INTERVAL * 1000) return;
+    if (now - state.lastWarning < UNAVAILABLE_WARNING_INTERVAL * 1000) {
+      this.#flushLater(state.lastWarning + UNAVAILABLE_WARNING_INTERVAL * 1000 - now);
+      return;
+    }
+    this.#warn(code, state, now);
+  }
+
+  /** Writes what was held back, now. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#flush();
+  }
+
+  #now(): number {
+    try {
+      return this.clock();
+    } catch {
+      return Number.NaN;
+    }
+  }
+
+  #flushLater(delay: number): void {
+    if (this.#timer !== undefined) return;
+    const interval = UNAVAILABLE_WARNING_INTERVAL * 1000;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#flush();
+      },
+      Number.isFinite(delay) ? Math.min(Math.max(delay, 0), interval) : interval,
+    );
+    this.#timer.unref();
+  }
+
+  #flush(): void {
+    const now = this.#now();
+    for (const [code, state] of this.#refused) if (state.count > 0) this.#warn(code, state, now);
+  }
+
+  #warn(code: string, state: { count: number; lastWarning: number; method: string }, now: number): void {
     const refused = state.count;
+    const { method } = state;
     state.count = 0;
     state.lastWarning = now;
     writeLog(this.logger, 'warn', () => [
@@ -66,21 +109,24 @@ class UnavailableWarnings {
  * with the error, whose `cause` holds what was thrown. A refusal with status UNAVAILABLE (shed, keys
  * unavailable) is the server's trouble: also at `warn`, rate-limited. Every refusal that is not INTERNAL
  * is logged at `debug`: code, reason, method, peer and the log message, which never holds the token.
- * Without a logger, the user's hook as it is.
+ * Without a logger, the user's hook as it is. `close()` (the interceptor's) writes the UNAVAILABLE
+ * refusals the rate limit still holds back.
  *
  * @example
  * ```ts
- * const onRejected = observeRejections((event) => console.warn(event.error.code), console, Date.now);
+ * const { onRejected, close } = observeRejections((event) => console.warn(event.error.code), console, Date.now);
+ * // on shutdown:
+ * close();
  * ```
  */
 export function observeRejections(
   hook: ((event: RejectedEvent) => void) | undefined,
   logger: Logger | undefined,
   clock: () => number,
-): ((event: RejectedEvent) => unknown) | undefined {
-  if (logger === undefined) return hook;
+): { readonly onRejected: ((event: RejectedEvent) => unknown) | undefined; close(): void } {
+  if (logger === undefined) return { onRejected: hook, close: () => undefined };
   const unavailable = new UnavailableWarnings(logger, clock);
-  return (event) => {
+  const onRejected = (event: RejectedEvent): unknown => {
     const { method, peer, error } = event;
     const { code, reason } = error;
     if (error.status === REFUSAL_STATUS.INTERNAL) {
@@ -91,6 +137,103 @@ export function observeRejections(
     }
     // Returned, so that the caller handles the promise of an async hook.
     return hook?.(event);
+  };
+  return { onRejected, close: () => unavailable.close() };
+}
+
+/** What one key-set event says, at which level: fields for the log sink, a line for people. */
+function keyEventEntry(event: RemoteKeysEvent): [LogLevel, LogEntry] {
+  switch (event.type) {
+    case 'failed': {
+      const { document, url, trigger, error, staleUntil, retryAt } = event;
+      const held = staleUntil === undefined ? 'no keys are held' : `held keys verify until ${staleUntil.toISOString()}`;
+      return [
+        'warn',
+        [
+          { event: 'failed', document, url, trigger, err: error, staleUntil, retryAt },
+          `grpc-jwt-auth: ${document} fetch from ${url} failed (${trigger}): ${error.message}; ${held}, next try at ${retryAt.toISOString()}`,
+        ],
+      ];
+    }
+    case 'keySkipped': {
+      const { url, kid, index, reason } = event;
+      return [
+        'warn',
+        [
+          { event: 'keySkipped', url, kid, index, reason },
+          `grpc-jwt-auth: key ${kid === undefined ? `#${index}` : describeForLog(kid)} of ${url} skipped: ${reason}`,
+        ],
+      ];
+    }
+    case 'rotated': {
+      const { url, added, removed } = event;
+      return ['info', [{ event: 'rotated', url, added, removed }, `grpc-jwt-auth: keys of ${url} changed: ${added.length} added, ${removed.length} removed`]];
+    }
+    default: {
+      const { document, url, trigger, keyCount, maxAge } = event;
+      return ['debug', [{ event: 'fetched', document, url, trigger, keyCount, maxAge }, `grpc-jwt-auth: ${document} fetched from ${url} (${trigger})`]];
+    }
+  }
+}
+
+/**
+ * One subscription per logger and resolver, however many interceptors (one per server, or several
+ * issuers of one interceptor) share them: each event is logged once. The last holder to close unsubscribes.
+ */
+const KEY_LOGS = new WeakMap<Logger, WeakMap<KeyResolver, { holders: number; unsubscribe: () => void }>>();
+
+/**
+ * Writes the key resolvers' events to the logger, so a key set that cannot be fetched, or keys the
+ * provider publishes that are skipped, show up without an `onEvent` hook: failed fetches and skipped
+ * keys at `warn`, rotations at `info`, successful fetches at `debug`. Returns the function that stops
+ * listening (the interceptor's `close()`). Resolvers without `subscribe` (custom ones) are passed over.
+ *
+ * @example
+ * ```ts
+ * import { fromJwks } from 'grpc-jwt-auth';
+ * const stop = logKeyEvents(console, [fromJwks('https://idp.example/jwks.json')]);
+ * // on shutdown:
+ * stop();
+ * ```
+ */
+export function logKeyEvents(logger: Logger | undefined, resolvers: readonly KeyResolver[]): () => void {
+  if (logger === undefined) return () => undefined;
+  let byResolver = KEY_LOGS.get(logger);
+  if (byResolver === undefined) {
+    byResolver = new WeakMap();
+    KEY_LOGS.set(logger, byResolver);
+  }
+  const releases: Array<() => void> = [];
+  for (const keys of new Set(resolvers)) {
+    if (typeof keys.subscribe !== 'function') continue;
+    let shared = byResolver.get(keys);
+    if (shared === undefined) {
+      let unsubscribe: () => void;
+      try {
+        unsubscribe = keys.subscribe((event) => {
+          const [level, entry] = keyEventEntry(event);
+          writeLog(logger, level, () => entry);
+        });
+      } catch {
+        // A custom resolver whose subscribe fails: its events cannot be heard, calls are not affected.
+        continue;
+      }
+      shared = { holders: 0, unsubscribe };
+      byResolver.set(keys, shared);
+    }
+    shared.holders += 1;
+    const held = shared;
+    const listeners = byResolver;
+    releases.push(() => {
+      held.holders -= 1;
+      if (held.holders > 0) return;
+      listeners.delete(keys);
+      held.unsubscribe();
+    });
+  }
+  // splice: a second close() releases nothing twice.
+  return () => {
+    for (const release of releases.splice(0)) release();
   };
 }
 

@@ -13,7 +13,7 @@ import { CallAuthorization, type CallSettings } from './call-authorization.ts';
 import { CREDENTIAL_METADATA, type AuthenticatedEvent, type RejectedEvent } from './events.ts';
 import { startTelemetry } from '../telemetry/call-telemetry.ts';
 import type { TelemetryOptions } from '../telemetry/telemetry-options.ts';
-import { logConfiguration, observeRejections } from './interceptor-log.ts';
+import { logConfiguration, logKeyEvents, observeRejections } from './interceptor-log.ts';
 import { checkLogger, type Logger } from './logger.ts';
 import { compileTokenSource, type TokenSource } from './token-source.ts';
 import { MetadataTokenReader } from './token-reader.ts';
@@ -168,9 +168,10 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   // The same checked clock as the authenticator's: a NaN reading refuses (INTERNAL), never admits.
   const clock = checkedClock(options.clock);
   const tokenFrom = compileTokenSource(options.tokenFrom, checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes'));
+  const rejections = observeRejections(optionalFunction<(event: RejectedEvent) => void>(options.onRejected, 'onRejected'), logger, clock);
   const settings: CallSettings = {
     onAuthenticated: optionalFunction<(event: AuthenticatedEvent) => void>(options.onAuthenticated, 'onAuthenticated'),
-    onRejected: observeRejections(optionalFunction<(event: RejectedEvent) => void>(options.onRejected, 'onRejected'), logger, clock),
+    onRejected: rejections.onRejected,
     authenticator,
     clock,
     // The configured token key holds a credential too: events never carry it, even when it was malformed.
@@ -181,6 +182,8 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
     tokenFrom: tokenFrom.description,
     maxConcurrentVerifications: checkMaxConcurrentVerifications(options.maxConcurrentVerifications, 'maxConcurrentVerifications'),
   });
+  // Last, once nothing else can throw: a failed creation must leave no listener on a resolver.
+  const stopKeyLogs = logKeyEvents(logger, resolvers);
   // grpc-js runs interceptors only for registered methods, so this holds one entry per method.
   const policies = new Map<string, MethodPolicy>();
   const policyFor = (method: string): MethodPolicy => {
@@ -204,6 +207,8 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
     ready: () => settings.authenticator.ready(),
     close: () => {
       settings.telemetry?.close();
+      stopKeyLogs();
+      rejections.close();
       settings.authenticator.close();
     },
     status: () => settings.authenticator.status(),

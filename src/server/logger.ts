@@ -17,9 +17,10 @@ export type LogFunction = (fields: Record<string, unknown>, message: string) => 
  * Levels left out are silent. What it logs: refusals with status INTERNAL at `error` (a bug or a broken
  * hook, with the error and its cause), every other refusal at `debug` (code, reason, method, peer),
  * refusals with UNAVAILABLE (calls shed by `maxConcurrentVerifications`, keys that cannot be had) also
- * at `warn` (at most once a minute per code, with a count), and at creation
- * an `info` line and a `warn` for checks left off (no `audience`, no `issuer`). Never the token. A logger
- * that throws is ignored.
+ * at `warn` (at most once a minute per code, with a count; what is held back is written when the minute
+ * ends or at `auth.close()`), key sets that cannot be fetched and skipped keys at `warn`, rotations at
+ * `info`, and at creation an `info` line and a `warn` for checks left off (no `audience`, no `issuer`).
+ * Never the token. A logger that throws is ignored.
  *
  * @example
  * ```ts
@@ -33,7 +34,7 @@ export interface Logger {
   readonly debug?: LogFunction;
   /** Once, when the interceptor is created: where tokens are read, issuers, algorithms, the bound. */
   readonly info?: LogFunction;
-  /** Refusals with UNAVAILABLE (rate-limited, with a count) and checks left off at creation. */
+  /** Refusals with UNAVAILABLE (rate-limited, with a count), failed key-set fetches, skipped keys, and checks left off at creation. */
   readonly warn?: LogFunction;
   /** Refusals with INTERNAL: a bug or a broken hook, with the error as `err`. */
   readonly error?: LogFunction;
@@ -67,7 +68,13 @@ export function checkLogger(value: unknown, option: string): Logger | undefined 
     throw new AuthConfigError(option, 'expected a logger such as pino() or console: { debug?, info?, warn?, error? }, each (fields, message) => void');
   }
   for (const level of LEVELS) {
-    const method: unknown = (value as Record<string, unknown>)[level];
+    let method: unknown;
+    try {
+      method = (value as Record<string, unknown>)[level];
+    } catch {
+      // A getter or Proxy trap that throws: a configuration mistake, named, not a raw error from creation.
+      throw new AuthConfigError(`${option}.${level}`, 'could not be read (its getter threw)');
+    }
     if (method !== undefined && typeof method !== 'function') throw new AuthConfigError(`${option}.${level}`, 'expected a function (fields, message) => void');
   }
   return value as Logger;

@@ -3,8 +3,10 @@ import { AuthError } from '../errors/auth-error.ts';
 import { DEFAULT_MAX_TOKEN_BYTES } from '../verify/compact.ts';
 
 // RFC 6750 §2.1: the scheme is case-insensitive, then one space, then the token. Nothing before or after:
-// a second token, a comma list or padding is ambiguous, and ambiguity is where bypasses live.
-const BEARER = /^bearer ([^\s]+)$/i;
+// a second token, a comma list or padding is ambiguous, and ambiguity is where bypasses live. A comma,
+// semicolon or quote is no b64token character: the carrier is malformed, as from every other source
+// (checkOneToken), not the token.
+const BEARER = /^bearer ([^\s,;"]+)$/i;
 const BEARER_PREFIX_LENGTH = 'Bearer '.length;
 
 /**

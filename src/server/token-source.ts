@@ -69,8 +69,9 @@ interface TokenSourceFields {
 }
 const FIELD_NAMES = optionNames<TokenSourceFields>({ metadata: true, cookie: true });
 
-// grpc-js's legal metadata key (lower case once normalized).
-const METADATA_KEY = /^[0-9a-z_.-]+$/;
+// grpc-js's legal metadata key, checked before lower-casing: toLowerCase() maps some non-ASCII letters
+// (the Kelvin sign) to ASCII ones, and the key read must be the key written.
+const METADATA_KEY = /^[0-9A-Za-z_.-]+$/;
 // Keys the transport owns: a client cannot set them freely, or a proxy rewrites them.
 const TRANSPORT_KEYS: ReadonlySet<string> = new Set(['content-type', 'te', 'user-agent', 'host', 'connection']);
 // RFC 6265 §4.1.1 cookie-name: an RFC 7230 token.
@@ -81,8 +82,8 @@ const EXPECTED = "expected 'authorization', { metadata: 'x-api-token' }, { cooki
 function metadataReader(value: unknown, maxTokenBytes: number): TokenReader {
   const option = 'tokenFrom.metadata';
   if (typeof value !== 'string' || value.length === 0) throw new AuthConfigError(option, 'expected a metadata key such as "x-api-token"');
+  if (!METADATA_KEY.test(value)) throw new AuthConfigError(option, 'expected a metadata key: ASCII letters, digits, "-", "_" and "." only');
   const key = value.toLowerCase();
-  if (!METADATA_KEY.test(key)) throw new AuthConfigError(option, 'expected a metadata key: letters, digits, "-", "_" and "." only');
   // A binary value is bytes, not a token: its text would depend on how grpc-js decoded base64.
   if (key.endsWith('-bin')) throw new AuthConfigError(option, 'a binary (-bin) key cannot carry a token; use a text key');
   if (key === 'authorization') throw new AuthConfigError(option, "use tokenFrom: 'authorization' (the Bearer scheme, the default)");

@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { AuthConfigError, AuthError, createAuthInterceptor, fromSecret, type KeyResolver, type Logger } from '../../src/index.ts';
+import { AuthConfigError, AuthError, createAuthInterceptor, fromJwks, fromSecret, type KeyResolver, type KeysListener, type Logger } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { bearer, unary } from '../support/calls.ts';
 import { startEchoServer, type EchoServer } from '../support/echo-server.ts';
+import { json, startFakeProvider, status as httpStatus } from '../support/fake-provider.ts';
 
 const { status, Metadata } = grpc;
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -199,12 +200,154 @@ describe('logger: what the interceptor logs over real calls, never the token', (
   it('a logger with some levels only fits; a wrong shape throws an AuthConfigError naming logger', () => {
     const base = { keys: fromSecret('x'.repeat(32)), algorithms: ['HS256'] as const, issuer: 'https://idp.example/', audience: 'a' };
     assert.equal(typeof createAuthInterceptor({ ...base, logger: { error: () => undefined } }), 'function');
-    for (const wrong of ['console', 5, null, true, { warn: 'loud' }, { error: 1 }, { debug: {} }]) {
+    const throwingGetter = Object.defineProperty({}, 'warn', {
+      get() {
+        throw new Error('getter');
+      },
+    });
+    const throwingProxy = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+      },
+    );
+    for (const wrong of ['console', 5, null, true, { warn: 'loud' }, { error: 1 }, { debug: {} }, throwingGetter, throwingProxy]) {
       assert.throws(
         () => createAuthInterceptor({ ...base, logger: wrong as Logger }),
         (error: unknown) => error instanceof AuthConfigError && /^logger(\.|$)/.test(error.option),
-        String(wrong),
+        typeof wrong === 'object' && wrong !== null ? Object.keys(Object.getOwnPropertyDescriptors(wrong)).join() : String(wrong),
       );
     }
+  });
+});
+
+describe('logger: nothing an operator should see is lost or left out (review)', () => {
+  let idp: TestIssuer;
+
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
+  });
+
+  /** Test keys in front of the issuer's that can be switched down (KEYS_UNAVAILABLE). */
+  function switchableKeys(): { keys: KeyResolver; down: (value: boolean) => void } {
+    let isDown = false;
+    return {
+      down: (value) => {
+        isDown = value;
+      },
+      keys: {
+        kind: idp.keys.kind,
+        description: 'test keys that can go down',
+        checkAlgorithms: (algorithms, option) => idp.keys.checkAlgorithms(algorithms, option),
+        holds: (key) => idp.keys.holds(key),
+        getKeys: (lookup) => {
+          if (isDown) throw new AuthError('ERR_AUTH_KEYS_UNAVAILABLE', 'test: keys down');
+          return idp.keys.getKeys(lookup);
+        },
+      },
+    };
+  }
+
+  it('UNAVAILABLE refusals held back by the rate limit are counted in a last warning at auth.close(), not lost when the flood stops', async () => {
+    const logger = new CapturingLogger();
+    const { keys, down } = switchableKeys();
+    const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], issuer: idp.issuer, audience: 'echo-api', logger: logger as Logger });
+    const server = await startEchoServer({ interceptors: [auth] });
+    try {
+      down(true);
+      for (let i = 0; i < 4; i++) assert.equal((await unary(server.client, bearer(Metadata, await idp.sign({ sub: `k${i}` })))).code, status.UNAVAILABLE);
+    } finally {
+      await server.close();
+    }
+    assert.deepEqual(
+      logger.of('warn').map(({ fields }) => [fields.code, fields.refused]),
+      [['ERR_AUTH_KEYS_UNAVAILABLE', 1]],
+    );
+    auth.close();
+    assert.deepEqual(
+      logger.of('warn').map(({ fields }) => [fields.code, fields.refused]),
+      [
+        ['ERR_AUTH_KEYS_UNAVAILABLE', 1],
+        ['ERR_AUTH_KEYS_UNAVAILABLE', 3],
+      ],
+      'the 3 refusals after the first warning',
+    );
+    auth.close();
+    assert.equal(logger.of('warn').length, 2, 'nothing is written twice');
+  });
+
+  it('key-set events: a skipped key and a failed fetch → warn, once per logger when interceptors share the resolver', async () => {
+    const provider = await startFakeProvider();
+    try {
+      const good = idp.jwks.keys[0] as Record<string, unknown>;
+      provider.on('/jwks.json', json({ keys: [good, { ...good, kid: 'for-encryption', use: 'enc' }] }));
+      provider.on('/down.json', httpStatus(500));
+      const logger = new CapturingLogger();
+      const base = { algorithms: ['ES256'] as const, issuer: idp.issuer, audience: 'echo-api', logger: logger as Logger };
+
+      const shared = fromJwks(`${provider.url}/jwks.json`);
+      const first = createAuthInterceptor({ ...base, keys: shared });
+      const second = createAuthInterceptor({ ...base, keys: shared });
+      await first.ready();
+      assert.deepEqual(
+        logger.of('warn').map(({ fields }) => [fields.event, fields.kid, fields.url]),
+        [['keySkipped', 'for-encryption', `${provider.url}/jwks.json`]],
+        'one warning, not one per interceptor',
+      );
+
+      logger.records.length = 0;
+      const down = createAuthInterceptor({ ...base, keys: fromJwks(`${provider.url}/down.json`) });
+      await down.ready().catch(() => undefined);
+      const [failed] = logger.of('warn');
+      assert.deepEqual([failed?.fields.event, failed?.fields.document, failed?.fields.url], ['failed', 'jwks', `${provider.url}/down.json`]);
+      assertNoToken(logger);
+
+      for (const each of [first, second, down]) each.close();
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it('key-set events: one subscription per logger and resolver, however many interceptors and issuers share it; the last close() unsubscribes', () => {
+    const listeners = new Set<KeysListener>();
+    const keys: KeyResolver = {
+      kind: idp.keys.kind,
+      description: 'test keys with events',
+      checkAlgorithms: (algorithms, option) => idp.keys.checkAlgorithms(algorithms, option),
+      holds: (key) => idp.keys.holds(key),
+      getKeys: (lookup) => idp.keys.getKeys(lookup),
+      subscribe: (listener) => {
+        const entry: KeysListener = (event) => listener(event);
+        listeners.add(entry);
+        return () => void listeners.delete(entry);
+      },
+    };
+    const emit = (): void => {
+      for (const listener of [...listeners])
+        listener({ type: 'keySkipped', document: 'jwks', url: 'https://idp.example/jwks.json', kid: 'k\u001b[2J', index: 1, reason: 'test' });
+    };
+    const logger = new CapturingLogger();
+    const first = createAuthInterceptor({ keys, algorithms: ['ES256'], issuer: idp.issuer, audience: 'echo-api', logger: logger as Logger });
+    const second = createAuthInterceptor({
+      audience: 'echo-api',
+      logger: logger as Logger,
+      issuers: [
+        { issuer: 'https://a.example/', keys, algorithms: ['ES256'] },
+        { issuer: 'https://b.example/', keys, algorithms: ['ES256'] },
+      ],
+    });
+    assert.equal(listeners.size, 1);
+    emit();
+    assert.equal(logger.of('warn').length, 1);
+    assert.equal(logger.of('warn')[0]?.message.includes('\u001b'), false, 'a kid from the provider is escaped in the message');
+    first.close();
+    assert.equal(listeners.size, 1, 'the other interceptor still listens');
+    second.close();
+    second.close();
+    assert.equal(listeners.size, 0);
+    emit();
+    assert.equal(logger.of('warn').length, 1);
   });
 });

@@ -152,6 +152,19 @@ describe('tokenFrom: each source over real gRPC calls', () => {
     }
   });
 
+  it('authorization: a comma list, a semicolon or quotes after Bearer → AUTHORIZATION_MALFORMED, as from every other source (not TOKEN_MALFORMED)', async () => {
+    // None of them is a b64token character (RFC 6750 §2.1): the carrier is wrong, whatever the token.
+    for (const value of [`Bearer ${token},${token}`, `Bearer ${token};x`, `Bearer "${token}"`, `Bearer ${token},`]) {
+      assertRefused(
+        await unary(byDefault.client, metadataOf(['authorization', value])),
+        status.UNAUTHENTICATED,
+        'AUTHORIZATION_MALFORMED',
+        token,
+        value.slice(0, 14),
+      );
+    }
+  });
+
   it('{ metadata }: the key sent twice (two fields, joined by HTTP/2 with a comma) → AUTHORIZATION_MALFORMED, naming the key', async () => {
     const outcome = await unary(byMetadata.client, metadataOf(['x-api-token', token], ['x-api-token', token]));
     assertRefused(outcome, status.UNAUTHENTICATED, 'AUTHORIZATION_MALFORMED', token, 'twice');
@@ -206,6 +219,19 @@ describe('tokenFrom: each source over real gRPC calls', () => {
     assert.deepEqual(extractorCalls, []);
     await unary(byFunction.client, metadataOf(['x-forwarded-access-token', token]));
     assert.deepEqual(extractorCalls, ['/test.echo.v1.Echo/Unary']);
+  });
+
+  it("a function: never called for a 'deny' method, which is refused PERMISSION_DENIED even when the function would throw", async () => {
+    let called = 0;
+    const echo = await serve(
+      () => {
+        called += 1;
+        throw new Error('never reached');
+      },
+      { rules: { '/test.echo.v1.Echo/Unary': 'deny' } },
+    );
+    assertRefused(await unary(echo.client, metadataOf(['x-forwarded-access-token', token])), status.PERMISSION_DENIED, 'ACCESS_DENIED', token, 'deny');
+    assert.equal(called, 0);
   });
 
   it('a function that throws an AuthError refuses with it; one that throws anything else, returns a promise or a non-string → INTERNAL; the server keeps serving', async () => {
@@ -277,6 +303,9 @@ describe('tokenFrom: a wrong shape throws an AuthConfigError naming tokenFrom, a
     { metadata: 'te' },
     { metadata: 'user-agent' },
     { metadata: ':authority' },
+    // The Kelvin sign lower-cases to an ASCII "k": the key read would not be the key written.
+    { metadata: 'x-\u212Apitoken' },
+    { metadata: 'x-tökén' },
     { cookie: '' },
     { cookie: 'a b' },
     { cookie: 'a=b' },

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { AuthError, createAuthInterceptor, createAuthenticator, isAuthError, type KeyResolver } from '../../src/index.ts';
+import { AuthConfigError, AuthError, createAuthInterceptor, createAuthenticator, isAuthError, type KeyResolver } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { bearer, serverStream, unary, type Outcome } from '../support/calls.ts';
 import { startEchoServer, type EchoServer } from '../support/echo-server.ts';
@@ -217,5 +217,127 @@ describe('maxConcurrentVerifications: excess full verifications are shed with UN
     assert.ok(isAuthError(shed) && shed.code === 'ERR_AUTH_VERIFIER_BUSY' && shed.status === status.UNAVAILABLE, String(shed));
     gated.release();
     assert.equal((await held).context.subject, 'a');
+  });
+});
+
+describe('maxConcurrentVerifications: hostile load and misuse (review)', () => {
+  let idp: TestIssuer;
+
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
+  });
+
+  it('VERIFIER_BUSY on the wire: UNAVAILABLE, fixed details, ErrorInfo reason VERIFIER_BUSY, a bare Bearer challenge (no invalid_token: nothing was judged)', async () => {
+    const gate = gatedKeys(idp.keys);
+    const auth = createAuthInterceptor({ keys: gate.resolver, algorithms: ['ES256'], issuer: idp.issuer, audience: 'echo-api', maxConcurrentVerifications: 1 });
+    const echo = await startEchoServer({ interceptors: [auth] });
+    try {
+      gate.close();
+      const held = unary(echo.client, bearer(Metadata, await idp.sign({ sub: 'held' })));
+      await gate.held(1);
+      const fresh = await idp.sign({ sub: 'fresh' });
+      const outcome = await unary(echo.client, bearer(Metadata, fresh));
+      assert.deepEqual(
+        [outcome.code, outcome.reason, outcome.details, outcome.wwwAuthenticate],
+        [status.UNAVAILABLE, 'VERIFIER_BUSY', 'token verification is busy, retry later', 'Bearer'],
+      );
+      gate.release();
+      assert.equal((await held).code, status.OK);
+    } finally {
+      gate.release();
+      await echo.close();
+    }
+  });
+
+  it('10,000 concurrent authenticate calls with a bound of 100: exactly 100 verify, 9,900 are shed, and afterwards exactly 100 fit again', async () => {
+    const gate = gatedKeys(idp.keys);
+    const authenticator = createAuthenticator({
+      keys: gate.resolver,
+      algorithms: ['ES256'],
+      issuer: idp.issuer,
+      audience: 'echo-api',
+      maxConcurrentVerifications: 100,
+      cache: false,
+    });
+    // One genuine token, respelt 10,000 ways would need a signer per call: distinct garbage signatures
+    // on one header and payload are distinct cache misses, each a full verification.
+    const [head, body] = (await idp.sign({ sub: 'flood' })).split('.');
+    const forged = Array.from({ length: 10_000 }, (_, i) => `${head}.${body}.${Buffer.from(`forged-${i}`.padEnd(64, '.')).toString('base64url')}`);
+    gate.close();
+    const settled = Promise.allSettled(forged.map((token) => authenticator.authenticate(token, '/p.S/M')));
+    await gate.held(100);
+    gate.release();
+    const reasons = new Map<string, number>();
+    for (const result of await settled) {
+      const code = result.status === 'rejected' && isAuthError(result.reason) ? result.reason.code : result.status;
+      reasons.set(code, (reasons.get(code) ?? 0) + 1);
+    }
+    assert.deepEqual(Object.fromEntries(reasons), { ERR_AUTH_VERIFIER_BUSY: 9_900, ERR_AUTH_SIGNATURE_INVALID: 100 });
+    gate.close();
+    const again = Promise.allSettled(forged.slice(0, 101).map((token) => authenticator.authenticate(token, '/p.S/M')));
+    await gate.held(100);
+    gate.release();
+    const codes = (await again).map((result) => (result.status === 'rejected' && isAuthError(result.reason) ? result.reason.code : result.status));
+    assert.deepEqual([codes.filter((code) => code === 'ERR_AUTH_VERIFIER_BUSY').length, codes.length], [1, 101]);
+  });
+
+  it('a key resolver that throws synchronously (INTERNAL) frees its place each time; a validate hook held open holds none', async () => {
+    let throwing = true;
+    const keys: KeyResolver = {
+      kind: idp.keys.kind,
+      description: 'keys that throw synchronously',
+      checkAlgorithms: (algorithms, option) => idp.keys.checkAlgorithms(algorithms, option),
+      holds: (key) => idp.keys.holds(key),
+      getKeys: (lookup) => {
+        if (throwing) throw new TypeError('resolver bug');
+        return idp.keys.getKeys(lookup);
+      },
+    };
+    let releaseValidate = (): void => undefined;
+    const validateGate = new Promise<void>((resolve) => {
+      releaseValidate = resolve;
+    });
+    const authenticator = createAuthenticator({
+      keys,
+      algorithms: ['ES256'],
+      issuer: idp.issuer,
+      audience: 'echo-api',
+      maxConcurrentVerifications: 1,
+      validate: async (claims) => {
+        if (claims.sub === 'slow-validate') await validateGate;
+        return true;
+      },
+    });
+    for (let i = 0; i < 5; i++) {
+      const error = await authenticator.authenticate(await idp.sign({ sub: `t${i}` }), '/p.S/M').then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      assert.ok(isAuthError(error) && error.code === 'ERR_AUTH_INTERNAL', String(error));
+    }
+    throwing = false;
+    const slow = authenticator.authenticate(await idp.sign({ sub: 'slow-validate' }), '/p.S/M');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(
+      (await authenticator.authenticate(await idp.sign({ sub: 'next' }), '/p.S/M')).context.subject,
+      'next',
+      'the bound of 1 is free while validate runs',
+    );
+    releaseValidate();
+    assert.equal((await slow).context.subject, 'slow-validate');
+  });
+
+  it('a bound that is not a whole number from 1 to 1,000,000 throws an AuthConfigError naming maxConcurrentVerifications, in both factories', () => {
+    const base = { keys: idp.keys, algorithms: ['ES256'] as const };
+    for (const wrong of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 1_000_001, '5', null, true]) {
+      for (const create of [createAuthInterceptor, createAuthenticator]) {
+        assert.throws(
+          () => create({ ...base, maxConcurrentVerifications: wrong as number }),
+          (error: unknown) => error instanceof AuthConfigError && error.option === 'maxConcurrentVerifications',
+          `${create.name}: ${String(wrong)}`,
+        );
+      }
+    }
+    for (const right of [1, 1_000_000]) createAuthInterceptor({ ...base, maxConcurrentVerifications: right }).close();
   });
 });
