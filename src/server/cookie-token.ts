@@ -1,7 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { AuthError } from '../errors/auth-error.ts';
 import { checkOneToken, tooLarge } from './metadata.ts';
-import type { TokenReader } from './token-reader.ts';
+import { CarrierReader } from './token-reader.ts';
 
 /**
  * Cookie metadata longer than this, all of its values together, is refused before it is parsed: far
@@ -85,16 +84,12 @@ function scanHeader(header: string, name: string, into: string[]): void {
  * new CookieTokenReader('session', 8192).read(metadata); // 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln'
  * ```
  */
-export class CookieTokenReader implements TokenReader {
-  readonly description: string;
-  readonly #wireMessage: string;
-
+export class CookieTokenReader extends CarrierReader {
   constructor(
     readonly name: string,
     private readonly maxTokenBytes: number,
   ) {
-    this.description = `cookie ${name}`;
-    this.#wireMessage = `cookie ${name} must be sent once, with a token value`;
+    super(`cookie ${name}`, `cookie ${name} must be sent once, with a token value`);
   }
 
   read(metadata: Metadata): string | undefined {
@@ -103,25 +98,17 @@ export class CookieTokenReader implements TokenReader {
     let total = 0;
     for (const header of headers) {
       // Only `-bin` keys hold Buffers in grpc-js; this narrows the type.
-      if (typeof header !== 'string') throw this.#malformed('cookie metadata is binary');
+      if (typeof header !== 'string') throw this.malformed('cookie metadata is binary');
       total += header.length;
     }
-    if (total > MAX_COOKIE_BYTES) throw this.#malformed(`cookie metadata has ${total} bytes, over the ${MAX_COOKIE_BYTES} read`);
+    if (total > MAX_COOKIE_BYTES) throw this.malformed(`cookie metadata has ${total} bytes, over the ${MAX_COOKIE_BYTES} read`);
     const values: string[] = [];
     for (const header of headers) scanHeader(header as string, this.name, values);
     if (values.length === 0) return undefined;
-    if (values.length > 1) throw this.#malformed(`${this.description} is sent ${values.length} times; exactly once is allowed`);
+    if (values.length > 1) throw this.malformed(`${this.description} is sent ${values.length} times; exactly once is allowed`);
     const raw = values[0] as string;
     const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
     if (value.length > this.maxTokenBytes) throw tooLarge(this.description, value.length, this.maxTokenBytes);
-    return checkOneToken(value, this.description, this.#wireMessage);
-  }
-
-  missing(): AuthError {
-    return new AuthError('ERR_AUTH_TOKEN_MISSING', `call has no ${this.description}`, { wireMessage: `missing token in ${this.description}` });
-  }
-
-  #malformed(message: string): AuthError {
-    return new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', message, { wireMessage: this.#wireMessage });
+    return checkOneToken(value, this.description, this.wireText);
   }
 }

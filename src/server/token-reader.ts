@@ -68,6 +68,38 @@ export class BearerTokenReader implements TokenReader {
 export const DEFAULT_TOKEN_READER: TokenReader = new BearerTokenReader(DEFAULT_MAX_TOKEN_BYTES);
 
 /**
+ * What the readers of a carrier other than `authorization` share: refusals that name the configured
+ * place, with a fixed wire text (configuration, never token content).
+ *
+ * @example
+ * ```ts
+ * class HeaderReader extends CarrierReader {
+ *   read(): string | undefined {
+ *     throw this.malformed('x-token metadata is binary');
+ *   }
+ * }
+ * new HeaderReader('x-token metadata', 'x-token metadata must be a single token value').missing().code; // 'ERR_AUTH_TOKEN_MISSING'
+ * ```
+ */
+export abstract class CarrierReader implements TokenReader {
+  constructor(
+    readonly description: string,
+    /** The fixed wire text of a malformed carrier. */
+    protected readonly wireText: string,
+  ) {}
+
+  abstract read(metadata: Metadata, method: string): string | undefined;
+
+  missing(): AuthError {
+    return new AuthError('ERR_AUTH_TOKEN_MISSING', `call has no ${this.description}`, { wireMessage: `missing token in ${this.description}` });
+  }
+
+  protected malformed(message: string): AuthError {
+    return new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', message, { wireMessage: this.wireText });
+  }
+}
+
+/**
  * The whole value of one metadata key is the token (`x-api-token: <token>`). Node's HTTP/2 server
  * joins repeated fields of a custom header into one value with `, `: the comma is refused as several
  * values, as two values in the Metadata are.
@@ -80,35 +112,23 @@ export const DEFAULT_TOKEN_READER: TokenReader = new BearerTokenReader(DEFAULT_M
  * new MetadataTokenReader('x-api-token', 8192).read(metadata); // 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln'
  * ```
  */
-export class MetadataTokenReader implements TokenReader {
-  readonly description: string;
-  readonly #wireMessage: string;
-
+export class MetadataTokenReader extends CarrierReader {
   constructor(
     readonly key: string,
     private readonly maxTokenBytes: number,
   ) {
-    this.description = `${key} metadata`;
-    this.#wireMessage = `${key} metadata must be a single token value`;
+    super(`${key} metadata`, `${key} metadata must be a single token value`);
   }
 
   read(metadata: Metadata): string | undefined {
     const values = metadata.get(this.key);
     if (values.length === 0) return undefined;
-    if (values.length > 1) throw this.#malformed(`${this.description} has ${values.length} values; exactly one is allowed`);
+    if (values.length > 1) throw this.malformed(`${this.description} has ${values.length} values; exactly one is allowed`);
     const value = values[0];
     // Binary (`-bin`) keys are refused when the option is read; this narrows the type.
-    if (typeof value !== 'string') throw this.#malformed(`${this.description} is binary`);
+    if (typeof value !== 'string') throw this.malformed(`${this.description} is binary`);
     if (value.length > this.maxTokenBytes) throw tooLarge(this.description, value.length, this.maxTokenBytes);
-    return checkOneToken(value, this.description, this.#wireMessage);
-  }
-
-  missing(): AuthError {
-    return new AuthError('ERR_AUTH_TOKEN_MISSING', `call has no ${this.description}`, { wireMessage: `missing token in ${this.description}` });
-  }
-
-  #malformed(message: string): AuthError {
-    return new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', message, { wireMessage: this.#wireMessage });
+    return checkOneToken(value, this.description, this.wireText);
   }
 }
 
