@@ -82,7 +82,7 @@ describe('step-up refusals and what reaches the wire', () => {
     const hostile: Guard = (auth) => ({
       allowed: false,
       message: 'x',
-      stepUp: { acrValues: [auth.claims.acr as string, 'mfa', 'a b', 'x'.repeat(300), 7], maxAge: 0.5 },
+      stepUp: { acrValues: [auth.claims.acr, 'mfa', 'a b', 'x'.repeat(300), 7] as string[], maxAge: 0.5 },
     });
     const refusal = refusalOf(judgeGuard(hostile, authWith({ acr: 'mfa", scope="admin' }), info) as never) as AuthError;
     assert.equal(refusal.code, 'ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION');
