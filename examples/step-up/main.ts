@@ -38,7 +38,7 @@ const payments: grpc.ServiceDefinition = {
 };
 const server = new grpc.Server({ interceptors: [auth] });
 server.addService(payments, {
-  Transfer: (call: grpc.ServerUnaryCall<{ amount: number }, { done: boolean }>, callback: grpc.sendUnaryData<{ done: boolean }>) =>
+  Transfer: (_call: grpc.ServerUnaryCall<{ amount: number }, { done: boolean }>, callback: grpc.sendUnaryData<{ done: boolean }>) =>
     callback(null, { done: true }),
 });
 const port = await new Promise<number>((resolve, reject) =>

@@ -40,6 +40,32 @@ function stepUpDenial(message: string, stepUp: StepUpChallenge): GuardDenial {
 }
 
 /**
+ * Validates acr values at construction (`requireAcr` and the `.proto` rule's `acr_values` alike); throws
+ * an `AuthConfigError` naming `option` or `option[i]`. They go into a quoted header: printable ASCII
+ * without spaces, quotes or backslashes, at most 256 characters each, 1 to 32 of them. Returns them
+ * without duplicates.
+ *
+ * @example
+ * ```ts
+ * checkAcrValues(['mfa', 'mfa', 'hwk'], 'requireAcr'); // ['mfa', 'hwk']
+ * checkAcrValues(['multi factor'], 'requireAcr'); // throws AuthConfigError('requireAcr[0]', ...)
+ * ```
+ */
+export function checkAcrValues(values: readonly unknown[], option: string): readonly string[] {
+  if (values.length === 0) throw new AuthConfigError(option, 'expected at least one acr value: a guard that requires nothing would allow everyone');
+  if (values.length > MAX_ACR_VALUES) throw new AuthConfigError(option, `expected at most ${MAX_ACR_VALUES} acr values, got ${values.length}`);
+  values.forEach((value, index) => {
+    if (!isAcrValue(value)) {
+      throw new AuthConfigError(
+        `${option}[${index}]`,
+        `expected an acr value: printable ASCII without spaces, quotes or backslashes, at most ${MAX_ACR_VALUE_LENGTH} characters, got ${describeForLog(value)}`,
+      );
+    }
+  });
+  return Object.freeze([...new Set(values as string[])]);
+}
+
+/**
  * Requires the user's authentication context class: allows when the token's `acr` claim is a string
  * equal to one of `values` (exactly: case matters, no prefix match). A missing, other or non-string
  * `acr` refuses with a step-up challenge naming all of them (`acr_values="..."`), UNAUTHENTICATED
@@ -56,17 +82,7 @@ function stepUpDenial(message: string, stepUp: StepUpChallenge): GuardDenial {
  * ```
  */
 export function requireAcr<C extends object = object>(...values: string[]): Guard<C> {
-  if (values.length === 0) throw new AuthConfigError('requireAcr', 'expected at least one acr value: a guard that requires nothing would allow everyone');
-  if (values.length > MAX_ACR_VALUES) throw new AuthConfigError('requireAcr', `expected at most ${MAX_ACR_VALUES} acr values, got ${values.length}`);
-  values.forEach((value: unknown, index) => {
-    if (!isAcrValue(value)) {
-      throw new AuthConfigError(
-        `requireAcr[${index}]`,
-        `expected an acr value: printable ASCII without spaces, quotes or backslashes, at most ${MAX_ACR_VALUE_LENGTH} characters, got ${describeForLog(value)}`,
-      );
-    }
-  });
-  const accepted = Object.freeze([...new Set(values)]);
+  const accepted = checkAcrValues(values, 'requireAcr');
   const challenge: StepUpChallenge = Object.freeze({ acrValues: accepted });
   return (auth) => {
     const acr: unknown = (auth.claims as { acr?: unknown }).acr;
