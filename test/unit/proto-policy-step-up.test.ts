@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
-import { PROTO_INCLUDE_DIR, rulesFromProto, type AuthContext, type Guard, type GuardResult } from '../../src/index.ts';
+import { PROTO_INCLUDE_DIR, rulesFromProto, type AuthContext, type Guard, type GuardResult, type ServiceSource } from '../../src/index.ts';
 
 const DESCRIPTOR_PROTO = createRequire(import.meta.url).resolve('protobufjs/google/protobuf/descriptor.proto');
 const M = '/test.stepup.v1.S/M';
@@ -33,7 +33,7 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A .proto with one method M carrying the given rule option; both loaders' views of it. */
-function sources(option: string): Array<[string, object]> {
+function sources(option: string): Array<[string, ServiceSource]> {
   const file = join(dir, `case-${Math.random().toString(36).slice(2)}.proto`);
   writeFileSync(
     file,
