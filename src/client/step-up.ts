@@ -32,7 +32,7 @@ function errorInfoOf(error: unknown): ReturnType<typeof decodeErrorInfo> {
  * import type { ServiceError } from '@grpc/grpc-js';
  * import { stepUpChallenge } from 'grpc-jwt-auth/client';
  * declare const payments: { transfer(request: { amount: number }, callback: (error: ServiceError | null) => void): void };
- * declare function logInAgain(params: { acr_values?: string; max_age?: number }): Promise<void>;
+ * declare function logInAgain(params: { acr_values: string | undefined; max_age: number | undefined }): Promise<void>;
  * payments.transfer({ amount: 5000 }, (error) => {
  *   const challenge = stepUpChallenge(error);
  *   if (challenge) void logInAgain({ acr_values: challenge.acrValues?.join(' '), max_age: challenge.maxAge });
