@@ -1,5 +1,6 @@
 import { isThenable } from '../util/thenable.ts';
 import { AuthError, toAuthError } from '../errors/auth-error.ts';
+import { copyStepUpChallenge } from '../errors/step-up.ts';
 import type { AuthContext } from '../verify/auth-context.ts';
 import type { Guard, GuardDenial, GuardInfo } from './guards.ts';
 
@@ -32,9 +33,14 @@ function verdictOf(result: unknown, info: GuardInfo): GuardVerdict {
       typeof result === 'object' && result !== null && (result as { allowed?: unknown }).allowed === false ? (result as Partial<GuardDenial>) : undefined;
     const message = typeof denial?.message === 'string' ? denial.message : `guard refused ${info.method}`;
     const requiredScopes: unknown = denial?.requiredScopes;
-    return Array.isArray(requiredScopes) && requiredScopes.length > 0
-      ? { allowed: false, message, requiredScopes: Object.freeze([...(requiredScopes as readonly string[])]) }
-      : { allowed: false, message };
+    // A step-up challenge may be built from token content: only header-safe values are kept.
+    const stepUp = copyStepUpChallenge(denial?.stepUp);
+    return {
+      allowed: false,
+      message,
+      ...(Array.isArray(requiredScopes) && requiredScopes.length > 0 ? { requiredScopes: Object.freeze([...(requiredScopes as readonly string[])]) } : {}),
+      ...(stepUp ? { stepUp } : {}),
+    };
   } catch (error) {
     return failed(error);
   }
@@ -68,19 +74,23 @@ export function judgeGuard<C extends object = object>(guard: Guard<C>, auth: Aut
 }
 
 /**
- * The refusal a call ends with for a verdict, or undefined when the guard allowed: a denial is
- * PERMISSION_DENIED `INSUFFICIENT_SCOPE`, a failure is its own {@link AuthError}. A custom guard may
- * build `requiredScopes` from token content: {@link AuthError} keeps only well-formed scopes, so a claim
- * can never inject text into the `www-authenticate` trailer.
+ * The refusal a call ends with for a verdict, or undefined when the guard allowed: a denial with a
+ * `stepUp` challenge is UNAUTHENTICATED `INSUFFICIENT_USER_AUTHENTICATION` (RFC 9470: the user must log
+ * in again, which is a 401, not a 403), any other denial PERMISSION_DENIED `INSUFFICIENT_SCOPE`, a
+ * failure is its own {@link AuthError}. A custom guard may build `requiredScopes` or `stepUp` from token
+ * content: {@link AuthError} keeps only well-formed values, so a claim can never inject text into the
+ * `www-authenticate` trailer.
  *
  * @example
  * ```ts
  * refusalOf({ allowed: false, message: 'missing scope orders:write', requiredScopes: ['orders:write'] }); // AuthError ERR_AUTH_INSUFFICIENT_SCOPE
+ * refusalOf({ allowed: false, message: 'acr is not mfa', stepUp: { acrValues: ['mfa'] } }); // AuthError ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION
  * refusalOf(true); // undefined
  * ```
  */
 export function refusalOf(verdict: GuardVerdict): AuthError | undefined {
   if (verdict === true) return undefined;
   if (verdict instanceof AuthError) return verdict;
+  if (verdict.stepUp) return new AuthError('ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION', verdict.message, { stepUp: verdict.stepUp });
   return new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', verdict.message, verdict.requiredScopes ? { requiredScopes: verdict.requiredScopes } : {});
 }

@@ -3,18 +3,23 @@ import { checkClaimPath, claimAt, type ClaimPath } from '../util/claim-paths.ts'
 import { AuthConfigError } from '../errors/config-error.ts';
 import { AuthError } from '../errors/auth-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
+import { mergeStepUpChallenges, type StepUpChallenge } from '../errors/step-up.ts';
 import { judgeGuard, type GuardVerdict } from './guard-verdict.ts';
 import { checkNames } from './required-names.ts';
 
 /**
- * A guard's refusal, with what would have granted access. The call ends with PERMISSION_DENIED; the
- * message goes to logs, the scopes to the client.
+ * A guard's refusal, with what would have granted access. The call ends with PERMISSION_DENIED, or,
+ * with `stepUp`, UNAUTHENTICATED `INSUFFICIENT_USER_AUTHENTICATION` (RFC 9470); the message goes to
+ * logs, the scopes and the step-up challenge to the client.
  *
  * @example
  * ```ts
  * import type { Guard, GuardDenial } from 'grpc-jwt-auth';
  * const denial: GuardDenial = { allowed: false, message: 'missing scope orders:write', requiredScopes: ['orders:write'] };
  * const canWrite: Guard = (auth) => auth.scopes.includes('orders:write') || denial;
+ * // A step-up of your own: large refunds need a hardware-key login.
+ * const hardwareKey: Guard = (auth) =>
+ *   auth.claims.amr === 'hwk' || { allowed: false, message: 'login without hardware key', stepUp: { acrValues: ['urn:acme:loa:3'] } };
  * ```
  */
 export interface GuardDenial {
@@ -24,6 +29,11 @@ export interface GuardDenial {
   readonly message: string;
   /** Scopes that would grant access; named in `www-authenticate` and ErrorInfo. */
   readonly requiredScopes?: readonly string[];
+  /**
+   * Set for a refusal the user can cure by logging in again (RFC 9470 step-up): the call ends with
+   * UNAUTHENTICATED `INSUFFICIENT_USER_AUTHENTICATION`, and `acr_values` / `max_age` in the challenge.
+   */
+  readonly stepUp?: StepUpChallenge;
 }
 
 /**
@@ -55,6 +65,11 @@ export type GuardResult = boolean | GuardDenial;
 export interface GuardInfo {
   /** The full gRPC method path. */
   readonly method: string;
+  /**
+   * The time, in milliseconds since the epoch (like `Date.now`), for guards that compare with it
+   * (`requireAuthTime`); when absent they read `Date.now`.
+   */
+  readonly clock?: () => number;
 }
 
 /**
@@ -128,8 +143,8 @@ function checkGuards<C extends object>(guards: readonly unknown[], option: strin
   return Object.freeze(guards.map((guard, index) => checkGuard<C>(guard, `${option}[${index}]`)));
 }
 
-function deny(message: string, requiredScopes?: readonly string[]): GuardDenial {
-  return requiredScopes ? { allowed: false, message, requiredScopes } : { allowed: false, message };
+function deny(message: string, requiredScopes?: readonly string[], stepUp?: StepUpChallenge): GuardDenial {
+  return { allowed: false, message, ...(requiredScopes ? { requiredScopes } : {}), ...(stepUp ? { stepUp } : {}) };
 }
 
 /** A combinator's answer for a refusing verdict: the denial, or the inner guard's failure thrown on. */
@@ -266,8 +281,11 @@ export function allOf<C extends object = object>(...guards: Guard<C>[]): Guard<C
 
 /**
  * Allows when any guard allows; runs them in order and stops at the first that allows. A refusal lists
- * every denial and the scopes any of them named. A guard that throws (or rejects) makes the whole guard
- * throw (or reject) with its error: a bug is never outvoted.
+ * every denial and the scopes any of them named. When any denial is a step-up (`requireAcr`,
+ * `requireAuthTime`), the refusal is one step-up asking for all of them: their acr values in order
+ * and the smallest `maxAge` (a new login is the one way listed that the caller can take by itself).
+ * A guard that throws (or rejects) makes the whole guard throw (or reject) with its error: a bug is
+ * never outvoted.
  *
  * @example
  * ```ts
@@ -279,7 +297,10 @@ export function anyOf<C extends object = object>(...guards: Guard<C>[]): Guard<C
   const list = checkGuards<C>(guards, 'anyOf');
   const refuse = (denials: readonly GuardDenial[]): GuardDenial => {
     const scopes = [...new Set(denials.flatMap((denial) => denial.requiredScopes ?? []))];
-    return deny(`none allowed: ${denials.map((denial) => denial.message).join('; ')}`, scopes.length > 0 ? scopes : undefined);
+    const stepUps = denials.flatMap((denial) => (denial.stepUp ? [denial.stepUp] : []));
+    const message = `none allowed: ${denials.map((denial) => denial.message).join('; ')}`;
+    if (stepUps.length > 0) return deny(message, undefined, mergeStepUpChallenges(stepUps));
+    return deny(message, scopes.length > 0 ? scopes : undefined);
   };
   const from = (index: number, denials: GuardDenial[], auth: AuthContext<C>, info: GuardInfo): GuardResult | Promise<GuardResult> => {
     for (let i = index; i < list.length; i++) {

@@ -3,6 +3,9 @@ import { AuthConfigError } from '../errors/config-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
 import { allOf, requireAnyRole, requireAnyScope, requireRoles, requireScopes, type Guard } from './guards.ts';
 import { checkNames } from './required-names.ts';
+import { checkAcrValues, requireAcr, requireAuthTime } from './step-up-guards.ts';
+import { MAX_STEP_UP_MAX_AGE } from '../errors/step-up.ts';
+import { optionalInteger } from '../util/option-checks.ts';
 import { customOptionName, isOwnOption, listServiceMethodsBySource, type ServiceMethod, type ServiceSource } from './service-methods.ts';
 import type { Rule, RuleMap } from './rules.ts';
 
@@ -29,13 +32,23 @@ const LISTS = {
   roles: { guard: requireRoles, kind: 'role' },
   any_roles: { guard: requireAnyRole, kind: 'role' },
 } as const;
-const FIELD_NAMES = [...FLAGS, ...Object.keys(LISTS)].join(', ');
+/** Step-up fields (RFC 9470): combined with the lists by allOf. */
+const STEP_UP_FIELDS = ['acr_values', 'max_age'] as const;
+const FIELD_NAMES = [...FLAGS, ...Object.keys(LISTS), ...STEP_UP_FIELDS].join(', ');
 
 type Flag = (typeof FLAGS)[number];
 type ListField = keyof typeof LISTS;
 
 const isFlag = (field: string): field is Flag => (FLAGS as readonly string[]).includes(field);
 const isListField = (field: string): field is ListField => Object.hasOwn(LISTS, field);
+const isStepUpField = (field: string): boolean => (STEP_UP_FIELDS as readonly string[]).includes(field);
+
+/** The guard of one step-up field: `acr_values` a list of acr values, `max_age` whole seconds (0, unset in proto3, is refused when written). */
+function stepUpGuard(field: string, value: unknown, option: string): Guard {
+  if (field === 'acr_values') return requireAcr(...checkAcrValues(Array.isArray(value) ? value : [value], option));
+  // protobufjs keeps options as written: `max_age: 0`, `"300"` or a field given twice arrive as they are.
+  return requireAuthTime({ maxAge: optionalInteger(value, option, 1, MAX_STEP_UP_MAX_AGE) as number });
+}
 
 /** Reads one `(grpc_jwt_auth.v1.rule)` value; throws naming the method and field on anything unexpected. */
 function parseRule(value: unknown, option: string): Rule {
@@ -57,13 +70,15 @@ function parseRule(value: unknown, option: string): Rule {
       const list: readonly unknown[] = Array.isArray(fieldValue) ? fieldValue : [fieldValue];
       const { guard, kind } = LISTS[field];
       guards.push(guard(...checkNames(list, fieldOption, kind)));
+    } else if (isStepUpField(field)) {
+      guards.push(stepUpGuard(field, fieldValue, fieldOption));
     } else {
       throw new AuthConfigError(fieldOption, `unknown field of grpc_jwt_auth.v1.Rule; its fields are ${FIELD_NAMES}`);
     }
   }
   if (flags.length + guards.length === 0) throw new AuthConfigError(option, `sets nothing; set one of ${FIELD_NAMES}`);
   if (flags.length > 1 || (flags.length === 1 && guards.length > 0)) {
-    const given = [...flags, ...Object.keys(value).filter(isListField)].join(' and ');
+    const given = [...flags, ...Object.keys(value).filter((field) => isListField(field) || isStepUpField(field))].join(' and ');
     throw new AuthConfigError(option, `sets ${given}: public, optional, authenticated and deny each stand alone`);
   }
   return flags[0] ?? (guards.length === 1 ? (guards[0] as Guard) : allOf(...guards));

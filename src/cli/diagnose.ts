@@ -313,6 +313,11 @@ const DIAGNOSES: Readonly<Record<AuthErrorCode, Diagnose>> = {
     'scopes',
     'request the missing scope when getting the token, and have it granted to the client at the provider',
   ),
+  ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION: simple(
+    'access',
+    'user authentication (acr, auth_time)',
+    'log the user in again with the acr_values and max_age the refusal names (RFC 9470 step-up), then retry with the new token',
+  ),
   ERR_AUTH_ACCESS_DENIED: simple('access', 'rules', 'the method is denied by a rule, whatever the token'),
   ERR_AUTH_KEYS_UNAVAILABLE: (input) => ({
     kind: 'configuration',

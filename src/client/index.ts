@@ -40,5 +40,7 @@ export { TokenError, isTokenError } from './token-error.ts';
 export type { TokenErrorCode, TokenErrorOptions } from './token-error.ts';
 export { ERROR_DOMAIN, decodeErrorInfo } from '../errors/error-info.ts';
 export type { ErrorInfo } from '../errors/error-info.ts';
+export { stepUpChallenge } from './step-up.ts';
+export type { StepUpChallenge } from '../errors/step-up.ts';
 // Thrown at construction by every factory here, as by the server's: the same class from either entry.
 export { AuthConfigError } from '../errors/config-error.ts';

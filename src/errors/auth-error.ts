@@ -10,6 +10,7 @@ import type { status } from '@grpc/grpc-js';
 import { escapeForTerminal } from '../util/unsafe-text.ts';
 import { codeInfo, isAuthErrorCode, reasonOf, type AuthErrorCode, type BearerErrorCode } from './codes.ts';
 import { describeForLog, readSafely, thrownText } from './log-text.ts';
+import { copyStepUpChallenge, type StepUpChallenge } from './step-up.ts';
 
 /**
  * Extra facts about a refusal, given to the {@link AuthError} constructor: the cause for logs, and what
@@ -39,6 +40,11 @@ export interface AuthErrorOptions {
   readonly requiredScopes?: readonly string[];
   /** Overrides the fixed wire message; only for text that cannot contain token content. */
   readonly wireMessage?: string;
+  /**
+   * What the user's next login must satisfy (RFC 9470), for `ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION`;
+   * sent as `acr_values` / `max_age` in `www-authenticate` and in ErrorInfo. Unsafe values are dropped.
+   */
+  readonly stepUp?: StepUpChallenge;
 }
 
 /**
@@ -79,6 +85,8 @@ export class AuthError extends Error {
   readonly bearerError: BearerErrorCode | undefined;
   /** Scopes that would grant access, for PERMISSION_DENIED. */
   readonly requiredScopes: readonly string[] | undefined;
+  /** What a new login must satisfy, for `ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION` (RFC 9470 step-up). */
+  readonly stepUp: StepUpChallenge | undefined;
 
   constructor(code: AuthErrorCode, message?: string, options: AuthErrorOptions = {}) {
     if (!isAuthErrorCode(code)) throw new TypeError(`grpc-jwt-auth: unknown AuthError code ${describeForLog(code)}`);
@@ -97,6 +105,8 @@ export class AuthError extends Error {
     this.bearerError = info.bearerError;
     const scopes = options.requiredScopes?.filter(isScopeToken);
     this.requiredScopes = scopes && scopes.length > 0 ? scopes : undefined;
+    // Copied and filtered like the scopes: acr values reach the same quoted header.
+    this.stepUp = copyStepUpChallenge(options.stepUp);
   }
 }
 
@@ -127,12 +137,13 @@ export function isScopeToken(value: unknown): value is string {
  */
 function fromForeignCopy(value: unknown): AuthError | undefined {
   if (!(value instanceof Error) || value.name !== 'AuthError') return undefined;
-  const { code, message, wireMessage, requiredScopes } = value as Partial<Record<keyof AuthError, unknown>>;
+  const { code, message, wireMessage, requiredScopes, stepUp } = value as Partial<Record<keyof AuthError, unknown>>;
   if (!isAuthErrorCode(code)) return undefined;
   return new AuthError(code, typeof message === 'string' ? message : undefined, {
     cause: value,
     ...(typeof wireMessage === 'string' ? { wireMessage } : {}),
     ...(Array.isArray(requiredScopes) ? { requiredScopes: requiredScopes as unknown[] as string[] } : {}),
+    ...(typeof stepUp === 'object' && stepUp !== null ? { stepUp: stepUp as StepUpChallenge } : {}),
   });
 }
 

@@ -46,7 +46,7 @@ export const REFUSAL_STATUS = {
  * });
  * ```
  */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication';
 
 /**
  * Stable error codes, one per kind of refusal: safe to match on in code and alerts. Each maps to one
@@ -105,6 +105,11 @@ export type AuthErrorCode =
   | 'ERR_AUTH_TOKEN_REJECTED'
   /** PERMISSION_DENIED: a guard refused the verified caller. */
   | 'ERR_AUTH_INSUFFICIENT_SCOPE'
+  /**
+   * UNAUTHENTICATED (RFC 9470 answers 401): a step-up guard (`requireAcr`, `requireAuthTime`) refused:
+   * the user must log in again, more strongly or more recently; `www-authenticate` and ErrorInfo say how.
+   */
+  | 'ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION'
   /** PERMISSION_DENIED: a `'deny'` rule matches the method. */
   | 'ERR_AUTH_ACCESS_DENIED'
   /** UNAVAILABLE: the keys needed cannot be had right now (the key set cannot be fetched or refreshed); retry later. */
@@ -163,6 +168,11 @@ const CODES = {
   ERR_AUTH_CLAIM_INVALID: { status: U, wireMessage: 'token has an invalid claim', bearerError: 'invalid_token' },
   ERR_AUTH_TOKEN_REJECTED: { status: U, wireMessage: 'token was rejected', bearerError: 'invalid_token' },
   ERR_AUTH_INSUFFICIENT_SCOPE: { status: DENIED, wireMessage: 'token does not grant access to this method', bearerError: 'insufficient_scope' },
+  ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION: {
+    status: U,
+    wireMessage: 'stronger or more recent user authentication required',
+    bearerError: 'insufficient_user_authentication',
+  },
   ERR_AUTH_ACCESS_DENIED: { status: DENIED, wireMessage: 'access to this method is denied', bearerError: 'insufficient_scope' },
   ERR_AUTH_KEYS_UNAVAILABLE: { status: REFUSAL_STATUS.UNAVAILABLE, wireMessage: 'verification keys are unavailable, retry later' },
   ERR_AUTH_VERIFIER_BUSY: { status: REFUSAL_STATUS.UNAVAILABLE, wireMessage: 'token verification is busy, retry later' },

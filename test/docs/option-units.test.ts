@@ -80,6 +80,7 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
   TestCallOptions: { request: '-', method: '-', metadata: '-' },
   AuthenticatedCallOptions: { request: '-', method: '-', metadata: '-', claims: '-', signOptions: '-', verify: '-' },
   TokenEndpointOptions: { clients: '-', accessTokenLifetime: 'seconds', refreshTokenLifetime: 'seconds', rotateRefreshTokens: '-', clock: 'clock' },
+  RequireAuthTimeOptions: { maxAge: 'seconds', clockTolerance: 'seconds' },
 };
 
 /** What an option's TSDoc must say for its unit. */

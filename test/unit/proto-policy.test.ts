@@ -102,7 +102,8 @@ describe('proto policy: reading (grpc_jwt_auth.v1.rule)', () => {
     const rule = definition['grpc_jwt_auth.v1.Rule'] as { type: { field: Array<{ name: string; type: string; label: string }> } };
     assert.ok(rule.type.field.length >= 8);
     const bodies = rule.type.field.map(
-      (field) => `rpc F_${field.name}(M) returns (M) { option (grpc_jwt_auth.v1.rule).${field.name} = ${field.type === 'TYPE_BOOL' ? 'true' : '"x"'}; }`,
+      (field) =>
+        `rpc F_${field.name}(M) returns (M) { option (grpc_jwt_auth.v1.rule).${field.name} = ${{ TYPE_BOOL: 'true', TYPE_UINT32: '300' }[field.type] ?? '"x"'}; }`,
     );
     const rules = rulesFromProto(loadDefinition(protoWith(bodies.join('\n'))));
     assert.equal(Object.keys(rules).length, rule.type.field.length);

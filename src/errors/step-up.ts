@@ -1,0 +1,101 @@
+/**
+ * Step-up authentication (RFC 9470): what a refused caller must do to get access, namely log in again
+ * with a stronger method (`acrValues`) or more recently (`maxAge`). Shared by the server (guards, the
+ * `www-authenticate` trailer, ErrorInfo) and the client (`stepUpChallenge`), so it lives here, without grpc-js.
+ */
+
+/**
+ * What a step-up refusal asks of the user's next login (RFC 9470 §3): one of `acrValues` as its
+ * authentication context class (`acr`), and an authentication no older than `maxAge` seconds.
+ *
+ * @example
+ * ```ts
+ * import type { StepUpChallenge } from 'grpc-jwt-auth';
+ * const challenge: StepUpChallenge = { acrValues: ['mfa', 'phr'], maxAge: 300 };
+ * ```
+ */
+export interface StepUpChallenge {
+  /** Acceptable `acr` values, any one of which would do; sent as `acr_values="mfa phr"`. */
+  readonly acrValues?: readonly string[];
+  /** The longest time since the user authenticated that is accepted, in seconds; sent as `max_age="300"`. */
+  readonly maxAge?: number;
+}
+
+/** The ErrorInfo metadata keys of a step-up refusal: `acrValues` (space-separated) and `maxAge` (decimal seconds). */
+export const STEP_UP_METADATA = { acrValues: 'acrValues', maxAge: 'maxAge' } as const;
+
+/** The most characters of one acr value: real ones are short names or URIs; this bounds the trailer. */
+export const MAX_ACR_VALUE_LENGTH = 256;
+/** The most acr values in one challenge (after `anyOf` merges them); more are dropped, never sent. */
+export const MAX_ACR_VALUES = 32;
+/** The largest `maxAge`, in seconds: the .proto's uint32. */
+export const MAX_STEP_UP_MAX_AGE = 4_294_967_295;
+
+// Printable ASCII except space, `"` and `\` (RFC 6749 scope-token, the form RFC 9470 gives acr values):
+// space separates values in `acr_values`, a quote or backslash would break out of the quoted parameter.
+const ACR_VALUE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/**
+ * True for a string that can go into `acr_values="..."`: printable ASCII without spaces, quotes or
+ * backslashes, at most {@link MAX_ACR_VALUE_LENGTH} characters.
+ *
+ * @example
+ * ```ts
+ * isAcrValue('urn:acme:loa:2'); // true
+ * isAcrValue('mfa"'); // false
+ * ```
+ */
+export function isAcrValue(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_ACR_VALUE_LENGTH && ACR_VALUE.test(value);
+}
+
+/**
+ * True for a `maxAge` that can be sent: a whole number of seconds from 1 to {@link MAX_STEP_UP_MAX_AGE}.
+ *
+ * @example
+ * ```ts
+ * isStepUpMaxAge(300); // true
+ * isStepUpMaxAge(0); // false
+ * ```
+ */
+export function isStepUpMaxAge(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_STEP_UP_MAX_AGE;
+}
+
+/**
+ * A plain, frozen copy of a step-up challenge keeping only what may reach a header: acr values that
+ * pass {@link isAcrValue} (deduplicated, at most {@link MAX_ACR_VALUES}), a `maxAge` that passes
+ * {@link isStepUpMaxAge}. Undefined when `value` is not an object. A custom guard may build a challenge
+ * from token content: this is what stops a claim from injecting text into the `www-authenticate`
+ * trailer. Reads each member once; a throwing getter throws (the caller decides what that means).
+ *
+ * @example
+ * ```ts
+ * copyStepUpChallenge({ acrValues: ['mfa', 'a"b', 'mfa'], maxAge: 0 }); // { acrValues: ['mfa'] }
+ * copyStepUpChallenge('mfa'); // undefined
+ * ```
+ */
+export function copyStepUpChallenge(value: unknown): StepUpChallenge | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { acrValues, maxAge } = value as { acrValues?: unknown; maxAge?: unknown };
+  const values = Array.isArray(acrValues) ? [...new Set((acrValues as unknown[]).filter(isAcrValue))].slice(0, MAX_ACR_VALUES) : [];
+  return Object.freeze({
+    ...(values.length > 0 ? { acrValues: Object.freeze(values) } : {}),
+    ...(isStepUpMaxAge(maxAge) ? { maxAge } : {}),
+  });
+}
+
+/**
+ * One challenge asking for everything several do (`anyOf` refusing with more than one step-up): the
+ * acr values of all, in order, and the smallest `maxAge`. A login meeting it meets each of them.
+ *
+ * @example
+ * ```ts
+ * mergeStepUpChallenges([{ acrValues: ['mfa'], maxAge: 600 }, { acrValues: ['hwk'], maxAge: 300 }]); // { acrValues: ['mfa', 'hwk'], maxAge: 300 }
+ * ```
+ */
+export function mergeStepUpChallenges(challenges: readonly StepUpChallenge[]): StepUpChallenge {
+  const acrValues = challenges.flatMap((challenge) => challenge.acrValues ?? []);
+  const maxAges = challenges.flatMap((challenge) => (challenge.maxAge === undefined ? [] : [challenge.maxAge]));
+  return copyStepUpChallenge({ acrValues, ...(maxAges.length > 0 ? { maxAge: Math.min(...maxAges) } : {}) }) as StepUpChallenge;
+}

@@ -1,0 +1,132 @@
+/**
+ * Step-up guards without a server: argument checks at construction, the time they read, and what of a
+ * (custom) step-up challenge can reach the `www-authenticate` trailer and ErrorInfo.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { AuthConfigError, AuthError, anyOf, requireAcr, requireAuthTime, toGrpcError, type AuthContext, type Guard } from '../../src/index.ts';
+import { stepUpChallenge } from '../../src/client/index.ts';
+import { judgeGuard, refusalOf } from '../../src/authz/guard-verdict.ts';
+import { rejectionStatus } from '../../src/server/rejection.ts';
+
+const NOW = 2_000_000_000_000;
+const info = { method: '/p.S/M', clock: () => NOW };
+const authWith = (claims: Record<string, unknown>) => ({ claims, scopes: [], roles: [] }) as unknown as AuthContext;
+
+function throwsNaming(build: () => unknown, option: string): void {
+  assert.throws(build, (error: unknown) => error instanceof AuthConfigError && error.option === option, option);
+}
+
+describe('requireAcr: arguments', () => {
+  it('no value, a value with a space, a quote, a backslash, a control, non-ASCII, too long, not a string, too many → AuthConfigError naming it', () => {
+    throwsNaming(() => requireAcr(), 'requireAcr');
+    for (const bad of ['a b', 'a"b', 'a\\b', 'a\nb', 'mfä', '', 'x'.repeat(257), 5, null])
+      throwsNaming(() => requireAcr('mfa', bad as string), 'requireAcr[1]');
+    throwsNaming(() => requireAcr(...Array.from({ length: 33 }, (_, i) => `v${i}`)), 'requireAcr');
+    assert.equal(typeof requireAcr('urn:acme:loa:2', 'x'.repeat(256)), 'function');
+  });
+});
+
+describe('requireAuthTime: arguments', () => {
+  it('maxAge missing, 0, negative, fractional, a string, NaN, over uint32; a bad clockTolerance; an unknown option; no object → AuthConfigError naming it', () => {
+    throwsNaming(() => requireAuthTime(undefined as never), 'requireAuthTime(options)');
+    throwsNaming(() => requireAuthTime(300 as never), 'requireAuthTime(options)');
+    throwsNaming(() => requireAuthTime({} as never), 'requireAuthTime.maxAge');
+    for (const maxAge of [0, -1, 1.5, '300', Number.NaN, Number.POSITIVE_INFINITY, 2 ** 32, null]) {
+      throwsNaming(() => requireAuthTime({ maxAge: maxAge as number }), 'requireAuthTime.maxAge');
+    }
+    for (const clockTolerance of [-1, 301, '60', Number.NaN, null]) {
+      throwsNaming(() => requireAuthTime({ maxAge: 300, clockTolerance: clockTolerance as number }), 'requireAuthTime.clockTolerance');
+    }
+    throwsNaming(() => requireAuthTime({ maxAge: 300, maxAgeSeconds: 1 } as never), 'requireAuthTime.maxAgeSeconds');
+  });
+});
+
+describe('requireAuthTime: the time', () => {
+  const guard = requireAuthTime({ maxAge: 300, clockTolerance: 10 });
+  const at = (authTime: unknown) => guard(authWith({ auth_time: authTime }), info);
+
+  it('reads GuardInfo.clock: exactly maxAge old passes, a second more refuses; tolerance only for the future', () => {
+    assert.equal(at(NOW / 1000 - 300), true);
+    assert.deepEqual(at(NOW / 1000 - 301), { allowed: false, message: 'login was 301 s ago, more than 300 s', stepUp: { maxAge: 300 } });
+    assert.equal(at(NOW / 1000 + 10), true);
+    assert.equal((at(NOW / 1000 + 11) as { allowed: boolean }).allowed, false);
+    for (const bad of [undefined, null, '2000000000', Number.NaN, Number.POSITIVE_INFINITY, [NOW / 1000]]) assert.notEqual(at(bad), true, String(bad));
+  });
+
+  it('without GuardInfo.clock it reads Date.now; a clock reading NaN throws INTERNAL, never allows', () => {
+    assert.equal(guard(authWith({ auth_time: Date.now() / 1000 }), { method: '/p.S/M' }), true);
+    assert.throws(
+      () => guard(authWith({ auth_time: 0 }), { method: '/p.S/M', clock: () => Number.NaN }),
+      (error: unknown) => error instanceof AuthError && error.code === 'ERR_AUTH_INTERNAL',
+    );
+  });
+});
+
+describe('step-up refusals and what reaches the wire', () => {
+  it('a step-up denial → UNAUTHENTICATED INSUFFICIENT_USER_AUTHENTICATION with acr_values and max_age', () => {
+    const refusal = refusalOf(judgeGuard(anyOf(requireAcr('mfa'), requireAuthTime({ maxAge: 600 }), requireAcr('hwk', 'mfa')), authWith({}), info) as never);
+    assert.equal(refusal?.code, 'ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION');
+    assert.equal(refusal?.status, status.UNAUTHENTICATED);
+    assert.deepEqual(refusal?.stepUp, { acrValues: ['mfa', 'hwk'], maxAge: 600 });
+    const sent = rejectionStatus(refusal as AuthError);
+    assert.equal(
+      sent.metadata.get('www-authenticate')[0],
+      'Bearer error="insufficient_user_authentication", error_description="stronger or more recent user authentication required", acr_values="mfa hwk", max_age="600"',
+    );
+    assert.deepEqual(stepUpChallenge({ code: sent.code, metadata: sent.metadata }), { acrValues: ['mfa', 'hwk'], maxAge: 600 });
+  });
+
+  it('a custom guard building a challenge from token content: unsafe acr values and ages are dropped, never sent', () => {
+    const hostile: Guard = (auth) => ({
+      allowed: false,
+      message: 'x',
+      stepUp: { acrValues: [auth.claims.acr, 'mfa', 'a b', 'x'.repeat(300), 7] as string[], maxAge: 0.5 },
+    });
+    const refusal = refusalOf(judgeGuard(hostile, authWith({ acr: 'mfa", scope="admin' }), info) as never) as AuthError;
+    assert.equal(refusal.code, 'ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION');
+    assert.deepEqual(refusal.stepUp, { acrValues: ['mfa'] });
+    assert.equal(
+      rejectionStatus(refusal).metadata.get('www-authenticate')[0],
+      'Bearer error="insufficient_user_authentication", error_description="stronger or more recent user authentication required", acr_values="mfa"',
+    );
+  });
+
+  it('a challenge getter that throws is the guard failing (INTERNAL), not a refusal nor an allow', () => {
+    const throwing: Guard = () =>
+      ({
+        allowed: false,
+        message: 'x',
+        get stepUp(): never {
+          throw new Error('boom');
+        },
+      }) as never;
+    const verdict = judgeGuard(throwing, authWith({}), info);
+    assert.ok(verdict instanceof AuthError && verdict.code === 'ERR_AUTH_INTERNAL');
+  });
+
+  it('a handler refusing with toGrpcError and a stepUp sends the same trailers', () => {
+    const error = toGrpcError(new AuthError('ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION', 'amount over 10k', { stepUp: { maxAge: 60 } }));
+    assert.equal(error.code, status.UNAUTHENTICATED);
+    assert.deepEqual(stepUpChallenge(error), { maxAge: 60 });
+  });
+
+  it('stepUpChallenge never throws and reads nothing but a step-up from this library', () => {
+    const other = rejectionStatus(new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', 'x', { requiredScopes: ['a'] }));
+    assert.equal(stepUpChallenge(other), undefined);
+    const wrongStatus = rejectionStatus(new AuthError('ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION', 'x', { stepUp: { maxAge: 5 } }));
+    assert.equal(stepUpChallenge({ ...wrongStatus, code: status.PERMISSION_DENIED }), undefined);
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('trap');
+        },
+      },
+    );
+    for (const value of [null, 5, 'x', {}, { code: 16 }, { code: 16, metadata: { get: () => [Buffer.from('garbage')] } }, hostile]) {
+      assert.equal(stepUpChallenge(value), undefined);
+    }
+  });
+});
