@@ -74,7 +74,8 @@ describe('certificate-bound tokens (RFC 8705) over real TLS', { skip: ca === und
         ? grpc.ServerCredentials.createInsecure()
         : grpc.ServerCredentials.createSsl(ca!.cert, [{ private_key: serverCert.key, cert_chain: serverCert.cert }], transport === 'mtls');
     const server = await startEchoServer({
-      interceptors: [createAuthInterceptor({ ...base(), ...options })],
+      // With `issuers`, keys, algorithms and issuer belong to each entry.
+      interceptors: [createAuthInterceptor(options.issuers ? { audience: idp.audience, ...options } : { ...base(), ...options })],
       credentials,
       clientCredentials: transport === 'insecure' ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(ca!.cert),
       clientOptions: { 'grpc.ssl_target_name_override': 'localhost' },
@@ -239,9 +240,6 @@ describe('certificate-bound tokens (RFC 8705) over real TLS', { skip: ca === und
     it("issuers[i].certificateBinding overrides the top-level default: 'required' for one issuer, 'when-bound' for the other", async () => {
       const partners = await createTestIssuer({ alg: 'ES256', issuer: 'https://partners.test' });
       const server = await serve({
-        keys: undefined,
-        algorithms: undefined,
-        issuer: undefined,
         certificateBinding: 'required',
         issuers: [
           { issuer: idp.issuer, keys: idp.keys, algorithms: ['ES256'] },
@@ -258,9 +256,6 @@ describe('certificate-bound tokens (RFC 8705) over real TLS', { skip: ca === und
     it("issuers[i].certificateBinding: 'off' for one issuer only", async () => {
       const legacy = await createTestIssuer({ alg: 'ES256', issuer: 'https://legacy.test' });
       const server = await serve({
-        keys: undefined,
-        algorithms: undefined,
-        issuer: undefined,
         issuers: [
           { issuer: idp.issuer, keys: idp.keys, algorithms: ['ES256'] },
           { issuer: legacy.issuer, keys: legacy.keys, algorithms: ['ES256'], certificateBinding: 'off' },
