@@ -49,8 +49,14 @@ async function serve(setup: Setup): Promise<void> {
   const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'], issuer: idp.issuer, audience: idp.audience });
   const server = new grpc.Server({ interceptors: [probe, auth] });
   server.addService(proto.bench.v1.Bench.service, { Call: (call: any, callback: any) => callback(null, { text: call.request.text }) });
-  const credentials = grpc.ServerCredentials.createSsl(Buffer.from(setup.ca), [{ private_key: Buffer.from(setup.server.key), cert_chain: Buffer.from(setup.server.cert) }], true);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+  const credentials = grpc.ServerCredentials.createSsl(
+    Buffer.from(setup.ca),
+    [{ private_key: Buffer.from(setup.server.key), cert_chain: Buffer.from(setup.server.cert) }],
+    true,
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
   const tokens = {
     bound: await idp.sign({}, { bindTo: { certificate: setup.client.cert } }),
     unbound: await idp.sign({}),
@@ -82,7 +88,8 @@ async function drive(): Promise<void> {
     client: { key: client.key.toString(), cert: client.cert.toString() },
   };
   const child = fork(fileURLToPath(import.meta.url), ['serve'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const next = <T>(type: string): Promise<T> => new Promise((resolve) => child.once('message', (message: any) => (message.type === type ? resolve(message) : undefined)));
+  const next = <T>(type: string): Promise<T> =>
+    new Promise((resolve) => child.once('message', (message: any) => (message.type === type ? resolve(message) : undefined)));
   const ready = next<{ port: number; tokens: { bound: string; unbound: string } }>('ready');
   child.send({ type: 'setup', setup });
   const { port, tokens } = await ready;
@@ -129,7 +136,9 @@ async function drive(): Promise<void> {
   stub.close();
   const bound = median(results.bound);
   const unbound = median(results.unbound);
-  console.log(`server CPU µs/call over mTLS (${ROUNDS} rounds × ${CALLS} calls, medians): bound ${bound.toFixed(1)}, unbound ${unbound.toFixed(1)}, difference ${(bound - unbound).toFixed(1)}`);
+  console.log(
+    `server CPU µs/call over mTLS (${ROUNDS} rounds × ${CALLS} calls, medians): bound ${bound.toFixed(1)}, unbound ${unbound.toFixed(1)}, difference ${(bound - unbound).toFixed(1)}`,
+  );
   console.log(`certificate read alone (getAuthContext + thumbprint), median wall µs over ${CALLS} calls: ${readMicros.toFixed(1)}`);
 }
 

@@ -76,7 +76,8 @@ export function admit(
     throw reader.missing();
   }
   const answer = authenticator.authenticate(token, info.method);
-  const authentication = answer instanceof Promise ? answer.then((admitted) => checkSenderBinding(admitted, certificate)) : checkSenderBinding(answer, certificate);
+  const authentication =
+    answer instanceof Promise ? answer.then((admitted) => checkSenderBinding(admitted, certificate)) : checkSenderBinding(answer, certificate);
   if (typeof rule !== 'function') return authentication;
   return authentication instanceof Promise ? authentication.then((admitted) => authorize(rule, admitted, info)) : authorize(rule, authentication, info);
 }

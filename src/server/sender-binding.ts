@@ -27,7 +27,8 @@ export function checkSenderBinding(admission: Admission, certificate: () => stri
     return admission;
   }
   const presented = certificate();
-  if (presented === undefined) throw new AuthError('ERR_AUTH_CERTIFICATE_MISSING', `token is bound to certificate x5t#S256 ${bound}; the call presented no verified client certificate`);
+  if (presented === undefined)
+    throw new AuthError('ERR_AUTH_CERTIFICATE_MISSING', `token is bound to certificate x5t#S256 ${bound}; the call presented no verified client certificate`);
   // Constant time: the thumbprint is not secret, but a comparison that stops at the first difference is a habit not to keep.
   if (!sameThumbprint(presented, bound))
     throw new AuthError('ERR_AUTH_CERTIFICATE_MISMATCH', `token is bound to certificate x5t#S256 ${bound}; the call presented ${presented}`);

@@ -108,7 +108,7 @@ describe('certificate-bound tokens (RFC 8705) over real TLS', { skip: ca === und
     return unary(client, md);
   };
 
-  describe("when-bound (default)", () => {
+  describe('when-bound (default)', () => {
     let server: EchoServer;
     before(async () => {
       server = await serve();
@@ -211,7 +211,7 @@ describe('certificate-bound tokens (RFC 8705) over real TLS', { skip: ca === und
   });
 
   describe("certificateBinding: 'required' and 'off'", () => {
-    it("required: unbound token → UNAUTHENTICATED TOKEN_NOT_BOUND; bound to A over A → OK; over B → MISMATCH", async () => {
+    it('required: unbound token → UNAUTHENTICATED TOKEN_NOT_BOUND; bound to A over A → OK; over B → MISMATCH', async () => {
       const server = await serve({ certificateBinding: 'required' });
       const outcome = await call(connect(server, clientA), unbound);
       assert.equal(outcome.code, grpc.status.UNAUTHENTICATED);
@@ -310,9 +310,12 @@ describe('certificate-bound tokens (RFC 8705) over real TLS', { skip: ca === und
     });
 
     for (const [label, hook] of [
-      ['throws', () => {
-        throw new Error('proxy header unreadable');
-      }],
+      [
+        'throws',
+        () => {
+          throw new Error('proxy header unreadable');
+        },
+      ],
       ['returns a hex hash', () => 'ab'.repeat(32)],
       ['returns a number', () => 42 as never],
       ['returns a promise', () => Promise.resolve('A'.repeat(43)) as never],

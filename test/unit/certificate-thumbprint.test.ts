@@ -97,7 +97,9 @@ describe('certificate source', () => {
 
   it('a verified certificate without fingerprint256 is hashed from raw', () => {
     const source = certificateSource(undefined, undefined);
-    const call = { getAuthContext: () => ({ transportSecurityType: 'ssl', sslPeerCertificate: { raw: x509.raw } }) } as unknown as ServerInterceptingCallInterface;
+    const call = {
+      getAuthContext: () => ({ transportSecurityType: 'ssl', sslPeerCertificate: { raw: x509.raw } }),
+    } as unknown as ServerInterceptingCallInterface;
     assert.equal(source(call, new Metadata(), '/p.S/M'), certificateThumbprint(pem));
   });
 });
@@ -113,17 +115,18 @@ describe('options of certificate binding', () => {
     for (const value of ['Required', 'on', true, null, 1]) {
       assert.throws(() => createAuthInterceptor({ keys, algorithms: ['HS256'], certificateBinding: value as never }), { option: 'certificateBinding' });
       assert.throws(() => createAuthenticator({ keys, algorithms: ['HS256'], certificateBinding: value as never }), { option: 'certificateBinding' });
-      assert.throws(
-        () => createAuthInterceptor({ issuers: [{ issuer: 'https://a.test', keys, algorithms: ['HS256'], certificateBinding: value as never }] }),
-        { option: 'issuers[0].certificateBinding' },
-      );
+      assert.throws(() => createAuthInterceptor({ issuers: [{ issuer: 'https://a.test', keys, algorithms: ['HS256'], certificateBinding: value as never }] }), {
+        option: 'issuers[0].certificateBinding',
+      });
     }
     for (const value of ['required', 'when-bound', 'off'] as const) createAuthInterceptor({ keys, algorithms: ['HS256'], certificateBinding: value });
   });
 
   it('clientCertificate: not a function → AuthConfigError naming it', () => {
     for (const value of ['x-forwarded-client-cert', 5, {}, null]) {
-      assert.throws(() => createAuthInterceptor({ keys: fromSecret(secret), algorithms: ['HS256'], clientCertificate: value as never }), { option: 'clientCertificate' });
+      assert.throws(() => createAuthInterceptor({ keys: fromSecret(secret), algorithms: ['HS256'], clientCertificate: value as never }), {
+        option: 'clientCertificate',
+      });
     }
   });
 
