@@ -201,6 +201,7 @@ export class CallAuthorization {
       scopes: context.scopes,
       cacheHit: probe?.cacheHit ?? false,
       verificationTime: probe?.verificationTime ?? 0,
+      certificateThumbprint: context.confirmation?.x5tS256,
     };
   }
 

@@ -152,8 +152,11 @@ describe('certificate-bound tokens (RFC 8705) over real TLS', { skip: ca === und
       assert.equal(rejected[0]?.verified?.subject, 'client-a');
       assert.equal((await call(connect(cached, clientA), boundToA)).code, grpc.status.OK);
       assert.deepEqual(
-        authenticated.map((event) => event.cacheHit),
-        [false, true],
+        authenticated.map((event) => [event.cacheHit, event.certificateThumbprint]),
+        [
+          [false, x5tA],
+          [true, x5tA],
+        ],
       );
     });
 
