@@ -125,7 +125,9 @@ export interface VerifyOptions {
    * only when the call's verified client certificate hashes to it, and unbound tokens as before;
    * `'required'` refuses unbound tokens too (`ERR_AUTH_TOKEN_NOT_BOUND`); `'off'` ignores `cnf`. The
    * certificate is the one grpc-js verified (mutual TLS, grpc-js ≥ 1.14.5), or what the interceptor's
-   * `clientCertificate` hook returns. See {@link CertificateBinding}.
+   * `clientCertificate` hook returns. See {@link CertificateBinding}. `createAuthenticator` has no
+   * connection to prove it on: it reads and validates `cnf` into `context.confirmation` and leaves the
+   * comparison with your transport's certificate to you.
    */
   readonly certificateBinding?: CertificateBinding;
 }
