@@ -32,6 +32,7 @@ export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from './
 export { METRIC_NAMES } from './telemetry/metric-names.ts';
 export type { TokenExtractor, TokenSource } from './server/token-source.ts';
 export type { LogFunction, Logger } from './server/logger.ts';
+export type { ClientCertificateCall, ClientCertificateHook, TransportAuthContext } from './server/client-certificate.ts';
 
 // Verification without gRPC: the same checks for an HTTP gateway, a queue consumer or a script.
 export { createAuthenticator } from './verify/authenticator.ts';
@@ -39,6 +40,8 @@ export type { Authentication, Authenticator, AuthenticatorOptions } from './veri
 export type { IssuerOptions } from './verify/issuers.ts';
 export type { ValidateContext, ValidateHook, VerifyOptions } from './verify/options.ts';
 export type { TokenCacheOptions } from './verify/token-cache.ts';
+export { certificateThumbprint } from './verify/certificate-thumbprint.ts';
+export type { CertificateBinding, Confirmation } from './verify/confirmation.ts';
 
 // Keys: where verification keys come from. One slot, one type, whatever the source.
 export { fromSecret } from './keys/secret.ts';

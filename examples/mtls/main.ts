@@ -6,7 +6,6 @@
  * copied to a machine with another certificate is refused.
  * Run: node --import tsx examples/mtls/main.ts
  */
-import { X509Certificate, createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -22,9 +21,6 @@ const { ca, server: serverCert, clients } = makeCertificates(['orders-app', 'rep
 const ordersApp = clients['orders-app']!;
 const reportsApp = clients['reports-app']!;
 
-/** RFC 8705 §3.1: the base64url SHA-256 of the certificate's DER bytes. */
-const thumbprint = (der: Buffer): string => createHash('sha256').update(der).digest('base64url');
-
 // --- identity provider ---------------------------------------------------------------------------
 const idp = await createTestIssuer({ alg: 'ES256', audience: 'identity-api' });
 
@@ -34,19 +30,18 @@ const auth = createAuthInterceptor({
   algorithms: ['ES256'],
   issuer: idp.issuer,
   audience: 'identity-api',
+  // Every token must be bound to the calling client's verified certificate ('when-bound', the default,
+  // would also admit unbound tokens).
+  certificateBinding: 'required',
   rules: { '/demo.mtls.v1.Identity/WhoAmI': requireScopes('identity:read') },
 });
 const server = new grpc.Server({ interceptors: [auth] });
 server.addService(proto.demo.mtls.v1.Identity.service, {
   WhoAmI(call: grpc.ServerUnaryCall<object, unknown>, callback: grpc.sendUnaryData<{ certificateSubject: string; tokenSubject: string }>) {
-    // From grpc-js 1.14.5 on, the peer certificate is present only when it was verified against the CA.
+    // The interceptor proved the binding before this ran: confirmation.x5tS256 is the verified certificate's.
     const peer = call.getAuthContext().sslPeerCertificate;
-    const token = getAuth<{ cnf?: { 'x5t#S256'?: string } }>(call);
-    if (!peer || token.claims.cnf?.['x5t#S256'] !== thumbprint(peer.raw)) {
-      callback({ code: grpc.status.UNAUTHENTICATED, details: 'token is bound to another client certificate' });
-      return;
-    }
-    callback(null, { certificateSubject: String(peer.subject.CN), tokenSubject: token.subject ?? '' });
+    const token = getAuth(call);
+    callback(null, { certificateSubject: `${String(peer?.subject.CN)} (x5t#S256 ${token.confirmation?.x5tS256 ?? '-'})`, tokenSubject: token.subject ?? '' });
   },
 });
 const serverCredentials = grpc.ServerCredentials.createSsl(ca, [{ private_key: serverCert.key, cert_chain: serverCert.cert }], true);
@@ -80,13 +75,15 @@ function whoAmI(client: grpc.Client & Record<string, any>, token?: string): Prom
   });
 }
 
-// The provider binds the token to the certificate of the client it was issued to.
-const boundToken = await idp.sign({ sub: 'orders-app', scope: 'identity:read', cnf: { 'x5t#S256': thumbprint(new X509Certificate(ordersApp.cert).raw) } });
+// The provider binds the token to the certificate of the client it was issued to (cnf x5t#S256).
+const boundToken = await idp.sign({ sub: 'orders-app', scope: 'identity:read' }, { bindTo: { certificate: ordersApp.cert } });
+const bearerToken = await idp.sign({ sub: 'orders-app', scope: 'identity:read' });
 
 const cases: Array<[label: string, result: Promise<string>, expected: string]> = [
   ['orders-app certificate + its token', whoAmI(connect(ordersApp), boundToken), 'accepted'],
   ['orders-app certificate, no token', whoAmI(connect(ordersApp)), 'refused: UNAUTHENTICATED'],
   ['reports-app certificate + orders-app token', whoAmI(connect(reportsApp), boundToken), 'refused: UNAUTHENTICATED'],
+  ['orders-app certificate + unbound token', whoAmI(connect(ordersApp), bearerToken), 'refused: UNAUTHENTICATED'],
   ['no client certificate (TLS handshake fails)', whoAmI(connect(), boundToken), 'refused: UNAVAILABLE'],
 ];
 let failed = false;

@@ -308,6 +308,21 @@ const DIAGNOSES: Readonly<Record<AuthErrorCode, Diagnose>> = {
   ),
   ERR_AUTH_CLAIM_INVALID: simple('token', 'claim types', 'a registered claim has the wrong type (e.g. exp as a string): fix the token issuer'),
   ERR_AUTH_TOKEN_REJECTED: simple('configuration', 'validate hook', "the server's validate hook refused the token (a revoked jti, say)"),
+  ERR_AUTH_CERTIFICATE_MISSING: simple(
+    'configuration',
+    'certificate binding',
+    'the token is bound to a client certificate (cnf x5t#S256): call over mutual TLS with that certificate, to a server that verifies client certificates',
+  ),
+  ERR_AUTH_CERTIFICATE_MISMATCH: simple(
+    'token',
+    'certificate binding',
+    'the token is bound to another client certificate: use the token issued for the certificate this client presents',
+  ),
+  ERR_AUTH_TOKEN_NOT_BOUND: simple(
+    'configuration',
+    'certificate binding',
+    "the server accepts only certificate-bound tokens (certificateBinding: 'required'): get a token bound to your client certificate",
+  ),
   ERR_AUTH_INSUFFICIENT_SCOPE: simple(
     'access',
     'scopes',

@@ -103,6 +103,16 @@ export type AuthErrorCode =
   | 'ERR_AUTH_CLAIM_INVALID'
   /** UNAUTHENTICATED: the `validate` hook did not return `true` (only `true` admits). */
   | 'ERR_AUTH_TOKEN_REJECTED'
+  /**
+   * UNAUTHENTICATED: the token is bound to a client certificate (`cnf["x5t#S256"]`, RFC 8705) and the call
+   * came without a verified one (no mutual TLS, a server that does not verify client certificates, or a
+   * `clientCertificate` hook that found none).
+   */
+  | 'ERR_AUTH_CERTIFICATE_MISSING'
+  /** UNAUTHENTICATED: the token is bound to a client certificate other than the one the call presented. */
+  | 'ERR_AUTH_CERTIFICATE_MISMATCH'
+  /** UNAUTHENTICATED: `certificateBinding: 'required'` and the token is not bound to a client certificate. */
+  | 'ERR_AUTH_TOKEN_NOT_BOUND'
   /** PERMISSION_DENIED: a guard refused the verified caller. */
   | 'ERR_AUTH_INSUFFICIENT_SCOPE'
   /**
@@ -167,6 +177,9 @@ const CODES = {
   ERR_AUTH_CLAIM_MISSING: { status: U, wireMessage: 'token lacks a required claim', bearerError: 'invalid_token' },
   ERR_AUTH_CLAIM_INVALID: { status: U, wireMessage: 'token has an invalid claim', bearerError: 'invalid_token' },
   ERR_AUTH_TOKEN_REJECTED: { status: U, wireMessage: 'token was rejected', bearerError: 'invalid_token' },
+  ERR_AUTH_CERTIFICATE_MISSING: { status: U, wireMessage: 'token is bound to a client certificate the call did not present', bearerError: 'invalid_token' },
+  ERR_AUTH_CERTIFICATE_MISMATCH: { status: U, wireMessage: 'token is bound to another client certificate', bearerError: 'invalid_token' },
+  ERR_AUTH_TOKEN_NOT_BOUND: { status: U, wireMessage: 'token must be sender-constrained', bearerError: 'invalid_token' },
   ERR_AUTH_INSUFFICIENT_SCOPE: { status: DENIED, wireMessage: 'token does not grant access to this method', bearerError: 'insufficient_scope' },
   ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION: {
     status: U,

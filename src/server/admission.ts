@@ -5,6 +5,7 @@ import type { Guard, GuardInfo } from '../authz/guards.ts';
 import type { Rule } from '../authz/rules.ts';
 import type { Admission, SyncAuthenticator } from '../verify/authenticator.ts';
 import { DEFAULT_TOKEN_READER, type TokenReader } from './token-reader.ts';
+import { checkSenderBinding } from './sender-binding.ts';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -38,11 +39,16 @@ function authorize(guard: Guard<any>, admitted: Admission, info: GuardInfo): May
   return verdict instanceof Promise ? verdict.then((settled) => admittedUnless(settled, admitted)) : admittedUnless(verdict, admitted);
 }
 
+/** No connection to read a certificate from (a unit test of admission): bound tokens are refused. */
+const NO_CERTIFICATE = (): undefined => undefined;
+
 /**
  * Decides whether a call may reach its handler: the verified caller, undefined for a call admitted
  * without one (`'public'`, or `'optional'` without a token), or the refusal, thrown (or rejected with).
  *
- * Authentication before authorization: a bad token on a guarded method is UNAUTHENTICATED. A `'deny'`
+ * Authentication, then the sender binding (a certificate-bound token needs the call's client certificate,
+ * read through `certificate` only then, on a cache hit too), then authorization: a bad or unproven token
+ * on a guarded method is UNAUTHENTICATED. A `'deny'`
  * rule refuses without reading the token, a `'public'` one admits without reading it. Answers
  * synchronously when it can (a cached token and a synchronous guard), so a repeated token costs no
  * promise.
@@ -60,6 +66,7 @@ export function admit(
   { rule, info, token: reader = DEFAULT_TOKEN_READER }: MethodPolicy,
   authenticator: SyncAuthenticator,
   metadata: Metadata,
+  certificate: () => string | undefined = NO_CERTIFICATE,
 ): MaybePromise<Admission | undefined> {
   if (rule === 'public') return undefined;
   if (rule === 'deny') throw new AuthError('ERR_AUTH_ACCESS_DENIED', `${info.method} is denied by rule`);
@@ -68,7 +75,9 @@ export function admit(
     if (rule === 'optional') return undefined;
     throw reader.missing();
   }
-  const authentication = authenticator.authenticate(token, info.method);
+  const answer = authenticator.authenticate(token, info.method);
+  const authentication =
+    answer instanceof Promise ? answer.then((admitted) => checkSenderBinding(admitted, certificate)) : checkSenderBinding(answer, certificate);
   if (typeof rule !== 'function') return authentication;
   return authentication instanceof Promise ? authentication.then((admitted) => authorize(rule, admitted, info)) : authorize(rule, authentication, info);
 }

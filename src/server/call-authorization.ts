@@ -9,6 +9,7 @@ import { admit, type MethodPolicy } from './admission.ts';
 import { eventMetadata, type AuthenticatedEvent, type RejectedEvent } from './events.ts';
 import { rejectionStatus } from './rejection.ts';
 import { scheduleExpiry } from './stream-expiry.ts';
+import type { CertificateSource } from './client-certificate.ts';
 import type { CallRecord, InterceptorTelemetry } from '../telemetry/call-telemetry.ts';
 
 /** grpc-js does not export its status type from the package root. */
@@ -29,6 +30,7 @@ type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatu
  *   onRejected: (event) => console.warn(event.method, event.error.code),
  *   credentialMetadata: ['authorization', 'cookie'],
  *   telemetry: undefined,
+ *   clientCertificate: () => undefined,
  * };
  * ```
  */
@@ -42,6 +44,8 @@ export interface CallSettings {
   readonly credentialMetadata: readonly string[];
   /** OpenTelemetry metrics and spans; undefined when off, and then calls pay nothing for them. */
   readonly telemetry: InterceptorTelemetry | undefined;
+  /** The call's client certificate thumbprint, for certificate-bound tokens; read only for those. */
+  readonly clientCertificate: CertificateSource;
 }
 
 /** The events' metadata until the call's arrives (no call is refused before it does); events copy it, never change it. */
@@ -152,7 +156,9 @@ export class CallAuthorization {
     this.metadata = metadata;
     this.record = this.settings.telemetry?.begin(this.method, metadata);
     try {
-      admitted = admit(this.policy, this.observation ? observing(authenticator, this.observation) : authenticator, metadata);
+      // Read per call, never cached: the verified-token cache knows the token, not the connection it came on.
+      const certificate = (): string | undefined => this.settings.clientCertificate(this.next, metadata, this.method);
+      admitted = admit(this.policy, this.observation ? observing(authenticator, this.observation) : authenticator, metadata, certificate);
     } catch (error) {
       this.refuse(toAuthError(error, 'unexpected error'));
       return;
@@ -195,6 +201,7 @@ export class CallAuthorization {
       scopes: context.scopes,
       cacheHit: probe?.cacheHit ?? false,
       verificationTime: probe?.verificationTime ?? 0,
+      certificateThumbprint: context.confirmation?.x5tS256,
     };
   }
 

@@ -55,6 +55,11 @@ export interface AuthenticatedEvent extends CallEvent, TokenFacts {
    * claims and the `validate` hook; not the rule's guard. Measured on a monotonic clock, not `clock`.
    */
   readonly verificationTime: number;
+  /**
+   * The `x5t#S256` of the client certificate this call proved the token is bound to (RFC 8705); undefined
+   * for an unbound token. Not secret: safe to log.
+   */
+  readonly certificateThumbprint: string | undefined;
 }
 
 /**

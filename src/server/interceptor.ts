@@ -17,6 +17,7 @@ import { logConfiguration, logKeyEvents, observeRejections } from './interceptor
 import { checkLogger, type Logger } from './logger.ts';
 import { compileTokenSource, type TokenSource } from './token-source.ts';
 import { MetadataTokenReader } from './token-reader.ts';
+import { certificateSource, type ClientCertificateHook } from './client-certificate.ts';
 
 /**
  * Options of {@link createAuthInterceptor}: how tokens are verified (the {@link AuthenticatorOptions}),
@@ -92,6 +93,13 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
    * token. Silent by default. See {@link Logger}.
    */
   readonly logger?: Logger;
+  /**
+   * Where the client certificate of a call is read, for certificate-bound tokens (`certificateBinding`):
+   * by default the certificate grpc-js verified (mutual TLS with `createSsl(ca, pairs, true)`, grpc-js ≥
+   * 1.14.5), never a header. Behind a proxy that terminates TLS, a hook that returns the certificate's
+   * `x5t#S256` or DER from what the proxy forwards; see {@link ClientCertificateHook}.
+   */
+  readonly clientCertificate?: ClientCertificateHook;
 }
 
 /**
@@ -134,6 +142,7 @@ const OWN_OPTION_NAMES = optionNames<Omit<AuthInterceptorOptions, keyof Authenti
   telemetry: true,
   tokenFrom: true,
   logger: true,
+  clientCertificate: true,
 });
 const INTERCEPTOR_OPTION_NAMES: ReadonlySet<string> = new Set([...AUTHENTICATOR_OPTION_NAMES, ...OWN_OPTION_NAMES]);
 
@@ -177,6 +186,10 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
     // The configured token key holds a credential too: events never carry it, even when it was malformed.
     credentialMetadata: tokenFrom instanceof MetadataTokenReader ? [...CREDENTIAL_METADATA, tokenFrom.key] : CREDENTIAL_METADATA,
     telemetry: startTelemetry(options.telemetry, resolvers, () => authenticator.status(), clock),
+    clientCertificate: certificateSource(
+      optionalFunction<ClientCertificateHook>(options.clientCertificate, 'clientCertificate', 'a function (call) => string | Uint8Array | undefined'),
+      logger,
+    ),
   };
   logConfiguration(logger, options, {
     tokenFrom: tokenFrom.description,

@@ -13,6 +13,8 @@
 // A test issuer: signs tokens, rotates keys, and makes the tokens a server must refuse.
 export { createTestIssuer } from './test-issuer.ts';
 export type { SignOptions, TestClaims, TestIssuer, TestIssuerOptions } from './test-issuer.ts';
+// The RFC 8705 thumbprint a certificate-bound token carries (the same function as the server entry's).
+export { certificateThumbprint } from '../verify/certificate-thumbprint.ts';
 
 // Calls for unit tests of handlers: a verified caller attached as the interceptor attaches it, no server.
 export { anonymousCall, authenticatedCall } from './test-call.ts';

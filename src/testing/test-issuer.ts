@@ -7,6 +7,7 @@ import type { KeyLookup, KeyResolver, VerificationKey } from '../keys/resolver.t
 import { fromSecret } from '../keys/secret.ts';
 import { serveIssuer, type ServedIssuer, type ServeOptions } from './issuer-server.ts';
 import { checkedSignOptions, checkTestOptionNames, optionalRecord } from './test-option-checks.ts';
+import { certificateThumbprint } from '../verify/certificate-thumbprint.ts';
 import { generateTestKey, type TestSigningKey } from './test-keys.ts';
 import { craftUnsignedToken, replacePayload } from './unsigned.ts';
 
@@ -40,6 +41,8 @@ export interface TestIssuerOptions {
  * const idp = await createTestIssuer();
  * const shortLivedAccessToken: SignOptions = { expiresIn: 5, header: { typ: 'at+jwt' } };
  * const token = await idp.sign({ scope: 'orders:read' }, shortLivedAccessToken);
+ * declare const clientCertificatePem: string;
+ * const boundToken = await idp.sign({ scope: 'orders:read' }, { bindTo: { certificate: clientCertificatePem } }); // cnf["x5t#S256"]
  * ```
  */
 export interface SignOptions {
@@ -51,6 +54,12 @@ export interface SignOptions {
   readonly issuedAt?: number;
   /** Extra or overriding protected header parameters (`typ`, `kid`, `crit`, ...). */
   readonly header?: Readonly<Record<string, unknown>>;
+  /**
+   * Binds the token to a client certificate (RFC 8705): `cnf["x5t#S256"]` becomes the thumbprint of
+   * `certificate` (PEM, string or bytes, or DER), merged into any `cnf` of the claims. The server then
+   * admits it only on a call that presents that certificate over mutual TLS.
+   */
+  readonly bindTo?: { readonly certificate?: string | Uint8Array };
 }
 
 /**
@@ -211,13 +220,17 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   }
 
   async function sign(claims: TestClaims = {}, signOptions: SignOptions = {}): Promise<string> {
-    const { issuedAt, expiresIn, notBefore, header: extraHeader } = checkedSignOptions(signOptions);
+    const { issuedAt, expiresIn, notBefore, header: extraHeader, bindTo } = checkedSignOptions(signOptions);
     const iat = issuedAt ?? now();
     const payload: Record<string, unknown> = { iss: issuer, aud: audience, sub: 'test-user', iat, exp: iat + (expiresIn ?? 3600) };
     if (notBefore !== undefined) payload.nbf = now() + notBefore;
     for (const [name, value] of Object.entries(optionalRecord(claims, 'claims') ?? {})) {
       if (value === undefined) delete payload[name];
       else payload[name] = value;
+    }
+    if (bindTo?.certificate !== undefined) {
+      const cnf = typeof payload.cnf === 'object' && payload.cnf !== null && !Array.isArray(payload.cnf) ? payload.cnf : {};
+      payload.cnf = { ...cnf, 'x5t#S256': certificateThumbprint(bindTo.certificate) };
     }
     const header = protectedHeader(extraHeader);
     return new SignJWT(payload).setProtectedHeader(header as never).sign(signing.signingKey, signOptionsFor(header));

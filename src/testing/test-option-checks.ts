@@ -6,6 +6,7 @@ import { AuthConfigError } from '../errors/config-error.ts';
 import { isRecord, optionalSeconds, optionNames } from '../util/option-checks.ts';
 import { LAST_NUMERIC_DATE } from '../verify/claims.ts';
 import type { SignOptions } from './test-issuer.ts';
+import { certificateThumbprint } from '../verify/certificate-thumbprint.ts';
 
 /**
  * Refuses an options object of the testing helpers with names it does not know, naming the option by
@@ -71,7 +72,21 @@ export function optionalText(value: unknown, option: string): string | undefined
   return value;
 }
 
-const SIGN_OPTIONS = optionNames<SignOptions>({ expiresIn: true, notBefore: true, issuedAt: true, header: true });
+const SIGN_OPTIONS = optionNames<SignOptions>({ expiresIn: true, notBefore: true, issuedAt: true, header: true, bindTo: true });
+const BIND_TO_OPTIONS = optionNames<NonNullable<SignOptions['bindTo']>>({ certificate: true });
+
+/** `bindTo` checked: a certificate that is not one throws here, naming `bindTo.certificate`. */
+function checkedBindTo(value: unknown, path: string): SignOptions['bindTo'] {
+  if (value === undefined) return undefined;
+  checkTestOptionNames(value, BIND_TO_OPTIONS, `${path}bindTo.`);
+  if (value.certificate === undefined) return {};
+  try {
+    certificateThumbprint(value.certificate as string | Uint8Array);
+  } catch {
+    throw new AuthConfigError(`${path}bindTo.certificate`, 'expected an X.509 certificate, PEM (string or bytes) or DER');
+  }
+  return { certificate: value.certificate as string | Uint8Array };
+}
 
 /**
  * {@link SignOptions} checked, names by their path: what `sign` takes, and what a token fault passes on
@@ -79,7 +94,7 @@ const SIGN_OPTIONS = optionNames<SignOptions>({ expiresIn: true, notBefore: true
  *
  * @example
  * ```ts
- * checkedSignOptions({ expiresIn: 60 }); // { expiresIn: 60, issuedAt: undefined, notBefore: undefined, header: undefined }
+ * checkedSignOptions({ expiresIn: 60 }); // { expiresIn: 60, issuedAt: undefined, notBefore: undefined, header: undefined, bindTo: undefined }
  * checkedSignOptions({ expiresin: 60 }, 'fault.signOptions.'); // throws AuthConfigError('fault.signOptions.expiresin', ...)
  * ```
  */
@@ -90,5 +105,6 @@ export function checkedSignOptions(options: unknown, path = ''): { readonly [K i
     notBefore: optionalTime(options.notBefore, `${path}notBefore`),
     issuedAt: optionalTime(options.issuedAt, `${path}issuedAt`),
     header: optionalRecord(options.header, `${path}header`),
+    bindTo: checkedBindTo(options.bindTo, path),
   };
 }

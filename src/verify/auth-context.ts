@@ -1,3 +1,5 @@
+import type { Confirmation } from './confirmation.ts';
+
 /**
  * The registered JWT claims (RFC 7519 §4.1) plus whatever else the token carries; verification has
  * already refused registered claims of the wrong type. Your own claims interface need not extend it:
@@ -104,6 +106,12 @@ export interface AuthContext<C extends object = object> {
    * per issuer.) Safe to log: it reveals nothing of the token.
    */
   readonly tokenId: string;
+  /**
+   * What the token is bound to (its `cnf` claim), each member proven on this call before it was admitted:
+   * `x5tS256`, the thumbprint of the client certificate (RFC 8705). Undefined for a bearer token, and when
+   * the issuer's `certificateBinding` is `'off'`. Safe to log.
+   */
+  readonly confirmation: Confirmation | undefined;
 }
 
 /** Freezes a decoded JSON value all the way down. */

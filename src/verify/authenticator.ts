@@ -13,6 +13,7 @@ import { compileIssuers, type IssuerOptions } from './issuers.ts';
 import { VERIFY_OPTION_FLAGS, checkMaxTokenBytes, compileVerifyOptions, type VerifyOptions } from './options.ts';
 import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cache.ts';
 import type { TokenFacts } from './token-facts.ts';
+import type { CertificateBinding } from './confirmation.ts';
 import { timed, type VerificationProbe } from './verification-probe.ts';
 import { TokenVerifier, factsOfRefusal } from './verifier.ts';
 import { VerificationLimit, checkMaxConcurrentVerifications } from './verification-limit.ts';
@@ -108,6 +109,8 @@ export interface Admission extends Omit<Authentication, 'validUntil'> {
   readonly validUntil: number | undefined;
   /** What the interceptor's events tell about the token (kid and alg of the verifying key included). */
   readonly facts: TokenFacts;
+  /** The issuer's `certificateBinding`: what the server must prove on each call (server/sender-binding.ts). */
+  readonly certificateBinding: CertificateBinding;
 }
 
 /**
@@ -263,7 +266,7 @@ export function buildAuthenticator(options: AuthenticatorOptions, defaultMaxConc
     const { context, key, window, facts } = await verifier.verify(parsed, seconds);
     const validUntil = Number.isFinite(window.until) ? window.until * 1000 : undefined;
     const entry: VerifiedEntry = {
-      authentication: Object.freeze({ context, validUntil, endedBy: window.endedBy, facts }),
+      authentication: Object.freeze({ context, validUntil, endedBy: window.endedBy, facts, certificateBinding: verifier.options.certificateBinding }),
       key,
       keys: verifier.options.keys,
       verifier,

@@ -1,12 +1,13 @@
 import type { JwtClaims, JwtHeader } from './auth-context.ts';
 import { DEFAULT_ROLE_CLAIMS, DEFAULT_SCOPE_CLAIMS, checkClaimPaths, type ClaimPath } from '../util/claim-paths.ts';
 import { AuthConfigError } from '../errors/config-error.ts';
-import { optionNames, optionalBoolean, optionalFunction, optionalInteger, optionalSeconds, optionalString } from '../util/option-checks.ts';
+import { optionNames, optionalBoolean, optionalChoice, optionalFunction, optionalInteger, optionalSeconds, optionalString } from '../util/option-checks.ts';
 import { isSupportedAlgorithm, type Algorithm } from '../keys/key-algorithms.ts';
 import type { KeyResolver } from '../keys/resolver.ts';
 import type { ClaimPolicy } from './claims.ts';
 import { DEFAULT_MAX_TOKEN_BYTES } from './compact.ts';
 import { isMediaTypeName, normalizeTyp, type HeaderPolicy } from './header.ts';
+import { CERTIFICATE_BINDINGS, type CertificateBinding } from './confirmation.ts';
 
 /**
  * What a `validate` hook is told besides the claims.
@@ -119,6 +120,16 @@ export interface VerifyOptions {
   // contravariant, so ValidateHook<MyClaims> is not a ValidateHook<JwtClaims>).
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly validate?: ValidateHook<any>;
+  /**
+   * Certificate-bound tokens (RFC 8705, `cnf["x5t#S256"]`): `'when-bound'` (default) admits a bound token
+   * only when the call's verified client certificate hashes to it, and unbound tokens as before;
+   * `'required'` refuses unbound tokens too (`ERR_AUTH_TOKEN_NOT_BOUND`); `'off'` ignores `cnf`. The
+   * certificate is the one grpc-js verified (mutual TLS, grpc-js ≥ 1.14.5), or what the interceptor's
+   * `clientCertificate` hook returns. See {@link CertificateBinding}. `createAuthenticator` has no
+   * connection to prove it on: it reads and validates `cnf` into `context.confirmation` and leaves the
+   * comparison with your transport's certificate to you.
+   */
+  readonly certificateBinding?: CertificateBinding;
 }
 
 /** Options compiled into the shapes the hot path uses. */
@@ -131,6 +142,7 @@ export interface CompiledVerifyOptions {
   readonly roleClaims: readonly ClaimPath[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see VerifyOptions.validate
   readonly validate: ValidateHook<any> | undefined;
+  readonly certificateBinding: CertificateBinding;
 }
 
 /**
@@ -152,6 +164,7 @@ export const VERIFY_OPTION_FLAGS = {
   scopeClaims: true,
   roleClaims: true,
   validate: true,
+  certificateBinding: true,
 } as const satisfies { readonly [K in keyof Required<VerifyOptions>]: true };
 
 /** Names of every option of {@link VerifyOptions}, for typo detection. */
@@ -266,5 +279,6 @@ export function compileVerifyOptions(options: VerifyOptions, name: (option: stri
     scopeClaims: options.scopeClaims === undefined ? DEFAULT_SCOPE_CLAIMS : checkClaimPaths(options.scopeClaims, name('scopeClaims')),
     roleClaims: options.roleClaims === undefined ? DEFAULT_ROLE_CLAIMS : checkClaimPaths(options.roleClaims, name('roleClaims')),
     validate,
+    certificateBinding: optionalChoice(options.certificateBinding, name('certificateBinding'), CERTIFICATE_BINDINGS) ?? 'when-bound',
   };
 }

@@ -7,6 +7,7 @@ import type { ParsedToken } from './compact.ts';
 import type { CompiledVerifyOptions } from './options.ts';
 import { verifySignature } from './signature.ts';
 import { tokenFacts, type TokenFacts } from './token-facts.ts';
+import { readConfirmation, type Confirmation } from './confirmation.ts';
 
 /** A token that passed every check, with what the cache needs to keep it honest. */
 interface VerifiedToken {
@@ -54,7 +55,7 @@ function tokenIdOf(token: string): string {
 }
 
 /** Builds the frozen context handlers see: nothing in it can be changed, its Dates included. */
-function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions, tokenId: string): AuthContext {
+function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions, tokenId: string, confirmation: Confirmation | undefined): AuthContext {
   const claims = deepFreeze(parsed.claims) as JwtClaims;
   const { exp, iat } = claims;
   return Object.freeze({
@@ -75,6 +76,7 @@ function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions, token
     header: deepFreeze(parsed.header) as JwtHeader,
     token: parsed.token,
     tokenId,
+    confirmation,
   });
 }
 
@@ -95,14 +97,17 @@ export class TokenVerifier {
     // token's `sub` must not reach a log as if the issuer had said it).
     const facts = tokenFacts(parsed.claims, parsed.header.alg as string, key.kid, tokenIdOf(parsed.token));
     let window: TimeWindow;
+    let confirmation: Confirmation | undefined;
     try {
       window = checkTimeClaims(parsed.claims, this.options.claims, now());
       checkIdentityClaims(parsed.claims, this.options.claims);
+      // Read once here, cached with the token; what it lists is proven on every call (server/sender-binding.ts).
+      confirmation = readConfirmation(parsed.claims, this.options.certificateBinding);
     } catch (error) {
       // The claim checks throw a new error each time: one token's facts never attach to another's refusal.
       if (typeof error === 'object' && error !== null) genuineRefusals.set(error, facts);
       throw error;
     }
-    return { context: buildContext(parsed, this.options, facts.tokenId), key, window, facts };
+    return { context: buildContext(parsed, this.options, facts.tokenId, confirmation), key, window, facts };
   }
 }

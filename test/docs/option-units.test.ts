@@ -25,6 +25,7 @@ const verify = {
   scopeClaims: '-',
   roleClaims: '-',
   validate: '-',
+  certificateBinding: '-',
 } as const satisfies Record<string, Unit>;
 
 const cached = { refreshBefore: 'seconds', jitter: 'fraction', assumedLifetime: 'seconds', minBackoff: 'seconds', maxBackoff: 'seconds', clock: 'clock' } as const;
@@ -50,6 +51,7 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
     maxConcurrentVerifications: 'count',
     tokenFrom: '-',
     logger: '-',
+    clientCertificate: '-',
   },
   AuthenticatorOptions: { ...verify, issuer: '-', maxTokenBytes: 'bytes', issuers: '-', clock: 'clock', cache: '-', maxConcurrentVerifications: 'count' },
   VerifyOptions: { ...verify, issuer: '-', maxTokenBytes: 'bytes' },
@@ -75,7 +77,7 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
   ClientCredentialsOptions: { ...cached, ...tokenRequest, audience: '-' },
   RefreshingTokenOptions: { ...cached, ...tokenRequest, refreshToken: '-', onRefreshToken: '-' },
   TestIssuerOptions: { alg: '-', issuer: '-', audience: '-', kid: '-' },
-  SignOptions: { expiresIn: 'seconds', notBefore: 'seconds', issuedAt: 'NumericDate', header: '-' },
+  SignOptions: { expiresIn: 'seconds', notBefore: 'seconds', issuedAt: 'NumericDate', header: '-', bindTo: '-' },
   ServeOptions: { port: '-', token: '-', jwksMaxAge: 'seconds' },
   TestCallOptions: { request: '-', method: '-', metadata: '-' },
   AuthenticatedCallOptions: { request: '-', method: '-', metadata: '-', claims: '-', signOptions: '-', verify: '-' },

@@ -43,6 +43,7 @@ const INTERCEPTOR: WrongValues<AuthInterceptorOptions> = {
   scopeClaims: ['scope', [''], [5], [['org', '__proto__']], null, {}],
   roleClaims: ['roles', [''], [5], null, {}],
   validate: NOT_A_FUNCTION,
+  certificateBinding: ['Required', 'on', true, 1, null, {}],
   issuers: [[], 'https://idp.example/', null, {}, [null]],
   clock: [...NOT_A_FUNCTION, 1_800_000_000_000],
   cache: [true, [], 'off', 5, { maxEntries: 0 }, { maxTtl: '300' }],
@@ -69,6 +70,7 @@ const INTERCEPTOR: WrongValues<AuthInterceptorOptions> = {
     { cookie: 'a b' },
   ],
   logger: ['console', 5, null, true, { warn: 'loud' }, { error: 1 }],
+  clientCertificate: ['x-forwarded-client-cert', 5, null, {}],
 };
 
 const CACHE: WrongValues<TokenCacheOptions> = {

@@ -35,6 +35,7 @@ const WRONG: ReadonlyArray<readonly [string, unknown]> = [
   ['scopeClaims', 5],
   ['roleClaims', {}],
   ['validate', 'yes'],
+  ['certificateBinding', 'on'],
 ];
 
 describe('verify options: a wrong value is refused by name', () => {
@@ -86,6 +87,7 @@ describe('verify options: a wrong value is refused by name', () => {
       'algorithms',
       'audience',
       'cache',
+      'certificateBinding',
       'clock',
       'clockTolerance',
       'issuer',
