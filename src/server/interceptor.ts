@@ -202,7 +202,8 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   const policyFor = (method: string): MethodPolicy => {
     let policy = policies.get(method);
     if (policy === undefined) {
-      policy = { rule: rules.ruleFor(method), info: Object.freeze({ method }), token: tokenFrom };
+      // Guards read the interceptor's checked clock (requireAuthTime), as the token checks do.
+      policy = { rule: rules.ruleFor(method), info: Object.freeze({ method, clock }), token: tokenFrom };
       policies.set(method, policy);
     }
     return policy;
