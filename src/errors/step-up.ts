@@ -99,3 +99,25 @@ export function mergeStepUpChallenges(challenges: readonly StepUpChallenge[]): S
   const maxAges = challenges.flatMap((challenge) => (challenge.maxAge === undefined ? [] : [challenge.maxAge]));
   return copyStepUpChallenge({ acrValues, ...(maxAges.length > 0 ? { maxAge: Math.min(...maxAges) } : {}) }) as StepUpChallenge;
 }
+
+/**
+ * One challenge asking for what several challenges of `allOf` each demand: the acr values every one
+ * that names acr values accepts (in the first one's order), and the smallest `maxAge`. When no acr
+ * value is accepted by all of them (two `requireAcr` with nothing in common: no login can pass), the
+ * first one's values are kept, as `allOf` would have sent them alone.
+ *
+ * @example
+ * ```ts
+ * combineStepUpChallenges([{ acrValues: ['mfa', 'hwk'] }, { acrValues: ['hwk'] }, { maxAge: 300 }]); // { acrValues: ['hwk'], maxAge: 300 }
+ * ```
+ */
+export function combineStepUpChallenges(challenges: readonly StepUpChallenge[]): StepUpChallenge {
+  const lists = challenges.flatMap((challenge) => (challenge.acrValues ? [challenge.acrValues] : []));
+  const [first = [], ...others] = lists;
+  const common = first.filter((value) => others.every((list) => list.includes(value)));
+  const maxAges = challenges.flatMap((challenge) => (challenge.maxAge === undefined ? [] : [challenge.maxAge]));
+  return copyStepUpChallenge({
+    acrValues: common.length > 0 ? common : first,
+    ...(maxAges.length > 0 ? { maxAge: Math.min(...maxAges) } : {}),
+  }) as StepUpChallenge;
+}

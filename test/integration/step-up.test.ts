@@ -98,12 +98,18 @@ describe('step-up over real gRPC: requireAcr, requireAuthTime, anyOf and allOf',
     assert.equal(admin, null);
   });
 
-  it('allOf (bidi): the first refusal as it is: no scope → PERMISSION_DENIED; no mfa → acr step-up; old login → max_age step-up; all → OK', async () => {
+  it('allOf (bidi): no scope → PERMISSION_DENIED; weak and old login → one challenge with acr_values and max_age; old login → max_age; all → OK', async () => {
     const old = nowSeconds() - 3600;
     const noScope = await bidi(echo.client, meta(await token({ acr: 'mfa', auth_time: nowSeconds() })));
     assert.equal(noScope.code, status.PERMISSION_DENIED);
     assert.equal(noScope.reason, 'INSUFFICIENT_SCOPE');
-    assertStepUp(await bidi(echo.client, meta(await token({ scope: 'orders:write', acr: 'pwd', auth_time: old }))), ', acr_values="mfa"', { acrValues: 'mfa' });
+    assertStepUp(await bidi(echo.client, meta(await token({ scope: 'orders:write', acr: 'pwd', auth_time: old }))), ', acr_values="mfa", max_age="300"', {
+      acrValues: 'mfa',
+      maxAge: '300',
+    });
+    assertStepUp(await bidi(echo.client, meta(await token({ scope: 'orders:write', acr: 'pwd', auth_time: nowSeconds() }))), ', acr_values="mfa"', {
+      acrValues: 'mfa',
+    });
     assertStepUp(await bidi(echo.client, meta(await token({ scope: 'orders:write', acr: 'mfa', auth_time: old }))), ', max_age="300"', { maxAge: '300' });
     assert.equal(echo.runs.bidi, 0);
     const ok = await bidi(echo.client, meta(await token({ scope: 'orders:write', acr: 'mfa', auth_time: nowSeconds() })));

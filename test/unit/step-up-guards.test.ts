@@ -5,7 +5,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { AuthConfigError, AuthError, anyOf, requireAcr, requireAuthTime, toGrpcError, type AuthContext, type Guard } from '../../src/index.ts';
+import {
+  AuthConfigError,
+  AuthError,
+  allOf,
+  anyOf,
+  requireAcr,
+  requireAuthTime,
+  requireScopes,
+  toGrpcError,
+  type AuthContext,
+  type Guard,
+} from '../../src/index.ts';
 import { stepUpChallenge } from '../../src/client/index.ts';
 import { judgeGuard, refusalOf } from '../../src/authz/guard-verdict.ts';
 import { rejectionStatus } from '../../src/server/rejection.ts';
@@ -128,5 +139,37 @@ describe('step-up refusals and what reaches the wire', () => {
     for (const value of [null, 5, 'x', {}, { code: 16 }, { code: 16, metadata: { get: () => [Buffer.from('garbage')] } }, hostile]) {
       assert.equal(stepUpChallenge(value), undefined);
     }
+  });
+});
+
+describe('allOf with step-up guards: one challenge for everything a new login must meet', () => {
+  const old = { acr: 'pwd', auth_time: NOW / 1000 - 3600 };
+  const stepUpOf = async (guard: Guard, claims: Record<string, unknown>) => ((await guard(authWith(claims), info)) as { stepUp?: object }).stepUp;
+
+  it('allOf(requireAcr, requireAuthTime), both refusing → acr_values and max_age together, so one new login is enough', async () => {
+    assert.deepEqual(await stepUpOf(allOf(requireAcr('mfa'), requireAuthTime({ maxAge: 300 })), old), { acrValues: ['mfa'], maxAge: 300 });
+    assert.deepEqual(await stepUpOf(allOf(requireAuthTime({ maxAge: 300 }), requireAcr('mfa')), old), { acrValues: ['mfa'], maxAge: 300 });
+    assert.deepEqual(await stepUpOf(allOf(requireAcr('mfa'), requireAuthTime({ maxAge: 300 })), { ...old, auth_time: NOW / 1000 }), { acrValues: ['mfa'] });
+  });
+
+  it('two requireAcr → the values both accept; two requireAuthTime → the smallest max_age; after an async guard too', async () => {
+    assert.deepEqual(await stepUpOf(allOf(requireAcr('mfa', 'hwk'), requireAcr('hwk', 'phr')), old), { acrValues: ['hwk'] });
+    const asyncAllow: Guard = async () => true;
+    assert.deepEqual(await stepUpOf(allOf(asyncAllow, requireAuthTime({ maxAge: 600 }), requireAcr('mfa'), requireAuthTime({ maxAge: 300 })), old), {
+      acrValues: ['mfa'],
+      maxAge: 300,
+    });
+  });
+
+  it('after a step-up refusal only the built-in step-up guards are asked: a custom guard is never run, a scope refusal later is not merged', async () => {
+    let customRuns = 0;
+    const custom: Guard = () => {
+      customRuns += 1;
+      return { allowed: false, message: 'custom', stepUp: { maxAge: 5 } };
+    };
+    assert.deepEqual(await stepUpOf(allOf(requireAcr('mfa'), custom, requireAuthTime({ maxAge: 300 })), old), { acrValues: ['mfa'], maxAge: 300 });
+    assert.equal(customRuns, 0);
+    const refusal = await allOf(requireAcr('mfa'), requireScopes('orders:write'))(authWith(old), info);
+    assert.deepEqual(refusal, { allowed: false, message: 'acr "pwd" is not one of mfa', stepUp: { acrValues: ['mfa'] } });
   });
 });
