@@ -197,3 +197,29 @@ describe('step-up guards next to handlers (withGuard)', () => {
     assert.equal((await unary(echo.client, meta(await idp.sign({ acr: 'mfa' })))).code, status.OK);
   });
 });
+
+describe('requireAuthTime reads the interceptor clock (i14 plan §5: GuardInfo.clock)', () => {
+  let idp: TestIssuer;
+  let echo: EchoServer;
+  const AHEAD = 3_600_000;
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'ES256' });
+    const auth = createAuthInterceptor({
+      keys: idp.keys,
+      algorithms: ['ES256'],
+      issuer: idp.issuer,
+      audience: idp.audience,
+      clock: () => Date.now() + AHEAD,
+      rules: { [METHODS.unary]: requireAuthTime({ maxAge: 300 }) },
+    });
+    echo = await startEchoServer({ interceptors: [auth] });
+  });
+  after(() => echo.close());
+
+  // Fails today: src/server/interceptor.ts builds GuardInfo as { method } without the checked clock, so
+  // the guard reads Date.now while exp/nbf are judged on `clock` (out of this reviewer's scope; reported).
+  it('a login 10 s old by the configured clock → OK', { todo: 'interceptor.ts must pass its checked clock in GuardInfo' }, async () => {
+    const token = await idp.sign({ sub: 'alice', auth_time: Math.floor((Date.now() + AHEAD) / 1000) - 10 }, { expiresIn: 7200 });
+    assert.equal((await unary(echo.client, meta(token))).code, status.OK);
+  });
+});
