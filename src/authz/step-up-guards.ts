@@ -93,7 +93,7 @@ export function requireAcr<C extends object = object>(...values: string[]): Guar
 
 /**
  * Requires a recent login: allows when the token's `auth_time` (when the user authenticated, a
- * NumericDate) is a finite number, at most `maxAge` seconds ago, and not more than `clockTolerance`
+ * NumericDate) is a finite number, at most `maxAge` seconds ago (whole seconds, like `maxTokenAge`), and not more than `clockTolerance`
  * seconds in the future. A missing, non-numeric, too old or future `auth_time` refuses with a step-up
  * challenge (`max_age="..."`), UNAUTHENTICATED `INSUFFICIENT_USER_AUTHENTICATION`. Judged on every call,
  * also for a cached token: a token that passes now is refused once its login is too old.
@@ -124,7 +124,9 @@ export function requireAuthTime<C extends object = object>(options: RequireAuthT
     // Every comparison with NaN is false: an unreadable time would let any auth_time pass.
     if (!Number.isFinite(now)) throw new AuthError('ERR_AUTH_INTERNAL', 'requireAuthTime: the clock did not read a finite time');
     if (authTime > now + tolerance) return stepUpDenial(`auth_time lies ${Math.round(authTime - now)} s in the future`, challenge);
-    if (now - authTime > maxAge) return stepUpDenial(`login was ${Math.round(now - authTime)} s ago, more than ${maxAge} s`, challenge);
+    // Whole seconds, as the verifier's maxTokenAge (and jose): a login exactly maxAge old passes for that
+    // whole second and is too old from the next, whatever the milliseconds of the clock.
+    if (now >= Math.floor(authTime + maxAge) + 1) return stepUpDenial(`login was ${Math.floor(now - authTime)} s ago, more than ${maxAge} s`, challenge);
     return true;
   });
 }

@@ -66,6 +66,14 @@ describe('requireAuthTime: the time', () => {
     for (const bad of [undefined, null, '2000000000', Number.NaN, Number.POSITIVE_INFINITY, [NOW / 1000]]) assert.notEqual(at(bad), true, String(bad));
   });
 
+  it('whole seconds, like maxTokenAge: a login exactly maxAge old passes for that whole second, and is refused from the next', () => {
+    const late = (ms: number, authTime: number) => guard(authWith({ auth_time: authTime }), { method: '/p.S/M', clock: () => NOW + ms });
+    assert.equal(late(999, NOW / 1000 - 300), true, '300.999 s after a login stamped 300 s ago');
+    assert.notEqual(late(1000, NOW / 1000 - 300), true, '301 s');
+    assert.equal(late(500, NOW / 1000 - 299.5), true, 'a fractional auth_time: 300 s');
+    assert.notEqual(late(0, NOW / 1000 - 301), true);
+  });
+
   it('without GuardInfo.clock it reads Date.now; a clock reading NaN throws INTERNAL, never allows', () => {
     assert.equal(guard(authWith({ auth_time: Date.now() / 1000 }), { method: '/p.S/M' }), true);
     assert.throws(
