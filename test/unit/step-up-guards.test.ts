@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
+import { ERROR_DOMAIN, STATUS_DETAILS_KEY, encodeStatusDetails } from '../../src/errors/error-info.ts';
 import {
   AuthConfigError,
   AuthError,
@@ -179,5 +180,33 @@ describe('allOf with step-up guards: one challenge for everything a new login mu
     assert.equal(customRuns, 0);
     const refusal = await allOf(requireAcr('mfa'), requireScopes('orders:write'))(authWith(old), info);
     assert.deepEqual(refusal, { allowed: false, message: 'acr "pwd" is not one of mfa', stepUp: { acrValues: ['mfa'] } });
+  });
+});
+
+describe('stepUpChallenge on trailers this library did not write', () => {
+  const trailer = (domain: string, metadata: Record<string, string>, reason = 'INSUFFICIENT_USER_AUTHENTICATION') => {
+    const sent = new Metadata();
+    sent.set(STATUS_DETAILS_KEY, encodeStatusDetails(status.UNAUTHENTICATED, 'x', { reason, domain, metadata }));
+    return { code: status.UNAUTHENTICATED, metadata: sent };
+  };
+
+  it('another domain, or another reason → undefined, even with step-up metadata', () => {
+    assert.equal(stepUpChallenge(trailer('googleapis.com', { acrValues: 'mfa', maxAge: '60' })), undefined);
+    assert.equal(stepUpChallenge(trailer(ERROR_DOMAIN, { acrValues: 'mfa' }, 'TOKEN_EXPIRED')), undefined);
+  });
+
+  it('a forged challenge keeps only what this library could have sent: header-safe acr values (at most 32), a plain decimal max_age', () => {
+    const forged = trailer(ERROR_DOMAIN, {
+      acrValues: `mfa  a"b ${'x'.repeat(300)} mfa ${Array.from({ length: 40 }, (_, i) => `v${i}`).join(' ')}`,
+      maxAge: '0300',
+    });
+    const challenge = stepUpChallenge(forged);
+    assert.equal(challenge?.acrValues?.[0], 'mfa');
+    assert.equal(challenge?.acrValues?.length, 32);
+    assert.equal(challenge?.maxAge, undefined);
+    for (const maxAge of ['1e3', '-5', '4294967296', ' 300', '300\n', '0x10', '']) {
+      assert.deepEqual(stepUpChallenge(trailer(ERROR_DOMAIN, { maxAge })), {}, JSON.stringify(maxAge));
+    }
+    assert.deepEqual(stepUpChallenge(trailer(ERROR_DOMAIN, { maxAge: '4294967295' })), { maxAge: 4_294_967_295 });
   });
 });
