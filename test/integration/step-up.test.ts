@@ -151,7 +151,7 @@ describe('step-up as time passes (manual clock)', () => {
       issuer: idp.issuer,
       audience: idp.audience,
       clock: () => Date.now(),
-      rules: { [METHODS.unary]: requireAuthTime({ maxAge: 300 }) },
+      rules: { [METHODS.unary]: requireAuthTime({ maxAge: 300 }), [METHODS.bidi]: requireAuthTime({ maxAge: 300 }) },
     });
     echo = await startEchoServer({ interceptors: [auth] });
   });
@@ -172,6 +172,24 @@ describe('step-up as time passes (manual clock)', () => {
     assert.equal(echo.runs.unary, 2, 'the refused call never reached the handler');
     const fresh = await idp.sign({ sub: 'alice', auth_time: Date.now() / 1000 }, { expiresIn: 3600 });
     assert.equal((await unary(echo.client, meta(fresh))).code, status.OK, 'after a new login the server serves again');
+  });
+
+  it('a stream is judged when admitted: opened with a fresh login, it keeps serving after maxAge (as README and SECURITY say)', async () => {
+    const token = await idp.sign({ sub: 'alice', auth_time: Date.now() / 1000 - 10 }, { expiresIn: 7200 });
+    const call = echo.client.Bidi(meta(token));
+    const replies: string[] = [];
+    const ended = new Promise<number>((resolve) => {
+      call.on('data', (reply: { text: string }) => replies.push(reply.text));
+      call.on('error', (error: grpc.ServiceError) => resolve(error.code));
+      call.on('status', (result: grpc.StatusObject) => resolve(result.code));
+    });
+    call.write({ text: 'first' });
+    while (replies.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    mock.timers.tick(600_000);
+    call.write({ text: 'after maxAge' });
+    call.end();
+    assert.equal(await ended, status.OK);
+    assert.deepEqual(replies, ['first', 'after maxAge']);
   });
 });
 
