@@ -132,6 +132,15 @@ describe('step-up refusals and what reaches the wire', () => {
     assert.deepEqual(stepUpChallenge(error), { maxAge: 60 });
   });
 
+  it('a stepUp given to an AuthError of another code is not sent: acr_values/max_age only ride insufficient_user_authentication', () => {
+    for (const code of ['ERR_AUTH_TOKEN_EXPIRED', 'ERR_AUTH_INSUFFICIENT_SCOPE', 'ERR_AUTH_ACCESS_DENIED'] as const) {
+      const error = new AuthError(code, 'x', { stepUp: { acrValues: ['mfa'], maxAge: 60 } });
+      assert.equal(error.stepUp, undefined, code);
+      const sent = rejectionStatus(error);
+      assert.doesNotMatch(String(sent.metadata.get('www-authenticate')[0]), /acr_values|max_age/, code);
+    }
+  });
+
   it('stepUpChallenge never throws and reads nothing but a step-up from this library', () => {
     const other = rejectionStatus(new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', 'x', { requiredScopes: ['a'] }));
     assert.equal(stepUpChallenge(other), undefined);
