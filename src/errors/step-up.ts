@@ -63,6 +63,20 @@ export function isStepUpMaxAge(value: unknown): value is number {
 }
 
 /**
+ * The header-safe acr values of a list, deduplicated, at most {@link MAX_ACR_VALUES}, as a plain array.
+ * Read by index, never through the list's own `filter` or iterator: an Array subclass may override them
+ * to hand back anything.
+ */
+function safeAcrValues(list: readonly unknown[]): string[] {
+  const kept: string[] = [];
+  for (let index = 0; index < list.length && kept.length < MAX_ACR_VALUES; index++) {
+    const value = list[index];
+    if (isAcrValue(value) && !kept.includes(value)) kept.push(value);
+  }
+  return kept;
+}
+
+/**
  * A plain, frozen copy of a step-up challenge keeping only what may reach a header: acr values that
  * pass {@link isAcrValue} (deduplicated, at most {@link MAX_ACR_VALUES}), a `maxAge` that passes
  * {@link isStepUpMaxAge}. Undefined when `value` is not an object. A custom guard may build a challenge
@@ -78,7 +92,7 @@ export function isStepUpMaxAge(value: unknown): value is number {
 export function copyStepUpChallenge(value: unknown): StepUpChallenge | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { acrValues, maxAge } = value as { acrValues?: unknown; maxAge?: unknown };
-  const values = Array.isArray(acrValues) ? [...new Set((acrValues as unknown[]).filter(isAcrValue))].slice(0, MAX_ACR_VALUES) : [];
+  const values = Array.isArray(acrValues) ? safeAcrValues(acrValues as readonly unknown[]) : [];
   return Object.freeze({
     ...(values.length > 0 ? { acrValues: Object.freeze(values) } : {}),
     ...(isStepUpMaxAge(maxAge) ? { maxAge } : {}),

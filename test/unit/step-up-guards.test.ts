@@ -113,6 +113,24 @@ describe('step-up refusals and what reaches the wire', () => {
     );
   });
 
+  it('an Array subclass whose filter lets everything through cannot carry an unsafe acr value into the verdict', () => {
+    class Permissive extends Array<unknown> {
+      override filter(): never {
+        return ['a"b', 'mfa', 5] as never;
+      }
+    }
+    const sneaky: Guard = () => ({ allowed: false, message: 'x', stepUp: { acrValues: Permissive.from(['a"b', 'mfa', 5]) as never } });
+    const verdict = judgeGuard(sneaky, authWith({}), info) as { stepUp?: object };
+    assert.deepEqual(verdict.stepUp, { acrValues: ['mfa'] });
+    class Iterating extends Array<unknown> {
+      override *[Symbol.iterator](): ArrayIterator<never> {
+        yield 'a"b' as never;
+      }
+    }
+    const iterating: Guard = () => ({ allowed: false, message: 'x', stepUp: { acrValues: Iterating.from(['mfa']) as never } });
+    assert.deepEqual((judgeGuard(iterating, authWith({}), info) as { stepUp?: object }).stepUp, { acrValues: ['mfa'] });
+  });
+
   it('a challenge getter that throws is the guard failing (INTERNAL), not a refusal nor an allow', () => {
     const throwing: Guard = () =>
       ({
