@@ -51,16 +51,21 @@ function transfer(token: string): Promise<grpc.ServiceError | null> {
   return new Promise((resolve) => client.Transfer({ amount: 5000 }, idp.metadata(token), (error: grpc.ServiceError | null) => resolve(error)));
 }
 
-/** Stands in for the identity provider's login page, asked for what the challenge names. */
+const morning = Math.floor(Date.now() / 1000) - 4 * 3600;
+
+/**
+ * Stands in for the identity provider's login page, asked for what the challenge names. Like a real
+ * one, it reuses the morning's session (and its auth_time) unless `max_age` asks for a fresh login.
+ */
 function logInAgain(challenge: StepUpChallenge): Promise<string> {
   console.log(`  → the user logs in again with acr_values=${challenge.acrValues?.join(' ') ?? '-'} max_age=${challenge.maxAge ?? '-'}`);
-  const now = Math.floor(Date.now() / 1000);
-  return idp.sign({ sub: 'alice', scope: 'payments:write', acr: challenge.acrValues?.[0], auth_time: now });
+  const authTime = challenge.maxAge === undefined ? morning : Math.floor(Date.now() / 1000);
+  return idp.sign({ sub: 'alice', scope: 'payments:write', acr: challenge.acrValues?.[0], auth_time: authTime });
 }
 
 try {
   // 1. Logged in this morning with a password only.
-  const passwordToken = await idp.sign({ sub: 'alice', scope: 'payments:write', acr: 'urn:acme:loa:pwd', auth_time: Math.floor(Date.now() / 1000) - 4 * 3600 });
+  const passwordToken = await idp.sign({ sub: 'alice', scope: 'payments:write', acr: 'urn:acme:loa:pwd', auth_time: morning });
   const refused = await transfer(passwordToken);
   console.log(`password login, 4 h ago: ${refused ? grpc.status[refused.code] : 'OK'}`);
   console.log(`  www-authenticate: ${String(refused?.metadata.get('www-authenticate')[0])}`);

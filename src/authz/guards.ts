@@ -3,7 +3,7 @@ import { checkClaimPath, claimAt, type ClaimPath } from '../util/claim-paths.ts'
 import { AuthConfigError } from '../errors/config-error.ts';
 import { AuthError } from '../errors/auth-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
-import { mergeStepUpChallenges, type StepUpChallenge } from '../errors/step-up.ts';
+import { combineStepUpChallenges, mergeStepUpChallenges, type StepUpChallenge } from '../errors/step-up.ts';
 import { judgeGuard, type GuardVerdict } from './guard-verdict.ts';
 import { checkNames } from './required-names.ts';
 
@@ -147,6 +147,27 @@ function deny(message: string, requiredScopes?: readonly string[], stepUp?: Step
   return { allowed: false, message, ...(requiredScopes ? { requiredScopes } : {}), ...(stepUp ? { stepUp } : {}) };
 }
 
+/**
+ * The built-in step-up guards (`requireAcr`, `requireAuthTime`): synchronous, reading only the claims
+ * and the clock, with no side effect. `allOf` may therefore ask them after another step-up refusal,
+ * which it never does with any other guard.
+ */
+const STEP_UP_GUARDS = new WeakSet<Guard<never>>();
+
+/**
+ * Registers a built-in step-up guard (see {@link allOf}); returns it. Internal: only guards that are
+ * synchronous and free of side effects may be registered.
+ *
+ * @example
+ * ```ts
+ * const mfa = markStepUpGuard((auth) => auth.claims.acr === 'mfa' || { allowed: false, message: 'no mfa', stepUp: { acrValues: ['mfa'] } });
+ * ```
+ */
+export function markStepUpGuard<C extends object>(guard: Guard<C>): Guard<C> {
+  STEP_UP_GUARDS.add(guard as Guard<never>);
+  return guard;
+}
+
 /** A combinator's answer for a refusing verdict: the denial, or the inner guard's failure thrown on. */
 function refusedWith(verdict: Exclude<GuardVerdict, true>): GuardDenial {
   if (verdict instanceof AuthError) throw verdict;
@@ -260,6 +281,14 @@ export function requireClaim<C extends object = object>(claim: ClaimPath, expect
  * Allows when every guard allows; runs them in order and stops at the first refusal, whose denial it
  * returns. A guard that throws (or rejects) makes the whole guard throw (or reject) with its error.
  *
+ * One exception, for step-up (RFC 9470): when the first refusal is a step-up, the built-in step-up
+ * guards after it (`requireAcr`, `requireAuthTime`; synchronous and free of side effects) are asked
+ * too, and the refusal asks for everything they lack at once (`acr_values` and `max_age`, the acr
+ * values all of them accept, the smallest `maxAge`). Otherwise a user with a weak, old login would log
+ * in again with the stronger method, keep the old `auth_time`, and be refused a second time. No other
+ * guard runs after a refusal, so put scope checks first: a caller without the scope then gets
+ * PERMISSION_DENIED rather than a pointless new login.
+ *
  * @example
  * ```ts
  * import { allOf, requireClaim, requireScopes } from 'grpc-jwt-auth';
@@ -268,11 +297,26 @@ export function requireClaim<C extends object = object>(claim: ClaimPath, expect
  */
 export function allOf<C extends object = object>(...guards: Guard<C>[]): Guard<C> {
   const list = checkGuards<C>(guards, 'allOf');
+  /** The refusal of guard `index`, with the challenges of the later built-in step-up guards when it is a step-up. */
+  const refusal = (verdict: Exclude<GuardVerdict, true>, index: number, auth: AuthContext<C>, info: GuardInfo): GuardDenial => {
+    const denial = refusedWith(verdict);
+    if (!denial.stepUp) return denial;
+    const later = list.slice(index + 1).flatMap((guard) => {
+      if (!STEP_UP_GUARDS.has(guard as Guard<never>)) return [];
+      // Registered guards are synchronous: never a promise here.
+      const laterVerdict = judgeGuard(guard, auth, info) as GuardVerdict;
+      return laterVerdict === true ? [] : [refusedWith(laterVerdict)];
+    });
+    if (later.length === 0) return denial;
+    const denials = [denial, ...later];
+    const challenges = denials.flatMap((each) => (each.stepUp ? [each.stepUp] : []));
+    return deny(denials.map((each) => each.message).join('; '), undefined, combineStepUpChallenges(challenges));
+  };
   const from = (index: number, auth: AuthContext<C>, info: GuardInfo): GuardResult | Promise<GuardResult> => {
     for (let i = index; i < list.length; i++) {
       const verdict = judgeGuard(list[i] as Guard<C>, auth, info);
-      if (verdict instanceof Promise) return verdict.then((settled) => (settled === true ? from(i + 1, auth, info) : refusedWith(settled)));
-      if (verdict !== true) return refusedWith(verdict);
+      if (verdict instanceof Promise) return verdict.then((settled) => (settled === true ? from(i + 1, auth, info) : refusal(settled, i, auth, info)));
+      if (verdict !== true) return refusal(verdict, i, auth, info);
     }
     return true;
   };

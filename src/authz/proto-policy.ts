@@ -57,6 +57,10 @@ function parseRule(value: unknown, option: string): Rule {
   }
   const flags: Flag[] = [];
   const guards: Guard[] = [];
+  // Judged after the lists, whatever order the fields are written in (loaders and descriptors need not
+  // keep it): a caller without the scope gets PERMISSION_DENIED rather than a login that cannot help,
+  // and allOf then answers acr_values and max_age as one challenge.
+  const stepUpGuards: Guard[] = [];
   for (const [field, fieldValue] of Object.entries(value)) {
     const fieldOption = `${option}.${field}`;
     if (isFlag(field)) {
@@ -71,11 +75,12 @@ function parseRule(value: unknown, option: string): Rule {
       const { guard, kind } = LISTS[field];
       guards.push(guard(...checkNames(list, fieldOption, kind)));
     } else if (isStepUpField(field)) {
-      guards.push(stepUpGuard(field, fieldValue, fieldOption));
+      stepUpGuards.push(stepUpGuard(field, fieldValue, fieldOption));
     } else {
       throw new AuthConfigError(fieldOption, `unknown field of grpc_jwt_auth.v1.Rule; its fields are ${FIELD_NAMES}`);
     }
   }
+  guards.push(...stepUpGuards);
   if (flags.length + guards.length === 0) throw new AuthConfigError(option, `sets nothing; set one of ${FIELD_NAMES}`);
   if (flags.length > 1 || (flags.length === 1 && guards.length > 0)) {
     const given = [...flags, ...Object.keys(value).filter((field) => isListField(field) || isStepUpField(field))].join(' and ');

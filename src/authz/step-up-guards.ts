@@ -9,7 +9,7 @@ import { AuthError } from '../errors/auth-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
 import { MAX_ACR_VALUE_LENGTH, MAX_ACR_VALUES, MAX_STEP_UP_MAX_AGE, isAcrValue, type StepUpChallenge } from '../errors/step-up.ts';
 import { checkOptionNames, optionNames, optionalInteger, optionalSeconds } from '../util/option-checks.ts';
-import type { Guard, GuardDenial } from './guards.ts';
+import { markStepUpGuard, type Guard, type GuardDenial } from './guards.ts';
 
 /**
  * Options of {@link requireAuthTime}.
@@ -84,16 +84,16 @@ export function checkAcrValues(values: readonly unknown[], option: string): read
 export function requireAcr<C extends object = object>(...values: string[]): Guard<C> {
   const accepted = checkAcrValues(values, 'requireAcr');
   const challenge: StepUpChallenge = Object.freeze({ acrValues: accepted });
-  return (auth) => {
+  return markStepUpGuard((auth) => {
     const acr: unknown = (auth.claims as { acr?: unknown }).acr;
     if (typeof acr === 'string' && accepted.includes(acr)) return true;
     return stepUpDenial(typeof acr === 'string' ? `acr ${describeForLog(acr)} is not one of ${accepted.join(', ')}` : 'no acr claim', challenge);
-  };
+  });
 }
 
 /**
  * Requires a recent login: allows when the token's `auth_time` (when the user authenticated, a
- * NumericDate) is a finite number, at most `maxAge` seconds ago, and not more than `clockTolerance`
+ * NumericDate) is a finite number, at most `maxAge` seconds ago (whole seconds, like `maxTokenAge`), and not more than `clockTolerance`
  * seconds in the future. A missing, non-numeric, too old or future `auth_time` refuses with a step-up
  * challenge (`max_age="..."`), UNAUTHENTICATED `INSUFFICIENT_USER_AUTHENTICATION`. Judged on every call,
  * also for a cached token: a token that passes now is refused once its login is too old.
@@ -116,7 +116,7 @@ export function requireAuthTime<C extends object = object>(options: RequireAuthT
   const maxAge = optionalInteger(options.maxAge, 'requireAuthTime.maxAge', 1, MAX_STEP_UP_MAX_AGE) as number;
   const tolerance = optionalSeconds(options.clockTolerance, 'requireAuthTime.clockTolerance', 0, MAX_CLOCK_TOLERANCE) ?? DEFAULT_CLOCK_TOLERANCE;
   const challenge: StepUpChallenge = Object.freeze({ maxAge });
-  return (auth, info) => {
+  return markStepUpGuard((auth, info) => {
     const authTime: unknown = (auth.claims as { auth_time?: unknown }).auth_time;
     if (typeof authTime !== 'number' || !Number.isFinite(authTime)) return stepUpDenial('no numeric auth_time claim', challenge);
     // The checked clock throws an AuthError (INTERNAL) rather than read NaN: that is the guard's failure, never an allow.
@@ -124,7 +124,9 @@ export function requireAuthTime<C extends object = object>(options: RequireAuthT
     // Every comparison with NaN is false: an unreadable time would let any auth_time pass.
     if (!Number.isFinite(now)) throw new AuthError('ERR_AUTH_INTERNAL', 'requireAuthTime: the clock did not read a finite time');
     if (authTime > now + tolerance) return stepUpDenial(`auth_time lies ${Math.round(authTime - now)} s in the future`, challenge);
-    if (now - authTime > maxAge) return stepUpDenial(`login was ${Math.round(now - authTime)} s ago, more than ${maxAge} s`, challenge);
+    // Whole seconds, as the verifier's maxTokenAge (and jose): a login exactly maxAge old passes for that
+    // whole second and is too old from the next, whatever the milliseconds of the clock.
+    if (now >= Math.floor(authTime + maxAge) + 1) return stepUpDenial(`login was ${Math.floor(now - authTime)} s ago, more than ${maxAge} s`, challenge);
     return true;
-  };
+  });
 }

@@ -42,7 +42,8 @@ export interface AuthErrorOptions {
   readonly wireMessage?: string;
   /**
    * What the user's next login must satisfy (RFC 9470), for `ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION`;
-   * sent as `acr_values` / `max_age` in `www-authenticate` and in ErrorInfo. Unsafe values are dropped.
+   * sent as `acr_values` / `max_age` in `www-authenticate` and in ErrorInfo. Unsafe values are dropped,
+   * and so is the whole challenge for any other code.
    */
   readonly stepUp?: StepUpChallenge;
 }
@@ -105,8 +106,9 @@ export class AuthError extends Error {
     this.bearerError = info.bearerError;
     const scopes = options.requiredScopes?.filter(isScopeToken);
     this.requiredScopes = scopes && scopes.length > 0 ? scopes : undefined;
-    // Copied and filtered like the scopes: acr values reach the same quoted header.
-    this.stepUp = copyStepUpChallenge(options.stepUp);
+    // Copied and filtered like the scopes: acr values reach the same quoted header. Only for a step-up:
+    // acr_values next to `invalid_token` or `insufficient_scope` would send the client to a login that cannot help.
+    this.stepUp = code === 'ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION' ? copyStepUpChallenge(options.stepUp) : undefined;
   }
 }
 

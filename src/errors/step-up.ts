@@ -63,6 +63,20 @@ export function isStepUpMaxAge(value: unknown): value is number {
 }
 
 /**
+ * The header-safe acr values of a list, deduplicated, at most {@link MAX_ACR_VALUES}, as a plain array.
+ * Read by index, never through the list's own `filter` or iterator: an Array subclass may override them
+ * to hand back anything.
+ */
+function safeAcrValues(list: readonly unknown[]): string[] {
+  const kept: string[] = [];
+  for (let index = 0; index < list.length && kept.length < MAX_ACR_VALUES; index++) {
+    const value = list[index];
+    if (isAcrValue(value) && !kept.includes(value)) kept.push(value);
+  }
+  return kept;
+}
+
+/**
  * A plain, frozen copy of a step-up challenge keeping only what may reach a header: acr values that
  * pass {@link isAcrValue} (deduplicated, at most {@link MAX_ACR_VALUES}), a `maxAge` that passes
  * {@link isStepUpMaxAge}. Undefined when `value` is not an object. A custom guard may build a challenge
@@ -78,7 +92,7 @@ export function isStepUpMaxAge(value: unknown): value is number {
 export function copyStepUpChallenge(value: unknown): StepUpChallenge | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { acrValues, maxAge } = value as { acrValues?: unknown; maxAge?: unknown };
-  const values = Array.isArray(acrValues) ? [...new Set((acrValues as unknown[]).filter(isAcrValue))].slice(0, MAX_ACR_VALUES) : [];
+  const values = Array.isArray(acrValues) ? safeAcrValues(acrValues as readonly unknown[]) : [];
   return Object.freeze({
     ...(values.length > 0 ? { acrValues: Object.freeze(values) } : {}),
     ...(isStepUpMaxAge(maxAge) ? { maxAge } : {}),
@@ -98,4 +112,26 @@ export function mergeStepUpChallenges(challenges: readonly StepUpChallenge[]): S
   const acrValues = challenges.flatMap((challenge) => challenge.acrValues ?? []);
   const maxAges = challenges.flatMap((challenge) => (challenge.maxAge === undefined ? [] : [challenge.maxAge]));
   return copyStepUpChallenge({ acrValues, ...(maxAges.length > 0 ? { maxAge: Math.min(...maxAges) } : {}) }) as StepUpChallenge;
+}
+
+/**
+ * One challenge asking for what several challenges of `allOf` each demand: the acr values every one
+ * that names acr values accepts (in the first one's order), and the smallest `maxAge`. When no acr
+ * value is accepted by all of them (two `requireAcr` with nothing in common: no login can pass), the
+ * first one's values are kept, as `allOf` would have sent them alone.
+ *
+ * @example
+ * ```ts
+ * combineStepUpChallenges([{ acrValues: ['mfa', 'hwk'] }, { acrValues: ['hwk'] }, { maxAge: 300 }]); // { acrValues: ['hwk'], maxAge: 300 }
+ * ```
+ */
+export function combineStepUpChallenges(challenges: readonly StepUpChallenge[]): StepUpChallenge {
+  const lists = challenges.flatMap((challenge) => (challenge.acrValues ? [challenge.acrValues] : []));
+  const [first = [], ...others] = lists;
+  const common = first.filter((value) => others.every((list) => list.includes(value)));
+  const maxAges = challenges.flatMap((challenge) => (challenge.maxAge === undefined ? [] : [challenge.maxAge]));
+  return copyStepUpChallenge({
+    acrValues: common.length > 0 ? common : first,
+    ...(maxAges.length > 0 ? { maxAge: Math.min(...maxAges) } : {}),
+  }) as StepUpChallenge;
 }

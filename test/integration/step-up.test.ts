@@ -98,12 +98,18 @@ describe('step-up over real gRPC: requireAcr, requireAuthTime, anyOf and allOf',
     assert.equal(admin, null);
   });
 
-  it('allOf (bidi): the first refusal as it is: no scope → PERMISSION_DENIED; no mfa → acr step-up; old login → max_age step-up; all → OK', async () => {
+  it('allOf (bidi): no scope → PERMISSION_DENIED; weak and old login → one challenge with acr_values and max_age; old login → max_age; all → OK', async () => {
     const old = nowSeconds() - 3600;
     const noScope = await bidi(echo.client, meta(await token({ acr: 'mfa', auth_time: nowSeconds() })));
     assert.equal(noScope.code, status.PERMISSION_DENIED);
     assert.equal(noScope.reason, 'INSUFFICIENT_SCOPE');
-    assertStepUp(await bidi(echo.client, meta(await token({ scope: 'orders:write', acr: 'pwd', auth_time: old }))), ', acr_values="mfa"', { acrValues: 'mfa' });
+    assertStepUp(await bidi(echo.client, meta(await token({ scope: 'orders:write', acr: 'pwd', auth_time: old }))), ', acr_values="mfa", max_age="300"', {
+      acrValues: 'mfa',
+      maxAge: '300',
+    });
+    assertStepUp(await bidi(echo.client, meta(await token({ scope: 'orders:write', acr: 'pwd', auth_time: nowSeconds() }))), ', acr_values="mfa"', {
+      acrValues: 'mfa',
+    });
     assertStepUp(await bidi(echo.client, meta(await token({ scope: 'orders:write', acr: 'mfa', auth_time: old }))), ', max_age="300"', { maxAge: '300' });
     assert.equal(echo.runs.bidi, 0);
     const ok = await bidi(echo.client, meta(await token({ scope: 'orders:write', acr: 'mfa', auth_time: nowSeconds() })));
@@ -145,7 +151,7 @@ describe('step-up as time passes (manual clock)', () => {
       issuer: idp.issuer,
       audience: idp.audience,
       clock: () => Date.now(),
-      rules: { [METHODS.unary]: requireAuthTime({ maxAge: 300 }) },
+      rules: { [METHODS.unary]: requireAuthTime({ maxAge: 300 }), [METHODS.bidi]: requireAuthTime({ maxAge: 300 }) },
     });
     echo = await startEchoServer({ interceptors: [auth] });
   });
@@ -166,6 +172,24 @@ describe('step-up as time passes (manual clock)', () => {
     assert.equal(echo.runs.unary, 2, 'the refused call never reached the handler');
     const fresh = await idp.sign({ sub: 'alice', auth_time: Date.now() / 1000 }, { expiresIn: 3600 });
     assert.equal((await unary(echo.client, meta(fresh))).code, status.OK, 'after a new login the server serves again');
+  });
+
+  it('a stream is judged when admitted: opened with a fresh login, it keeps serving after maxAge (as README and SECURITY say)', async () => {
+    const token = await idp.sign({ sub: 'alice', auth_time: Date.now() / 1000 - 10 }, { expiresIn: 7200 });
+    const call = echo.client.Bidi(meta(token));
+    const replies: string[] = [];
+    const ended = new Promise<number>((resolve) => {
+      call.on('data', (reply: { text: string }) => replies.push(reply.text));
+      call.on('error', (error: grpc.ServiceError) => resolve(error.code));
+      call.on('status', (result: grpc.StatusObject) => resolve(result.code));
+    });
+    call.write({ text: 'first' });
+    while (replies.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    mock.timers.tick(600_000);
+    call.write({ text: 'after maxAge' });
+    call.end();
+    assert.equal(await ended, status.OK);
+    assert.deepEqual(replies, ['first', 'after maxAge']);
   });
 });
 
@@ -189,5 +213,30 @@ describe('step-up guards next to handlers (withGuard)', () => {
     assertStepUp(await unary(echo.client, meta(await idp.sign({ acr: 'pwd' }))), ', acr_values="mfa"', { acrValues: 'mfa' });
     assert.equal(echo.runs.unary, 0);
     assert.equal((await unary(echo.client, meta(await idp.sign({ acr: 'mfa' })))).code, status.OK);
+  });
+});
+
+describe('requireAuthTime reads the interceptor clock (i14 plan §5: GuardInfo.clock)', () => {
+  let idp: TestIssuer;
+  let echo: EchoServer;
+  const AHEAD = 3_600_000;
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'ES256' });
+    const auth = createAuthInterceptor({
+      keys: idp.keys,
+      algorithms: ['ES256'],
+      issuer: idp.issuer,
+      audience: idp.audience,
+      clock: () => Date.now() + AHEAD,
+      rules: { [METHODS.unary]: requireAuthTime({ maxAge: 300 }) },
+    });
+    echo = await startEchoServer({ interceptors: [auth] });
+  });
+  after(() => echo.close());
+
+  // The guard reads the interceptor's checked clock (GuardInfo.clock), as exp and nbf are judged on it.
+  it('a login 10 s old by the configured clock → OK', async () => {
+    const token = await idp.sign({ sub: 'alice', auth_time: Math.floor((Date.now() + AHEAD) / 1000) - 10 }, { expiresIn: 7200 });
+    assert.equal((await unary(echo.client, meta(token))).code, status.OK);
   });
 });

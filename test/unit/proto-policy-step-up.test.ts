@@ -79,6 +79,21 @@ describe('proto policy: step-up fields', () => {
     }
   });
 
+  it('fields in any order: the scope lists are judged before acr_values and max_age, and those two refuse with one challenge', async () => {
+    const option = 'option (grpc_jwt_auth.v1.rule) = { max_age: 300, acr_values: "mfa", scopes: ["payments:write"] };';
+    for (const [loader, source] of sources(option)) {
+      const rule = rulesFromProto(source)[M];
+      const weakOld = { acr: 'pwd', auth_time: 1 };
+      const noScope = (await judge(rule, caller(weakOld))) as { requiredScopes?: object; stepUp?: object };
+      assert.deepEqual(
+        [noScope.requiredScopes, noScope.stepUp],
+        [['payments:write'], undefined],
+        `${loader}: no scope → PERMISSION_DENIED, not a pointless login`,
+      );
+      assert.deepEqual(((await judge(rule, caller(weakOld, ['payments:write']))) as { stepUp?: object }).stepUp, { acrValues: ['mfa'], maxAge: 300 }, loader);
+    }
+  });
+
   const mistakes: Array<[string, string, string]> = [
     ['max_age written as 0', '{ max_age: 0 }', '.max_age'],
     ['a negative max_age', '{ max_age: -5 }', '.max_age'],

@@ -4,8 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { status } from '@grpc/grpc-js';
-import { AuthConfigError, AuthError, anyOf, requireAcr, requireAuthTime, toGrpcError, type AuthContext, type Guard } from '../../src/index.ts';
+import { Metadata, status } from '@grpc/grpc-js';
+import { ERROR_DOMAIN, STATUS_DETAILS_KEY, encodeStatusDetails } from '../../src/errors/error-info.ts';
+import {
+  AuthConfigError,
+  AuthError,
+  allOf,
+  anyOf,
+  requireAcr,
+  requireAuthTime,
+  requireScopes,
+  toGrpcError,
+  type AuthContext,
+  type Guard,
+} from '../../src/index.ts';
 import { stepUpChallenge } from '../../src/client/index.ts';
 import { judgeGuard, refusalOf } from '../../src/authz/guard-verdict.ts';
 import { rejectionStatus } from '../../src/server/rejection.ts';
@@ -55,6 +67,14 @@ describe('requireAuthTime: the time', () => {
     for (const bad of [undefined, null, '2000000000', Number.NaN, Number.POSITIVE_INFINITY, [NOW / 1000]]) assert.notEqual(at(bad), true, String(bad));
   });
 
+  it('whole seconds, like maxTokenAge: a login exactly maxAge old passes for that whole second, and is refused from the next', () => {
+    const late = (ms: number, authTime: number) => guard(authWith({ auth_time: authTime }), { method: '/p.S/M', clock: () => NOW + ms });
+    assert.equal(late(999, NOW / 1000 - 300), true, '300.999 s after a login stamped 300 s ago');
+    assert.notEqual(late(1000, NOW / 1000 - 300), true, '301 s');
+    assert.equal(late(500, NOW / 1000 - 299.5), true, 'a fractional auth_time: 300 s');
+    assert.notEqual(late(0, NOW / 1000 - 301), true);
+  });
+
   it('without GuardInfo.clock it reads Date.now; a clock reading NaN throws INTERNAL, never allows', () => {
     assert.equal(guard(authWith({ auth_time: Date.now() / 1000 }), { method: '/p.S/M' }), true);
     assert.throws(
@@ -93,6 +113,24 @@ describe('step-up refusals and what reaches the wire', () => {
     );
   });
 
+  it('an Array subclass whose filter lets everything through cannot carry an unsafe acr value into the verdict', () => {
+    class Permissive extends Array<unknown> {
+      override filter(): never {
+        return ['a"b', 'mfa', 5] as never;
+      }
+    }
+    const sneaky: Guard = () => ({ allowed: false, message: 'x', stepUp: { acrValues: Permissive.from(['a"b', 'mfa', 5]) as never } });
+    const verdict = judgeGuard(sneaky, authWith({}), info) as { stepUp?: object };
+    assert.deepEqual(verdict.stepUp, { acrValues: ['mfa'] });
+    class Iterating extends Array<unknown> {
+      override *[Symbol.iterator](): ArrayIterator<never> {
+        yield 'a"b' as never;
+      }
+    }
+    const iterating: Guard = () => ({ allowed: false, message: 'x', stepUp: { acrValues: Iterating.from(['mfa']) as never } });
+    assert.deepEqual((judgeGuard(iterating, authWith({}), info) as { stepUp?: object }).stepUp, { acrValues: ['mfa'] });
+  });
+
   it('a challenge getter that throws is the guard failing (INTERNAL), not a refusal nor an allow', () => {
     const throwing: Guard = () =>
       ({
@@ -112,6 +150,15 @@ describe('step-up refusals and what reaches the wire', () => {
     assert.deepEqual(stepUpChallenge(error), { maxAge: 60 });
   });
 
+  it('a stepUp given to an AuthError of another code is not sent: acr_values/max_age only ride insufficient_user_authentication', () => {
+    for (const code of ['ERR_AUTH_TOKEN_EXPIRED', 'ERR_AUTH_INSUFFICIENT_SCOPE', 'ERR_AUTH_ACCESS_DENIED'] as const) {
+      const error = new AuthError(code, 'x', { stepUp: { acrValues: ['mfa'], maxAge: 60 } });
+      assert.equal(error.stepUp, undefined, code);
+      const sent = rejectionStatus(error);
+      assert.doesNotMatch(String(sent.metadata.get('www-authenticate')[0]), /acr_values|max_age/, code);
+    }
+  });
+
   it('stepUpChallenge never throws and reads nothing but a step-up from this library', () => {
     const other = rejectionStatus(new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', 'x', { requiredScopes: ['a'] }));
     assert.equal(stepUpChallenge(other), undefined);
@@ -128,5 +175,65 @@ describe('step-up refusals and what reaches the wire', () => {
     for (const value of [null, 5, 'x', {}, { code: 16 }, { code: 16, metadata: { get: () => [Buffer.from('garbage')] } }, hostile]) {
       assert.equal(stepUpChallenge(value), undefined);
     }
+  });
+});
+
+describe('allOf with step-up guards: one challenge for everything a new login must meet', () => {
+  const old = { acr: 'pwd', auth_time: NOW / 1000 - 3600 };
+  const stepUpOf = async (guard: Guard, claims: Record<string, unknown>) => ((await guard(authWith(claims), info)) as { stepUp?: object }).stepUp;
+
+  it('allOf(requireAcr, requireAuthTime), both refusing → acr_values and max_age together, so one new login is enough', async () => {
+    assert.deepEqual(await stepUpOf(allOf(requireAcr('mfa'), requireAuthTime({ maxAge: 300 })), old), { acrValues: ['mfa'], maxAge: 300 });
+    assert.deepEqual(await stepUpOf(allOf(requireAuthTime({ maxAge: 300 }), requireAcr('mfa')), old), { acrValues: ['mfa'], maxAge: 300 });
+    assert.deepEqual(await stepUpOf(allOf(requireAcr('mfa'), requireAuthTime({ maxAge: 300 })), { ...old, auth_time: NOW / 1000 }), { acrValues: ['mfa'] });
+  });
+
+  it('two requireAcr → the values both accept; two requireAuthTime → the smallest max_age; after an async guard too', async () => {
+    assert.deepEqual(await stepUpOf(allOf(requireAcr('mfa', 'hwk'), requireAcr('hwk', 'phr')), old), { acrValues: ['hwk'] });
+    const asyncAllow: Guard = async () => true;
+    assert.deepEqual(await stepUpOf(allOf(asyncAllow, requireAuthTime({ maxAge: 600 }), requireAcr('mfa'), requireAuthTime({ maxAge: 300 })), old), {
+      acrValues: ['mfa'],
+      maxAge: 300,
+    });
+  });
+
+  it('after a step-up refusal only the built-in step-up guards are asked: a custom guard is never run, a scope refusal later is not merged', async () => {
+    let customRuns = 0;
+    const custom: Guard = () => {
+      customRuns += 1;
+      return { allowed: false, message: 'custom', stepUp: { maxAge: 5 } };
+    };
+    assert.deepEqual(await stepUpOf(allOf(requireAcr('mfa'), custom, requireAuthTime({ maxAge: 300 })), old), { acrValues: ['mfa'], maxAge: 300 });
+    assert.equal(customRuns, 0);
+    const refusal = await allOf(requireAcr('mfa'), requireScopes('orders:write'))(authWith(old), info);
+    assert.deepEqual(refusal, { allowed: false, message: 'acr "pwd" is not one of mfa', stepUp: { acrValues: ['mfa'] } });
+  });
+});
+
+describe('stepUpChallenge on trailers this library did not write', () => {
+  const trailer = (domain: string, metadata: Record<string, string>, reason = 'INSUFFICIENT_USER_AUTHENTICATION') => {
+    const sent = new Metadata();
+    sent.set(STATUS_DETAILS_KEY, encodeStatusDetails(status.UNAUTHENTICATED, 'x', { reason, domain, metadata }));
+    return { code: status.UNAUTHENTICATED, metadata: sent };
+  };
+
+  it('another domain, or another reason → undefined, even with step-up metadata', () => {
+    assert.equal(stepUpChallenge(trailer('googleapis.com', { acrValues: 'mfa', maxAge: '60' })), undefined);
+    assert.equal(stepUpChallenge(trailer(ERROR_DOMAIN, { acrValues: 'mfa' }, 'TOKEN_EXPIRED')), undefined);
+  });
+
+  it('a forged challenge keeps only what this library could have sent: header-safe acr values (at most 32), a plain decimal max_age', () => {
+    const forged = trailer(ERROR_DOMAIN, {
+      acrValues: `mfa  a"b ${'x'.repeat(300)} mfa ${Array.from({ length: 40 }, (_, i) => `v${i}`).join(' ')}`,
+      maxAge: '0300',
+    });
+    const challenge = stepUpChallenge(forged);
+    assert.equal(challenge?.acrValues?.[0], 'mfa');
+    assert.equal(challenge?.acrValues?.length, 32);
+    assert.equal(challenge?.maxAge, undefined);
+    for (const maxAge of ['1e3', '-5', '4294967296', ' 300', '300\n', '0x10', '']) {
+      assert.deepEqual(stepUpChallenge(trailer(ERROR_DOMAIN, { maxAge })), {}, JSON.stringify(maxAge));
+    }
+    assert.deepEqual(stepUpChallenge(trailer(ERROR_DOMAIN, { maxAge: '4294967295' })), { maxAge: 4_294_967_295 });
   });
 });
