@@ -59,7 +59,10 @@ export interface SignOptions {
    * `certificate` (PEM, string or bytes, or DER), merged into any `cnf` of the claims. The server then
    * admits it only on a call that presents that certificate over mutual TLS.
    */
-  readonly bindTo?: { readonly certificate?: string | Uint8Array };
+  readonly bindTo?: {
+    /** The client certificate (PEM text or bytes, or DER) whose SHA-256 thumbprint goes in `cnf["x5t#S256"]`. */
+    readonly certificate?: string | Uint8Array;
+  };
 }
 
 /**
