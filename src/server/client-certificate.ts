@@ -6,7 +6,7 @@
 import type { Metadata, ServerInterceptingCallInterface } from '@grpc/grpc-js';
 import { AuthError } from '../errors/auth-error.ts';
 import { describeForLog, thrownText } from '../errors/log-text.ts';
-import { isThumbprint, thumbprintFromFingerprint256, thumbprintOfDer } from '../verify/certificate-thumbprint.ts';
+import { presentedThumbprint, thumbprintFromFingerprint256, thumbprintOfDer } from '../verify/certificate-thumbprint.ts';
 import { writeLog, type Logger } from './logger.ts';
 
 /** grpc-js's transport facts of a server call (`call.getAuthContext()`); not exported from its root. */
@@ -70,10 +70,13 @@ function hookFailed(message: string, cause?: unknown): AuthError {
 /** What a hook returned, as a thumbprint: a canonical x5t#S256 as it is, DER bytes hashed. */
 function thumbprintOfAnswer(answer: unknown): string | undefined {
   if (answer === undefined) return undefined;
-  if (answer instanceof Uint8Array) return answer.length === 0 ? undefined : thumbprintOfDer(answer);
-  if (isThumbprint(answer)) return answer;
-  // A hex hash or a PEM by mistake would match no token: say so rather than refuse every bound call as MISMATCH.
-  throw hookFailed(`returned ${describeForLog(answer)} (${typeof answer}), not an x5t#S256 (43 base64url characters), DER bytes or undefined`);
+  if (answer instanceof Uint8Array && answer.length === 0) return undefined;
+  const thumbprint = presentedThumbprint(answer);
+  if (thumbprint !== undefined) return thumbprint;
+  // A hex hash, a PEM or the raw 32-byte hash by mistake would match no token: say so rather than refuse
+  // every bound call as MISMATCH.
+  const what = answer instanceof Uint8Array ? `${answer.length} bytes that are not DER` : `${describeForLog(answer)} (${typeof answer})`;
+  throw hookFailed(`returned ${what}, not an x5t#S256 (43 base64url characters), DER bytes or undefined`);
 }
 
 /**

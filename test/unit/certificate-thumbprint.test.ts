@@ -139,3 +139,21 @@ describe('options of certificate binding', () => {
     await assert.rejects(idp.sign({}, { bindTo: 'cert' as never }), { option: 'bindTo' });
   });
 });
+
+describe('review: what a clientCertificate hook returns', () => {
+  const call = { getPeer: () => '127.0.0.1:1', getAuthContext: () => ({}) } as unknown as ServerInterceptingCallInterface;
+
+  it('hook returns the 32-byte SHA-256 itself (not DER) → ERR_AUTH_INTERNAL, never hashed again into a thumbprint no token matches', () => {
+    const hash = createHash('sha256').update(x509.raw).digest();
+    for (const answer of [hash, new Uint8Array(hash), Buffer.from(certificateThumbprint(pem))]) {
+      const source = certificateSource(() => answer, undefined);
+      assert.throws(() => source(call, new Metadata(), '/p.S/M'), { code: 'ERR_AUTH_INTERNAL' });
+    }
+  });
+
+  it('hook returns DER (Buffer or Uint8Array) → the certificate thumbprint', () => {
+    for (const answer of [x509.raw, new Uint8Array(x509.raw)]) {
+      assert.equal(certificateSource(() => answer, undefined)(call, new Metadata(), '/p.S/M'), certificateThumbprint(pem));
+    }
+  });
+});
