@@ -157,3 +157,51 @@ describe('review: what a clientCertificate hook returns', () => {
     }
   });
 });
+
+describe('review: createAuthenticator and certificate-bound tokens (no connection to prove them on)', () => {
+  let idp: TestIssuer;
+  let bound: string;
+  let unbound: string;
+  const x5t = certificateThumbprint(pem);
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'HS256' });
+    bound = await idp.sign({}, { bindTo: { certificate: pem } });
+    unbound = await idp.sign({});
+  });
+  const authenticator = (certificateBinding?: 'required' | 'when-bound' | 'off') =>
+    createAuthenticator({
+      keys: idp.keys,
+      algorithms: ['HS256'],
+      issuer: idp.issuer,
+      audience: idp.audience,
+      ...(certificateBinding ? { certificateBinding } : {}),
+    });
+
+  it('when-bound (default): a bound token without a certificate → ERR_AUTH_CERTIFICATE_MISSING, not admitted as a bearer token', async () => {
+    await assert.rejects(authenticator().authenticate(bound, '/p.S/M'), { code: 'ERR_AUTH_CERTIFICATE_MISSING' });
+    await assert.rejects(authenticator('when-bound').authenticate(bound, '/p.S/M', {}), { code: 'ERR_AUTH_CERTIFICATE_MISSING' });
+  });
+
+  it('when-bound: the matching clientCertificate (x5t#S256 or DER) → admitted with confirmation; another → ERR_AUTH_CERTIFICATE_MISMATCH', async () => {
+    const admitted = await authenticator().authenticate(bound, '/p.S/M', { clientCertificate: x5t });
+    assert.equal(admitted.context.confirmation?.x5tS256, x5t);
+    assert.equal((await authenticator().authenticate(bound, '/p.S/M', { clientCertificate: x509.raw })).context.confirmation?.x5tS256, x5t);
+    await assert.rejects(authenticator().authenticate(bound, '/p.S/M', { clientCertificate: 'A'.repeat(43) }), { code: 'ERR_AUTH_CERTIFICATE_MISMATCH' });
+    assert.equal((await authenticator().authenticate(unbound, '/p.S/M')).context.confirmation, undefined);
+  });
+
+  it('required: an unbound token → ERR_AUTH_TOKEN_NOT_BOUND (it was admitted)', async () => {
+    await assert.rejects(authenticator('required').authenticate(unbound, '/p.S/M', { clientCertificate: x5t }), { code: 'ERR_AUTH_TOKEN_NOT_BOUND' });
+    await assert.rejects(authenticator('required').authenticate(bound, '/p.S/M'), { code: 'ERR_AUTH_CERTIFICATE_MISSING' });
+  });
+
+  it('off: a bound token passes without a certificate, as a bearer token', async () => {
+    assert.equal((await authenticator('off').authenticate(bound, '/p.S/M')).context.confirmation, undefined);
+  });
+
+  it('a clientCertificate that is neither an x5t#S256 nor DER (hex, PEM, a number) → rejects ERR_AUTH_INTERNAL', async () => {
+    for (const value of ['ab'.repeat(32), pem, 42]) {
+      await assert.rejects(authenticator().authenticate(bound, '/p.S/M', { clientCertificate: value as never }), { code: 'ERR_AUTH_INTERNAL' });
+    }
+  });
+});
