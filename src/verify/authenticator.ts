@@ -15,7 +15,7 @@ import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cac
 import type { TokenFacts } from './token-facts.ts';
 import type { CertificateBinding } from './confirmation.ts';
 import { presentedThumbprint } from './certificate-thumbprint.ts';
-import { checkSenderBinding } from '../server/sender-binding.ts';
+import { checkSenderBinding } from './sender-binding.ts';
 import { timed, type VerificationProbe } from './verification-probe.ts';
 import { TokenVerifier, factsOfRefusal } from './verifier.ts';
 import { VerificationLimit, checkMaxConcurrentVerifications } from './verification-limit.ts';
@@ -111,7 +111,7 @@ export interface Admission extends Omit<Authentication, 'validUntil'> {
   readonly validUntil: number | undefined;
   /** What the interceptor's events tell about the token (kid and alg of the verifying key included). */
   readonly facts: TokenFacts;
-  /** The issuer's `certificateBinding`: what the server must prove on each call (server/sender-binding.ts). */
+  /** The issuer's `certificateBinding`: what the server must prove on each call (verify/sender-binding.ts). */
   readonly certificateBinding: CertificateBinding;
 }
 
