@@ -205,3 +205,22 @@ describe('review: createAuthenticator and certificate-bound tokens (no connectio
     }
   });
 });
+
+describe('review: admission when reading the certificate fails', () => {
+  it('a certificate source that throws (getAuthContext failing) refuses the bound token, on a miss and on a cache hit', async () => {
+    const { admit } = await import('../../src/server/admission.ts');
+    const { buildAuthenticator } = await import('../../src/verify/authenticator.ts');
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    const authenticator = buildAuthenticator({ keys: idp.keys, algorithms: ['HS256'] });
+    const bound = await idp.sign({}, { bindTo: { certificate: pem } });
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${bound}`);
+    const policy = { rule: 'authenticated' as const, info: { method: '/p.S/M' } };
+    const failing = (): string => {
+      throw new Error('socket gone');
+    };
+    await assert.rejects(async () => admit(policy, authenticator, metadata, failing), /socket gone/);
+    await assert.rejects(async () => admit(policy, authenticator, metadata, failing), /socket gone/);
+    assert.ok(await admit(policy, authenticator, metadata, () => certificateThumbprint(pem)));
+  });
+});
