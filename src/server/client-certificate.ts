@@ -49,8 +49,11 @@ export interface ClientCertificateCall {
  * // Envoy behind mTLS: forward_client_cert_details SANITIZE_SET puts `Hash=<hex SHA-256 of the DER>` in XFCC.
  * const fromEnvoy: ClientCertificateHook = ({ metadata, authContext }) => {
  *   if (authContext.sslPeerCertificate?.subject.CN !== 'envoy') return undefined; // not through the proxy
- *   const hash = /(?:^|;)Hash=([0-9a-f]{64})(?:;|,|$)/.exec(String(metadata.get('x-forwarded-client-cert')[0] ?? ''))?.[1];
- *   return hash === undefined ? undefined : Buffer.from(hash, 'hex').toString('base64url');
+ *   // Exactly one header with exactly one Hash: anything more means a client's own XFCC got through
+ *   // (a proxy not set to SANITIZE_SET appends to it), so none is trusted.
+ *   const values = metadata.get('x-forwarded-client-cert');
+ *   const hashes = values.length === 1 ? [...String(values[0]).matchAll(/(?:^|[;,])Hash=([0-9a-f]{64})(?=[;,]|$)/g)] : [];
+ *   return hashes.length === 1 ? Buffer.from(hashes[0]![1]!, 'hex').toString('base64url') : undefined;
  * };
  * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], clientCertificate: fromEnvoy });
  * ```
