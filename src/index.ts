@@ -36,7 +36,7 @@ export type { ClientCertificateCall, ClientCertificateHook, TransportAuthContext
 
 // Verification without gRPC: the same checks for an HTTP gateway, a queue consumer or a script.
 export { createAuthenticator } from './verify/authenticator.ts';
-export type { Authentication, Authenticator, AuthenticatorOptions } from './verify/authenticator.ts';
+export type { AuthenticateProof, Authentication, Authenticator, AuthenticatorOptions } from './verify/authenticator.ts';
 export type { IssuerOptions } from './verify/issuers.ts';
 export type { ValidateContext, ValidateHook, VerifyOptions } from './verify/options.ts';
 export type { TokenCacheOptions } from './verify/token-cache.ts';

@@ -5,7 +5,7 @@ import type { Guard, GuardInfo } from '../authz/guards.ts';
 import type { Rule } from '../authz/rules.ts';
 import type { Admission, SyncAuthenticator } from '../verify/authenticator.ts';
 import { DEFAULT_TOKEN_READER, type TokenReader } from './token-reader.ts';
-import { checkSenderBinding } from './sender-binding.ts';
+import { checkSenderBinding } from '../verify/sender-binding.ts';
 
 type MaybePromise<T> = T | Promise<T>;
 

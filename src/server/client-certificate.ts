@@ -6,7 +6,7 @@
 import type { Metadata, ServerInterceptingCallInterface } from '@grpc/grpc-js';
 import { AuthError } from '../errors/auth-error.ts';
 import { describeForLog, thrownText } from '../errors/log-text.ts';
-import { isThumbprint, thumbprintFromFingerprint256, thumbprintOfDer } from '../verify/certificate-thumbprint.ts';
+import { presentedThumbprint, thumbprintFromFingerprint256, thumbprintOfDer } from '../verify/certificate-thumbprint.ts';
 import { writeLog, type Logger } from './logger.ts';
 
 /** grpc-js's transport facts of a server call (`call.getAuthContext()`); not exported from its root. */
@@ -49,8 +49,11 @@ export interface ClientCertificateCall {
  * // Envoy behind mTLS: forward_client_cert_details SANITIZE_SET puts `Hash=<hex SHA-256 of the DER>` in XFCC.
  * const fromEnvoy: ClientCertificateHook = ({ metadata, authContext }) => {
  *   if (authContext.sslPeerCertificate?.subject.CN !== 'envoy') return undefined; // not through the proxy
- *   const hash = /(?:^|;)Hash=([0-9a-f]{64})(?:;|,|$)/.exec(String(metadata.get('x-forwarded-client-cert')[0] ?? ''))?.[1];
- *   return hash === undefined ? undefined : Buffer.from(hash, 'hex').toString('base64url');
+ *   // Exactly one header with exactly one Hash: anything more means a client's own XFCC got through
+ *   // (a proxy not set to SANITIZE_SET appends to it), so none is trusted.
+ *   const values = metadata.get('x-forwarded-client-cert');
+ *   const hashes = values.length === 1 ? [...String(values[0]).matchAll(/(?:^|[;,])Hash=([0-9a-f]{64})(?=[;,]|$)/g)] : [];
+ *   return hashes.length === 1 ? Buffer.from(hashes[0]![1]!, 'hex').toString('base64url') : undefined;
  * };
  * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], clientCertificate: fromEnvoy });
  * ```
@@ -70,10 +73,13 @@ function hookFailed(message: string, cause?: unknown): AuthError {
 /** What a hook returned, as a thumbprint: a canonical x5t#S256 as it is, DER bytes hashed. */
 function thumbprintOfAnswer(answer: unknown): string | undefined {
   if (answer === undefined) return undefined;
-  if (answer instanceof Uint8Array) return answer.length === 0 ? undefined : thumbprintOfDer(answer);
-  if (isThumbprint(answer)) return answer;
-  // A hex hash or a PEM by mistake would match no token: say so rather than refuse every bound call as MISMATCH.
-  throw hookFailed(`returned ${describeForLog(answer)} (${typeof answer}), not an x5t#S256 (43 base64url characters), DER bytes or undefined`);
+  if (answer instanceof Uint8Array && answer.length === 0) return undefined;
+  const thumbprint = presentedThumbprint(answer);
+  if (thumbprint !== undefined) return thumbprint;
+  // A hex hash, a PEM or the raw 32-byte hash by mistake would match no token: say so rather than refuse
+  // every bound call as MISMATCH.
+  const what = answer instanceof Uint8Array ? `${answer.length} bytes that are not DER` : `${describeForLog(answer)} (${typeof answer})`;
+  throw hookFailed(`returned ${what}, not an x5t#S256 (43 base64url characters), DER bytes or undefined`);
 }
 
 /**

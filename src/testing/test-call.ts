@@ -5,6 +5,7 @@ import { decodeErrorInfo, STATUS_DETAILS_KEY } from '../errors/error-info.ts';
 import { attachAuth } from '../server/context.ts';
 import { optionalString, optionNames } from '../util/option-checks.ts';
 import { AUTHENTICATOR_OPTION_NAMES, createAuthenticator, type AuthenticatorOptions } from '../verify/authenticator.ts';
+import { certificateThumbprint } from '../verify/certificate-thumbprint.ts';
 import type { SignOptions, TestClaims, TestIssuer } from './test-issuer.ts';
 import { checkedSignOptions, checkTestOptionNames } from './test-option-checks.ts';
 
@@ -287,7 +288,9 @@ export async function authenticatedCall<Request = unknown, Response = unknown>(
     cache: false,
   });
   const token = await issuer.sign(options.claims, options.signOptions);
-  const { context } = await authenticator.authenticate(token, method);
+  // A token bound with `bindTo` stands for a call over the connection with that certificate.
+  const bound = options.signOptions?.bindTo?.certificate;
+  const { context } = await authenticator.authenticate(token, method, bound === undefined ? {} : { clientCertificate: certificateThumbprint(bound) });
   metadata.set('authorization', `Bearer ${token}`);
   attachAuth(metadata, context);
   return new UnaryTestCall<Request, Response>(metadata, options.request as Request, method);

@@ -14,6 +14,8 @@ import { VERIFY_OPTION_FLAGS, checkMaxTokenBytes, compileVerifyOptions, type Ver
 import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cache.ts';
 import type { TokenFacts } from './token-facts.ts';
 import type { CertificateBinding } from './confirmation.ts';
+import { presentedThumbprint } from './certificate-thumbprint.ts';
+import { checkSenderBinding } from './sender-binding.ts';
 import { timed, type VerificationProbe } from './verification-probe.ts';
 import { TokenVerifier, factsOfRefusal } from './verifier.ts';
 import { VerificationLimit, checkMaxConcurrentVerifications } from './verification-limit.ts';
@@ -109,7 +111,7 @@ export interface Admission extends Omit<Authentication, 'validUntil'> {
   readonly validUntil: number | undefined;
   /** What the interceptor's events tell about the token (kid and alg of the verifying key included). */
   readonly facts: TokenFacts;
-  /** The issuer's `certificateBinding`: what the server must prove on each call (server/sender-binding.ts). */
+  /** The issuer's `certificateBinding`: what the server must prove on each call (verify/sender-binding.ts). */
   readonly certificateBinding: CertificateBinding;
 }
 
@@ -135,15 +137,41 @@ export interface Admission extends Omit<Authentication, 'validUntil'> {
 export interface Authenticator {
   /**
    * Verifies `token` for a call of `method` (the full gRPC method path, given to the `validate` hook).
-   * Always returns a promise: it rejects with an {@link AuthError} when the token is refused.
+   * Always returns a promise: it rejects with an {@link AuthError} when the token is refused. A
+   * certificate-bound token (`cnf["x5t#S256"]`, RFC 8705) is admitted only with the matching
+   * `proof.clientCertificate` (see {@link AuthenticateProof}), as the interceptor admits it only over the
+   * matching mutual-TLS connection.
    */
-  authenticate(token: string, method: string): Promise<Authentication>;
+  authenticate(token: string, method: string, proof?: AuthenticateProof): Promise<Authentication>;
   /** Prefetches remote keys of every issuer. */
   ready(): Promise<void>;
   /** Stops background work of every key resolver. */
   close(): void;
   /** The keys of every issuer and whether calls can be verified now, for readiness probes. Never fetches. */
   status(): AuthStatus;
+}
+
+/**
+ * What the caller of {@link Authenticator.authenticate} proved about the request besides the token.
+ *
+ * @example
+ * ```ts
+ * import { TLSSocket } from 'node:tls';
+ * import { createAuthenticator, type AuthenticateProof } from 'grpc-jwt-auth';
+ * declare const socket: TLSSocket; // an HTTPS gateway's connection, its client certificate verified (`requestCert`, `rejectUnauthorized`)
+ * const authenticator = createAuthenticator({ keys, algorithms: ['ES256'] });
+ * const proof: AuthenticateProof = socket.authorized ? { clientCertificate: socket.getPeerCertificate().raw } : {};
+ * const { context } = await authenticator.authenticate(token, '/acme.orders.v1.Orders/GetOrder', proof);
+ * ```
+ */
+export interface AuthenticateProof {
+  /**
+   * The client certificate your transport **verified** for this request: its `x5t#S256` (base64url
+   * SHA-256 of the DER, 43 characters) or its DER bytes. Without it, a certificate-bound token is refused
+   * (`ERR_AUTH_CERTIFICATE_MISSING`) unless the issuer's `certificateBinding` is `'off'`. Anything else
+   * (a hex hash, a PEM) rejects with `ERR_AUTH_INTERNAL`. Never take it from a header a client can set.
+   */
+  readonly clientCertificate?: string | Uint8Array;
 }
 
 /**
@@ -191,11 +219,24 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   // No bound unless asked: its caller decides how many verifications it starts (a batch is not a flood).
   const core = buildAuthenticator(options, Number.POSITIVE_INFINITY);
   return {
-    authenticate: async (token, method) => forUsers(await core.authenticate(token, method)),
+    // The binding is checked here as the interceptor checks it: a gateway that passes no certificate gets
+    // bound tokens refused, never admitted as bearer tokens (a stolen bound token must stay useless).
+    authenticate: async (token, method, proof) => forUsers(checkSenderBinding(await core.authenticate(token, method), () => provenCertificate(proof))),
     ready: () => core.ready(),
     close: () => core.close(),
     status: () => core.status(),
   };
+}
+
+/** The thumbprint of `proof.clientCertificate`; undefined when none; a value that is no certificate rejects. */
+function provenCertificate(proof: AuthenticateProof | undefined): string | undefined {
+  if (proof === undefined || proof === null) return undefined;
+  const given: unknown = (proof as Partial<AuthenticateProof>).clientCertificate;
+  if (given === undefined) return undefined;
+  const thumbprint = presentedThumbprint(given);
+  if (thumbprint === undefined)
+    throw new AuthError('ERR_AUTH_INTERNAL', `proof.clientCertificate is ${describeForLog(given)}, not an x5t#S256 (43 base64url characters) or DER bytes`);
+  return thumbprint;
 }
 
 /** The admission as users see it: `validUntil` as a Date of its own, so no caller can move another's. */

@@ -42,6 +42,44 @@ export function thumbprintOfDer(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('base64url');
 }
 
+/**
+ * Whether `bytes` are one DER SEQUENCE that fills them exactly, as every X.509 certificate is. Cheap (no
+ * parsing of the certificate): it tells DER from a 32-byte SHA-256 or a base64 text given as bytes by
+ * mistake, which hashed again would give a thumbprint no token matches.
+ *
+ * @example
+ * ```ts
+ * isDerSequence(new Uint8Array([0x30, 0x00])); // true: an empty SEQUENCE
+ * isDerSequence(new Uint8Array(32)); // false: a raw hash is not DER
+ * ```
+ */
+export function isDerSequence(bytes: Uint8Array): boolean {
+  if (bytes.length < 2 || bytes[0] !== 0x30) return false;
+  const first = bytes[1]!;
+  if (first < 0x80) return 2 + first === bytes.length;
+  const count = first & 0x7f;
+  if (count === 0 || count > 4 || bytes.length < 2 + count) return false;
+  let length = 0;
+  for (let index = 2; index < 2 + count; index += 1) length = length * 256 + bytes[index]!;
+  return 2 + count + length === bytes.length;
+}
+
+/**
+ * A certificate the caller says the connection presented, as a thumbprint: a canonical `x5t#S256` as it
+ * is, DER bytes hashed; undefined for anything else (a hex hash, a PEM, the raw 32-byte hash), which the
+ * caller refuses rather than compare.
+ *
+ * @example
+ * ```ts
+ * presentedThumbprint('A'.repeat(43)); // 'AAA…'
+ * presentedThumbprint('ab'.repeat(32)); // undefined: hex is not an x5t#S256
+ * ```
+ */
+export function presentedThumbprint(value: unknown): string | undefined {
+  if (value instanceof Uint8Array) return isDerSequence(value) ? thumbprintOfDer(value) : undefined;
+  return isThumbprint(value) ? value : undefined;
+}
+
 /** `AB:CD:…`: 32 bytes as upper- or lower-case hex pairs joined by colons, as Node's `fingerprint256`. */
 const FINGERPRINT256 = /^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31}$/;
 

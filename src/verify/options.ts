@@ -126,8 +126,8 @@ export interface VerifyOptions {
    * `'required'` refuses unbound tokens too (`ERR_AUTH_TOKEN_NOT_BOUND`); `'off'` ignores `cnf`. The
    * certificate is the one grpc-js verified (mutual TLS, grpc-js ≥ 1.14.5), or what the interceptor's
    * `clientCertificate` hook returns. See {@link CertificateBinding}. `createAuthenticator` has no
-   * connection to prove it on: it reads and validates `cnf` into `context.confirmation` and leaves the
-   * comparison with your transport's certificate to you.
+   * connection of its own: give `authenticate` the certificate your transport verified
+   * (`{ clientCertificate }`); without it a bound token is refused (`ERR_AUTH_CERTIFICATE_MISSING`).
    */
   readonly certificateBinding?: CertificateBinding;
 }

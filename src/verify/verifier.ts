@@ -101,7 +101,7 @@ export class TokenVerifier {
     try {
       window = checkTimeClaims(parsed.claims, this.options.claims, now());
       checkIdentityClaims(parsed.claims, this.options.claims);
-      // Read once here, cached with the token; what it lists is proven on every call (server/sender-binding.ts).
+      // Read once here, cached with the token; what it lists is proven on every call (verify/sender-binding.ts).
       confirmation = readConfirmation(parsed.claims, this.options.certificateBinding);
     } catch (error) {
       // The claim checks throw a new error each time: one token's facts never attach to another's refusal.

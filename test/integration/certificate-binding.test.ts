@@ -195,6 +195,58 @@ describe('certificate-bound tokens (RFC 8705) over real TLS', { skip: ca === und
     });
   });
 
+  describe('review: a stolen bound token on every path', () => {
+    it("an 'optional' method: a bound token over certificate B → CERTIFICATE_MISMATCH (not admitted as anonymous), over A → OK", async () => {
+      const server = await serve({ rules: { '/test.echo.v1.Echo/Unary': 'optional' } });
+      assert.equal((await call(connect(server, clientB), boundToA)).reason, 'CERTIFICATE_MISMATCH');
+      assert.equal((await call(connect(server, clientA), boundToA)).code, grpc.status.OK);
+      assert.equal(server.runs.unary, 1);
+    });
+
+    it('a guard that would allow: the binding is judged first (CERTIFICATE_MISMATCH, the guard never runs)', async () => {
+      let guarded = 0;
+      const server = await serve({
+        rules: {
+          '/test.echo.v1.Echo/Unary': () => {
+            guarded += 1;
+            return true;
+          },
+        },
+      });
+      assert.equal((await call(connect(server, clientB), boundToA)).reason, 'CERTIFICATE_MISMATCH');
+      assert.equal(guarded, 0);
+    });
+
+    it('the same new token on two connections at once (one verification shared): A → OK, B → CERTIFICATE_MISMATCH', async () => {
+      const server = await serve();
+      const fresh = await idp.sign({ sub: 'client-a', jti: 'joined' }, { bindTo: { certificate: clientA.cert } });
+      const a = connect(server, clientA);
+      const b = connect(server, clientB);
+      // Warm both connections with unbound calls, so the two bound calls arrive together.
+      await Promise.all([call(a, unbound), call(b, unbound)]);
+      const [fromA, fromB] = await Promise.all([call(a, fresh), call(b, fresh)]);
+      assert.equal(fromA.code, grpc.status.OK, fromA.details);
+      assert.equal(fromB.reason, 'CERTIFICATE_MISMATCH');
+    });
+
+    it("a token of an issuer whose mode is 'off' cannot carry another issuer's binding away: iss decides, signed by that issuer's keys", async () => {
+      const legacy = await createTestIssuer({ alg: 'ES256', issuer: 'https://legacy-off.test' });
+      const server = await serve({
+        issuers: [
+          { issuer: idp.issuer, keys: idp.keys, algorithms: ['ES256'], certificateBinding: 'required' },
+          { issuer: legacy.issuer, keys: legacy.keys, algorithms: ['ES256'], certificateBinding: 'off' },
+        ],
+      });
+      // The bound token re-labelled with the 'off' issuer's iss no longer verifies (its signature was idp's).
+      const [header, , signature] = boundToA.split('.');
+      const claims = JSON.parse(Buffer.from(boundToA.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+      const relabelled = `${header}.${Buffer.from(JSON.stringify({ ...claims, iss: legacy.issuer })).toString('base64url')}.${signature}`;
+      const outcome = await call(connect(server, clientB), relabelled);
+      assert.equal(outcome.code, grpc.status.UNAUTHENTICATED);
+      assert.equal(outcome.reason, 'SIGNATURE_INVALID');
+    });
+  });
+
   describe('servers without a verified client certificate', () => {
     it('TLS server that does not ask for client certificates: bound token → CERTIFICATE_MISSING (even if the client has one); unbound → OK', async () => {
       const server = await serve({}, 'tls');

@@ -139,3 +139,88 @@ describe('options of certificate binding', () => {
     await assert.rejects(idp.sign({}, { bindTo: 'cert' as never }), { option: 'bindTo' });
   });
 });
+
+describe('review: what a clientCertificate hook returns', () => {
+  const call = { getPeer: () => '127.0.0.1:1', getAuthContext: () => ({}) } as unknown as ServerInterceptingCallInterface;
+
+  it('hook returns the 32-byte SHA-256 itself (not DER) → ERR_AUTH_INTERNAL, never hashed again into a thumbprint no token matches', () => {
+    const hash = createHash('sha256').update(x509.raw).digest();
+    for (const answer of [hash, new Uint8Array(hash), Buffer.from(certificateThumbprint(pem))]) {
+      const source = certificateSource(() => answer, undefined);
+      assert.throws(() => source(call, new Metadata(), '/p.S/M'), { code: 'ERR_AUTH_INTERNAL' });
+    }
+  });
+
+  it('hook returns DER (Buffer or Uint8Array) → the certificate thumbprint', () => {
+    for (const answer of [x509.raw, new Uint8Array(x509.raw)]) {
+      assert.equal(certificateSource(() => answer, undefined)(call, new Metadata(), '/p.S/M'), certificateThumbprint(pem));
+    }
+  });
+});
+
+describe('review: createAuthenticator and certificate-bound tokens (no connection to prove them on)', () => {
+  let idp: TestIssuer;
+  let bound: string;
+  let unbound: string;
+  const x5t = certificateThumbprint(pem);
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'HS256' });
+    bound = await idp.sign({}, { bindTo: { certificate: pem } });
+    unbound = await idp.sign({});
+  });
+  const authenticator = (certificateBinding?: 'required' | 'when-bound' | 'off') =>
+    createAuthenticator({
+      keys: idp.keys,
+      algorithms: ['HS256'],
+      issuer: idp.issuer,
+      audience: idp.audience,
+      ...(certificateBinding ? { certificateBinding } : {}),
+    });
+
+  it('when-bound (default): a bound token without a certificate → ERR_AUTH_CERTIFICATE_MISSING, not admitted as a bearer token', async () => {
+    await assert.rejects(authenticator().authenticate(bound, '/p.S/M'), { code: 'ERR_AUTH_CERTIFICATE_MISSING' });
+    await assert.rejects(authenticator('when-bound').authenticate(bound, '/p.S/M', {}), { code: 'ERR_AUTH_CERTIFICATE_MISSING' });
+  });
+
+  it('when-bound: the matching clientCertificate (x5t#S256 or DER) → admitted with confirmation; another → ERR_AUTH_CERTIFICATE_MISMATCH', async () => {
+    const admitted = await authenticator().authenticate(bound, '/p.S/M', { clientCertificate: x5t });
+    assert.equal(admitted.context.confirmation?.x5tS256, x5t);
+    assert.equal((await authenticator().authenticate(bound, '/p.S/M', { clientCertificate: x509.raw })).context.confirmation?.x5tS256, x5t);
+    await assert.rejects(authenticator().authenticate(bound, '/p.S/M', { clientCertificate: 'A'.repeat(43) }), { code: 'ERR_AUTH_CERTIFICATE_MISMATCH' });
+    assert.equal((await authenticator().authenticate(unbound, '/p.S/M')).context.confirmation, undefined);
+  });
+
+  it('required: an unbound token → ERR_AUTH_TOKEN_NOT_BOUND (it was admitted)', async () => {
+    await assert.rejects(authenticator('required').authenticate(unbound, '/p.S/M', { clientCertificate: x5t }), { code: 'ERR_AUTH_TOKEN_NOT_BOUND' });
+    await assert.rejects(authenticator('required').authenticate(bound, '/p.S/M'), { code: 'ERR_AUTH_CERTIFICATE_MISSING' });
+  });
+
+  it('off: a bound token passes without a certificate, as a bearer token', async () => {
+    assert.equal((await authenticator('off').authenticate(bound, '/p.S/M')).context.confirmation, undefined);
+  });
+
+  it('a clientCertificate that is neither an x5t#S256 nor DER (hex, PEM, a number) → rejects ERR_AUTH_INTERNAL', async () => {
+    for (const value of ['ab'.repeat(32), pem, 42]) {
+      await assert.rejects(authenticator().authenticate(bound, '/p.S/M', { clientCertificate: value as never }), { code: 'ERR_AUTH_INTERNAL' });
+    }
+  });
+});
+
+describe('review: admission when reading the certificate fails', () => {
+  it('a certificate source that throws (getAuthContext failing) refuses the bound token, on a miss and on a cache hit', async () => {
+    const { admit } = await import('../../src/server/admission.ts');
+    const { buildAuthenticator } = await import('../../src/verify/authenticator.ts');
+    const idp = await createTestIssuer({ alg: 'HS256' });
+    const authenticator = buildAuthenticator({ keys: idp.keys, algorithms: ['HS256'] });
+    const bound = await idp.sign({}, { bindTo: { certificate: pem } });
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${bound}`);
+    const policy = { rule: 'authenticated' as const, info: { method: '/p.S/M' } };
+    const failing = (): string => {
+      throw new Error('socket gone');
+    };
+    await assert.rejects(async () => admit(policy, authenticator, metadata, failing), /socket gone/);
+    await assert.rejects(async () => admit(policy, authenticator, metadata, failing), /socket gone/);
+    assert.ok(await admit(policy, authenticator, metadata, () => certificateThumbprint(pem)));
+  });
+});

@@ -4,8 +4,8 @@
  * included: the cache knows the token, not the connection it arrived on.
  */
 import { AuthError } from '../errors/auth-error.ts';
-import { sameThumbprint } from '../verify/certificate-thumbprint.ts';
-import type { Admission } from '../verify/authenticator.ts';
+import { sameThumbprint } from './certificate-thumbprint.ts';
+import type { Admission } from './authenticator.ts';
 
 /**
  * Checks what the admitted token is bound to against the call. `certificate` reads the call's client
@@ -14,7 +14,7 @@ import type { Admission } from '../verify/authenticator.ts';
  *
  * @example
  * ```ts
- * declare const admission: import('../verify/authenticator.ts').Admission;
+ * declare const admission: import('./authenticator.ts').Admission;
  * checkSenderBinding(admission, () => undefined); // throws ERR_AUTH_CERTIFICATE_MISSING when the token is certificate-bound
  * ```
  */
