@@ -9,7 +9,16 @@ import { describeForLog, thrownText } from '../errors/log-text.ts';
 import { presentedThumbprint, thumbprintFromFingerprint256, thumbprintOfDer } from '../verify/certificate-thumbprint.ts';
 import { writeLog, type Logger } from './logger.ts';
 
-/** grpc-js's transport facts of a server call (`call.getAuthContext()`); not exported from its root. */
+/**
+ * grpc-js's transport facts of a server call (`call.getAuthContext()`): `transportSecurityType` and the
+ * verified `sslPeerCertificate`. Named here because grpc-js does not export the type from its root.
+ *
+ * @example
+ * ```ts
+ * import type { TransportAuthContext } from 'grpc-jwt-auth';
+ * const proxyIsTrusted = (context: TransportAuthContext): boolean => context.sslPeerCertificate?.subject?.CN === 'envoy-sidecar';
+ * ```
+ */
 export type TransportAuthContext = ReturnType<ServerInterceptingCallInterface['getAuthContext']>;
 
 /**
