@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { EchoClient } from '../support/echo-server.ts';
+import { answerParent } from './parent-channel.ts';
 
 /** One kind of forged token: its encoded header, the claims of its payload, its signature length. */
 export interface ForgedTemplate {
@@ -120,16 +121,4 @@ async function handle(request: Request): Promise<unknown> {
   return { stopped: true };
 }
 
-if (process.send !== undefined) {
-  process.on('message', (request: Request) => {
-    handle(request).then(
-      (reply) =>
-        process.send?.({ id: request.id, ...(reply as object) }, () => {
-          if ('stop' in request) process.disconnect?.();
-        }),
-      (error: unknown) => process.send?.({ id: request.id, error: String(error) }),
-    );
-  });
-  // Never outlive the parent: it may have been killed at its time bound.
-  process.on('disconnect', () => process.exit(0));
-}
+answerParent(handle, { exitWithParent: true });

@@ -10,6 +10,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAuthInterceptor, fromPem } from '../../src/index.ts';
 import { startEchoServer, type EchoServer } from '../support/echo-server.ts';
+import { answerParent } from './parent-channel.ts';
 
 export const FLOOD_ISSUER = 'https://idp.flood.test/';
 export const FLOOD_AUDIENCE = 'flood-api';
@@ -56,16 +57,4 @@ async function handle(request: Request): Promise<unknown> {
   return { stopped: true };
 }
 
-if (process.send !== undefined) {
-  process.on('message', (request: Request) => {
-    handle(request).then(
-      (reply) =>
-        process.send?.({ id: request.id, ...(reply as object) }, () => {
-          if ('stop' in request) process.disconnect?.();
-        }),
-      (error: unknown) => process.send?.({ id: request.id, error: String(error) }),
-    );
-  });
-  // Never outlive the parent: it may have been killed at its time bound.
-  process.on('disconnect', () => process.exit(0));
-}
+answerParent(handle, { exitWithParent: true });

@@ -6,6 +6,7 @@
  */
 import { createAuthInterceptor, fromPem, requireScopes } from '../../src/index.ts';
 import { startEchoServer, type EchoServer } from '../support/echo-server.ts';
+import { answerParent } from './parent-channel.ts';
 
 export const LOAD_ISSUER = 'https://idp.load.test/';
 export const LOAD_AUDIENCE = 'load-api';
@@ -45,14 +46,4 @@ async function handle(request: Request): Promise<unknown> {
   return { stopped: true };
 }
 
-if (process.send !== undefined) {
-  process.on('message', (request: Request) => {
-    handle(request).then(
-      (reply) =>
-        process.send?.({ id: request.id, ...(reply as object) }, () => {
-          if ('stop' in request) process.disconnect?.();
-        }),
-      (error: unknown) => process.send?.({ id: request.id, error: String(error) }),
-    );
-  });
-}
+answerParent(handle, { exitWithParent: false });
