@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { METRIC_NAMES, createAuthInterceptor, fromJwks } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { allKinds, bearer, unary } from '../support/calls.ts';
-import { METHODS, echoImplementation, startEchoServer } from '../support/echo-server.ts';
+import { METHODS, echoImplementation, startEchoServer, withAuthServer } from '../support/echo-server.ts';
 import { delayed, json, startFakeProvider, type FakeProvider } from '../support/fake-provider.ts';
 import { inMemoryMetrics, inMemoryTraces, pointsOf, valueWhere } from '../support/telemetry-sdk.ts';
 
@@ -32,32 +32,30 @@ describe('peer go-grpc-middleware prometheus server suite, ported to the decisio
 
   it('unary, server, client and bidi streams: each admitted once and refused once, under its own rpc.service and rpc.method; durations only for tokens', async () => {
     const otelMetrics = inMemoryMetrics();
-    const auth = createAuthInterceptor({
-      keys: idp.keys,
-      algorithms: ['ES256'],
-      audience: 'echo-api',
-      telemetry: { meterProvider: otelMetrics.meterProvider },
-    });
-    const echo = await startEchoServer({ interceptors: [auth] });
-    try {
-      const token = await idp.sign({ sub: 'alice' });
-      const admitted = await allKinds(echo.client, () => bearer(Metadata, token));
-      const refused = await allKinds(echo.client, () => new Metadata());
-      for (const outcome of Object.values(admitted)) assert.equal(outcome.code, status.OK);
-      for (const outcome of Object.values(refused)) assert.equal(outcome.code, status.UNAUTHENTICATED);
-      const collected = await otelMetrics.collect();
-      for (const path of [METHODS.unary, METHODS.serverStream, METHODS.clientStream, METHODS.bidi]) {
-        const where = { 'rpc.service': serviceName(path), 'rpc.method': methodName(path) };
-        assert.equal(valueWhere(collected, METRIC_NAMES.decisions, { ...where, outcome: 'admitted', reason: 'OK' }), 1, path);
-        assert.equal(valueWhere(collected, METRIC_NAMES.decisions, { ...where, outcome: 'refused', reason: 'TOKEN_MISSING' }), 1, path);
-      }
-      assert.equal(pointsOf(collected, METRIC_NAMES.decisions).length, 8);
-      const counts = pointsOf(collected, METRIC_NAMES.verificationDuration).reduce((sum, point) => sum + (point.value as { count: number }).count, 0);
-      assert.equal(counts, 4, 'one duration per call that presented a token');
-    } finally {
-      await echo.close();
-      auth.close();
-    }
+    await withAuthServer(
+      {
+        keys: idp.keys,
+        algorithms: ['ES256'],
+        audience: 'echo-api',
+        telemetry: { meterProvider: otelMetrics.meterProvider },
+      },
+      async (echo) => {
+        const token = await idp.sign({ sub: 'alice' });
+        const admitted = await allKinds(echo.client, () => bearer(Metadata, token));
+        const refused = await allKinds(echo.client, () => new Metadata());
+        for (const outcome of Object.values(admitted)) assert.equal(outcome.code, status.OK);
+        for (const outcome of Object.values(refused)) assert.equal(outcome.code, status.UNAUTHENTICATED);
+        const collected = await otelMetrics.collect();
+        for (const path of [METHODS.unary, METHODS.serverStream, METHODS.clientStream, METHODS.bidi]) {
+          const where = { 'rpc.service': serviceName(path), 'rpc.method': methodName(path) };
+          assert.equal(valueWhere(collected, METRIC_NAMES.decisions, { ...where, outcome: 'admitted', reason: 'OK' }), 1, path);
+          assert.equal(valueWhere(collected, METRIC_NAMES.decisions, { ...where, outcome: 'refused', reason: 'TOKEN_MISSING' }), 1, path);
+        }
+        assert.equal(pointsOf(collected, METRIC_NAMES.decisions).length, 8);
+        const counts = pointsOf(collected, METRIC_NAMES.verificationDuration).reduce((sum, point) => sum + (point.value as { count: number }).count, 0);
+        assert.equal(counts, 4, 'one duration per call that presented a token');
+      },
+    );
   });
 
   it('a handler that fails with FAILED_PRECONDITION after admission → one admitted decision, no refusal (the handler’s status is not ours)', async () => {
@@ -91,25 +89,23 @@ describe('peer go-grpc-middleware prometheus server suite, ported to the decisio
   it('a public method → no decision and no span', async () => {
     const otelMetrics = inMemoryMetrics();
     const traces = inMemoryTraces();
-    const auth = createAuthInterceptor({
-      keys: idp.keys,
-      algorithms: ['ES256'],
-      audience: 'echo-api',
-      rules: { [METHODS.ping]: 'public' },
-      telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider },
-    });
-    const echo = await startEchoServer({ interceptors: [auth] });
-    try {
-      const code = await new Promise<number>((resolve) =>
-        echo.publicClient.Ping({ text: 'x' }, new Metadata(), (error: grpc.ServiceError | null) => resolve(error?.code ?? status.OK)),
-      );
-      assert.equal(code, status.OK);
-      assert.equal(pointsOf(await otelMetrics.collect(), METRIC_NAMES.decisions).length, 0);
-      assert.equal(traces.spans().length, 0);
-    } finally {
-      await echo.close();
-      auth.close();
-    }
+    await withAuthServer(
+      {
+        keys: idp.keys,
+        algorithms: ['ES256'],
+        audience: 'echo-api',
+        rules: { [METHODS.ping]: 'public' },
+        telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider },
+      },
+      async (echo) => {
+        const code = await new Promise<number>((resolve) =>
+          echo.publicClient.Ping({ text: 'x' }, new Metadata(), (error: grpc.ServiceError | null) => resolve(error?.code ?? status.OK)),
+        );
+        assert.equal(code, status.OK);
+        assert.equal(pointsOf(await otelMetrics.collect(), METRIC_NAMES.decisions).length, 0);
+        assert.equal(traces.spans().length, 0);
+      },
+    );
   });
 
   it('a call cancelled while its keys are fetched → no decision and no duration, not even once the fetch answers; its span ends without an outcome', async () => {
@@ -122,28 +118,26 @@ describe('peer go-grpc-middleware prometheus server suite, ported to the decisio
     );
     const otelMetrics = inMemoryMetrics();
     const traces = inMemoryTraces();
-    const auth = createAuthInterceptor({
-      keys: fromJwks(`${provider.url}/slow-jwks.json`),
-      algorithms: ['ES256'],
-      audience: 'echo-api',
-      telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider },
-    });
-    const echo = await startEchoServer({ interceptors: [auth] });
-    try {
-      const outcome = await unary(echo.client, bearer(Metadata, await idp.sign()), 'hi', { deadline: Date.now() + 100 });
-      assert.equal(outcome.code, status.DEADLINE_EXCEEDED);
-      await auth.ready(); // the fetch the cancelled call started has answered
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const collected = await otelMetrics.collect();
-      assert.equal(pointsOf(collected, METRIC_NAMES.decisions).length, 0);
-      assert.equal(pointsOf(collected, METRIC_NAMES.verificationDuration).length, 0);
-      const spans = traces.spans();
-      assert.equal(spans.length, 1);
-      assert.equal(spans[0]?.attributes['grpc_jwt_auth.outcome'], undefined);
-      assert.equal(echo.runs.unary, 0);
-    } finally {
-      await echo.close();
-      auth.close();
-    }
+    await withAuthServer(
+      {
+        keys: fromJwks(`${provider.url}/slow-jwks.json`),
+        algorithms: ['ES256'],
+        audience: 'echo-api',
+        telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider },
+      },
+      async (echo, auth) => {
+        const outcome = await unary(echo.client, bearer(Metadata, await idp.sign()), 'hi', { deadline: Date.now() + 100 });
+        assert.equal(outcome.code, status.DEADLINE_EXCEEDED);
+        await auth.ready(); // the fetch the cancelled call started has answered
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const collected = await otelMetrics.collect();
+        assert.equal(pointsOf(collected, METRIC_NAMES.decisions).length, 0);
+        assert.equal(pointsOf(collected, METRIC_NAMES.verificationDuration).length, 0);
+        const spans = traces.spans();
+        assert.equal(spans.length, 1);
+        assert.equal(spans[0]?.attributes['grpc_jwt_auth.outcome'], undefined);
+        assert.equal(echo.runs.unary, 0);
+      },
+    );
   });
 });

@@ -10,7 +10,7 @@ import { propagation, type TextMapPropagator } from '@opentelemetry/api';
 import { AuthConfigError, METRIC_NAMES, createAuthInterceptor, fromJwks, type KeyResolver } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { bearer, unary } from '../support/calls.ts';
-import { startEchoServer } from '../support/echo-server.ts';
+import { startEchoServer, withAuthServer } from '../support/echo-server.ts';
 import { delayed, json, startFakeProvider, type FakeProvider } from '../support/fake-provider.ts';
 import { manualClock, withHeader } from '../support/remote-keys.ts';
 import { inMemoryMetrics, inMemoryTraces, pointsOf, valueWhere } from '../support/telemetry-sdk.ts';
@@ -109,24 +109,22 @@ describe('telemetry review: providers that fail during calls', () => {
       createCounter: () => ({ add: thrower('add') }),
       createHistogram: () => ({ record: thrower('record') }),
     });
-    const auth = createAuthInterceptor({
-      keys: idp.keys,
-      algorithms: ['ES256'],
-      audience: 'echo-api',
-      telemetry: { meterProvider, tracerProvider: { getTracer: () => ({ startSpan: () => failingSpan }) } },
-    });
-    const echo = await startEchoServer({ interceptors: [auth] });
-    try {
-      const token = await idp.sign({ sub: 'alice' });
-      assert.equal((await unary(echo.client, bearer(Metadata, token))).code, status.OK);
-      assert.equal((await unary(echo.client, bearer(Metadata, token))).code, status.OK, 'cached');
-      assert.equal((await unary(echo.client, new Metadata())).code, status.UNAUTHENTICATED);
-      assert.equal((await unary(echo.client, bearer(Metadata, await idp.expiredToken()))).code, status.UNAUTHENTICATED);
-      assert.equal(echo.runs.unary, 2);
-    } finally {
-      await echo.close();
-      auth.close();
-    }
+    await withAuthServer(
+      {
+        keys: idp.keys,
+        algorithms: ['ES256'],
+        audience: 'echo-api',
+        telemetry: { meterProvider, tracerProvider: { getTracer: () => ({ startSpan: () => failingSpan }) } },
+      },
+      async (echo) => {
+        const token = await idp.sign({ sub: 'alice' });
+        assert.equal((await unary(echo.client, bearer(Metadata, token))).code, status.OK);
+        assert.equal((await unary(echo.client, bearer(Metadata, token))).code, status.OK, 'cached');
+        assert.equal((await unary(echo.client, new Metadata())).code, status.UNAUTHENTICATED);
+        assert.equal((await unary(echo.client, bearer(Metadata, await idp.expiredToken()))).code, status.UNAUTHENTICATED);
+        assert.equal(echo.runs.unary, 2);
+      },
+    );
   });
 
   it('a propagator whose extract throws, or a hostile traceparent (malformed, 4 KiB, 50 tracestate values) → the call decided as ever, its span recorded as a root', async () => {
@@ -162,41 +160,39 @@ describe('telemetry review: what a forger writes never reaches telemetry', () =>
     const idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api', kid: 'real-key' });
     const otelMetrics = inMemoryMetrics();
     const traces = inMemoryTraces();
-    const auth = createAuthInterceptor({
-      keys: idp.keys,
-      algorithms: ['ES256'],
-      audience: 'echo-api',
-      telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider, recordSubject: true },
-    });
-    const echo = await startEchoServer({ interceptors: [auth] });
-    try {
-      const genuine = await idp.sign({ sub: 'forger-subject-xyz' });
-      const marker = 'forger-marker';
-      const forged = [
-        withHeader(genuine, { alg: 'none', kid: `${marker}-none` }),
-        withHeader(genuine, { alg: 'ES256', kid: `${marker}\u0000\n\u202e-controls` }),
-        withHeader(genuine, { alg: 'ES256', kid: `${marker}-${'k'.repeat(2000)}` }),
-        withHeader(genuine, { alg: 'HS256', kid: 'real-key' }),
-        withHeader(genuine, { alg: 'ES256', kid: 'real-key', extra: marker }),
-      ];
-      for (const token of forged) assert.equal((await unary(echo.client, bearer(Metadata, token))).code, status.UNAUTHENTICATED);
-      const spans = traces.spans();
-      assert.equal(spans.length, forged.length);
-      for (const span of spans) {
-        assert.equal(span.attributes['grpc_jwt_auth.outcome'], 'refused');
-        assert.equal(span.attributes['grpc_jwt_auth.kid'], undefined);
-        assert.equal(span.attributes['grpc_jwt_auth.alg'], undefined);
-        assert.equal(span.attributes['enduser.id'], undefined);
-        assert.match(String(span.attributes['grpc_jwt_auth.reason']), /^[A-Z_]+$/);
-      }
-      const everything =
-        JSON.stringify(spans.map(({ attributes, events, status: spanStatus, name }) => ({ attributes, events, spanStatus, name }))) +
-        JSON.stringify(await otelMetrics.collectRaw());
-      for (const text of [marker, 'forger-subject-xyz', 'real-key']) assert.equal(everything.includes(text), false, text);
-    } finally {
-      await echo.close();
-      auth.close();
-    }
+    await withAuthServer(
+      {
+        keys: idp.keys,
+        algorithms: ['ES256'],
+        audience: 'echo-api',
+        telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider, recordSubject: true },
+      },
+      async (echo) => {
+        const genuine = await idp.sign({ sub: 'forger-subject-xyz' });
+        const marker = 'forger-marker';
+        const forged = [
+          withHeader(genuine, { alg: 'none', kid: `${marker}-none` }),
+          withHeader(genuine, { alg: 'ES256', kid: `${marker}\u0000\n\u202e-controls` }),
+          withHeader(genuine, { alg: 'ES256', kid: `${marker}-${'k'.repeat(2000)}` }),
+          withHeader(genuine, { alg: 'HS256', kid: 'real-key' }),
+          withHeader(genuine, { alg: 'ES256', kid: 'real-key', extra: marker }),
+        ];
+        for (const token of forged) assert.equal((await unary(echo.client, bearer(Metadata, token))).code, status.UNAUTHENTICATED);
+        const spans = traces.spans();
+        assert.equal(spans.length, forged.length);
+        for (const span of spans) {
+          assert.equal(span.attributes['grpc_jwt_auth.outcome'], 'refused');
+          assert.equal(span.attributes['grpc_jwt_auth.kid'], undefined);
+          assert.equal(span.attributes['grpc_jwt_auth.alg'], undefined);
+          assert.equal(span.attributes['enduser.id'], undefined);
+          assert.match(String(span.attributes['grpc_jwt_auth.reason']), /^[A-Z_]+$/);
+        }
+        const everything =
+          JSON.stringify(spans.map(({ attributes, events, status: spanStatus, name }) => ({ attributes, events, spanStatus, name }))) +
+          JSON.stringify(await otelMetrics.collectRaw());
+        for (const text of [marker, 'forger-subject-xyz', 'real-key']) assert.equal(everything.includes(text), false, text);
+      },
+    );
   });
 });
 
@@ -204,36 +200,34 @@ describe('telemetry review: series a client can make', () => {
   it('calls to 200 paths the server never registered → UNIMPLEMENTED, and not one decision series (grpc-js runs no interceptor for them)', async () => {
     const idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
     const otelMetrics = inMemoryMetrics();
-    const auth = createAuthInterceptor({
-      keys: idp.keys,
-      algorithms: ['ES256'],
-      audience: 'echo-api',
-      telemetry: { meterProvider: otelMetrics.meterProvider },
-    });
-    const echo = await startEchoServer({ interceptors: [auth] });
-    try {
-      const token = await idp.sign();
-      const codes = new Set<number>();
-      for (let i = 0; i < 200; i += 1) {
-        codes.add(
-          await new Promise<number>((resolve) => {
-            echo.client.makeUnaryRequest(
-              `/invented.Service${i}/Method${i}`,
-              (value: Buffer) => value,
-              (value: Buffer) => value,
-              Buffer.alloc(0),
-              bearer(Metadata, token),
-              (error: grpc.ServiceError | null) => resolve(error?.code ?? status.OK),
-            );
-          }),
-        );
-      }
-      assert.deepEqual([...codes], [status.UNIMPLEMENTED]);
-      assert.equal(pointsOf(await otelMetrics.collect(), METRIC_NAMES.decisions).length, 0);
-    } finally {
-      await echo.close();
-      auth.close();
-    }
+    await withAuthServer(
+      {
+        keys: idp.keys,
+        algorithms: ['ES256'],
+        audience: 'echo-api',
+        telemetry: { meterProvider: otelMetrics.meterProvider },
+      },
+      async (echo) => {
+        const token = await idp.sign();
+        const codes = new Set<number>();
+        for (let i = 0; i < 200; i += 1) {
+          codes.add(
+            await new Promise<number>((resolve) => {
+              echo.client.makeUnaryRequest(
+                `/invented.Service${i}/Method${i}`,
+                (value: Buffer) => value,
+                (value: Buffer) => value,
+                Buffer.alloc(0),
+                bearer(Metadata, token),
+                (error: grpc.ServiceError | null) => resolve(error?.code ?? status.OK),
+              );
+            }),
+          );
+        }
+        assert.deepEqual([...codes], [status.UNIMPLEMENTED]);
+        assert.equal(pointsOf(await otelMetrics.collect(), METRIC_NAMES.decisions).length, 0);
+      },
+    );
   });
 });
 
@@ -255,28 +249,26 @@ describe('telemetry review: units and lifecycles', () => {
       ),
     );
     const otelMetrics = inMemoryMetrics();
-    const auth = createAuthInterceptor({
-      keys: fromJwks(`${provider.url}/slow-jwks.json`),
-      algorithms: ['ES256'],
-      audience: 'echo-api',
-      telemetry: { meterProvider: otelMetrics.meterProvider },
-    });
-    const echo = await startEchoServer({ interceptors: [auth] });
-    try {
-      const token = await idp.sign();
-      assert.equal((await unary(echo.client, bearer(Metadata, token))).code, status.OK);
-      assert.equal((await unary(echo.client, bearer(Metadata, token))).code, status.OK);
-      const collected = await otelMetrics.collect();
-      const miss = valueWhere(collected, METRIC_NAMES.verificationDuration, { cache: 'miss' }) as { sum: number; count: number };
-      const hit = valueWhere(collected, METRIC_NAMES.verificationDuration, { cache: 'hit' }) as { sum: number; count: number };
-      assert.equal(miss.count, 1);
-      assert.ok(miss.sum >= 0.3 && miss.sum < 10, `miss ${miss.sum}`);
-      assert.equal(hit.count, 1);
-      assert.ok(hit.sum < 0.3, `hit ${hit.sum}`);
-    } finally {
-      await echo.close();
-      auth.close();
-    }
+    await withAuthServer(
+      {
+        keys: fromJwks(`${provider.url}/slow-jwks.json`),
+        algorithms: ['ES256'],
+        audience: 'echo-api',
+        telemetry: { meterProvider: otelMetrics.meterProvider },
+      },
+      async (echo) => {
+        const token = await idp.sign();
+        assert.equal((await unary(echo.client, bearer(Metadata, token))).code, status.OK);
+        assert.equal((await unary(echo.client, bearer(Metadata, token))).code, status.OK);
+        const collected = await otelMetrics.collect();
+        const miss = valueWhere(collected, METRIC_NAMES.verificationDuration, { cache: 'miss' }) as { sum: number; count: number };
+        const hit = valueWhere(collected, METRIC_NAMES.verificationDuration, { cache: 'hit' }) as { sum: number; count: number };
+        assert.equal(miss.count, 1);
+        assert.ok(miss.sum >= 0.3 && miss.sum < 10, `miss ${miss.sum}`);
+        assert.equal(hit.count, 1);
+        assert.ok(hit.sum < 0.3, `hit ${hit.sum}`);
+      },
+    );
   });
 
   it('keys.age reads the clock that says the keys are stale: one manual clock, advanced 90 s past a fetch → age 90 and state stale (not age 0 from the wall clock)', async () => {

@@ -12,7 +12,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { AuthConfigError, METRIC_NAMES, createAuthInterceptor, fromJwks, type AuthInterceptor } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { bearer, serverStream, unary } from '../support/calls.ts';
-import { METHODS, startEchoServer, type EchoServer } from '../support/echo-server.ts';
+import { METHODS, startEchoServer, type EchoServer, withAuthServer } from '../support/echo-server.ts';
 import { json, startFakeProvider, status as httpStatus, type FakeProvider } from '../support/fake-provider.ts';
 import { manualClock } from '../support/remote-keys.ts';
 import { startTelemetry } from '../../src/telemetry/call-telemetry.ts';
@@ -173,21 +173,19 @@ describe('telemetry: recordSubject', () => {
     const idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
     const otelMetrics = inMemoryMetrics();
     const traces = inMemoryTraces();
-    const auth = createAuthInterceptor({
-      keys: idp.keys,
-      algorithms: ['ES256'],
-      audience: 'echo-api',
-      telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider, recordSubject: true },
-    });
-    const echo = await startEchoServer({ interceptors: [auth] });
-    try {
-      assert.equal((await unary(echo.client, bearer(Metadata, await idp.sign({ sub: 'erin' })))).code, status.OK);
-      assert.equal(traces.spans()[0]?.attributes['enduser.id'], 'erin');
-      assert.equal(exported(await otelMetrics.collectRaw()).includes('erin'), false);
-    } finally {
-      await echo.close();
-      auth.close();
-    }
+    await withAuthServer(
+      {
+        keys: idp.keys,
+        algorithms: ['ES256'],
+        audience: 'echo-api',
+        telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider, recordSubject: true },
+      },
+      async (echo) => {
+        assert.equal((await unary(echo.client, bearer(Metadata, await idp.sign({ sub: 'erin' })))).code, status.OK);
+        assert.equal(traces.spans()[0]?.attributes['enduser.id'], 'erin');
+        assert.equal(exported(await otelMetrics.collectRaw()).includes('erin'), false);
+      },
+    );
   });
 });
 
@@ -196,29 +194,27 @@ describe('telemetry: streams', () => {
     const idp = await createTestIssuer({ alg: 'ES256', audience: 'echo-api' });
     const otelMetrics = inMemoryMetrics();
     const traces = inMemoryTraces();
-    const auth = createAuthInterceptor({
-      keys: idp.keys,
-      algorithms: ['ES256'],
-      audience: 'echo-api',
-      clockTolerance: 0,
-      telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider },
-    });
-    const echo = await startEchoServer({ interceptors: [auth] });
-    try {
-      const outcome = await serverStream(echo.client, bearer(Metadata, await idp.sign({ sub: 'streamer' }, { expiresIn: 1 })), 'hold');
-      assert.equal(outcome.code, status.UNAUTHENTICATED, 'ended by the expiry');
-      const collected = await otelMetrics.collect();
-      const method = METHODS.serverStream.slice(METHODS.serverStream.lastIndexOf('/') + 1);
-      assert.equal(valueWhere(collected, METRIC_NAMES.decisions, { 'rpc.method': method, outcome: 'admitted' }), 1);
-      assert.equal(valueWhere(collected, METRIC_NAMES.decisions, { 'rpc.method': method, outcome: 'refused' }), undefined);
-      assert.deepEqual(
-        traces.spans().map((span) => span.attributes['grpc_jwt_auth.outcome']),
-        ['admitted'],
-      );
-    } finally {
-      await echo.close();
-      auth.close();
-    }
+    await withAuthServer(
+      {
+        keys: idp.keys,
+        algorithms: ['ES256'],
+        audience: 'echo-api',
+        clockTolerance: 0,
+        telemetry: { meterProvider: otelMetrics.meterProvider, tracerProvider: traces.tracerProvider },
+      },
+      async (echo) => {
+        const outcome = await serverStream(echo.client, bearer(Metadata, await idp.sign({ sub: 'streamer' }, { expiresIn: 1 })), 'hold');
+        assert.equal(outcome.code, status.UNAUTHENTICATED, 'ended by the expiry');
+        const collected = await otelMetrics.collect();
+        const method = METHODS.serverStream.slice(METHODS.serverStream.lastIndexOf('/') + 1);
+        assert.equal(valueWhere(collected, METRIC_NAMES.decisions, { 'rpc.method': method, outcome: 'admitted' }), 1);
+        assert.equal(valueWhere(collected, METRIC_NAMES.decisions, { 'rpc.method': method, outcome: 'refused' }), undefined);
+        assert.deepEqual(
+          traces.spans().map((span) => span.attributes['grpc_jwt_auth.outcome']),
+          ['admitted'],
+        );
+      },
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { findAuth } from '../../src/index.ts';
+import { createAuthInterceptor, findAuth, type AuthInterceptor, type AuthInterceptorOptions } from '../../src/index.ts';
 
 export const ECHO_PROTO = fileURLToPath(new URL('../fixtures/echo.proto', import.meta.url));
 
@@ -135,4 +135,19 @@ export async function startEchoServer(options: StartOptions = {}): Promise<EchoS
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     },
   };
+}
+
+/**
+ * Runs `body` against an echo server whose only interceptor is `createAuthInterceptor(options)`, then
+ * closes both, whatever `body` does: the shape of a test that needs its own interceptor.
+ */
+export async function withAuthServer(options: AuthInterceptorOptions, body: (echo: EchoServer, auth: AuthInterceptor) => Promise<void>): Promise<void> {
+  const auth = createAuthInterceptor(options);
+  const echo = await startEchoServer({ interceptors: [auth] });
+  try {
+    await body(echo, auth);
+  } finally {
+    await echo.close();
+    auth.close();
+  }
 }
