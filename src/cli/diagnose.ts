@@ -321,7 +321,35 @@ const DIAGNOSES: Readonly<Record<AuthErrorCode, Diagnose>> = {
   ERR_AUTH_TOKEN_NOT_BOUND: simple(
     'configuration',
     'certificate binding',
-    "the server accepts only certificate-bound tokens (certificateBinding: 'required'): get a token bound to your client certificate",
+    "the server accepts only sender-constrained tokens (certificateBinding or dpopBinding 'required', or requireBoundToken on the method): get a token bound to your client certificate or DPoP key",
+  ),
+  ERR_AUTH_DPOP_SCHEME_REQUIRED: simple(
+    'configuration',
+    'DPoP binding',
+    'the token is DPoP-bound (cnf jkt): send it as "authorization: DPoP <token>" with a proof in dpop metadata (createTokenInterceptor with dpop), to a server configured with dpop',
+  ),
+  ERR_AUTH_DPOP_PROOF_MISSING: simple('configuration', 'DPoP proof', 'the call used the DPoP scheme without a proof: send one in dpop metadata'),
+  ERR_AUTH_DPOP_PROOF_INVALID: simple(
+    'configuration',
+    'DPoP proof',
+    "the proof does not match the call: check its typ (dpop+jwt), alg (the server's dpop.algorithms), htm (POST), htu (one of the server's dpop.origins + the method path) and ath",
+  ),
+  ERR_AUTH_DPOP_PROOF_STALE: simple('lifecycle', 'DPoP proof iat', 'sign a fresh proof for every call, and check the client clock'),
+  ERR_AUTH_DPOP_PROOF_REPLAYED: simple('token', 'DPoP proof jti', 'a proof is good for one call: sign a new proof (new jti) for every call'),
+  ERR_AUTH_DPOP_KEY_MISMATCH: simple(
+    'token',
+    'DPoP binding',
+    'the proof is signed with a key other than the one the token is bound to: use the DPoP key the token was issued for',
+  ),
+  ERR_AUTH_DPOP_NONCE_REQUIRED: simple(
+    'lifecycle',
+    'DPoP nonce',
+    'retry with the nonce from the dpop-nonce trailer in the proof (the client token interceptor does this once for unary calls)',
+  ),
+  ERR_AUTH_REPLAY_CHECK_UNAVAILABLE: simple(
+    'configuration',
+    'DPoP replay store',
+    "the server's replay store failed or is full: retry later; check the store's health",
   ),
   ERR_AUTH_INSUFFICIENT_SCOPE: simple(
     'access',

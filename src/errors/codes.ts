@@ -46,7 +46,8 @@ export const REFUSAL_STATUS = {
  * });
  * ```
  */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication';
+export type BearerErrorCode =
+  'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication' | 'invalid_dpop_proof' | 'use_dpop_nonce';
 
 /**
  * Stable error codes, one per kind of refusal: safe to match on in code and alerts. Each maps to one
@@ -111,8 +112,27 @@ export type AuthErrorCode =
   | 'ERR_AUTH_CERTIFICATE_MISSING'
   /** UNAUTHENTICATED: the token is bound to a client certificate other than the one the call presented. */
   | 'ERR_AUTH_CERTIFICATE_MISMATCH'
-  /** UNAUTHENTICATED: `certificateBinding: 'required'` and the token is not bound to a client certificate. */
+  /**
+   * UNAUTHENTICATED: the token must be sender-constrained and is not (`certificateBinding: 'required'`,
+   * `dpopBinding: 'required'`, a `requireBoundToken` guard), or an unbound token came with the DPoP scheme.
+   */
   | 'ERR_AUTH_TOKEN_NOT_BOUND'
+  /** UNAUTHENTICATED: the token is DPoP-bound (`cnf.jkt`, RFC 9449) and came as `Bearer`, or to a server without `dpop`. */
+  | 'ERR_AUTH_DPOP_SCHEME_REQUIRED'
+  /** UNAUTHENTICATED: `authorization: DPoP <token>` without a `dpop` metadata proof. */
+  | 'ERR_AUTH_DPOP_PROOF_MISSING'
+  /** UNAUTHENTICATED: the DPoP proof is malformed, badly signed, or for another method, origin or token (`htm`, `htu`, `ath`). */
+  | 'ERR_AUTH_DPOP_PROOF_INVALID'
+  /** UNAUTHENTICATED: the DPoP proof's `iat` is outside the accepted window (too old, or in the future). */
+  | 'ERR_AUTH_DPOP_PROOF_STALE'
+  /** UNAUTHENTICATED: the DPoP proof (`jti`) was already used within its window: a replay. */
+  | 'ERR_AUTH_DPOP_PROOF_REPLAYED'
+  /** UNAUTHENTICATED: the DPoP proof is signed with a key other than the one the token is bound to (`cnf.jkt`). */
+  | 'ERR_AUTH_DPOP_KEY_MISMATCH'
+  /** UNAUTHENTICATED: the server requires DPoP nonces and the proof lacks the current one; the `dpop-nonce` trailer carries it. Retry with it. */
+  | 'ERR_AUTH_DPOP_NONCE_REQUIRED'
+  /** UNAVAILABLE: the DPoP replay store failed or is full; the proof could not be checked for reuse. Retry later. */
+  | 'ERR_AUTH_REPLAY_CHECK_UNAVAILABLE'
   /** PERMISSION_DENIED: a guard refused the verified caller. */
   | 'ERR_AUTH_INSUFFICIENT_SCOPE'
   /**
@@ -180,6 +200,18 @@ const CODES = {
   ERR_AUTH_CERTIFICATE_MISSING: { status: U, wireMessage: 'token is bound to a client certificate the call did not present', bearerError: 'invalid_token' },
   ERR_AUTH_CERTIFICATE_MISMATCH: { status: U, wireMessage: 'token is bound to another client certificate', bearerError: 'invalid_token' },
   ERR_AUTH_TOKEN_NOT_BOUND: { status: U, wireMessage: 'token must be sender-constrained', bearerError: 'invalid_token' },
+  ERR_AUTH_DPOP_SCHEME_REQUIRED: {
+    status: U,
+    wireMessage: 'DPoP-bound token must be sent with the DPoP scheme and a proof',
+    bearerError: 'invalid_token',
+  },
+  ERR_AUTH_DPOP_PROOF_MISSING: { status: U, wireMessage: 'missing DPoP proof in dpop metadata', bearerError: 'invalid_request' },
+  ERR_AUTH_DPOP_PROOF_INVALID: { status: U, wireMessage: 'DPoP proof is invalid', bearerError: 'invalid_dpop_proof' },
+  ERR_AUTH_DPOP_PROOF_STALE: { status: U, wireMessage: 'DPoP proof is too old or not yet valid', bearerError: 'invalid_dpop_proof' },
+  ERR_AUTH_DPOP_PROOF_REPLAYED: { status: U, wireMessage: 'DPoP proof was already used', bearerError: 'invalid_dpop_proof' },
+  ERR_AUTH_DPOP_KEY_MISMATCH: { status: U, wireMessage: 'DPoP proof key does not match the token binding', bearerError: 'invalid_token' },
+  ERR_AUTH_DPOP_NONCE_REQUIRED: { status: U, wireMessage: 'DPoP proof must carry the current server nonce', bearerError: 'use_dpop_nonce' },
+  ERR_AUTH_REPLAY_CHECK_UNAVAILABLE: { status: REFUSAL_STATUS.UNAVAILABLE, wireMessage: 'replay check unavailable, retry later' },
   ERR_AUTH_INSUFFICIENT_SCOPE: { status: DENIED, wireMessage: 'token does not grant access to this method', bearerError: 'insufficient_scope' },
   ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION: {
     status: U,

@@ -21,6 +21,7 @@ export const UNAVAILABLE_WARNING_INTERVAL = 60;
 const UNAVAILABLE_CAUSES: Readonly<Record<string, string>> = {
   ERR_AUTH_VERIFIER_BUSY: 'maxConcurrentVerifications tokens were already being verified (a flood of new or forged tokens, or a bound too low for this load)',
   ERR_AUTH_KEYS_UNAVAILABLE: 'the verification keys could not be had (the key set cannot be fetched or refreshed)',
+  ERR_AUTH_REPLAY_CHECK_UNAVAILABLE: 'the DPoP replay store failed or is full (proofs cannot be checked for reuse)',
 };
 
 /**
