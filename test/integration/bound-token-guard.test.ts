@@ -138,7 +138,8 @@ describe('requireBoundToken over real TLS', { skip: ca === undefined ? 'openssl 
 
     it('all four call kinds: a token bound to the presented certificate → OK', async () => {
       const outcomes = await allKinds(clientOf(server), () => bearer(grpc.Metadata, boundToA));
-      for (const kind of ['unary', 'serverStream', 'clientStream'] as const) assert.equal(outcomes[kind].code, grpc.status.OK, `${kind}: ${outcomes[kind].details}`);
+      for (const kind of ['unary', 'serverStream', 'clientStream'] as const)
+        assert.equal(outcomes[kind].code, grpc.status.OK, `${kind}: ${outcomes[kind].details}`);
       // allOf: bound, but without echo:write → the scope refusal.
       assert.equal(outcomes.bidi.code, grpc.status.PERMISSION_DENIED);
       assert.equal(outcomes.bidi.reason, 'INSUFFICIENT_SCOPE');

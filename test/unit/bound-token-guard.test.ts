@@ -93,7 +93,10 @@ describe('binding denials on the wire', () => {
   });
 
   it('a custom guard denying with a known binding kind → TOKEN_NOT_BOUND; an unknown one is dropped → PERMISSION_DENIED INSUFFICIENT_SCOPE', async () => {
-    const custom = (binding: unknown): Guard => () => ({ allowed: false, message: 'x', binding }) as GuardDenial;
+    const custom =
+      (binding: unknown): Guard =>
+      () =>
+        ({ allowed: false, message: 'x', binding }) as GuardDenial;
     assert.equal((await refusal(custom('certificate'), caller(undefined)))?.code, 'ERR_AUTH_TOKEN_NOT_BOUND');
     for (const bad of ['mtls', 'DPOP', '', 1, true, { kind: 'dpop' }]) {
       const verdict = (await verdictOf(custom(bad), caller(undefined))) as GuardDenial;
