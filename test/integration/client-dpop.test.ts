@@ -446,7 +446,7 @@ describe('DPoP at the token endpoint (RFC 9449 §5) and the key of the token sou
 
   it('dpop() w/ a nonce: 400 use_dpop_nonce with a DPoP-Nonce header → asked again once with a proof carrying it; the next request starts with it', async () => {
     const key = await createDpopKey();
-    const endpoint = await startTokenEndpoint((request, index) =>
+    const endpoint = await startTokenEndpoint((_request, index) =>
       index === 0 ? { status: 400, body: { error: 'use_dpop_nonce' }, headers: { 'DPoP-Nonce': 'as-1' } } : DPOP_TOKEN,
     );
     try {
@@ -466,7 +466,7 @@ describe('DPoP at the token endpoint (RFC 9449 §5) and the key of the token sou
 
   it('refused for a nonce twice (400, then 401) → ERR_TOKEN_REQUEST_REJECTED use_dpop_nonce after two requests', async () => {
     const key = await createDpopKey();
-    const endpoint = await startTokenEndpoint((request, index) => ({
+    const endpoint = await startTokenEndpoint((_request, index) => ({
       status: index === 0 ? 400 : 401,
       body: { error: 'use_dpop_nonce' },
       headers: { 'DPoP-Nonce': `as-${index}` },
