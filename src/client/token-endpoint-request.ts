@@ -114,7 +114,10 @@ function rejection(
     );
   }
   const hint = oauthError === 'invalid_client' ? ' (check clientId, clientSecret and authMethod)' : '';
-  return new TokenError('ERR_TOKEN_REQUEST_REJECTED', `${where} refused the request (${oauthError})${hint}${description}`, { ...options, retryable: false });
+  // Still wanting a nonce after the one retry (it rotated meanwhile): the nonce it sent is stored, so the
+  // next request can succeed; not a configuration mistake to back off from for the maximum.
+  const retryable = oauthError === 'use_dpop_nonce';
+  return new TokenError('ERR_TOKEN_REQUEST_REJECTED', `${where} refused the request (${oauthError})${hint}${description}`, { ...options, retryable });
 }
 
 /**

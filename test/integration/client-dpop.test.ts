@@ -464,7 +464,7 @@ describe('DPoP at the token endpoint (RFC 9449 §5) and the key of the token sou
     }
   });
 
-  it('refused for a nonce twice (400, then 401) → ERR_TOKEN_REQUEST_REJECTED use_dpop_nonce after two requests', async () => {
+  it('refused for a nonce twice (400, then 401) → ERR_TOKEN_REQUEST_REJECTED use_dpop_nonce, retryable, after two requests', async () => {
     const key = await createDpopKey();
     const endpoint = await startTokenEndpoint((_request, index) => ({
       status: index === 0 ? 400 : 401,
@@ -475,7 +475,7 @@ describe('DPoP at the token endpoint (RFC 9449 §5) and the key of the token sou
       const source = clientCredentials({ tokenUrl: endpoint.url, clientId: 'worker', clientSecret: 'worker-secret', dpop: key });
       await assert.rejects(
         source.getToken(),
-        (error: unknown) => isTokenError(error) && error.code === 'ERR_TOKEN_REQUEST_REJECTED' && error.oauthError === 'use_dpop_nonce',
+        (error: unknown) => isTokenError(error) && error.code === 'ERR_TOKEN_REQUEST_REJECTED' && error.oauthError === 'use_dpop_nonce' && error.retryable,
       );
       assert.equal(endpoint.requests.length, 2);
     } finally {
