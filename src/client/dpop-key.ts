@@ -32,7 +32,12 @@ export interface DpopKeyOptions {
    * usable. Default: a new pair whose private key is not extractable (it cannot be exported, only used).
    * The public key must be extractable (it goes into every proof).
    */
-  readonly keyPair?: { readonly privateKey: CryptoKey; readonly publicKey: CryptoKey };
+  readonly keyPair?: {
+    /** The private key: signs the proofs. */
+    readonly privateKey: CryptoKey;
+    /** Its public key: sent in every proof's header. */
+    readonly publicKey: CryptoKey;
+  };
   /**
    * The clock for the proofs' `iat`, a function like `Date.now` (milliseconds since the epoch). Default
    * `Date.now`.
@@ -215,8 +220,9 @@ export async function createDpopKey(options: DpopKeyOptions = {}): Promise<DpopK
     const htm = request.htm ?? 'POST';
     if (typeof htm !== 'string' || !METHOD_NAME.test(htm)) throw new AuthConfigError('htm', 'expected an HTTP method name');
     const { accessToken, nonce } = request;
-    if (accessToken !== undefined && (typeof accessToken !== 'string' || accessToken.length === 0)) {
-      throw new AuthConfigError('accessToken', 'expected a non-empty string');
+    // ath hashes the token's ASCII bytes (RFC 9449 §4.2): anything else would hash to what no server computes.
+    if (accessToken !== undefined && (typeof accessToken !== 'string' || !/^[\x21-\x7e]+$/.test(accessToken))) {
+      throw new AuthConfigError('accessToken', 'expected a non-empty string of printable ASCII');
     }
     if (nonce !== undefined && !isDpopNonce(nonce)) throw new AuthConfigError('nonce', 'expected a DPoP nonce (printable ASCII without quotes or backslashes)');
     const payload: Record<string, unknown> = {

@@ -37,7 +37,12 @@ export interface TokenInterceptorOptions {
    * (its `dpop.origins`), e.g. `https://orders.example`; default `https://` and the host of the channel
    * target without its port, as grpc-js names a call for call credentials.
    */
-  readonly dpop?: { readonly key: DpopKey; readonly origin?: string };
+  readonly dpop?: {
+    /** The key of the proofs, from {@link createDpopKey}: the one the tokens are bound to. */
+    readonly key: DpopKey;
+    /** The origin of `htu`, such as `https://orders.example` (no path). Default: from the channel target. */
+    readonly origin?: string;
+  };
 }
 
 const TOKEN_INTERCEPTOR_OPTION_NAMES = optionNames<TokenInterceptorOptions>({ token: true, channelSecurity: true, dpop: true });

@@ -96,6 +96,7 @@ describe('createDpopKey: proofs', () => {
     await assert.rejects(key.proof({ htu: HTU, nonce: 'a"b' }), assertConfigError('nonce'));
     await assert.rejects(key.proof({ htu: HTU, nonce: 'n'.repeat(1025) }), assertConfigError('nonce'));
     await assert.rejects(key.proof({ htu: HTU, accessToken: '' }), assertConfigError('accessToken'));
+    await assert.rejects(key.proof({ htu: HTU, accessToken: 'tökén' }), assertConfigError('accessToken'));
   });
 
   it('the key object is frozen: neither the algorithm nor the public JWK can be swapped', async () => {
