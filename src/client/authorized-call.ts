@@ -58,11 +58,13 @@ interface HeldAnswer {
  * A unary call is retried once, with a forced token refresh, when the server answers UNAUTHENTICATED with
  * reason TOKEN_EXPIRED, or with a new proof when it answers reason DPOP_NONCE_REQUIRED and a new
  * `dpop-nonce` (one retry per call in all). That is safe even for methods that are not idempotent: the
- * server's interceptor refused the call before its handler ran. The DPoP proof is signed between the
- * attempt's creation (which tells the channel target, hence the `htu`) and its start; this call's own
- * deadline timer and cancellation cover that wait as they cover the token's. Streaming calls are never replayed: their messages may already
- * have been acted on, and replaying a stream would need to buffer it without bound; the application sees
- * the status and decides.
+ * server's interceptor refused the call before its handler ran. Streaming calls are never replayed: their
+ * messages may already have been acted on, and replaying a stream would need to buffer it without bound;
+ * the application sees the status and decides.
+ *
+ * The DPoP proof is signed between the attempt's creation (which tells the channel target, hence the
+ * `htu`) and its start; this call's own deadline timer and cancellation cover that wait as they cover the
+ * token's, and drop the attempt that was never started.
  *
  * @example
  * ```ts
@@ -175,6 +177,7 @@ export class AuthorizedCall implements CallInterface {
     if (!this.ended) {
       try {
         this.attempt?.cancelWithStatus(status.INTERNAL, INTERNAL_ERROR);
+        this.dropPreparing();
         this.finish(localStatus(status.INTERNAL, INTERNAL_ERROR));
         return;
       } catch (listenerError) {
