@@ -1,7 +1,7 @@
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { AuthConfigError } from '../errors/config-error.ts';
 import { AuthorizedCall, type CallPolicy } from './authorized-call.ts';
-import { checkOptionNames, optionNames, optionalChoice } from '../util/option-checks.ts';
+import { checkOptionNames, isRecord, optionNames, optionalChoice } from '../util/option-checks.ts';
 import { optionalDpopKey, type DpopKey } from './dpop-key.ts';
 import { keyOfSource } from './dpop-sources.ts';
 import { createCallProofs, type CallProofs } from './dpop-target.ts';
@@ -66,6 +66,7 @@ function checkOrigin(value: unknown): string | undefined {
 function callProofs(option: unknown, source: unknown): CallProofs | undefined {
   const sourceKey = keyOfSource(source);
   if (option === undefined) return sourceKey === undefined ? undefined : createCallProofs(sourceKey, undefined);
+  if (!isRecord(option)) throw new AuthConfigError('dpop', 'expected { key, origin? }');
   checkOptionNames(option, DPOP_OPTION_NAMES, 'dpop');
   const key = optionalDpopKey(option.key, 'dpop.key');
   if (key === undefined) throw new AuthConfigError('dpop.key', 'required');

@@ -407,6 +407,7 @@ describe('DPoP token interceptor: configuration', () => {
     const key = await createDpopKey();
     const make = (dpop: unknown) => () => createTokenInterceptor({ token: TOKEN, dpop: dpop as never });
     assert.throws(make({}), assertConfigError('dpop.key'));
+    assert.throws(make([]), assertConfigError('dpop'));
     assert.throws(make({ key: 'ES256' }), assertConfigError('dpop.key'));
     assert.throws(make({ key, origins: ['https://a.test'] }), assertConfigError('dpop.origins'));
     for (const origin of [
