@@ -84,6 +84,8 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
   AuthenticatedCallOptions: { request: '-', method: '-', metadata: '-', claims: '-', signOptions: '-', verify: '-' },
   TokenEndpointOptions: { clients: '-', accessTokenLifetime: 'seconds', refreshTokenLifetime: 'seconds', rotateRefreshTokens: '-', clock: 'clock' },
   RequireAuthTimeOptions: { maxAge: 'seconds', clockTolerance: 'seconds' },
+  DpopOptions: { origins: '-', algorithms: '-', proofMaxAge: 'seconds', clockTolerance: 'seconds', nonce: '-' },
+  MemoryReplayStoreOptions: { maxEntries: 'count', clock: 'clock' },
 };
 
 /** What an option's TSDoc must say for its unit. */
