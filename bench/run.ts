@@ -128,11 +128,19 @@ function microBenchmark(): Record<string, unknown> {
   return JSON.parse(output) as Record<string, unknown>;
 }
 
+/** The cost of sender-constrained tokens; for now the client's DPoP proof against a jwtVerify in the same run. */
+function senderConstraintBenchmark(): { client: Record<string, number> } {
+  const output = execFileSync(process.execPath, ['--import', 'tsx', here('./dpop.ts')], { encoding: 'utf8', env, maxBuffer: 1 << 20 });
+  return JSON.parse(output) as { client: Record<string, number> };
+}
+
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 process.stderr.write(`load benchmark: ${ROUNDS} rounds × ${DURATION_MS} ms per scenario, concurrency ${CONCURRENCY}\n`);
 const load = await loadBenchmark();
 process.stderr.write('verify-path micro-benchmark and memory run...\n');
 const micro = microBenchmark();
+process.stderr.write('DPoP proof cost...\n');
+const senderConstraint = senderConstraintBenchmark();
 
 const pad = (text: string, width: number) => text.padEnd(width);
 const num = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
@@ -159,6 +167,9 @@ console.log('\ninterceptor, cached path without the network (HS256, one token), 
 for (const [name, value] of Object.entries(micro.interceptorPath as Record<string, number>)) {
   console.log(`  ${pad(name, 50)} ${name.endsWith('(× off)') ? `${num(value, 3)}×` : `${num(value / 1000, 2)} µs`}`);
 }
+console.log('\nDPoP client, CPU per proof against a jose.jwtVerify (ES256) in the same run:');
+for (const [name, value] of Object.entries(senderConstraint.client))
+  console.log(`  ${pad(name, 50)} ${name.endsWith('baseline)') ? `${num(value, 3)}×` : `${num(value, 1)} µs`}`);
 console.log('\nverify path alone:');
 for (const [name, value] of Object.entries(micro.verifyPath as Record<string, number>)) console.log(`  ${pad(name, 50)} ${num(value / 1000, 2)} µs`);
 const memory = micro.memory as {
@@ -179,6 +190,6 @@ console.log(
 mkdirSync(here('./results'), { recursive: true });
 writeFileSync(
   here('./results/latest.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY }, load, micro }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY }, load, micro, senderConstraint }, null, 2)}\n`,
 );
 console.log('\nwritten: bench/results/latest.json');

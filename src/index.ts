@@ -33,6 +33,10 @@ export { METRIC_NAMES } from './telemetry/metric-names.ts';
 export type { TokenExtractor, TokenSource } from './server/token-source.ts';
 export type { LogFunction, Logger } from './server/logger.ts';
 export type { ClientCertificateCall, ClientCertificateHook, TransportAuthContext } from './server/client-certificate.ts';
+export type { DpopAlgorithm, DpopOptions } from './verify/dpop-options.ts';
+export { createMemoryReplayStore } from './stores/memory-replay-store.ts';
+export type { MemoryReplayStoreOptions } from './stores/memory-replay-store.ts';
+export type { ReplayStore } from './stores/replay-store.ts';
 
 // Verification without gRPC: the same checks for an HTTP gateway, a queue consumer or a script.
 export { createAuthenticator } from './verify/authenticator.ts';

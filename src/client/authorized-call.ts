@@ -1,5 +1,6 @@
 import { Metadata, status, type InterceptingListener, type InterceptorOptions, type NextCall, type StatusObject } from '@grpc/grpc-js';
 import { ERROR_DOMAIN, STATUS_DETAILS_KEY, decodeErrorInfo } from '../errors/error-info.ts';
+import type { CallProofs } from './dpop-target.ts';
 import type { TokenSupplier } from './token-source.ts';
 import { localStatus, tokenFailureStatus } from './token-status.ts';
 import type { TransportGuard } from './transport-guard.ts';
@@ -21,21 +22,25 @@ type MessageContext = Parameters<CallInterface['sendMessageWithContext']>[0];
 export interface CallPolicy {
   readonly tokens: TokenSupplier;
   readonly guard: TransportGuard;
+  /** Set when tokens are DPoP-bound: each attempt carries `authorization: DPoP <token>` and a fresh proof. */
+  readonly dpop?: CallProofs;
 }
 
-/** True when the server refused the call because its token expired (our server's ErrorInfo says so). */
-function isTokenExpired(result: StatusObject): boolean {
-  if (result.code !== status.UNAUTHENTICATED) return false;
+/** Why our server refused the call as UNAUTHENTICATED (its ErrorInfo reason), if it did. */
+function refusalReason(result: StatusObject): string | undefined {
+  if (result.code !== status.UNAUTHENTICATED) return undefined;
   const details = result.metadata?.get(STATUS_DETAILS_KEY)[0];
-  if (!(details instanceof Uint8Array)) return false;
+  if (!(details instanceof Uint8Array)) return undefined;
   const info = decodeErrorInfo(details);
-  return info?.reason === 'TOKEN_EXPIRED' && info.domain === ERROR_DOMAIN;
+  return info?.domain === ERROR_DOMAIN ? info.reason : undefined;
 }
 
 /** The status details of a call whose client was closed while its token was being fetched. */
 const CHANNEL_CLOSED = 'grpc-jwt-auth: channel closed';
 /** The status details of a call ended by an unexpected error in this interceptor. */
 const INTERNAL_ERROR = 'grpc-jwt-auth: internal error in the token interceptor';
+/** The status details of a call whose DPoP proof could not be made (a custom key that throws, no origin for the target). */
+const NO_PROOF = 'grpc-jwt-auth: no DPoP proof could be made for this call (set dpop.origin if the channel target names no host)';
 
 /** What the first attempt of a unary call answered, held back until we know whether to retry. */
 interface HeldAnswer {
@@ -44,17 +49,22 @@ interface HeldAnswer {
 }
 
 /**
- * One client call that carries `authorization: Bearer <token>`.
+ * One client call that carries `authorization: Bearer <token>`, or `DPoP <token>` and a `dpop` proof.
  *
  * The real call (`nextCall(options)`) is created only once the token is known. Created earlier, grpc-js
  * would run its deadline on a call without a listener and the status would be lost; so while waiting for
  * the token this call runs the deadline itself and buffers what the application sends.
  *
  * A unary call is retried once, with a forced token refresh, when the server answers UNAUTHENTICATED with
- * reason TOKEN_EXPIRED. That is safe even for methods that are not idempotent: the server's interceptor
- * refused the call before its handler ran. Streaming calls are never replayed: their messages may already
- * have been acted on, and replaying a stream would need to buffer it without bound; the application sees
- * the status and decides.
+ * reason TOKEN_EXPIRED, or with a new proof when it answers reason DPOP_NONCE_REQUIRED and a new
+ * `dpop-nonce` (one retry per call in all). That is safe even for methods that are not idempotent: the
+ * server's interceptor refused the call before its handler ran. Streaming calls are never replayed: their
+ * messages may already have been acted on, and replaying a stream would need to buffer it without bound;
+ * the application sees the status and decides.
+ *
+ * The DPoP proof is signed between the attempt's creation (which tells the channel target, hence the
+ * `htu`) and its start; this call's own deadline timer and cancellation cover that wait as they cover the
+ * token's, and drop the attempt that was never started.
  *
  * @example
  * ```ts
@@ -67,6 +77,11 @@ interface HeldAnswer {
 export class AuthorizedCall implements CallInterface {
   private readonly retryable: boolean;
   private attempt: CallInterface | undefined;
+  /** An attempt created but not started while its DPoP proof is signed. */
+  private preparing: CallInterface | undefined;
+  /** The origin of the current attempt's `htu` and the nonce its proof carried (DPoP only). */
+  private proofOrigin = '';
+  private sentNonce: string | undefined;
   private target = '';
   private listener: InterceptingListener | undefined;
   private metadata: Metadata | undefined;
@@ -125,7 +140,10 @@ export class AuthorizedCall implements CallInterface {
     if (this.ended) return;
     // A running attempt reports the cancellation through its listener; otherwise end here.
     if (this.attempt) this.attempt.cancelWithStatus(code, details);
-    else this.finish(localStatus(code, details));
+    else {
+      this.dropPreparing();
+      this.finish(localStatus(code, details));
+    }
   }
 
   getPeer(): string {
@@ -159,6 +177,7 @@ export class AuthorizedCall implements CallInterface {
     if (!this.ended) {
       try {
         this.attempt?.cancelWithStatus(status.INTERNAL, INTERNAL_ERROR);
+        this.dropPreparing();
         this.finish(localStatus(status.INTERNAL, INTERNAL_ERROR));
         return;
       } catch (listenerError) {
@@ -185,7 +204,7 @@ export class AuthorizedCall implements CallInterface {
     }
   }
 
-  /** Starts an attempt carrying `token`, replaying what the application already sent. */
+  /** Opens an attempt carrying `token` (with a DPoP proof when the policy says so). */
   private open(token: string): void {
     if (this.ended || !this.metadata) return;
     const attempt = this.createAttempt();
@@ -198,9 +217,50 @@ export class AuthorizedCall implements CallInterface {
       this.finish(refusal);
       return;
     }
+    const dpop = this.policy.dpop;
+    if (dpop === undefined) {
+      this.begin(attempt, token, undefined);
+      return;
+    }
+    this.preparing = attempt;
+    this.settle(
+      dpop.prepare(this.target, this.options, token),
+      (prepared) => {
+        // Cancelled, or past its deadline, while the proof was signed: the attempt is already dropped.
+        if (this.preparing !== attempt) return;
+        this.preparing = undefined;
+        this.proofOrigin = prepared.origin;
+        this.sentNonce = prepared.nonce;
+        this.begin(attempt, token, prepared.proof);
+      },
+      () => {
+        if (this.preparing !== attempt) return;
+        this.dropPreparing();
+        this.finish(localStatus(status.INTERNAL, NO_PROOF));
+      },
+    );
+  }
+
+  /** Cancels an attempt that was never started (its proof was still being signed). */
+  private dropPreparing(): void {
+    const pending = this.preparing;
+    this.preparing = undefined;
+    pending?.cancelWithStatus(status.CANCELLED, 'token not sent');
+  }
+
+  /** Starts `attempt` with `token` (and `proof`, for DPoP), replaying what the application already sent. */
+  private begin(attempt: CallInterface, token: string, proof: string | undefined): void {
+    if (this.ended || !this.metadata) {
+      attempt.cancelWithStatus(status.CANCELLED, 'token not sent');
+      return;
+    }
     this.attempt = attempt;
     const metadata = this.metadata.clone();
-    metadata.set('authorization', `Bearer ${token}`);
+    if (proof === undefined) metadata.set('authorization', `Bearer ${token}`);
+    else {
+      metadata.set('authorization', `DPoP ${token}`);
+      metadata.set('dpop', proof);
+    }
     attempt.start(metadata, this.retryable && !this.retried ? this.holdingListener(attempt, token) : this.passingListener(attempt));
     for (const [context, message] of this.messages) {
       // A replay leaves out the write callback: the application must not hear of one write twice.
@@ -215,11 +275,14 @@ export class AuthorizedCall implements CallInterface {
     return {
       onReceiveMetadata: (metadata) => {
         this.observeTransport(attempt);
+        this.observeNonce(metadata);
         this.listener?.onReceiveMetadata(metadata);
       },
       onReceiveMessage: (message) => this.listener?.onReceiveMessage(message),
       onReceiveStatus: (result) => {
         this.observeTransport(attempt);
+        // A stream refused for want of a nonce is not replayed, but the next call carries the nonce.
+        this.observeNonce(result.metadata);
         this.finish(result);
       },
     };
@@ -231,6 +294,7 @@ export class AuthorizedCall implements CallInterface {
     return {
       onReceiveMetadata: (metadata) => {
         this.observeTransport(attempt);
+        this.observeNonce(metadata);
         held.metadata = metadata;
       },
       onReceiveMessage: (message) => {
@@ -238,7 +302,11 @@ export class AuthorizedCall implements CallInterface {
       },
       onReceiveStatus: (result) => {
         this.observeTransport(attempt);
-        if (!this.ended && isTokenExpired(result)) this.retry(token, held, result);
+        const nonce = this.observeNonce(result.metadata);
+        const reason = this.ended ? undefined : refusalReason(result);
+        if (reason === 'TOKEN_EXPIRED') this.retry(token, held, result);
+        // Only with a nonce other than the one just refused: the same proof again would be refused again.
+        else if (reason === 'DPOP_NONCE_REQUIRED' && nonce !== undefined && nonce !== this.sentNonce) this.retryWithNonce(token);
         else this.deliver(held, result);
       },
     };
@@ -258,11 +326,23 @@ export class AuthorizedCall implements CallInterface {
     );
   }
 
+  /** The server wants a nonce it just sent (stored by now): the same token, a new proof carrying it. */
+  private retryWithNonce(token: string): void {
+    this.retried = true;
+    this.attempt = undefined;
+    this.open(token);
+  }
+
   private deliver(held: HeldAnswer, result: StatusObject): void {
     if (this.ended) return;
     if (held.metadata) this.listener?.onReceiveMetadata(held.metadata);
     if (held.message) this.listener?.onReceiveMessage(held.message.value);
     this.finish(result);
+  }
+
+  /** Remembers a `dpop-nonce` the server sent for this call's origin; returns it when one was stored. */
+  private observeNonce(metadata: Metadata | undefined): string | undefined {
+    return this.policy.dpop?.observe(this.proofOrigin, metadata);
   }
 
   private observeTransport(attempt: CallInterface): void {

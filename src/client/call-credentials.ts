@@ -1,4 +1,6 @@
 import { Metadata, credentials, type CallCredentials } from '@grpc/grpc-js';
+import { AuthConfigError } from '../errors/config-error.ts';
+import { keyOfSource } from './dpop-sources.ts';
 import { toTokenSupplier, type TokenSource } from './token-source.ts';
 import { tokenFailureStatus } from './token-status.ts';
 
@@ -15,6 +17,11 @@ import { tokenFailureStatus } from './token-status.ts';
  * {@link cachedToken} source still refreshes ahead of expiry. If a token cannot be had, the call fails
  * with UNAVAILABLE or UNAUTHENTICATED, as with the interceptor.
  *
+ * No DPoP here: call credentials never see the server's answer, so they cannot learn the `dpop-nonce` a
+ * server asks for, nor retry a call refused for want of it; and their `service_url` names the service,
+ * not the method a proof's `htu` must name. A token source made with a `dpop` key is refused
+ * ({@link AuthConfigError}: its tokens are useless as Bearer tokens); use {@link createTokenInterceptor}.
+ *
  * @example
  * ```ts
  * import { Client, credentials } from '@grpc/grpc-js';
@@ -26,6 +33,9 @@ import { tokenFailureStatus } from './token-status.ts';
  * ```
  */
 export function createCallCredentials(token: TokenSource): CallCredentials {
+  if (keyOfSource(token) !== undefined) {
+    throw new AuthConfigError('token', 'its tokens are DPoP-bound, which call credentials cannot send (no nonces); use createTokenInterceptor');
+  }
   const tokens = toTokenSupplier(token, 'token');
   return credentials.createFromMetadataGenerator((_context, callback) => {
     // Two steps, so that an error building the metadata also reaches the callback (the call then ends

@@ -2,6 +2,8 @@ import { AuthConfigError } from '../errors/config-error.ts';
 import type { FetchFunction } from '../util/guarded-fetch.ts';
 import { checkOptionNames, optionNames, optionalString } from '../util/option-checks.ts';
 import { createCachedToken, type CachedToken } from './cached-token.ts';
+import type { DpopKey } from './dpop-key.ts';
+import { bindSourceToKey } from './dpop-sources.ts';
 import type { CachedTokenOptions } from './cached-token-options.ts';
 import { TOKEN_REQUEST_OPTIONS, tokenEndpointOptions } from './token-endpoint-options.ts';
 import { requestToken, type ClientAuthMethod } from './token-endpoint-request.ts';
@@ -49,6 +51,14 @@ export interface ClientCredentialsOptions extends CachedTokenOptions {
    * the timeout and the size cap still hold for it. See {@link FetchFunction}.
    */
   readonly fetch?: FetchFunction;
+  /**
+   * Ask for DPoP-bound tokens (RFC 9449): every token request carries a proof of this key (with the
+   * endpoint's nonce when it asks for one, `use_dpop_nonce`, retried once), and only a `token_type` of
+   * `DPoP` is accepted (a Bearer token, which anyone holding it could use, fails with
+   * `ERR_TOKEN_RESPONSE_INVALID`). {@link createTokenInterceptor} then sends these tokens with proofs of the
+   * same key by itself. Not for {@link createCallCredentials}, which cannot handle nonces.
+   */
+  readonly dpop?: DpopKey;
 }
 
 const CLIENT_CREDENTIALS_OPTION_NAMES = optionNames<ClientCredentialsOptions>({ ...TOKEN_REQUEST_OPTIONS, audience: true });
@@ -88,5 +98,6 @@ export function clientCredentials(options: ClientCredentialsOptions): CachedToke
   if (endpoint.scope !== undefined) params.scope = endpoint.scope;
   if (audience !== undefined) params.audience = audience;
 
-  return createCachedToken(() => requestToken({ endpoint, params, clientId, clientSecret }), options, 'the token endpoint');
+  const source = createCachedToken(() => requestToken({ endpoint, params, clientId, clientSecret }), options, 'the token endpoint');
+  return endpoint.dpop === undefined ? source : bindSourceToKey(source, endpoint.dpop);
 }

@@ -31,6 +31,9 @@ export type { FetchFunction } from '../util/guarded-fetch.ts';
 export { createTokenInterceptor } from './token-interceptor.ts';
 export type { TokenInterceptorOptions } from './token-interceptor.ts';
 export type { ChannelSecurity } from './transport-guard.ts';
+// DPoP (RFC 9449): the key that binds tokens to this client and signs a proof per call and token request.
+export { createDpopKey } from './dpop-key.ts';
+export type { DpopKey, DpopKeyOptions } from './dpop-key.ts';
 
 // Call credentials: the grpc-native way on TLS channels.
 export { createCallCredentials } from './call-credentials.ts';

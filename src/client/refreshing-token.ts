@@ -2,6 +2,8 @@ import { AuthConfigError } from '../errors/config-error.ts';
 import type { FetchFunction } from '../util/guarded-fetch.ts';
 import { checkOptionNames, optionNames, optionalFunction, optionalString } from '../util/option-checks.ts';
 import { createCachedToken, type CachedToken } from './cached-token.ts';
+import type { DpopKey } from './dpop-key.ts';
+import { bindSourceToKey } from './dpop-sources.ts';
 import type { CachedTokenOptions } from './cached-token-options.ts';
 import { storeRefreshToken, type RefreshTokenStore } from './refresh-token-store.ts';
 import { TOKEN_REQUEST_OPTIONS, tokenEndpointOptions } from './token-endpoint-options.ts';
@@ -57,6 +59,15 @@ export interface RefreshingTokenOptions extends CachedTokenOptions {
    * warning (`GRPC_JWT_AUTH_REFRESH_TOKEN_NOT_STORED`, `GRPC_JWT_AUTH_REFRESH_TOKEN_STORE_SLOW`).
    */
   readonly onRefreshToken?: (refreshToken: string) => void | Promise<void>;
+  /**
+   * Ask for DPoP-bound tokens (RFC 9449): every token request carries a proof of this key (with the
+   * endpoint's nonce when it asks for one, `use_dpop_nonce`, retried once), and only a `token_type` of
+   * `DPoP` is accepted (a Bearer token, which anyone holding it could use, fails with
+   * `ERR_TOKEN_RESPONSE_INVALID`). {@link createTokenInterceptor} then sends these tokens with proofs of the
+   * same key by itself. For a public client the endpoint binds the refresh token to the key too: keep
+   * the key as long as the refresh token (`createDpopKey({ keyPair })`). Not for {@link createCallCredentials}, which cannot handle nonces.
+   */
+  readonly dpop?: DpopKey;
 }
 
 const REFRESHING_TOKEN_OPTION_NAMES = optionNames<RefreshingTokenOptions>({ ...TOKEN_REQUEST_OPTIONS, refreshToken: true, onRefreshToken: true });
@@ -122,5 +133,6 @@ export function refreshingToken(options: RefreshingTokenOptions): CachedToken {
     if (rotated !== undefined && onRefreshToken) await storeRefreshToken(onRefreshToken, rotated, endpoint.timeout);
     return response;
   };
-  return createCachedToken(fetch, options, 'the token endpoint');
+  const source = createCachedToken(fetch, options, 'the token endpoint');
+  return endpoint.dpop === undefined ? source : bindSourceToKey(source, endpoint.dpop);
 }

@@ -8,6 +8,7 @@ import { isLoopbackHost } from '../util/loopback.ts';
 import { optionalBoolean, optionalChoice, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
 import { CACHED_TOKEN_OPTIONS } from './cached-token-options.ts';
 import type { ClientCredentialsOptions } from './client-credentials.ts';
+import { optionalDpopKey, type DpopKey } from './dpop-key.ts';
 import type { RefreshingTokenOptions } from './refreshing-token.ts';
 import type { ClientAuthMethod } from './token-endpoint-request.ts';
 
@@ -33,10 +34,11 @@ export const TOKEN_REQUEST_OPTIONS: { readonly [K in keyof ClientCredentialsOpti
   timeout: true,
   allowInsecureHttp: true,
   fetch: true,
+  dpop: true,
 };
 
 /** The options of either grant that say how to reach the token endpoint. */
-type EndpointSettings = Pick<ClientCredentialsOptions, 'tokenUrl' | 'scope' | 'authMethod' | 'timeout' | 'allowInsecureHttp' | 'fetch'>;
+type EndpointSettings = Pick<ClientCredentialsOptions, 'tokenUrl' | 'scope' | 'authMethod' | 'timeout' | 'allowInsecureHttp' | 'fetch' | 'dpop'>;
 
 /**
  * How to reach the token endpoint, checked, with defaults applied.
@@ -59,6 +61,8 @@ export interface TokenEndpoint {
   readonly allowInsecureHttp: boolean;
   /** The `fetch` option; undefined for `globalThis.fetch`, looked up at each request. */
   readonly fetch: FetchFunction | undefined;
+  /** The `dpop` option: ask for tokens bound to this key, each request with a proof. */
+  readonly dpop: DpopKey | undefined;
 }
 
 /**
@@ -114,5 +118,6 @@ export function tokenEndpointOptions(options: EndpointSettings): TokenEndpoint {
     scope: scopeParameter(options.scope),
     allowInsecureHttp,
     fetch: optionalFunction<FetchFunction>(options.fetch, 'fetch', 'a function called like fetch(url, init)'),
+    dpop: optionalDpopKey(options.dpop, 'dpop'),
   };
 }

@@ -2,6 +2,8 @@ import { describeForLog } from '../errors/log-text.ts';
 import { OutboundError, guardedFetch } from '../util/guarded-fetch.ts';
 import { isRecord } from '../util/option-checks.ts';
 import { redact, wireForms } from '../util/redact.ts';
+import { proofTarget } from './dpop-key.ts';
+import { nonceFor, rememberNonce } from './dpop-nonces.ts';
 import type { TokenEndpoint } from './token-endpoint-options.ts';
 import { TokenError } from './token-error.ts';
 import type { FetchedToken } from './token-source.ts';
@@ -112,7 +114,10 @@ function rejection(
     );
   }
   const hint = oauthError === 'invalid_client' ? ' (check clientId, clientSecret and authMethod)' : '';
-  return new TokenError('ERR_TOKEN_REQUEST_REJECTED', `${where} refused the request (${oauthError})${hint}${description}`, { ...options, retryable: false });
+  // Still wanting a nonce after the one retry (it rotated meanwhile): the nonce it sent is stored, so the
+  // next request can succeed; not a configuration mistake to back off from for the maximum.
+  const retryable = oauthError === 'use_dpop_nonce';
+  return new TokenError('ERR_TOKEN_REQUEST_REJECTED', `${where} refused the request (${oauthError})${hint}${description}`, { ...options, retryable });
 }
 
 /**
@@ -149,11 +154,32 @@ function exchangeFailure(error: unknown, request: TokenRequest, where: string, s
   }
 }
 
+/** One exchange with the endpoint: what guardedFetch gave, the body read as JSON. */
+interface Answer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly json: Record<string, unknown> | undefined;
+}
+
+/** The `DPoP` header of a token request (RFC 9449 §5): htm POST, htu the endpoint, no `ath`, the nonce last seen. */
+async function signProof(endpoint: TokenEndpoint, key: NonNullable<TokenEndpoint['dpop']>): Promise<{ proof: string; nonce: string | undefined }> {
+  const nonce = nonceFor(key, endpoint.tokenUrl.origin);
+  try {
+    const proof: unknown = await key.proof({ htu: proofTarget(endpoint.tokenUrl, 'tokenUrl'), htm: 'POST', nonce });
+    if (typeof proof !== 'string') throw new TypeError('the proof is not a string');
+    return { proof, nonce };
+  } catch (cause) {
+    throw new TokenError('ERR_TOKEN_SOURCE_FAILED', 'the DPoP key could not sign a proof for the token request', { retryable: false, cause });
+  }
+}
+
 /**
  * Posts one token request through the configured fetch function ({@link guardedFetch}: URL rules,
  * no redirects, a timeout we enforce, a capped body) and returns the access token with its `expires_in`
  * (RFC 6749 §5.1), or throws a {@link TokenError} saying what went wrong. A rotated refresh token goes
- * to `onRefreshToken`. No retries here: the caching layer decides when to try again.
+ * to `onRefreshToken`. No retries here, the caching layer decides when to try again, but one: with a DPoP
+ * key, an answer `use_dpop_nonce` with a new `DPoP-Nonce` is asked again at once with a proof carrying it
+ * (the endpoint refused before looking at the grant, so nothing was spent).
  *
  * @example
  * ```ts
@@ -181,26 +207,50 @@ export async function requestToken(request: TokenRequest): Promise<FetchedToken>
     }
   }
   const secrets = confidentialValues(request, headers.authorization);
-  let response: { readonly status: number; readonly bytes: Uint8Array };
-  try {
-    response = await guardedFetch({
-      url: endpoint.tokenUrl,
-      method: 'POST',
-      headers,
-      body: body.toString(),
-      fetch: endpoint.fetch,
-      allowInsecureHttp: endpoint.allowInsecureHttp,
-      timeoutMs: endpoint.timeout,
-      // Capped: a broken or hostile endpoint must not exhaust memory.
-      maxBytes: MAX_RESPONSE_BYTES,
-      // An error answer carries its OAuth error code in the body.
-      readErrorBody: true,
-      confidential: secrets,
-    });
-  } catch (error) {
-    throw exchangeFailure(error, request, where, secrets);
+  const exchange = async (): Promise<Answer> => {
+    let response: { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly bytes: Uint8Array };
+    try {
+      response = await guardedFetch({
+        url: endpoint.tokenUrl,
+        method: 'POST',
+        headers,
+        body: body.toString(),
+        fetch: endpoint.fetch,
+        allowInsecureHttp: endpoint.allowInsecureHttp,
+        timeoutMs: endpoint.timeout,
+        // Capped: a broken or hostile endpoint must not exhaust memory.
+        maxBytes: MAX_RESPONSE_BYTES,
+        // An error answer carries its OAuth error code in the body.
+        readErrorBody: true,
+        confidential: secrets,
+        responseHeaders: ['dpop-nonce'],
+      });
+    } catch (error) {
+      throw exchangeFailure(error, request, where, secrets);
+    }
+    const text = Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.byteLength).toString('utf8');
+    return { status: response.status, headers: response.headers, json: parseJson(text) };
+  };
+  const key = endpoint.dpop;
+  let answer: Answer;
+  if (key === undefined) answer = await exchange();
+  else {
+    const origin = endpoint.tokenUrl.origin;
+    let signed = await signProof(endpoint, key);
+    headers.dpop = signed.proof;
+    answer = await exchange();
+    // Any answer may carry the nonce to use next (RFC 9449 §8.2, also on success).
+    const fresh = rememberNonce(key, origin, answer.headers['dpop-nonce']) ? answer.headers['dpop-nonce'] : undefined;
+    const wantsNonce = (answer.status === 400 || answer.status === 401) && answer.json?.error === 'use_dpop_nonce';
+    if (wantsNonce && fresh !== undefined && fresh !== signed.nonce) {
+      signed = await signProof(endpoint, key);
+      headers.dpop = signed.proof;
+      answer = await exchange();
+      rememberNonce(key, origin, answer.headers['dpop-nonce']);
+    }
   }
-  const json = parseJson(Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.byteLength).toString('utf8'));
+  const { json } = answer;
+  const response = answer;
   if (response.status >= 300) throw rejection(request, response.status, json, request.params.grant_type === 'refresh_token', secrets);
   const refreshToken = typeof json?.refresh_token === 'string' && json.refresh_token.length > 0 ? json.refresh_token : undefined;
   if (refreshToken !== undefined) request.onRefreshToken?.(refreshToken);
@@ -213,9 +263,11 @@ export async function requestToken(request: TokenRequest): Promise<FetchedToken>
   if (typeof accessToken !== 'string' || accessToken.length === 0) {
     throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} answered without an access_token`, { retryable: true, httpStatus: response.status });
   }
-  // Only Bearer tokens can be sent as they are; a DPoP or MAC token would need a proof this client cannot make.
-  if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer') {
-    throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} issued a token of type ${describeForLog(json.token_type, 20)}, not Bearer`, {
+  // Without a key, only Bearer tokens can be sent as they are (a DPoP token needs proofs). With a key, only
+  // DPoP: a Bearer token works for whoever holds it, which is what the user asked DPoP to prevent.
+  const expected = key === undefined ? 'Bearer' : 'DPoP';
+  if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== expected.toLowerCase()) {
+    throw new TokenError('ERR_TOKEN_RESPONSE_INVALID', `${where} issued a token of type ${describeForLog(json.token_type, 20)}, not ${expected}`, {
       retryable: false,
       httpStatus: response.status,
     });

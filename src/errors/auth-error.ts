@@ -46,6 +46,12 @@ export interface AuthErrorOptions {
    * and so is the whole challenge for any other code.
    */
   readonly stepUp?: StepUpChallenge;
+  /**
+   * The DPoP nonce (RFC 9449 §8) the client must put in its next proof, sent in the `dpop-nonce` trailer;
+   * with `ERR_AUTH_DPOP_NONCE_REQUIRED`. Dropped unless it is 1 to 256 printable ASCII characters
+   * without `"` or `\` (it reaches a header).
+   */
+  readonly dpopNonce?: string;
 }
 
 /**
@@ -88,6 +94,8 @@ export class AuthError extends Error {
   readonly requiredScopes: readonly string[] | undefined;
   /** What a new login must satisfy, for `ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION` (RFC 9470 step-up). */
   readonly stepUp: StepUpChallenge | undefined;
+  /** The DPoP nonce to use next (RFC 9449 §8), sent in the `dpop-nonce` trailer. */
+  readonly dpopNonce: string | undefined;
 
   constructor(code: AuthErrorCode, message?: string, options: AuthErrorOptions = {}) {
     if (!isAuthErrorCode(code)) throw new TypeError(`grpc-jwt-auth: unknown AuthError code ${describeForLog(code)}`);
@@ -109,11 +117,20 @@ export class AuthError extends Error {
     // Copied and filtered like the scopes: acr values reach the same quoted header. Only for a step-up:
     // acr_values next to `invalid_token` or `insufficient_scope` would send the client to a login that cannot help.
     this.stepUp = code === 'ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION' ? copyStepUpChallenge(options.stepUp) : undefined;
+    // Reaches the `dpop-nonce` header: anything that could break it (or the call: grpc-js throws on a bad value) is dropped.
+    this.dpopNonce = isDpopNonce(options.dpopNonce) ? options.dpopNonce : undefined;
   }
 }
 
 // Printable ASCII except `"` and `\`: safe inside a quoted www-authenticate parameter.
 const HEADER_SAFE_TEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
+// RFC 9449 §8.1: NQCHAR, 1*%x21 / %x23-5B / %x5D-7E; bounded, as it reaches a header.
+const DPOP_NONCE = /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/;
+
+function isDpopNonce(value: unknown): value is string {
+  return typeof value === 'string' && DPOP_NONCE.test(value);
+}
+
 // RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`.
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -139,13 +156,14 @@ export function isScopeToken(value: unknown): value is string {
  */
 function fromForeignCopy(value: unknown): AuthError | undefined {
   if (!(value instanceof Error) || value.name !== 'AuthError') return undefined;
-  const { code, message, wireMessage, requiredScopes, stepUp } = value as Partial<Record<keyof AuthError, unknown>>;
+  const { code, message, wireMessage, requiredScopes, stepUp, dpopNonce } = value as Partial<Record<keyof AuthError, unknown>>;
   if (!isAuthErrorCode(code)) return undefined;
   return new AuthError(code, typeof message === 'string' ? message : undefined, {
     cause: value,
     ...(typeof wireMessage === 'string' ? { wireMessage } : {}),
     ...(Array.isArray(requiredScopes) ? { requiredScopes: requiredScopes as unknown[] as string[] } : {}),
     ...(typeof stepUp === 'object' && stepUp !== null ? { stepUp: stepUp as StepUpChallenge } : {}),
+    ...(typeof dpopNonce === 'string' ? { dpopNonce } : {}),
   });
 }
 

@@ -115,12 +115,16 @@ interface OutboundRequest {
    * that text is cut and escaped, since a secret cut in two or escaped would no longer be found later.
    */
   readonly confidential?: readonly string[];
+  /** Response headers the caller reads (lower case), e.g. `dpop-nonce`; each read once. */
+  readonly responseHeaders?: readonly string[];
 }
 
-/** An answer that passed every check: its status, its `Cache-Control` and its whole body. */
+/** An answer that passed every check: its status, its `Cache-Control`, the headers asked for and its whole body. */
 interface OutboundResponse {
   readonly status: number;
   readonly cacheControl: string | null;
+  /** The values of `responseHeaders` the answer has (absent ones left out). */
+  readonly headers: Readonly<Record<string, string>>;
   readonly bytes: Uint8Array;
 }
 
@@ -131,6 +135,7 @@ interface ResponseView {
   readonly url: string;
   readonly contentLength: string | null;
   readonly cacheControl: string | null;
+  readonly headers: Readonly<Record<string, string>>;
   readonly body: ReadableStream<Uint8Array> | null;
 }
 
@@ -282,7 +287,7 @@ function header(headers: { get(name: string): unknown }, name: string): string |
 }
 
 /** Reads what the checks need from what the fetch function gave, or throws `not-a-response`. */
-function viewOf(value: unknown): ResponseView {
+function viewOf(value: unknown, wanted: readonly string[] = []): ResponseView {
   const refuse = (what: string, cause?: unknown): OutboundError =>
     new OutboundError('not-a-response', `the fetch function returned ${what}, not an HTTP response`, { cause });
   if (typeof value !== 'object' || value === null) throw refuse(value === null ? 'null' : `a ${typeof value}`);
@@ -294,12 +299,18 @@ function viewOf(value: unknown): ResponseView {
     if (typeof (headers as { get?: unknown } | null | undefined)?.get !== 'function') throw refuse('an object without headers');
     if (body !== null && typeof (body as { getReader?: unknown } | undefined)?.getReader !== 'function') throw refuse('a body that is not a stream');
     const readable = headers as { get(name: string): unknown };
+    const asked: Record<string, string> = {};
+    for (const name of wanted) {
+      const found = header(readable, name);
+      if (found !== null) asked[name] = found;
+    }
     return {
       status,
       redirected: redirected === true,
       url: typeof url === 'string' ? url : '',
       contentLength: header(readable, 'content-length'),
       cacheControl: header(readable, 'cache-control'),
+      headers: asked,
       body: body as ReadableStream<Uint8Array> | null,
     };
   } catch (error) {
@@ -321,7 +332,7 @@ function redirection(view: ResponseView, requested: URL): string | undefined {
 
 /** Checks the answer and reads its body, every wait bounded by the deadline. */
 async function readAnswer(value: unknown, request: OutboundRequest, deadline: Deadline): Promise<OutboundResponse> {
-  const view = viewOf(value);
+  const view = viewOf(value, request.responseHeaders);
   const redirected = redirection(view, request.url);
   if (redirected !== undefined) {
     discard(view.body);
@@ -330,7 +341,7 @@ async function readAnswer(value: unknown, request: OutboundRequest, deadline: De
   const ok = view.status < 300;
   if (!ok && !request.readErrorBody) {
     discard(view.body);
-    return { status: view.status, cacheControl: view.cacheControl, bytes: new Uint8Array(0) };
+    return { status: view.status, cacheControl: view.cacheControl, headers: view.headers, bytes: new Uint8Array(0) };
   }
   const tooLarge = (): OutboundError => new OutboundError('too-large', `response body exceeds ${request.maxBytes} bytes`, { status: view.status });
   // Only a claim: a body longer than it says is still cut by the read below.
@@ -353,7 +364,7 @@ async function readAnswer(value: unknown, request: OutboundRequest, deadline: De
     });
   }
   if (bytes === undefined) throw tooLarge();
-  return { status: view.status, cacheControl: view.cacheControl, bytes };
+  return { status: view.status, cacheControl: view.cacheControl, headers: view.headers, bytes };
 }
 
 /**

@@ -17,13 +17,14 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   util: ['errors'],
   errors: ['util'],
   keys: ['errors', 'util'],
-  verify: ['keys', 'errors', 'util'],
+  stores: ['errors', 'util'],
+  verify: ['stores', 'keys', 'errors', 'util'],
   authz: ['verify', 'keys', 'errors', 'util'],
   telemetry: ['verify', 'keys', 'errors', 'util'],
-  server: ['telemetry', 'authz', 'verify', 'keys', 'errors', 'util'],
+  server: ['telemetry', 'authz', 'verify', 'stores', 'keys', 'errors', 'util'],
   client: ['errors', 'util'],
-  testing: ['server', 'verify', 'keys', 'errors', 'util'],
-  cli: ['testing', 'server', 'telemetry', 'authz', 'verify', 'keys', 'errors', 'util'],
+  testing: ['server', 'verify', 'stores', 'keys', 'errors', 'util'],
+  cli: ['testing', 'server', 'telemetry', 'authz', 'verify', 'stores', 'keys', 'errors', 'util'],
 };
 const LOADS_GRPC: ReadonlySet<string> = new Set(['server', 'client', 'testing']);
 

@@ -72,10 +72,11 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
     clock: 'clock',
     fetch: '-',
   },
-  TokenInterceptorOptions: { token: '-', channelSecurity: '-' },
+  TokenInterceptorOptions: { token: '-', channelSecurity: '-', dpop: '-' },
   CachedTokenOptions: cached,
-  ClientCredentialsOptions: { ...cached, ...tokenRequest, audience: '-' },
-  RefreshingTokenOptions: { ...cached, ...tokenRequest, refreshToken: '-', onRefreshToken: '-' },
+  ClientCredentialsOptions: { ...cached, ...tokenRequest, audience: '-', dpop: '-' },
+  RefreshingTokenOptions: { ...cached, ...tokenRequest, refreshToken: '-', onRefreshToken: '-', dpop: '-' },
+  DpopKeyOptions: { alg: '-', keyPair: '-', clock: 'clock' },
   TestIssuerOptions: { alg: '-', issuer: '-', audience: '-', kid: '-' },
   SignOptions: { expiresIn: 'seconds', notBefore: 'seconds', issuedAt: 'NumericDate', header: '-', bindTo: '-' },
   ServeOptions: { port: '-', token: '-', jwksMaxAge: 'seconds' },
@@ -83,6 +84,8 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
   AuthenticatedCallOptions: { request: '-', method: '-', metadata: '-', claims: '-', signOptions: '-', verify: '-' },
   TokenEndpointOptions: { clients: '-', accessTokenLifetime: 'seconds', refreshTokenLifetime: 'seconds', rotateRefreshTokens: '-', clock: 'clock' },
   RequireAuthTimeOptions: { maxAge: 'seconds', clockTolerance: 'seconds' },
+  DpopOptions: { origins: '-', algorithms: '-', proofMaxAge: 'seconds', clockTolerance: 'seconds', nonce: '-' },
+  MemoryReplayStoreOptions: { maxEntries: 'count', clock: 'clock' },
 };
 
 /** What an option's TSDoc must say for its unit. */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { AuthConfigError, cachedToken, clientCredentials, createTokenInterceptor, refreshingToken } from '../../src/client/index.ts';
+import { AuthConfigError, cachedToken, clientCredentials, createDpopKey, createTokenInterceptor, refreshingToken } from '../../src/client/index.ts';
 import { createTestIssuer, type ServedIssuer, type TestIssuer } from '../../src/testing/index.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,6 +59,7 @@ const FACTORIES: Readonly<Record<string, Factory>> = {
     make: (options) => clientCredentials(options as never),
   },
   RefreshingTokenOptions: { valid: () => ({ tokenUrl, refreshToken: 'rt-1' }), make: (options) => refreshingToken(options as never) },
+  DpopKeyOptions: { valid: () => ({}), make: (options) => createDpopKey(options as never) },
   TestIssuerOptions: { valid: () => ({}), make: (options) => createTestIssuer(options as never) },
   SignOptions: { valid: () => ({}), make: (options) => idp.sign({}, options as never) },
   ServeOptions: { valid: () => ({}), make: (options) => idp.serve(options as never) },
