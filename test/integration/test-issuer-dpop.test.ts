@@ -16,6 +16,7 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { AuthConfigError } from '../../src/index.ts';
+import { clientCredentials as clientCredentialsSource, createDpopKey, refreshingToken } from '../../src/client/index.ts';
 import { createTestIssuer, type ServedIssuer, type ServeOptions, type TestIssuer } from '../../src/testing/index.ts';
 
 interface Answer {
@@ -277,6 +278,25 @@ describe('test issuer token endpoint with DPoP (RFC 9449)', { timeout: 60_000 },
       assert.equal((await send()).body.error, 'invalid_grant');
       assert.equal((await send(await proof(otherKey, fixed.tokenUrl))).body.error, 'invalid_grant');
       assert.equal((await send(await proof(key, fixed.tokenUrl))).status, 200);
+    });
+  });
+
+  describe('with the client library (grpc-jwt-auth/client)', () => {
+    it('clientCredentials with a DpopKey gets a token bound to it, through the nonce challenge (one retry)', async () => {
+      const frozen = Date.now();
+      const nonced = await (await createTestIssuer()).serve({ token: { clients: CLIENTS, dpop: { nonce: true }, clock: () => frozen } });
+      servers.push(nonced);
+      const dpop = await createDpopKey({ clock: () => frozen });
+      const source = clientCredentialsSource({ tokenUrl: nonced.tokenUrl, clientId: 'worker', clientSecret: 'worker-secret', dpop });
+      assert.deepEqual(decodeJwt(await source.getToken()).cnf, { jkt: dpop.thumbprint });
+      assert.equal(nonced.requestCount('/token'), 2, 'use_dpop_nonce, then the retry with the nonce');
+    });
+
+    it('refreshingToken of a public client with a DpopKey: access and refresh tokens bound to it', async () => {
+      const dpop = await createDpopKey();
+      const refreshToken = served.tokenEndpoint.issueRefreshToken({ clientId: 'cli', jkt: dpop.thumbprint });
+      const source = refreshingToken({ tokenUrl: served.tokenUrl, clientId: 'cli', refreshToken, dpop });
+      assert.deepEqual(decodeJwt(await source.getToken()).cnf, { jkt: dpop.thumbprint });
     });
   });
 
