@@ -219,9 +219,9 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
     return Object.hasOwn(clients, id) ? clients[id] : undefined;
   }
 
-  function newRefreshToken(record: Omit<RefreshRecord, 'state' | 'expiresAt' | 'jkt'> & { readonly jkt?: string | undefined }): string {
+  function newRefreshToken(record: Omit<RefreshRecord, 'state' | 'expiresAt'>): string {
     const token = randomBytes(32).toString('base64url');
-    refreshTokens.set(token, { ...record, jkt: record.jkt, expiresAt: clock() + refreshLifetime * 1000, state: 'active' });
+    refreshTokens.set(token, { ...record, expiresAt: clock() + refreshLifetime * 1000, state: 'active' });
     return token;
   }
 
@@ -315,14 +315,15 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
     if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
     const record = refreshTokens.get(presented);
     if (!record || record.clientId !== id || record.expiresAt <= clock()) throw new OAuthError('invalid_grant', 'refresh token is invalid or expired');
+    // A bound refresh token is worth nothing without its key (RFC 9449 §5). Checked before its state: a
+    // thief without the key learns nothing of it and cannot get its family revoked by replaying a spent one.
+    if (record.jkt !== undefined && record.jkt !== proof?.jkt) throw new OAuthError('invalid_grant', 'refresh token is bound to another DPoP key');
     if (record.state === 'spent') {
       // Reuse of a rotated token means two parties hold it: revoke the whole family (RFC 9700 §4.14.2).
       for (const other of refreshTokens.values()) if (other.family === record.family) other.state = 'revoked';
       throw new OAuthError('invalid_grant', 'refresh token was already used');
     }
     if (record.state === 'revoked') throw new OAuthError('invalid_grant', 'refresh token was revoked');
-    // A bound refresh token is worth nothing without its key (RFC 9449 §5): a stolen one cannot be refreshed.
-    if (record.jkt !== undefined && record.jkt !== proof?.jkt) throw new OAuthError('invalid_grant', 'refresh token is bound to another DPoP key');
     const scope = scopeWithin(params.get('scope'), record.scope);
     // Refresh tokens issued to public clients in a DPoP request are bound to its key (RFC 9449 §5); a
     // confidential client's stay bound to its client authentication instead.

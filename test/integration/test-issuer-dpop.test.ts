@@ -250,6 +250,16 @@ describe('test issuer token endpoint with DPoP (RFC 9449)', { timeout: 60_000 },
       assert.equal((await refresh(bound, thief)).body.error, 'invalid_dpop_proof');
     });
 
+    it('a spent bound refresh token replayed without its key → invalid_grant, and the family is not revoked (only a key holder can trigger reuse detection)', async () => {
+      const issued = served.tokenEndpoint.issueRefreshToken({ clientId: 'cli', jkt: key.jkt });
+      const current = String((await refresh(issued, await proof(key, served.tokenUrl))).body.refresh_token);
+      assert.equal((await refresh(issued, await proof(otherKey, served.tokenUrl))).body.error, 'invalid_grant');
+      const newest = await refresh(current, await proof(key, served.tokenUrl));
+      assert.equal(newest.status, 200, 'the family was not revoked by the thief');
+      assert.equal((await refresh(issued, await proof(key, served.tokenUrl))).body.error, 'invalid_grant', 'the key holder reusing it: reuse detected');
+      assert.equal((await refresh(String(newest.body.refresh_token), await proof(key, served.tokenUrl))).body.error, 'invalid_grant', 'family revoked');
+    });
+
     it('issueRefreshToken({ jkt }) binds from sign-in: refreshing needs that key; a jkt that is no thumbprint → AuthConfigError jkt', async () => {
       const bound = served.tokenEndpoint.issueRefreshToken({ clientId: 'cli', jkt: key.jkt });
       assert.equal((await refresh(bound)).body.error, 'invalid_grant');
