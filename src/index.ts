@@ -70,6 +70,7 @@ export { allOf, anyOf, requireAnyRole, requireAnyScope, requireClaim, requireRol
 export type { ClaimPredicate, ClaimValue, Guard, GuardDenial, GuardInfo, GuardResult } from './authz/guards.ts';
 export { requireAcr, requireAuthTime } from './authz/step-up-guards.ts';
 export type { RequireAuthTimeOptions } from './authz/step-up-guards.ts';
+export { requireBoundToken, type BoundTokenKind } from './authz/bound-token-guard.ts';
 export type { StepUpChallenge } from './errors/step-up.ts';
 export { guardService, withGuard } from './server/with-guard.ts';
 export type { ServiceGuards, ServiceHandler } from './server/with-guard.ts';

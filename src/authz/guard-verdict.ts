@@ -2,6 +2,7 @@ import { isThenable } from '../util/thenable.ts';
 import { AuthError, toAuthError } from '../errors/auth-error.ts';
 import { copyStepUpChallenge } from '../errors/step-up.ts';
 import type { AuthContext } from '../verify/auth-context.ts';
+import { isBoundTokenKind } from './bound-token-guard.ts';
 import type { Guard, GuardDenial, GuardInfo } from './guards.ts';
 
 /**
@@ -35,11 +36,14 @@ function verdictOf(result: unknown, info: GuardInfo): GuardVerdict {
     const requiredScopes: unknown = denial?.requiredScopes;
     // A step-up challenge may be built from token content: only header-safe values are kept.
     const stepUp = copyStepUpChallenge(denial?.stepUp);
+    const binding: unknown = denial?.binding;
     return {
       allowed: false,
       message,
       ...(Array.isArray(requiredScopes) && requiredScopes.length > 0 ? { requiredScopes: Object.freeze([...(requiredScopes as readonly string[])]) } : {}),
       ...(stepUp ? { stepUp } : {}),
+      // Only a known kind: anything else (a typo in a custom guard) leaves a plain PERMISSION_DENIED.
+      ...(isBoundTokenKind(binding) ? { binding } : {}),
     };
   } catch (error) {
     return failed(error);
@@ -76,7 +80,8 @@ export function judgeGuard<C extends object = object>(guard: Guard<C>, auth: Aut
 /**
  * The refusal a call ends with for a verdict, or undefined when the guard allowed: a denial with a
  * `stepUp` challenge is UNAUTHENTICATED `INSUFFICIENT_USER_AUTHENTICATION` (RFC 9470: the user must log
- * in again, which is a 401, not a 403), any other denial PERMISSION_DENIED `INSUFFICIENT_SCOPE`, a
+ * in again, which is a 401, not a 403), one with `binding` UNAUTHENTICATED `TOKEN_NOT_BOUND` (the caller
+ * needs a sender-constrained token), any other denial PERMISSION_DENIED `INSUFFICIENT_SCOPE`, a
  * failure is its own {@link AuthError}. A custom guard may build `requiredScopes` or `stepUp` from token
  * content: {@link AuthError} keeps only well-formed values, so a claim can never inject text into the
  * `www-authenticate` trailer.
@@ -85,6 +90,7 @@ export function judgeGuard<C extends object = object>(guard: Guard<C>, auth: Aut
  * ```ts
  * refusalOf({ allowed: false, message: 'missing scope orders:write', requiredScopes: ['orders:write'] }); // AuthError ERR_AUTH_INSUFFICIENT_SCOPE
  * refusalOf({ allowed: false, message: 'acr is not mfa', stepUp: { acrValues: ['mfa'] } }); // AuthError ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION
+ * refusalOf({ allowed: false, message: 'bearer token', binding: 'dpop' }); // AuthError ERR_AUTH_TOKEN_NOT_BOUND
  * refusalOf(true); // undefined
  * ```
  */
@@ -92,5 +98,6 @@ export function refusalOf(verdict: GuardVerdict): AuthError | undefined {
   if (verdict === true) return undefined;
   if (verdict instanceof AuthError) return verdict;
   if (verdict.stepUp) return new AuthError('ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION', verdict.message, { stepUp: verdict.stepUp });
+  if (verdict.binding) return new AuthError('ERR_AUTH_TOKEN_NOT_BOUND', verdict.message);
   return new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', verdict.message, verdict.requiredScopes ? { requiredScopes: verdict.requiredScopes } : {});
 }

@@ -4,13 +4,15 @@ import { AuthConfigError } from '../errors/config-error.ts';
 import { AuthError } from '../errors/auth-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
 import { combineStepUpChallenges, mergeStepUpChallenges, type StepUpChallenge } from '../errors/step-up.ts';
+import type { BoundTokenKind } from './bound-token-guard.ts';
 import { judgeGuard, type GuardVerdict } from './guard-verdict.ts';
 import { checkNames } from './required-names.ts';
 
 /**
  * A guard's refusal, with what would have granted access. The call ends with PERMISSION_DENIED, or,
- * with `stepUp`, UNAUTHENTICATED `INSUFFICIENT_USER_AUTHENTICATION` (RFC 9470); the message goes to
- * logs, the scopes and the step-up challenge to the client.
+ * with `stepUp`, UNAUTHENTICATED `INSUFFICIENT_USER_AUTHENTICATION` (RFC 9470), or, with `binding`,
+ * UNAUTHENTICATED `TOKEN_NOT_BOUND`; the message goes to logs, the scopes and the step-up challenge to
+ * the client.
  *
  * @example
  * ```ts
@@ -34,6 +36,12 @@ export interface GuardDenial {
    * UNAUTHENTICATED `INSUFFICIENT_USER_AUTHENTICATION`, and `acr_values` / `max_age` in the challenge.
    */
   readonly stepUp?: StepUpChallenge;
+  /**
+   * Set for a refusal of a token that is not sender-constrained as the method requires (see
+   * `requireBoundToken`): the call ends with UNAUTHENTICATED `TOKEN_NOT_BOUND` (`invalid_token`), since
+   * the caller needs a bound token, not other rights. A `stepUp` in the same denial wins.
+   */
+  readonly binding?: BoundTokenKind;
 }
 
 /**
@@ -323,11 +331,21 @@ export function allOf<C extends object = object>(...guards: Guard<C>[]): Guard<C
   return (auth, info) => from(0, auth, info);
 }
 
+/** The binding refusal several denials come to when every one is a binding refusal: their kind if they agree, else `'any'`. */
+function mergedBinding(denials: readonly GuardDenial[]): BoundTokenKind | undefined {
+  const [first, ...others] = denials.map((denial) => denial.binding);
+  if (first === undefined || others.includes(undefined)) return undefined;
+  return others.every((kind) => kind === first) ? first : 'any';
+}
+
 /**
  * Allows when any guard allows; runs them in order and stops at the first that allows. A refusal lists
  * every denial and the scopes any of them named. When any denial is a step-up (`requireAcr`,
  * `requireAuthTime`), the refusal is one step-up asking for all of them: their acr values in order
  * and the smallest `maxAge` (a new login is the one way listed that the caller can take by itself).
+ * When every denial is a binding refusal (`requireBoundToken`), the refusal is one too
+ * (UNAUTHENTICATED `TOKEN_NOT_BOUND`): of one kind if they all name it, `'any'` otherwise. A binding
+ * refusal among others that are not is outvoted: PERMISSION_DENIED.
  * A guard that throws (or rejects) makes the whole guard throw (or reject) with its error: a bug is
  * never outvoted.
  *
@@ -344,6 +362,8 @@ export function anyOf<C extends object = object>(...guards: Guard<C>[]): Guard<C
     const stepUps = denials.flatMap((denial) => (denial.stepUp ? [denial.stepUp] : []));
     const message = `none allowed: ${denials.map((denial) => denial.message).join('; ')}`;
     if (stepUps.length > 0) return deny(message, undefined, mergeStepUpChallenges(stepUps));
+    const binding = mergedBinding(denials);
+    if (binding) return { allowed: false, message, binding };
     return deny(message, scopes.length > 0 ? scopes : undefined);
   };
   const from = (index: number, denials: GuardDenial[], auth: AuthContext<C>, info: GuardInfo): GuardResult | Promise<GuardResult> => {

@@ -4,6 +4,7 @@ import { describeForLog } from '../errors/log-text.ts';
 import { allOf, requireAnyRole, requireAnyScope, requireRoles, requireScopes, type Guard } from './guards.ts';
 import { checkNames } from './required-names.ts';
 import { checkAcrValues, requireAcr, requireAuthTime } from './step-up-guards.ts';
+import { checkBoundTokenKind, requireBoundToken } from './bound-token-guard.ts';
 import { MAX_STEP_UP_MAX_AGE } from '../errors/step-up.ts';
 import { optionalInteger } from '../util/option-checks.ts';
 import { customOptionName, isOwnOption, listServiceMethodsBySource, type ServiceMethod, type ServiceSource } from './service-methods.ts';
@@ -34,7 +35,9 @@ const LISTS = {
 } as const;
 /** Step-up fields (RFC 9470): combined with the lists by allOf. */
 const STEP_UP_FIELDS = ['acr_values', 'max_age'] as const;
-const FIELD_NAMES = [...FLAGS, ...Object.keys(LISTS), ...STEP_UP_FIELDS].join(', ');
+/** Sender binding (RFC 9449 / RFC 8705): `bound_token` becomes requireBoundToken, judged before the other fields. */
+const BOUND_TOKEN_FIELD = 'bound_token';
+const FIELD_NAMES = [...FLAGS, ...Object.keys(LISTS), ...STEP_UP_FIELDS, BOUND_TOKEN_FIELD].join(', ');
 
 type Flag = (typeof FLAGS)[number];
 type ListField = keyof typeof LISTS;
@@ -42,6 +45,7 @@ type ListField = keyof typeof LISTS;
 const isFlag = (field: string): field is Flag => (FLAGS as readonly string[]).includes(field);
 const isListField = (field: string): field is ListField => Object.hasOwn(LISTS, field);
 const isStepUpField = (field: string): boolean => (STEP_UP_FIELDS as readonly string[]).includes(field);
+const isGuardField = (field: string): boolean => isListField(field) || isStepUpField(field) || field === BOUND_TOKEN_FIELD;
 
 /** The guard of one step-up field: `acr_values` a list of acr values, `max_age` whole seconds (0, unset in proto3, is refused when written). */
 function stepUpGuard(field: string, value: unknown, option: string): Guard {
@@ -56,6 +60,10 @@ function parseRule(value: unknown, option: string): Rule {
     throw new AuthConfigError(option, `expected a message such as { scopes: ["orders:read"] }, got ${describeForLog(value)}`);
   }
   const flags: Flag[] = [];
+  // A bearer token on a method that needs a bound one is refused as such (UNAUTHENTICATED) before its
+  // scopes are judged, as the issuer-level `dpopBinding`/`certificateBinding: 'required'` refuse it
+  // before any guard: the caller needs another kind of token, whatever its rights.
+  const bindingGuards: Guard[] = [];
   const guards: Guard[] = [];
   // Judged after the lists, whatever order the fields are written in (loaders and descriptors need not
   // keep it): a caller without the scope gets PERMISSION_DENIED rather than a login that cannot help,
@@ -76,14 +84,18 @@ function parseRule(value: unknown, option: string): Rule {
       guards.push(guard(...checkNames(list, fieldOption, kind)));
     } else if (isStepUpField(field)) {
       stepUpGuards.push(stepUpGuard(field, fieldValue, fieldOption));
+    } else if (field === BOUND_TOKEN_FIELD) {
+      // protobufjs keeps options as written: `bound_token: ""`, `"DPoP"` or a field given twice (a list) are refused here.
+      bindingGuards.push(requireBoundToken(checkBoundTokenKind(fieldValue, fieldOption)));
     } else {
       throw new AuthConfigError(fieldOption, `unknown field of grpc_jwt_auth.v1.Rule; its fields are ${FIELD_NAMES}`);
     }
   }
+  guards.unshift(...bindingGuards);
   guards.push(...stepUpGuards);
   if (flags.length + guards.length === 0) throw new AuthConfigError(option, `sets nothing; set one of ${FIELD_NAMES}`);
   if (flags.length > 1 || (flags.length === 1 && guards.length > 0)) {
-    const given = [...flags, ...Object.keys(value).filter((field) => isListField(field) || isStepUpField(field))].join(' and ');
+    const given = [...flags, ...Object.keys(value).filter(isGuardField)].join(' and ');
     throw new AuthConfigError(option, `sets ${given}: public, optional, authenticated and deny each stand alone`);
   }
   return flags[0] ?? (guards.length === 1 ? (guards[0] as Guard) : allOf(...guards));

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { optionalInteger, optionNames } from '../util/option-checks.ts';
 import { checkTestOptionNames } from './test-option-checks.ts';
 import { createTokenEndpoint, type TokenEndpoint, type TokenEndpointOptions, type TokenSigner } from './token-endpoint.ts';
+import { TOKEN_ENDPOINT_DPOP_ALGORITHMS } from './token-dpop.ts';
 
 /**
  * Options of `TestIssuer.serve()`.
@@ -109,6 +110,8 @@ export async function serveIssuer(published: PublishedIssuer, options: ServeOpti
     id_token_signing_alg_values_supported: [published.alg],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     grant_types_supported: ['client_credentials', 'refresh_token'],
+    // RFC 9449 §5.1: the token endpoint accepts DPoP proofs signed with these.
+    dpop_signing_alg_values_supported: TOKEN_ENDPOINT_DPOP_ALGORITHMS,
     response_types_supported: ['token'],
     subject_types_supported: ['public'],
   });

@@ -8,11 +8,12 @@ import type { IncomingMessage } from 'node:http';
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**
- * An OAuth error answer (RFC 6749 §5.2): its `error` code, a description, and the HTTP status.
+ * An OAuth error answer (RFC 6749 §5.2): its `error` code, a description, the HTTP status, and extra
+ * response headers (`www-authenticate`, `dpop-nonce`, `allow`).
  *
  * @example
  * ```ts
- * throw new OAuthError('invalid_client', 'client authentication failed', 401);
+ * throw new OAuthError('invalid_client', 'client authentication failed', 401, { 'www-authenticate': 'Basic realm="test-issuer"' });
  * ```
  */
 export class OAuthError extends Error {
@@ -20,6 +21,7 @@ export class OAuthError extends Error {
     readonly error: string,
     readonly description: string,
     readonly status = 400,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(description);
   }

@@ -43,6 +43,7 @@ export interface TestIssuerOptions {
  * const token = await idp.sign({ scope: 'orders:read' }, shortLivedAccessToken);
  * declare const clientCertificatePem: string;
  * const boundToken = await idp.sign({ scope: 'orders:read' }, { bindTo: { certificate: clientCertificatePem } }); // cnf["x5t#S256"]
+ * const dpopToken = await idp.sign({ scope: 'orders:read' }, { bindTo: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } }); // cnf.jkt
  * ```
  */
 export interface SignOptions {
@@ -56,12 +57,15 @@ export interface SignOptions {
   readonly header?: Readonly<Record<string, unknown>>;
   /**
    * Binds the token to a client certificate (RFC 8705): `cnf["x5t#S256"]` becomes the thumbprint of
-   * `certificate` (PEM, string or bytes, or DER), merged into any `cnf` of the claims. The server then
-   * admits it only on a call that presents that certificate over mutual TLS.
+   * `certificate` (PEM, string or bytes, or DER); and/or to a DPoP key (RFC 9449): `cnf.jkt` becomes
+   * `jkt`. Merged into any `cnf` of the claims. The server then admits the token only on a call that
+   * presents that certificate over mutual TLS, and a DPoP proof signed with that key.
    */
   readonly bindTo?: {
     /** The client certificate (PEM text or bytes, or DER) whose SHA-256 thumbprint goes in `cnf["x5t#S256"]`. */
     readonly certificate?: string | Uint8Array;
+    /** The RFC 7638 SHA-256 thumbprint (base64url, 43 characters) of the client's DPoP public key, for `cnf.jkt`. */
+    readonly jkt?: string;
   };
 }
 
@@ -231,9 +235,13 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       if (value === undefined) delete payload[name];
       else payload[name] = value;
     }
-    if (bindTo?.certificate !== undefined) {
+    if (bindTo?.certificate !== undefined || bindTo?.jkt !== undefined) {
       const cnf = typeof payload.cnf === 'object' && payload.cnf !== null && !Array.isArray(payload.cnf) ? payload.cnf : {};
-      payload.cnf = { ...cnf, 'x5t#S256': certificateThumbprint(bindTo.certificate) };
+      payload.cnf = {
+        ...cnf,
+        ...(bindTo.certificate === undefined ? {} : { 'x5t#S256': certificateThumbprint(bindTo.certificate) }),
+        ...(bindTo.jkt === undefined ? {} : { jkt: bindTo.jkt }),
+      };
     }
     const header = protectedHeader(extraHeader);
     return new SignJWT(payload).setProtectedHeader(header as never).sign(signing.signingKey, signOptionsFor(header));

@@ -6,7 +6,7 @@ import { AuthConfigError } from '../errors/config-error.ts';
 import { isRecord, optionalSeconds, optionNames } from '../util/option-checks.ts';
 import { LAST_NUMERIC_DATE } from '../verify/claims.ts';
 import type { SignOptions } from './test-issuer.ts';
-import { certificateThumbprint } from '../verify/certificate-thumbprint.ts';
+import { certificateThumbprint, isThumbprint } from '../verify/certificate-thumbprint.ts';
 
 /**
  * Refuses an options object of the testing helpers with names it does not know, naming the option by
@@ -73,19 +73,29 @@ export function optionalText(value: unknown, option: string): string | undefined
 }
 
 const SIGN_OPTIONS = optionNames<SignOptions>({ expiresIn: true, notBefore: true, issuedAt: true, header: true, bindTo: true });
-const BIND_TO_OPTIONS = optionNames<NonNullable<SignOptions['bindTo']>>({ certificate: true });
+const BIND_TO_OPTIONS = optionNames<NonNullable<SignOptions['bindTo']>>({ certificate: true, jkt: true });
 
-/** `bindTo` checked: a certificate that is not one throws here, naming `bindTo.certificate`. */
+/**
+ * `bindTo` checked: a certificate that is not one, or a `jkt` that is not a thumbprint, throws here
+ * naming `bindTo.certificate` / `bindTo.jkt`. (A test that needs a malformed `cnf` puts it in the claims.)
+ */
 function checkedBindTo(value: unknown, path: string): SignOptions['bindTo'] {
   if (value === undefined) return undefined;
   checkTestOptionNames(value, BIND_TO_OPTIONS, `${path}bindTo.`);
-  if (value.certificate === undefined) return {};
-  try {
-    certificateThumbprint(value.certificate as string | Uint8Array);
-  } catch {
-    throw new AuthConfigError(`${path}bindTo.certificate`, 'expected an X.509 certificate, PEM (string or bytes) or DER');
+  if (value.certificate !== undefined) {
+    try {
+      certificateThumbprint(value.certificate as string | Uint8Array);
+    } catch {
+      throw new AuthConfigError(`${path}bindTo.certificate`, 'expected an X.509 certificate, PEM (string or bytes) or DER');
+    }
   }
-  return { certificate: value.certificate as string | Uint8Array };
+  // A hex digest or a JWK instead of its thumbprint would sign a token no DPoP proof can ever match.
+  if (value.jkt !== undefined && !isThumbprint(value.jkt))
+    throw new AuthConfigError(`${path}bindTo.jkt`, 'expected an RFC 7638 SHA-256 JWK thumbprint: base64url, 43 characters');
+  return {
+    ...(value.certificate === undefined ? {} : { certificate: value.certificate as string | Uint8Array }),
+    ...(value.jkt === undefined ? {} : { jkt: value.jkt }),
+  };
 }
 
 /**

@@ -6,6 +6,8 @@ import { checkTestOptionNames, optionalRecord } from './test-option-checks.ts';
 import type { SignOptions, TestClaims } from './test-issuer.ts';
 import { FaultQueue, type TokenFault } from './token-faults.ts';
 import { OAuthError, formDecode, parseForm, readBody, sameSecret, scopeWithin } from './oauth-request.ts';
+import { createTokenEndpointDpop, type TokenEndpointDpop, type TokenRequestProof } from './token-dpop.ts';
+import { isThumbprint } from '../verify/certificate-thumbprint.ts';
 
 /**
  * A client registered at the test token endpoint.
@@ -26,6 +28,12 @@ export interface TestClient {
   readonly scope?: string;
   /** Extra claims in its access tokens. */
   readonly claims?: TestClaims;
+  /**
+   * `'required'`: every token request of this client must carry a DPoP proof (RFC 9449); one without
+   * is refused with 400 `invalid_dpop_proof`. Default: DPoP is optional (a request with a proof gets
+   * DPoP-bound tokens, one without gets bearer tokens).
+   */
+  readonly dpop?: 'required';
 }
 
 /**
@@ -51,8 +59,14 @@ export interface TokenEndpointOptions {
    * A spent refresh token used again is refused with `invalid_grant`, and its whole family is revoked.
    */
   readonly rotateRefreshTokens?: boolean;
-  /** The clock for `iat`/`exp` and lifetimes, in milliseconds. Default `Date.now`. */
+  /** The clock for `iat`/`exp`, lifetimes and DPoP proof freshness, in milliseconds. Default `Date.now`. */
   readonly clock?: () => number;
+  /**
+   * DPoP (RFC 9449) at the endpoint, which always accepts proofs (`DPoP` header: tokens bound to the
+   * key, `token_type: "DPoP"`). `nonce: true`: every proof must carry the endpoint's current nonce; one
+   * without (or with an old one) is refused with 400 `use_dpop_nonce` and the nonce in `DPoP-Nonce`.
+   */
+  readonly dpop?: { readonly nonce?: boolean };
 }
 
 /**
@@ -72,9 +86,10 @@ export interface TokenEndpoint {
   readonly url: string;
   /**
    * A refresh token, as if the user had just signed in (this endpoint has no authorization-code flow).
-   * Defaults: the first registered client, subject `test-user`, no scope.
+   * Defaults: the first registered client, subject `test-user`, no scope. `jkt` binds it to a DPoP key,
+   * as a sign-in with DPoP would (RFC 9449 §5): refreshing then needs a proof signed with that key.
    */
-  issueRefreshToken(options?: { readonly clientId?: string; readonly subject?: string; readonly scope?: string }): string;
+  issueRefreshToken(options?: { readonly clientId?: string; readonly subject?: string; readonly scope?: string; readonly jkt?: string }): string;
   /**
    * The next `times` requests (a whole number from 1; default: every one until {@link clearFaults}) meet
    * `fault`. A fault that is not one of {@link TokenFault}'s shapes throws `AuthConfigError` naming the field.
@@ -126,6 +141,8 @@ interface RefreshRecord {
   readonly expiresAt: number;
   readonly family: string;
   state: 'active' | 'spent' | 'revoked';
+  /** The DPoP key thumbprint it is bound to: refreshing needs a proof with that key. */
+  jkt: string | undefined;
 }
 
 const DEFAULT_CLIENTS: Readonly<Record<string, TestClient>> = { 'test-client': { secret: 'test-secret' } };
@@ -135,9 +152,16 @@ const TOKEN_OPTIONS = optionNames<TokenEndpointOptions>({
   refreshTokenLifetime: true,
   rotateRefreshTokens: true,
   clock: true,
+  dpop: true,
 });
-const CLIENT_OPTIONS = optionNames<TestClient>({ secret: true, authMethods: true, scope: true, claims: true });
-const REFRESH_TOKEN_OPTIONS = optionNames<NonNullable<Parameters<TokenEndpoint['issueRefreshToken']>[0]>>({ clientId: true, subject: true, scope: true });
+const DPOP_OPTIONS = optionNames<NonNullable<TokenEndpointOptions['dpop']>>({ nonce: true });
+const CLIENT_OPTIONS = optionNames<TestClient>({ secret: true, authMethods: true, scope: true, claims: true, dpop: true });
+const REFRESH_TOKEN_OPTIONS = optionNames<NonNullable<Parameters<TokenEndpoint['issueRefreshToken']>[0]>>({
+  clientId: true,
+  subject: true,
+  scope: true,
+  jkt: true,
+});
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 const MAX_LIFETIME = 10 * 365 * 86_400;
 
@@ -156,6 +180,7 @@ function checkedClients(value: unknown): Readonly<Record<string, TestClient>> {
     if (methods !== undefined && (!Array.isArray(methods) || methods.length === 0))
       throw new AuthConfigError(`${path}authMethods`, 'expected a non-empty array');
     for (const method of methods ?? []) optionalChoice(method, `${path}authMethods`, AUTH_METHODS);
+    optionalChoice(registered.dpop, `${path}dpop`, ['required']);
   }
   return clients as Readonly<Record<string, TestClient>>;
 }
@@ -163,7 +188,9 @@ function checkedClients(value: unknown): Readonly<Record<string, TestClient>> {
 /**
  * Creates the OAuth 2.0 token endpoint of the test issuer: client credentials (RFC 6749 §4.4) and refresh
  * token (§6) grants, `client_secret_basic` and `client_secret_post`, rotating refresh tokens with reuse
- * detection, and fault injection for client tests. Returns the request handler and its control.
+ * detection, DPoP (RFC 9449: a `DPoP` proof binds the access token, and a public client's refresh token,
+ * to its key; optional server nonces), and fault injection for client tests. Returns the request handler
+ * and its control; the endpoint answers DPoP requests once `control(url)` told it its URL.
  *
  * @example
  * ```ts
@@ -179,6 +206,11 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
   const refreshLifetime = optionalSeconds(options.refreshTokenLifetime, 'token.refreshTokenLifetime', 1, MAX_LIFETIME) ?? 86_400;
   const rotate = optionalBoolean(options.rotateRefreshTokens, 'token.rotateRefreshTokens') ?? true;
   const clock = optionalFunction<() => number>(options.clock, 'token.clock') ?? Date.now;
+  const dpopOptions = optionalRecord(options.dpop, 'token.dpop');
+  if (dpopOptions !== undefined) checkTestOptionNames(dpopOptions, DPOP_OPTIONS, 'token.dpop.');
+  const nonce = optionalBoolean(dpopOptions?.nonce, 'token.dpop.nonce') ?? false;
+  /** Made once the endpoint knows its URL (the proofs' `htu`), in control(). */
+  let dpop: TokenEndpointDpop | undefined;
   const refreshTokens = new Map<string, RefreshRecord>();
   const faults = new FaultQueue();
   const timers = new Set<NodeJS.Timeout>();
@@ -205,7 +237,7 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
     if (basic !== undefined) {
       const decoded = Buffer.from(basic, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon === -1) throw Object.assign(new OAuthError('invalid_client', 'malformed Basic credentials', 401), { headers: challenge });
+      if (colon === -1) throw new OAuthError('invalid_client', 'malformed Basic credentials', 401, challenge);
       id = formDecode(decoded.slice(0, colon));
       secret = formDecode(decoded.slice(colon + 1));
       method = 'client_secret_basic';
@@ -216,7 +248,7 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
     }
     const known = client(id);
     const fail = (): never => {
-      throw Object.assign(new OAuthError('invalid_client', 'client authentication failed', 401), basic !== undefined ? { headers: challenge } : {});
+      throw new OAuthError('invalid_client', 'client authentication failed', 401, basic !== undefined ? challenge : {});
     };
     if (!known) return fail();
     if (method === 'none') {
@@ -228,36 +260,65 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
     return { id, client: known };
   }
 
+  /** An access token; with a DPoP proof, bound to its key (`cnf.jkt`, RFC 9449 §6). */
   async function accessToken(
     claims: TestClaims,
     doctored: Extract<TokenFault, { kind: 'token' }> | undefined,
-  ): Promise<{ token: string; expiresIn: number | null }> {
+    proof: TokenRequestProof | undefined,
+  ): Promise<{ token: string; expiresIn: number | null; tokenType: 'Bearer' | 'DPoP' }> {
     const issuedAt = Math.floor(clock() / 1000);
+    // A fault's own bindTo members win: it is there to doctor the token.
+    const bindTo = { ...(proof ? { jkt: proof.jkt } : {}), ...doctored?.signOptions?.bindTo };
     // A jti makes every token unique, even two issued in the same second for the same client.
-    const token = await signer.sign({ jti: randomUUID(), ...claims, ...doctored?.claims }, { issuedAt, expiresIn: accessLifetime, ...doctored?.signOptions });
-    return { token, expiresIn: doctored?.expiresIn === undefined ? accessLifetime : doctored.expiresIn };
+    const token = await signer.sign(
+      { jti: randomUUID(), ...claims, ...doctored?.claims },
+      { issuedAt, expiresIn: accessLifetime, ...doctored?.signOptions, ...(Object.keys(bindTo).length > 0 ? { bindTo } : {}) },
+    );
+    return { token, expiresIn: doctored?.expiresIn === undefined ? accessLifetime : doctored.expiresIn, tokenType: proof ? 'DPoP' : 'Bearer' };
+  }
+
+  /** The request's DPoP proof, verified; undefined without one, unless the client must use DPoP. */
+  async function proofOf(request: IncomingMessage, known: TestClient): Promise<TokenRequestProof | undefined> {
+    // Without its URL (control() not called yet) the endpoint cannot check an htu: only a proof is a 500.
+    if (dpop === undefined && request.headersDistinct.dpop !== undefined) throw new Error('token endpoint received a DPoP proof before it knew its URL');
+    const proof = await dpop?.check(request);
+    if (proof === undefined && known.dpop === 'required') throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof');
+    return proof;
   }
 
   async function grant(
     request: IncomingMessage,
     params: Map<string, string>,
     doctored: Extract<TokenFault, { kind: 'token' }> | undefined,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<{ body: Record<string, unknown>; proof: TokenRequestProof | undefined }> {
     const grantType = params.get('grant_type');
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
     if (grantType !== 'client_credentials' && grantType !== 'refresh_token') throw new OAuthError('unsupported_grant_type', 'grant_type not supported');
     const { id, client: known } = authenticate(request, params);
+    // After client authentication, so an unauthenticated request never spends a proof's jti; before the
+    // grant, so a replayed proof is refused as such before any refresh-token check (oidc-provider's order).
+    const proof = await proofOf(request, known);
     const audience = params.get('audience') ?? signer.audience;
     if (grantType === 'client_credentials') {
       if (known.secret === undefined) throw new OAuthError('unauthorized_client', 'public clients cannot use client_credentials');
       const scope = scopeWithin(params.get('scope'), known.scope);
-      const { token, expiresIn } = await accessToken({ sub: id, client_id: id, aud: audience, ...(scope ? { scope } : {}), ...known.claims }, doctored);
-      return { access_token: token, token_type: 'Bearer', ...(expiresIn === null ? {} : { expires_in: expiresIn }), ...(scope ? { scope } : {}) };
+      const { token, expiresIn, tokenType } = await accessToken(
+        { sub: id, client_id: id, aud: audience, ...(scope ? { scope } : {}), ...known.claims },
+        doctored,
+        proof,
+      );
+      return {
+        body: { access_token: token, token_type: tokenType, ...(expiresIn === null ? {} : { expires_in: expiresIn }), ...(scope ? { scope } : {}) },
+        proof,
+      };
     }
     const presented = params.get('refresh_token');
     if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
     const record = refreshTokens.get(presented);
     if (!record || record.clientId !== id || record.expiresAt <= clock()) throw new OAuthError('invalid_grant', 'refresh token is invalid or expired');
+    // A bound refresh token is worth nothing without its key (RFC 9449 §5). Checked before its state: a
+    // thief without the key learns nothing of it and cannot get its family revoked by replaying a spent one.
+    if (record.jkt !== undefined && record.jkt !== proof?.jkt) throw new OAuthError('invalid_grant', 'refresh token is bound to another DPoP key');
     if (record.state === 'spent') {
       // Reuse of a rotated token means two parties hold it: revoke the whole family (RFC 9700 §4.14.2).
       for (const other of refreshTokens.values()) if (other.family === record.family) other.state = 'revoked';
@@ -265,21 +326,30 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
     }
     if (record.state === 'revoked') throw new OAuthError('invalid_grant', 'refresh token was revoked');
     const scope = scopeWithin(params.get('scope'), record.scope);
+    // Refresh tokens issued to public clients in a DPoP request are bound to its key (RFC 9449 §5); a
+    // confidential client's stay bound to its client authentication instead.
+    const jkt = record.jkt ?? (known.secret === undefined ? proof?.jkt : undefined);
     let refreshToken = presented;
     if (rotate) {
       record.state = 'spent';
-      refreshToken = newRefreshToken({ clientId: id, subject: record.subject, scope: record.scope, family: record.family });
+      refreshToken = newRefreshToken({ clientId: id, subject: record.subject, scope: record.scope, family: record.family, jkt });
+    } else {
+      record.jkt = jkt;
     }
-    const { token, expiresIn } = await accessToken(
+    const { token, expiresIn, tokenType } = await accessToken(
       { sub: record.subject, client_id: id, aud: audience, ...(scope ? { scope } : {}), ...known.claims },
       doctored,
+      proof,
     );
     return {
-      access_token: token,
-      token_type: 'Bearer',
-      refresh_token: refreshToken,
-      ...(expiresIn === null ? {} : { expires_in: expiresIn }),
-      ...(scope ? { scope } : {}),
+      body: {
+        access_token: token,
+        token_type: tokenType,
+        refresh_token: refreshToken,
+        ...(expiresIn === null ? {} : { expires_in: expiresIn }),
+        ...(scope ? { scope } : {}),
+      },
+      proof,
     };
   }
 
@@ -297,14 +367,15 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
       return;
     }
     try {
-      if (request.method !== 'POST') throw Object.assign(new OAuthError('invalid_request', 'use POST', 405), { headers: { allow: 'POST' } });
+      if (request.method !== 'POST') throw new OAuthError('invalid_request', 'use POST', 405, { allow: 'POST' });
       if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? ''))
         throw new OAuthError('invalid_request', 'expected an application/x-www-form-urlencoded body');
       const params = parseForm(await readBody(request));
-      send(response, 200, await grant(request, params, fault?.kind === 'token' ? fault : undefined));
+      const { body, proof } = await grant(request, params, fault?.kind === 'token' ? fault : undefined);
+      send(response, 200, body, dpop?.successHeaders(proof));
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
-      send(response, error.status, { error: error.error, error_description: error.description }, (error as { headers?: Record<string, string> }).headers);
+      send(response, error.status, { error: error.error, error_description: error.description }, error.headers);
     }
   }
 
@@ -324,6 +395,7 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
       } else run();
     },
     control(url) {
+      dpop ??= createTokenEndpointDpop(url, { nonce, clock });
       return {
         url,
         issueRefreshToken(refreshOptions = {}) {
@@ -331,7 +403,10 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
           const clientId = optionalString(refreshOptions.clientId, 'clientId') ?? Object.keys(clients)[0] ?? 'test-client';
           if (!client(clientId)) throw new AuthConfigError('clientId', 'not a registered client');
           const subject = optionalString(refreshOptions.subject, 'subject') ?? 'test-user';
-          return newRefreshToken({ clientId, subject, scope: optionalString(refreshOptions.scope, 'scope'), family: randomUUID() });
+          const jkt = optionalString(refreshOptions.jkt, 'jkt');
+          if (jkt !== undefined && !isThumbprint(jkt))
+            throw new AuthConfigError('jkt', 'expected an RFC 7638 SHA-256 JWK thumbprint: base64url, 43 characters');
+          return newRefreshToken({ clientId, subject, scope: optionalString(refreshOptions.scope, 'scope'), family: randomUUID(), jkt });
         },
         injectFault(fault, times) {
           faults.add(fault, times);

@@ -39,6 +39,8 @@ export const CERTIFICATE_BINDINGS: readonly CertificateBinding[] = ['required', 
 export interface Confirmation {
   /** `cnf["x5t#S256"]`: base64url SHA-256 of the client certificate the token is bound to; proven on this call. */
   readonly x5tS256?: string;
+  /** `cnf.jkt` (RFC 9449): the RFC 7638 thumbprint of the DPoP key the token is bound to; proven on this call. */
+  readonly jkt?: string;
 }
 
 function invalid(message: string): AuthError {

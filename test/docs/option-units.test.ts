@@ -82,7 +82,7 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
   ServeOptions: { port: '-', token: '-', jwksMaxAge: 'seconds' },
   TestCallOptions: { request: '-', method: '-', metadata: '-' },
   AuthenticatedCallOptions: { request: '-', method: '-', metadata: '-', claims: '-', signOptions: '-', verify: '-' },
-  TokenEndpointOptions: { clients: '-', accessTokenLifetime: 'seconds', refreshTokenLifetime: 'seconds', rotateRefreshTokens: '-', clock: 'clock' },
+  TokenEndpointOptions: { clients: '-', accessTokenLifetime: 'seconds', refreshTokenLifetime: 'seconds', rotateRefreshTokens: '-', clock: 'clock', dpop: '-' },
   RequireAuthTimeOptions: { maxAge: 'seconds', clockTolerance: 'seconds' },
   DpopOptions: { origins: '-', algorithms: '-', proofMaxAge: 'seconds', clockTolerance: 'seconds', nonce: '-' },
   MemoryReplayStoreOptions: { maxEntries: 'count', clock: 'clock' },

@@ -103,7 +103,7 @@ describe('proto policy: reading (grpc_jwt_auth.v1.rule)', () => {
     assert.ok(rule.type.field.length >= 8);
     const bodies = rule.type.field.map(
       (field) =>
-        `rpc F_${field.name}(M) returns (M) { option (grpc_jwt_auth.v1.rule).${field.name} = ${{ TYPE_BOOL: 'true', TYPE_UINT32: '300' }[field.type] ?? '"x"'}; }`,
+        `rpc F_${field.name}(M) returns (M) { option (grpc_jwt_auth.v1.rule).${field.name} = ${{ bound_token: '"any"' }[field.name] ?? { TYPE_BOOL: 'true', TYPE_UINT32: '300' }[field.type] ?? '"x"'}; }`,
     );
     const rules = rulesFromProto(loadDefinition(protoWith(bodies.join('\n'))));
     assert.equal(Object.keys(rules).length, rule.type.field.length);
