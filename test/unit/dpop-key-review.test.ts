@@ -1,0 +1,114 @@
+/**
+ * Independent review of the client's DPoP key and nonce handling: misuse of createDpopKey, what the key
+ * object exposes, and the `WWW-Authenticate` challenges that count as a nonce refusal.
+ *
+ * The challenge cases port panva/oauth4webapi `src/index.ts` `isDPoPNonceError` and
+ * `parseWwwAuthenticateChallenges` (commit 11c0206f15aff6af0c8831aa176a92f46ff8ca49): a nonce refusal is
+ * exactly one challenge, scheme `DPoP` (any case), auth-param `error` equal to `use_dpop_nonce` (token or
+ * quoted string); two challenges, another scheme or another error are not. Our own code, their behaviour.
+ */
+import assert from 'node:assert/strict';
+import { webcrypto } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { decodeJwt, generateKeyPair } from 'jose';
+import { AuthConfigError, createDpopKey } from '../../src/client/index.ts';
+import { isDpopNonceChallenge } from '../../src/client/dpop-challenge.ts';
+
+const HTU = 'https://rs.example.com/resource';
+
+function assertConfigError(option: string): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof AuthConfigError, String(error));
+    assert.equal(error.option, option);
+    return true;
+  };
+}
+
+describe('review: WWW-Authenticate challenges that ask for a DPoP nonce (oauth4webapi isDPoPNonceError)', () => {
+  const yes = [
+    'DPoP error="use_dpop_nonce"',
+    'dpop error=use_dpop_nonce',
+    'DPOP   error = "use_dpop_nonce" , error_description="Authorization server requires nonce in DPoP proof"',
+    'DPoP algs="ES256 PS256", error="use_dpop_nonce"',
+    'DPoP error_description="a \\"quoted\\" word, and a comma", error="use_dpop_nonce"',
+  ];
+  for (const value of yes) {
+    it(`one nonce challenge: ${value}`, () => assert.equal(isDpopNonceChallenge([value]), true));
+  }
+
+  const no: Array<[string, unknown[]]> = [
+    ['no challenge', []],
+    ['empty value', ['']],
+    ['another DPoP error', ['DPoP error="invalid_dpop_proof"']],
+    ['Bearer with that error', ['Bearer error="use_dpop_nonce"']],
+    ['two challenges in one value', ['Bearer realm="api", DPoP error="use_dpop_nonce"']],
+    ['two challenges in two values', ['DPoP error="use_dpop_nonce"', 'Bearer realm="api"']],
+    ['the same challenge twice', ['DPoP error="use_dpop_nonce"', 'DPoP error="use_dpop_nonce"']],
+    ['error in another param', ['DPoP error_description="use_dpop_nonce"']],
+    ['unterminated quoted string', ['DPoP error="use_dpop_nonce']],
+    ['trailing garbage', ['DPoP error="use_dpop_nonce" garbage']],
+    ['not a string', [Buffer.from('DPoP error="use_dpop_nonce"')]],
+    ['over 8 KiB', [`DPoP error="use_dpop_nonce", error_description="${'x'.repeat(9000)}"`]],
+  ];
+  for (const [name, values] of no) {
+    it(`not a nonce challenge: ${name}`, () => assert.equal(isDpopNonceChallenge(values), false));
+  }
+
+  it('a hostile 8 KiB of commas and quotes is parsed in linear time (no catastrophic backtracking)', () => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 50; i++) {
+      isDpopNonceChallenge([`DPoP ${'a=",\\\\'.repeat(1000)}`]);
+      isDpopNonceChallenge([`DPoP ${'a=b, '.repeat(1600)}`]);
+    }
+    // Generous bound: a backtracking parser takes seconds on these inputs, a linear one milliseconds.
+    assert.ok(process.hrtime.bigint() - started < 5_000_000_000n);
+  });
+});
+
+describe('review: createDpopKey misuse and what a key exposes', () => {
+  it('an ECDH pair, an RSA-PSS pair for SHA-384, an X25519 pair → AuthConfigError naming keyPair', async () => {
+    const ecdh = await webcrypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits']);
+    const pss384 = await webcrypto.subtle.generateKey(
+      { name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-384' },
+      true,
+      ['sign', 'verify'],
+    );
+    const x25519 = await webcrypto.subtle.generateKey({ name: 'X25519' }, true, ['deriveBits']);
+    for (const [name, keyPair] of [
+      ['ECDH', ecdh],
+      ['RSA-PSS SHA-384', pss384],
+      ['X25519', x25519],
+    ] as const) {
+      await assert.rejects(createDpopKey({ keyPair: keyPair as never }), assertConfigError('keyPair'), name);
+    }
+  });
+
+  it('the key object holds no private member: its keys, its JSON and every proof header carry the public JWK only', async () => {
+    // An extractable private key given by the user: still never reachable through the DpopKey.
+    const keyPair = await generateKeyPair('ES256', { extractable: true });
+    const key = await createDpopKey({ keyPair });
+    assert.deepEqual(Object.keys(key).sort(), ['alg', 'proof', 'publicJwk', 'thumbprint']);
+    const json = JSON.stringify(key);
+    for (const member of ['"d"', '"p"', '"q"', '"dp"', '"dq"', '"qi"', '"k"']) assert.equal(json.includes(member), false, member);
+    const header = JSON.parse(Buffer.from((await key.proof({ htu: HTU })).split('.')[0]!, 'base64url').toString('utf8'));
+    assert.deepEqual(Object.keys(header.jwk).sort(), ['crv', 'kty', 'x', 'y']);
+  });
+
+  it('100 concurrent proofs of one key: 100 different jti, each with the htu and nonce it was asked for', async () => {
+    const key = await createDpopKey({ alg: 'EdDSA' });
+    const proofs = await Promise.all(Array.from({ length: 100 }, (_, i) => key.proof({ htu: `${HTU}/${i}`, nonce: `n-${i}` })));
+    const claims = proofs.map((proof) => decodeJwt(proof));
+    assert.equal(new Set(claims.map((claim) => claim.jti)).size, 100);
+    claims.forEach((claim, i) => {
+      assert.equal(claim.htu, `${HTU}/${i}`);
+      assert.equal(claim.nonce, `n-${i}`);
+    });
+  });
+
+  it('a nonce with CR/LF, a tab, a space or a non-ASCII character is refused, not signed', async () => {
+    const key = await createDpopKey();
+    for (const nonce of ['a\r\nb', 'a\tb', 'a b', 'nönce', '\u0000']) {
+      await assert.rejects(key.proof({ htu: HTU, nonce }), assertConfigError('nonce'), JSON.stringify(nonce));
+    }
+  });
+});
