@@ -304,10 +304,12 @@ export class AuthorizedCall implements CallInterface {
   /** For the first attempt of a unary call: holds the answer back until the status says whether to retry. */
   private holdingListener(attempt: CallInterface, token: string): InterceptingListener {
     const held: HeldAnswer = {};
+    // A server may send the nonce in its response headers before refusing (grpc-go after SetHeader).
+    let headerNonce: string | undefined;
     return {
       onReceiveMetadata: (metadata) => {
         this.observeTransport(attempt);
-        this.observeNonce(metadata);
+        headerNonce = this.observeNonce(metadata);
         held.metadata = metadata;
       },
       onReceiveMessage: (message) => {
@@ -315,7 +317,7 @@ export class AuthorizedCall implements CallInterface {
       },
       onReceiveStatus: (result) => {
         this.observeTransport(attempt);
-        const nonce = this.observeNonce(result.metadata);
+        const nonce = this.observeNonce(result.metadata) ?? headerNonce;
         const reason = this.ended ? undefined : refusalReason(result);
         if (reason === 'TOKEN_EXPIRED') this.retry(token, held, result);
         // Only with a nonce other than the one just refused: the same proof again would be refused again.

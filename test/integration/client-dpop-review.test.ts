@@ -38,7 +38,7 @@ interface Seen {
 }
 
 /** Trailers of one refusal (UNAUTHENTICATED, before the handler runs). */
-type Refusal = Record<string, string | string[]> & { reason?: string };
+type Refusal = Record<string, string | string[]> & { reason?: string; headerNonce?: string };
 
 interface ReviewServer {
   readonly echo: EchoServer;
@@ -63,7 +63,13 @@ async function startReviewServer(): Promise<ReviewServer> {
               return;
             }
             const trailers = new Metadata();
-            const { reason, ...values } = refusal;
+            const { reason, headerNonce, ...values } = refusal;
+            if (headerNonce !== undefined) {
+              // Response headers first, then the refusal (as a grpc-go server does after SetHeader).
+              const headers = new Metadata();
+              headers.set('dpop-nonce', String(headerNonce));
+              call.sendMetadata(headers);
+            }
             if (reason !== undefined) {
               trailers.set('grpc-status-details-bin', encodeStatusDetails(status.UNAUTHENTICATED, 'refused', { reason, domain: ERROR_DOMAIN, metadata: {} }));
             }
@@ -132,6 +138,16 @@ describe('review: nonce refusals of servers that are not grpc-jwt-auth (oauth4we
       assert.equal(outcome.code, status.UNAUTHENTICATED, String(challenge));
       assert.equal(server.seen.length - start, 1, String(challenge));
     }
+  });
+
+  it('the nonce in the response headers of the refused attempt (not in its trailers) → retried once with it', async () => {
+    const key = await createDpopKey();
+    const start = server.seen.length;
+    server.refusals.push({ reason: 'DPOP_NONCE_REQUIRED', headerNonce: 'hdr-1' });
+    const outcome = await unary(server.client({ token: TOKEN, dpop: { key } }), new Metadata());
+    assert.equal(outcome.code, status.OK);
+    assert.equal(server.seen.length - start, 2);
+    assert.equal(nonceOf(server.seen.at(-1)!.dpop[0]), 'hdr-1');
   });
 
   it('our ErrorInfo reason wins over the challenge: a TOKEN_EXPIRED refusal with a nonce challenge is the TOKEN_EXPIRED retry, not a second one', async () => {
