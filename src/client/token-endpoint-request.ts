@@ -220,6 +220,8 @@ export async function requestToken(request: TokenRequest): Promise<FetchedToken>
       headers.authorization = `Basic ${Buffer.from(`${formEncode(request.clientId)}:${formEncode(request.clientSecret)}`).toString('base64')}`;
     }
   }
+  // The DPoP proofs join them as they are signed: a proof echoed in an error (a fetch wrapper that prints
+  // its request) must not reach a log, where it could be replayed at the endpoint within its iat window.
   const secrets = confidentialValues(request, headers.authorization);
   const exchange = async (): Promise<Answer> => {
     let response: { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly bytes: Uint8Array };
@@ -252,6 +254,7 @@ export async function requestToken(request: TokenRequest): Promise<FetchedToken>
     const origin = endpoint.tokenUrl.origin;
     let signed = await signProof(endpoint, key);
     headers.dpop = signed.proof;
+    secrets.push(signed.proof);
     answer = await exchange();
     // Any answer may carry the nonce to use next (RFC 9449 §8.2, also on success).
     const fresh = rememberNonce(key, origin, answer.headers['dpop-nonce']) ? answer.headers['dpop-nonce'] : undefined;
@@ -259,6 +262,7 @@ export async function requestToken(request: TokenRequest): Promise<FetchedToken>
     if (wantsNonce && fresh !== undefined && fresh !== signed.nonce) {
       signed = await signProof(endpoint, key);
       headers.dpop = signed.proof;
+      secrets.push(signed.proof);
       answer = await exchange();
       rememberNonce(key, origin, answer.headers['dpop-nonce']);
     }

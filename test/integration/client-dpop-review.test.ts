@@ -17,6 +17,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { inspect } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { EmbeddedJWK, decodeJwt, jwtVerify } from 'jose';
@@ -329,6 +330,30 @@ describe('review: the token endpoint', () => {
     } finally {
       await endpoint.close();
     }
+  });
+
+  it('the proof never reaches a TokenError: a fetch function that throws it is redacted, in the message and the cause', async () => {
+    const key = await createDpopKey();
+    let sent = '';
+    const throwing = async (_url: URL, init?: RequestInit): Promise<Response> => {
+      sent = String((init?.headers as Record<string, string>).dpop);
+      throw new Error(`proxy refused dpop=${sent}`);
+    };
+    const failed = clientCredentials({
+      tokenUrl: 'https://idp.test/oauth/token',
+      clientId: 'worker',
+      clientSecret: 'worker-secret',
+      dpop: key,
+      fetch: throwing,
+    });
+    const error = await failed.getToken().then(
+      () => assert.fail('no token expected'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(isTokenError(error));
+    assert.ok(sent.length > 0);
+    const signature = sent.split('.')[2]!;
+    assert.equal(inspect(error, { depth: 10 }).includes(signature), false, 'the proof in the error or its cause');
   });
 
   it('a custom key whose proof is not a string → ERR_TOKEN_SOURCE_FAILED, nothing sent', async () => {
