@@ -13,6 +13,11 @@
  *   used by the next request to that origin ("DPoP-Nonce on a success answer").
  * - `test/dpop.test.ts` "dpop()": `ath` is the hash of the very token sent, on every request (here under
  *   concurrency and across the TOKEN_EXPIRED retry).
+ *
+ * From panva/openid-client `test/client/dpop.test.js` (commit 23f7b499bc5b005c3ab29aa463ce20e4e6290b91):
+ * "handles DPoP nonce in requestResource" (401 `DPoP error="use_dpop_nonce"` + `DPoP-Nonce` → retried
+ * with it; the next request carries it from the start; a later `invalid_dpop_proof` is not retried) and
+ * "handles DPoP nonce in grant" (the same at the token endpoint with a 400 `use_dpop_nonce` body).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -122,6 +127,22 @@ describe('review: nonce refusals of servers that are not grpc-jwt-auth (oauth4we
     assert.equal(nonceOf(retry!.dpop[0]), 'rs-1');
     assert.notEqual(decodeJwt(first!.dpop[0]!).jti, decodeJwt(retry!.dpop[0]!).jti);
     assert.equal(server.echo.runs.unary - runs, 1);
+  });
+
+  it('handles DPoP nonce in requestResource: nonce challenge → retried with it → OK; the next call carries it; then invalid_dpop_proof → delivered, no retry', async () => {
+    const key = await createDpopKey();
+    const client = server.client({ token: TOKEN, dpop: { key } });
+    const nonce = 'eyJ7S_zG.eyJH0-Z.HX4w-7v';
+    const start = server.seen.length;
+    server.refusals.push({ 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': nonce });
+    assert.equal((await unary(client, new Metadata())).code, status.OK);
+    assert.equal((await unary(client, new Metadata())).code, status.OK);
+    server.refusals.push({ 'www-authenticate': 'DPoP error="invalid_dpop_proof"' });
+    assert.equal((await unary(client, new Metadata())).code, status.UNAUTHENTICATED);
+    assert.deepEqual(
+      server.seen.slice(start).map((call) => nonceOf(call.dpop[0])),
+      [undefined, nonce, nonce, nonce],
+    );
   });
 
   it('foreign server: two challenges, another DPoP error, or a challenge for Bearer → not a nonce refusal, delivered without a retry', async () => {
@@ -276,6 +297,30 @@ describe('review: the token endpoint', () => {
       assert.equal(await source.getToken(), TOKEN);
       assert.equal(endpoint.requests.length, 2);
       assert.equal(nonceOf(String(endpoint.requests[1]!.dpop)), 'as-1');
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('handles DPoP nonce in grant: 400 use_dpop_nonce → retried with the nonce; the next grant starts with it; then invalid_dpop_proof → rejected, no retry', async () => {
+    const key = await createDpopKey();
+    const nonce = 'eyJ7S_zG.eyJH0-Z.HX4w-7v';
+    const endpoint = await startTokenEndpoint((index) =>
+      index === 0
+        ? { status: 400, body: { error: 'use_dpop_nonce' }, headers: { 'dpop-nonce': nonce } }
+        : index === 3
+          ? { status: 400, body: { error: 'invalid_dpop_proof' } }
+          : DPOP_TOKEN,
+    );
+    try {
+      const source = clientCredentials({ tokenUrl: endpoint.url, clientId: 'worker', clientSecret: 'worker-secret', dpop: key });
+      assert.equal(await source.getToken(), TOKEN);
+      await source.refresh(TOKEN);
+      await assert.rejects(source.refresh(TOKEN), (error: unknown) => isTokenError(error) && error.oauthError === 'invalid_dpop_proof' && !error.retryable);
+      assert.deepEqual(
+        endpoint.requests.map((headers) => nonceOf(String(headers.dpop))),
+        [undefined, nonce, nonce, nonce],
+      );
     } finally {
       await endpoint.close();
     }

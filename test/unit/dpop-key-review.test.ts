@@ -6,11 +6,17 @@
  * `parseWwwAuthenticateChallenges` (commit 11c0206f15aff6af0c8831aa176a92f46ff8ca49): a nonce refusal is
  * exactly one challenge, scheme `DPoP` (any case), auth-param `error` equal to `use_dpop_nonce` (token or
  * quoted string); two challenges, another scheme or another error are not. Our own code, their behaviour.
+ *
+ * From panva/openid-client `test/client/dpop.test.js` (commit 23f7b499bc5b005c3ab29aa463ce20e4e6290b91):
+ * "DPoP Proof JWT w/ ath" (the `ath` of the token `foo` is the literal `LCa0a2j_…`), "DPoP Proof JWT w/o
+ * ath" (jwk members per key type, `typ`, `iat`, `jti`, `htu`, `htm`), and "unless the key dictates an
+ * algorithm" turned around: openid-client signs with whatever the key is for (ES384, ES512, ...); we take
+ * only the three proof algorithms servers accept by default and refuse the others at construction.
  */
 import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { decodeJwt, generateKeyPair } from 'jose';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair } from 'jose';
 import { AuthConfigError, createDpopKey } from '../../src/client/index.ts';
 import { isDpopNonceChallenge } from '../../src/client/dpop-challenge.ts';
 
@@ -62,6 +68,42 @@ describe('review: WWW-Authenticate challenges that ask for a DPoP nonce (oauth4w
     }
     // Generous bound: a backtracking parser takes seconds on these inputs, a linear one milliseconds.
     assert.ok(process.hrtime.bigint() - started < 5_000_000_000n);
+  });
+});
+
+describe('review: proofs (openid-client dpopProof cases)', () => {
+  it('DPoP Proof JWT w/ ath: the ath of the access token "foo" is LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564', async () => {
+    const key = await createDpopKey();
+    assert.equal(decodeJwt(await key.proof({ htu: HTU, accessToken: 'foo' })).ath, 'LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564');
+  });
+
+  it('DPoP Proof JWT w/o ath: typ dpop+jwt, iat, jti, htu, htm, and the jwk members of each key type', async () => {
+    for (const [alg, members] of [
+      ['PS256', ['e', 'kty', 'n']],
+      ['ES256', ['crv', 'kty', 'x', 'y']],
+      ['EdDSA', ['crv', 'kty', 'x']],
+    ] as const) {
+      const key = await createDpopKey({ alg });
+      const proof = await key.proof({ htu: HTU, htm: 'GET' });
+      const header = decodeProtectedHeader(proof);
+      assert.equal(header.typ, 'dpop+jwt');
+      assert.deepEqual(Object.keys(header.jwk!).sort(), members);
+      const claims = decodeJwt(proof);
+      assert.equal(typeof claims.iat, 'number');
+      assert.equal(typeof claims.jti, 'string');
+      assert.equal(claims.htu, HTU);
+      assert.equal(claims.htm, 'GET');
+      assert.equal('ath' in claims, false);
+    }
+  });
+
+  it('unless the key dictates an algorithm, turned around: ES384 and ES512 pairs are refused (keyPair), an RSA-PSS 2048 SHA-256 pair signs PS256', async () => {
+    await assert.rejects(createDpopKey({ keyPair: await generateKeyPair('ES384') }), assertConfigError('keyPair'));
+    await assert.rejects(createDpopKey({ keyPair: await generateKeyPair('ES512') }), assertConfigError('keyPair'));
+    const pss = await generateKeyPair('PS256');
+    const key = await createDpopKey({ keyPair: pss });
+    assert.equal(key.alg, 'PS256');
+    assert.equal(decodeProtectedHeader(await key.proof({ htu: HTU })).alg, 'PS256');
   });
 });
 
