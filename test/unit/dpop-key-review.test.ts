@@ -19,6 +19,7 @@ import { describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair } from 'jose';
 import { AuthConfigError, createDpopKey } from '../../src/client/index.ts';
 import { isDpopNonceChallenge } from '../../src/client/dpop-challenge.ts';
+import { defaultDpopOrigin } from '../../src/client/dpop-target.ts';
 
 const HTU = 'https://rs.example.com/resource';
 
@@ -151,6 +152,20 @@ describe('review: createDpopKey misuse and what a key exposes', () => {
     const key = await createDpopKey();
     for (const nonce of ['a\r\nb', 'a\tb', 'a b', 'nönce', '\u0000']) {
       await assert.rejects(key.proof({ htu: HTU, nonce }), assertConfigError('nonce'), JSON.stringify(nonce));
+    }
+  });
+});
+
+describe('review: default htu origin against grpc-js (getDefaultAuthority + computeServiceUrl, 1.14.7)', () => {
+  it('an internationalised host name gets the origin a server computes from it (punycode), not none', () => {
+    // grpc-js names it https://bücher.example; the WHATWG URL every server parses htu with gives the A-label.
+    assert.equal(defaultDpopOrigin('dns:bücher.example:443', undefined), 'https://xn--bcher-kva.example');
+    assert.equal(defaultDpopOrigin('dns:orders.example:443', 'BÜCHER.example:443'), 'https://xn--bcher-kva.example');
+  });
+
+  it('a host that would change the URL (user info, path, query, fragment, backslash, port-like text) still gives no origin', () => {
+    for (const host of ['u@orders.example', 'orders.example/x', 'orders.example?x', 'orders.example#x', 'orders.example\\x', 'a b']) {
+      assert.equal(defaultDpopOrigin(`dns:${host}:443`, undefined), undefined, host);
     }
   });
 });
