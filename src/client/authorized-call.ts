@@ -217,8 +217,8 @@ export class AuthorizedCall implements CallInterface {
     }
   }
 
-  /** Opens an attempt carrying `token` (with a DPoP proof when the policy says so). */
-  private open(token: string): void {
+  /** Opens an attempt carrying `token` (with a DPoP proof when the policy says so, carrying `nonce` if given). */
+  private open(token: string, nonce?: string): void {
     if (this.ended || !this.metadata) return;
     const attempt = this.createAttempt();
     if (attempt === undefined) return;
@@ -237,7 +237,7 @@ export class AuthorizedCall implements CallInterface {
     }
     this.preparing = attempt;
     this.settle(
-      dpop.prepare(this.target, this.options, token),
+      dpop.prepare(this.target, this.options, token, nonce),
       (prepared) => {
         // Cancelled, or past its deadline, while the proof was signed: the attempt is already dropped.
         if (this.preparing !== attempt) return;
@@ -321,7 +321,7 @@ export class AuthorizedCall implements CallInterface {
         const reason = this.ended ? undefined : refusalReason(result);
         if (reason === 'TOKEN_EXPIRED') this.retry(token, held, result);
         // Only with a nonce other than the one just refused: the same proof again would be refused again.
-        else if (!this.ended && wantsNonce(result, reason) && nonce !== undefined && nonce !== this.sentNonce) this.retryWithNonce(token);
+        else if (!this.ended && wantsNonce(result, reason) && nonce !== undefined && nonce !== this.sentNonce) this.retryWithNonce(token, nonce);
         else this.deliver(held, result);
       },
     };
@@ -341,11 +341,11 @@ export class AuthorizedCall implements CallInterface {
     );
   }
 
-  /** The server wants a nonce it just sent (stored by now): the same token, a new proof carrying it. */
-  private retryWithNonce(token: string): void {
+  /** The server wants the nonce it just sent: the same token, a new proof carrying that nonce. */
+  private retryWithNonce(token: string, nonce: string): void {
     this.retried = true;
     this.attempt = undefined;
-    this.open(token);
+    this.open(token, nonce);
   }
 
   private deliver(held: HeldAnswer, result: StatusObject): void {

@@ -77,8 +77,11 @@ export interface PreparedProof {
 export interface CallProofs {
   /** The DPoP key; the interceptor refuses a token source bound to another. */
   readonly key: DpopKey;
-  /** A proof for a call to `target` with `accessToken`; rejects when none can be made. */
-  prepare(target: string, options: InterceptorOptions, accessToken: string): Promise<PreparedProof>;
+  /**
+   * A proof for a call to `target` with `accessToken`, carrying `nonce` when given (the nonce a refusal
+   * just asked for), else the nonce last seen for its origin; rejects when none can be made.
+   */
+  prepare(target: string, options: InterceptorOptions, accessToken: string, nonce?: string): Promise<PreparedProof>;
   /** Remembers a `dpop-nonce` in `metadata` for `origin`; returns it when one was stored. */
   observe(origin: string, metadata: Metadata | undefined): string | undefined;
 }
@@ -95,10 +98,11 @@ export interface CallProofs {
 export function createCallProofs(key: DpopKey, origin: string | undefined): CallProofs {
   return {
     key,
-    async prepare(target, options, accessToken) {
+    async prepare(target, options, accessToken, asked) {
       const callOrigin = origin ?? defaultDpopOrigin(target, typeof options.host === 'string' ? options.host : undefined);
       if (callOrigin === undefined) throw new Error('no DPoP origin for this channel target; set dpop.origin');
-      const nonce = nonceFor(key, callOrigin);
+      // The nonce a refusal asked for, not the cache: another call's late answer may have put an older one there.
+      const nonce = asked ?? nonceFor(key, callOrigin);
       const proof: unknown = await key.proof({ htu: `${callOrigin}${options.method_definition.path}`, htm: 'POST', accessToken, nonce });
       if (typeof proof !== 'string') throw new Error('the DPoP key gave a proof that is not a string');
       return { proof, origin: callOrigin, nonce };

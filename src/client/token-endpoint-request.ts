@@ -175,9 +175,14 @@ function isNonceRefusal(answer: Answer): boolean {
   return answer.status === 401 && challenge !== undefined && isDpopNonceChallenge([challenge]);
 }
 
-/** The `DPoP` header of a token request (RFC 9449 §5): htm POST, htu the endpoint, no `ath`, the nonce last seen. */
-async function signProof(endpoint: TokenEndpoint, key: NonNullable<TokenEndpoint['dpop']>): Promise<{ proof: string; nonce: string | undefined }> {
-  const nonce = nonceFor(key, endpoint.tokenUrl.origin);
+/** The `DPoP` header of a token request (RFC 9449 §5): htm POST, htu the endpoint, no `ath`, the nonce asked for, else the one last seen. */
+async function signProof(
+  endpoint: TokenEndpoint,
+  key: NonNullable<TokenEndpoint['dpop']>,
+  asked?: string,
+): Promise<{ proof: string; nonce: string | undefined }> {
+  // The nonce a refusal asked for, not the cache: a concurrent request's late answer may have put an older one there.
+  const nonce = asked ?? nonceFor(key, endpoint.tokenUrl.origin);
   try {
     const proof: unknown = await key.proof({ htu: proofTarget(endpoint.tokenUrl, 'tokenUrl'), htm: 'POST', nonce });
     if (typeof proof !== 'string') throw new TypeError('the proof is not a string');
@@ -260,7 +265,7 @@ export async function requestToken(request: TokenRequest): Promise<FetchedToken>
     const fresh = rememberNonce(key, origin, answer.headers['dpop-nonce']) ? answer.headers['dpop-nonce'] : undefined;
     const wantsNonce = isNonceRefusal(answer);
     if (wantsNonce && fresh !== undefined && fresh !== signed.nonce) {
-      signed = await signProof(endpoint, key);
+      signed = await signProof(endpoint, key, fresh);
       headers.dpop = signed.proof;
       secrets.push(signed.proof);
       answer = await exchange();

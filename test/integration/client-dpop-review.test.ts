@@ -27,6 +27,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { EmbeddedJWK, decodeJwt, jwtVerify } from 'jose';
 import { clientCredentials, createDpopKey, createTokenInterceptor, isTokenError, type DpopKey, type TokenInterceptorOptions } from '../../src/client/index.ts';
+import { rememberNonce } from '../../src/client/dpop-nonces.ts';
 import { ERROR_DOMAIN, encodeStatusDetails } from '../../src/errors/error-info.ts';
 import { bidi, unary } from '../support/calls.ts';
 import { EchoClient, METHODS, startEchoServer, type EchoServer } from '../support/echo-server.ts';
@@ -250,6 +251,48 @@ describe('review: retries, races and what each attempt carries', () => {
       assert.equal(outcome.details.includes(TOKEN), false);
       assert.equal(server.seen.length - start, 0, String(bad));
     }
+  });
+
+  it('the nonce retry carries the nonce of its refusal, even when another answer stored an older one meanwhile', async () => {
+    const racing = await createDpopKey();
+    let attempts = 0;
+    // An inner interceptor: the second attempt is made right after the refusal; just then an older
+    // answer of another call (delayed on the wire) stores its older nonce for the same origin.
+    const late: grpc.Interceptor = (options, nextCall) => {
+      if (++attempts === 2) rememberNonce(racing, 'https://127.0.0.1', 'older');
+      return new grpc.InterceptingCall(nextCall(options));
+    };
+    const client = new EchoClient(server.echo.address, grpc.credentials.createInsecure(), {
+      interceptors: [createTokenInterceptor({ token: TOKEN, dpop: { key: racing } }), late],
+    }) as Client;
+    try {
+      const start = server.seen.length;
+      server.refusals.push({ reason: 'DPOP_NONCE_REQUIRED', 'dpop-nonce': 'newest' });
+      assert.equal((await unary(client, new Metadata())).code, status.OK);
+      assert.equal(server.seen.length - start, 2);
+      assert.equal(nonceOf(server.seen.at(-1)!.dpop[0]), 'newest');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a custom key whose proof() throws synchronously (not a rejected promise) → INTERNAL, nothing sent, no unhandled error', async () => {
+    const throwing: DpopKey = {
+      ...key,
+      proof: () => {
+        throw new Error(`hardware key gone ${TOKEN}`);
+      },
+    };
+    const start = server.seen.length;
+    const outcome = await unary(server.client({ token: TOKEN, dpop: { key: throwing } }), new Metadata());
+    assert.equal(outcome.code, status.INTERNAL);
+    assert.equal(outcome.details.includes(TOKEN), false);
+    assert.equal(server.seen.length - start, 0);
+    const endpointSource = clientCredentials({ tokenUrl: 'https://idp.test/oauth/token', clientId: 'w', clientSecret: 'worker-secret', dpop: throwing });
+    await assert.rejects(
+      endpointSource.getToken(),
+      (error: unknown) => isTokenError(error) && error.code === 'ERR_TOKEN_SOURCE_FAILED' && !error.message.includes(TOKEN),
+    );
   });
 
   it('never Bearer with DPoP: the authorization the application set is replaced on every attempt, retries included', async () => {
