@@ -1,5 +1,6 @@
 import { Metadata, status, type InterceptingListener, type InterceptorOptions, type NextCall, type StatusObject } from '@grpc/grpc-js';
 import { ERROR_DOMAIN, STATUS_DETAILS_KEY, decodeErrorInfo } from '../errors/error-info.ts';
+import { isDpopNonceChallenge } from './dpop-challenge.ts';
 import type { CallProofs } from './dpop-target.ts';
 import type { TokenSupplier } from './token-source.ts';
 import { localStatus, tokenFailureStatus } from './token-status.ts';
@@ -35,6 +36,17 @@ function refusalReason(result: StatusObject): string | undefined {
   return info?.domain === ERROR_DOMAIN ? info.reason : undefined;
 }
 
+/**
+ * True when the server refused the call for want of a DPoP nonce: our ErrorInfo reason
+ * `DPOP_NONCE_REQUIRED`, or, from a server without our ErrorInfo, a `www-authenticate` whose one challenge
+ * is `DPoP error="use_dpop_nonce"` (RFC 9449 §9, as oauth4webapi's isDPoPNonceError). Our reason, when
+ * there is one, decides: a TOKEN_EXPIRED refusal stays that.
+ */
+function wantsNonce(result: StatusObject, reason: string | undefined): boolean {
+  if (reason !== undefined) return reason === 'DPOP_NONCE_REQUIRED';
+  return result.code === status.UNAUTHENTICATED && isDpopNonceChallenge(result.metadata?.get('www-authenticate') ?? []);
+}
+
 /** The status details of a call whose client was closed while its token was being fetched. */
 const CHANNEL_CLOSED = 'grpc-jwt-auth: channel closed';
 /** The status details of a call ended by an unexpected error in this interceptor. */
@@ -56,8 +68,9 @@ interface HeldAnswer {
  * the token this call runs the deadline itself and buffers what the application sends.
  *
  * A unary call is retried once, with a forced token refresh, when the server answers UNAUTHENTICATED with
- * reason TOKEN_EXPIRED, or with a new proof when it answers reason DPOP_NONCE_REQUIRED and a new
- * `dpop-nonce` (one retry per call in all). That is safe even for methods that are not idempotent: the
+ * reason TOKEN_EXPIRED, or with a new proof when it asks for a DPoP nonce (reason DPOP_NONCE_REQUIRED,
+ * or from another server the one challenge `DPoP error="use_dpop_nonce"`) and sends a new `dpop-nonce`
+ * (one retry per call in all). That is safe even for methods that are not idempotent: the
  * server's interceptor refused the call before its handler ran. Streaming calls are never replayed: their
  * messages may already have been acted on, and replaying a stream would need to buffer it without bound;
  * the application sees the status and decides.
@@ -204,8 +217,8 @@ export class AuthorizedCall implements CallInterface {
     }
   }
 
-  /** Opens an attempt carrying `token` (with a DPoP proof when the policy says so). */
-  private open(token: string): void {
+  /** Opens an attempt carrying `token` (with a DPoP proof when the policy says so, carrying `nonce` if given). */
+  private open(token: string, nonce?: string): void {
     if (this.ended || !this.metadata) return;
     const attempt = this.createAttempt();
     if (attempt === undefined) return;
@@ -224,7 +237,7 @@ export class AuthorizedCall implements CallInterface {
     }
     this.preparing = attempt;
     this.settle(
-      dpop.prepare(this.target, this.options, token),
+      dpop.prepare(this.target, this.options, token, nonce),
       (prepared) => {
         // Cancelled, or past its deadline, while the proof was signed: the attempt is already dropped.
         if (this.preparing !== attempt) return;
@@ -291,10 +304,12 @@ export class AuthorizedCall implements CallInterface {
   /** For the first attempt of a unary call: holds the answer back until the status says whether to retry. */
   private holdingListener(attempt: CallInterface, token: string): InterceptingListener {
     const held: HeldAnswer = {};
+    // A server may send the nonce in its response headers before refusing (grpc-go after SetHeader).
+    let headerNonce: string | undefined;
     return {
       onReceiveMetadata: (metadata) => {
         this.observeTransport(attempt);
-        this.observeNonce(metadata);
+        headerNonce = this.observeNonce(metadata);
         held.metadata = metadata;
       },
       onReceiveMessage: (message) => {
@@ -302,11 +317,11 @@ export class AuthorizedCall implements CallInterface {
       },
       onReceiveStatus: (result) => {
         this.observeTransport(attempt);
-        const nonce = this.observeNonce(result.metadata);
+        const nonce = this.observeNonce(result.metadata) ?? headerNonce;
         const reason = this.ended ? undefined : refusalReason(result);
         if (reason === 'TOKEN_EXPIRED') this.retry(token, held, result);
         // Only with a nonce other than the one just refused: the same proof again would be refused again.
-        else if (reason === 'DPOP_NONCE_REQUIRED' && nonce !== undefined && nonce !== this.sentNonce) this.retryWithNonce(token);
+        else if (!this.ended && wantsNonce(result, reason) && nonce !== undefined && nonce !== this.sentNonce) this.retryWithNonce(token, nonce);
         else this.deliver(held, result);
       },
     };
@@ -326,11 +341,11 @@ export class AuthorizedCall implements CallInterface {
     );
   }
 
-  /** The server wants a nonce it just sent (stored by now): the same token, a new proof carrying it. */
-  private retryWithNonce(token: string): void {
+  /** The server wants the nonce it just sent: the same token, a new proof carrying that nonce. */
+  private retryWithNonce(token: string, nonce: string): void {
     this.retried = true;
     this.attempt = undefined;
-    this.open(token);
+    this.open(token, nonce);
   }
 
   private deliver(held: HeldAnswer, result: StatusObject): void {

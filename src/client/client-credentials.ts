@@ -53,7 +53,8 @@ export interface ClientCredentialsOptions extends CachedTokenOptions {
   readonly fetch?: FetchFunction;
   /**
    * Ask for DPoP-bound tokens (RFC 9449): every token request carries a proof of this key (with the
-   * endpoint's nonce when it asks for one, `use_dpop_nonce`, retried once), and only a `token_type` of
+   * endpoint's nonce when it asks for one, `use_dpop_nonce`, retried once: a second request with its own
+   * `timeout`), and only a `token_type` of
    * `DPoP` is accepted (a Bearer token, which anyone holding it could use, fails with
    * `ERR_TOKEN_RESPONSE_INVALID`). {@link createTokenInterceptor} then sends these tokens with proofs of the
    * same key by itself. Not for {@link createCallCredentials}, which cannot handle nonces.

@@ -13,7 +13,8 @@ import { nonceFor, rememberNonce } from './dpop-nonces.ts';
  * 1.14): `https://` and the host of the call's authority without its port, that authority being the
  * call's `host` option or else the channel target's default authority (`host:port` of a `dns:` target,
  * the first address of an `ipv4:`/`ipv6:` list, `localhost` for unix sockets). Unlike grpc-js, an IPv6
- * host is put in brackets, so that the result is a URL. The `grpc.default_authority` channel option is
+ * host is put in brackets and an internationalised name is given as its punycode A-label, so that the
+ * result is the origin of a URL. The `grpc.default_authority` channel option is
  * invisible to interceptors: with it, or behind a proxy that serves another name, set `dpop.origin`.
  *
  * @example
@@ -28,8 +29,11 @@ export function defaultDpopOrigin(target: string, host: string | undefined): str
   const hostname = (authority === undefined ? undefined : splitHostPort(authority)?.host) || 'localhost';
   const bracketed = isIP(hostname) === 6 ? `[${hostname}]` : hostname;
   const url = URL.parse(`https://${bracketed}`);
-  // A host that is no URL host (a `/` in it, say) names no origin: the call fails and says to set one.
-  return url === null || url.host !== bracketed.toLowerCase() || url.pathname !== '/' ? undefined : url.origin;
+  // A host that is no URL host (a `/`, `@`, `?` or `#` in it, say) names no origin: the call fails and says
+  // to set one. Compared by what it parsed to, not as text: an internationalised name becomes its punycode
+  // A-label, as it does in the server's parse of the htu.
+  const hostOnly = url !== null && url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+  return hostOnly && url.port === '' ? url.origin : undefined;
 }
 
 /** What grpc-js's resolvers give as a target's default authority. */
@@ -73,8 +77,11 @@ export interface PreparedProof {
 export interface CallProofs {
   /** The DPoP key; the interceptor refuses a token source bound to another. */
   readonly key: DpopKey;
-  /** A proof for a call to `target` with `accessToken`; rejects when none can be made. */
-  prepare(target: string, options: InterceptorOptions, accessToken: string): Promise<PreparedProof>;
+  /**
+   * A proof for a call to `target` with `accessToken`, carrying `nonce` when given (the nonce a refusal
+   * just asked for), else the nonce last seen for its origin; rejects when none can be made.
+   */
+  prepare(target: string, options: InterceptorOptions, accessToken: string, nonce?: string): Promise<PreparedProof>;
   /** Remembers a `dpop-nonce` in `metadata` for `origin`; returns it when one was stored. */
   observe(origin: string, metadata: Metadata | undefined): string | undefined;
 }
@@ -91,10 +98,11 @@ export interface CallProofs {
 export function createCallProofs(key: DpopKey, origin: string | undefined): CallProofs {
   return {
     key,
-    async prepare(target, options, accessToken) {
+    async prepare(target, options, accessToken, asked) {
       const callOrigin = origin ?? defaultDpopOrigin(target, typeof options.host === 'string' ? options.host : undefined);
       if (callOrigin === undefined) throw new Error('no DPoP origin for this channel target; set dpop.origin');
-      const nonce = nonceFor(key, callOrigin);
+      // The nonce a refusal asked for, not the cache: another call's late answer may have put an older one there.
+      const nonce = asked ?? nonceFor(key, callOrigin);
       const proof: unknown = await key.proof({ htu: `${callOrigin}${options.method_definition.path}`, htm: 'POST', accessToken, nonce });
       if (typeof proof !== 'string') throw new Error('the DPoP key gave a proof that is not a string');
       return { proof, origin: callOrigin, nonce };

@@ -2,6 +2,7 @@ import { describeForLog } from '../errors/log-text.ts';
 import { OutboundError, guardedFetch } from '../util/guarded-fetch.ts';
 import { isRecord } from '../util/option-checks.ts';
 import { redact, wireForms } from '../util/redact.ts';
+import { isDpopNonceChallenge } from './dpop-challenge.ts';
 import { proofTarget } from './dpop-key.ts';
 import { nonceFor, rememberNonce } from './dpop-nonces.ts';
 import type { TokenEndpoint } from './token-endpoint-options.ts';
@@ -92,6 +93,7 @@ function rejection(
   body: Record<string, unknown> | undefined,
   refreshing: boolean,
   secrets: readonly string[],
+  dpop: boolean,
 ): TokenError {
   const where = `token endpoint ${endpointName(request.endpoint.tokenUrl)}`;
   const oauthError = typeof body?.error === 'string' ? body.error.slice(0, 64) : undefined;
@@ -115,8 +117,9 @@ function rejection(
   }
   const hint = oauthError === 'invalid_client' ? ' (check clientId, clientSecret and authMethod)' : '';
   // Still wanting a nonce after the one retry (it rotated meanwhile): the nonce it sent is stored, so the
-  // next request can succeed; not a configuration mistake to back off from for the maximum.
-  const retryable = oauthError === 'use_dpop_nonce';
+  // next request can succeed; not a configuration mistake to back off from for the maximum. Without a DPoP
+  // key no nonce is ever sent: the endpoint wants DPoP for this client, which only a configuration change gives.
+  const retryable = dpop && oauthError === 'use_dpop_nonce';
   return new TokenError('ERR_TOKEN_REQUEST_REJECTED', `${where} refused the request (${oauthError})${hint}${description}`, { ...options, retryable });
 }
 
@@ -161,9 +164,25 @@ interface Answer {
   readonly json: Record<string, unknown> | undefined;
 }
 
-/** The `DPoP` header of a token request (RFC 9449 §5): htm POST, htu the endpoint, no `ath`, the nonce last seen. */
-async function signProof(endpoint: TokenEndpoint, key: NonNullable<TokenEndpoint['dpop']>): Promise<{ proof: string; nonce: string | undefined }> {
-  const nonce = nonceFor(key, endpoint.tokenUrl.origin);
+/**
+ * True when the endpoint refused for want of a DPoP nonce (RFC 9449 §8): a 400 or 401 whose JSON `error` is
+ * `use_dpop_nonce`, or a 401 whose one `WWW-Authenticate` challenge is `DPoP error="use_dpop_nonce"`
+ * (oauth4webapi's isDPoPNonceError takes both).
+ */
+function isNonceRefusal(answer: Answer): boolean {
+  if ((answer.status === 400 || answer.status === 401) && answer.json?.error === 'use_dpop_nonce') return true;
+  const challenge = answer.headers['www-authenticate'];
+  return answer.status === 401 && challenge !== undefined && isDpopNonceChallenge([challenge]);
+}
+
+/** The `DPoP` header of a token request (RFC 9449 §5): htm POST, htu the endpoint, no `ath`, the nonce asked for, else the one last seen. */
+async function signProof(
+  endpoint: TokenEndpoint,
+  key: NonNullable<TokenEndpoint['dpop']>,
+  asked?: string,
+): Promise<{ proof: string; nonce: string | undefined }> {
+  // The nonce a refusal asked for, not the cache: a concurrent request's late answer may have put an older one there.
+  const nonce = asked ?? nonceFor(key, endpoint.tokenUrl.origin);
   try {
     const proof: unknown = await key.proof({ htu: proofTarget(endpoint.tokenUrl, 'tokenUrl'), htm: 'POST', nonce });
     if (typeof proof !== 'string') throw new TypeError('the proof is not a string');
@@ -206,6 +225,8 @@ export async function requestToken(request: TokenRequest): Promise<FetchedToken>
       headers.authorization = `Basic ${Buffer.from(`${formEncode(request.clientId)}:${formEncode(request.clientSecret)}`).toString('base64')}`;
     }
   }
+  // The DPoP proofs join them as they are signed: a proof echoed in an error (a fetch wrapper that prints
+  // its request) must not reach a log, where it could be replayed at the endpoint within its iat window.
   const secrets = confidentialValues(request, headers.authorization);
   const exchange = async (): Promise<Answer> => {
     let response: { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly bytes: Uint8Array };
@@ -223,7 +244,7 @@ export async function requestToken(request: TokenRequest): Promise<FetchedToken>
         // An error answer carries its OAuth error code in the body.
         readErrorBody: true,
         confidential: secrets,
-        responseHeaders: ['dpop-nonce'],
+        responseHeaders: ['dpop-nonce', 'www-authenticate'],
       });
     } catch (error) {
       throw exchangeFailure(error, request, where, secrets);
@@ -238,20 +259,26 @@ export async function requestToken(request: TokenRequest): Promise<FetchedToken>
     const origin = endpoint.tokenUrl.origin;
     let signed = await signProof(endpoint, key);
     headers.dpop = signed.proof;
+    secrets.push(signed.proof);
     answer = await exchange();
     // Any answer may carry the nonce to use next (RFC 9449 §8.2, also on success).
     const fresh = rememberNonce(key, origin, answer.headers['dpop-nonce']) ? answer.headers['dpop-nonce'] : undefined;
-    const wantsNonce = (answer.status === 400 || answer.status === 401) && answer.json?.error === 'use_dpop_nonce';
+    const wantsNonce = isNonceRefusal(answer);
     if (wantsNonce && fresh !== undefined && fresh !== signed.nonce) {
-      signed = await signProof(endpoint, key);
+      signed = await signProof(endpoint, key, fresh);
       headers.dpop = signed.proof;
+      secrets.push(signed.proof);
       answer = await exchange();
       rememberNonce(key, origin, answer.headers['dpop-nonce']);
     }
   }
   const { json } = answer;
   const response = answer;
-  if (response.status >= 300) throw rejection(request, response.status, json, request.params.grant_type === 'refresh_token', secrets);
+  if (response.status >= 300) {
+    // A refusal only by its challenge (a 401 without a JSON body) is described by that challenge's error.
+    const body = json ?? (isNonceRefusal(response) ? { error: 'use_dpop_nonce' } : undefined);
+    throw rejection(request, response.status, body, request.params.grant_type === 'refresh_token', secrets, key !== undefined);
+  }
   const refreshToken = typeof json?.refresh_token === 'string' && json.refresh_token.length > 0 ? json.refresh_token : undefined;
   if (refreshToken !== undefined) request.onRefreshToken?.(refreshToken);
   if (!json)

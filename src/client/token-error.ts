@@ -27,7 +27,7 @@ export type TokenErrorCode =
   | 'ERR_TOKEN_ENDPOINT_UNAVAILABLE'
   /** The endpoint answered 200 with something that is not a usable token response (not JSON, no `access_token`, not a Bearer token; not a DPoP token when a `dpop` key was given). */
   | 'ERR_TOKEN_RESPONSE_INVALID'
-  /** The endpoint refused the request with an OAuth error such as `invalid_client` or `invalid_scope`. Not retryable, except `use_dpop_nonce` (the nonce it sent is used next time). */
+  /** The endpoint refused the request with an OAuth error such as `invalid_client` or `invalid_scope`. Not retryable, except `use_dpop_nonce` with a `dpop` key (the nonce it sent is used next time). */
   | 'ERR_TOKEN_REQUEST_REJECTED'
   /** The refresh token was refused (`invalid_grant`): already used after a rotation, revoked or expired. Sign in again. */
   | 'ERR_TOKEN_REFRESH_TOKEN_INVALID'

@@ -83,8 +83,9 @@ function callProofs(option: unknown, source: unknown): CallProofs | undefined {
  * With DPoP (the `dpop` option, or a token source made with a `dpop` key), every call carries
  * `authorization: DPoP <token>` and one fresh `dpop` proof (streams: one at the start), whose `htu` is
  * the origin and the method path. A `dpop-nonce` the server sends (response headers or trailers) is used
- * in the next proofs to that origin; a unary call refused with reason `DPOP_NONCE_REQUIRED` is retried
- * once with it, a stream is not.
+ * in the next proofs to that origin; a unary call refused for want of a nonce (reason `DPOP_NONCE_REQUIRED`,
+ * or from another server the one challenge `DPoP error="use_dpop_nonce"`) is retried once with it, a
+ * stream is not.
  *
  * - Token failures end the call before it is sent: UNAVAILABLE when retrying later can help (identity
  *   provider down), UNAUTHENTICATED when not (wrong client secret); the details name the `ERR_TOKEN_*` code.
