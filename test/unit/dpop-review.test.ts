@@ -15,8 +15,10 @@
  *   (`undefined`, `''`, `1`, `true`, `null`, `'foo'`, `[]`), "no private key in header" (a whole private
  *   JWK), "no symmetric key in header" (an `oct` JWK under ES256), "iat too far in the future / too old"
  *   (±301 s with nonces on and off).
- * - opentdf/platform service/internal/auth/dpop_nonce_test.go, commit 053f7e5d7: a nonce of a step
- *   not yet handed out but within the window; the empty nonce is a challenge, not a malformed proof.
+ * - opentdf/platform, commit 053f7e5d753d499de95da941aa3a1ace54617fe7: service/internal/auth/dpop_nonce_test.go
+ *   (a nonce of a step not yet handed out but within the window; the empty nonce is a challenge, not a
+ *   malformed proof; `TestDPoPAlgorithmRestrictions`: RS/PS/ES 256-512 configurable, HS256 and none not)
+ *   and dpop_replay_test.go (`ZeroTTLDoesNotPanic`, `ExpiredEntryIsReusable`).
  */
 import assert from 'node:assert/strict';
 import { KeyObject, sign, type webcrypto } from 'node:crypto';
@@ -302,6 +304,13 @@ describe('review: replay stores', () => {
     assert.equal(error.status, 14);
   });
 
+  it('opentdf ZeroTTLDoesNotPanic / ExpiredEntryIsReusable: a key expiring now is a first use each time, no throw', () => {
+    const store = createMemoryReplayStore({ clock: () => T0 });
+    assert.equal(store.add('zero', new Date(T0)), true);
+    assert.equal(store.add('zero', new Date(T0)), true);
+    assert.equal(store.add('past', new Date(T0 - 1)), true);
+  });
+
   it('memory store: a clock that goes backwards keeps keys (no early forgetting)', () => {
     const time = movingClock(T0);
     const store = createMemoryReplayStore({ clock: time.clock });
@@ -372,6 +381,18 @@ describe('review: configuration mistakes name the option', () => {
       );
     });
   }
+
+  it('opentdf algorithm restrictions: RS/PS/ES 256 to 512 may be configured, HS256 and none may not', () => {
+    for (const alg of ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512']) {
+      createDpopProofVerifier({ origins, algorithms: [alg as 'ES256'] });
+    }
+    for (const alg of ['HS256', 'none']) {
+      assert.throws(
+        () => createDpopProofVerifier({ origins, algorithms: [alg as 'ES256'] }),
+        (error: unknown) => error instanceof AuthConfigError && error.option === 'dpop.algorithms[0]',
+      );
+    }
+  });
 
   it('the nonce secret is never echoed in the error', () => {
     const secret = 'TOPSECRET-but-too-short';
