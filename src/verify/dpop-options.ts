@@ -51,7 +51,7 @@ export interface DpopOptions {
   /**
    * Server nonces (RFC 9449 §9): every proof must carry a recent nonce the server issued (sent in the
    * `dpop-nonce` response metadata), so a proof cannot be made ahead of time. `true`: a random secret of
-   * this process (one replica only). `{ secret }` (at least 32 bytes): shared by every replica, no store
+   * this process, shared by every verifier in it (one replica only). `{ secret }` (at least 32 bytes): shared by every replica, no store
    * needed. Off by default.
    */
   readonly nonce?: true | { readonly secret: string | Uint8Array };
@@ -73,6 +73,14 @@ export interface CompiledDpopOptions {
 export const DPOP_OPTION_NAMES = optionNames<DpopOptions>({ origins: true, algorithms: true, proofMaxAge: true, clockTolerance: true, nonce: true });
 
 const MIN_SECRET_BYTES = 32;
+/** The secret of `nonce: true`, drawn once per process on first use. */
+let processSecret: Uint8Array | undefined;
+
+function processNonceSecret(): Uint8Array {
+  processSecret ??= randomBytes(MIN_SECRET_BYTES);
+  // A copy: compiled options are handed around, and nobody may change the process's nonces through them.
+  return Uint8Array.prototype.slice.call(processSecret);
+}
 
 function compileAlgorithms(value: unknown, option: string): ReadonlySet<DpopAlgorithm> {
   if (value === undefined) return new Set(DEFAULT_DPOP_ALGORITHMS);
@@ -90,8 +98,10 @@ function compileAlgorithms(value: unknown, option: string): ReadonlySet<DpopAlgo
 
 function compileNonce(value: unknown, option: string): Uint8Array | undefined {
   if (value === undefined) return undefined;
-  // One process: nobody else must derive these nonces, and nobody else needs to.
-  if (value === true) return randomBytes(MIN_SECRET_BYTES);
+  // One process: nobody else must derive these nonces, and nobody else needs to. One secret for every
+  // verifier of the process: two servers (or a server and its token endpoint) on one origin would
+  // otherwise refuse each other's nonces, and a client would pay a use_dpop_nonce retry on every switch.
+  if (value === true) return processNonceSecret();
   if (!isRecord(value)) throw new AuthConfigError(option, 'expected true or { secret } (a string or bytes, at least 32 bytes)');
   checkOptionNames(value, new Set(['secret']), option);
   const { secret } = value;

@@ -28,6 +28,15 @@ const DPOP_TYP = 'application/dpop+jwt';
 /** Members only a private or symmetric JWK has: a proof that carries one gives its key away, or has none. */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const MIN_RSA_BITS = 2048;
+/**
+ * A proof key is the client's own, made for DPoP: nothing needs more. Without a cap, a proof with a
+ * 16384-bit modulus and a garbage signature costs the server ten times an ES256 check, and a token
+ * endpoint (no `jkt` to compare first) checks any key it is sent.
+ */
+const MAX_RSA_BITS = 4096;
+// RFC 6750 b64token and any JWS: printable ASCII without space. `ath` hashes the token's ASCII bytes, and
+// node's 'ascii' encoding keeps only the low byte of each UTF-16 unit: 'š' would hash as 'a'.
+const ACCESS_TOKEN_TEXT = /^[\x21-\x7E]+$/;
 
 /**
  * Options of {@link createDpopProofVerifier}: the {@link DpopOptions}, the store of used `jti`s, the clock.
@@ -134,6 +143,7 @@ function keyWeakness(key: webcrypto.CryptoKey): string | undefined {
   if (object.asymmetricKeyType === 'rsa' || object.asymmetricKeyType === 'rsa-pss') {
     const bits = object.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < MIN_RSA_BITS) return `RSA key has ${bits} bits, fewer than ${MIN_RSA_BITS}`;
+    if (bits > MAX_RSA_BITS) return `RSA key has ${bits} bits, more than ${MAX_RSA_BITS}`;
     return rsaKeyWeakness(object);
   }
   return undefined;
@@ -276,8 +286,11 @@ export class ProofVerifier implements DpopProofVerifier {
     if (!this.options.origins.has(target.origin) || target.path !== path) {
       throw invalid(`DPoP proof htu ${describeForLog(htu)} is not ${path} at one of dpop.origins [${[...this.options.origins].join(', ')}]`);
     }
-    if (accessToken !== undefined && ath !== accessTokenHash(accessToken))
-      throw invalid(`DPoP proof ath ${describeForLog(ath, 50)} is not the hash of the access token`);
+    if (accessToken !== undefined) {
+      // Two tokens must never share an ath: only printable ASCII has one unambiguous ASCII encoding.
+      if (typeof accessToken !== 'string' || !ACCESS_TOKEN_TEXT.test(accessToken)) throw invalid('the access token is not printable ASCII: no ath can bind it');
+      if (ath !== accessTokenHash(accessToken)) throw invalid(`DPoP proof ath ${describeForLog(ath, 50)} is not the hash of the access token`);
+    }
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid(`DPoP proof iat is ${describeForLog(iat, 30)}, not a number`);
     return jti;
   }
@@ -318,7 +331,10 @@ export class ProofVerifier implements DpopProofVerifier {
    */
   private async remember(jkt: string, jti: string, iat: number, nonce: string | undefined): Promise<void> {
     const { proofMaxAge, clockTolerance } = this.options;
-    const expiresAt = new Date(nonce === undefined ? (iat + proofMaxAge + clockTolerance) * 1000 : this.clock() + (NONCE_WINDOW + clockTolerance) * 1000);
+    // The last millisecond the proof is fresh is floor((iat + window) * 1000); a store forgets a key AT its
+    // expiresAt (and Date drops sub-milliseconds), so the key must outlive that instant by one millisecond.
+    const lastFresh = nonce === undefined ? (iat + proofMaxAge + clockTolerance) * 1000 : this.clock() + (NONCE_WINDOW + clockTolerance) * 1000;
+    const expiresAt = new Date(Math.floor(lastFresh) + 1);
     let answer: unknown;
     try {
       answer = this.store.add(`dpop:${jkt}:${jti}`, expiresAt);

@@ -14,12 +14,15 @@ export interface HtuParts {
 
 // RFC 3986 §2.3: these may be written encoded or not and mean the same; everything else stays encoded.
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
-// An `@` in the authority: the scheme, any slashes or backslashes (WHATWG reads `\\` as `/`), then `@` before the path.
-// eslint-disable-next-line no-control-regex -- WHATWG strips leading C0 controls and spaces before the scheme
-const USERINFO = /^[\x00-\x20]*[a-z][a-z0-9+.-]*:[/\\]*[^/\\?#]*@/i;
+// eslint-disable-next-line no-control-regex -- these are exactly the characters refused
+const UNPARSED = /[\x00-\x20\x7F\\]/;
+// An `@` in the authority: the scheme, any slashes, then `@` before the path (controls and `\` are refused first).
+const USERINFO = /^[a-z][a-z0-9+.-]*:\/*[^/?#]*@/i;
 // What WHATWG leaves of a DNS name (lower case, punycode), an IPv4 address or a bracketed IPv6 literal.
 const HOST = /^(?:[a-z0-9_~.-]+|\[[0-9a-f:.]+\])$/;
 const PERCENT_ENCODED = /%([0-9A-Fa-f]{2})/g;
+// A configured origin as written: scheme, `//`, an authority, at most a `/`; no path, query or fragment.
+const ORIGIN_TEXT = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+\/?$/i;
 
 /** RFC 3986 §6.2.2.1-2: `%7e` and `~` are one path, `%2f` and `%2F` another (never `/`). */
 function normalizePercentEncoding(path: string): string {
@@ -32,9 +35,9 @@ function normalizePercentEncoding(path: string): string {
 /**
  * Parses and normalizes an absolute `http`/`https` URL (WHATWG: scheme and host lower-cased, default port
  * dropped, dot segments resolved, IDN to punycode), dropping query and fragment (RFC 9449 §4.3: they are
- * not compared). Undefined for anything else, and for a URL with userinfo: `https://user@orders.example`
+ * not compared). Undefined for anything else, for a URL with userinfo (`https://user@orders.example`
  * names no resource a client could mean, and accepting it would let one proof spell the same target many
- * ways.
+ * ways), and for text with spaces, controls or backslashes, which WHATWG silently repairs.
  *
  * @example
  * ```ts
@@ -44,6 +47,10 @@ function normalizePercentEncoding(path: string): string {
  * ```
  */
 export function parseHtu(value: string): HtuParts | undefined {
+  // WHATWG silently drops tabs and newlines anywhere, trims spaces and controls, and reads `\` as `/`:
+  // `https:/\n/@host` would pass for `https://host` with the userinfo check blind to it, and RFC 3986
+  // parsers read such text differently. A URL has none of them: refuse, so one text has one reading.
+  if (UNPARSED.test(value)) return undefined;
   const url = URL.parse(value);
   if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
   if (url.username !== '' || url.password !== '') return undefined;
@@ -74,7 +81,9 @@ export function compileOrigins(value: unknown, option: string): ReadonlySet<stri
     const name = `${option}[${index}]`;
     if (typeof entry !== 'string') throw new AuthConfigError(name, 'expected an origin string such as "https://orders.example"');
     const parts = parseHtu(entry);
-    if (parts === undefined || /[?#]/.test(entry) || parts.path !== '/') {
+    // The text itself, not only its parse: `https://a.example/api/..` resolves to `/`, but whoever wrote
+    // it meant a path prefix that is not enforced.
+    if (parts === undefined || !ORIGIN_TEXT.test(entry) || parts.path !== '/') {
       throw new AuthConfigError(name, 'expected an http or https origin such as "https://orders.example:8443": no path, query, fragment or userinfo');
     }
     origins.add(parts.origin);
