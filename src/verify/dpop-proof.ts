@@ -250,14 +250,15 @@ export class ProofVerifier implements DpopProofVerifier {
       throw new AuthError('ERR_AUTH_DPOP_KEY_MISMATCH', `DPoP proof key ${keyJkt} is not the token's cnf.jkt ${describeForLog(jkt)}`);
     if (entry === undefined && fresh !== undefined) entry = { jkt: fresh.jkt, alg: fresh.alg, key: await importProofKey(fresh.jwk, fresh.alg) };
     const key = entry as DpopKeyEntry;
+    let payload: Uint8Array;
     try {
-      await compactVerify(proof, key.key, { algorithms: [key.alg] });
+      ({ payload } = await compactVerify(proof, key.key, { algorithms: [key.alg] }));
     } catch (error) {
       throw invalid('DPoP proof signature does not verify with its jwk', error);
     }
     // Only now: a header whose proof never verified never takes a place.
     if (fresh !== undefined) this.#keys.set(segments.header, key);
-    const claims = parseSegment(segments.payload, 'payload');
+    const claims = parsePayload(payload);
     const jti = this.checkClaims(claims, path, htm, accessToken);
     const nonce = this.checkFreshness(claims);
     await this.remember(key.jkt, jti, claims.iat as number, nonce);
@@ -271,15 +272,22 @@ export class ProofVerifier implements DpopProofVerifier {
       throw invalid(`DPoP proof jti is ${describeForLog(jti, 20)}, not a string of 1 to ${MAX_JTI_LENGTH} characters`);
     // Methods are case-sensitive (RFC 9110 §9.1): `post` is not POST.
     if (claims.htm !== htm) throw invalid(`DPoP proof htm ${describeForLog(claims.htm)} is not ${htm}`);
-    const target = typeof htu === 'string' ? parseHtu(htu) : undefined;
-    if (target === undefined) throw invalid(`DPoP proof htu ${describeForLog(htu)} is not an http(s) URL without userinfo`);
-    if (!this.options.origins.has(target.origin) || target.path !== path) {
+    if (!this.targets(htu, path)) {
       throw invalid(`DPoP proof htu ${describeForLog(htu)} is not ${path} at one of dpop.origins [${[...this.options.origins].join(', ')}]`);
     }
     if (accessToken !== undefined && ath !== accessTokenHash(accessToken))
       throw invalid(`DPoP proof ath ${describeForLog(ath, 50)} is not the hash of the access token`);
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid(`DPoP proof iat is ${describeForLog(iat, 30)}, not a number`);
     return jti;
+  }
+
+  /** Whether `htu` names `path` at a configured origin. */
+  private targets(htu: unknown, path: string): boolean {
+    if (typeof htu !== 'string') return false;
+    // The usual case costs no URL parsing: the htu is exactly a configured origin (as normalized) plus the path.
+    if (htu.endsWith(path) && this.options.origins.has(htu.slice(0, htu.length - path.length))) return true;
+    const target = parseHtu(htu);
+    return target !== undefined && this.options.origins.has(target.origin) && target.path === path;
   }
 
   /** `iat` within the window, or with nonces a current nonce. Returns the nonce the proof carried. */
@@ -338,6 +346,20 @@ function parseSegment(segment: string, part: 'header' | 'payload'): Record<strin
   } catch (error) {
     throw invalid(`DPoP proof ${part} is not a JSON object`, error);
   }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The verified payload as a JSON object (jose decoded it from base64url already). */
+function parsePayload(payload: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(payload));
+  } catch (error) {
+    throw invalid('DPoP proof payload is not UTF-8 JSON', error);
+  }
+  if (!isRecord(value)) throw invalid('DPoP proof payload is not a JSON object');
+  return value;
 }
 
 async function thumbprintOf(jwk: JWK): Promise<string> {
