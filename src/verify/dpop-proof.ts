@@ -28,6 +28,8 @@ const DPOP_TYP = 'application/dpop+jwt';
 /** Members only a private or symmetric JWK has: a proof that carries one gives its key away, or has none. */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const MIN_RSA_BITS = 2048;
+/** Longest protected header whose key is cached: an RSA-4096 jwk header is about 1 KiB of base64url. */
+const MAX_CACHED_HEADER = 2048;
 
 /**
  * Options of {@link createDpopProofVerifier}: the {@link DpopOptions}, the store of used `jti`s, the clock.
@@ -256,8 +258,9 @@ export class ProofVerifier implements DpopProofVerifier {
     } catch (error) {
       throw invalid('DPoP proof signature does not verify with its jwk', error);
     }
-    // Only now: a header whose proof never verified never takes a place.
-    if (fresh !== undefined) this.#keys.set(segments.header, key);
+    // Only now: a header whose proof never verified never takes a place. A key holder could still pad
+    // headers to fill the cache with large entries: only headers of a real key's size are kept.
+    if (fresh !== undefined && segments.header.length <= MAX_CACHED_HEADER) this.#keys.set(segments.header, key);
     const claims = parsePayload(payload);
     const jti = this.checkClaims(claims, path, htm, accessToken);
     const nonce = this.checkFreshness(claims);
