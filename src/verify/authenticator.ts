@@ -142,7 +142,9 @@ export interface Authenticator {
    * Always returns a promise: it rejects with an {@link AuthError} when the token is refused. A
    * certificate-bound token (`cnf["x5t#S256"]`, RFC 8705) is admitted only with the matching
    * `proof.clientCertificate` (see {@link AuthenticateProof}), as the interceptor admits it only over the
-   * matching mutual-TLS connection.
+   * matching mutual-TLS connection. A DPoP-bound token (`cnf.jkt`, RFC 9449) is refused
+   * (`ERR_AUTH_DPOP_SCHEME_REQUIRED`): no DPoP proof is checked here, and without one the token is what a
+   * thief would present.
    */
   authenticate(token: string, method: string, proof?: AuthenticateProof): Promise<Authentication>;
   /** Prefetches remote keys of every issuer. */
