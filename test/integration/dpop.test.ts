@@ -25,6 +25,7 @@ import {
   createAuthenticator,
   getAuth,
   isAuthError,
+  requireScopes,
   type AuthenticatedEvent,
   type AuthInterceptorOptions,
   type ReplayStore,
@@ -307,6 +308,22 @@ describe('DPoP on gRPC (RFC 9449)', { timeout: 60_000 }, () => {
       const failed = await call(server.client, 'unary', await dpopCall({ now: Date.now() + offset, claims: { nonce } }), {}, 'fail');
       assert.equal(failed.code, grpc.status.FAILED_PRECONDITION);
       assert.match(failed.trailerNonce ?? '', /^[A-Za-z0-9_-]{43}$/);
+    });
+
+    it('a call refused by its guard after its proof verified with an older nonce: the current nonce rides in the trailers', async () => {
+      let offset = 0;
+      const server = await serve({
+        dpop: { origins: [TEST_ORIGIN], nonce: true },
+        clock: () => Date.now() + offset,
+        rules: { [METHODS.unary]: requireScopes('orders:admin') },
+      });
+      const nonce = (await call(server.client, 'unary', await dpopCall())).trailerNonce;
+      offset = 2 * 60_000;
+      const denied = await call(server.client, 'unary', await dpopCall({ now: Date.now() + offset, claims: { nonce } }));
+      assert.deepEqual([denied.code, denied.reason], [grpc.status.PERMISSION_DENIED, 'INSUFFICIENT_SCOPE']);
+      assert.match(denied.trailerNonce ?? '', /^[A-Za-z0-9_-]{43}$/);
+      assert.notEqual(denied.trailerNonce, nonce);
+      assert.match(denied.challenges[0] ?? '', /^DPoP error="insufficient_scope"/);
     });
 
     it('a nonce that is not a string → DPOP_PROOF_INVALID without a nonce challenge', async () => {
