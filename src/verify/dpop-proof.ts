@@ -40,7 +40,9 @@ const MAX_CACHED_HEADER = 2048;
  * const verifier = createDpopProofVerifier(options);
  * ```
  */
-export interface DpopProofVerifierOptions extends DpopOptions {
+export interface DpopProofVerifierOptions extends Omit<DpopOptions, 'algorithms'> {
+  /** The algorithms proofs may use (checked: asymmetric {@link DpopAlgorithm}s only); default `['ES256', 'EdDSA', 'PS256']`. */
+  readonly algorithms?: readonly string[];
   /** Where used proof `jti`s are remembered; default a new {@link createMemoryReplayStore}. */
   readonly replayStore?: ReplayStore;
   /** The clock, in milliseconds since the epoch; default `Date.now`. */
