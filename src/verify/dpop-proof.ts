@@ -266,7 +266,9 @@ export class ProofVerifier implements DpopProofVerifier {
     const claims = parsePayload(payload);
     const jti = this.checkClaims(claims, path, htm, accessToken);
     const nonce = this.checkFreshness(claims);
-    await this.remember(key.jkt, jti, claims.iat as number, nonce);
+    // A synchronous store (the memory one) answers without another promise on the per-call path.
+    const remembering = this.remember(key.jkt, jti, claims.iat as number, nonce);
+    if (remembering !== undefined) await remembering;
     return nonce === undefined ? { jkt: key.jkt, jti } : { jkt: key.jkt, jti, nonce };
   }
 
@@ -329,19 +331,25 @@ export class ProofVerifier implements DpopProofVerifier {
    * The one-time use: keyed by the key and the `jti`, so one client cannot burn another's `jti`s; kept
    * as long as the proof could still be accepted (its `iat` window, or the nonce window).
    */
-  private async remember(jkt: string, jti: string, iat: number, nonce: string | undefined): Promise<void> {
+  private remember(jkt: string, jti: string, iat: number, nonce: string | undefined): Promise<void> | undefined {
     const { proofMaxAge, clockTolerance } = this.options;
     const expiresAt = new Date(nonce === undefined ? (iat + proofMaxAge + clockTolerance) * 1000 : this.clock() + (NONCE_WINDOW + clockTolerance) * 1000);
     let answer: unknown;
+    let pending: Promise<unknown> | undefined;
     try {
       answer = this.store.add(`dpop:${jkt}:${jti}`, expiresAt);
-      if (isThenable(answer)) answer = await answer;
+      // Inside the try: reading `then` (a getter) is the store's code too.
+      if (isThenable(answer)) pending = Promise.resolve(answer);
     } catch (error) {
-      // Fail closed: a proof that cannot be checked for replay is not admitted.
-      throw new AuthError('ERR_AUTH_REPLAY_CHECK_UNAVAILABLE', `replay store failed: ${thrownText(error)}`, { cause: error });
+      throw unavailable(error);
     }
-    if (answer === false) throw new AuthError('ERR_AUTH_DPOP_PROOF_REPLAYED', `DPoP proof jti ${describeForLog(jti, 60)} of key ${jkt} was already used`);
-    if (answer !== true) throw new AuthError('ERR_AUTH_REPLAY_CHECK_UNAVAILABLE', `replay store answered ${describeForLog(answer)}, not true or false`);
+    if (pending === undefined) return judgeReplay(answer, jkt, jti);
+    return pending.then(
+      (settled) => judgeReplay(settled, jkt, jti),
+      (error: unknown) => {
+        throw unavailable(error);
+      },
+    );
   }
 }
 
@@ -351,6 +359,18 @@ function parseSegment(segment: string, part: 'header' | 'payload'): Record<strin
   } catch (error) {
     throw invalid(`DPoP proof ${part} is not a JSON object`, error);
   }
+}
+
+/** A store that throws or rejects: fail closed, the proof cannot be checked for reuse. */
+function unavailable(error: unknown): AuthError {
+  return new AuthError('ERR_AUTH_REPLAY_CHECK_UNAVAILABLE', `replay store failed: ${thrownText(error)}`, { cause: error });
+}
+
+/** Only `true` (first use) admits; `false` is a replay, anything else a broken store. */
+function judgeReplay(answer: unknown, jkt: string, jti: string): undefined {
+  if (answer === true) return undefined;
+  if (answer === false) throw new AuthError('ERR_AUTH_DPOP_PROOF_REPLAYED', `DPoP proof jti ${describeForLog(jti, 60)} of key ${jkt} was already used`);
+  throw new AuthError('ERR_AUTH_REPLAY_CHECK_UNAVAILABLE', `replay store answered ${describeForLog(answer)}, not true or false`);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
