@@ -213,6 +213,7 @@ describe('DPoP on gRPC (RFC 9449)', { timeout: 60_000 }, () => {
     ['iat 100 s old → DPOP_PROOF_STALE', () => dpopCall({ now: Date.now() - 100_000 }), 'DPOP_PROOF_STALE'],
     ['iat 20 s in the future → DPOP_PROOF_STALE', () => dpopCall({ now: Date.now() + 20_000 }), 'DPOP_PROOF_STALE'],
     ['DPoP scheme without dpop metadata → DPOP_PROOF_MISSING', async () => withCredentials(`DPoP ${bound}`), 'DPOP_PROOF_MISSING'],
+    ['an empty dpop value → DPOP_PROOF_INVALID', async () => withCredentials(`DPoP ${bound}`, ['']), 'DPOP_PROOF_INVALID'],
     [
       'two dpop values → DPOP_PROOF_INVALID',
       async () => withCredentials(`DPoP ${bound}`, [await makeProof(key, { accessToken: bound }), await makeProof(key, { accessToken: bound })]),
