@@ -45,7 +45,7 @@ export type { IssuerOptions } from './verify/issuers.ts';
 export type { ValidateContext, ValidateHook, VerifyOptions } from './verify/options.ts';
 export type { TokenCacheOptions } from './verify/token-cache.ts';
 export { certificateThumbprint } from './verify/certificate-thumbprint.ts';
-export type { CertificateBinding, Confirmation } from './verify/confirmation.ts';
+export type { CertificateBinding, Confirmation, DpopBinding } from './verify/confirmation.ts';
 
 // Keys: where verification keys come from. One slot, one type, whatever the source.
 export { fromSecret } from './keys/secret.ts';

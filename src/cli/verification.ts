@@ -130,8 +130,10 @@ export async function verifyToken(
   } catch (error) {
     if (!isAuthError(error)) throw error;
     // Judged last, once signature and claims passed: the CLI has no connection to prove a certificate
-    // binding on (a server over mutual TLS with that certificate admits the token), so the token verified.
-    if (error.code === 'ERR_AUTH_CERTIFICATE_MISSING') return { ok: true, kid: typeof decoded.header.kid === 'string' ? decoded.header.kid : undefined };
+    // binding on (a server over mutual TLS with that certificate admits the token), nor a DPoP proof to
+    // check (a server admits the token with its key's proof), so the token verified.
+    if (error.code === 'ERR_AUTH_CERTIFICATE_MISSING' || error.code === 'ERR_AUTH_DPOP_SCHEME_REQUIRED')
+      return { ok: true, kid: typeof decoded.header.kid === 'string' ? decoded.header.kid : undefined };
     const diagnosis = diagnose({
       error,
       header: decoded.header,

@@ -5,9 +5,10 @@ import { AuthError, toAuthError } from '../errors/auth-error.ts';
 import type { Admission, SyncAuthenticator } from '../verify/authenticator.ts';
 import { newProbe, type VerificationProbe } from '../verify/verification-probe.ts';
 import { attachAuth } from './context.ts';
-import { admit, type MethodPolicy } from './admission.ts';
+import { admit, type CallDpop, type MethodPolicy } from './admission.ts';
+import type { DpopCallState, DpopCheck } from './dpop-call.ts';
 import { eventMetadata, type AuthenticatedEvent, type RejectedEvent } from './events.ts';
-import { rejectionStatus } from './rejection.ts';
+import { rejectionStatus, type ChallengeOptions } from './rejection.ts';
 import { scheduleExpiry } from './stream-expiry.ts';
 import type { CertificateSource } from './client-certificate.ts';
 import type { CallRecord, InterceptorTelemetry } from '../telemetry/call-telemetry.ts';
@@ -31,6 +32,7 @@ type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatu
  *   credentialMetadata: ['authorization', 'cookie'],
  *   telemetry: undefined,
  *   clientCertificate: () => undefined,
+ *   dpop: undefined,
  * };
  * ```
  */
@@ -46,6 +48,8 @@ export interface CallSettings {
   readonly telemetry: InterceptorTelemetry | undefined;
   /** The call's client certificate thumbprint, for certificate-bound tokens; read only for those. */
   readonly clientCertificate: CertificateSource;
+  /** DPoP proof checks (the `dpop` option); undefined when the server accepts no DPoP. */
+  readonly dpop: DpopCheck | undefined;
 }
 
 /** The events' metadata until the call's arrives (no call is refused before it does); events copy it, never change it. */
@@ -79,9 +83,9 @@ function endOfValidity(authentication: Admission, when: string): AuthError {
 }
 
 /** The status a refusal ends the call with; INTERNAL with fixed text when it cannot be encoded. */
-function statusOf(error: AuthError): PartialStatusObject {
+function statusOf(error: AuthError, challenge: ChallengeOptions | undefined): PartialStatusObject {
   try {
-    return rejectionStatus(error);
+    return rejectionStatus(error, challenge);
   } catch {
     // Never leave a call hanging (or a rejection unhandled) because a refusal could not be encoded.
     return { code: status.INTERNAL, details: 'internal authentication error' };
@@ -122,6 +126,10 @@ export class CallAuthorization {
   private metadata = NO_METADATA;
   /** The call's telemetry, from its metadata to its decision. */
   private record: CallRecord | undefined;
+  /** On a DPoP server: the scheme the call used and the nonce its response carries. */
+  private readonly dpop: CallDpop | undefined;
+  /** Whether response headers went out through this interceptor (else a nonce rides in the trailers). */
+  private headersSent = false;
 
   constructor(
     private readonly next: ServerInterceptingCallInterface,
@@ -131,6 +139,9 @@ export class CallAuthorization {
   ) {
     if (settings.onAuthenticated !== undefined || settings.onRejected !== undefined || settings.telemetry !== undefined)
       this.observation = { probe: newProbe(), presented: undefined };
+    if (settings.dpop) this.dpop = { check: settings.dpop, state: { scheme: undefined, responseNonce: undefined } };
+    // Only servers that hand out DPoP nonces add them to responses; every other call keeps grpc-js's responders.
+    const nonces = settings.dpop?.nonces === true;
     this.call = new ServerInterceptingCall(next, {
       start: (startNext) =>
         startNext({
@@ -138,12 +149,18 @@ export class CallAuthorization {
           // Fires at the end of every call, successful ones too: cleanup only.
           onCancel: () => this.finish(),
         }),
-      // Only calls that can outlive their token need to hear the handler's status; a unary call keeps
-      // grpc-js's default responder.
-      ...(endsOnExpiry
+      ...(nonces ? { sendMetadata: (headers: Metadata, sendNext: (headers: Metadata) => void) => this.sendHeaders(headers, sendNext) } : {}),
+      // Only calls that can outlive their token need to hear the handler's status (and nonce servers, for
+      // a trailers-only answer); a unary call keeps grpc-js's default responder.
+      ...(endsOnExpiry || nonces
         ? { sendStatus: (final: PartialStatusObject, sendNext: (final: PartialStatusObject) => void) => this.handlerEnded(final, sendNext) }
         : {}),
     });
+  }
+
+  /** The state DPoP admission reports into (only on a DPoP server). */
+  private get dpopState(): DpopCallState | undefined {
+    return this.dpop?.state;
   }
 
   private get method(): string {
@@ -158,7 +175,7 @@ export class CallAuthorization {
     try {
       // Read per call, never cached: the verified-token cache knows the token, not the connection it came on.
       const certificate = (): string | undefined => this.settings.clientCertificate(this.next, metadata, this.method);
-      admitted = admit(this.policy, this.observation ? observing(authenticator, this.observation) : authenticator, metadata, certificate);
+      admitted = admit(this.policy, this.observation ? observing(authenticator, this.observation) : authenticator, metadata, certificate, this.dpop);
     } catch (error) {
       this.refuse(toAuthError(error, 'unexpected error'));
       return;
@@ -202,6 +219,7 @@ export class CallAuthorization {
       cacheHit: probe?.cacheHit ?? false,
       verificationTime: probe?.verificationTime ?? 0,
       certificateThumbprint: context.confirmation?.x5tS256,
+      dpopThumbprint: context.confirmation?.jkt,
     };
   }
 
@@ -245,13 +263,37 @@ export class CallAuthorization {
     this.record?.refused(error, this.observation?.probe);
     this.finish();
     // The decision first: building the event copies the metadata, and a `'deny'` rule reads none of it to decide.
-    this.call.sendStatus(statusOf(error));
+    this.call.sendStatus(statusOf(error, this.challenge(error)));
     notify(this.settings.onRejected, () => this.rejectedEvent(error));
+  }
+
+  /** How a refusal challenges on a DPoP server (RFC 9449 §7.1): in the scheme the call used, naming the accepted algorithms. */
+  private challenge(error: AuthError): ChallengeOptions | undefined {
+    const check = this.settings.dpop;
+    if (check === undefined) return undefined;
+    const dpop = this.dpopState?.scheme === 'dpop' || error.code === 'ERR_AUTH_DPOP_SCHEME_REQUIRED';
+    return { scheme: dpop ? 'DPoP' : 'Bearer', dpopAlgorithms: [...check.verifier.options.algorithms] };
+  }
+
+  /** An admitted call whose proof used a stale nonce tells the client the current one (RFC 9449 §8.2). */
+  private sendHeaders(headers: Metadata, next: (headers: Metadata) => void): void {
+    this.headersSent = true;
+    const nonce = this.dpopState?.responseNonce;
+    if (nonce !== undefined) headers.set('dpop-nonce', nonce);
+    next(headers);
   }
 
   /** The handler ended the call: its token can no longer outlive it. */
   private handlerEnded(final: PartialStatusObject, next: (final: PartialStatusObject) => void): void {
     this.stopExpiryTimer();
+    const nonce = this.dpopState?.responseNonce;
+    // A trailers-only answer (the handler failed before any message) has no headers: the nonce rides in the trailers.
+    if (nonce !== undefined && !this.headersSent) {
+      const trailers = final.metadata?.clone() ?? new Metadata();
+      trailers.set('dpop-nonce', nonce);
+      next({ ...final, metadata: trailers });
+      return;
+    }
     next(final);
   }
 

@@ -1,5 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { checkOneToken, tooLarge } from './metadata.ts';
+import { checkOneToken, tooLarge, type PresentedToken } from './metadata.ts';
 import { CarrierReader } from './token-reader.ts';
 
 /**
@@ -81,7 +81,7 @@ function scanHeader(header: string, name: string, into: string[]): void {
  * import { Metadata } from '@grpc/grpc-js';
  * const metadata = new Metadata();
  * metadata.set('cookie', 'theme=dark; session=eyJhbGciOiJFUzI1NiJ9.e30.c2ln; lang=en');
- * new CookieTokenReader('session', 8192).read(metadata); // 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln'
+ * new CookieTokenReader('session', 8192).read(metadata); // { token: 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln', scheme: 'bearer' }
  * ```
  */
 export class CookieTokenReader extends CarrierReader {
@@ -92,7 +92,7 @@ export class CookieTokenReader extends CarrierReader {
     super(`cookie ${name}`, `cookie ${name} must be sent once, with a token value`);
   }
 
-  read(metadata: Metadata): string | undefined {
+  read(metadata: Metadata): PresentedToken | undefined {
     const headers = metadata.get('cookie');
     if (headers.length === 0) return undefined;
     let total = 0;
@@ -109,6 +109,6 @@ export class CookieTokenReader extends CarrierReader {
     const raw = values[0] as string;
     const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
     if (value.length > this.maxTokenBytes) throw tooLarge(this.description, value.length, this.maxTokenBytes);
-    return checkOneToken(value, this.description, this.wireText);
+    return { token: checkOneToken(value, this.description, this.wireText), scheme: 'bearer' };
   }
 }

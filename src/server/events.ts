@@ -22,7 +22,7 @@ export interface CallEvent {
   readonly peer: string;
   /**
    * A copy of the call's metadata, for correlation (`x-request-id`, `traceparent`): without
-   * `authorization` and `cookie`, nor any entry holding the token the call presented or anything shaped
+   * `authorization`, `cookie` and `dpop` (a DPoP proof), nor any entry holding the token the call presented or anything shaped
    * like a JWT (a token the interceptor never read), so that logging the whole of it never logs a
    * credential. Changing it changes nothing for the call.
    */
@@ -60,6 +60,11 @@ export interface AuthenticatedEvent extends CallEvent, TokenFacts {
    * for an unbound token. Not secret: safe to log.
    */
   readonly certificateThumbprint: string | undefined;
+  /**
+   * The `jkt` of the DPoP key whose proof this call verified (RFC 9449): the RFC 7638 thumbprint the
+   * token is bound to; undefined for a token that is not DPoP-bound. Not secret: safe to log.
+   */
+  readonly dpopThumbprint: string | undefined;
 }
 
 /**
@@ -102,7 +107,7 @@ export interface RejectedEvent extends CallEvent {
  * CREDENTIAL_METADATA.includes('authorization'); // true
  * ```
  */
-export const CREDENTIAL_METADATA: readonly string[] = ['authorization', 'cookie'];
+export const CREDENTIAL_METADATA: readonly string[] = ['authorization', 'cookie', 'dpop'];
 
 /** `A`–`Z`, `a`–`z`, `0`–`9`, `-`, `_` (base64url) and `.`: the alphabet of a compact JWS or JWE. */
 function isCompactChar(code: number): boolean {

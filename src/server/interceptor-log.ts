@@ -259,7 +259,17 @@ function withoutAudience(options: AuthenticatorOptions): string[] {
 export function logConfiguration(
   logger: Logger | undefined,
   options: AuthenticatorOptions,
-  facts: { readonly tokenFrom: string; readonly maxConcurrentVerifications: number },
+  facts: {
+    readonly tokenFrom: string;
+    readonly maxConcurrentVerifications: number;
+    /** With `dpop`: the origins proofs may name, their algorithms, whether nonces are on and where jtis go. */
+    readonly dpop?: {
+      readonly origins: readonly string[];
+      readonly algorithms: readonly string[];
+      readonly nonces: boolean;
+      readonly replayStore: 'memory' | 'custom';
+    };
+  },
 ): void {
   if (logger === undefined) return;
   const issuers = options.issuers?.map((entry) => entry.issuer) ?? (options.issuer === undefined ? [] : [options.issuer].flat());

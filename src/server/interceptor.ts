@@ -18,6 +18,11 @@ import { checkLogger, type Logger } from './logger.ts';
 import { compileTokenSource, type TokenSource } from './token-source.ts';
 import { MetadataTokenReader } from './token-reader.ts';
 import { certificateSource, type ClientCertificateHook } from './client-certificate.ts';
+import { DpopCheck } from './dpop-call.ts';
+import { compileDpopOptions, type DpopOptions } from '../verify/dpop-options.ts';
+import { ProofVerifier } from '../verify/dpop-proof.ts';
+import { createMemoryReplayStore } from '../stores/memory-replay-store.ts';
+import { optionalReplayStore, type ReplayStore } from '../stores/replay-store.ts';
 
 /**
  * Options of {@link createAuthInterceptor}: how tokens are verified (the {@link AuthenticatorOptions}),
@@ -100,6 +105,20 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
    * `x5t#S256` or DER from what the proxy forwards; see {@link ClientCertificateHook}.
    */
   readonly clientCertificate?: ClientCertificateHook;
+  /**
+   * DPoP (RFC 9449): accept `authorization: DPoP <token>` with a proof in the `dpop` metadata, and admit
+   * DPoP-bound tokens (`cnf.jkt`) only with a proof signed by their key, for the called method, on every
+   * call (a verified-token cache hit included). `origins` (required) are the URLs clients address this
+   * service by; never the call's `:authority`. Without it the DPoP scheme is malformed and DPoP-bound tokens
+   * are refused. Needs `tokenFrom: 'authorization'`. See {@link DpopOptions}.
+   */
+  readonly dpop?: DpopOptions;
+  /**
+   * Where one-time values are remembered: the `jti` of every DPoP proof, for as long as the proof could
+   * be accepted. Default: a memory store of this process ({@link createMemoryReplayStore}), right for one
+   * replica; replicas behind a load balancer need a shared store (see {@link ReplayStore}).
+   */
+  readonly replayStore?: ReplayStore;
 }
 
 /**
@@ -143,6 +162,8 @@ const OWN_OPTION_NAMES = optionNames<Omit<AuthInterceptorOptions, keyof Authenti
   tokenFrom: true,
   logger: true,
   clientCertificate: true,
+  dpop: true,
+  replayStore: true,
 });
 const INTERCEPTOR_OPTION_NAMES: ReadonlySet<string> = new Set([...AUTHENTICATOR_OPTION_NAMES, ...OWN_OPTION_NAMES]);
 
@@ -172,11 +193,18 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   const rules = compileRules(options.rules, options.defaultRule);
   checkRulesAgainstServices(rules, options.services, options.strictRules);
   const logger = checkLogger(options.logger, 'logger');
-  const authenticator = buildAuthenticator(options);
+  const dpopOptions = options.dpop === undefined ? undefined : compileDpopOptions(options.dpop, 'dpop');
+  const replayStore = optionalReplayStore(options.replayStore, 'replayStore');
+  const authenticator = buildAuthenticator(options, undefined, { dpop: dpopOptions !== undefined });
   const resolvers = [options.keys, ...(options.issuers ?? []).map((issuer) => issuer.keys)].filter((keys) => keys !== undefined);
   // The same checked clock as the authenticator's: a NaN reading refuses (INTERNAL), never admits.
   const clock = checkedClock(options.clock);
-  const tokenFrom = compileTokenSource(options.tokenFrom, checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes'));
+  const tokenFrom = compileTokenSource(options.tokenFrom, checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes'), dpopOptions !== undefined);
+  // The default store reads the interceptor's clock, as proofs' iat are judged by it.
+  const dpop =
+    dpopOptions === undefined
+      ? undefined
+      : new DpopCheck(new ProofVerifier(dpopOptions, replayStore ?? createMemoryReplayStore({ clock }), clock), authenticator.limit);
   const rejections = observeRejections(optionalFunction<(event: RejectedEvent) => void>(options.onRejected, 'onRejected'), logger, clock);
   const settings: CallSettings = {
     onAuthenticated: optionalFunction<(event: AuthenticatedEvent) => void>(options.onAuthenticated, 'onAuthenticated'),
@@ -190,10 +218,21 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
       optionalFunction<ClientCertificateHook>(options.clientCertificate, 'clientCertificate', 'a function (call) => string | Uint8Array | undefined'),
       logger,
     ),
+    dpop,
   };
   logConfiguration(logger, options, {
     tokenFrom: tokenFrom.description,
     maxConcurrentVerifications: checkMaxConcurrentVerifications(options.maxConcurrentVerifications, 'maxConcurrentVerifications'),
+    ...(dpopOptions === undefined
+      ? {}
+      : {
+          dpop: {
+            origins: [...dpopOptions.origins],
+            algorithms: [...dpopOptions.algorithms],
+            nonces: dpopOptions.nonceSecret !== undefined,
+            replayStore: replayStore === undefined ? ('memory' as const) : ('custom' as const),
+          },
+        }),
   });
   // Last, once nothing else can throw: a failed creation must leave no listener on a resolver.
   const stopKeyLogs = logKeyEvents(logger, resolvers);

@@ -2,7 +2,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { AuthError, toAuthError } from '../errors/auth-error.ts';
 import { isThenable } from '../util/thenable.ts';
 import { DEFAULT_MAX_TOKEN_BYTES } from '../verify/compact.ts';
-import { checkOneToken, readBearerToken, tooLarge } from './metadata.ts';
+import { checkOneToken, readAuthorization, tooLarge, type PresentedToken } from './metadata.ts';
 
 /**
  * Where the interceptor reads each call's token: the `tokenFrom` option, compiled once. Every reader
@@ -15,40 +15,54 @@ import { checkOneToken, readBearerToken, tooLarge } from './metadata.ts';
  * import { Metadata } from '@grpc/grpc-js';
  * import type { TokenReader } from './token-reader.ts';
  * declare const reader: TokenReader;
- * const token = reader.read(new Metadata(), '/acme.orders.v1.Orders/GetOrder');
- * if (token === undefined) throw reader.missing(); // ERR_AUTH_TOKEN_MISSING, naming where a token was expected
+ * const presented = reader.read(new Metadata(), '/acme.orders.v1.Orders/GetOrder');
+ * if (presented === undefined) throw reader.missing(); // ERR_AUTH_TOKEN_MISSING, naming where a token was expected
  * ```
  */
 export interface TokenReader {
   /** Where tokens are read, for logs: `authorization metadata`, `x-api-token metadata`, `cookie session`, `the tokenFrom function`. */
   readonly description: string;
   /**
-   * The call's token, or undefined when the call carries none. Throws an AuthError:
+   * The call's token and its scheme, or undefined when the call carries none. Throws an AuthError:
    * `AUTHORIZATION_MALFORMED`, `TOKEN_TOO_LARGE`, or whatever a `tokenFrom` function threw.
    */
-  read(metadata: Metadata, method: string): string | undefined;
+  read(metadata: Metadata, method: string): PresentedToken | undefined;
   /** The refusal of a call that carries no token (`ERR_AUTH_TOKEN_MISSING`). */
   missing(): AuthError;
 }
 
 /**
- * `authorization: Bearer <token>`, the default (RFC 6750 §2.1). The wire texts are the codes' own.
+ * `authorization: Bearer <token>`, the default (RFC 6750 §2.1), and `authorization: DPoP <token>` when
+ * the server verifies DPoP proofs (`dpop`, RFC 9449 §7.1). A `Bearer` call that also sends a `dpop` proof
+ * is malformed on such a server (RFC 9449 §7.2: the scheme must be DPoP when DPoP is used). The wire
+ * texts are the codes' own.
  *
  * @example
  * ```ts
  * import { Metadata } from '@grpc/grpc-js';
  * const metadata = new Metadata();
  * metadata.set('authorization', 'Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln');
- * new BearerTokenReader(8192).read(metadata); // 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln'
+ * new BearerTokenReader(8192).read(metadata); // { token: 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln', scheme: 'bearer' }
  * ```
  */
 export class BearerTokenReader implements TokenReader {
   readonly description = 'authorization metadata';
 
-  constructor(private readonly maxTokenBytes: number) {}
+  constructor(
+    private readonly maxTokenBytes: number,
+    /** Whether `DPoP <token>` is accepted (the server verifies proofs). */
+    readonly dpop = false,
+  ) {}
 
-  read(metadata: Metadata): string | undefined {
-    return readBearerToken(metadata, this.maxTokenBytes);
+  read(metadata: Metadata): PresentedToken | undefined {
+    const presented = readAuthorization(metadata, this.maxTokenBytes, this.dpop);
+    if (this.dpop && presented?.scheme === 'bearer' && metadata.get('dpop').length > 0) {
+      // A proof next to a bearer token: a client that meant DPoP, or a downgrade; either way not a bearer call.
+      throw new AuthError('ERR_AUTH_AUTHORIZATION_MALFORMED', 'authorization uses the Bearer scheme but the call carries a dpop proof; use the DPoP scheme', {
+        wireMessage: 'authorization scheme must be DPoP when a DPoP proof is sent',
+      });
+    }
+    return presented;
   }
 
   missing(): AuthError {
@@ -74,7 +88,7 @@ export const DEFAULT_TOKEN_READER: TokenReader = new BearerTokenReader(DEFAULT_M
  * @example
  * ```ts
  * class HeaderReader extends CarrierReader {
- *   read(): string | undefined {
+ *   read(): undefined {
  *     throw this.malformed('x-token metadata is binary');
  *   }
  * }
@@ -88,7 +102,7 @@ export abstract class CarrierReader implements TokenReader {
     protected readonly wireText: string,
   ) {}
 
-  abstract read(metadata: Metadata, method: string): string | undefined;
+  abstract read(metadata: Metadata, method: string): PresentedToken | undefined;
 
   missing(): AuthError {
     return new AuthError('ERR_AUTH_TOKEN_MISSING', `call has no ${this.description}`, { wireMessage: `missing token in ${this.description}` });
@@ -109,7 +123,7 @@ export abstract class CarrierReader implements TokenReader {
  * import { Metadata } from '@grpc/grpc-js';
  * const metadata = new Metadata();
  * metadata.set('x-api-token', 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln');
- * new MetadataTokenReader('x-api-token', 8192).read(metadata); // 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln'
+ * new MetadataTokenReader('x-api-token', 8192).read(metadata); // { token: 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln', scheme: 'bearer' }
  * ```
  */
 export class MetadataTokenReader extends CarrierReader {
@@ -120,7 +134,7 @@ export class MetadataTokenReader extends CarrierReader {
     super(`${key} metadata`, `${key} metadata must be a single token value`);
   }
 
-  read(metadata: Metadata): string | undefined {
+  read(metadata: Metadata): PresentedToken | undefined {
     const values = metadata.get(this.key);
     if (values.length === 0) return undefined;
     if (values.length > 1) throw this.malformed(`${this.description} has ${values.length} values; exactly one is allowed`);
@@ -128,7 +142,7 @@ export class MetadataTokenReader extends CarrierReader {
     // Binary (`-bin`) keys are refused when the option is read; this narrows the type.
     if (typeof value !== 'string') throw this.malformed(`${this.description} is binary`);
     if (value.length > this.maxTokenBytes) throw tooLarge(this.description, value.length, this.maxTokenBytes);
-    return checkOneToken(value, this.description, this.wireText);
+    return { token: checkOneToken(value, this.description, this.wireText), scheme: 'bearer' };
   }
 }
 
@@ -168,7 +182,7 @@ export class ExtractorTokenReader implements TokenReader {
     private readonly maxTokenBytes: number,
   ) {}
 
-  read(metadata: Metadata, method: string): string | undefined {
+  read(metadata: Metadata, method: string): PresentedToken | undefined {
     let returned: unknown;
     let promised = false;
     try {
@@ -188,7 +202,7 @@ export class ExtractorTokenReader implements TokenReader {
       throw new AuthError('ERR_AUTH_INTERNAL', `tokenFrom function returned ${what}; it must return the token (a string) or undefined, synchronously`);
     }
     if (returned.length > this.maxTokenBytes) throw tooLarge(EXTRACTED, returned.length, this.maxTokenBytes);
-    return checkOneToken(returned, EXTRACTED, EXTRACTED_WIRE_MESSAGE);
+    return { token: checkOneToken(returned, EXTRACTED, EXTRACTED_WIRE_MESSAGE), scheme: 'bearer' };
   }
 
   missing(): AuthError {

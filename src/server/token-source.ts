@@ -111,8 +111,10 @@ function cookieReader(value: unknown, maxTokenBytes: number): TokenReader {
  * compileTokenSource({ metadata: 'x-token-bin' }, 8192); // throws AuthConfigError('tokenFrom.metadata', ...)
  * ```
  */
-export function compileTokenSource(value: unknown, maxTokenBytes: number): TokenReader {
-  if (value === undefined || value === 'authorization') return new BearerTokenReader(maxTokenBytes);
+export function compileTokenSource(value: unknown, maxTokenBytes: number, dpop = false): TokenReader {
+  if (value === undefined || value === 'authorization') return new BearerTokenReader(maxTokenBytes, dpop);
+  // A DPoP proof goes with `authorization: DPoP <token>` (RFC 9449 §7.1); another carrier has no scheme to say so.
+  if (dpop) throw new AuthConfigError('tokenFrom', "dpop needs tokenFrom 'authorization' (the DPoP scheme travels in the authorization metadata)");
   if (typeof value === 'function') {
     // An `async` function can only ever answer with a promise: every call would be refused (INTERNAL).
     // Caught here when the runtime can tell; a function that returns a promise otherwise is caught per call.

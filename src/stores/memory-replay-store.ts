@@ -35,8 +35,9 @@ const FULL_SWEEP_INTERVAL = 1000;
  *
  * @example
  * ```ts
- * import { createMemoryReplayStore } from 'grpc-jwt-auth';
+ * import { createAuthInterceptor, createMemoryReplayStore } from 'grpc-jwt-auth';
  * const replayStore = createMemoryReplayStore({ maxEntries: 200_000 });
+ * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], dpop: { origins: ['https://orders.example'] }, replayStore });
  * replayStore.add('dpop:jkt:jti-1', new Date(Date.now() + 60_000)); // true: first use
  * replayStore.add('dpop:jkt:jti-1', new Date(Date.now() + 60_000)); // false: a replay
  * ```

@@ -14,12 +14,13 @@ import { AuthConfigError } from '../errors/config-error.ts';
  *
  * @example
  * ```ts
- * import type { ReplayStore } from 'grpc-jwt-auth';
+ * import { createAuthInterceptor, type ReplayStore } from 'grpc-jwt-auth';
  * declare const redis: { set(key: string, value: string, options: { NX: true; PXAT: number }): Promise<string | null> };
  * // Shared by every replica: SET NX is the atomic set-if-absent.
  * const replayStore: ReplayStore = {
  *   add: async (key: string, expiresAt: Date) => (await redis.set(`replay:${key}`, '1', { NX: true, PXAT: expiresAt.getTime() })) === 'OK',
  * };
+ * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], dpop: { origins: ['https://orders.example'] }, replayStore });
  * ```
  */
 export interface ReplayStore {

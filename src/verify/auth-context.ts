@@ -108,8 +108,9 @@ export interface AuthContext<C extends object = object> {
   readonly tokenId: string;
   /**
    * What the token is bound to (its `cnf` claim), each member proven on this call before it was admitted:
-   * `x5tS256`, the thumbprint of the client certificate (RFC 8705). Undefined for a bearer token, and when
-   * the issuer's `certificateBinding` is `'off'`. Safe to log.
+   * `x5tS256`, the thumbprint of the client certificate (RFC 8705; omitted when the issuer's
+   * `certificateBinding` is `'off'`), and `jkt`, the thumbprint of the DPoP key whose proof this call
+   * carried (RFC 9449). Undefined for a bearer token. Safe to log.
    */
   readonly confirmation: Confirmation | undefined;
 }

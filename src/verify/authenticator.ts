@@ -10,10 +10,10 @@ import { checkTimeClaims } from './claims.ts';
 import { checkedClock } from './clock.ts';
 import { parseCompactToken, type ParsedToken } from './compact.ts';
 import { compileIssuers, type IssuerOptions } from './issuers.ts';
-import { VERIFY_OPTION_FLAGS, checkMaxTokenBytes, compileVerifyOptions, type VerifyOptions } from './options.ts';
+import { NO_DPOP, VERIFY_OPTION_FLAGS, checkMaxTokenBytes, compileVerifyOptions, type VerifyContext, type VerifyOptions } from './options.ts';
 import { TokenCache, type CacheEntry, type TokenCacheOptions } from './token-cache.ts';
 import type { TokenFacts } from './token-facts.ts';
-import type { CertificateBinding } from './confirmation.ts';
+import type { CertificateBinding, DpopBinding } from './confirmation.ts';
 import { presentedThumbprint } from './certificate-thumbprint.ts';
 import { checkSenderBinding } from './sender-binding.ts';
 import { timed, type VerificationProbe } from './verification-probe.ts';
@@ -113,6 +113,8 @@ export interface Admission extends Omit<Authentication, 'validUntil'> {
   readonly facts: TokenFacts;
   /** The issuer's `certificateBinding`: what the server must prove on each call (verify/sender-binding.ts). */
   readonly certificateBinding: CertificateBinding;
+  /** The issuer's `dpopBinding`: whether unbound tokens are refused (verify/sender-binding.ts). */
+  readonly dpopBinding: DpopBinding;
 }
 
 /**
@@ -140,7 +142,9 @@ export interface Authenticator {
    * Always returns a promise: it rejects with an {@link AuthError} when the token is refused. A
    * certificate-bound token (`cnf["x5t#S256"]`, RFC 8705) is admitted only with the matching
    * `proof.clientCertificate` (see {@link AuthenticateProof}), as the interceptor admits it only over the
-   * matching mutual-TLS connection.
+   * matching mutual-TLS connection. A DPoP-bound token (`cnf.jkt`, RFC 9449) is refused
+   * (`ERR_AUTH_DPOP_SCHEME_REQUIRED`): no DPoP proof is checked here, and without one the token is what a
+   * thief would present.
    */
   authenticate(token: string, method: string, proof?: AuthenticateProof): Promise<Authentication>;
   /** Prefetches remote keys of every issuer. */
@@ -221,7 +225,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   return {
     // The binding is checked here as the interceptor checks it: a gateway that passes no certificate gets
     // bound tokens refused, never admitted as bearer tokens (a stolen bound token must stay useless).
-    authenticate: async (token, method, proof) => forUsers(checkSenderBinding(await core.authenticate(token, method), () => provenCertificate(proof))),
+    // No DPoP proof can be checked here: a DPoP-bound token is refused (ERR_AUTH_DPOP_SCHEME_REQUIRED) for the same reason.
+    authenticate: async (token, method, proof) =>
+      forUsers(
+        await checkSenderBinding(await core.authenticate(token, method), { certificate: () => provenCertificate(proof), scheme: 'bearer', dpop: undefined }),
+      ),
     ready: () => core.ready(),
     close: () => core.close(),
     status: () => core.status(),
@@ -260,6 +268,8 @@ function forUsers({ context, validUntil, endedBy }: Admission): Authentication {
 export interface SyncAuthenticator extends Omit<Authenticator, 'authenticate'> {
   /** With a `probe`, reports into it whether the cache answered, how long it took and what the genuine token says. */
   authenticate(token: string, method: string, probe?: VerificationProbe): Admission | Promise<Admission>;
+  /** The `maxConcurrentVerifications` bound, shared with DPoP proof checks (crypto on every call too). */
+  readonly limit: VerificationLimit;
 }
 
 /**
@@ -274,12 +284,16 @@ export interface SyncAuthenticator extends Omit<Authenticator, 'authenticate'> {
  * const { validUntil } = await authenticator.authenticate(token, '/acme.orders.v1.Orders/GetOrder'); // milliseconds
  * ```
  */
-export function buildAuthenticator(options: AuthenticatorOptions, defaultMaxConcurrentVerifications?: number): SyncAuthenticator {
+export function buildAuthenticator(
+  options: AuthenticatorOptions,
+  defaultMaxConcurrentVerifications?: number,
+  context: VerifyContext = NO_DPOP,
+): SyncAuthenticator {
   const clock = checkedClock(options.clock);
   if (options.cache !== undefined && options.cache !== false && !isRecord(options.cache))
     throw new AuthConfigError('cache', 'expected false or { maxEntries, maxTtl }');
-  const single = options.issuers === undefined ? new TokenVerifier(compileVerifyOptions(options as VerifyOptions)) : undefined;
-  const byIssuer = single === undefined ? compileIssuers(options) : undefined;
+  const single = options.issuers === undefined ? new TokenVerifier(compileVerifyOptions(options as VerifyOptions, undefined, context)) : undefined;
+  const byIssuer = single === undefined ? compileIssuers(options, context) : undefined;
   const maxTokenBytes = checkMaxTokenBytes(options.maxTokenBytes, 'maxTokenBytes');
   const verifiers: readonly TokenVerifier[] = single ? [single] : [...(byIssuer?.values() ?? [])];
   const sources: readonly KeySource[] = single
@@ -307,7 +321,14 @@ export function buildAuthenticator(options: AuthenticatorOptions, defaultMaxConc
     const { context, key, window, facts } = await verifier.verify(parsed, seconds);
     const validUntil = Number.isFinite(window.until) ? window.until * 1000 : undefined;
     const entry: VerifiedEntry = {
-      authentication: Object.freeze({ context, validUntil, endedBy: window.endedBy, facts, certificateBinding: verifier.options.certificateBinding }),
+      authentication: Object.freeze({
+        context,
+        validUntil,
+        endedBy: window.endedBy,
+        facts,
+        certificateBinding: verifier.options.certificateBinding,
+        dpopBinding: verifier.options.dpopBinding,
+      }),
       key,
       keys: verifier.options.keys,
       verifier,
@@ -406,5 +427,6 @@ export function buildAuthenticator(options: AuthenticatorOptions, defaultMaxConc
       for (const verifier of verifiers) verifier.options.keys.close?.();
     },
     status: () => authStatus(sources),
+    limit,
   };
 }

@@ -12,8 +12,9 @@ import { compileOrigins } from './htu.ts';
  *
  * @example
  * ```ts
- * import type { DpopAlgorithm } from 'grpc-jwt-auth';
+ * import { createAuthInterceptor, type DpopAlgorithm } from 'grpc-jwt-auth';
  * const algorithms: readonly DpopAlgorithm[] = ['ES256', 'EdDSA'];
+ * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], dpop: { origins: ['https://orders.example'], algorithms } });
  * ```
  */
 export type DpopAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519' | 'PS256' | 'PS384' | 'PS512' | 'RS256' | 'RS384' | 'RS512';
@@ -30,8 +31,9 @@ export const DEFAULT_DPOP_ALGORITHMS: readonly DpopAlgorithm[] = ['ES256', 'EdDS
  *
  * @example
  * ```ts
- * import type { DpopOptions } from 'grpc-jwt-auth';
+ * import { createAuthInterceptor, type DpopOptions } from 'grpc-jwt-auth';
  * const dpop: DpopOptions = { origins: ['https://orders.example', 'https://orders.internal:8443'], nonce: { secret: process.env.DPOP_NONCE_SECRET! } };
+ * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], dpop });
  * ```
  */
 export interface DpopOptions {

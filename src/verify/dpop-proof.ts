@@ -37,6 +37,8 @@ const MAX_RSA_BITS = 4096;
 // RFC 6750 b64token and any JWS: printable ASCII without space. `ath` hashes the token's ASCII bytes, and
 // node's 'ascii' encoding keeps only the low byte of each UTF-16 unit: 'š' would hash as 'a'.
 const ACCESS_TOKEN_TEXT = /^[\x21-\x7E]+$/;
+/** Longest protected header whose key is cached: an RSA-4096 jwk header is about 1 KiB of base64url. */
+const MAX_CACHED_HEADER = 2048;
 
 /**
  * Options of {@link createDpopProofVerifier}: the {@link DpopOptions}, the store of used `jti`s, the clock.
@@ -47,7 +49,9 @@ const ACCESS_TOKEN_TEXT = /^[\x21-\x7E]+$/;
  * const verifier = createDpopProofVerifier(options);
  * ```
  */
-export interface DpopProofVerifierOptions extends DpopOptions {
+export interface DpopProofVerifierOptions extends Omit<DpopOptions, 'algorithms'> {
+  /** The algorithms proofs may use (checked: asymmetric {@link DpopAlgorithm}s only); default `['ES256', 'EdDSA', 'PS256']`. */
+  readonly algorithms?: readonly string[];
   /** Where used proof `jti`s are remembered; default a new {@link createMemoryReplayStore}. */
   readonly replayStore?: ReplayStore;
   /** The clock, in milliseconds since the epoch; default `Date.now`. */
@@ -260,17 +264,21 @@ export class ProofVerifier implements DpopProofVerifier {
       throw new AuthError('ERR_AUTH_DPOP_KEY_MISMATCH', `DPoP proof key ${keyJkt} is not the token's cnf.jkt ${describeForLog(jkt)}`);
     if (entry === undefined && fresh !== undefined) entry = { jkt: fresh.jkt, alg: fresh.alg, key: await importProofKey(fresh.jwk, fresh.alg) };
     const key = entry as DpopKeyEntry;
+    let payload: Uint8Array;
     try {
-      await compactVerify(proof, key.key, { algorithms: [key.alg] });
+      ({ payload } = await compactVerify(proof, key.key, { algorithms: [key.alg] }));
     } catch (error) {
       throw invalid('DPoP proof signature does not verify with its jwk', error);
     }
-    // Only now: a header whose proof never verified never takes a place.
-    if (fresh !== undefined) this.#keys.set(segments.header, key);
-    const claims = parseSegment(segments.payload, 'payload');
+    // Only now: a header whose proof never verified never takes a place. A key holder could still pad
+    // headers to fill the cache with large entries: only headers of a real key's size are kept.
+    if (fresh !== undefined && segments.header.length <= MAX_CACHED_HEADER) this.#keys.set(segments.header, key);
+    const claims = parsePayload(payload);
     const jti = this.checkClaims(claims, path, htm, accessToken);
     const nonce = this.checkFreshness(claims);
-    await this.remember(key.jkt, jti, claims.iat as number, nonce);
+    // A synchronous store (the memory one) answers without another promise on the per-call path.
+    const remembering = this.remember(key.jkt, jti, claims.iat as number, nonce);
+    if (remembering !== undefined) await remembering;
     return nonce === undefined ? { jkt: key.jkt, jti } : { jkt: key.jkt, jti, nonce };
   }
 
@@ -281,9 +289,7 @@ export class ProofVerifier implements DpopProofVerifier {
       throw invalid(`DPoP proof jti is ${describeForLog(jti, 20)}, not a string of 1 to ${MAX_JTI_LENGTH} characters`);
     // Methods are case-sensitive (RFC 9110 §9.1): `post` is not POST.
     if (claims.htm !== htm) throw invalid(`DPoP proof htm ${describeForLog(claims.htm)} is not ${htm}`);
-    const target = typeof htu === 'string' ? parseHtu(htu) : undefined;
-    if (target === undefined) throw invalid(`DPoP proof htu ${describeForLog(htu)} is not an http(s) URL without userinfo`);
-    if (!this.options.origins.has(target.origin) || target.path !== path) {
+    if (!this.targets(htu, path)) {
       throw invalid(`DPoP proof htu ${describeForLog(htu)} is not ${path} at one of dpop.origins [${[...this.options.origins].join(', ')}]`);
     }
     if (accessToken !== undefined) {
@@ -293,6 +299,15 @@ export class ProofVerifier implements DpopProofVerifier {
     }
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid(`DPoP proof iat is ${describeForLog(iat, 30)}, not a number`);
     return jti;
+  }
+
+  /** Whether `htu` names `path` at a configured origin. */
+  private targets(htu: unknown, path: string): boolean {
+    if (typeof htu !== 'string') return false;
+    // The usual case costs no URL parsing: the htu is exactly a configured origin (as normalized) plus the path.
+    if (htu.endsWith(path) && this.options.origins.has(htu.slice(0, htu.length - path.length))) return true;
+    const target = parseHtu(htu);
+    return target !== undefined && this.options.origins.has(target.origin) && target.path === path;
   }
 
   /** `iat` within the window, or with nonces a current nonce. Returns the nonce the proof carried. */
@@ -329,22 +344,28 @@ export class ProofVerifier implements DpopProofVerifier {
    * The one-time use: keyed by the key and the `jti`, so one client cannot burn another's `jti`s; kept
    * as long as the proof could still be accepted (its `iat` window, or the nonce window).
    */
-  private async remember(jkt: string, jti: string, iat: number, nonce: string | undefined): Promise<void> {
+  private remember(jkt: string, jti: string, iat: number, nonce: string | undefined): Promise<void> | undefined {
     const { proofMaxAge, clockTolerance } = this.options;
     // The last millisecond the proof is fresh is floor((iat + window) * 1000); a store forgets a key AT its
     // expiresAt (and Date drops sub-milliseconds), so the key must outlive that instant by one millisecond.
     const lastFresh = nonce === undefined ? (iat + proofMaxAge + clockTolerance) * 1000 : this.clock() + (NONCE_WINDOW + clockTolerance) * 1000;
     const expiresAt = new Date(Math.floor(lastFresh) + 1);
     let answer: unknown;
+    let pending: Promise<unknown> | undefined;
     try {
       answer = this.store.add(`dpop:${jkt}:${jti}`, expiresAt);
-      if (isThenable(answer)) answer = await answer;
+      // Inside the try: reading `then` (a getter) is the store's code too.
+      if (isThenable(answer)) pending = Promise.resolve(answer);
     } catch (error) {
-      // Fail closed: a proof that cannot be checked for replay is not admitted.
-      throw new AuthError('ERR_AUTH_REPLAY_CHECK_UNAVAILABLE', `replay store failed: ${thrownText(error)}`, { cause: error });
+      throw unavailable(error);
     }
-    if (answer === false) throw new AuthError('ERR_AUTH_DPOP_PROOF_REPLAYED', `DPoP proof jti ${describeForLog(jti, 60)} of key ${jkt} was already used`);
-    if (answer !== true) throw new AuthError('ERR_AUTH_REPLAY_CHECK_UNAVAILABLE', `replay store answered ${describeForLog(answer)}, not true or false`);
+    if (pending === undefined) return judgeReplay(answer, jkt, jti);
+    return pending.then(
+      (settled) => judgeReplay(settled, jkt, jti),
+      (error: unknown) => {
+        throw unavailable(error);
+      },
+    );
   }
 }
 
@@ -354,6 +375,32 @@ function parseSegment(segment: string, part: 'header' | 'payload'): Record<strin
   } catch (error) {
     throw invalid(`DPoP proof ${part} is not a JSON object`, error);
   }
+}
+
+/** A store that throws or rejects: fail closed, the proof cannot be checked for reuse. */
+function unavailable(error: unknown): AuthError {
+  return new AuthError('ERR_AUTH_REPLAY_CHECK_UNAVAILABLE', `replay store failed: ${thrownText(error)}`, { cause: error });
+}
+
+/** Only `true` (first use) admits; `false` is a replay, anything else a broken store. */
+function judgeReplay(answer: unknown, jkt: string, jti: string): undefined {
+  if (answer === true) return undefined;
+  if (answer === false) throw new AuthError('ERR_AUTH_DPOP_PROOF_REPLAYED', `DPoP proof jti ${describeForLog(jti, 60)} of key ${jkt} was already used`);
+  throw new AuthError('ERR_AUTH_REPLAY_CHECK_UNAVAILABLE', `replay store answered ${describeForLog(answer)}, not true or false`);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The verified payload as a JSON object (jose decoded it from base64url already). */
+function parsePayload(payload: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(payload));
+  } catch (error) {
+    throw invalid('DPoP proof payload is not UTF-8 JSON', error);
+  }
+  if (!isRecord(value)) throw invalid('DPoP proof payload is not a JSON object');
+  return value;
 }
 
 async function thumbprintOf(jwk: JWK): Promise<string> {

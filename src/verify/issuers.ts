@@ -5,7 +5,7 @@
 import { AuthConfigError } from '../errors/config-error.ts';
 import { checkOptionNames, isRecord, optionNames, optionalString } from '../util/option-checks.ts';
 import type { AuthenticatorOptions } from './authenticator.ts';
-import { VERIFY_OPTION_FLAGS, VERIFY_OPTION_NAMES, compileVerifyOptions, type VerifyOptions } from './options.ts';
+import { NO_DPOP, VERIFY_OPTION_FLAGS, VERIFY_OPTION_NAMES, compileVerifyOptions, type VerifyContext, type VerifyOptions } from './options.ts';
 import { TokenVerifier } from './verifier.ts';
 
 /**
@@ -44,7 +44,7 @@ const ISSUER_OPTION_NAMES = optionNames<IssuerOptions>({ ...VERIFY_OPTION_FLAGS,
  * verifiers.get('https://jobs.example/'); // the verifier for that iss
  * ```
  */
-export function compileIssuers(options: AuthenticatorOptions): Map<string, TokenVerifier> {
+export function compileIssuers(options: AuthenticatorOptions, context: VerifyContext = NO_DPOP): Map<string, TokenVerifier> {
   const { issuers, keys, algorithms } = options;
   // Only verification options are defaults for the entries (not rules, hooks or the cache).
   const defaults = Object.fromEntries(
@@ -74,7 +74,7 @@ export function compileIssuers(options: AuthenticatorOptions): Map<string, Token
     // which would send the reader to an entry that has no audience. Anything else (a wrong or missing
     // `keys`, `algorithms`, or a field of the entry's own) is the entry's.
     const nameOf = (option: string): string => (Object.hasOwn(defaults, option) && !Object.hasOwn(given, option) ? option : `${path}.${option}`);
-    byIssuer.set(issuer, new TokenVerifier(compileVerifyOptions({ ...defaults, ...given } as unknown as VerifyOptions, nameOf)));
+    byIssuer.set(issuer, new TokenVerifier(compileVerifyOptions({ ...defaults, ...given } as unknown as VerifyOptions, nameOf, context)));
   });
   return byIssuer;
 }

@@ -7,7 +7,7 @@ import type { KeyResolver } from '../keys/resolver.ts';
 import type { ClaimPolicy } from './claims.ts';
 import { DEFAULT_MAX_TOKEN_BYTES } from './compact.ts';
 import { isMediaTypeName, normalizeTyp, type HeaderPolicy } from './header.ts';
-import { CERTIFICATE_BINDINGS, type CertificateBinding } from './confirmation.ts';
+import { CERTIFICATE_BINDINGS, DPOP_BINDINGS, type CertificateBinding, type DpopBinding } from './confirmation.ts';
 
 /**
  * What a `validate` hook is told besides the claims.
@@ -130,6 +130,13 @@ export interface VerifyOptions {
    * (`{ clientCertificate }`); without it a bound token is refused (`ERR_AUTH_CERTIFICATE_MISSING`).
    */
   readonly certificateBinding?: CertificateBinding;
+  /**
+   * DPoP-bound tokens (RFC 9449, `cnf.jkt`) always need `authorization: DPoP` and a proof signed by their
+   * key (the interceptor's `dpop` option; without it they are refused). `'when-bound'` (default) admits
+   * unbound tokens as bearer tokens; `'required'` refuses them (`ERR_AUTH_TOKEN_NOT_BOUND`) and needs `dpop`.
+   * See {@link DpopBinding}.
+   */
+  readonly dpopBinding?: DpopBinding;
 }
 
 /** Options compiled into the shapes the hot path uses. */
@@ -143,6 +150,7 @@ export interface CompiledVerifyOptions {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see VerifyOptions.validate
   readonly validate: ValidateHook<any> | undefined;
   readonly certificateBinding: CertificateBinding;
+  readonly dpopBinding: DpopBinding;
 }
 
 /**
@@ -165,6 +173,7 @@ export const VERIFY_OPTION_FLAGS = {
   roleClaims: true,
   validate: true,
   certificateBinding: true,
+  dpopBinding: true,
 } as const satisfies { readonly [K in keyof Required<VerifyOptions>]: true };
 
 /** Names of every option of {@link VerifyOptions}, for typo detection. */
@@ -233,6 +242,31 @@ function isKeyResolver(value: unknown): value is KeyResolver {
 }
 
 /**
+ * What the verification options are compiled for: whether DPoP proofs can be checked (the interceptor's
+ * `dpop` option).
+ *
+ * @example
+ * ```ts
+ * const context: VerifyContext = { dpop: true };
+ * ```
+ */
+export interface VerifyContext {
+  readonly dpop: boolean;
+}
+
+/** `createAuthenticator`, and an interceptor without `dpop`: no proof can be checked. */
+export const NO_DPOP: VerifyContext = { dpop: false };
+
+function checkDpopBinding(value: unknown, option: string, context: VerifyContext): DpopBinding {
+  const binding = optionalChoice(value, option, DPOP_BINDINGS) ?? 'when-bound';
+  // Every call would be refused: no DPoP-bound token can be proven without proof verification.
+  if (binding === 'required' && !context.dpop) {
+    throw new AuthConfigError(option, "'required' needs the interceptor's dpop option (createAuthenticator checks no DPoP proofs)");
+  }
+  return binding;
+}
+
+/**
  * Validates one issuer's verification options and compiles them. Every mistake throws an
  * {@link AuthConfigError} naming the option as `name` spells it: where the user wrote it, e.g.
  * `issuers[1].audience` for an issuer entry's own field, but `audience` for a top-level default.
@@ -244,7 +278,11 @@ function isKeyResolver(value: unknown): value is KeyResolver {
  * compiled.claims.clockTolerance; // 60, the default
  * ```
  */
-export function compileVerifyOptions(options: VerifyOptions, name: (option: string) => string = (option) => option): CompiledVerifyOptions {
+export function compileVerifyOptions(
+  options: VerifyOptions,
+  name: (option: string) => string = (option) => option,
+  context: VerifyContext = NO_DPOP,
+): CompiledVerifyOptions {
   if (!isKeyResolver(options.keys)) throw new AuthConfigError(name('keys'), 'expected a key resolver: fromSecret(), fromPem(), fromJwks() or fromIssuer()');
   const { algorithms } = options;
   if (!Array.isArray(algorithms) || algorithms.length === 0) {
@@ -280,5 +318,6 @@ export function compileVerifyOptions(options: VerifyOptions, name: (option: stri
     roleClaims: options.roleClaims === undefined ? DEFAULT_ROLE_CLAIMS : checkClaimPaths(options.roleClaims, name('roleClaims')),
     validate,
     certificateBinding: optionalChoice(options.certificateBinding, name('certificateBinding'), CERTIFICATE_BINDINGS) ?? 'when-bound',
+    dpopBinding: checkDpopBinding(options.dpopBinding, name('dpopBinding'), context),
   };
 }

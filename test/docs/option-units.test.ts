@@ -26,6 +26,7 @@ const verify = {
   roleClaims: '-',
   validate: '-',
   certificateBinding: '-',
+  dpopBinding: '-',
 } as const satisfies Record<string, Unit>;
 
 const cached = { refreshBefore: 'seconds', jitter: 'fraction', assumedLifetime: 'seconds', minBackoff: 'seconds', maxBackoff: 'seconds', clock: 'clock' } as const;
@@ -52,6 +53,8 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
     tokenFrom: '-',
     logger: '-',
     clientCertificate: '-',
+    dpop: '-',
+    replayStore: '-',
   },
   AuthenticatorOptions: { ...verify, issuer: '-', maxTokenBytes: 'bytes', issuers: '-', clock: 'clock', cache: '-', maxConcurrentVerifications: 'count' },
   VerifyOptions: { ...verify, issuer: '-', maxTokenBytes: 'bytes' },

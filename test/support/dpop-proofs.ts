@@ -2,13 +2,13 @@
  * A hostile DPoP proof builder: real proofs signed with jose, and proofs broken in any one way (any header,
  * any claim, any signing key, no signature at all), for the server's DPoP tests.
  */
-import { KeyObject, createHash, randomUUID, sign, type webcrypto } from 'node:crypto';
+import { KeyObject, createHash, generateKeyPairSync, randomUUID, sign, type webcrypto } from 'node:crypto';
 import { CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 
 /** A proof key pair: what a client holds, with its public JWK and RFC 7638 thumbprint (`cnf.jkt`). */
 export interface ProofKey {
   readonly alg: string;
-  readonly privateKey: webcrypto.CryptoKey | Uint8Array;
+  readonly privateKey: webcrypto.CryptoKey | KeyObject | Uint8Array;
   readonly publicJwk: JWK;
   /** RFC 7638 SHA-256 thumbprint of `publicJwk`. */
   readonly jkt: string;
@@ -22,6 +22,13 @@ export async function proofKey(alg = 'ES256', options: { modulusLength?: number 
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...options });
   const publicJwk = await exportJWK(publicKey);
   return { alg, privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk) };
+}
+
+/** An RSA key of `bits` made by node (jose refuses to generate one under 2048 bits), for proofs signed by {@link rawProof}. */
+export async function weakRsaKey(bits: number): Promise<ProofKey> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
+  return { alg: 'PS256', privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk) };
 }
 
 /** base64url(SHA-256(token)): a proof's `ath`. */
@@ -105,7 +112,8 @@ export function rawProof(key: ProofKey, overrides: ProofOverrides = {}): string 
   const { header, claims } = proofParts(key, overrides);
   const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
   const input = `${encode(header)}.${encode(claims)}`;
-  const privateKey = KeyObject.from((overrides.signWith ?? key).privateKey as webcrypto.CryptoKey);
+  const signer = (overrides.signWith ?? key).privateKey;
+  const privateKey = signer instanceof KeyObject ? signer : KeyObject.from(signer as webcrypto.CryptoKey);
   const signature = sign(DIGESTS[key.alg] ?? null, Buffer.from(input), {
     key: privateKey,
     ...(key.alg.startsWith('ES') ? { dsaEncoding: 'ieee-p1363' as const } : {}),

@@ -33,3 +33,16 @@ describe('CLI verify of a certificate-bound token', () => {
     assert.equal(refused.ok ? undefined : refused.error.code, 'ERR_AUTH_CLAIM_INVALID');
   });
 });
+
+describe('CLI verify of a DPoP-bound token', () => {
+  it('cnf.jkt, good signature and claims → ok (no proof to check); a malformed jkt → CLAIM_INVALID', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const source = { resolver: idp.keys, flag: '--jwks', origin: 'test', remote: false, listing: async () => undefined, lastFailure: undefined, close() {} };
+    const settings = { source: source as unknown as KeySource, algorithms: ['ES256'], issuers: [], audiences: [], clockTolerance: 60 } satisfies VerifySettings;
+    const bound = await idp.sign({ cnf: { jkt: 'A'.repeat(43) } });
+    assert.deepEqual(await verifyToken(bound, decode(bound), settings, Date.now), { ok: true, kid: decode(bound).header.kid });
+    const malformed = await idp.sign({ cnf: { jkt: 'ab'.repeat(32) } });
+    const refused = await verifyToken(malformed, decode(malformed), settings, Date.now);
+    assert.equal(refused.ok ? undefined : refused.error.code, 'ERR_AUTH_CLAIM_INVALID');
+  });
+});

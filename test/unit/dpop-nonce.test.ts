@@ -83,3 +83,18 @@ describe('DPoP nonces', () => {
     assert.equal(nonces.check(42 as unknown as string), false);
   });
 });
+
+describe('the nonce on the wire', () => {
+  it('AuthError keeps a header-safe dpopNonce and drops anything else; the refusal sends it in dpop-nonce', async () => {
+    const { AuthError } = await import('../../src/errors/auth-error.ts');
+    const { rejectionStatus } = await import('../../src/server/rejection.ts');
+    const nonce = createDpopNonces(secret, () => T0).current();
+    const refusal = new AuthError('ERR_AUTH_DPOP_NONCE_REQUIRED', 'no nonce', { dpopNonce: nonce });
+    assert.equal(refusal.dpopNonce, nonce);
+    assert.deepEqual(rejectionStatus(refusal, { scheme: 'DPoP', dpopAlgorithms: ['ES256'] }).metadata.get('dpop-nonce'), [nonce]);
+    for (const unsafe of ['a"b', 'a\\b', 'a b', 'line\nbreak', '', 'x'.repeat(257)]) {
+      assert.equal(new AuthError('ERR_AUTH_DPOP_NONCE_REQUIRED', 'x', { dpopNonce: unsafe }).dpopNonce, undefined, JSON.stringify(unsafe));
+    }
+    assert.deepEqual(rejectionStatus(new AuthError('ERR_AUTH_TOKEN_EXPIRED')).metadata.get('dpop-nonce'), []);
+  });
+});

@@ -71,6 +71,19 @@ const INTERCEPTOR: WrongValues<AuthInterceptorOptions> = {
   ],
   logger: ['console', 5, null, true, { warn: 'loud' }, { error: 1 }],
   clientCertificate: ['x-forwarded-client-cert', 5, null, {}],
+  dpopBinding: ['Required', 'off', 'required', true, 1, null, {}],
+  dpop: [
+    true,
+    'https://orders.example',
+    [],
+    5,
+    null,
+    {},
+    { origins: [] },
+    { origins: ['https://orders.example/api'] },
+    { origins: ['https://a.test'], nonce: false },
+  ],
+  replayStore: [{}, true, 'memory', 5, null, new Map()],
 };
 
 const CACHE: WrongValues<TokenCacheOptions> = {
