@@ -5,16 +5,17 @@
  * Run: node --import tsx examples/demo/main.ts
  */
 import * as grpc from '@grpc/grpc-js';
-import { clientCredentials, createTokenInterceptor, type TokenSource } from 'grpc-jwt-auth/client';
+import { clientCredentials, createTokenInterceptor, type DpopKey, type TokenSource } from 'grpc-jwt-auth/client';
 import { makeCertificates, type Certificates } from '../support/certificates.ts';
+import { BINDING_STEPS } from './binding-steps.ts';
 import { CALL_STEPS } from './call-steps.ts';
 import { bindCalls } from './client.ts';
 import { LIFECYCLE_STEPS } from './lifecycle-steps.ts';
 import { newOrdersClient, type OrdersClient } from './orders.ts';
-import { CLIENT, REFRESH_BEFORE_SECONDS, TOKEN_LIFETIME_SECONDS, startProvider } from './provider.ts';
+import { CLIENT, DPOP_CLIENT, REFRESH_BEFORE_SECONDS, TOKEN_LIFETIME_SECONDS, startProvider } from './provider.ts';
 import { printStep, printVerdict, StepReport } from './report.ts';
-import { REQUIRED_SCOPES, startServer } from './server.ts';
-import type { DemoContext } from './step.ts';
+import { DPOP_ORIGIN, REQUIRED_SCOPES, startServer } from './server.ts';
+import type { DemoContext, DpopClient } from './step.ts';
 
 /** A step that takes longer than this has hung: it fails, and the demo goes on. */
 const STEP_TIMEOUT_MS = 20_000;
@@ -64,8 +65,27 @@ const connect = (token?: TokenSource): OrdersClient => {
   clients.push(client);
   return client;
 };
+const connectWithDpop = (key: DpopKey): DpopClient => {
+  const token = clientCredentials({ tokenUrl: provider.served.tokenUrl, clientId: DPOP_CLIENT.id, clientSecret: DPOP_CLIENT.secret, dpop: key });
+  // Runs after the token interceptor, so it sees the call's metadata as it goes on the wire.
+  let lastSent: grpc.Metadata | undefined;
+  const wiretap: grpc.Interceptor = (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start: (metadata, listener, next) => {
+        lastSent = metadata.clone();
+        next(metadata, listener);
+      },
+    });
+  const options: grpc.ClientOptions = {
+    'grpc.ssl_target_name_override': 'localhost',
+    interceptors: [createTokenInterceptor({ token, channelSecurity: 'tls', dpop: { key, origin: DPOP_ORIGIN } }), wiretap],
+  };
+  const dpopClient = newOrdersClient(server.address, grpc.credentials.createSsl(certificates.ca), options);
+  clients.push(dpopClient);
+  return { client: dpopClient, token, lastSent: () => lastSent };
+};
 const client = connect(newTokenSource());
-const context: DemoContext = { provider, server, client, calls: bindCalls(client), connect, newTokenSource };
+const context: DemoContext = { provider, server, client, calls: bindCalls(client), connect, newTokenSource, connectWithDpop };
 
 const policy = Object.entries(REQUIRED_SCOPES).map(([pattern, scope]) => `${pattern.padEnd(34)} needs scope ${scope}`);
 console.log(`
@@ -75,9 +95,10 @@ Set-up
    TLS                a throw-away CA and server certificate for 127.0.0.1, made with openssl (files deleted)
    gRPC server        ${server.address} over TLS; createAuthInterceptor with keys: fromIssuer(provider)
                       policy: ${policy.join('\n                              ')}
-   client             "${CLIENT.id}": clientCredentials token source + createTokenInterceptor, granted scope ${CLIENT.scope}`);
+   client             "${CLIENT.id}": clientCredentials token source + createTokenInterceptor, granted scope ${CLIENT.scope}
+                      "${DPOP_CLIENT.id}" (step 8): the same with a DPoP key (createDpopKey), proofs for origin ${DPOP_ORIGIN}`);
 
-const steps = [...CALL_STEPS, ...LIFECYCLE_STEPS];
+const steps = [...CALL_STEPS, ...LIFECYCLE_STEPS, ...BINDING_STEPS];
 let passed = 0;
 for (const [index, step] of steps.entries()) {
   printStep(index + 1, step.title, step.explanation);

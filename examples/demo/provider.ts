@@ -6,6 +6,8 @@ import { createTestIssuer, type ServedIssuer, type TestIssuer } from 'grpc-jwt-a
 
 /** The client registered at the provider. Its secret is a demo value: in production it comes from a secret store. */
 export const CLIENT = { id: 'orders-app', secret: 'demo-secret-not-for-production', scope: 'orders:read' } as const;
+/** A second client, whose tokens are DPoP-bound (RFC 9449): the provider refuses it a token without a proof. */
+export const DPOP_CLIENT = { id: 'orders-dpop-app', secret: 'demo-dpop-secret-not-for-production', scope: 'orders:read' } as const;
 /** The audience of the tokens, which the server requires. */
 export const AUDIENCE = 'orders-api';
 /** Access tokens live 4 seconds, so the demo can show refreshes and expiry without waiting long. */
@@ -38,7 +40,13 @@ export interface Provider {
 export async function startProvider(): Promise<Provider> {
   const issuer = await createTestIssuer({ alg: 'ES256', audience: AUDIENCE });
   const served = await issuer.serve({
-    token: { clients: { [CLIENT.id]: { secret: CLIENT.secret, scope: CLIENT.scope } }, accessTokenLifetime: TOKEN_LIFETIME_SECONDS },
+    token: {
+      clients: {
+        [CLIENT.id]: { secret: CLIENT.secret, scope: CLIENT.scope },
+        [DPOP_CLIENT.id]: { secret: DPOP_CLIENT.secret, scope: DPOP_CLIENT.scope, dpop: 'required' },
+      },
+      accessTokenLifetime: TOKEN_LIFETIME_SECONDS,
+    },
     jwksMaxAge: JWKS_MAX_AGE_SECONDS,
   });
   return { issuer, served };

@@ -15,6 +15,12 @@ export const REQUIRED_SCOPES: Readonly<Record<string, string>> = {
 };
 const POLICY: RuleMap = Object.fromEntries(Object.entries(REQUIRED_SCOPES).map(([pattern, scope]) => [pattern, requireScopes(scope)]));
 
+/**
+ * The origin DPoP clients name the service by (a proof's `htu` is this plus the method path). Configured,
+ * never read from the call: a client could name any authority.
+ */
+export const DPOP_ORIGIN = 'https://orders.demo';
+
 /** Milliseconds between two events of WatchOrders. */
 const WATCH_INTERVAL_MS = 300;
 /** WatchOrders ends by itself after this many events, so a stream the server failed to end cannot run forever. */
@@ -124,6 +130,8 @@ export async function startServer(issuerUrl: string, certificates: Certificates)
     // The provider and the server share this machine's clock, and the demo shows a stream ending when its
     // 4-second token expires: without this, the default 60 s of tolerated skew would keep it open a minute.
     clockTolerance: 0,
+    // DPoP-bound tokens (RFC 9449) are admitted only with a proof of their key, for this origin and method.
+    dpop: { origins: [DPOP_ORIGIN] },
     rules: POLICY,
     defaultRule: 'deny',
     services: ordersService,

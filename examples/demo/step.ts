@@ -1,5 +1,6 @@
 /** What every step of the demo gets, and what a step is. */
-import type { TokenSource } from 'grpc-jwt-auth/client';
+import type { Metadata } from '@grpc/grpc-js';
+import type { CachedToken, DpopKey, TokenSource } from 'grpc-jwt-auth/client';
 import type { Calls } from './client.ts';
 import type { OrdersClient } from './orders.ts';
 import type { Provider } from './provider.ts';
@@ -16,6 +17,15 @@ export interface DemoContext {
   connect(token?: TokenSource): OrdersClient;
   /** A new client-credentials token source for "orders-app" (its own cache, so its first token is fresh). */
   newTokenSource(): TokenSource;
+  /** A client of "orders-dpop-app" whose tokens are bound to `key`; `lastSent()` is the metadata of its last call, as on the wire. */
+  connectWithDpop(key: DpopKey): DpopClient;
+}
+
+/** A client sending DPoP-bound tokens, and what it sent last (what a thief on the wire would copy). */
+export interface DpopClient {
+  readonly client: OrdersClient;
+  readonly token: CachedToken;
+  lastSent(): Metadata | undefined;
 }
 
 export interface Step {
