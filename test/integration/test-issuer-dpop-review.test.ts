@@ -224,6 +224,17 @@ describe('test issuer token endpoint with DPoP: review', { timeout: 60_000 }, ()
     assert.deepEqual([answer.status, answer.body.error], [401, 'invalid_client'], answer.text);
   });
 
+  describe('sign with bindTo', () => {
+    it('a __proto__ claim is signed as a claim (hostile-claim tests need it), and never feeds cnf: bindTo.jkt gives cnf { jkt } only', async () => {
+      const idp = await createTestIssuer();
+      const claims = JSON.parse(`{"__proto__":{"cnf":{"x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}},"sub":"a"}`) as Record<string, unknown>;
+      const payload = decodeJwt(await idp.sign(claims, { bindTo: { jkt: key.jkt } }));
+      assert.deepEqual(payload.cnf, { jkt: key.jkt });
+      assert.ok(Object.hasOwn(payload, '__proto__'));
+      assert.deepEqual((payload as Record<string, unknown>)['__proto__'], { cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } });
+    });
+  });
+
   describe('refresh_token binding', () => {
     it('confidential client: a DPoP refresh binds the access token, the rotated refresh token stays unbound (oidc-provider: authorization flow refresh_token binds the access token to the jwk)', async () => {
       now = T0;
