@@ -39,6 +39,24 @@ export function isBoundTokenKind(value: unknown): value is BoundTokenKind {
 }
 
 /**
+ * The binding kind a denial refuses with: its own `binding` member when it is a {@link BoundTokenKind},
+ * else undefined. Own members only, so a polluted `Object.prototype.binding` cannot turn every refusal
+ * into UNAUTHENTICATED `TOKEN_NOT_BOUND`; anything else a custom guard put there (`'DPOP'`, an object)
+ * leaves a plain PERMISSION_DENIED.
+ *
+ * @example
+ * ```ts
+ * bindingOfDenial({ allowed: false, message: 'bearer token', binding: 'dpop' }); // 'dpop'
+ * bindingOfDenial({ allowed: false, message: 'typo', binding: 'DPOP' }); // undefined
+ * ```
+ */
+export function bindingOfDenial(denial: object): BoundTokenKind | undefined {
+  if (!Object.hasOwn(denial, 'binding')) return undefined;
+  const binding: unknown = (denial as { binding?: unknown }).binding;
+  return isBoundTokenKind(binding) ? binding : undefined;
+}
+
+/**
  * Checks a binding kind at construction; throws an `AuthConfigError` naming `option`.
  *
  * @example
@@ -54,14 +72,19 @@ export function checkBoundTokenKind(value: unknown, option: string): BoundTokenK
   return value;
 }
 
-// Only a non-empty string counts: a hand-built context (a test double, a custom authenticator) with
-// `jkt: ''` or a non-string must not pass for a proven binding.
-const present = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
+// Only an own, non-empty string counts: a hand-built context (a test double, a custom authenticator)
+// with `jkt: ''` or a non-string must not pass for a proven binding, nor a member inherited from a
+// prototype (a polluted `Object.prototype.jkt` would make every certificate-bound call pass `'dpop'`).
+const present = (confirmation: Confirmation | undefined, member: keyof Confirmation): boolean => {
+  if (typeof confirmation !== 'object' || confirmation === null || !Object.hasOwn(confirmation, member)) return false;
+  const value: unknown = confirmation[member];
+  return typeof value === 'string' && value.length > 0;
+};
 
 /** Whether the proven confirmation satisfies `kind`. */
 function bound(confirmation: Confirmation | undefined, kind: BoundTokenKind): boolean {
-  const dpop = present(confirmation?.jkt);
-  const certificate = present(confirmation?.x5tS256);
+  const dpop = present(confirmation, 'jkt');
+  const certificate = present(confirmation, 'x5tS256');
   if (kind === 'dpop') return dpop;
   if (kind === 'certificate') return certificate;
   return dpop || certificate;

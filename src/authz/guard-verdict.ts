@@ -2,7 +2,7 @@ import { isThenable } from '../util/thenable.ts';
 import { AuthError, toAuthError } from '../errors/auth-error.ts';
 import { copyStepUpChallenge } from '../errors/step-up.ts';
 import type { AuthContext } from '../verify/auth-context.ts';
-import { isBoundTokenKind } from './bound-token-guard.ts';
+import { bindingOfDenial } from './bound-token-guard.ts';
 import type { Guard, GuardDenial, GuardInfo } from './guards.ts';
 
 /**
@@ -36,14 +36,14 @@ function verdictOf(result: unknown, info: GuardInfo): GuardVerdict {
     const requiredScopes: unknown = denial?.requiredScopes;
     // A step-up challenge may be built from token content: only header-safe values are kept.
     const stepUp = copyStepUpChallenge(denial?.stepUp);
-    const binding: unknown = denial?.binding;
+    const binding = denial === undefined ? undefined : bindingOfDenial(denial);
     return {
       allowed: false,
       message,
       ...(Array.isArray(requiredScopes) && requiredScopes.length > 0 ? { requiredScopes: Object.freeze([...(requiredScopes as readonly string[])]) } : {}),
       ...(stepUp ? { stepUp } : {}),
       // Only a known kind: anything else (a typo in a custom guard) leaves a plain PERMISSION_DENIED.
-      ...(isBoundTokenKind(binding) ? { binding } : {}),
+      ...(binding ? { binding } : {}),
     };
   } catch (error) {
     return failed(error);
@@ -98,6 +98,6 @@ export function refusalOf(verdict: GuardVerdict): AuthError | undefined {
   if (verdict === true) return undefined;
   if (verdict instanceof AuthError) return verdict;
   if (verdict.stepUp) return new AuthError('ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION', verdict.message, { stepUp: verdict.stepUp });
-  if (verdict.binding) return new AuthError('ERR_AUTH_TOKEN_NOT_BOUND', verdict.message);
+  if (bindingOfDenial(verdict)) return new AuthError('ERR_AUTH_TOKEN_NOT_BOUND', verdict.message);
   return new AuthError('ERR_AUTH_INSUFFICIENT_SCOPE', verdict.message, verdict.requiredScopes ? { requiredScopes: verdict.requiredScopes } : {});
 }

@@ -4,7 +4,7 @@ import { AuthConfigError } from '../errors/config-error.ts';
 import { AuthError } from '../errors/auth-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
 import { combineStepUpChallenges, mergeStepUpChallenges, type StepUpChallenge } from '../errors/step-up.ts';
-import type { BoundTokenKind } from './bound-token-guard.ts';
+import { bindingOfDenial, type BoundTokenKind } from './bound-token-guard.ts';
 import { judgeGuard, type GuardVerdict } from './guard-verdict.ts';
 import { checkNames } from './required-names.ts';
 
@@ -333,7 +333,7 @@ export function allOf<C extends object = object>(...guards: Guard<C>[]): Guard<C
 
 /** The binding refusal several denials come to when every one is a binding refusal: their kind if they agree, else `'any'`. */
 function mergedBinding(denials: readonly GuardDenial[]): BoundTokenKind | undefined {
-  const [first, ...others] = denials.map((denial) => denial.binding);
+  const [first, ...others] = denials.map(bindingOfDenial);
   if (first === undefined || others.includes(undefined)) return undefined;
   return others.every((kind) => kind === first) ? first : 'any';
 }

@@ -233,10 +233,12 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     if (notBefore !== undefined) payload.nbf = now() + notBefore;
     for (const [name, value] of Object.entries(optionalRecord(claims, 'claims') ?? {})) {
       if (value === undefined) delete payload[name];
-      else payload[name] = value;
+      // Defined, not assigned: `payload.__proto__ = value` would swap the payload's prototype (jose then
+      // refuses it, and an inherited `cnf` would feed the binding) instead of signing a `__proto__` claim.
+      else Object.defineProperty(payload, name, { value, enumerable: true, writable: true, configurable: true });
     }
     if (bindTo?.certificate !== undefined || bindTo?.jkt !== undefined) {
-      const cnf = typeof payload.cnf === 'object' && payload.cnf !== null && !Array.isArray(payload.cnf) ? payload.cnf : {};
+      const cnf = Object.hasOwn(payload, 'cnf') && typeof payload.cnf === 'object' && payload.cnf !== null && !Array.isArray(payload.cnf) ? payload.cnf : {};
       payload.cnf = {
         ...cnf,
         ...(bindTo.certificate === undefined ? {} : { 'x5t#S256': certificateThumbprint(bindTo.certificate) }),

@@ -7,6 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { AuthError } from '../errors/auth-error.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from '../verify/dpop-options.ts';
 import { createDpopProofVerifier, type DpopProofVerifier } from '../verify/dpop-proof.ts';
+import { createMemoryReplayStore } from '../stores/memory-replay-store.ts';
+import type { ReplayStore } from '../stores/replay-store.ts';
 import { OAuthError } from './oauth-request.ts';
 
 /** The proof algorithms the test token endpoint accepts (the server's default), published as `dpop_signing_alg_values_supported`. */
@@ -69,10 +71,16 @@ function refusal(error: unknown): OAuthError {
  */
 export function createTokenEndpointDpop(url: string, options: { readonly nonce: boolean; readonly clock: () => number }): TokenEndpointDpop {
   const { origin, pathname } = new URL(url);
+  // The verifier asks the store to keep a jti until the last instant its proof's iat is accepted, and the
+  // memory store forgets a key at that very instant: a replay at exactly iat + proofMaxAge +
+  // clockTolerance was accepted (a test clock hits it every time). Kept one second longer here.
+  const used = createMemoryReplayStore({ clock: options.clock });
+  const replayStore: ReplayStore = { add: (key, expiresAt) => used.add(key, new Date(expiresAt.getTime() + 1000)) };
   const verifier: DpopProofVerifier = createDpopProofVerifier({
     origins: [origin],
     algorithms: TOKEN_ENDPOINT_DPOP_ALGORITHMS,
     clock: options.clock,
+    replayStore,
     ...(options.nonce ? { nonce: true as const } : {}),
   });
   return {

@@ -238,8 +238,13 @@ export function createTokenEndpoint(signer: TokenSigner, options: TokenEndpointO
       const decoded = Buffer.from(basic, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon === -1) throw new OAuthError('invalid_client', 'malformed Basic credentials', 401, challenge);
-      id = formDecode(decoded.slice(0, colon));
-      secret = formDecode(decoded.slice(colon + 1));
+      try {
+        id = formDecode(decoded.slice(0, colon));
+        secret = formDecode(decoded.slice(colon + 1));
+      } catch {
+        // `%zz` in an id or secret is a URIError: malformed credentials (401), not a failing issuer (500).
+        throw new OAuthError('invalid_client', 'malformed Basic credentials', 401, challenge);
+      }
       method = 'client_secret_basic';
     } else {
       id = params.get('client_id') ?? '';
