@@ -71,11 +71,8 @@ function refusal(error: unknown): OAuthError {
  */
 export function createTokenEndpointDpop(url: string, options: { readonly nonce: boolean; readonly clock: () => number }): TokenEndpointDpop {
   const { origin, pathname } = new URL(url);
-  // The verifier asks the store to keep a jti until the last instant its proof's iat is accepted, and the
-  // memory store forgets a key at that very instant: a replay at exactly iat + proofMaxAge +
-  // clockTolerance was accepted (a test clock hits it every time). Kept one second longer here.
-  const used = createMemoryReplayStore({ clock: options.clock });
-  const replayStore: ReplayStore = { add: (key, expiresAt) => used.add(key, new Date(expiresAt.getTime() + 1000)) };
+  // The endpoint's own store, on the endpoint's clock (a test clock moves proofs in and out of their window).
+  const replayStore: ReplayStore = createMemoryReplayStore({ clock: options.clock });
   const verifier: DpopProofVerifier = createDpopProofVerifier({
     origins: [origin],
     algorithms: TOKEN_ENDPOINT_DPOP_ALGORITHMS,
