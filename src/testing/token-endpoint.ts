@@ -66,7 +66,10 @@ export interface TokenEndpointOptions {
    * key, `token_type: "DPoP"`). `nonce: true`: every proof must carry the endpoint's current nonce; one
    * without (or with an old one) is refused with 400 `use_dpop_nonce` and the nonce in `DPoP-Nonce`.
    */
-  readonly dpop?: { readonly nonce?: boolean };
+  readonly dpop?: {
+    /** Require the endpoint's current nonce in every proof (`400 use_dpop_nonce` with `DPoP-Nonce` otherwise). */
+    readonly nonce?: boolean;
+  };
 }
 
 /**

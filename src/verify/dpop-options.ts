@@ -56,7 +56,12 @@ export interface DpopOptions {
    * this process, shared by every verifier in it (one replica only). `{ secret }` (at least 32 bytes): shared by every replica, no store
    * needed. Off by default.
    */
-  readonly nonce?: true | { readonly secret: string | Uint8Array };
+  readonly nonce?:
+    | true
+    | {
+        /** The secret nonces are derived from: at least 32 bytes, the same on every replica, kept like a key. */
+        readonly secret: string | Uint8Array;
+      };
 }
 
 /** {@link DpopOptions} as the verifier uses them. */
