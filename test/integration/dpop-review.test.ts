@@ -20,6 +20,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import {
+  AuthConfigError,
   createAuthInterceptor,
   createMemoryReplayStore,
   findAuth,
@@ -31,7 +32,7 @@ import {
 } from '../../src/index.ts';
 import { decodeErrorInfo } from '../../src/client/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
-import { echoImplementation, startEchoServer, METHODS, type EchoReply, type EchoServer, type HandlerRuns } from '../support/echo-server.ts';
+import { EchoClient, echoImplementation, startEchoServer, METHODS, type EchoReply, type EchoServer, type HandlerRuns } from '../support/echo-server.ts';
 import { makeProof, proofKey, TEST_ORIGIN, type ProofKey, type ProofOverrides } from '../support/dpop-proofs.ts';
 
 type Client = grpc.Client & Record<string, any>;
@@ -42,6 +43,7 @@ const PATH: Record<Kind, string> = { unary: METHODS.unary, serverStream: METHODS
 interface Result {
   readonly code: number;
   readonly reason: string | undefined;
+  readonly details: string;
   readonly challenges: readonly string[];
   /** Every `dpop-nonce` value of the trailers and of the response headers. */
   readonly trailerNonces: readonly string[];
@@ -97,6 +99,7 @@ function call(client: Client, kind: Kind, metadata: grpc.Metadata, options: grpc
       resolve({
         code: status.code,
         reason: details instanceof Buffer ? decodeErrorInfo(details)?.reason : undefined,
+        details: status.details,
         challenges: strings(status.metadata, 'www-authenticate'),
         trailerNonces: strings(status.metadata, 'dpop-nonce'),
         headerNonces: strings(headers, 'dpop-nonce'),
@@ -436,6 +439,111 @@ describe('DPoP on gRPC: independent review', { timeout: 120_000 }, () => {
       for (const release of releases) release(true);
       assert.deepEqual([(await warm).code, (await second).code], [0, 0]);
       assert.equal((await call(server.client, 'unary', await dpopCall('unary'))).code, 0);
+    });
+  });
+
+  describe('challenges (oidc-provider userinfo, spring-security DPoPAuthenticationTests)', () => {
+    it('a call that meant DPoP and was refused before its token was read answers in the DPoP scheme with algs: Bearer with a proof, a malformed DPoP authorization', async () => {
+      const server = await serve();
+      const shapes: ReadonlyArray<readonly [string, grpc.Metadata]> = [
+        ['Bearer with a dpop proof', credentials(`Bearer ${bound}`, [await proofFor('unary')])],
+        ['DPoP <token> m a l f o r m e d', credentials(`DPoP ${bound} m a l f o r m e d`, [await proofFor('unary')])],
+        ['DPoP without a token', credentials('DPoP', [await proofFor('unary')])],
+      ];
+      for (const [name, metadata] of shapes) {
+        const result = await call(server.client, 'unary', metadata);
+        assert.equal(result.reason, 'AUTHORIZATION_MALFORMED', name);
+        assert.equal(result.challenges.length, 1, name);
+        assert.match(result.challenges[0] ?? '', /^DPoP error="invalid_request", error_description="[^"]+", algs="ES256 EdDSA PS256"$/, name);
+      }
+      // A call that did not try DPoP keeps its Bearer challenge, plus the DPoP one.
+      const basic = await call(server.client, 'unary', credentials('Basic dXNlcjpwYXNz'));
+      assert.match(basic.challenges[0] ?? '', /^Bearer error="invalid_request", .*, DPoP algs="ES256 EdDSA PS256"$/);
+    });
+
+    it('every challenge parses as RFC 6750 auth-params (no double quote inside error_description, auth0 "replace double quotes"); a DPoP server names both schemes in a malformed refusal', async () => {
+      // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E; a `"` inside ends the quoted string early.
+      const param = '[a-z_]+="[\\x20\\x21\\x23-\\x5B\\x5D-\\x7E]*"';
+      const wellFormed = new RegExp(`^(Bearer|DPoP)( ${param}(, ${param})*)?(, DPoP algs="[A-Za-z0-9 ]+")?$`);
+      const plain = createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'] });
+      const bearerOnly = await startEchoServer({ interceptors: [plain], implementation: reviewEcho });
+      servers.push(bearerOnly);
+      const dpopServer = await serve();
+      for (const [name, server] of [['bearer-only', bearerOnly], ['dpop', dpopServer]] as const) {
+        for (const authorization of ['Basic dXNlcjpwYXNz', `Bearer ${unbound} x`, `DPoP ${bound} x`, 'Bearer']) {
+          const result = await call(server.client, 'unary', credentials(authorization));
+          assert.equal(result.reason, 'AUTHORIZATION_MALFORMED', `${name} ${authorization.slice(0, 8)}`);
+          for (const challenge of result.challenges) assert.match(challenge, wellFormed, `${name} ${authorization.slice(0, 8)}`);
+        }
+      }
+      const malformed = await call(dpopServer.client, 'unary', credentials('Basic dXNlcjpwYXNz'));
+      assert.match(malformed.details, /Bearer <token>.*DPoP <token>/);
+    });
+
+    it('DPoP without a proof → invalid_request in the DPoP scheme; a DPoP call with a token that is no JWT → invalid_token in the DPoP scheme; ath mismatch → invalid_dpop_proof', async () => {
+      const server = await serve();
+      const missing = await call(server.client, 'unary', credentials(`DPoP ${bound}`));
+      assert.match(missing.challenges[0] ?? '', /^DPoP error="invalid_request", error_description="[^"]+", algs="ES256 EdDSA PS256"$/);
+      const notJwt = await call(server.client, 'unary', credentials('DPoP token', [await proofFor('unary', {}, 'token')]));
+      assert.match(notJwt.challenges[0] ?? '', /^DPoP error="invalid_token"/);
+      const ath = await call(server.client, 'unary', credentials(`DPoP ${bound}`, [await proofFor('unary', { accessToken: 'anotherAccessTokenValue' })]));
+      assert.deepEqual([ath.reason, /^DPoP error="invalid_dpop_proof"/.test(ath.challenges[0] ?? '')], ['DPOP_PROOF_INVALID', true]);
+    });
+
+    for (const nonces of [true, false]) {
+      it(`iat 301 s old or ahead without a nonce, nonces ${nonces ? 'on → use_dpop_nonce with a dpop-nonce' : 'off → invalid_dpop_proof, no dpop-nonce'} (oidc-provider "proof is conform")`, async () => {
+        const server = await serve({ dpop: { origins: [TEST_ORIGIN], ...(nonces ? { nonce: true as const } : {}) } });
+        for (const shift of [301_000, -301_000]) {
+          const result = await call(server.client, 'unary', await dpopCall('unary', { now: Date.now() + shift }));
+          if (nonces) {
+            assert.deepEqual([result.reason, result.trailerNonces.length], ['DPOP_NONCE_REQUIRED', 1]);
+            assert.match(result.challenges[0] ?? '', /^DPoP error="use_dpop_nonce"/);
+          } else {
+            assert.deepEqual([result.reason, result.trailerNonces.length], ['DPOP_PROOF_STALE', 0]);
+            assert.match(result.challenges[0] ?? '', /^DPoP error="invalid_dpop_proof"/);
+          }
+        }
+      });
+    }
+  });
+
+  describe('configuration', () => {
+    it('dpop with a tokenFrom other than authorization (metadata, cookie, function) → AuthConfigError naming tokenFrom', () => {
+      for (const tokenFrom of [{ metadata: 'x-token' }, { cookie: 'session' }, () => undefined] as const) {
+        assert.throws(
+          () => createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'], dpop: { origins: [TEST_ORIGIN] }, tokenFrom }),
+          (error: unknown) => error instanceof AuthConfigError && error.option === 'tokenFrom',
+        );
+      }
+      assert.doesNotThrow(() => createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'], dpop: { origins: [TEST_ORIGIN] }, tokenFrom: 'authorization' }).close());
+    });
+
+    it("per issuer: certificateBinding 'off' still needs the DPoP proof of a jkt token; dpopBinding 'required' refuses only that issuer's unbound tokens", async () => {
+      const other = await createTestIssuer({ alg: 'ES256', issuer: 'https://other.test/' });
+      const server = await serve({
+        issuers: [
+          { issuer: idp.issuer, keys: idp.keys, algorithms: ['ES256'], certificateBinding: 'off' },
+          { issuer: other.issuer, keys: other.keys, algorithms: ['ES256'], dpopBinding: 'required' },
+        ],
+      });
+      const both = await idp.sign({ sub: 'alice', cnf: { jkt: key.jkt, 'x5t#S256': 'A'.repeat(43) } });
+      assert.equal((await call(server.client, 'unary', await dpopCall('unary', {}, both))).code, 0);
+      assert.equal((await call(server.client, 'unary', credentials(`Bearer ${both}`))).reason, 'DPOP_SCHEME_REQUIRED');
+      assert.equal((await call(server.client, 'unary', credentials(`Bearer ${unbound}`))).code, 0);
+      assert.equal((await call(server.client, 'unary', credentials(`Bearer ${await other.sign({ sub: 'carol' })}`))).reason, 'TOKEN_NOT_BOUND');
+      const otherBound = await other.sign({ sub: 'carol', cnf: { jkt: key.jkt } });
+      assert.equal((await call(server.client, 'unary', await dpopCall('unary', {}, otherBound))).code, 0);
+    });
+
+    it('the :authority a client sends is never trusted (auth0 "Host injection"): a proof naming it → DPOP_PROOF_INVALID, a proof for the configured origin → OK', async () => {
+      const server = await serve();
+      const hostile = new EchoClient(server.address, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'evil.test' }) as Client;
+      try {
+        assert.equal((await call(hostile, 'unary', await dpopCall('unary', { origin: 'https://evil.test' }))).reason, 'DPOP_PROOF_INVALID');
+        assert.equal((await call(hostile, 'unary', await dpopCall('unary'))).code, 0);
+      } finally {
+        hostile.close();
+      }
     });
   });
 
