@@ -21,6 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import {
   AuthConfigError,
+  certificateThumbprint,
   createAuthInterceptor,
   createMemoryReplayStore,
   findAuth,
@@ -33,6 +34,7 @@ import {
 import { decodeErrorInfo } from '../../src/client/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { EchoClient, echoImplementation, startEchoServer, METHODS, type EchoReply, type EchoServer, type HandlerRuns } from '../support/echo-server.ts';
+import { testCertificateAuthority } from '../support/pem.ts';
 import { makeProof, proofKey, TEST_ORIGIN, type ProofKey, type ProofOverrides } from '../support/dpop-proofs.ts';
 
 type Client = grpc.Client & Record<string, any>;
@@ -543,6 +545,54 @@ describe('DPoP on gRPC: independent review', { timeout: 120_000 }, () => {
         assert.equal((await call(hostile, 'unary', await dpopCall('unary'))).code, 0);
       } finally {
         hostile.close();
+      }
+    });
+  });
+
+  describe('a token bound to a certificate and a DPoP key, over mutual TLS (Abblix #159: each binding enforced)', () => {
+    const ca = testCertificateAuthority();
+    it('needs both: its certificate and its proof → OK with both thumbprints; the other certificate → CERTIFICATE_MISMATCH before any proof work; its certificate without the proof → DPOP_SCHEME_REQUIRED / DPOP_PROOF_MISSING; a thief key → DPOP_KEY_MISMATCH', { skip: ca === undefined && 'openssl not found' }, async () => {
+      const authority = ca as NonNullable<typeof ca>;
+      try {
+        const serverCert = authority.issue('localhost', 'server', ['localhost', '127.0.0.1']);
+        const clientA = authority.issue('client-a', 'client');
+        const clientB = authority.issue('client-b', 'client');
+        const store = countingStore();
+        const events: AuthenticatedEvent[] = [];
+        const auth = createAuthInterceptor({
+          keys: idp.keys,
+          algorithms: ['ES256'],
+          dpop: { origins: [TEST_ORIGIN] },
+          replayStore: store,
+          onAuthenticated: (event) => events.push(event),
+        });
+        const server = await startEchoServer({
+          interceptors: [auth],
+          implementation: reviewEcho,
+          credentials: grpc.ServerCredentials.createSsl(authority.cert, [{ private_key: serverCert.key, cert_chain: serverCert.cert }], true),
+          clientCredentials: grpc.credentials.createSsl(authority.cert, clientA.key, clientA.cert),
+        });
+        servers.push(server);
+        const asB = new EchoClient(`localhost:${server.port}`, grpc.credentials.createSsl(authority.cert, clientB.key, clientB.cert)) as Client;
+        const asA = new EchoClient(`localhost:${server.port}`, grpc.credentials.createSsl(authority.cert, clientA.key, clientA.cert)) as Client;
+        try {
+          const both = await idp.sign({ sub: 'alice' }, { bindTo: { jkt: key.jkt, certificate: clientA.cert } });
+          assert.equal((await call(asB, 'unary', await dpopCall('unary', {}, both))).reason, 'CERTIFICATE_MISMATCH');
+          assert.equal(store.adds, 0, 'no proof was checked for the wrong certificate');
+          for (const kind of KINDS) assert.equal((await call(asA, kind, await dpopCall(kind, {}, both))).code, 0, kind);
+          assert.deepEqual(
+            events.map((event) => [event.certificateThumbprint, event.dpopThumbprint]),
+            KINDS.map(() => [certificateThumbprint(clientA.cert), key.jkt]),
+          );
+          assert.equal((await call(asA, 'unary', credentials(`Bearer ${both}`))).reason, 'DPOP_SCHEME_REQUIRED');
+          assert.equal((await call(asA, 'unary', credentials(`DPoP ${both}`))).reason, 'DPOP_PROOF_MISSING');
+          assert.equal((await call(asA, 'unary', await dpopCall('unary', {}, both, thief))).reason, 'DPOP_KEY_MISMATCH');
+        } finally {
+          asA.close();
+          asB.close();
+        }
+      } finally {
+        authority.remove();
       }
     });
   });
