@@ -238,7 +238,15 @@ describe('DPoP on gRPC: independent review', { timeout: 120_000 }, () => {
         const result = await call(server.client, 'unary', credentials(`${scheme} ${bound}`, [await proofFor('unary')]));
         assert.deepEqual([scheme, result.code], [scheme, 0]);
       }
-      for (const authorization of [`DPoP  ${bound}`, `DPoP ${bound} x`, `DPoP ${bound},`, `DPoP, ${bound}`, `DPoP=${bound}`, 'DPoP', `DPoP ${bound} ${bound}`]) {
+      for (const authorization of [
+        `DPoP  ${bound}`,
+        `DPoP ${bound} x`,
+        `DPoP ${bound},`,
+        `DPoP, ${bound}`,
+        `DPoP=${bound}`,
+        'DPoP',
+        `DPoP ${bound} ${bound}`,
+      ]) {
         const result = await call(server.client, 'unary', credentials(authorization, [await proofFor('unary')]));
         assert.equal(result.reason, 'AUTHORIZATION_MALFORMED', JSON.stringify(authorization.slice(0, 8)));
       }
@@ -297,7 +305,11 @@ describe('DPoP on gRPC: independent review', { timeout: 120_000 }, () => {
         ];
         const [first, second] = await Promise.all((pairs[round] ?? []).map((metadata) => call(server.client, 'unary', metadata)));
         const outcome = [first?.reason ?? first?.code, second?.reason ?? second?.code].sort();
-        const expected = [[0, 'DPOP_KEY_MISMATCH'], [0, 0], [0, 'DPOP_PROOF_REPLAYED']][round];
+        const expected = [
+          [0, 'DPOP_KEY_MISMATCH'],
+          [0, 0],
+          [0, 'DPOP_PROOF_REPLAYED'],
+        ][round];
         assert.deepEqual(outcome, expected, `round ${round}`);
       }
     });
@@ -471,7 +483,10 @@ describe('DPoP on gRPC: independent review', { timeout: 120_000 }, () => {
       const bearerOnly = await startEchoServer({ interceptors: [plain], implementation: reviewEcho });
       servers.push(bearerOnly);
       const dpopServer = await serve();
-      for (const [name, server] of [['bearer-only', bearerOnly], ['dpop', dpopServer]] as const) {
+      for (const [name, server] of [
+        ['bearer-only', bearerOnly],
+        ['dpop', dpopServer],
+      ] as const) {
         for (const authorization of ['Basic dXNlcjpwYXNz', `Bearer ${unbound} x`, `DPoP ${bound} x`, 'Bearer']) {
           const result = await call(server.client, 'unary', credentials(authorization));
           assert.equal(result.reason, 'AUTHORIZATION_MALFORMED', `${name} ${authorization.slice(0, 8)}`);
@@ -517,7 +532,9 @@ describe('DPoP on gRPC: independent review', { timeout: 120_000 }, () => {
           (error: unknown) => error instanceof AuthConfigError && error.option === 'tokenFrom',
         );
       }
-      assert.doesNotThrow(() => createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'], dpop: { origins: [TEST_ORIGIN] }, tokenFrom: 'authorization' }).close());
+      assert.doesNotThrow(() =>
+        createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'], dpop: { origins: [TEST_ORIGIN] }, tokenFrom: 'authorization' }).close(),
+      );
     });
 
     it("per issuer: certificateBinding 'off' still needs the DPoP proof of a jkt token; dpopBinding 'required' refuses only that issuer's unbound tokens", async () => {
@@ -551,56 +568,64 @@ describe('DPoP on gRPC: independent review', { timeout: 120_000 }, () => {
 
   describe('a token bound to a certificate and a DPoP key, over mutual TLS (Abblix #159: each binding enforced)', () => {
     const ca = testCertificateAuthority();
-    it('needs both: its certificate and its proof → OK with both thumbprints; the other certificate → CERTIFICATE_MISMATCH before any proof work; its certificate without the proof → DPOP_SCHEME_REQUIRED / DPOP_PROOF_MISSING; a thief key → DPOP_KEY_MISMATCH', { skip: ca === undefined && 'openssl not found' }, async () => {
-      const authority = ca as NonNullable<typeof ca>;
-      try {
-        const serverCert = authority.issue('localhost', 'server', ['localhost', '127.0.0.1']);
-        const clientA = authority.issue('client-a', 'client');
-        const clientB = authority.issue('client-b', 'client');
-        const store = countingStore();
-        const events: AuthenticatedEvent[] = [];
-        const auth = createAuthInterceptor({
-          keys: idp.keys,
-          algorithms: ['ES256'],
-          dpop: { origins: [TEST_ORIGIN] },
-          replayStore: store,
-          onAuthenticated: (event) => events.push(event),
-        });
-        const server = await startEchoServer({
-          interceptors: [auth],
-          implementation: reviewEcho,
-          credentials: grpc.ServerCredentials.createSsl(authority.cert, [{ private_key: serverCert.key, cert_chain: serverCert.cert }], true),
-          clientCredentials: grpc.credentials.createSsl(authority.cert, clientA.key, clientA.cert),
-        });
-        servers.push(server);
-        const asB = new EchoClient(`localhost:${server.port}`, grpc.credentials.createSsl(authority.cert, clientB.key, clientB.cert)) as Client;
-        const asA = new EchoClient(`localhost:${server.port}`, grpc.credentials.createSsl(authority.cert, clientA.key, clientA.cert)) as Client;
+    it(
+      'needs both: its certificate and its proof → OK with both thumbprints; the other certificate → CERTIFICATE_MISMATCH before any proof work; its certificate without the proof → DPOP_SCHEME_REQUIRED / DPOP_PROOF_MISSING; a thief key → DPOP_KEY_MISMATCH',
+      { skip: ca === undefined && 'openssl not found' },
+      async () => {
+        const authority = ca as NonNullable<typeof ca>;
         try {
-          const both = await idp.sign({ sub: 'alice' }, { bindTo: { jkt: key.jkt, certificate: clientA.cert } });
-          assert.equal((await call(asB, 'unary', await dpopCall('unary', {}, both))).reason, 'CERTIFICATE_MISMATCH');
-          assert.equal(store.adds, 0, 'no proof was checked for the wrong certificate');
-          for (const kind of KINDS) assert.equal((await call(asA, kind, await dpopCall(kind, {}, both))).code, 0, kind);
-          assert.deepEqual(
-            events.map((event) => [event.certificateThumbprint, event.dpopThumbprint]),
-            KINDS.map(() => [certificateThumbprint(clientA.cert), key.jkt]),
-          );
-          assert.equal((await call(asA, 'unary', credentials(`Bearer ${both}`))).reason, 'DPOP_SCHEME_REQUIRED');
-          assert.equal((await call(asA, 'unary', credentials(`DPoP ${both}`))).reason, 'DPOP_PROOF_MISSING');
-          assert.equal((await call(asA, 'unary', await dpopCall('unary', {}, both, thief))).reason, 'DPOP_KEY_MISMATCH');
+          const serverCert = authority.issue('localhost', 'server', ['localhost', '127.0.0.1']);
+          const clientA = authority.issue('client-a', 'client');
+          const clientB = authority.issue('client-b', 'client');
+          const store = countingStore();
+          const events: AuthenticatedEvent[] = [];
+          const auth = createAuthInterceptor({
+            keys: idp.keys,
+            algorithms: ['ES256'],
+            dpop: { origins: [TEST_ORIGIN] },
+            replayStore: store,
+            onAuthenticated: (event) => events.push(event),
+          });
+          const server = await startEchoServer({
+            interceptors: [auth],
+            implementation: reviewEcho,
+            credentials: grpc.ServerCredentials.createSsl(authority.cert, [{ private_key: serverCert.key, cert_chain: serverCert.cert }], true),
+            clientCredentials: grpc.credentials.createSsl(authority.cert, clientA.key, clientA.cert),
+          });
+          servers.push(server);
+          const asB = new EchoClient(`localhost:${server.port}`, grpc.credentials.createSsl(authority.cert, clientB.key, clientB.cert)) as Client;
+          const asA = new EchoClient(`localhost:${server.port}`, grpc.credentials.createSsl(authority.cert, clientA.key, clientA.cert)) as Client;
+          try {
+            const both = await idp.sign({ sub: 'alice' }, { bindTo: { jkt: key.jkt, certificate: clientA.cert } });
+            assert.equal((await call(asB, 'unary', await dpopCall('unary', {}, both))).reason, 'CERTIFICATE_MISMATCH');
+            assert.equal(store.adds, 0, 'no proof was checked for the wrong certificate');
+            for (const kind of KINDS) assert.equal((await call(asA, kind, await dpopCall(kind, {}, both))).code, 0, kind);
+            assert.deepEqual(
+              events.map((event) => [event.certificateThumbprint, event.dpopThumbprint]),
+              KINDS.map(() => [certificateThumbprint(clientA.cert), key.jkt]),
+            );
+            assert.equal((await call(asA, 'unary', credentials(`Bearer ${both}`))).reason, 'DPOP_SCHEME_REQUIRED');
+            assert.equal((await call(asA, 'unary', credentials(`DPoP ${both}`))).reason, 'DPOP_PROOF_MISSING');
+            assert.equal((await call(asA, 'unary', await dpopCall('unary', {}, both, thief))).reason, 'DPOP_KEY_MISMATCH');
+          } finally {
+            asA.close();
+            asB.close();
+          }
         } finally {
-          asA.close();
-          asB.close();
+          authority.remove();
         }
-      } finally {
-        authority.remove();
-      }
-    });
+      },
+    );
   });
 
   describe('events and logs', () => {
     it('never carry the token or the proof (not even a segment of either); jkt may appear', async () => {
       const logged: string[] = [];
-      const log = (fields: unknown, message?: string) => void logged.push(JSON.stringify(fields, (_k, v: unknown) => (v instanceof Error ? { message: v.message, cause: String(v.cause) } : v)), String(message));
+      const log = (fields: unknown, message?: string) =>
+        void logged.push(
+          JSON.stringify(fields, (_k, v: unknown) => (v instanceof Error ? { message: v.message, cause: String(v.cause) } : v)),
+          String(message),
+        );
       const events: Array<AuthenticatedEvent | RejectedEvent> = [];
       const server = await serve({
         logger: { debug: log, info: log, warn: log, error: log },
@@ -622,7 +647,16 @@ describe('DPoP on gRPC: independent review', { timeout: 120_000 }, () => {
       await send(credentials(`DPoP ${bound}`, ['eyJhbGciOiJub25lIn0.eyJ9.']));
       await send(credentials(`Bearer ${bound}`, [await proofFor('unary')]));
       await send(credentials(`Bearer ${bound}`));
-      const text = [...logged, ...events.map((event) => JSON.stringify({ ...event, metadata: event.metadata.toJSON(), error: 'error' in event ? { message: event.error.message, cause: String(event.error.cause) } : undefined }))].join('\n');
+      const text = [
+        ...logged,
+        ...events.map((event) =>
+          JSON.stringify({
+            ...event,
+            metadata: event.metadata.toJSON(),
+            error: 'error' in event ? { message: event.error.message, cause: String(event.error.cause) } : undefined,
+          }),
+        ),
+      ].join('\n');
       const secrets = [bound, ...bound.split('.'), ...proofs, ...proofs.flatMap((proof) => proof.split('.')).filter((segment) => segment.length > 8)];
       for (const secret of secrets) assert.ok(!text.includes(secret), `leaked ${secret.slice(0, 12)}…`);
       assert.ok(text.includes(key.jkt));
