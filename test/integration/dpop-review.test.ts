@@ -431,6 +431,31 @@ describe('DPoP on gRPC: independent review', { timeout: 120_000 }, () => {
       assert.ok(warnings.some((fields) => fields.code === 'ERR_AUTH_REPLAY_CHECK_UNAVAILABLE'));
     });
 
+    it('proof checks that fail (bad signature, key mismatch, stale, malformed) give their place back: with maxConcurrentVerifications 1, a good call after twenty refused ones → OK', async () => {
+      const server = await serve({ maxConcurrentVerifications: 1 });
+      const good = await proofFor('unary');
+      const failing = [
+        credentials(`DPoP ${bound}`, [`${good.slice(0, good.lastIndexOf('.'))}.${'A'.repeat(86)}`]),
+        await dpopCall('unary', {}, bound, thief),
+        await dpopCall('unary', { now: Date.now() - 600_000 }),
+        credentials(`DPoP ${bound}`, ['not.a.proof']),
+        await dpopCall('unary', { signWith: thief }),
+      ];
+      for (let round = 0; round < 4; round += 1) {
+        for (const metadata of failing) assert.equal((await call(server.client, 'unary', metadata)).code, grpc.status.UNAUTHENTICATED);
+      }
+      assert.equal((await call(server.client, 'unary', credentials(`DPoP ${bound}`, [good]))).code, 0);
+    });
+
+    it('server defaults: a dpop value far over the metadata limit never reaches a handler, and the server keeps serving', async () => {
+      const server = await serve();
+      const huge = await call(server.client, 'unary', credentials(`DPoP ${bound}`, ['A'.repeat(64 * 1024)]), { deadline: Date.now() + 10_000 });
+      assert.notEqual(huge.code, grpc.status.OK);
+      assert.notEqual(huge.code, grpc.status.DEADLINE_EXCEEDED);
+      assert.equal(server.runs.unary, 0);
+      assert.equal((await call(server.client, 'unary', await dpopCall('unary'))).code, 0);
+    });
+
     it('a flood of proofs past maxConcurrentVerifications → VERIFIER_BUSY; once they settle, calls pass again', async () => {
       const releases: Array<(answer: boolean) => void> = [];
       let holding = true;
