@@ -82,6 +82,16 @@ function endOfValidity(authentication: Admission, when: string): AuthError {
     : new AuthError('ERR_AUTH_TOKEN_EXPIRED', `token expired ${when}`);
 }
 
+// The scheme word alone: a value the reader refused says nothing else we can trust.
+const DPOP_SCHEME = /^dpop(\s|$)/i;
+
+/** Whether a call (refused before its token was read) tried DPoP: it sent a proof, or an authorization in the DPoP scheme. */
+function triedDpop(metadata: Metadata): boolean {
+  if (metadata.get('dpop').length > 0) return true;
+  const authorization = metadata.get('authorization')[0];
+  return typeof authorization === 'string' && DPOP_SCHEME.test(authorization);
+}
+
 /** The status a refusal ends the call with; INTERNAL with fixed text when it cannot be encoded. */
 function statusOf(error: AuthError, challenge: ChallengeOptions | undefined): PartialStatusObject {
   try {
@@ -267,11 +277,17 @@ export class CallAuthorization {
     notify(this.settings.onRejected, () => this.rejectedEvent(error));
   }
 
-  /** How a refusal challenges on a DPoP server (RFC 9449 §7.1): in the scheme the call used, naming the accepted algorithms. */
+  /**
+   * How a refusal challenges on a DPoP server (RFC 9449 §7.1): in the scheme the call used, naming the
+   * accepted algorithms. A call refused before its token was read (`Bearer` with a proof, a malformed
+   * `DPoP` value) used DPoP if it tried to: its error challenge is DPoP too (oidc-provider, Spring), so a
+   * DPoP client is not told to fix a Bearer request it never sent.
+   */
   private challenge(error: AuthError): ChallengeOptions | undefined {
     const check = this.settings.dpop;
     if (check === undefined) return undefined;
-    const dpop = this.dpopState?.scheme === 'dpop' || error.code === 'ERR_AUTH_DPOP_SCHEME_REQUIRED';
+    const scheme = this.dpopState?.scheme;
+    const dpop = scheme === 'dpop' || error.code === 'ERR_AUTH_DPOP_SCHEME_REQUIRED' || (scheme === undefined && triedDpop(this.metadata));
     return { scheme: dpop ? 'DPoP' : 'Bearer', dpopAlgorithms: [...check.verifier.options.algorithms] };
   }
 

@@ -10,7 +10,8 @@ const BEARER = /^bearer ([^\s,;"]+)$/i;
 const DPOP = /^dpop ([^\s,;"]+)$/i;
 const BEARER_PREFIX_LENGTH = 'Bearer '.length;
 const DPOP_PREFIX_LENGTH = 'DPoP '.length;
-const BOTH_SCHEMES_WIRE_MESSAGE = 'authorization metadata must be a single "Bearer <token>" or "DPoP <token>" value';
+// Single quotes: a wire text must be header-safe (no `"`), or AuthError falls back to the code's Bearer-only text.
+const BOTH_SCHEMES_WIRE_MESSAGE = "authorization metadata must be a single 'Bearer <token>' or 'DPoP <token>' value";
 
 /**
  * A token as the call presented it: the token and the scheme it came with (`dpop` for

@@ -22,6 +22,15 @@ export interface ChallengeOptions {
 const BEARER_ONLY: ChallengeOptions = { scheme: 'Bearer', dpopAlgorithms: undefined };
 
 /**
+ * RFC 6750 §3: `error_description` holds only %x20-21 / %x23-5B / %x5D-7E. A fixed wire text may quote
+ * (`a single "Bearer <token>" value`): inside the quoted parameter its `"` would end the string early and
+ * leave the rest of the challenge unparsable, so it becomes `'` (as auth0's express middleware does).
+ */
+function errorDescription(text: string): string {
+  return text.replaceAll('"', "'").replace(/[^\x20-\x7E]|\\/g, '');
+}
+
+/**
  * The RFC 6750 challenge for a refusal, e.g. `Bearer error="invalid_token", error_description="token expired"`;
  * a step-up refusal adds RFC 9470's `acr_values="mfa phr"` and `max_age="300"` (quoted, as in its examples).
  * In the `DPoP` scheme (RFC 9449 §7.1) it also names the accepted `algs`.
@@ -31,7 +40,7 @@ export function bearerChallenge(error: AuthError, options: ChallengeOptions = BE
   const algs = scheme === 'DPoP' && options.dpopAlgorithms ? `algs="${options.dpopAlgorithms.join(' ')}"` : undefined;
   // RFC 6750 §3.1: a request without credentials gets a bare challenge, no error code.
   if (error.code === 'ERR_AUTH_TOKEN_MISSING' || error.bearerError === undefined) return algs === undefined ? scheme : `${scheme} ${algs}`;
-  let challenge = `${scheme} error="${error.bearerError}", error_description="${error.wireMessage}"`;
+  let challenge = `${scheme} error="${error.bearerError}", error_description="${errorDescription(error.wireMessage)}"`;
   if (error.requiredScopes && error.requiredScopes.length > 0) challenge += `, scope="${error.requiredScopes.join(' ')}"`;
   // AuthError kept only header-safe acr values and a whole-number maxAge: nothing here can break the quotes.
   if (error.stepUp?.acrValues) challenge += `, acr_values="${error.stepUp.acrValues.join(' ')}"`;
