@@ -12,6 +12,7 @@
  */
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { SignJWT, generateKeyPair, jwtVerify } from 'jose';
 
 type ClientEntry = typeof import('../src/client/index.ts');
@@ -154,9 +155,17 @@ async function serverCosts() {
     const keys = Array.from({ length: ITERATIONS }, (_, i) => `dpop:${es256.thumbprint}:${i}-${Math.random()}`);
     return cpuEach(ITERATIONS, (i) => store.add(keys[i] as string, new Date(Date.now() + 61_000)));
   };
+  // The floor: node:crypto's signature check alone over a proof-sized input (no JOSE at all).
+  const input = Buffer.alloc(700, 97);
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const p256Signature = cryptoSign('sha256', input, { key: p256.privateKey, dsaEncoding: 'ieee-p1363' });
+  const ed25519 = generateKeyPairSync('ed25519');
+  const ed25519Signature = cryptoSign(null, input, ed25519.privateKey);
   const medians = await interleavedMedians(ROUNDS, {
     baseline,
     baselineEdDSA,
+    rawP256: () => cpuEach(ITERATIONS, () => cryptoVerify('sha256', input, { key: p256.publicKey, dsaEncoding: 'ieee-p1363' }, p256Signature)),
+    rawEd25519: () => cpuEach(ITERATIONS, () => cryptoVerify(null, input, ed25519.publicKey, ed25519Signature)),
     es256: () => cachedHit(es256),
     eddsa: () => cachedHit(eddsa),
     miss: cacheMiss,
@@ -173,6 +182,8 @@ async function serverCosts() {
     'verify ES256 proof, key cached (× baseline)': micros(medians.es256) / base,
     'verify EdDSA proof, key cached (× baseline)': micros(medians.eddsa) / base,
     'verify ES256 proof, new key (× baseline)': micros(medians.miss) / base,
+    'node:crypto P-256 verify alone, CPU (µs)': micros(medians.rawP256),
+    'node:crypto Ed25519 verify alone, CPU (µs)': micros(medians.rawEd25519),
     'jose.jwtVerify EdDSA, CPU (µs)': micros(medians.baselineEdDSA),
     'verify EdDSA proof, key cached (× jwtVerify EdDSA)': micros(medians.eddsa) / micros(medians.baselineEdDSA),
   };

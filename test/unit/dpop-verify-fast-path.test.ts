@@ -54,7 +54,7 @@ describe('DPoP fast path: public signature vectors', () => {
         const split = parts(test.jws);
         if (split === undefined) continue;
         const ours = signatureVerifies(entry, split.input, split.signature);
-        const theirs = await compactVerify(test.jws, entry.key, { algorithms: [alg] }).then(
+        const theirs: boolean = await compactVerify(test.jws, entry.key, { algorithms: [alg] }).then(
           () => true,
           () => false,
         );
