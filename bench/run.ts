@@ -128,10 +128,10 @@ function microBenchmark(): Record<string, unknown> {
   return JSON.parse(output) as Record<string, unknown>;
 }
 
-/** The cost of sender-constrained tokens; for now the client's DPoP proof against a jwtVerify in the same run. */
-function senderConstraintBenchmark(): { client: Record<string, number> } {
+/** The cost of sender-constrained tokens: DPoP proofs made (client) and checked (server), against a jwtVerify in the same run. */
+function senderConstraintBenchmark(): { client: Record<string, number>; server: Record<string, number> } {
   const output = execFileSync(process.execPath, ['--import', 'tsx', here('./dpop.ts')], { encoding: 'utf8', env, maxBuffer: 1 << 20 });
-  return JSON.parse(output) as { client: Record<string, number> };
+  return JSON.parse(output) as { client: Record<string, number>; server: Record<string, number> };
 }
 
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
@@ -170,6 +170,9 @@ for (const [name, value] of Object.entries(micro.interceptorPath as Record<strin
 console.log('\nDPoP client, CPU per proof against a jose.jwtVerify (ES256) in the same run:');
 for (const [name, value] of Object.entries(senderConstraint.client))
   console.log(`  ${pad(name, 50)} ${name.endsWith('baseline)') ? `${num(value, 3)}×` : `${num(value, 1)} µs`}`);
+console.log('\nDPoP server, CPU per proof check against a jose.jwtVerify (ES256) in the same run:');
+for (const [name, value] of Object.entries(senderConstraint.server))
+  console.log(`  ${pad(name, 50)} ${name.includes('(×') ? `${num(value, 3)}×` : `${num(value, 1)} µs`}`);
 console.log('\nverify path alone:');
 for (const [name, value] of Object.entries(micro.verifyPath as Record<string, number>)) console.log(`  ${pad(name, 50)} ${num(value / 1000, 2)} µs`);
 const memory = micro.memory as {

@@ -3,7 +3,7 @@
  * token is DPoP-bound; the test issuer's token endpoint calls it for token requests.
  */
 import { KeyObject, createHash, type webcrypto } from 'node:crypto';
-import { calculateJwkThumbprint, compactVerify, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
 import { AuthError } from '../errors/auth-error.ts';
 import { describeForLog, thrownText } from '../errors/log-text.ts';
 import { ed25519KeyWeakness } from '../keys/ed25519-key-checks.ts';
@@ -14,7 +14,7 @@ import { createMemoryReplayStore } from '../stores/memory-replay-store.ts';
 import { optionalReplayStore, type ReplayStore } from '../stores/replay-store.ts';
 import { checkedClock } from './clock.ts';
 import { decodeJsonObject, splitCompactToken } from './compact.ts';
-import { DpopKeyCache, type DpopKeyEntry } from './dpop-key-cache.ts';
+import { DpopKeyCache, signatureVerifies, type DpopKeyEntry } from './dpop-key-cache.ts';
 import { createDpopNonces, NONCE_WINDOW, type DpopNonces } from './dpop-nonce.ts';
 import { DPOP_OPTION_NAMES, compileDpopOptions, type CompiledDpopOptions, type DpopAlgorithm, type DpopOptions } from './dpop-options.ts';
 import { normalizeTyp } from './header.ts';
@@ -141,8 +141,7 @@ function keyFits(alg: DpopAlgorithm, jwk: Readonly<Record<string, unknown>>): bo
 }
 
 /** Why a public key must not verify proofs (too short, forgeable), or undefined. */
-function keyWeakness(key: webcrypto.CryptoKey): string | undefined {
-  const object = KeyObject.from(key);
+function keyWeakness(object: KeyObject): string | undefined {
   if (object.asymmetricKeyType === 'ed25519') return ed25519KeyWeakness(object);
   if (object.asymmetricKeyType === 'rsa' || object.asymmetricKeyType === 'rsa-pss') {
     const bits = object.asymmetricKeyDetails?.modulusLength ?? 0;
@@ -187,7 +186,7 @@ function accessTokenHash(accessToken: string): string {
  * 2. header: `typ` dpop+jwt, `alg` allowed, a public `jwk` that fits it, no `crit` (checked once per
  *    distinct header; the imported key and its thumbprint are cached by the header text);
  * 3. the thumbprint against `jkt` (`ERR_AUTH_DPOP_KEY_MISMATCH`), before any signature work;
- * 4. the signature, via jose;
+ * 4. the signature (the key imported by jose once, then node:crypto's synchronous verify: see {@link signatureVerifies});
  * 5. claims: `jti`, `htm`, `htu` (one of `origins` plus `path`), `ath`, `iat`;
  * 6. freshness: `iat` within `proofMaxAge` (`ERR_AUTH_DPOP_PROOF_STALE`), or with nonces the nonce
  *    (`ERR_AUTH_DPOP_NONCE_REQUIRED`, whose `dpopNonce` is the one to use);
@@ -264,16 +263,20 @@ export class ProofVerifier implements DpopProofVerifier {
       throw new AuthError('ERR_AUTH_DPOP_KEY_MISMATCH', `DPoP proof key ${keyJkt} is not the token's cnf.jkt ${describeForLog(jkt)}`);
     if (entry === undefined && fresh !== undefined) entry = { jkt: fresh.jkt, alg: fresh.alg, key: await importProofKey(fresh.jwk, fresh.alg) };
     const key = entry as DpopKeyEntry;
-    let payload: Uint8Array;
+    // The signing input is the proof's own `header.payload` text (ASCII: splitCompactToken admitted only
+    // strict base64url), and the signature segment is strict base64url too, so this decoding is exact.
+    const signingInput = Buffer.from(proof.slice(0, segments.header.length + 1 + segments.payload.length), 'latin1');
+    let verified: boolean;
     try {
-      ({ payload } = await compactVerify(proof, key.key, { algorithms: [key.alg] }));
+      verified = signatureVerifies(key, signingInput, Buffer.from(segments.signature, 'base64url'));
     } catch (error) {
       throw invalid('DPoP proof signature does not verify with its jwk', error);
     }
+    if (!verified) throw invalid('DPoP proof signature does not verify with its jwk');
     // Only now: a header whose proof never verified never takes a place. A key holder could still pad
     // headers to fill the cache with large entries: only headers of a real key's size are kept.
     if (fresh !== undefined && segments.header.length <= MAX_CACHED_HEADER) this.#keys.set(segments.header, key);
-    const claims = parsePayload(payload);
+    const claims = parsePayload(Buffer.from(segments.payload, 'base64url'));
     const jti = this.checkClaims(claims, path, htm, accessToken);
     const nonce = this.checkFreshness(claims);
     // A synchronous store (the memory one) answers without another promise on the per-call path.
@@ -391,7 +394,7 @@ function judgeReplay(answer: unknown, jkt: string, jti: string): undefined {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The verified payload as a JSON object (jose decoded it from base64url already). */
+/** The verified payload (decoded from strict base64url) as a JSON object. */
 function parsePayload(payload: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
@@ -414,14 +417,20 @@ async function thumbprintOf(jwk: JWK): Promise<string> {
 /** The members of a public key: `ext`, `key_ops`, `use` or `alg` in a header cannot change how it is imported. */
 const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const;
 
-async function importProofKey(jwk: JWK, alg: DpopAlgorithm): Promise<webcrypto.CryptoKey> {
-  let key: webcrypto.CryptoKey;
+/**
+ * The header's public key, imported by jose for `alg` (which checks the members against the key type and
+ * curve), as the node:crypto KeyObject the signature check uses.
+ */
+async function importProofKey(jwk: JWK, alg: DpopAlgorithm): Promise<KeyObject> {
+  let key: KeyObject;
   try {
     const publicJwk: JWK = Object.fromEntries(PUBLIC_MEMBERS.filter((member) => jwk[member] !== undefined).map((member) => [member, jwk[member]]));
-    key = (await importJWK(publicJwk, alg)) as webcrypto.CryptoKey;
+    key = KeyObject.from((await importJWK(publicJwk, alg)) as webcrypto.CryptoKey);
   } catch (error) {
     throw invalid('DPoP proof jwk is not a usable public key', error);
   }
+  // Only public keys: a KeyObject of another type would not be what the header described.
+  if (key.type !== 'public') throw invalid('DPoP proof jwk is not a public key');
   const weakness = keyWeakness(key);
   if (weakness !== undefined) throw invalid(`DPoP proof jwk is refused: ${weakness}`);
   return key;
