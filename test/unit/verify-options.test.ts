@@ -36,6 +36,7 @@ const WRONG: ReadonlyArray<readonly [string, unknown]> = [
   ['roleClaims', {}],
   ['validate', 'yes'],
   ['certificateBinding', 'on'],
+  ['dpopBinding', 'off'],
 ];
 
 describe('verify options: a wrong value is refused by name', () => {
@@ -90,6 +91,7 @@ describe('verify options: a wrong value is refused by name', () => {
       'certificateBinding',
       'clock',
       'clockTolerance',
+      'dpopBinding',
       'issuer',
       'issuers',
       'keys',
