@@ -80,8 +80,9 @@ export class DpopCheck {
 
   async verify(metadata: Metadata, method: string, accessToken: string, jkt: string, state: DpopCallState): Promise<void> {
     const proof = readDpopProof(metadata);
-    // Past the bound this throws ERR_AUTH_VERIFIER_BUSY (UNAVAILABLE, retryable), like a token verification.
-    const verified = await this.limit.run(() => this.verifier.verify({ proof, path: method, htm: 'POST', accessToken, jkt }));
+    // Past the bound the check throws ERR_AUTH_VERIFIER_BUSY (UNAVAILABLE, retryable), like a token
+    // verification. Only the check counts: the replay store is awaited outside the bound.
+    const verified = await this.verifier.verify({ proof, path: method, htm: 'POST', accessToken, jkt }, (check) => this.limit.run(check));
     if (this.nonces) {
       const current = this.verifier.currentNonce();
       if (verified.nonce !== current) state.responseNonce = current;

@@ -40,6 +40,17 @@ const ACCESS_TOKEN_TEXT = /^[\x21-\x7E]+$/;
 /** Longest protected header whose key is cached: an RSA-4096 jwk header is about 1 KiB of base64url. */
 const MAX_CACHED_HEADER = 2048;
 
+/** A proof whose checks passed, before its `jti` is recorded. */
+interface CheckedProof {
+  readonly key: DpopKeyEntry;
+  readonly jti: string;
+  readonly iat: number;
+  readonly nonce: string | undefined;
+}
+
+/** No bound of the caller's: the check runs at once. */
+const unlimited = <T>(check: () => Promise<T>): Promise<T> => check();
+
 /**
  * Options of {@link createDpopProofVerifier}: the {@link DpopOptions}, the store of used `jti`s, the clock.
  *
@@ -240,7 +251,21 @@ export class ProofVerifier implements DpopProofVerifier {
     return this.#nonces?.current();
   }
 
-  async verify(request: DpopRequest): Promise<VerifiedDpopProof> {
+  /**
+   * Checks one proof, then records its `jti`. `limited` runs the proof check (the crypto) under the
+   * caller's bound of concurrent verifications; the replay store is awaited outside it, so a store that
+   * is slow or never answers holds no place: it cannot starve token verifications of other calls.
+   */
+  async verify(request: DpopRequest, limited: <T>(check: () => Promise<T>) => Promise<T> = unlimited): Promise<VerifiedDpopProof> {
+    const { key, jti, iat, nonce } = await limited(() => this.checkProof(request));
+    // A synchronous store (the memory one) answers without another promise on the per-call path.
+    const remembering = this.remember(key.jkt, jti, iat, nonce);
+    if (remembering !== undefined) await remembering;
+    return nonce === undefined ? { jkt: key.jkt, jti } : { jkt: key.jkt, jti, nonce };
+  }
+
+  /** RFC 9449 §4.3 checks 1 to 11: everything but the replay check. */
+  private async checkProof(request: DpopRequest): Promise<CheckedProof> {
     const { proof, path, htm = 'POST', accessToken, jkt } = request;
     if (typeof proof !== 'string') throw invalid(`DPoP proof is a ${proof === null ? 'null' : typeof proof}, not a string`);
     if (proof.length > MAX_DPOP_PROOF_BYTES) throw invalid(`DPoP proof has ${proof.length} bytes, over ${MAX_DPOP_PROOF_BYTES}`);
@@ -279,10 +304,7 @@ export class ProofVerifier implements DpopProofVerifier {
     const claims = parsePayload(Buffer.from(segments.payload, 'base64url'));
     const jti = this.checkClaims(claims, path, htm, accessToken);
     const nonce = this.checkFreshness(claims);
-    // A synchronous store (the memory one) answers without another promise on the per-call path.
-    const remembering = this.remember(key.jkt, jti, claims.iat as number, nonce);
-    if (remembering !== undefined) await remembering;
-    return nonce === undefined ? { jkt: key.jkt, jti } : { jkt: key.jkt, jti, nonce };
+    return { key, jti, iat: claims.iat as number, nonce };
   }
 
   /** RFC 9449 §4.3 checks 5 to 11, on a proof whose signature verified. Returns its `jti`. */

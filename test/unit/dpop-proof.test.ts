@@ -366,3 +366,37 @@ describe('createDpopProofVerifier options', () => {
     });
   }
 });
+
+describe('DPoP proof: the caller bound covers the check, not the replay store', () => {
+  it('the check runs inside `limited` and the store is asked after it returned: a slow store holds no place', async () => {
+    let inside = 0;
+    const insideWhenStored: number[] = [];
+    const replayStore: ReplayStore = {
+      add: () => {
+        insideWhenStored.push(inside);
+        return true;
+      },
+    };
+    const limited = async <T>(check: () => Promise<T>): Promise<T> => {
+      inside += 1;
+      try {
+        return await check();
+      } finally {
+        inside -= 1;
+      }
+    };
+    const verified = await (verifierAt(T0, { replayStore }) as ProofVerifier).verify(request(await proof()), limited);
+    assert.equal(verified.jkt, key.jkt);
+    assert.deepEqual(insideWhenStored, [0]);
+  });
+
+  it('a bound that refuses (VERIFIER_BUSY) refuses the proof before any check, and nothing is stored', async () => {
+    let stored = 0;
+    const replayStore: ReplayStore = { add: () => ((stored += 1), true) };
+    const busy = (): Promise<never> => {
+      throw new Error('busy');
+    };
+    await assert.rejects((verifierAt(T0, { replayStore }) as ProofVerifier).verify(request(await proof()), busy), /busy/);
+    assert.equal(stored, 0);
+  });
+});
