@@ -20,9 +20,7 @@ import { createDpopProofVerifier, ProofVerifier, type DpopProofVerifierOptions, 
 import { compileDpopOptions } from '../../src/verify/dpop-options.ts';
 import { DpopKeyCache } from '../../src/verify/dpop-key-cache.ts';
 import { createMemoryReplayStore } from '../../src/stores/memory-replay-store.ts';
-import { isAuthError } from '../../src/errors/auth-error.ts';
-import type { AuthErrorCode } from '../../src/errors/codes.ts';
-import { ath, makeProof, proofKey, symmetricProof, TEST_ORIGIN, type ProofKey, type ProofOverrides } from '../support/dpop-proofs.ts';
+import { refusedWith, ath, makeProof, proofKey, symmetricProof, TEST_ORIGIN, type ProofKey, type ProofOverrides } from '../support/dpop-proofs.ts';
 import { ED25519_NON_CANONICAL, ED25519_SMALL_ORDER } from './vectors.ts';
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
@@ -41,18 +39,6 @@ function request(text: string, extra: Partial<DpopRequest> = {}): DpopRequest {
 
 function proof(overrides: ProofOverrides = {}): Promise<string> {
   return makeProof(key, { now: T0, accessToken: TOKEN, ...overrides });
-}
-
-async function refusedWith(code: AuthErrorCode, promise: Promise<unknown>): Promise<void> {
-  let failure: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    failure = error;
-  }
-  assert.ok(failure !== undefined, `accepted, expected ${code}`);
-  assert.ok(isAuthError(failure), `not an AuthError: ${String(failure)}`);
-  assert.equal(failure.code, code, failure.message);
 }
 
 const encode = (text: string): string => Buffer.from(text).toString('base64url');

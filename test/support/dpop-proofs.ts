@@ -3,6 +3,9 @@
  * any claim, any signing key, no signature at all), for the server's DPoP tests.
  */
 import { KeyObject, createHash, generateKeyPairSync, randomUUID, sign, type webcrypto } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { isAuthError, type AuthError } from '../../src/errors/auth-error.ts';
+import type { AuthErrorCode } from '../../src/errors/codes.ts';
 import { CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 
 /** A proof key pair: what a client holds, with its public JWK and RFC 7638 thumbprint (`cnf.jkt`). */
@@ -120,4 +123,24 @@ export function rawProof(key: ProofKey, overrides: ProofOverrides = {}): string 
     ...(key.alg.startsWith('PS') ? { padding: 6, saltLength: 32 } : {}),
   });
   return `${input}.${signature.toString('base64url')}`;
+}
+
+/** The AuthError a DPoP verification rejected with; fails the test when it was accepted or threw something else. */
+export async function refusal(promise: Promise<unknown>): Promise<AuthError> {
+  let failure: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    failure = error;
+  }
+  assert.ok(failure !== undefined, 'accepted, expected a refusal');
+  assert.ok(isAuthError(failure), `not an AuthError: ${String(failure)}`);
+  return failure;
+}
+
+/** As {@link refusal}, and its code must be `code`. */
+export async function refusedWith(code: AuthErrorCode, promise: Promise<unknown>): Promise<AuthError> {
+  const failure = await refusal(promise);
+  assert.equal(failure.code, code, failure.message);
+  return failure;
 }

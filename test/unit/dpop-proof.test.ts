@@ -24,9 +24,18 @@ import { compileDpopOptions } from '../../src/verify/dpop-options.ts';
 import { createMemoryReplayStore } from '../../src/stores/memory-replay-store.ts';
 import type { ReplayStore } from '../../src/stores/replay-store.ts';
 import { AuthConfigError } from '../../src/errors/config-error.ts';
-import { isAuthError, type AuthError } from '../../src/errors/auth-error.ts';
 import type { AuthErrorCode } from '../../src/errors/codes.ts';
-import { makeProof, proofKey, rawProof, symmetricProof, unsignedProof, TEST_ORIGIN, type ProofOverrides } from '../support/dpop-proofs.ts';
+import {
+  refusal,
+  refusedWith,
+  makeProof,
+  proofKey,
+  rawProof,
+  symmetricProof,
+  unsignedProof,
+  TEST_ORIGIN,
+  type ProofOverrides,
+} from '../support/dpop-proofs.ts';
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const PATH = '/test.echo.v1.Echo/Unary';
@@ -45,22 +54,6 @@ function proof(overrides: ProofOverrides = {}): Promise<string> {
 
 function request(proofText: string, extra: Partial<DpopRequest> = {}): DpopRequest {
   return { proof: proofText, path: PATH, accessToken: TOKEN, jkt: key.jkt, ...extra };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<AuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isAuthError(error), `not an AuthError: ${String(error)}`);
-    return error;
-  }
-  assert.fail('the proof was accepted');
-}
-
-async function refusedWith(code: AuthErrorCode, promise: Promise<unknown>): Promise<AuthError> {
-  const error = await refusal(promise);
-  assert.equal(error.code, code, error.message);
-  return error;
 }
 
 describe('DPoP proof: a valid proof', () => {

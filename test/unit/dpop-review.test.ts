@@ -29,9 +29,9 @@ import { createDpopNonces } from '../../src/verify/dpop-nonce.ts';
 import { createMemoryReplayStore } from '../../src/stores/memory-replay-store.ts';
 import type { ReplayStore } from '../../src/stores/replay-store.ts';
 import { AuthConfigError } from '../../src/errors/config-error.ts';
-import { isAuthError, type AuthError } from '../../src/errors/auth-error.ts';
+import { isAuthError } from '../../src/errors/auth-error.ts';
 import type { AuthErrorCode } from '../../src/errors/codes.ts';
-import { ath, makeProof, proofKey, TEST_ORIGIN, type ProofOverrides } from '../support/dpop-proofs.ts';
+import { refusedWith, ath, makeProof, proofKey, TEST_ORIGIN, type ProofOverrides } from '../support/dpop-proofs.ts';
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const PATH = '/test.echo.v1.Echo/Unary';
@@ -59,19 +59,6 @@ function request(text: string, extra: Partial<DpopRequest> = {}): DpopRequest {
 /** A request without cnf.jkt: any key may sign (what a token endpoint checks). */
 function unbound(text: string): DpopRequest {
   return { proof: text, path: PATH, accessToken: TOKEN };
-}
-
-async function refusedWith(code: AuthErrorCode, promise: Promise<unknown>): Promise<AuthError> {
-  let failure: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    failure = error;
-  }
-  assert.ok(failure !== undefined, `accepted, expected ${code}`);
-  assert.ok(isAuthError(failure), `not an AuthError: ${String(failure)}`);
-  assert.equal(failure.code, code, failure.message);
-  return failure;
 }
 
 /** A proof over exactly these header and payload texts, ES256-signed by `key` (for JSON that JSON.stringify cannot write). */
