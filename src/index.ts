@@ -38,6 +38,27 @@ export { createMemoryReplayStore } from './stores/memory-replay-store.ts';
 export type { MemoryReplayStoreOptions } from './stores/memory-replay-store.ts';
 export type { ReplayStore } from './stores/replay-store.ts';
 
+// Revocations and one-time state shared by replicas: in memory for one process, in Redis for many.
+export { createMemoryRevocationStore } from './stores/memory-revocation-store.ts';
+export type { MemoryRevocationStoreOptions } from './stores/memory-revocation-store.ts';
+export { createRedisRevocationStore } from './stores/redis-revocation-store.ts';
+export type { RedisRevocationStoreOptions } from './stores/redis-revocation-store.ts';
+export { createRedisReplayStore } from './stores/redis-replay-store.ts';
+export type { RedisReplayStore } from './stores/redis-replay-store.ts';
+export type { RedisConnectionOptions } from './stores/redis-client.ts';
+export { revocationOf } from './stores/revocation-of.ts';
+export type {
+  RevocableToken,
+  Revocation,
+  RevocationEntry,
+  RevocationEvent,
+  RevocationMatch,
+  RevocationStore,
+  RevocationTarget,
+  RevocationsState,
+  RevocationsStatus,
+} from './stores/revocation-store.ts';
+
 // Verification without gRPC: the same checks for an HTTP gateway, a queue consumer or a script.
 export { createAuthenticator } from './verify/authenticator.ts';
 export type { AuthenticateProof, Authentication, Authenticator, AuthenticatorOptions } from './verify/authenticator.ts';

@@ -308,6 +308,11 @@ const DIAGNOSES: Readonly<Record<AuthErrorCode, Diagnose>> = {
   ),
   ERR_AUTH_CLAIM_INVALID: simple('token', 'claim types', 'a registered claim has the wrong type (e.g. exp as a string): fix the token issuer'),
   ERR_AUTH_TOKEN_REJECTED: simple('configuration', 'validate hook', "the server's validate hook refused the token (a revoked jti, say)"),
+  ERR_AUTH_TOKEN_REVOKED: simple(
+    'token',
+    'revocations',
+    'the token, or every token of its subject or client issued before an instant, was revoked: get a new token (log in again); an admin lifts it with grpc-jwt-auth unrevoke',
+  ),
   ERR_AUTH_CERTIFICATE_MISSING: simple(
     'configuration',
     'certificate binding',
@@ -350,6 +355,11 @@ const DIAGNOSES: Readonly<Record<AuthErrorCode, Diagnose>> = {
     'configuration',
     'DPoP replay store',
     "the server's replay store failed or is full: retry later; check the store's health",
+  ),
+  ERR_AUTH_REVOCATIONS_UNAVAILABLE: simple(
+    'configuration',
+    'revocation store',
+    "the server's revocation list is not loaded or its Redis has been unreachable longer than staleIfError: retry later; check Redis and auth.status().revocations",
   ),
   ERR_AUTH_INSUFFICIENT_SCOPE: simple(
     'access',

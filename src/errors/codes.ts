@@ -104,6 +104,8 @@ export type AuthErrorCode =
   | 'ERR_AUTH_CLAIM_INVALID'
   /** UNAUTHENTICATED: the `validate` hook did not return `true` (only `true` admits). */
   | 'ERR_AUTH_TOKEN_REJECTED'
+  /** UNAUTHENTICATED: the token was revoked (by `iss` + `jti` or token id, or a subject's or client's tokens issued before an instant): get a new token. */
+  | 'ERR_AUTH_TOKEN_REVOKED'
   /**
    * UNAUTHENTICATED: the token is bound to a client certificate (`cnf["x5t#S256"]`, RFC 8705) and the call
    * came without a verified one (no mutual TLS, a server that does not verify client certificates, or a
@@ -133,6 +135,11 @@ export type AuthErrorCode =
   | 'ERR_AUTH_DPOP_NONCE_REQUIRED'
   /** UNAVAILABLE: the DPoP replay store failed or is full; the proof could not be checked for reuse. Retry later. */
   | 'ERR_AUTH_REPLAY_CHECK_UNAVAILABLE'
+  /**
+   * UNAVAILABLE: the revocation list cannot be trusted right now (a shared store unreachable for longer than
+   * its `staleIfError`, or not loaded yet), so no token can be admitted. Retry later.
+   */
+  | 'ERR_AUTH_REVOCATIONS_UNAVAILABLE'
   /** PERMISSION_DENIED: a guard refused the verified caller. */
   | 'ERR_AUTH_INSUFFICIENT_SCOPE'
   /**
@@ -197,6 +204,7 @@ const CODES = {
   ERR_AUTH_CLAIM_MISSING: { status: U, wireMessage: 'token lacks a required claim', bearerError: 'invalid_token' },
   ERR_AUTH_CLAIM_INVALID: { status: U, wireMessage: 'token has an invalid claim', bearerError: 'invalid_token' },
   ERR_AUTH_TOKEN_REJECTED: { status: U, wireMessage: 'token was rejected', bearerError: 'invalid_token' },
+  ERR_AUTH_TOKEN_REVOKED: { status: U, wireMessage: 'token revoked', bearerError: 'invalid_token' },
   ERR_AUTH_CERTIFICATE_MISSING: { status: U, wireMessage: 'token is bound to a client certificate the call did not present', bearerError: 'invalid_token' },
   ERR_AUTH_CERTIFICATE_MISMATCH: { status: U, wireMessage: 'token is bound to another client certificate', bearerError: 'invalid_token' },
   ERR_AUTH_TOKEN_NOT_BOUND: { status: U, wireMessage: 'token must be sender-constrained', bearerError: 'invalid_token' },
@@ -212,6 +220,7 @@ const CODES = {
   ERR_AUTH_DPOP_KEY_MISMATCH: { status: U, wireMessage: 'DPoP proof key does not match the token binding', bearerError: 'invalid_token' },
   ERR_AUTH_DPOP_NONCE_REQUIRED: { status: U, wireMessage: 'DPoP proof must carry the current server nonce', bearerError: 'use_dpop_nonce' },
   ERR_AUTH_REPLAY_CHECK_UNAVAILABLE: { status: REFUSAL_STATUS.UNAVAILABLE, wireMessage: 'replay check unavailable, retry later' },
+  ERR_AUTH_REVOCATIONS_UNAVAILABLE: { status: REFUSAL_STATUS.UNAVAILABLE, wireMessage: 'revocation list unavailable, retry later' },
   ERR_AUTH_INSUFFICIENT_SCOPE: { status: DENIED, wireMessage: 'token does not grant access to this method', bearerError: 'insufficient_scope' },
   ERR_AUTH_INSUFFICIENT_USER_AUTHENTICATION: {
     status: U,

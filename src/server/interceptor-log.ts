@@ -22,6 +22,7 @@ const UNAVAILABLE_CAUSES: Readonly<Record<string, string>> = {
   ERR_AUTH_VERIFIER_BUSY: 'maxConcurrentVerifications tokens were already being verified (a flood of new or forged tokens, or a bound too low for this load)',
   ERR_AUTH_KEYS_UNAVAILABLE: 'the verification keys could not be had (the key set cannot be fetched or refreshed)',
   ERR_AUTH_REPLAY_CHECK_UNAVAILABLE: 'the DPoP replay store failed or is full (proofs cannot be checked for reuse)',
+  ERR_AUTH_REVOCATIONS_UNAVAILABLE: 'the revocation store has been unreachable longer than its staleIfError, or has not loaded yet',
 };
 
 /**

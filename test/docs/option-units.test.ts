@@ -55,8 +55,9 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
     clientCertificate: '-',
     dpop: '-',
     replayStore: '-',
+    revocations: '-',
   },
-  AuthenticatorOptions: { ...verify, issuer: '-', maxTokenBytes: 'bytes', issuers: '-', clock: 'clock', cache: '-', maxConcurrentVerifications: 'count' },
+  AuthenticatorOptions: { ...verify, issuer: '-', maxTokenBytes: 'bytes', issuers: '-', clock: 'clock', cache: '-', maxConcurrentVerifications: 'count', revocations: '-' },
   VerifyOptions: { ...verify, issuer: '-', maxTokenBytes: 'bytes' },
   IssuerOptions: { ...verify, issuer: '-' },
   TokenCacheOptions: { maxEntries: 'count', maxTtl: 'seconds' },
@@ -89,6 +90,20 @@ const UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
   RequireAuthTimeOptions: { maxAge: 'seconds', clockTolerance: 'seconds' },
   DpopOptions: { origins: '-', algorithms: '-', proofMaxAge: 'seconds', clockTolerance: 'seconds', nonce: '-' },
   MemoryReplayStoreOptions: { maxEntries: 'count', clock: 'clock' },
+  MemoryRevocationStoreOptions: { maxTokenLifetime: 'seconds', maxEntries: 'count', clock: 'clock' },
+  RedisConnectionOptions: { url: '-', client: '-', prefix: '-', timeout: 'seconds' },
+  RedisRevocationStoreOptions: {
+    url: '-',
+    client: '-',
+    prefix: '-',
+    timeout: 'seconds',
+    heartbeat: 'seconds',
+    staleIfError: 'seconds',
+    maxTokenLifetime: 'seconds',
+    maxEntries: 'count',
+    clock: 'clock',
+    onEvent: '-',
+  },
 };
 
 /** What an option's TSDoc must say for its unit. */
