@@ -5,7 +5,7 @@
  * each has its own store, its own connections and its own mirror of the list.
  */
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor, createRedisRevocationStore, getAuth, type AuthInterceptor } from 'grpc-jwt-auth';
+import { createAuthInterceptor, createRedisRevocationStore, getAuth, type AuthInterceptor, type KeyResolver } from 'grpc-jwt-auth';
 import { decodeErrorInfo } from 'grpc-jwt-auth/client';
 
 export const GET_ORDER = '/acme.orders.v1.Orders/GetOrder';
@@ -30,7 +30,7 @@ export interface ReplicaOptions {
   readonly redisUrl: string;
   /** Key prefix in Redis: replicas of one service share it. */
   readonly prefix: string;
-  readonly keys: Parameters<typeof createAuthInterceptor>[0]['keys'];
+  readonly keys: KeyResolver;
   readonly issuer: string;
   readonly audience: string;
 }
