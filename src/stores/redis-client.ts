@@ -227,6 +227,29 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
 }
 
 /**
+ * Resolves true once `connection` is ready (connected and handshaken), false when `ms` pass first.
+ * node-redis offers no "ready again" promise after the first connect; a 10 ms poll is cheap and bounded.
+ *
+ * @example
+ * ```ts
+ * declare const connection: RedisConnection;
+ * if (!(await untilReady(connection, 2000))) throw new Error('redis not reachable');
+ * ```
+ */
+export function untilReady(connection: RedisConnection, ms: number): Promise<boolean> {
+  if (connection.isReady) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (connection.isReady || !connection.isOpen || Date.now() - started >= ms) {
+        clearInterval(poll);
+        resolve(connection.isReady);
+      }
+    }, 10);
+  });
+}
+
+/**
  * Closes a connection the store opened: `close()` (pending replies drain) within `ms`, else `destroy()`.
  * Never rejects: closing must not hang or fail on a hung Redis.
  *

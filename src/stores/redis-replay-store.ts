@@ -7,7 +7,7 @@ import { AuthError } from '../errors/auth-error.ts';
 import { checkOptionNames, optionNames } from '../util/option-checks.ts';
 import type { ReplayStore } from './replay-store.ts';
 import type { RevocationsStatus } from './revocation-store.ts';
-import { closeConnection, connectionSettings, failureText, openConnection, withDeadline, type RedisConnectionOptions } from './redis-client.ts';
+import { closeConnection, connectionSettings, failureText, openConnection, untilReady, withDeadline, type RedisConnectionOptions } from './redis-client.ts';
 
 /**
  * A {@link ReplayStore} in Redis, shared by replicas: `add` is one `SET key 1 NX PX ms`, so two replicas
@@ -94,21 +94,10 @@ export function createRedisReplayStore(options: RedisConnectionOptions): RedisRe
       throw unavailable('unexpected reply to SET NX');
     },
     async ready(): Promise<void> {
-      if (connection.isReady) return;
       if (closed) throw unavailable('closed');
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          clearInterval(poll);
-          reject(unavailable(`not connected within ${settings.timeoutMs} ms${lastError === undefined ? '' : `: ${lastError}`}`));
-        }, settings.timeoutMs);
-        // node-redis has no once-ready promise after the first connect; a short poll is enough here.
-        const poll = setInterval(() => {
-          if (!connection.isReady) return;
-          clearTimeout(timer);
-          clearInterval(poll);
-          resolve();
-        }, 10);
-      });
+      if (!(await untilReady(connection, settings.timeoutMs))) {
+        throw unavailable(`not connected within ${settings.timeoutMs} ms${lastError === undefined ? '' : `: ${lastError}`}`);
+      }
     },
     async close(): Promise<void> {
       if (closed) return;
