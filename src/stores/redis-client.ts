@@ -96,7 +96,8 @@ export function connectionSettings(options: RedisConnectionOptions, defaultTimeo
     throw new AuthConfigError('prefix', 'expected 1 to 64 characters of A-Z a-z 0-9 . _ -');
   }
   const timeout = optionalSeconds(options.timeout, 'timeout', 0.001, 60) ?? defaultTimeout;
-  const where = url === undefined ? 'client' : redactRedisUrl(url);
+  const clientUrl = (client as RedisConnection | undefined)?.options?.['url'];
+  const where = url !== undefined ? redactRedisUrl(url) : typeof clientUrl === 'string' ? `client ${redactRedisUrl(clientUrl)}` : 'client';
   return {
     url,
     client: client as RedisConnection | undefined,

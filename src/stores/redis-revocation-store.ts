@@ -195,12 +195,13 @@ export function createRedisRevocationStore(options: RedisRevocationStoreOptions)
     if (change.epoch !== epoch) return requestSync('epoch');
     if (change.seq <= lastSeq) return; // already part of the loaded list
     if (change.seq !== lastSeq + 1 || change.op === 'clear') return requestSync('gap');
-    lastSeq = change.seq;
     try {
       if (change.op === 'set') applySet(change.id, change.entry);
       else applyRemove(change.id);
+      lastSeq = change.seq;
     } catch (error) {
-      // maxEntries: the mirror cannot hold the list; fail towards `expired` rather than drop a revocation.
+      // maxEntries: the mirror cannot hold the list. The sequence stays behind, so no heartbeat confirms
+      // this mirror: it goes stale, then expired (fail closed), rather than silently miss a revocation.
       noteFailure(error);
       requestSync('gap');
     }
@@ -313,7 +314,8 @@ export function createRedisRevocationStore(options: RedisRevocationStoreOptions)
   /** Notices what node-redis does not: a hung Redis (its sockets stay open) and a message lost on a live socket. */
   async function beat(): Promise<void> {
     nextBeatAt = clock() + heartbeatMs;
-    if (closed || beating || syncing || !loaded) return;
+    // A sync that failed is retried on its own schedule; only its success confirms the mirror again.
+    if (closed || beating || syncing || !loaded || retryAt !== undefined) return;
     beating = true;
     try {
       const [, head] = await Promise.all([withDeadline(subscriber.sendCommand(['PING']), settings.timeoutMs, 'PING'), writer.head()]);

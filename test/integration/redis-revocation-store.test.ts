@@ -65,7 +65,12 @@ interface Recorded {
 
 async function storeOn(t: TestContext, redis: RedisServer, options: Partial<RedisRevocationStoreOptions> = {}, wait = true): Promise<Recorded> {
   const events: RevocationEvent[] = [];
-  const store = createRedisRevocationStore({ url: redis.url, prefix: PREFIX, onEvent: (event) => events.push(event), ...options });
+  const store = createRedisRevocationStore({
+    ...(options.client === undefined ? { url: redis.url } : {}),
+    prefix: PREFIX,
+    onEvent: (event) => events.push(event),
+    ...options,
+  });
   t.after(() => store.close());
   if (wait) await store.ready();
   return { store, events };
@@ -202,7 +207,8 @@ describe('redis revocation store', { timeout: 120_000 }, () => {
     const redis = await startRedisServer();
     const named = createClient({ url: redis.url, name: 'replica-b' });
     named.on('error', () => {});
-    const b = await storeOn(t, redis, { url: undefined, client: named } as Partial<RedisRevocationStoreOptions>);
+    const b = await storeOn(t, redis, { client: named });
+    assert.equal(b.store.status().source, `redis(client ${redis.url} prefix ${PREFIX})`);
     const admin = adminOn(t, redis);
     await admin.entries(); // connected before the kill
     const list = await redis.command('CLIENT', 'LIST');
@@ -254,8 +260,15 @@ describe('redis revocation store', { timeout: 120_000 }, () => {
     await redis.kill();
     await eventually('stale on A', () => a.store.status().state === 'stale', 5000);
     assert.equal(b.store.match(leaky)?.kind, 'client', 'enforced while Redis is down');
+    const killedEvents = a.events.length;
     await redis.restart();
-    await eventually('both fresh', () => a.store.status().state === 'fresh' && b.store.status().state === 'fresh', 20_000);
+    const back = await eventually('both fresh', () => a.store.status().state === 'fresh' && b.store.status().state === 'fresh', 20_000);
+    t.diagnostic(
+      `both fresh ${back.toFixed(0)} ms after the restart; A's events since the kill: ${a.events
+        .slice(killedEvents - 1)
+        .map((event) => (event.type === 'synced' ? `synced(${event.reason})` : event.type))
+        .join(', ')}`,
+    );
     await eventually('Redis holds the entry again', () => [...a.events, ...b.events].some((event) => event.type === 'reseeded'), 10_000);
     assert.equal(a.store.match(leaky)?.kind, 'client');
     assert.equal(b.store.match(leaky)?.kind, 'client');
@@ -278,6 +291,20 @@ describe('redis revocation store', { timeout: 120_000 }, () => {
     assert.ok(![...a.events, ...b.events].some((event) => event.type === 'reseeded'));
     assert.ok(b.events.some((event) => event.type === 'cleared' || (event.type === 'synced' && event.reason === 'epoch')));
     assert.equal(b.store.match(token({ sub: 'carol' })), undefined);
+  });
+
+  test('a list longer than maxEntries is not loaded (fail closed, never truncated)', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    await fill(redis, 10);
+    const { store } = await storeOn(t, redis, { maxEntries: 5, timeout: 0.5 }, false);
+    assert.equal(await rejection(store.ready()), 'ERR_AUTH_REVOCATIONS_UNAVAILABLE');
+    assert.equal(store.status().state, 'empty');
+    assert.match(store.status().lastError ?? '', /maxEntries/);
+    assert.equal(
+      codeOf(() => store.match(token({}))),
+      'ERR_AUTH_REVOCATIONS_UNAVAILABLE',
+    );
   });
 
   test('sweep removes expired entries from the hash and the zset, keeps live ones', async (t) => {
