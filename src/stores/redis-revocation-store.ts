@@ -12,8 +12,19 @@ import { checkOptionNames, optionNames, optionalFunction, optionalInteger, optio
 import { closeConnection, connectionSettings, failureText, openConnection, untilReady, withDeadline, type RedisConnectionOptions } from './redis-client.ts';
 import { DEFAULT_MAX_TOKEN_LIFETIME, RevocationWriter } from './redis-revocation-admin.ts';
 import { parseChange, type RevocationChange } from './redis-scripts.ts';
-import { entryIdOf, entryOfRevocation, publicEntry, targetOfEntryId, tokenLookup, type MirrorEntry } from './revocation-keys.ts';
-import { RevocationListeners, RevocationMirror } from './revocation-mirror.ts';
+import {
+  entryIdOf,
+  entryOfRevocation,
+  matchLookup,
+  matchToken,
+  publicEntry,
+  revocationsUnavailable,
+  targetOfEntryId,
+  type LookupMatcher,
+  type MirrorEntry,
+  type TokenLookup,
+} from './revocation-keys.ts';
+import { RevocationListeners, RevocationMirror, mirrorState } from './revocation-mirror.ts';
 import type { RevocableToken, RevocationEntry, RevocationEvent, RevocationsState, RevocationsStatus, RevocationStore } from './revocation-store.ts';
 
 /**
@@ -88,6 +99,11 @@ type SyncReason = 'start' | 'reconnect' | 'gap' | 'epoch';
  * ```
  */
 export function createRedisRevocationStore(options: RedisRevocationStoreOptions): Required<RevocationStore> {
+  return openRedisRevocationStore(options);
+}
+
+/** The store with the fast path of the library's own stores (`matchLookup`, from a lookup kept in the token cache). */
+function openRedisRevocationStore(options: RedisRevocationStoreOptions): Required<RevocationStore> & LookupMatcher {
   checkOptionNames(options as unknown, OPTION_NAMES);
   const settings = connectionSettings(options, DEFAULT_TIMEOUT);
   const heartbeatMs = (optionalSeconds(options.heartbeat, 'heartbeat', 0.1, 60) ?? DEFAULT_HEARTBEAT) * 1000;
@@ -132,17 +148,19 @@ export function createRedisRevocationStore(options: RedisRevocationStoreOptions)
   const writer = new RevocationWriter(command, settings);
 
   function unavailable(message: string): AuthError {
-    return new AuthError('ERR_AUTH_REVOCATIONS_UNAVAILABLE', `redis revocations (${settings.source}): ${message}`);
+    return revocationsUnavailable(`redis revocations (${settings.source}): ${message}`);
   }
 
   function staleUntil(): number | undefined {
-    return syncedAt === undefined ? undefined : syncedAt + 2 * heartbeatMs + staleIfErrorMs;
+    return syncedAt === undefined ? undefined : syncedAt + staleIfErrorMs;
   }
 
+  /** Fresh while confirmed within two heartbeats; a failure seen since makes it stale at once (not two beats later). */
   function state(): RevocationsState {
-    if (!loaded || syncedAt === undefined) return 'empty';
+    if (!loaded) return 'empty';
     const now = clock();
-    if (!failing && now - syncedAt <= 2 * heartbeatMs) return 'fresh';
+    const base = mirrorState({ now, syncedAt, freshFor: 2 * heartbeatMs, staleIfError: staleIfErrorMs / 1000 });
+    if (base !== 'fresh' || !failing) return base;
     return now < (staleUntil() ?? 0) ? 'stale' : 'expired';
   }
 
@@ -361,14 +379,17 @@ export function createRedisRevocationStore(options: RedisRevocationStoreOptions)
       throw unavailable(`not connected within ${settings.timeoutMs} ms${lastError === undefined ? '' : `: ${lastError}`}`);
   }
 
-  return {
-    match(token: RevocableToken) {
+  const store: Required<RevocationStore> & LookupMatcher = {
+    [matchLookup](lookup: TokenLookup) {
       const now = state();
       if (now === 'expired' || now === 'empty')
         throw unavailable(
           now === 'empty' ? 'the list is not loaded yet' : `not confirmed since ${new Date(syncedAt ?? 0).toISOString()}: ${lastError ?? 'no answer'}`,
         );
-      return mirror.match(tokenLookup(token.claims, token.tokenId));
+      return mirror.match(lookup);
+    },
+    match(token: RevocableToken) {
+      return matchToken(store, token);
     },
     async revoke(revocation) {
       const [id, entry] = entryOfRevocation(revocation, clock(), maxTokenLifetime);
@@ -444,4 +465,5 @@ export function createRedisRevocationStore(options: RedisRevocationStoreOptions)
       return listeners.subscribe(listener);
     },
   };
+  return store;
 }

@@ -19,6 +19,7 @@ import {
   type RevocationStore,
 } from '../../src/index.ts';
 import { openRedisRevocationAdmin } from '../../src/stores/redis-revocation-admin.ts';
+import { hasLookupMatch, matchLookup, tokenLookup } from '../../src/stores/revocation-keys.ts';
 import { redisAvailable, startRedisServer, type RedisServer } from '../support/redis-server.ts';
 
 const ISSUER = 'https://idp.example/';
@@ -163,6 +164,52 @@ describe('redis revocation store', { timeout: 120_000 }, () => {
     assert.ok(a.events.some((event) => event.type === 'unrevoked' && event.target.kind === 'subject'));
     assert.equal(await a.store.unrevoke({ kind: 'subject', issuer: ISSUER, subject: 'alice' }), false);
     assert.equal((await b.store.entries()).length, 1);
+  });
+
+  test('propagation A → B over 200 revokes (median and p99 reported; each within 5 s)', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const a = await storeOn(t, redis);
+    const b = await storeOn(t, redis);
+    const delays: number[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      const jti = `p-${i}`;
+      const seen = new Promise<void>((resolve) => {
+        const stop = b.store.subscribe((event) => {
+          if (event.type === 'revoked' && 'jti' in event.entry.target && event.entry.target.jti === jti) {
+            stop();
+            resolve();
+          }
+        });
+      });
+      const started = performance.now();
+      await a.store.revoke({ kind: 'token', issuer: ISSUER, jti });
+      await Promise.race([seen, new Promise((_, reject) => setTimeout(() => reject(new Error(`${jti} not seen by B within 5 s`)), 5000).unref())]);
+      delays.push(performance.now() - started);
+    }
+    delays.sort((x, y) => x - y);
+    t.diagnostic(
+      `revoke on A → revoked event on B: median ${delays[100]?.toFixed(2)} ms, p99 ${delays[197]?.toFixed(2)} ms, max ${delays[199]?.toFixed(2)} ms`,
+    );
+  });
+
+  test('the fast path (matchLookup) answers as match does, and refuses while the list is not loaded', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    await redis.kill();
+    const { store } = await storeOn(t, redis, { timeout: 0.3 }, false);
+    assert.ok(hasLookupMatch(store));
+    const lookup = tokenLookup({ iss: ISSUER, jti: 'fast' }, 'tid-fast');
+    assert.equal(
+      codeOf(() => store[matchLookup](lookup)),
+      'ERR_AUTH_REVOCATIONS_UNAVAILABLE',
+    );
+    await redis.restart();
+    await eventually('fresh', () => store.status().state === 'fresh', 20_000);
+    assert.equal(store[matchLookup](lookup), undefined);
+    await store.revoke({ kind: 'token', tokenId: 'tid-fast' });
+    assert.equal(store[matchLookup](lookup)?.kind, 'token');
+    assert.equal(store.match(token({ jti: 'other' }, 'tid-fast'))?.kind, 'token');
   });
 
   test('re-revoking merges (later before wins) and keeps one entry', async (t) => {
