@@ -43,9 +43,7 @@ export const DEFAULT_MAX_TOKEN_LIFETIME = 86_400;
  *
  * @example
  * ```ts
- * declare const connection: RedisConnection;
- * const settings = connectionSettings({ url: 'redis://127.0.0.1:6379' }, 2);
- * const writer = new RevocationWriter(connection, settings);
+ * declare const writer: RevocationWriter; // new RevocationWriter(connection, connectionSettings(options, 2))
  * await writer.write('["t","https://idp.example/","a1"]', { before: undefined, until: Date.now() + 60_000 });
  * ```
  */
