@@ -136,6 +136,8 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
   let syncFailures = 0;
   let laggingBeats = 0;
   let beating = false;
+  /** A heartbeat's commands have not settled yet (a hung Redis holds them). */
+  let unanswered = false;
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
   const waiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>();
@@ -334,16 +336,27 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
     nextBeatAt = clock() + heartbeatMs;
     // A sync that failed is retried on its own schedule; only its success confirms the mirror again.
     if (closed || beating || syncing || !loaded || retryAt !== undefined) return;
+    if (unanswered) {
+      // The last heartbeat's commands are still queued on a hung socket: adding more would only grow
+      // the queue a resumed Redis must answer.
+      noteFailure(new Error('redis has not answered the previous heartbeat'));
+      return;
+    }
     beating = true;
     try {
-      const [, head] = await Promise.all([withDeadline(subscriber.sendCommand(['PING']), settings.timeoutMs, 'PING'), writer.head()]);
-      if (head.epoch !== epoch) return requestSync('epoch');
-      if (head.seq > lastSeq) {
+      const ping = subscriber.sendCommand(['PING']);
+      const head = writer.head();
+      unanswered = true;
+      void Promise.allSettled([ping, head]).then(() => (unanswered = false));
+      const [, current] = await Promise.all([withDeadline(ping, settings.timeoutMs, 'PING'), head]);
+      if (closed) return;
+      if (current.epoch !== epoch) return requestSync('epoch');
+      if (current.seq > lastSeq) {
         laggingBeats += 1;
         if (laggingBeats >= LAGGING_BEATS) requestSync('gap');
         return;
       }
-      if (head.seq < lastSeq) return requestSync('gap');
+      if (current.seq < lastSeq) return requestSync('gap');
       confirm();
     } catch (error) {
       noteFailure(error);
@@ -414,6 +427,7 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
       if (loaded) return Promise.resolve();
       if (closed) return Promise.reject(unavailable('closed'));
       return new Promise<void>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
         const waiter = {
           resolve: () => {
             clearTimeout(timer);
@@ -424,16 +438,17 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
             reject(error);
           },
         };
-        // Not connected within the deadline: reject (the store keeps trying). A load under way is let finish:
-        // each of its commands has its own deadline.
-        const timer = setTimeout(function check() {
+        // Not connected within the deadline: reject (the store keeps trying). A load under way is let
+        // finish: each of its commands has its own deadline.
+        const check = (): void => {
           if (syncing && command.isReady) {
-            setTimeout(check, settings.timeoutMs).unref();
+            timer = setTimeout(check, settings.timeoutMs);
             return;
           }
           waiters.delete(waiter);
           reject(unavailable(`not loaded within ${settings.timeoutMs} ms${lastError === undefined ? '' : `: ${lastError}`}`));
-        }, settings.timeoutMs);
+        };
+        timer = setTimeout(check, settings.timeoutMs);
         waiters.add(waiter);
       });
     },
