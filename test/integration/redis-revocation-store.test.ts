@@ -264,6 +264,24 @@ describe('redis revocation store', { timeout: 120_000 }, () => {
     for (const id of ids) await redis.command('CLIENT', 'KILL', 'ID', id);
     await admin.revoke({ kind: 'subject', issuer: ISSUER, subject: 'mallory' });
     await eventually('B enforces the missed revocation', () => b.store.match(token({ sub: 'mallory' })) !== undefined);
+    await b.store.close();
+    assert.equal(named.isOpen, false, "the user's own client is never connected (only duplicated)");
+  });
+
+  test('slow writes (CLIENT PAUSE WRITE longer than timeout): revoke rejects UNAVAILABLE near the timeout; match keeps answering from memory', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const { store } = await storeOn(t, redis, { timeout: 0.3, heartbeat: 5 });
+    await store.revoke({ kind: 'token', issuer: ISSUER, jti: 'before-pause' });
+    await redis.command('CLIENT', 'PAUSE', '1500', 'WRITE');
+    const started = performance.now();
+    assert.equal(await rejection(store.revoke({ kind: 'token', issuer: ISSUER, jti: 'during-pause' })), 'ERR_AUTH_REVOCATIONS_UNAVAILABLE');
+    const waited = performance.now() - started;
+    t.diagnostic(`revoke rejected after ${waited.toFixed(0)} ms (timeout 300 ms, pause 1500 ms)`);
+    assert.ok(waited < 1400, `${waited.toFixed(0)} ms`);
+    // match is synchronous: it answers from the mirror while Redis holds every write.
+    assert.equal(store.match(token({ jti: 'before-pause' }))?.kind, 'token');
+    assert.equal(store.match(token({ jti: 'unrelated' })), undefined);
   });
 
   test('Redis hung (SIGSTOP): stale within 3 heartbeats (still enforcing) → expired after staleIfError (UNAVAILABLE) → resumed → fresh', async (t) => {
