@@ -22,7 +22,10 @@ if (redisUrl === undefined) {
     console.log('redis-server is not installed: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis)');
     console.log('or point REDIS_URL at a Redis you may write to, and run this again.');
     // CI sets GRPC_JWT_AUTH_REQUIRE_REDIS=1: there a missing Redis is a failure, never a skip.
-    if (process.env.GRPC_JWT_AUTH_REQUIRE_REDIS === '1') process.exit(1);
+    if (process.env.GRPC_JWT_AUTH_REQUIRE_REDIS === '1') {
+      console.error('failed: GRPC_JWT_AUTH_REQUIRE_REDIS=1 and redis-server is missing');
+      process.exit(1);
+    }
     console.log('skipped: examples/replicas needs redis-server');
     process.exit(0);
   }
@@ -127,7 +130,8 @@ try {
   verdict();
 
   if (redis === undefined) {
-    show('\n(REDIS_URL is set: your Redis is not killed, the outage steps are skipped)');
+    console.log(`\nREDIS_URL is set: your Redis is not killed, the outage steps are skipped. The revocation was removed;`);
+    console.log(`the prefix ${prefix} keeps two small keys (its epoch and change counter).`);
     await first.auth.revocations.unrevoke({ kind: 'token', issuer: idp.issuer, jti: leakedJti });
   } else {
     step(
