@@ -468,7 +468,7 @@ describe('gRPC health (grpc.health.v1) from the keys: the recipe of examples/hea
       status: () => {
         readings += 1;
         if (readings > 1) throw new Error('status store gone');
-        return { serving: true, issuers: [] };
+        return { serving: true, issuers: [], revocations: undefined };
       },
     };
     const health = new HealthImplementation({ '': 'UNKNOWN' });
