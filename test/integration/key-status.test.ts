@@ -174,7 +174,16 @@ describe('key status: a fetched key set through an outage (injected clock)', () 
       assert.equal(fresh.staleUntil?.getTime(), fetchedAt + (MAX_AGE + STALE_IF_ERROR) * 1000);
       assert.equal(fresh.lastError, undefined);
       assert.equal(fresh.nextRetry, undefined);
-      assert.deepEqual(auth.status(), { serving: true, issuers: [{ ...fresh, issuer: idp.issuer }] });
+      const revocations = {
+        source: 'memory',
+        state: 'local',
+        entries: 0,
+        syncedAt: undefined,
+        staleUntil: undefined,
+        lastError: undefined,
+        nextRetry: undefined,
+      };
+      assert.deepEqual(auth.status(), { serving: true, issuers: [{ ...fresh, issuer: idp.issuer }], revocations });
 
       provider.on('/jwks.json', httpStatus(503));
       clock.advance(MAX_AGE * 1000 + MINUTE);
