@@ -110,10 +110,10 @@ function statusOf(keys: KeyResolver): KeysStatus {
  * @example
  * ```ts
  * import { fromSecret } from '../keys/secret.ts';
- * authStatus([{ issuer: undefined, keys: fromSecret('a-secret-of-thirty-two-bytes-or-more!') }], undefined).serving; // true: static keys
+ * authStatus([{ issuer: undefined, keys: fromSecret('a-secret-of-thirty-two-bytes-or-more!') }]).serving; // true: static keys
  * ```
  */
-export function authStatus(sources: readonly KeySource[], revocations: RevocationsStatus | undefined): AuthStatus {
+export function authStatus(sources: readonly KeySource[], revocations?: RevocationsStatus): AuthStatus {
   const issuers = sources.map(({ issuer, keys }) => Object.freeze({ ...statusOf(keys), issuer }));
   const usable = (state: string | undefined): boolean => state !== 'empty' && state !== 'expired';
   const serving = issuers.every(({ state }) => usable(state)) && usable(revocations?.state);
