@@ -111,11 +111,16 @@ function field(revocation: Record<string, unknown>, name: string, allowEmpty: bo
   return value;
 }
 
+/** 9999-12-31T23:59:59.999Z, the last instant a token's time claims may name. */
+const LAST_INSTANT = 253_402_300_799_999;
+
 function instant(revocation: Record<string, unknown>, name: 'before' | 'expiresAt'): number | undefined {
   const value = revocation[name];
   if (value === undefined) return undefined;
   const ms = value instanceof Date ? value.getTime() : Number.NaN;
   if (!Number.isFinite(ms)) throw new TypeError(`revocation ${name} must be a valid Date`);
+  // The bounds of a token's NumericDate: past them, `forgetAt` (this plus up to a year) would be an Invalid Date.
+  if (ms < 0 || ms > LAST_INSTANT) throw new TypeError(`revocation ${name} must be a Date from 1970 to 9999`);
   return ms;
 }
 

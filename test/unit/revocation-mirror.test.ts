@@ -118,6 +118,8 @@ describe('revocation keys', () => {
       [{ kind: 'subject', issuer: ISS }, /subject/],
       [{ kind: 'subject', issuer: ISS, subject: 'alice', before: new Date('nope') }, /before/],
       [{ kind: 'subject', issuer: ISS, subject: 'alice', before: T0 }, /before/],
+      [{ kind: 'subject', issuer: ISS, subject: 'alice', before: new Date(8.64e15) }, /before/],
+      [{ kind: 'token', issuer: ISS, jti: 'a', expiresAt: new Date(-1) }, /expiresAt/],
       [{ kind: 'subject', issuer: ISS, subject: 'alice', befor: new Date() }, /befor/],
       [{ kind: 'subject', issuer: ISS, subject: 'alice', expiresAt: new Date() }, /expiresAt/],
       [{ kind: 'client', issuer: ISS, clientId: null }, /clientId/],
