@@ -29,7 +29,7 @@ const { createAuthInterceptor, createMemoryRevocationStore, createRedisRevocatio
 type Store = ReturnType<typeof createMemoryRevocationStore>;
 
 const ENTRIES = Number(process.env.BENCH_REVOCATION_ENTRIES ?? 100_000);
-const ROUNDS = Number(process.env.BENCH_REVOCATION_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_REVOCATION_ROUNDS ?? 7);
 const ITERATIONS = Number(process.env.BENCH_REVOCATION_ITERATIONS ?? 30_000);
 const PROPAGATIONS = Number(process.env.BENCH_REVOCATION_PROPAGATIONS ?? 1000);
 const REPLAY_ADDS = Number(process.env.BENCH_REVOCATION_REPLAY_ADDS ?? 5000);

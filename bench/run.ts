@@ -140,14 +140,12 @@ function revocationsBenchmark(): Record<string, unknown> {
   return JSON.parse(output) as Record<string, unknown>;
 }
 
-function printRevocations(result: Record<string, unknown>): void {
-  console.log('\nrevocations (bench/revocations.ts; the Redis stores share one process):');
-  for (const [section, figures] of Object.entries(result)) {
-    if (section === 'settings') continue;
-    if (typeof figures !== 'object' || figures === null) console.log(`  ${section}: ${String(figures)}`);
-    else
-      for (const [name, value] of Object.entries(figures))
-        console.log(`  ${section.padEnd(11)} ${name.padEnd(56)} ${typeof value === 'number' ? Number(value.toFixed(3)) : JSON.stringify(value)}`);
+function printRevocations(result: Record<string, unknown>, section = 'revocations'): void {
+  if (section === 'revocations') console.log('\nrevocations (bench/revocations.ts; the Redis stores share one process):');
+  for (const [name, value] of Object.entries(result)) {
+    if (name === 'settings') continue;
+    if (typeof value === 'object' && value !== null) printRevocations(value as Record<string, unknown>, name);
+    else console.log(`  ${section.padEnd(12)} ${name.padEnd(56)} ${typeof value === 'number' ? Number(value.toFixed(3)) : String(value)}`);
   }
 }
 
