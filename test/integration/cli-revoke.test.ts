@@ -6,7 +6,7 @@
  * 2 for usage mistakes (before any connection).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createServer } from 'node:net';
 import { createAuthenticator, createRedisRevocationStore, type RevocationEntry } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
@@ -46,20 +46,15 @@ function closedPort(): Promise<number> {
   });
 }
 
+// At the top level, not in `before`: the helper's `after()` cleanup would run as soon as a `before` hook ends.
+const redis = (hasRedisServer() ? await startRedisServer() : undefined) as RedisServer;
+const idp: TestIssuer = await createTestIssuer({ alg: 'ES256', issuer: ISSUER });
+
 describe('CLI revoke / unrevoke against Redis', { timeout: 90_000 }, () => {
-  let redis: RedisServer;
-  let idp: TestIssuer;
   let prefixCount = 0;
   /** A fresh prefix per case: cases never see each other's entries. */
   const prefix = (): string => `cli-test-${++prefixCount}`;
   const withRedis = (...args: string[]): string[] => [...args, '--redis', redis.url];
-
-  before(async () => {
-    if (!hasRedisServer()) return;
-    redis = await startRedisServer();
-    idp = await createTestIssuer({ alg: 'ES256', issuer: ISSUER });
-  });
-  after(() => redis?.stop());
 
   it('--issuer --jti --expires <ISO> → a token entry by iss + jti, forgotten 300 s after the expiry', async (t) => {
     if (!redisAvailable(t)) return;

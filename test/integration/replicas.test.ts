@@ -15,7 +15,7 @@
  * Timing bounds are generous (the box is small and shared); the figures are printed with t.diagnostic.
  */
 import assert from 'node:assert/strict';
-import { before, describe, it, type TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createRedisRevocationStore, type RevocationEvent } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
@@ -95,31 +95,36 @@ function describeEvent(event: RevocationEvent): string {
   }
 }
 
-describe('replicas sharing one Redis: revocations and DPoP replay state', { timeout: 180_000 }, () => {
-  let redis: RedisServer;
-  let idp: TestIssuer;
-  let dpopKey: ProofKey;
-  let replicas: Replica[] = [];
-  const fileStarted = Date.now();
+/**
+ * Started at the top level, not in a `before` hook: the helpers register their cleanup with `after()`,
+ * which inside a `before` hook runs as soon as the hook ends (Node 20); at the top level it runs when
+ * the file ends, also after a failure.
+ */
+const fileStarted = Date.now();
+const started = hasRedisServer() ? await startEverything() : undefined;
 
-  before(async () => {
-    if (!hasRedisServer()) return;
-    redis = await startRedisServer();
-    idp = await createTestIssuer({ alg: 'ES256' });
-    dpopKey = await proofKey('ES256');
-    const config = {
-      redisUrl: redis.url,
-      prefix: PREFIX,
-      jwks: idp.jwks,
-      issuer: idp.issuer,
-      audience: idp.audience,
-      dpopOrigin: TEST_ORIGIN,
-      staleIfError: 120,
-      replayTimeout: REPLAY_TIMEOUT,
-      maxLifetime: 240,
-    };
-    replicas = await Promise.all([1, 2, 3].map((n) => startReplica({ ...config, name: `replica-${n}` })));
-  });
+async function startEverything(): Promise<{ redis: RedisServer; idp: TestIssuer; dpopKey: ProofKey; replicas: Replica[] }> {
+  const redis = await startRedisServer();
+  const idp = await createTestIssuer({ alg: 'ES256' });
+  const dpopKey = await proofKey('ES256');
+  const config = {
+    redisUrl: redis.url,
+    prefix: PREFIX,
+    jwks: idp.jwks,
+    issuer: idp.issuer,
+    audience: idp.audience,
+    dpopOrigin: TEST_ORIGIN,
+    staleIfError: 120,
+    replayTimeout: REPLAY_TIMEOUT,
+    maxLifetime: 240,
+  };
+  const replicas = await Promise.all([1, 2, 3].map((n) => startReplica({ ...config, name: `replica-${n}` })));
+  return { redis, idp, dpopKey, replicas };
+}
+
+describe('replicas sharing one Redis: revocations and DPoP replay state', { timeout: 180_000 }, () => {
+  // Set when redis-server is installed; every test first checks redisAvailable(t) (skip, or fail in CI).
+  const { redis, idp, dpopKey, replicas } = started ?? ({ replicas: [] } as unknown as NonNullable<typeof started>);
 
   /** Every replica admits `token` (and caches it). */
   async function admittedEverywhere(token: string): Promise<void> {

@@ -81,8 +81,8 @@ export interface Replica {
   /** `revocations.revoke(...)` in the child (the API, on this replica). */
   revoke(revocation: Revocation): Promise<RevokeTiming>;
   unrevoke(target: RevocationTarget): Promise<boolean>;
-  /** The exit code once the child exited by itself (a crash), else undefined. */
-  readonly exitCode: number | null | undefined;
+  /** How the child ended when it exited by itself (a crash): its exit code or signal; undefined while it runs or after {@link Replica.stop}. */
+  readonly exitCode: number | string | undefined;
   /** Asks the child to stop and waits for it (SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>;
 }
@@ -190,7 +190,7 @@ export async function startReplica(config: ReplicaConfig, startTimeoutMs = 30_00
     client,
     events,
     get exitCode() {
-      return stopping ? undefined : child.exitCode;
+      return stopping ? undefined : (child.exitCode ?? child.signalCode ?? undefined);
     },
     waitForEvent(predicate, timeoutMs, since = 0) {
       return new Promise((resolve, reject) => {
