@@ -3,9 +3,9 @@
  * Redis only (no subscriber, no mirror load); every replica's mirror picks them up by pub/sub.
  */
 import { AuthConfigError } from '../errors/config-error.ts';
-import { openRedisRevocationAdmin, type RedisRevocationAdmin } from '../stores/redis-revocation-store.ts';
+import { DEFAULT_MAX_TOKEN_LIFETIME, openRedisRevocationAdmin, type RedisRevocationAdmin } from '../stores/redis-revocation-admin.ts';
 import { failureText } from '../stores/redis-client.ts';
-import { entryOfRevocation, publicEntry } from '../stores/revocation-keys.ts';
+import { entryOfRevocation } from '../stores/revocation-keys.ts';
 import type { Revocation, RevocationEntry, RevocationTarget } from '../stores/revocation-store.ts';
 import { decodeJsonObject, splitCompactToken } from '../verify/compact.ts';
 import { tokenIdOf } from '../verify/verifier.ts';
@@ -92,7 +92,7 @@ Exit status: 0 done (also when there was nothing to remove), 1 Redis failed, 2 a
 type Request =
   | { readonly action: 'list' }
   | { readonly action: 'clear' }
-  | { readonly action: 'revoke'; readonly revocation: Revocation; readonly recorded: RevocationEntry }
+  | { readonly action: 'revoke'; readonly revocation: Revocation }
   | { readonly action: 'unrevoke'; readonly target: RevocationTarget };
 
 /** A time flag: ISO 8601, epoch seconds, or seconds from now. */
@@ -168,7 +168,8 @@ async function revokeRequest(values: ParsedArgs['values'], io: CommandIo, maxTok
   if (target.kind !== 'token' && expires !== undefined) throw new UsageError('--expires goes with a token target; --subject and --client take --before');
   const expiresAt = expires ?? exp;
   const revocation: Revocation = { ...target, ...(before === undefined ? {} : { before }), ...(expiresAt === undefined ? {} : { expiresAt }) };
-  return { action: 'revoke', revocation, recorded: recordOf(revocation, now, maxTokenLifetime) };
+  checkRevocation(revocation, now, maxTokenLifetime);
+  return { action: 'revoke', revocation };
 }
 
 async function unrevokeRequest(values: ParsedArgs['values'], io: CommandIo): Promise<Request> {
@@ -209,20 +210,14 @@ function entryLines(entry: RevocationEntry): string[] {
   ]);
 }
 
-/**
- * What a revocation records now, by the rule every store applies (an existing entry merged with it
- * keeps the later instants); a shape the stores refuse is a usage error, found before connecting.
- */
-function recordOf(revocation: Revocation, now: number, maxTokenLifetime: number): RevocationEntry {
-  let recorded: RevocationEntry | undefined;
+/** A revocation the stores would refuse (the same check they apply) is a usage error, found before connecting. */
+function checkRevocation(revocation: Revocation, now: number, maxTokenLifetime: number): void {
   try {
-    recorded = publicEntry(...entryOfRevocation(revocation, now, maxTokenLifetime));
+    entryOfRevocation(revocation, now, maxTokenLifetime);
   } catch (error) {
     if (error instanceof TypeError) throw new UsageError(error.message);
     throw error;
   }
-  if (recorded === undefined) throw new UsageError('this revocation cannot be recorded');
-  return recorded;
 }
 
 /** How to reach Redis, from the flags. */
@@ -242,7 +237,7 @@ function connectionOf(values: ParsedArgs['values']): Connection {
     url,
     prefix: stringOption(values, 'prefix'),
     timeout: numberOption(values, 'timeout', { min: 0.001, max: 60 }),
-    maxTokenLifetime: numberOption(values, 'max-token-lifetime', { min: 60, max: 31_536_000 }) ?? 86_400,
+    maxTokenLifetime: numberOption(values, 'max-token-lifetime', { min: 60, max: 31_536_000 }) ?? DEFAULT_MAX_TOKEN_LIFETIME,
     json: values.json === true,
   };
 }
@@ -280,16 +275,16 @@ async function perform(request: Request, admin: RedisRevocationAdmin, json: bool
     const entries = await admin.entries();
     printEntries(`${entries.length} revocation${entries.length === 1 ? '' : 's'}`, entries, json, io);
   } else if (request.action === 'clear') {
-    await admin.clear();
-    if (json) io.out(JSON.stringify({ cleared: true }));
-    else io.out('removed every revocation');
+    const removed = await admin.clearAll();
+    if (json) io.out(JSON.stringify({ removed }));
+    else io.out(`removed every revocation (${removed})`);
   } else if (request.action === 'unrevoke') {
     const removed = await admin.unrevoke(request.target);
     if (json) io.out(...ownLines(JSON.stringify({ removed, target: request.target }, null, 2)));
     else io.out(removed ? 'unrevoked' : 'no such revocation (nothing removed)', ...lines(targetRows(request.target)));
   } else {
-    await admin.revoke(request.revocation);
-    printEntries('revoked', [request.recorded], json, io);
+    // What Redis now holds: merged with an earlier revocation of the same target, the later instants win.
+    printEntries('revoked', [await admin.revoke(request.revocation)], json, io);
   }
 }
 
