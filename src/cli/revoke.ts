@@ -198,7 +198,8 @@ function entryJson(entry: RevocationEntry): Record<string, unknown> {
 /** A target's label/value rows. */
 function targetRows(target: RevocationTarget): Array<readonly [string, string]> {
   const [label, id] = targetId(target);
-  return [['kind', target.kind], ...('issuer' in target ? [['issuer', printable(target.issuer)] as const] : []), [label, printable(id)]];
+  const issuer = (value: string): string => (value === '' ? '"" (tokens without iss)' : printable(value));
+  return [['kind', target.kind], ...('issuer' in target ? [['issuer', issuer(target.issuer)] as const] : []), [label, printable(id)]];
 }
 
 /** An entry as label/value lines (values from the admin's input or from Redis: escaped for the terminal). */
@@ -266,7 +267,7 @@ function printEntries(heading: string, entries: readonly RevocationEntry[], json
     return;
   }
   io.out(heading);
-  for (const entry of entries) io.out(...entryLines(entry));
+  entries.forEach((entry, index) => io.out(...(index > 0 ? [''] : []), ...entryLines(entry)));
 }
 
 /** Runs the request against Redis and prints the outcome. */
