@@ -25,7 +25,7 @@ import { unary, type Outcome } from '../support/calls.ts';
 import { cli } from '../support/cli.ts';
 import { makeProof, proofKey, TEST_ORIGIN, type ProofKey } from '../support/dpop-proofs.ts';
 import { hasRedisServer, redisAvailable, startRedisServer, type RedisServer } from '../support/redis-server.ts';
-import { preciseNow, startReplica, type Replica } from '../support/replica-process.ts';
+import { preciseNow, startReplica, type Replica, type ReplicaEvent } from '../support/replica-process.ts';
 
 const PREFIX = 'replicas-test';
 const REPLAY_TIMEOUT = 0.5;
@@ -122,6 +122,24 @@ async function startEverything(): Promise<{ redis: RedisServer; idp: TestIssuer;
   };
   const replicas = await Promise.all([1, 2, 3].map((n) => startReplica({ ...config, name: `replica-${n}` })));
   return { redis, idp, dpopKey, replicas };
+}
+
+/** Events since `since`, as `+ms description`; a run of the same event type is one item (`×n`, first and last instant). */
+function timeline(events: readonly ReplicaEvent[], since: number): string {
+  const runs: Array<{ first: number; last: number; text: string; type: string; count: number }> = [];
+  for (const { at, event } of events) {
+    if (at < since) continue;
+    const run = runs.at(-1);
+    if (run !== undefined && run.type === event.type && (event.type === 'revoked' || event.type === 'unrevoked')) {
+      run.last = at;
+      run.count += 1;
+    } else runs.push({ first: at, last: at, text: describeEvent(event), type: event.type, count: 1 });
+  }
+  return runs
+    .map(({ first, last, text, type, count }) =>
+      count === 1 ? `+${ms(first - since)} ms ${text}` : `+${ms(first - since)}..${ms(last - since)} ms ${type} ×${count}`,
+    )
+    .join('; ');
 }
 
 describe('replicas sharing one Redis: revocations and DPoP replay state', { timeout: 180_000 }, () => {
@@ -322,8 +340,7 @@ describe('replicas sharing one Redis: revocations and DPoP replay state', { time
       await Promise.all(loops);
 
       for (const replica of replicas) {
-        const timeline = replica.events.filter(({ at }) => at >= killedAt).map(({ at, event }) => `+${ms(at - killedAt)} ms ${describeEvent(event)}`);
-        t.diagnostic(`${replica.name} after the kill: ${timeline.join('; ')}`);
+        t.diagnostic(`${replica.name} after the kill: ${timeline(replica.events, killedAt)}`);
         assert.equal(replica.exitCode, undefined, `${replica.name} kept running`);
       }
       const reseeds = replicas.flatMap((replica) => replica.events.filter(({ at, event }) => at >= restartedAt && event.type === 'reseeded'));
