@@ -9,7 +9,7 @@ import { admit, type CallDpop, type MethodPolicy } from './admission.ts';
 import type { DpopCallState, DpopCheck } from './dpop-call.ts';
 import { eventMetadata, type AuthenticatedEvent, type RejectedEvent } from './events.ts';
 import { rejectionStatus, type ChallengeOptions } from './rejection.ts';
-import { scheduleExpiry } from './stream-expiry.ts';
+import { scheduleExpiry, type StreamRevocations } from './stream-expiry.ts';
 import type { CertificateSource } from './client-certificate.ts';
 import type { CallRecord, InterceptorTelemetry } from '../telemetry/call-telemetry.ts';
 
@@ -33,6 +33,7 @@ type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatu
  *   telemetry: undefined,
  *   clientCertificate: () => undefined,
  *   dpop: undefined,
+ *   streamRevocations: undefined,
  * };
  * ```
  */
@@ -50,6 +51,8 @@ export interface CallSettings {
   readonly clientCertificate: CertificateSource;
   /** DPoP proof checks (the `dpop` option); undefined when the server accepts no DPoP. */
   readonly dpop: DpopCheck | undefined;
+  /** Open streams re-checked when a token is revoked. */
+  readonly streamRevocations: StreamRevocations | undefined;
 }
 
 /** The events' metadata until the call's arrives (no call is refused before it does); events copy it, never change it. */
@@ -114,6 +117,8 @@ function statusOf(error: AuthError, challenge: ChallengeOptions | undefined): Pa
  *   or a guard ran is refused at the last moment before the handler.
  * - A streaming call whose token can end is ended with UNAUTHENTICATED when it does (`endsOnExpiry`),
  *   unless the handler ended it first.
+ * - A streaming call whose token is revoked while it is open is ended with UNAUTHENTICATED
+ *   `TOKEN_REVOKED` (`isStream`), whatever `streamExpiry` says: revocation is not expiry.
  *
  * @example
  * ```ts
@@ -121,7 +126,7 @@ function statusOf(error: AuthError, challenge: ChallengeOptions | undefined): Pa
  * import type { CallSettings } from './call-authorization.ts';
  * declare const settings: CallSettings;
  * const interceptor: ServerInterceptor = (descriptor, call) =>
- *   new CallAuthorization(call, { rule: 'authenticated', info: { method: descriptor.path } }, settings, descriptor.responseStream).call;
+ *   new CallAuthorization(call, { rule: 'authenticated', info: { method: descriptor.path } }, settings, descriptor.responseStream, descriptor.responseStream).call;
  * ```
  */
 export class CallAuthorization {
@@ -130,6 +135,7 @@ export class CallAuthorization {
   /** Set once the call was refused or has ended. */
   private finished = false;
   private cancelExpiry: (() => void) | undefined;
+  private stopRevocationWatch: (() => void) | undefined;
   /** Only with a hook to tell: a call nobody observes pays for no probe. */
   private readonly observation: Observation | undefined;
   /** The call's metadata, for the events. */
@@ -146,6 +152,7 @@ export class CallAuthorization {
     private readonly policy: MethodPolicy,
     private readonly settings: CallSettings,
     private readonly endsOnExpiry: boolean,
+    private readonly isStream: boolean,
   ) {
     if (settings.onAuthenticated !== undefined || settings.onRejected !== undefined || settings.telemetry !== undefined)
       this.observation = { probe: newProbe(), presented: undefined };
@@ -162,7 +169,7 @@ export class CallAuthorization {
       ...(nonces ? { sendMetadata: (headers: Metadata, sendNext: (headers: Metadata) => void) => this.sendHeaders(headers, sendNext) } : {}),
       // Only calls that can outlive their token need to hear the handler's status (and nonce servers, for
       // a trailers-only answer); a unary call keeps grpc-js's default responder.
-      ...(endsOnExpiry || nonces
+      ...(endsOnExpiry || isStream || nonces
         ? { sendStatus: (final: PartialStatusObject, sendNext: (final: PartialStatusObject) => void) => this.handlerEnded(final, sendNext) }
         : {}),
     });
@@ -214,6 +221,7 @@ export class CallAuthorization {
       const { context } = authentication;
       attachAuth(metadata, context);
       this.watchExpiry(authentication);
+      this.watchRevocation(authentication);
       notify(this.settings.onAuthenticated, () => this.authenticatedEvent(authentication));
     }
     this.record?.admitted(this.observation?.probe, authentication?.facts);
@@ -268,6 +276,23 @@ export class CallAuthorization {
     });
   }
 
+  /** An open stream is re-checked when the revocation list grows, and ended once its token is revoked. */
+  private watchRevocation(authentication: Admission): void {
+    const streams = this.settings.streamRevocations;
+    if (!this.isStream || streams === undefined) return;
+    this.stopRevocationWatch = streams.watch(() => {
+      if (this.finished) return;
+      try {
+        this.settings.authenticator.checkRevoked(authentication);
+      } catch (error) {
+        // Only a revocation ends an admitted stream: a store that cannot answer now is no news about this
+        // token (keys that expire do not end streams either); new calls are refused meanwhile.
+        const refusal = toAuthError(error, 'revocation check failed');
+        if (refusal.code === 'ERR_AUTH_TOKEN_REVOKED') this.refuse(refusal);
+      }
+    });
+  }
+
   private refuse(error: AuthError): void {
     // Before finish(), which counts an undecided call as abandoned.
     this.record?.refused(error, this.observation?.probe);
@@ -301,7 +326,7 @@ export class CallAuthorization {
 
   /** The handler ended the call: its token can no longer outlive it. */
   private handlerEnded(final: PartialStatusObject, next: (final: PartialStatusObject) => void): void {
-    this.stopExpiryTimer();
+    this.stopWatching();
     const nonce = this.dpopState?.responseNonce;
     // A trailers-only answer (the handler failed before any message) has no headers: the nonce rides in the trailers.
     if (nonce !== undefined && !this.headersSent) {
@@ -316,11 +341,13 @@ export class CallAuthorization {
   private finish(): void {
     this.finished = true;
     this.record?.abandoned();
-    this.stopExpiryTimer();
+    this.stopWatching();
   }
 
-  private stopExpiryTimer(): void {
+  private stopWatching(): void {
     this.cancelExpiry?.();
     this.cancelExpiry = undefined;
+    this.stopRevocationWatch?.();
+    this.stopRevocationWatch = undefined;
   }
 }

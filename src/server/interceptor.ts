@@ -23,6 +23,8 @@ import { compileDpopOptions, type DpopOptions } from '../verify/dpop-options.ts'
 import { ProofVerifier } from '../verify/dpop-proof.ts';
 import { createMemoryReplayStore } from '../stores/memory-replay-store.ts';
 import { optionalReplayStore, type ReplayStore } from '../stores/replay-store.ts';
+import type { RevocationStore } from '../stores/revocation-store.ts';
+import { StreamRevocations } from './stream-expiry.ts';
 
 /**
  * Options of {@link createAuthInterceptor}: how tokens are verified (the {@link AuthenticatorOptions}),
@@ -139,14 +141,20 @@ export interface AuthInterceptorOptions extends AuthenticatorOptions {
 export interface AuthInterceptor extends ServerInterceptor {
   /** Fetches remote keys now, so the first calls do not wait (resolves when every issuer has keys). */
   ready(): Promise<void>;
-  /** Stops key refresh timers. */
+  /** Stops key refresh timers (and closes the revocation store it created; one given in the options is yours). */
   close(): void;
   /**
    * Per issuer: the keys held, the last fetch, until when they verify, the last error and the next retry;
-   * `serving` is false while some issuer has no usable keys. For readiness probes (see the README's gRPC
-   * health recipe); never fetches.
+   * the revocation list's state; `serving` is false while some issuer has no usable keys or the revocation
+   * list cannot be trusted. For readiness probes (see the README's gRPC health recipe); never fetches.
    */
   status(): AuthStatus;
+  /**
+   * The revocation store calls are checked against: the `revocations` option, or a memory store of this
+   * interceptor's own. `await auth.revocations.revoke({ kind: 'subject', issuer, subject })` refuses the
+   * subject's tokens from the next call on, and ends their open streams.
+   */
+  readonly revocations: RevocationStore;
 }
 
 /** The options the interceptor adds to the authenticator's; the compiler keeps the list in step with the interface. */
@@ -219,6 +227,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
       logger,
     ),
     dpop,
+    streamRevocations: new StreamRevocations(authenticator.revocations),
   };
   logConfiguration(logger, options, {
     tokenFrom: tokenFrom.description,
@@ -252,8 +261,8 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
     const policy = policyFor(descriptor.path);
     // A public method never reads a token (nor calls a tokenFrom function): nothing to hold, nothing to attach.
     if (policy.rule === 'public') return new ServerInterceptingCall(call);
-    const endsOnExpiry = streamExpiry === 'end' && (descriptor.requestStream || descriptor.responseStream);
-    return new CallAuthorization(call, policy, settings, endsOnExpiry).call;
+    const isStream = descriptor.requestStream || descriptor.responseStream;
+    return new CallAuthorization(call, policy, settings, streamExpiry === 'end' && isStream, isStream).call;
   };
 
   return Object.assign(interceptor, {
@@ -262,8 +271,10 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
       settings.telemetry?.close();
       stopKeyLogs();
       rejections.close();
+      settings.streamRevocations?.close();
       settings.authenticator.close();
     },
     status: () => settings.authenticator.status(),
+    revocations: authenticator.revocations,
   });
 }

@@ -1,4 +1,5 @@
 import { toAuthError, type AuthError } from '../errors/auth-error.ts';
+import type { RevocationEvent, RevocationStore } from '../stores/revocation-store.ts';
 
 // setTimeout fires at once for delays above 2^31-1 ms (about 24.8 days): longer waits are re-armed.
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
@@ -40,4 +41,87 @@ export function scheduleExpiry(validUntil: number, clock: () => number, onEnd: (
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
   };
+}
+
+/**
+ * The open streams of one interceptor, re-checked against its `revocations` store when the list grows:
+ * a stream whose token was revoked while it is open is ended, as a new call with that token would be
+ * refused. Subscribed to the store only while some stream is open (a store shared by several
+ * interceptors collects no listener of an idle one); a re-check pass runs once per turn of the event
+ * loop however many revocations arrived, never inside the store's `revoke()` (which may have been called
+ * from the very handler whose stream it ends). O(open streams) per pass.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryRevocationStore } from '../stores/memory-revocation-store.ts';
+ * const streams = new StreamRevocations(createMemoryRevocationStore());
+ * const stop = streams.watch(() => console.log('re-check this stream'));
+ * stop(); // the stream ended
+ * streams.close();
+ * ```
+ */
+export class StreamRevocations {
+  readonly #store: RevocationStore;
+  readonly #rechecks = new Set<{ readonly recheck: () => void }>();
+  #unsubscribe: (() => void) | undefined;
+  #scheduled = false;
+  #closed = false;
+
+  constructor(store: RevocationStore) {
+    this.#store = store;
+  }
+
+  /** Re-checks `recheck` after each growth of the list until the function returned is called. */
+  watch(recheck: () => void): () => void {
+    if (this.#closed || typeof this.#store.subscribe !== 'function') return noop;
+    const watched = { recheck };
+    this.#rechecks.add(watched);
+    if (this.#unsubscribe === undefined) this.#subscribe();
+    return () => {
+      this.#rechecks.delete(watched);
+      if (this.#rechecks.size === 0) this.#stopListening();
+    };
+  }
+
+  /** Stops listening (the interceptor is closed); streams still open are no longer re-checked. */
+  close(): void {
+    this.#closed = true;
+    this.#rechecks.clear();
+    this.#stopListening();
+  }
+
+  #subscribe(): void {
+    try {
+      const unsubscribe: unknown = this.#store.subscribe?.((event) => this.#heard(event));
+      this.#unsubscribe = typeof unsubscribe === 'function' ? (unsubscribe as () => void) : noop;
+    } catch {
+      // A store of your own whose subscribe() throws: its streams are checked at admission only.
+      this.#unsubscribe = noop;
+    }
+  }
+
+  #stopListening(): void {
+    const unsubscribe = this.#unsubscribe;
+    this.#unsubscribe = undefined;
+    try {
+      unsubscribe?.();
+    } catch {
+      // Nothing to do: the listener only schedules re-checks of streams that are gone.
+    }
+  }
+
+  #heard(event: RevocationEvent): void {
+    // Only a longer list can end a stream: 'revoked', or a re-sync that may bring revocations missed meanwhile.
+    if (event.type !== 'revoked' && event.type !== 'synced') return;
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      for (const watched of [...this.#rechecks]) if (this.#rechecks.has(watched)) watched.recheck();
+    });
+  }
+}
+
+function noop(): void {
+  // Nothing to stop.
 }

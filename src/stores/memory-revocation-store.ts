@@ -1,5 +1,8 @@
-/** STUB (issue 15 phase 0): final signatures, bodies by R1. */
-import type { RevocationStore } from './revocation-store.ts';
+import { AuthError } from '../errors/auth-error.ts';
+import { checkOptionNames, optionNames, optionalFunction, optionalInteger, optionalSeconds } from '../util/option-checks.ts';
+import { entryOfRevocation, matchLookup, matchToken, publicEntry, targetOfEntryId, type LookupMatcher, type TokenLookup } from './revocation-keys.ts';
+import { RevocationListeners, RevocationMirror } from './revocation-mirror.ts';
+import type { Revocation, RevocationEntry, RevocationEvent, RevocationStore, RevocationTarget, RevocableToken, RevocationsStatus } from './revocation-store.ts';
 
 /**
  * Options of {@link createMemoryRevocationStore}.
@@ -25,9 +28,15 @@ export interface MemoryRevocationStoreOptions {
   readonly clock?: () => number;
 }
 
+const OPTION_NAMES = optionNames<MemoryRevocationStoreOptions>({ maxTokenLifetime: true, maxEntries: true, clock: true });
+const DEFAULT_MAX_TOKEN_LIFETIME = 86_400;
+const DEFAULT_MAX_ENTRIES = 1_000_000;
+
 /**
  * A {@link RevocationStore} in this process's memory: the default `revocations` of every interceptor, for
- * one process (replicas need `createRedisRevocationStore`). State `local`: always usable.
+ * one process (replicas need `createRedisRevocationStore`). State `local`: always usable. `revoke` and
+ * `unrevoke` apply at once (the next call with a revoked token is refused); entries are forgotten by
+ * themselves once no token they match can still be valid. No timer, nothing to close.
  *
  * @example
  * ```ts
@@ -38,6 +47,56 @@ export interface MemoryRevocationStoreOptions {
  * ```
  */
 export function createMemoryRevocationStore(options: MemoryRevocationStoreOptions = {}): Required<RevocationStore> {
-  void options;
-  throw new Error('not implemented');
+  checkOptionNames(options as unknown, OPTION_NAMES);
+  const maxTokenLifetime = optionalSeconds(options.maxTokenLifetime, 'maxTokenLifetime', 60, 31_536_000) ?? DEFAULT_MAX_TOKEN_LIFETIME;
+  const maxEntries = optionalInteger(options.maxEntries, 'maxEntries', 1, 100_000_000) ?? DEFAULT_MAX_ENTRIES;
+  const clock = optionalFunction<() => number>(options.clock, 'clock', 'a function returning milliseconds since the epoch') ?? Date.now;
+  const mirror = new RevocationMirror({ clock, maxEntries });
+  const listeners = new RevocationListeners();
+
+  /** Admin input is judged before anything changes: a bad revocation leaves the store as it was. */
+  function idAndEntry(revocation: Revocation | RevocationTarget): ReturnType<typeof entryOfRevocation> {
+    const now = clock();
+    if (!Number.isFinite(now)) throw new AuthError('ERR_AUTH_INTERNAL', `memory revocation store clock returned ${String(now)}`);
+    return entryOfRevocation(revocation as Revocation, now, maxTokenLifetime);
+  }
+
+  const store: Required<RevocationStore> & LookupMatcher = {
+    match: (token: RevocableToken) => matchToken(store, token),
+    // A memory list is always complete: nothing can make it untrustworthy, so this never throws.
+    [matchLookup]: (lookup: TokenLookup) => mirror.match(lookup),
+    async revoke(revocation: Revocation): Promise<void> {
+      const [id, entry] = idAndEntry(revocation);
+      const stored = mirror.put(id, entry);
+      const listed = publicEntry(id, stored);
+      if (listed !== undefined) listeners.emit({ type: 'revoked', entry: listed });
+    },
+    async unrevoke(target: RevocationTarget): Promise<boolean> {
+      const [id] = idAndEntry(target);
+      const known = mirror.get(id);
+      if (known === undefined) return false;
+      mirror.remove(id);
+      const removed = targetOfEntryId(id);
+      if (removed !== undefined) listeners.emit({ type: 'unrevoked', target: removed });
+      // An entry past its end revoked nothing any more.
+      return known.until > clock();
+    },
+    async entries(): Promise<readonly RevocationEntry[]> {
+      return Object.freeze(mirror.live().flatMap(([id, entry]) => publicEntry(id, entry) ?? []));
+    },
+    ready: async () => undefined,
+    close: async () => undefined,
+    status: (): RevocationsStatus =>
+      Object.freeze({
+        source: 'memory',
+        state: 'local',
+        entries: mirror.size,
+        syncedAt: undefined,
+        staleUntil: undefined,
+        lastError: undefined,
+        nextRetry: undefined,
+      }),
+    subscribe: (listener: (event: RevocationEvent) => void) => listeners.subscribe(listener),
+  };
+  return store;
 }

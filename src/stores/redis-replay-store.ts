@@ -1,7 +1,13 @@
-/** STUB (issue 15 phase 0): final signatures, bodies by R2. */
+/**
+ * DPoP proof `jti`s (and any one-time value) shared by replicas through Redis: one atomic `SET NX PX`
+ * per use. No stale mode: a value that could not be checked is treated as a replay would be, by
+ * refusing the call (UNAVAILABLE), never by admitting it.
+ */
+import { AuthError } from '../errors/auth-error.ts';
+import { checkOptionNames, optionNames } from '../util/option-checks.ts';
 import type { ReplayStore } from './replay-store.ts';
 import type { RevocationsStatus } from './revocation-store.ts';
-import type { RedisConnectionOptions } from './redis-client.ts';
+import { closeConnection, connectionSettings, failureText, openConnection, untilReady, withDeadline, type RedisConnectionOptions } from './redis-client.ts';
 
 /**
  * A {@link ReplayStore} in Redis, shared by replicas: `add` is one `SET key 1 NX PX ms`, so two replicas
@@ -26,6 +32,10 @@ export interface RedisReplayStore extends ReplayStore {
   status(): Pick<RevocationsStatus, 'source' | 'lastError'> & { readonly connected: boolean };
 }
 
+const OPTION_NAMES = optionNames<RedisConnectionOptions>({ url: true, client: true, prefix: true, timeout: true });
+/** On the call path: a proof waits at most this long for its check. */
+const DEFAULT_TIMEOUT = 0.5;
+
 /**
  * Builds a {@link RedisReplayStore}.
  *
@@ -37,6 +47,65 @@ export interface RedisReplayStore extends ReplayStore {
  * ```
  */
 export function createRedisReplayStore(options: RedisConnectionOptions): RedisReplayStore {
-  void options;
-  throw new Error('not implemented');
+  checkOptionNames(options as unknown, OPTION_NAMES);
+  const settings = connectionSettings(options, DEFAULT_TIMEOUT);
+  let lastError: string | undefined;
+  const connection = openConnection(settings, (error) => {
+    lastError = failureText(error, settings.url);
+  });
+  // Connects (and reconnects) in the background; `add` before it is up fails closed at once.
+  const connected = connection.connect().then(
+    () => undefined,
+    (error: unknown) => {
+      lastError = failureText(error, settings.url);
+    },
+  );
+  void connected;
+  let closed = false;
+
+  function unavailable(message: string, cause?: unknown): AuthError {
+    return new AuthError('ERR_AUTH_REPLAY_CHECK_UNAVAILABLE', `redis replay store (${settings.source}): ${message}`, { cause });
+  }
+
+  return {
+    async add(key: string, expiresAt: Date): Promise<boolean> {
+      if (typeof key !== 'string') throw new TypeError('replay store key must be a string');
+      const until = expiresAt instanceof Date ? expiresAt.getTime() : Number.NaN;
+      if (!Number.isFinite(until)) throw new TypeError('replay store expiresAt must be a valid Date');
+      if (closed) throw unavailable('closed');
+      // Relative PX on our clock: PXAT would compare our instant with Redis' clock, and a Redis clock
+      // ahead by more than the window would expire the key at once and admit the replay.
+      const ttl = Math.max(1, Math.ceil(until - Date.now()));
+      let reply: unknown;
+      try {
+        reply = await withDeadline(
+          connection.sendCommand(['SET', `${settings.prefix}:replay:${key}`, '1', 'NX', 'PX', String(ttl)]),
+          settings.timeoutMs,
+          'SET NX',
+        );
+      } catch (error) {
+        // Down, hung or slow: unchecked. A late OK after the deadline only burns the jti (the client
+        // retries with a new proof): fail closed either way.
+        lastError = failureText(error, settings.url);
+        throw unavailable(lastError, error);
+      }
+      if (reply === 'OK') return true;
+      if (reply === null) return false;
+      throw unavailable('unexpected reply to SET NX');
+    },
+    async ready(): Promise<void> {
+      if (closed) throw unavailable('closed');
+      if (!(await untilReady(connection, settings.timeoutMs))) {
+        throw unavailable(`not connected within ${settings.timeoutMs} ms${lastError === undefined ? '' : `: ${lastError}`}`);
+      }
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await closeConnection(connection, settings.timeoutMs);
+    },
+    status() {
+      return { source: settings.source, connected: connection.isReady, lastError };
+    },
+  };
 }

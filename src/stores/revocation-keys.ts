@@ -1,8 +1,10 @@
 /**
- * STUB (issue 15 phase 0): final signatures, bodies by R1. How revocations are keyed: one entry id per
- * target, and the ids a verified token can match, computed once per verified token.
+ * How revocations are keyed: one entry id per target, and the ids a verified token can match, computed
+ * once per verified token. The same ids are the fields of the Redis hash, so every replica and the CLI
+ * agree on them.
  */
-import type { Revocation, RevocationEntry, RevocationTarget } from './revocation-store.ts';
+import { AuthError } from '../errors/auth-error.ts';
+import type { Revocation, RevocationEntry, RevocationMatch, RevocableToken, RevocationTarget } from './revocation-store.ts';
 
 /** One entry as the mirror holds it: instants in milliseconds since the epoch. */
 export interface MirrorEntry {
@@ -28,11 +30,21 @@ export interface TokenLookup {
   readonly clientId: string | undefined;
   /** `iat * 1000`, or undefined when absent (then watermarks match). */
   readonly issuedAt: number | undefined;
+  /** The token's `iss` (`''` without one): what a match reports. */
+  readonly issuer: string;
 }
+
+/** The kind letters of entry ids: short, because a Redis hash holds one field per entry. */
+type KindLetter = 't' | 'i' | 's' | 'c';
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const idOf = (kind: KindLetter, issuer: string, value: string): string => JSON.stringify([kind, issuer, value]);
 
 /**
  * The entry id of a target: `JSON.stringify([kind, issuer, value])` with kind `t` (jti), `i` (tokenId),
- * `s` (subject), `c` (client). JSON makes it injective whatever the issuer or value contain.
+ * `s` (subject), `c` (client). JSON makes it injective whatever the issuer or value contain: an issuer
+ * ending in `","` cannot make issuer A's `jti` read as issuer B's. A `tokenId` target has issuer `''`
+ * (the token id already names one token of one issuer).
  *
  * @example
  * ```ts
@@ -40,8 +52,14 @@ export interface TokenLookup {
  * ```
  */
 export function entryIdOf(target: RevocationTarget): string {
-  void target;
-  throw new Error('not implemented');
+  switch (target.kind) {
+    case 'token':
+      return 'tokenId' in target ? idOf('i', '', target.tokenId) : idOf('t', target.issuer, target.jti);
+    case 'subject':
+      return idOf('s', target.issuer, target.subject);
+    case 'client':
+      return idOf('c', target.issuer, target.clientId);
+  }
 }
 
 /**
@@ -53,13 +71,70 @@ export function entryIdOf(target: RevocationTarget): string {
  * ```
  */
 export function targetOfEntryId(id: string): RevocationTarget | undefined {
-  void id;
-  throw new Error('not implemented');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(id);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) return undefined;
+  const [kind, issuer, value] = parsed as unknown[];
+  if (typeof issuer !== 'string' || typeof value !== 'string') return undefined;
+  // Only the canonical spelling is an id: `[ "t", …]` with spaces would be a second field for one target.
+  if (idOf(kind as KindLetter, issuer, value) !== id) return undefined;
+  switch (kind) {
+    case 't':
+      return Object.freeze({ kind: 'token', issuer, jti: value });
+    case 'i':
+      return issuer === '' ? Object.freeze({ kind: 'token', tokenId: value }) : undefined;
+    case 's':
+      return Object.freeze({ kind: 'subject', issuer, subject: value });
+    case 'c':
+      return Object.freeze({ kind: 'client', issuer, clientId: value });
+    default:
+      return undefined;
+  }
+}
+
+/** The fields each form of revocation may carry: anything else is a typo (`befor`) that would silently mean "now". */
+const FIELDS = {
+  jti: new Set(['kind', 'issuer', 'jti', 'expiresAt']),
+  tokenId: new Set(['kind', 'tokenId', 'expiresAt']),
+  subject: new Set(['kind', 'issuer', 'subject', 'before']),
+  client: new Set(['kind', 'issuer', 'clientId', 'before']),
+} as const;
+
+function field(revocation: Record<string, unknown>, name: string, allowEmpty: boolean): string {
+  const value = revocation[name];
+  if (typeof value !== 'string') throw new TypeError(`revocation ${name} must be a string, got ${value === null ? 'null' : typeof value}`);
+  if (!allowEmpty && value === '') throw new TypeError(`revocation ${name} must not be empty`);
+  return value;
+}
+
+/** 9999-12-31T23:59:59.999Z, the last instant a token's time claims may name. */
+const LAST_INSTANT = 253_402_300_799_999;
+
+function instant(revocation: Record<string, unknown>, name: 'before' | 'expiresAt'): number | undefined {
+  const value = revocation[name];
+  if (value === undefined) return undefined;
+  const ms = value instanceof Date ? value.getTime() : Number.NaN;
+  if (!Number.isFinite(ms)) throw new TypeError(`revocation ${name} must be a valid Date`);
+  // The bounds of a token's NumericDate: past them, `forgetAt` (this plus up to a year) would be an Invalid Date.
+  if (ms < 0 || ms > LAST_INSTANT) throw new TypeError(`revocation ${name} must be a Date from 1970 to 9999`);
+  return ms;
+}
+
+function checkFields(revocation: Record<string, unknown>, allowed: ReadonlySet<string>): void {
+  for (const name of Object.keys(revocation)) {
+    if (!allowed.has(name)) throw new TypeError(`revocation field ${JSON.stringify(name)} is not one of ${[...allowed].join(', ')}`);
+  }
 }
 
 /**
  * The id and entry a revocation records at `now` (ms), `maxTokenLifetime` in seconds. Checks the
- * revocation's shape and throws a TypeError naming the bad field (admin input).
+ * revocation's shape and throws a TypeError naming the bad field (admin input): an unknown `kind`, a
+ * missing or non-string `issuer`, `jti`, `subject`, `clientId` or `tokenId`, an invalid Date, a field
+ * the kind does not take.
  *
  * @example
  * ```ts
@@ -67,10 +142,34 @@ export function targetOfEntryId(id: string): RevocationTarget | undefined {
  * ```
  */
 export function entryOfRevocation(revocation: Revocation, now: number, maxTokenLifetime: number): [string, MirrorEntry] {
-  void revocation;
-  void now;
-  void maxTokenLifetime;
-  throw new Error('not implemented');
+  if (typeof revocation !== 'object' || revocation === null) throw new TypeError('revocation must be an object');
+  const fields = revocation as unknown as Record<string, unknown>;
+  const lifetime = maxTokenLifetime * 1000;
+  const grace = REVOCATION_GRACE * 1000;
+  switch (fields.kind) {
+    case 'token': {
+      // A token revocation names exactly one of the two identities: with both, which one was meant?
+      const byTokenId = Object.hasOwn(fields, 'tokenId');
+      checkFields(fields, byTokenId ? FIELDS.tokenId : FIELDS.jti);
+      const id = byTokenId ? idOf('i', '', field(fields, 'tokenId', false)) : idOf('t', field(fields, 'issuer', true), field(fields, 'jti', false));
+      const expiresAt = instant(fields, 'expiresAt') ?? now + lifetime;
+      return [id, { before: undefined, until: expiresAt + grace }];
+    }
+    case 'subject':
+    case 'client': {
+      const kind = fields.kind;
+      checkFields(fields, FIELDS[kind]);
+      const issuer = field(fields, 'issuer', true);
+      const id = kind === 'subject' ? idOf('s', issuer, field(fields, 'subject', false)) : idOf('c', issuer, field(fields, 'clientId', false));
+      const before = instant(fields, 'before') ?? now;
+      // A token issued just before `before` lives at most maxTokenLifetime (plus the largest tolerance).
+      return [id, { before, until: before + lifetime + grace }];
+    }
+    default:
+      throw new TypeError(
+        `revocation kind must be 'token', 'subject' or 'client', got ${typeof fields.kind === 'string' ? JSON.stringify(fields.kind) : typeof fields.kind}`,
+      );
+  }
 }
 
 /**
@@ -82,9 +181,10 @@ export function entryOfRevocation(revocation: Revocation, now: number, maxTokenL
  * ```
  */
 export function publicEntry(id: string, entry: MirrorEntry): RevocationEntry | undefined {
-  void id;
-  void entry;
-  throw new Error('not implemented');
+  const target = targetOfEntryId(id);
+  if (target === undefined) return undefined;
+  const forgetAt = new Date(entry.until);
+  return Object.freeze(entry.before === undefined ? { target, forgetAt } : { target, before: new Date(entry.before), forgetAt });
 }
 
 /**
@@ -96,7 +196,81 @@ export function publicEntry(id: string, entry: MirrorEntry): RevocationEntry | u
  * ```
  */
 export function tokenLookup(claims: Readonly<Record<string, unknown>>, tokenId: string): TokenLookup {
-  void claims;
-  void tokenId;
-  throw new Error('not implemented');
+  const issuer = text(claims.iss) ?? '';
+  const jti = text(claims.jti);
+  const subject = text(claims.sub);
+  // As TokenFacts.clientId: azp (OIDC), else client_id (RFC 9068); a non-string azp names no client.
+  const client = text(claims.azp) ?? text(claims.client_id);
+  const iat = claims.iat;
+  return Object.freeze({
+    tokenIds: Object.freeze(jti === undefined ? [idOf('i', '', tokenId)] : [idOf('t', issuer, jti), idOf('i', '', tokenId)]),
+    subjectId: subject === undefined ? undefined : idOf('s', issuer, subject),
+    clientId: client === undefined ? undefined : idOf('c', issuer, client),
+    issuedAt: typeof iat === 'number' && Number.isFinite(iat) ? iat * 1000 : undefined,
+    issuer,
+  });
+}
+
+/**
+ * The key of the library's own stores' fast path: `store[matchLookup](lookup)` answers as `match` does
+ * from a lookup kept in the verified-token cache, without recomputing ids per call. A foreign store
+ * (without it) gets `match(token)`. Not exported from the package: a symbol of another copy of the
+ * library is another symbol, and that store is then asked through `match`, which is always correct.
+ */
+export const matchLookup: unique symbol = Symbol('grpc-jwt-auth revocations matchLookup');
+
+/**
+ * A store with the fast path.
+ *
+ * @example
+ * ```ts
+ * declare const store: LookupMatcher;
+ * store[matchLookup](tokenLookup({ iss: 'https://idp.example/', jti: 'a1' }, 'tRw7'));
+ * ```
+ */
+export interface LookupMatcher {
+  /** As `RevocationStore.match`: throws ERR_AUTH_REVOCATIONS_UNAVAILABLE when the list cannot be trusted. */
+  [matchLookup](lookup: TokenLookup): RevocationMatch | undefined;
+}
+
+/**
+ * Whether `store` has the fast path (one of the library's own stores, of this copy of the library).
+ *
+ * @example
+ * ```ts
+ * declare const store: object;
+ * if (hasLookupMatch(store)) store[matchLookup](tokenLookup({ iss: 'https://idp.example/' }, 'tRw7'));
+ * ```
+ */
+export function hasLookupMatch(store: object): store is LookupMatcher {
+  return typeof (store as Partial<LookupMatcher>)[matchLookup] === 'function';
+}
+
+/**
+ * The `match(token)` of a store built on the fast path: the lookup from the token's claims, then the
+ * fast path. Throws a TypeError for something that is not a verified token's context.
+ *
+ * @example
+ * ```ts
+ * declare const store: LookupMatcher;
+ * matchToken(store, { claims: { iss: 'https://idp.example/', jti: 'a1' }, tokenId: 'tRw7' });
+ * ```
+ */
+export function matchToken(store: LookupMatcher, token: RevocableToken): RevocationMatch | undefined {
+  if (typeof token !== 'object' || token === null || typeof token.claims !== 'object' || token.claims === null || typeof token.tokenId !== 'string') {
+    throw new TypeError('match expects a verified token: { claims, tokenId } (an AuthContext)');
+  }
+  return store[matchLookup](tokenLookup(token.claims, token.tokenId));
+}
+
+/**
+ * The refusal of a store whose list cannot be trusted (state `expired` or `empty`).
+ *
+ * @example
+ * ```ts
+ * throw revocationsUnavailable('revocation list expired: no sync since 2026-01-01T00:00:00.000Z');
+ * ```
+ */
+export function revocationsUnavailable(message: string, cause?: unknown): AuthError {
+  return new AuthError('ERR_AUTH_REVOCATIONS_UNAVAILABLE', message, cause === undefined ? {} : { cause });
 }

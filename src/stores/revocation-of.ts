@@ -1,4 +1,3 @@
-/** STUB (issue 15 phase 0): final signatures, bodies by R1. */
 import type { Revocation, RevocableToken } from './revocation-store.ts';
 
 /**
@@ -13,6 +12,13 @@ import type { Revocation, RevocableToken } from './revocation-store.ts';
  * ```
  */
 export function revocationOf(token: RevocableToken): Revocation {
-  void token;
-  throw new Error('not implemented');
+  if (typeof token !== 'object' || token === null || typeof token.claims !== 'object' || token.claims === null || typeof token.tokenId !== 'string') {
+    throw new TypeError('revocationOf expects a verified token: { claims, tokenId } (an AuthContext)');
+  }
+  const { iss, jti, exp } = token.claims;
+  // Without exp the store's maxTokenLifetime bounds the entry (enforce it with maxTokenAge).
+  const expiresAt = typeof exp === 'number' && Number.isFinite(exp) ? { expiresAt: new Date(exp * 1000) } : {};
+  // A jti is what an admin finds in the identity provider's logs; a token without one is named by its id.
+  if (typeof jti === 'string' && jti !== '') return { kind: 'token', issuer: typeof iss === 'string' ? iss : '', jti, ...expiresAt };
+  return { kind: 'token', tokenId: token.tokenId, ...expiresAt };
 }

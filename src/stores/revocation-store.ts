@@ -195,14 +195,15 @@ export interface RevocableToken {
  *
  * @example
  * ```ts
- * import { createAuthInterceptor, createMemoryRevocationStore, revocationOf, getAuth, withAuth } from 'grpc-jwt-auth';
+ * import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+ * import { createAuthInterceptor, createMemoryRevocationStore, revocationOf, getAuth } from 'grpc-jwt-auth';
  * const revocations = createMemoryRevocationStore();
  * const auth = createAuthInterceptor({ keys, algorithms: ['ES256'], revocations });
  * // A logout handler revokes the caller's own token: every later call with it is refused (TOKEN_REVOKED).
- * const logout = withAuth(async (call, callback) => {
+ * async function logout(call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>): Promise<void> {
  *   await revocations.revoke(revocationOf(getAuth(call)));
  *   callback(null, {});
- * });
+ * }
  * ```
  */
 export interface RevocationStore {

@@ -3,6 +3,7 @@ import type { KeyResolver } from '../keys/resolver.ts';
 import type { KeysState, KeysStatus } from '../keys/key-status.ts';
 import { isRecord } from '../util/option-checks.ts';
 import { isThenable } from '../util/thenable.ts';
+import type { RevocationsStatus } from '../stores/revocation-store.ts';
 
 /**
  * The keys of one trusted issuer, as {@link AuthStatus} reports them: the resolver's {@link KeysStatus}
@@ -27,8 +28,9 @@ export interface IssuerStatus extends KeysStatus {
 
 /**
  * What `auth.status()` (and an authenticator's `status()`) reports, for readiness probes: per issuer, the
- * keys held and how usable they are; `serving` is false while some issuer has no usable keys (state
- * `'empty'` or `'expired'`), when its tokens can only be refused with UNAVAILABLE.
+ * keys held and how usable they are, and the revocation list; `serving` is false while some issuer has
+ * no usable keys (state `'empty'` or `'expired'`), or the revocation list is `'empty'` or `'expired'`,
+ * when tokens can only be refused with UNAVAILABLE.
  *
  * @example
  * ```ts
@@ -40,10 +42,15 @@ export interface IssuerStatus extends KeysStatus {
  * ```
  */
 export interface AuthStatus {
-  /** False while some issuer has no usable keys: report NOT_SERVING then. */
+  /** False while some issuer has no usable keys, or the revocation list cannot be trusted: report NOT_SERVING then. */
   readonly serving: boolean;
   /** One entry per configured issuer (one for a single `keys`). */
   readonly issuers: readonly IssuerStatus[];
+  /**
+   * The `revocations` store's status (state `local` for the default memory store); undefined for a store
+   * of your own without `status()` (or whose `status()` throws or answers something that is no status).
+   */
+  readonly revocations: RevocationsStatus | undefined;
 }
 
 /**
@@ -98,7 +105,7 @@ function statusOf(keys: KeyResolver): KeysStatus {
 }
 
 /**
- * The status of every key source, read now. Never fetches.
+ * The status of every key source and of the revocation list, read now. Never fetches.
  *
  * @example
  * ```ts
@@ -106,8 +113,9 @@ function statusOf(keys: KeyResolver): KeysStatus {
  * authStatus([{ issuer: undefined, keys: fromSecret('a-secret-of-thirty-two-bytes-or-more!') }]).serving; // true: static keys
  * ```
  */
-export function authStatus(sources: readonly KeySource[]): AuthStatus {
+export function authStatus(sources: readonly KeySource[], revocations?: RevocationsStatus): AuthStatus {
   const issuers = sources.map(({ issuer, keys }) => Object.freeze({ ...statusOf(keys), issuer }));
-  const serving = issuers.every(({ state }) => state !== 'empty' && state !== 'expired');
-  return Object.freeze({ serving, issuers: Object.freeze(issuers) });
+  const usable = (state: string | undefined): boolean => state !== 'empty' && state !== 'expired';
+  const serving = issuers.every(({ state }) => usable(state)) && usable(revocations?.state);
+  return Object.freeze({ serving, issuers: Object.freeze(issuers), revocations });
 }

@@ -19,6 +19,10 @@ import { checkSenderBinding } from './sender-binding.ts';
 import { timed, type VerificationProbe } from './verification-probe.ts';
 import { TokenVerifier, factsOfRefusal } from './verifier.ts';
 import { VerificationLimit, checkMaxConcurrentVerifications } from './verification-limit.ts';
+import { createMemoryRevocationStore } from '../stores/memory-revocation-store.ts';
+import { optionalRevocationStore, revocationMatch, revocationsStatusOf, revokedError } from '../stores/revocation-checks.ts';
+import { tokenLookup, type TokenLookup } from '../stores/revocation-keys.ts';
+import type { RevocationStore } from '../stores/revocation-store.ts';
 
 /**
  * How tokens are authenticated: either the fields of {@link VerifyOptions} for one issuer, or `issuers`
@@ -65,6 +69,15 @@ export interface AuthenticatorOptions extends Partial<VerifyOptions> {
    * for a gateway that verifies each request it receives).
    */
   readonly maxConcurrentVerifications?: number;
+  /**
+   * Where revoked tokens are listed ({@link RevocationStore}): every call is checked against it after the
+   * token's time claims and before `validate` and the sender binding, cache hits included; a revoked token
+   * is refused with UNAUTHENTICATED `ERR_AUTH_TOKEN_REVOKED`. Default: a memory store of its own
+   * ({@link createMemoryRevocationStore}), so `revocations.revoke(...)` works in one process with no setup
+   * (and costs nothing while empty); replicas share one with `createRedisRevocationStore`. A store given
+   * here is yours: `close()` does not close it.
+   */
+  readonly revocations?: RevocationStore;
 }
 
 /**
@@ -115,6 +128,11 @@ export interface Admission extends Omit<Authentication, 'validUntil'> {
   readonly certificateBinding: CertificateBinding;
   /** The issuer's `dpopBinding`: whether unbound tokens are refused (verify/sender-binding.ts). */
   readonly dpopBinding: DpopBinding;
+  /**
+   * The ids the token can be revoked under, computed once when it is verified and kept in its cache
+   * entry: the revocation check of a hit (or of an open stream) is at most four Map lookups.
+   */
+  readonly revocationLookup: TokenLookup;
 }
 
 /**
@@ -149,10 +167,12 @@ export interface Authenticator {
   authenticate(token: string, method: string, proof?: AuthenticateProof): Promise<Authentication>;
   /** Prefetches remote keys of every issuer. */
   ready(): Promise<void>;
-  /** Stops background work of every key resolver. */
+  /** Stops background work of every key resolver (and of the revocation store it created, not of one you gave). */
   close(): void;
-  /** The keys of every issuer and whether calls can be verified now, for readiness probes. Never fetches. */
+  /** The keys of every issuer, the revocation list, and whether calls can be verified now, for readiness probes. Never fetches. */
   status(): AuthStatus;
+  /** The `revocations` store calls are checked against (the one given, or the memory store created by default). */
+  readonly revocations: RevocationStore;
 }
 
 /**
@@ -194,6 +214,7 @@ export const AUTHENTICATOR_OPTION_NAMES: ReadonlySet<string> = optionNames<Authe
   clock: true,
   cache: true,
   maxConcurrentVerifications: true,
+  revocations: true,
 });
 
 /** A verified token as the cache keeps it. */
@@ -233,6 +254,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     ready: () => core.ready(),
     close: () => core.close(),
     status: () => core.status(),
+    revocations: core.revocations,
   };
 }
 
@@ -270,6 +292,10 @@ export interface SyncAuthenticator extends Omit<Authenticator, 'authenticate'> {
   authenticate(token: string, method: string, probe?: VerificationProbe): Admission | Promise<Admission>;
   /** The `maxConcurrentVerifications` bound, shared with DPoP proof checks (crypto on every call too). */
   readonly limit: VerificationLimit;
+  /** The `revocations` store (the one given, or the memory store created by default). */
+  readonly revocations: RevocationStore;
+  /** Throws the refusal of an admitted token that is revoked now (an open stream's re-check); `ERR_AUTH_TOKEN_REVOKED`, or the store's failure. */
+  checkRevoked(admission: Admission): void;
 }
 
 /**
@@ -300,6 +326,10 @@ export function buildAuthenticator(
     ? [{ issuer: typeof options.issuer === 'string' ? options.issuer : undefined, keys: single.options.keys }]
     : [...(byIssuer?.entries() ?? [])].map(([issuer, verifier]) => ({ issuer, keys: verifier.options.keys }));
   const cache = options.cache === false ? undefined : new TokenCache<VerifiedEntry>(options.cache);
+  const givenRevocations = optionalRevocationStore(options.revocations, 'revocations');
+  // The default reads this authenticator's clock, as the token checks do.
+  const ownRevocations = givenRevocations === undefined ? createMemoryRevocationStore({ clock }) : undefined;
+  const revocations: RevocationStore = givenRevocations ?? (ownRevocations as RevocationStore);
   const limit = new VerificationLimit(
     checkMaxConcurrentVerifications(options.maxConcurrentVerifications, 'maxConcurrentVerifications', defaultMaxConcurrentVerifications),
   );
@@ -328,6 +358,7 @@ export function buildAuthenticator(
         facts,
         certificateBinding: verifier.options.certificateBinding,
         dpopBinding: verifier.options.dpopBinding,
+        revocationLookup: tokenLookup(context.claims, context.tokenId),
       }),
       key,
       keys: verifier.options.keys,
@@ -370,6 +401,18 @@ export function buildAuthenticator(
     throw new AuthError('ERR_AUTH_TOKEN_REJECTED', `validate hook returned ${said}; only true admits a call`);
   }
 
+  /**
+   * The revocation check, on every call (cache hits too), after the time claims and before `validate` and
+   * the sender binding: a revoked token costs no hook call and burns no DPoP replay write. A revoked
+   * token's cache entry is dropped.
+   */
+  function notRevoked(token: string, entry: VerifiedEntry): void {
+    const match = revocationMatch(revocations, entry.authentication.revocationLookup, entry.authentication.context);
+    if (match === undefined) return;
+    cache?.delete(token);
+    throw revokedError(match);
+  }
+
   /** The `validate` hook runs on every call, cached or not, so a denylist takes effect at once. */
   function validated(token: string, entry: VerifiedEntry, method: string): Admission | Promise<Admission> {
     const { validate } = entry.verifier.options;
@@ -399,13 +442,17 @@ export function buildAuthenticator(
       probe.cacheHit = hit !== undefined;
       probe.facts = hit?.authentication.facts;
     }
-    if (hit !== undefined) return validated(token, hit, method);
+    if (hit !== undefined) {
+      notRevoked(token, hit);
+      return validated(token, hit, method);
+    }
     return shareVerification(token).then(
       (entry) => {
         if (probe) probe.facts = entry.authentication.facts;
         // This call may have joined a verification that started earlier: judge its time claims now.
         const now = seconds();
         if (now < entry.usableFrom || now >= entry.usableUntil) checkTimeClaims(entry.authentication.context.claims, entry.verifier.options.claims, now);
+        notRevoked(token, entry);
         return validated(token, entry, method);
       },
       (failure: unknown) => {
@@ -421,12 +468,23 @@ export function buildAuthenticator(
       return probe === undefined ? answer(token, method, undefined) : timed(probe, performance.now(), () => answer(token, method, probe));
     },
     async ready() {
-      await Promise.all(verifiers.map(async (v) => v.options.keys.ready?.()));
+      await Promise.all([...verifiers.map(async (v) => v.options.keys.ready?.()), revocations.ready?.()]);
     },
     close() {
       for (const verifier of verifiers) verifier.options.keys.close?.();
+      // Only the store made here: a store given in the options is the user's (often shared by several interceptors).
+      ownRevocations?.close().then(undefined, ignore);
     },
-    status: () => authStatus(sources),
+    status: () => authStatus(sources, revocationsStatusOf(revocations)),
     limit,
+    revocations,
+    checkRevoked(admission) {
+      const match = revocationMatch(revocations, admission.revocationLookup, admission.context);
+      if (match !== undefined) throw revokedError(match);
+    },
   };
+}
+
+function ignore(): void {
+  // The memory store's close() cannot fail; a rejection would be nobody's business at shutdown.
 }

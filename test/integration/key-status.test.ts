@@ -174,7 +174,16 @@ describe('key status: a fetched key set through an outage (injected clock)', () 
       assert.equal(fresh.staleUntil?.getTime(), fetchedAt + (MAX_AGE + STALE_IF_ERROR) * 1000);
       assert.equal(fresh.lastError, undefined);
       assert.equal(fresh.nextRetry, undefined);
-      assert.deepEqual(auth.status(), { serving: true, issuers: [{ ...fresh, issuer: idp.issuer }] });
+      const revocations = {
+        source: 'memory',
+        state: 'local',
+        entries: 0,
+        syncedAt: undefined,
+        staleUntil: undefined,
+        lastError: undefined,
+        nextRetry: undefined,
+      };
+      assert.deepEqual(auth.status(), { serving: true, issuers: [{ ...fresh, issuer: idp.issuer }], revocations });
 
       provider.on('/jwks.json', httpStatus(503));
       clock.advance(MAX_AGE * 1000 + MINUTE);
@@ -468,7 +477,7 @@ describe('gRPC health (grpc.health.v1) from the keys: the recipe of examples/hea
       status: () => {
         readings += 1;
         if (readings > 1) throw new Error('status store gone');
-        return { serving: true, issuers: [] };
+        return { serving: true, issuers: [], revocations: undefined };
       },
     };
     const health = new HealthImplementation({ '': 'UNKNOWN' });

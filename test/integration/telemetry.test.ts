@@ -283,7 +283,7 @@ async function waitFor(condition: () => Promise<boolean>): Promise<void> {
 describe('telemetry: defaults and off', () => {
   it('default → off while no SDK is registered; then the global providers of @opentelemetry/api (registered before the interceptor); telemetry: false → nothing recorded', async () => {
     const idpKeys = fromJwks('https://idp.example/jwks.json');
-    const noSdkYet = startTelemetry(undefined, [idpKeys], () => ({ serving: true, issuers: [] }));
+    const noSdkYet = startTelemetry(undefined, [idpKeys], () => ({ serving: true, issuers: [], revocations: undefined }));
     assert.equal(noSdkYet, undefined, 'the api installed, no SDK registered: nothing to record, calls pay nothing');
     idpKeys.close();
     const otelMetrics = inMemoryMetrics();

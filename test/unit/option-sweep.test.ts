@@ -84,6 +84,7 @@ const INTERCEPTOR: WrongValues<AuthInterceptorOptions> = {
     { origins: ['https://a.test'], nonce: false },
   ],
   replayStore: [{}, true, 'memory', 5, null, new Map()],
+  revocations: [{}, true, 'memory', 5, null, new Map(), { match: () => undefined, revoke: 1, unrevoke: () => false }],
 };
 
 const CACHE: WrongValues<TokenCacheOptions> = {

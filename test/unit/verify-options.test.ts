@@ -100,6 +100,7 @@ describe('verify options: a wrong value is refused by name', () => {
       'maxTokenBytes',
       'requireExp',
       'requiredClaims',
+      'revocations',
       'roleClaims',
       'scopeClaims',
       'subject',
