@@ -428,7 +428,7 @@ describe('replicas sharing one Redis: revocations and DPoP replay state', { time
         `${admitted} admitted in all, ${late} answers REPLAY_CHECK_UNAVAILABLE (deadline missed under load), ${unexpected.length} unexpected`,
     );
     assert.deepEqual(unexpected.slice(0, 5), [], 'never two admissions for one proof; nothing but OK, REPLAYED or UNAVAILABLE');
-    assert.ok(clean >= 950, `${clean} of 1,000 races decided cleanly`);
+    assert.ok(clean >= 900, `${clean} of 1,000 races decided cleanly`);
   });
 
   it('hung Redis (SIGSTOP 1.5 s): cached-token Bearer calls unaffected, DPoP calls UNAVAILABLE within the replay timeout', async (t) => {
