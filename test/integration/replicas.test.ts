@@ -273,7 +273,9 @@ describe('replicas sharing one Redis: revocations and DPoP replay state', { time
     const admitted = await idp.sign({ sub: 'steady' });
     const revoked = await idp.sign({ sub: 'dana', jti: 'api-jti-1' }); // revoked by jti in the API test
     const bound = await idp.sign({ sub: 'dpop-user' }, { bindTo: { jkt: dpopKey.jkt } });
+    const afterWipe = await idp.sign({ sub: 'late', jti: 'after-wipe' }); // revoked into the empty Redis
     await admittedEverywhere(admitted);
+    await admittedEverywhere(afterWipe);
     for (const replica of replicas) assert.equal((await dpopCall(replica, bound)).code, 0, `${replica.name}: DPoP before the kill`);
     const entriesBefore = (await replicas[0]?.status())?.entries ?? 0;
 
@@ -327,6 +329,10 @@ describe('replicas sharing one Redis: revocations and DPoP replay state', { time
 
       const restartedAt = preciseNow();
       await redis.restart();
+      // An admin write into the empty Redis before the replicas are back: it must not stand in for the
+      // list (admin writes create no epoch), so the replicas still write theirs back.
+      const wipeWrite = await cli(['revoke', '--redis', redis.url, '--prefix', PREFIX, '--issuer', idp.issuer, '--jti', 'after-wipe']);
+      assert.equal(wipeWrite.code, 0, wipeWrite.stderr);
       await eventually('every replica fresh again after the restart', 20_000, async () => {
         const states = await Promise.all(replicas.map((replica) => replica.status()));
         return states.every((status) => status?.state === 'fresh');
@@ -372,8 +378,10 @@ describe('replicas sharing one Redis: revocations and DPoP replay state', { time
     }
     assert.ok(byKind('revoked').every(isRevoked), 'the revoked token refused throughout');
 
-    // After the restart: revocations intact on every replica and in Redis again; DPoP works again.
+    // After the restart: revocations intact on every replica and in Redis again, the one written into the
+    // empty Redis too; DPoP works again.
     await refusedEverywhere(revoked);
+    await refusedEverywhere(afterWipe);
     const reloaded = createRedisRevocationStore({ url: redis.url, prefix: PREFIX });
     try {
       await reloaded.ready();
