@@ -9,6 +9,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   inspect: async () => (await import('./inspect.ts')).inspectCommand,
   sign: async () => (await import('./sign.ts')).signCommand,
   'serve-issuer': async () => (await import('./serve-issuer.ts')).serveIssuerCommand,
+  // Only these two load the redis client (an optional peer dependency).
+  revoke: async () => (await import('./revoke.ts')).revokeCommand,
+  unrevoke: async () => (await import('./revoke.ts')).unrevokeCommand,
 };
 
 const MAIN_HELP = `Usage: grpc-jwt-auth <command> [options]
@@ -18,9 +21,12 @@ Commands:
                         and explain exactly which check fails and how to fix it
   sign                  mint a development token, with a fresh test key or a key you give
   serve-issuer          run a loopback identity provider (discovery, JWKS, /token) for development
+  revoke                revoke a token, a subject or a client on every server sharing a Redis;
+                        --list shows the revocations
+  unrevoke              remove a revocation (or all of them)
 
 Run 'grpc-jwt-auth <command> --help' for a command's options.
-Exit status: 0 success, 1 a token was refused (or another failure), 2 a usage error.`;
+Exit status: 0 success, 1 a token was refused, Redis failed (or another failure), 2 a usage error.`;
 
 function version(): string {
   // The same relative path from src/cli/ and from dist/cli/.

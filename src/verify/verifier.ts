@@ -46,9 +46,14 @@ export function factsOfRefusal(error: unknown): TokenFacts | undefined {
  * spelling of one signed token. ECDSA signatures are malleable ((r, s) and (r, n − s) both verify), so
  * the token text is not an identity; the signing input is, because the strict base64url check gives
  * each header and payload exactly one spelling. Computed once per fresh verification: a cache hit reuses
- * the context.
+ * the context. Exported for the CLI's `revoke --token`, which must name a token exactly as servers do.
+ *
+ * @example
+ * ```ts
+ * tokenIdOf('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln'); // base64url SHA-256 of the first two segments
+ * ```
  */
-function tokenIdOf(token: string): string {
+export function tokenIdOf(token: string): string {
   return createHash('sha256')
     .update(token.slice(0, token.lastIndexOf('.')))
     .digest('base64url');

@@ -8,12 +8,19 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseCommandArgs, type Command } from '../../src/cli/args.ts';
 import { inspectCommand } from '../../src/cli/inspect.ts';
+import { revokeCommand, unrevokeCommand } from '../../src/cli/revoke.ts';
 import { serveIssuerCommand } from '../../src/cli/serve-issuer.ts';
 import { signCommand } from '../../src/cli/sign.ts';
 import { README } from './readme-sections.ts';
 import { sourceFiles } from './tsdoc-examples.ts';
 
-const COMMANDS: Readonly<Record<string, Command>> = { inspect: inspectCommand, sign: signCommand, 'serve-issuer': serveIssuerCommand };
+const COMMANDS: Readonly<Record<string, Command>> = {
+  inspect: inspectCommand,
+  sign: signCommand,
+  'serve-issuer': serveIssuerCommand,
+  revoke: revokeCommand,
+  unrevoke: unrevokeCommand,
+};
 
 /** The words of a shell line: quotes group, a `#` after a space starts a comment. */
 function words(line: string): string[] {

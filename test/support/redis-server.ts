@@ -130,7 +130,9 @@ function exited(child: ChildProcess): Promise<void> {
 
 /**
  * Starts a redis-server on a free loopback port; it is stopped after the test file (also when a test
- * fails). A port taken between the probe and the start is retried with another, five times.
+ * fails). A port taken between the probe and the start is retried with another, five times. Call it at
+ * the top level of a test file or inside a test, not in a `before` hook: Node 20 runs an `after`
+ * registered inside a hook as soon as that hook ends, which would stop the server before the first test.
  */
 export async function startRedisServer(): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'grpc-jwt-auth-redis-'));
