@@ -50,12 +50,12 @@ function call(interceptor: grpc.ServerInterceptor, token: string, admitted: () =
 }
 
 /** The first call verifies the token (asynchronously) and caches it. */
-async function prime(interceptor: grpc.ServerInterceptor, token: string): Promise<void> {
+export async function prime(interceptor: grpc.ServerInterceptor, token: string): Promise<void> {
   await new Promise<void>((resolve) => call(interceptor, token, resolve, false));
 }
 
 /** CPU nanoseconds per call of `iterations` admitted calls with a cached token; throws if one is not admitted at once. */
-function timeCalls(interceptor: grpc.ServerInterceptor, token: string, iterations: number): number {
+export function timeCalls(interceptor: grpc.ServerInterceptor, token: string, iterations: number): number {
   let admitted = 0;
   const count = () => void (admitted += 1);
   const once = () => call(interceptor, token, count);

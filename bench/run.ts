@@ -3,11 +3,11 @@
  * (A B C ... A B C ...) for several rounds, medians reported. The server measures its own CPU time per
  * call: on a 2-core machine where the load generator competes for CPU, that is the robust figure.
  * Then the verify-path micro-benchmark and the memory run. Prints a table and writes
- * bench/results/latest.json.
+ * bench/results/latest.json. `npm run bench -- revocations` runs the revocation part alone.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -134,6 +134,32 @@ function senderConstraintBenchmark(): { client: Record<string, number>; server: 
   return JSON.parse(output) as { client: Record<string, number>; server: Record<string, number> };
 }
 
+/** What revocations cost: the cached path per store, 100,000 entries in Redis, propagation, replay adds. */
+function revocationsBenchmark(): Record<string, unknown> {
+  const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', here('./revocations.ts')], { encoding: 'utf8', env, maxBuffer: 1 << 20 });
+  return JSON.parse(output) as Record<string, unknown>;
+}
+
+function printRevocations(result: Record<string, unknown>, section = 'revocations'): void {
+  if (section === 'revocations') console.log('\nrevocations (bench/revocations.ts; the Redis stores share one process):');
+  for (const [name, value] of Object.entries(result)) {
+    if (name === 'settings') continue;
+    if (typeof value === 'object' && value !== null) printRevocations(value as Record<string, unknown>, name);
+    else console.log(`  ${section.padEnd(12)} ${name.padEnd(56)} ${typeof value === 'number' ? Number(value.toFixed(3)) : String(value)}`);
+  }
+}
+
+// `npm run bench -- revocations`: that part alone; its entry replaces the one in bench/results/latest.json.
+if (process.argv[2] === 'revocations') {
+  const revocations = revocationsBenchmark();
+  printRevocations(revocations);
+  const latest = here('./results/latest.json');
+  const previous = existsSync(latest) ? (JSON.parse(readFileSync(latest, 'utf8')) as Record<string, unknown>) : {};
+  writeFileSync(latest, `${JSON.stringify({ ...previous, revocations }, null, 2)}\n`);
+  console.log('\nwritten: the revocations entry of bench/results/latest.json');
+  process.exit(0);
+}
+
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 process.stderr.write(`load benchmark: ${ROUNDS} rounds × ${DURATION_MS} ms per scenario, concurrency ${CONCURRENCY}\n`);
 const load = await loadBenchmark();
@@ -141,6 +167,8 @@ process.stderr.write('verify-path micro-benchmark and memory run...\n');
 const micro = microBenchmark();
 process.stderr.write('DPoP proof cost...\n');
 const senderConstraint = senderConstraintBenchmark();
+process.stderr.write('revocations...\n');
+const revocations = revocationsBenchmark();
 
 const pad = (text: string, width: number) => text.padEnd(width);
 const num = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
@@ -175,6 +203,7 @@ for (const [name, value] of Object.entries(senderConstraint.server))
   console.log(`  ${pad(name, 50)} ${name.includes('(×') ? `${num(value, 3)}×` : `${num(value, 1)} µs`}`);
 console.log('\nverify path alone:');
 for (const [name, value] of Object.entries(micro.verifyPath as Record<string, number>)) console.log(`  ${pad(name, 50)} ${num(value / 1000, 2)} µs`);
+printRevocations(revocations);
 const memory = micro.memory as {
   calls: number;
   distinctTokens: number;
@@ -193,6 +222,6 @@ console.log(
 mkdirSync(here('./results'), { recursive: true });
 writeFileSync(
   here('./results/latest.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY }, load, micro, senderConstraint }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY }, load, micro, senderConstraint, revocations }, null, 2)}\n`,
 );
 console.log('\nwritten: bench/results/latest.json');
