@@ -1,0 +1,470 @@
+/**
+ * Review of the Redis stores (issue 15, R2) against a real redis-server: hostile and malformed messages on
+ * the changes channel, corrupt hash content, writes racing re-syncs and re-seeds, wipes and clears, outage
+ * policy, leaks at close, the replay store's edge inputs, and secrets in what a failing connection says.
+ * Every test runs with a process `unhandledRejection` listener that fails it.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, afterEach, beforeEach, describe, test, type TestContext } from 'node:test';
+import { createClient } from 'redis';
+import {
+  createRedisReplayStore,
+  createRedisRevocationStore,
+  isAuthError,
+  type RedisRevocationStoreOptions,
+  type RevocableToken,
+  type RevocationEvent,
+  type RevocationStore,
+} from '../../src/index.ts';
+import { openRedisRevocationAdmin } from '../../src/stores/redis-revocation-admin.ts';
+import { runBounded } from '../support/bounded-run.ts';
+import { redisAvailable, startRedisServer, type RedisServer } from '../support/redis-server.ts';
+
+const ISSUER = 'https://idp.example/';
+const PREFIX = 'review';
+const HASH = `{${PREFIX}}:revocations`;
+const CHANNEL = `${HASH}:changes`;
+const idOf = (kind: string, issuer: string, value: string): string => JSON.stringify([kind, issuer, value]);
+
+type Store = Required<RevocationStore>;
+
+// Any unhandled rejection while a test runs fails that test.
+let unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+beforeEach(() => {
+  unhandled = [];
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled);
+  assert.deepEqual(unhandled.map(String), [], 'no unhandled rejection');
+});
+
+function token(claims: Record<string, unknown>, tokenId = 'tid-0'): RevocableToken {
+  return { claims: { iss: ISSUER, iat: Math.floor(Date.now() / 1000) - 10, ...claims }, tokenId };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+async function eventually(what: string, predicate: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const started = performance.now();
+  while (!(await predicate())) {
+    if (performance.now() - started > ms) assert.fail(`not within ${ms} ms: ${what}`);
+    await sleep(10);
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return isAuthError(error) ? error.code : `${(error as Error).name}: ${(error as Error).message}`;
+  }
+  assert.fail('expected a rejection');
+}
+
+/** The value of a RESP bulk or integer reply (`$3\r\nabc\r\n` → 'abc', `:5\r\n` → '5', `$-1` → undefined). */
+function valueOf(reply: string): string | undefined {
+  if (reply.startsWith(':')) return reply.slice(1).trim();
+  const bulk = /^\$(-?\d+)\r\n/.exec(reply);
+  if (bulk === null || bulk[1] === '-1') return undefined;
+  return reply.slice(bulk[0].length, bulk[0].length + Number(bulk[1]));
+}
+
+interface Recorded {
+  readonly store: Store;
+  readonly events: RevocationEvent[];
+}
+
+async function storeOn(t: TestContext, url: string, options: Partial<RedisRevocationStoreOptions> = {}, wait = true): Promise<Recorded> {
+  const events: RevocationEvent[] = [];
+  const store = createRedisRevocationStore({ url, prefix: PREFIX, onEvent: (event) => events.push(event), ...options });
+  t.after(() => store.close());
+  if (wait) await store.ready();
+  return { store, events };
+}
+
+function adminOn(t: TestContext, redis: RedisServer): ReturnType<typeof openRedisRevocationAdmin> {
+  const admin = openRedisRevocationAdmin({ url: redis.url, prefix: PREFIX });
+  t.after(() => admin.close());
+  return admin;
+}
+
+/** Ids and values Redis holds (live entries), sorted: what every mirror must converge to. */
+async function redisContent(t: TestContext, redis: RedisServer): Promise<string[]> {
+  const listed = await adminOn(t, redis).entries();
+  return listed.map((entry) => JSON.stringify([entry.target, entry.before?.getTime(), entry.forgetAt.getTime()])).sort();
+}
+
+async function mirrorContent(store: Store): Promise<string[]> {
+  return (await store.entries()).map((entry) => JSON.stringify([entry.target, entry.before?.getTime(), entry.forgetAt.getTime()])).sort();
+}
+
+/** Writes `count` token entries straight into Redis, as a long-lived list would look. */
+async function fill(redis: RedisServer, count: number, epoch = 'filled'): Promise<void> {
+  const client = createClient({ url: redis.url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const until = String(Date.now() + 86_400_000);
+    for (let start = 0; start < count; start += 1000) {
+      const fields: string[] = [];
+      const scored: string[] = [];
+      for (let i = start; i < Math.min(count, start + 1000); i += 1) {
+        const id = idOf('t', ISSUER, `fill-${i}`);
+        fields.push(id, `{"until":${until}}`);
+        scored.push(until, id);
+      }
+      await client.sendCommand(['HSET', HASH, ...fields]);
+      await client.sendCommand(['ZADD', `${HASH}:expiry`, ...scored]);
+    }
+    await client.sendCommand(['SET', `${HASH}:epoch`, epoch, 'NX']);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * A TCP proxy in front of Redis that can hold back the replies of command connections (not of the
+ * subscriber, recognised by its SUBSCRIBE): a slow network path for one connection and not the other.
+ */
+interface SlowProxy {
+  readonly url: string;
+  /** Milliseconds replies to command connections are held; 0 = pass through. */
+  delay: number;
+}
+
+async function slowProxy(t: TestContext, redis: RedisServer): Promise<SlowProxy> {
+  const sockets = new Set<Socket>();
+  const proxy: { url: string; delay: number } = { url: '', delay: 0 };
+  const server: Server = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port: redis.port });
+    sockets.add(client).add(upstream);
+    let subscriber = false;
+    let chain = Promise.resolve();
+    client.on('data', (chunk: Buffer) => {
+      if (/SUBSCRIBE/i.test(chunk.toString('latin1'))) subscriber = true;
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      const hold = subscriber ? 0 : proxy.delay;
+      chain = chain.then(() => (hold > 0 ? sleep(hold) : undefined)).then(() => void client.write(chunk));
+    });
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const address = server.address();
+  proxy.url = `redis://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  return proxy;
+}
+
+async function head(redis: RedisServer): Promise<{ epoch: string; seq: number }> {
+  return { epoch: valueOf(await redis.command('GET', `${HASH}:epoch`)) ?? '', seq: Number(valueOf(await redis.command('GET', `${HASH}:seq`)) ?? 0) };
+}
+
+describe('redis stores under review', { timeout: 60_000 }, () => {
+  test('hostile messages (malformed, huge, foreign ids, forged epoch, duplicates, out of order) never crash and never drop a revocation', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const { store } = await storeOn(t, redis.url, { heartbeat: 0.2 });
+    await store.revoke({ kind: 'token', issuer: ISSUER, jti: 'held' });
+    const held = token({ jti: 'held' });
+    const now = await head(redis);
+    const value = JSON.stringify({ until: Date.now() + 60_000 });
+    const messages = [
+      'not json',
+      'null',
+      '[]',
+      '"text"',
+      JSON.stringify({ epoch: now.epoch, seq: now.seq + 1, op: 'set', id: 'not json', value }),
+      JSON.stringify({ epoch: now.epoch, seq: now.seq + 1, op: 'set', id: idOf('t', ISSUER, 'x'), value: 'not json' }),
+      JSON.stringify({ epoch: now.epoch, seq: now.seq + 1, op: 'set', id: idOf('t', ISSUER, 'x'), value: '{"until":1e999}' }),
+      JSON.stringify({ epoch: now.epoch, seq: now.seq, op: 'del', id: idOf('t', ISSUER, 'held') }), // a duplicate
+      JSON.stringify({ epoch: now.epoch, seq: now.seq - 1, op: 'del', id: idOf('t', ISSUER, 'held') }), // old
+      JSON.stringify({ epoch: 'forged', seq: now.seq + 1, op: 'del', id: idOf('t', ISSUER, 'held') }),
+      JSON.stringify({ epoch: now.epoch, seq: now.seq + 5, op: 'del', id: idOf('t', ISSUER, 'held') }), // out of order
+      JSON.stringify({ epoch: now.epoch, seq: 1e300, op: 'del', id: idOf('t', ISSUER, 'held') }),
+      JSON.stringify({ epoch: now.epoch, seq: '7', op: 'del', id: idOf('t', ISSUER, 'held') }),
+      JSON.stringify({ epoch: now.epoch, seq: now.seq + 1, op: 'nuke' }),
+      `{"epoch":"${now.epoch}","seq":${now.seq + 1},"op":"set","id":"${'x'.repeat(4 * 1024 * 1024)}","value":${JSON.stringify(value)}}`,
+    ];
+    for (const message of messages) {
+      await redis.command('PUBLISH', CHANNEL, message);
+      await sleep(30);
+      assert.equal(store.match(held)?.kind, 'token', `still revoked after ${message.slice(0, 80)}`);
+    }
+    await eventually('fresh again', () => store.status().state === 'fresh');
+    assert.equal(store.match(held)?.kind, 'token');
+    assert.deepEqual(await mirrorContent(store), await redisContent(t, redis));
+  });
+
+  test('a forged clear message (any epoch, next sequence) does not empty the mirror: a revoked token stays refused', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const { store } = await storeOn(t, redis.url, { heartbeat: 30 });
+    await store.revoke({ kind: 'subject', issuer: ISSUER, subject: 'mallory' });
+    const now = await head(redis);
+    await redis.command('PUBLISH', CHANNEL, JSON.stringify({ epoch: 'forged', seq: now.seq + 1, op: 'clear' }));
+    await sleep(300);
+    assert.equal(store.match(token({ sub: 'mallory' }))?.kind, 'subject', 'the list in Redis was not cleared');
+  });
+
+  test('corrupt hash fields are skipped at load; a revoke over a corrupt stored value (huge numbers, strings) stores a readable entry', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const until = Date.now() + 60_000;
+    await redis.command('HSET', HASH, 'garbage', 'garbage');
+    await redis.command('HSET', HASH, idOf('t', ISSUER, 'not-json'), '{"until":');
+    await redis.command('HSET', HASH, idOf('t', ISSUER, 'string-until'), `{"until":"${until}"}`);
+    await redis.command('HSET', HASH, idOf('s', ISSUER, 'huge'), `{"before":1e400,"until":${until}}`);
+    await redis.command('HSET', HASH, idOf('s', ISSUER, 'nan'), `{"before":"nan","until":-1e400}`);
+    await redis.command('HSET', HASH, idOf('t', ISSUER, 'ok'), `{"until":${until}}`);
+    const { store } = await storeOn(t, redis.url);
+    assert.equal(store.match(token({ jti: 'ok' }))?.kind, 'token');
+    for (const subject of ['huge', 'nan']) {
+      await store.revoke({ kind: 'subject', issuer: ISSUER, subject });
+      assert.equal(store.match(token({ sub: subject }))?.kind, 'subject', subject);
+    }
+    await store.revoke({ kind: 'token', issuer: ISSUER, jti: 'string-until' });
+    await store.revoke({ kind: 'token', issuer: ISSUER, jti: 'not-json' });
+    for (const id of [idOf('s', ISSUER, 'huge'), idOf('s', ISSUER, 'nan'), idOf('t', ISSUER, 'string-until'), idOf('t', ISSUER, 'not-json')]) {
+      const stored = valueOf(await redis.command('HGET', HASH, id)) ?? '';
+      const parsed = JSON.parse(stored) as { before?: unknown; until?: unknown };
+      assert.ok(Number.isFinite(parsed.until) && (parsed.before === undefined || Number.isFinite(parsed.before)), `${id}: ${stored}`);
+    }
+  });
+
+  test("a store's own revoke/unrevoke reply arriving after later changes of the same entry never undoes them (mirror = Redis)", async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const proxy = await slowProxy(t, redis);
+    const a = await storeOn(t, proxy.url, { heartbeat: 0.2 });
+    const b = await storeOn(t, redis.url, { heartbeat: 0.2 });
+    const target = { kind: 'token', issuer: ISSUER, jti: 'contested' } as const;
+    const contested = token({ jti: 'contested' });
+    await a.store.revoke(target);
+    await eventually('B has it', () => b.store.match(contested) !== undefined);
+
+    // A's unrevoke runs in Redis at once, but its reply reaches A late; meanwhile B revokes again.
+    proxy.delay = 300;
+    const unrevoked = a.store.unrevoke(target);
+    await eventually('B saw the unrevoke', () => b.store.match(contested) === undefined);
+    await b.store.revoke(target);
+    await eventually('A saw the new revoke', () => a.store.match(contested) !== undefined);
+    assert.equal(await unrevoked, true);
+    proxy.delay = 0;
+    await sleep(600); // heartbeats: nothing repairs a divergent mirror whose sequence is current
+    assert.equal(valueOf(await redis.command('HEXISTS', HASH, idOf('t', ISSUER, 'contested'))), '1', 'Redis holds the revocation');
+    assert.equal(a.store.match(contested)?.kind, 'token', 'A enforces what Redis holds');
+
+    // And the other way round: A's revoke reply arrives after B's unrevoke.
+    proxy.delay = 300;
+    const other = { kind: 'token', issuer: ISSUER, jti: 'contested-2' } as const;
+    const revoked = a.store.revoke(other);
+    await eventually('B saw the revoke', () => b.store.match(token({ jti: 'contested-2' })) !== undefined);
+    assert.equal(await b.store.unrevoke(other), true);
+    await revoked;
+    proxy.delay = 0;
+    await sleep(600);
+    assert.deepEqual(await mirrorContent(a.store), await redisContent(t, redis));
+  });
+
+  test('revokes and unrevokes from two stores while both re-sync (HSCAN under way): every mirror converges to Redis', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    await fill(redis, 20_000);
+    const a = await storeOn(t, redis.url, { heartbeat: 0.2, timeout: 5 });
+    const b = await storeOn(t, redis.url, { heartbeat: 0.2, timeout: 5 });
+    const now = await head(redis);
+    // A forged gap makes both reload the 20,000 entries while the writes below go on.
+    await redis.command('PUBLISH', CHANNEL, JSON.stringify({ epoch: now.epoch, seq: now.seq + 2, op: 'del', id: 'x' }));
+    const work: Promise<unknown>[] = [];
+    for (let i = 0; i < 300; i += 1) {
+      const store = i % 2 === 0 ? a.store : b.store;
+      const jti = i % 3 === 0 ? `fill-${i}` : `new-${i % 40}`;
+      work.push(i % 4 === 1 ? store.unrevoke({ kind: 'token', issuer: ISSUER, jti }) : store.revoke({ kind: 'token', issuer: ISSUER, jti }));
+      if (i % 25 === 0) await sleep(5);
+    }
+    await Promise.all(work);
+    await eventually('both synced after the gap', () => [a, b].every((s) => s.events.some((event) => event.type === 'synced' && event.reason === 'gap')));
+    await eventually('both fresh', () => a.store.status().state === 'fresh' && b.store.status().state === 'fresh');
+    await sleep(500);
+    const expected = await redisContent(t, redis);
+    assert.deepEqual(await mirrorContent(a.store), expected, 'A = Redis');
+    assert.deepEqual(await mirrorContent(b.store), expected, 'B = Redis');
+  });
+
+  test('two stores re-seeding a wiped Redis at once end with the same list and epoch; a store started later loads it', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const a = await storeOn(t, redis.url, { heartbeat: 0.2 });
+    const b = await storeOn(t, redis.url, { heartbeat: 0.2 });
+    const closed = await storeOn(t, redis.url, { heartbeat: 0.2 });
+    for (let i = 0; i < 50; i += 1) await a.store.revoke({ kind: 'token', issuer: ISSUER, jti: `seed-${i}` });
+    await b.store.revoke({ kind: 'subject', issuer: ISSUER, subject: 'eve' });
+    await eventually('all hold 51', () => [a, b, closed].every((s) => s.store.status().entries === 51));
+    const before = await redisContent(t, redis);
+    await closed.store.close();
+    const { epoch: oldEpoch } = await head(redis);
+    await redis.command('FLUSHALL');
+    await eventually('re-seeded', async () => (await head(redis)).epoch !== '' && Number(valueOf(await redis.command('HLEN', HASH))) === 51);
+    await eventually('both fresh', () => a.store.status().state === 'fresh' && b.store.status().state === 'fresh');
+    await sleep(500);
+    const { epoch } = await head(redis);
+    assert.notEqual(epoch, oldEpoch);
+    assert.deepEqual(await redisContent(t, redis), before);
+    assert.deepEqual(await mirrorContent(a.store), before);
+    assert.deepEqual(await mirrorContent(b.store), before);
+    const later = await storeOn(t, redis.url);
+    assert.deepEqual(await mirrorContent(later.store), before);
+  });
+
+  test('an admin clear landing while a store re-seeds a wiped Redis is not undone by the re-seed', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    await fill(redis, 3000);
+    const a = await storeOn(t, redis.url, { heartbeat: 0.2, timeout: 5 });
+    const admin = adminOn(t, redis);
+    await admin.entries(); // connected
+    const listener = createClient({ url: redis.url });
+    listener.on('error', () => {});
+    await listener.connect();
+    t.after(() => listener.destroy());
+    let clearing: Promise<number> | undefined;
+    await listener.subscribe(CHANNEL, (message) => {
+      // The first write-back of the re-seed: the admin clears everything right now.
+      if (clearing === undefined && message.includes('"op":"set"')) clearing = admin.clearAll();
+    });
+    await redis.command('FLUSHALL');
+    await eventually('the clear ran', () => clearing !== undefined, 10_000);
+    await clearing;
+    await eventually('A is fresh on the cleared epoch', async () => a.store.status().state === 'fresh' && (await head(redis)).epoch !== '', 10_000);
+    await sleep(1000);
+    assert.equal(Number(valueOf(await redis.command('HLEN', HASH))), 0, 'the cleared list stays empty in Redis');
+    assert.equal(a.store.status().entries, 0, 'and in the mirror');
+  });
+
+  test('FLUSHALL then clearAll before any store noticed: the clear is adopted (nobody writes back), the wipe alone is re-seeded', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const a = await storeOn(t, redis.url, { heartbeat: 0.5 });
+    const b = await storeOn(t, redis.url, { heartbeat: 0.5 });
+    await a.store.revoke({ kind: 'token', issuer: ISSUER, jti: 'w1' });
+    await eventually('B has w1', () => b.store.status().entries === 1);
+    const admin = adminOn(t, redis);
+    await redis.command('FLUSHALL');
+    await admin.clearAll();
+    await eventually('both empty', () => a.store.status().entries === 0 && b.store.status().entries === 0);
+    await sleep(1500);
+    assert.equal(Number(valueOf(await redis.command('HLEN', HASH))), 0);
+    assert.ok(![...a.events, ...b.events].some((event) => event.type === 'reseeded'));
+    // An admin write right after a wipe does not create the epoch: the stores re-seed, not adopt.
+    await a.store.revoke({ kind: 'token', issuer: ISSUER, jti: 'w2' });
+    await eventually('B has w2', () => b.store.status().entries === 1);
+    await redis.command('FLUSHALL');
+    await admin.revoke({ kind: 'token', issuer: ISSUER, jti: 'w3' });
+    await eventually('both hold w2 and w3', () => a.store.status().entries === 2 && b.store.status().entries === 2);
+    await eventually('Redis holds both', async () => Number(valueOf(await redis.command('HLEN', HASH))) === 2);
+  });
+
+  test('staleIfError 0: a hung Redis makes the store expired (never stale), UNAVAILABLE; resumed → fresh without a restart', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    t.after(() => redis.resume());
+    const { store } = await storeOn(t, redis.url, { heartbeat: 0.2, timeout: 0.2, staleIfError: 0 });
+    const states = new Set<string>();
+    redis.pause();
+    await eventually('expired', () => {
+      states.add(store.status().state);
+      return store.status().state === 'expired';
+    });
+    assert.ok(!states.has('stale'), [...states].join(','));
+    assert.equal(await rejection(Promise.resolve().then(() => store.match(token({})))), 'ERR_AUTH_REVOCATIONS_UNAVAILABLE');
+    await sleep(1000); // longer than the timeout, several heartbeats
+    redis.resume();
+    await eventually('fresh', () => store.status().state === 'fresh');
+    assert.equal(store.match(token({})), undefined);
+  });
+
+  test('stores closed before ready, while paused, while syncing, twice, with ready() called many times: the process exits by itself', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    await fill(redis, 30_000);
+    const dir = mkdtempSync(join(tmpdir(), 'redis-review-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const script = join(dir, 'run.mts');
+    const index = resolve('src/index.ts');
+    writeFileSync(
+      script,
+      `
+import { createRedisReplayStore, createRedisRevocationStore } from ${JSON.stringify(index)};
+const url = process.argv[2];
+const dead = 'redis://127.0.0.1:1';
+const ignore = () => {};
+// Before ready resolves, while syncing a big list; ready() many times.
+const syncing = createRedisRevocationStore({ url, prefix: ${JSON.stringify(PREFIX)}, timeout: 5 });
+for (let i = 0; i < 50; i += 1) syncing.ready().catch(ignore);
+await new Promise((r) => setTimeout(r, 60));
+await Promise.all([syncing.close(), syncing.close()]);
+// Never connected.
+const down = createRedisRevocationStore({ url: dead, timeout: 0.2 });
+down.ready().catch(ignore);
+await down.close();
+const replayDown = createRedisReplayStore({ url: dead, timeout: 0.2 });
+await replayDown.add('k', new Date(Date.now() + 1000)).catch(ignore);
+await replayDown.close();
+await replayDown.close();
+// Loaded, then Redis hung (SIGSTOP by the parent) while heartbeats are out.
+const hung = createRedisRevocationStore({ url, prefix: ${JSON.stringify(PREFIX)}, heartbeat: 0.1, timeout: 0.3 });
+const replay = createRedisReplayStore({ url, timeout: 0.3 });
+await hung.ready();
+await replay.ready();
+process.send?.('loaded');
+await new Promise((r) => process.once('message', r));
+await new Promise((r) => setTimeout(r, 400));
+await replay.add('hung', new Date(Date.now() + 1000)).catch(ignore);
+await Promise.all([hung.close(), replay.close(), hung.close()]);
+process.send?.('closed');
+process.disconnect?.();
+`,
+    );
+    // Run through a parent that pauses Redis on cue: node with IPC, bounded.
+    const driver = join(dir, 'driver.mjs');
+    writeFileSync(
+      driver,
+      `
+import { fork } from 'node:child_process';
+const child = fork(${JSON.stringify(script)}, [${JSON.stringify(redis.url)}], { execArgv: ['--import', 'tsx'] });
+child.on('message', (m) => {
+  if (m === 'loaded') { process.kill(${process.pid}, 'SIGUSR2'); setTimeout(() => child.send('go'), 200); }
+});
+const started = Date.now();
+child.on('exit', (code) => { console.log('exit', code, Date.now() - started); process.exitCode = code ?? 1; });
+`,
+    );
+    // SIGUSR2 from the driver: pause Redis (the child's connections stay open on a hung server).
+    const onSignal = (): void => redis.pause();
+    process.on('SIGUSR2', onSignal);
+    t.after(() => {
+      process.off('SIGUSR2', onSignal);
+      redis.resume();
+    });
+    const { stdout } = await runBounded(process.execPath, [driver], { cwd: process.cwd(), timeout: 20_000 });
+    t.diagnostic(stdout.trim());
+    assert.match(stdout, /^exit 0 /m);
+  });
+});
