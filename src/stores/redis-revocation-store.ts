@@ -205,16 +205,16 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
 
   /** A live change: applied when it is the next one of our epoch; anything else means we missed something. */
   function onChange(change: RevocationChange): void {
-    if (change.op === 'clear' && change.seq === lastSeq + 1) {
-      mirror.clear();
-      epoch = change.epoch;
-      lastSeq = change.seq;
-      listeners.emit({ type: 'cleared' });
-      return;
+    if (change.op === 'clear') {
+      // A clear brings a new epoch, so no epoch can vouch for it: applied from the message, a forged one
+      // (`{"op":"clear"}` with the next sequence) would empty the mirror and admit every revoked token.
+      // The list is read back from Redis instead; the old mirror answers until then.
+      if (change.epoch === epoch && change.seq <= lastSeq) return; // already part of the loaded list
+      return requestSync('epoch');
     }
     if (change.epoch !== epoch) return requestSync('epoch');
     if (change.seq <= lastSeq) return; // already part of the loaded list
-    if (change.seq !== lastSeq + 1 || change.op === 'clear') return requestSync('gap');
+    if (change.seq !== lastSeq + 1) return requestSync('gap');
     try {
       if (change.op === 'set') applySet(change.id, change.entry);
       else applyRemove(change.id);
@@ -256,9 +256,12 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
 
   /** The list was wiped (no epoch): give it an epoch (first replica wins) and write our entries back. */
   async function reseed(): Promise<number> {
-    await writer.createEpoch(randomUUID());
+    // Written back under the epoch read in the same script as the SET NX: an admin clear landing during
+    // the write-back changes the epoch, and the rest of the write-back is refused by Redis (a clear
+    // must never be undone by a re-seed).
+    const seeded = await writer.createEpoch(randomUUID());
     const live = mirror.live();
-    await Promise.all(live.map(([id, entry]) => writer.write(id, entry)));
+    await Promise.all(live.map(([id, entry]) => writer.writeBack(id, entry, seeded)));
     return live.length;
   }
 
@@ -407,14 +410,19 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
     async revoke(revocation) {
       const [id, entry] = entryOfRevocation(revocation, clock(), maxTokenLifetime);
       await writable();
-      // Applied here at once: the revoking replica does not wait for its own echo.
-      applySet(id, await writer.write(id, entry));
+      // Applied here at once: the revoking replica does not wait for its own echo. Unless the changes
+      // channel is already past this write (the reply came late): then a later change of the same entry
+      // (another replica's unrevoke) may be applied already, and this stale state must not undo it.
+      const written = await writer.write(id, entry);
+      if (written.seq > lastSeq) applySet(id, written.entry);
     },
     async unrevoke(target) {
       const id = entryIdOf(target);
       await writable();
-      const removed = await writer.remove(id);
-      applyRemove(id);
+      const { removed, seq } = await writer.remove(id);
+      // As revoke: a late reply must not remove an entry another replica has revoked again since. When
+      // nothing was removed Redis did not change: neither does the mirror.
+      if (removed && seq > lastSeq) applyRemove(id);
       return removed;
     },
     async entries() {
