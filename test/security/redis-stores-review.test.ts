@@ -5,7 +5,6 @@
  * Every test runs with a process `unhandledRejection` listener that fails it.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -398,6 +397,160 @@ describe('redis stores under review', { timeout: 60_000 }, () => {
     redis.resume();
     await eventually('fresh', () => store.status().state === 'fresh');
     assert.equal(store.match(token({})), undefined);
+  });
+
+  test('sweep with a backlog over 1,000 expired entries removes them all (several script runs), keeps the live ones', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    await fill(redis, 10); // live
+    const client = createClient({ url: redis.url });
+    client.on('error', () => {});
+    await client.connect();
+    t.after(() => client.destroy());
+    const fields: string[] = [];
+    const scored: string[] = [];
+    for (let i = 0; i < 2500; i += 1) {
+      fields.push(idOf('t', ISSUER, `old-${i}`), `{"until":${1000 + i}}`);
+      scored.push(String(1000 + i), idOf('t', ISSUER, `old-${i}`));
+    }
+    await client.sendCommand(['HSET', HASH, ...fields]);
+    await client.sendCommand(['ZADD', `${HASH}:expiry`, ...scored]);
+    assert.equal(await adminOn(t, redis).sweep(), 2500);
+    assert.equal(Number(valueOf(await redis.command('HLEN', HASH))), 10);
+    assert.equal(Number(valueOf(await redis.command('ZCARD', `${HASH}:expiry`))), 10);
+  });
+
+  test('replay store: past, invalid and far-future expiries; keys with spaces, newlines, unicode, braces and 1 MB are stored exactly, never split', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const store = createRedisReplayStore({ url: redis.url, prefix: 'rp' });
+    t.after(() => store.close());
+    await store.ready();
+    assert.equal(await store.add('past', new Date(Date.now() - 60_000)), true, 'a past expiry still records (1 ms) and admits once');
+    await assert.rejects(store.add('nan', new Date(Number.NaN)), TypeError);
+    await assert.rejects(store.add('not-a-date', 5 as unknown as Date), TypeError);
+    assert.equal(await store.add('far', new Date(8.64e15)), true);
+    assert.equal(await store.add('far', new Date(8.64e15)), false);
+    const keys = ['a b', 'a\r\nSET x 1', 'a\nb', 'ü🔑', 'dpop:{slot}:x', '*1\r\n$4\r\nPING', '', 'k'.repeat(1024 * 1024)];
+    for (const key of keys) {
+      assert.equal(await store.add(key, new Date(Date.now() + 60_000)), true, JSON.stringify(key.slice(0, 20)));
+      assert.equal(await store.add(key, new Date(Date.now() + 60_000)), false, JSON.stringify(key.slice(0, 20)));
+    }
+    // Each key is one Redis key, spelled exactly: no command was injected.
+    assert.equal(valueOf(await redis.command('EXISTS', 'rp:replay:a\r\nSET x 1')), '1');
+    assert.equal(valueOf(await redis.command('EXISTS', 'x')), '0');
+    const size = Number(valueOf(await redis.command('DBSIZE')));
+    assert.ok(size === keys.length + 1 || size === keys.length + 2, `each key once, and 'far' ('past' lives 1 ms): ${size}`);
+    // oidc-provider: the same jti under two issuers (two keys) is two values.
+    assert.equal(await store.add('https://a.example/:jti-1', new Date(Date.now() + 60_000)), true);
+    assert.equal(await store.add('https://b.example/:jti-1', new Date(Date.now() + 60_000)), true);
+  });
+
+  test('replay store: a write paused past the timeout is refused, and its late OK burns the jti (fail closed)', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const store = createRedisReplayStore({ url: redis.url, prefix: 'rp', timeout: 0.2 });
+    t.after(() => store.close());
+    await store.ready();
+    await redis.command('CLIENT', 'PAUSE', '700', 'WRITE');
+    assert.equal(await rejection(store.add('late', new Date(Date.now() + 60_000))), 'ERR_AUTH_REPLAY_CHECK_UNAVAILABLE');
+    await sleep(800);
+    assert.equal(await store.add('late', new Date(Date.now() + 60_000)), false, 'burned by the late OK');
+    assert.equal(await store.add('fresh', new Date(Date.now() + 60_000)), true);
+  });
+
+  test('replay store: 2,000 adds while Redis is down all reject at once; while Redis is hung, adds after a timed-out one are refused at once without queueing on the hung socket', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    t.after(() => redis.resume());
+    const store = createRedisReplayStore({ url: redis.url, prefix: 'rp', timeout: 0.3 });
+    t.after(() => store.close());
+    await store.ready();
+    redis.pause();
+    assert.equal(await rejection(store.add('first', new Date(Date.now() + 60_000))), 'ERR_AUTH_REPLAY_CHECK_UNAVAILABLE');
+    const started = performance.now();
+    const codes = await Promise.all(Array.from({ length: 2000 }, (_, i) => rejection(store.add(`hung-${i}`, new Date(Date.now() + 60_000)))));
+    const took = performance.now() - started;
+    t.diagnostic(`2,000 adds on a hung Redis refused in ${took.toFixed(0)} ms (timeout 300 ms)`);
+    assert.ok(codes.every((code) => code === 'ERR_AUTH_REPLAY_CHECK_UNAVAILABLE'));
+    const one = performance.now();
+    assert.equal(await rejection(store.add('one-more', new Date(Date.now() + 60_000))), 'ERR_AUTH_REPLAY_CHECK_UNAVAILABLE');
+    const oneTook = performance.now() - one;
+    redis.resume();
+    await eventually('answers again', async () => (await store.add(`probe-${Date.now()}`, new Date(Date.now() + 60_000)).catch(() => false)) === true);
+    const queued = Number(valueOf(await redis.command('EVAL', "return #redis.call('KEYS', 'rp:replay:hung-*')", '0')));
+    assert.ok(queued === 0, `${queued} refused adds were still sent to the hung Redis (held in its queue, written when it resumed)`);
+    assert.ok(oneTook < 150, `refused at once, not after the 300 ms timeout (${oneTook.toFixed(0)} ms)`);
+
+    await redis.kill();
+    const down = performance.now();
+    const downCodes = await Promise.all(Array.from({ length: 2000 }, (_, i) => rejection(store.add(`down-${i}`, new Date(Date.now() + 60_000)))));
+    assert.ok(downCodes.every((code) => code === 'ERR_AUTH_REPLAY_CHECK_UNAVAILABLE'));
+    assert.ok(performance.now() - down < 1000, `${(performance.now() - down).toFixed(0)} ms`);
+  });
+
+  test('a password in the url never appears in status, events, errors, their causes or stacks (wrong password, dead port, admin, replay)', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    await redis.command('CONFIG', 'SET', 'requirepass', 'right-Pa55%word');
+    const secrets = ['wrong-Pa55word', 'wrong-Pa55%25word', 'wrong-Pa55%word'];
+    const texts: string[] = [];
+    const collect = (value: unknown, depth = 0): void => {
+      if (depth > 5 || value === undefined || value === null) return;
+      if (value instanceof Error) {
+        texts.push(value.message, String(value.stack), JSON.stringify(value), String(value));
+        collect(value.cause, depth + 1);
+        if (value instanceof AggregateError) for (const inner of value.errors) collect(inner, depth + 1);
+        return;
+      }
+      texts.push(typeof value === 'string' ? value : JSON.stringify(value));
+    };
+    for (const url of [`redis://default:wrong-Pa55%25word@127.0.0.1:${redis.port}`, 'redis://default:wrong-Pa55%25word@127.0.0.1:1']) {
+      const events: RevocationEvent[] = [];
+      const store = createRedisRevocationStore({ url, prefix: PREFIX, timeout: 0.3, heartbeat: 0.1, onEvent: (event) => events.push(event) });
+      t.after(() => store.close());
+      collect(await store.ready().catch((error: unknown) => error));
+      collect(await store.revoke({ kind: 'token', issuer: ISSUER, jti: 'x' }).catch((error: unknown) => error));
+      try {
+        store.match(token({}));
+      } catch (error) {
+        collect(error);
+      }
+      collect(store.status());
+      const replay = createRedisReplayStore({ url, timeout: 0.3 });
+      t.after(() => replay.close());
+      collect(await replay.ready().catch((error: unknown) => error));
+      collect(await replay.add('k', new Date(Date.now() + 1000)).catch((error: unknown) => error));
+      collect(replay.status());
+      const admin = openRedisRevocationAdmin({ url, prefix: PREFIX, timeout: 0.3 });
+      t.after(() => admin.close());
+      collect(await admin.entries().catch((error: unknown) => error));
+      collect(admin.source);
+      await sleep(300);
+      for (const event of events) collect(event);
+    }
+    assert.ok(texts.length > 10);
+    for (const text of texts) for (const secret of secrets) assert.ok(!text.includes(secret), `${secret} in ${text.slice(0, 300)}`);
+  });
+
+  test('client option misuse: a closed client is only duplicated (works); a non-node-redis object is refused at construction', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const closed = createClient({ url: redis.url });
+    closed.on('error', () => {});
+    await closed.connect();
+    closed.destroy();
+    const { store } = await storeOn(t, redis.url, { url: undefined, client: closed } as Partial<RedisRevocationStoreOptions>);
+    await store.revoke({ kind: 'token', issuer: ISSUER, jti: 'via-closed' });
+    assert.equal(store.match(token({ jti: 'via-closed' }))?.kind, 'token');
+    assert.equal(closed.isOpen, false);
+    for (const client of [{ duplicate: () => ({}), sendCommand: () => undefined }, { duplicate: 1, sendCommand: 2 }, new Map()]) {
+      assert.throws(
+        () => createRedisRevocationStore({ client, prefix: PREFIX }),
+        (error: unknown) => (error as { option?: string }).option === 'client',
+        String(Object.keys(client)),
+      );
+    }
   });
 
   test('stores closed before ready, while paused, while syncing, twice, with ready() called many times: the process exits by itself', async (t) => {
