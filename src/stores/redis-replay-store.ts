@@ -82,7 +82,8 @@ export function createRedisReplayStore(options: RedisConnectionOptions): RedisRe
       // Relative PX on our clock: PXAT would compare our instant with Redis' clock, and a Redis clock
       // ahead by more than the window would expire the key at once and admit the replay.
       const ttl = Math.max(1, Math.ceil(until - Date.now()));
-      if (overdue > 0) throw unavailable(`an earlier command has not been answered within ${settings.timeoutMs} ms${lastError === undefined ? '' : `: ${lastError}`}`);
+      if (overdue > 0)
+        throw unavailable(`an earlier command has not been answered within ${settings.timeoutMs} ms${lastError === undefined ? '' : `: ${lastError}`}`);
       const sent = connection.sendCommand(['SET', `${settings.prefix}:replay:${key}`, '1', 'NX', 'PX', String(ttl)]);
       // Registered before withDeadline's own handlers, so it runs first when the answer comes.
       let answered = false;

@@ -82,7 +82,12 @@ interface Recorded {
 
 async function storeOn(t: TestContext, url: string, options: Partial<RedisRevocationStoreOptions> = {}, wait = true): Promise<Recorded> {
   const events: RevocationEvent[] = [];
-  const store = createRedisRevocationStore({ url, prefix: PREFIX, onEvent: (event) => events.push(event), ...options });
+  const store = createRedisRevocationStore({
+    ...(options.client === undefined ? { url } : {}),
+    prefix: PREFIX,
+    onEvent: (event) => events.push(event),
+    ...options,
+  });
   t.after(() => store.close());
   if (wait) await store.ready();
   return { store, events };
@@ -540,7 +545,7 @@ describe('redis stores under review', { timeout: 60_000 }, () => {
     closed.on('error', () => {});
     await closed.connect();
     closed.destroy();
-    const { store } = await storeOn(t, redis.url, { url: undefined, client: closed } as Partial<RedisRevocationStoreOptions>);
+    const { store } = await storeOn(t, redis.url, { client: closed });
     await store.revoke({ kind: 'token', issuer: ISSUER, jti: 'via-closed' });
     assert.equal(store.match(token({ jti: 'via-closed' }))?.kind, 'token');
     assert.equal(closed.isOpen, false);
