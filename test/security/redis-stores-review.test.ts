@@ -404,6 +404,24 @@ describe('redis stores under review', { timeout: 60_000 }, () => {
     assert.equal(store.match(token({})), undefined);
   });
 
+  test("peers: revoking twice keeps one entry and one event (simplejwt); one revoked jti leaves the subject's other tokens valid; an entry past its until no longer matches (hydra)", async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const a = await storeOn(t, redis.url);
+    const hourAhead = await storeOn(t, redis.url, { clock: () => Date.now() + 3_600_000 });
+    const expiresAt = new Date(Date.now() + 60_000);
+    await a.store.revoke({ kind: 'token', issuer: ISSUER, jti: 'twice', expiresAt });
+    await a.store.revoke({ kind: 'token', issuer: ISSUER, jti: 'twice', expiresAt });
+    await eventually('seen by the other store', () => hourAhead.events.some((event) => event.type === 'revoked'));
+    await sleep(200);
+    assert.equal((await redisContent(t, redis)).length, 1);
+    assert.equal(a.events.filter((event) => event.type === 'revoked').length, 1, 'the second revoke changed nothing: no event');
+    assert.equal(a.store.match(token({ sub: 'alice', jti: 'twice' }))?.kind, 'token');
+    assert.equal(a.store.match(token({ sub: 'alice', jti: 'other' })), undefined, "alice's other token is still valid");
+    // Forgotten at expiresAt + 300 s: a store whose clock is an hour ahead no longer matches it.
+    assert.equal(hourAhead.store.match(token({ jti: 'twice' })), undefined);
+  });
+
   test('sweep with a backlog over 1,000 expired entries removes them all (several script runs), keeps the live ones', async (t) => {
     if (!redisAvailable(t)) return;
     const redis = await startRedisServer();
