@@ -289,6 +289,11 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
         if (next.size >= maxEntries) throw unavailable(`the list has more than maxEntries (${maxEntries}) entries; not loaded`);
         next.set(id, entry);
       });
+      // HSCAN is no snapshot: a wipe (FLUSHALL, a failover to an empty replica) or a clear during the scan
+      // leaves `next` a fragment of a list that no longer exists. Adopted, it would also be all a re-seed
+      // writes back: every revocation not yet read would be lost. Not adopted: read again (the old
+      // mirror keeps answering, and is what a re-seed writes back).
+      if ((await writer.head()).epoch !== head.epoch) throw unavailable('the list was wiped or cleared while it was read; reading again');
       if (closed) return;
       const previous = loaded ? new Map(mirror.live()) : undefined;
       mirror.replace(next);

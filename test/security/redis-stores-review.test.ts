@@ -337,6 +337,28 @@ describe('redis stores under review', { timeout: 60_000 }, () => {
     assert.deepEqual(await mirrorContent(later.store), before);
   });
 
+  test('FLUSHALL while a store is loading (HSCAN under way): the half-read list is not adopted, the full list is re-seeded', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    await fill(redis, 10_000);
+    const proxy = await slowProxy(t, redis);
+    const a = await storeOn(t, proxy.url, { heartbeat: 0.3, timeout: 5 });
+    assert.equal(a.store.status().entries, 10_000);
+    proxy.delay = 60; // each HSCAN chunk of 1,000 now takes 60 ms or more: the reload lasts more than half a second
+    const now = await head(redis);
+    await redis.command('PUBLISH', CHANNEL, JSON.stringify({ epoch: now.epoch, seq: now.seq + 2, op: 'del', id: 'x' }));
+    await sleep(200);
+    await redis.command('FLUSHALL');
+    proxy.delay = 0; // (what is already held back still arrives late)
+    await eventually('re-seeded and fresh', async () => a.store.status().state === 'fresh' && (await head(redis)).epoch !== '', 10_000);
+    await sleep(1000);
+    const told = a.events.filter((event) => event.type !== 'revoked' && event.type !== 'unrevoked');
+    t.diagnostic(told.map((event) => event.type + (event.type === 'synced' ? `(${event.reason}, ${event.entries})` : '')).join(', '));
+    assert.equal(a.events.filter((event) => event.type === 'unrevoked').length, 0, 'no revocation was dropped on the way');
+    assert.equal(Number(valueOf(await redis.command('HLEN', HASH))), 10_000, 'every revocation written back');
+    assert.equal(a.store.status().entries, 10_000);
+  });
+
   test('an admin clear landing while a store re-seeds a wiped Redis is not undone by the re-seed', async (t) => {
     if (!redisAvailable(t)) return;
     const redis = await startRedisServer();
