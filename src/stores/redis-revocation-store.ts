@@ -134,6 +134,8 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
   let buffered: RevocationChange[] | undefined;
   let subscribed = false;
   let syncFailures = 0;
+  /** The epoch of a re-seed of ours whose write-back was not acknowledged in full. */
+  let unfinishedSeed: string | undefined;
   let laggingBeats = 0;
   let beating = false;
   /** A heartbeat's commands have not settled yet (a hung Redis holds them). */
@@ -260,8 +262,12 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
     // the write-back changes the epoch, and the rest of the write-back is refused by Redis (a clear
     // must never be undone by a re-seed).
     const seeded = await writer.createEpoch(randomUUID());
+    // Until the whole write-back is acknowledged, the list under this epoch may be a fragment (the
+    // connection dropped half way): the next sync writes back again rather than adopt it.
+    unfinishedSeed = seeded;
     const live = mirror.live();
     await Promise.all(live.map(([id, entry]) => writer.writeBack(id, entry, seeded)));
+    unfinishedSeed = undefined;
     return live.length;
   }
 
@@ -278,7 +284,8 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
       }
       let head = await writer.head();
       let reseeded = 0;
-      if (head.epoch === '') {
+      if (head.epoch !== unfinishedSeed) unfinishedSeed = undefined; // cleared or wiped since: nothing of ours to finish
+      if (head.epoch === '' || head.epoch === unfinishedSeed) {
         reseeded = await reseed();
         head = await writer.head();
       }

@@ -141,23 +141,29 @@ interface SlowProxy {
   readonly url: string;
   /** Milliseconds replies to command connections are held; 0 = pass through. */
   delay: number;
+  /** Milliseconds each chunk a command connection sends is held before it goes on to Redis. */
+  upDelay: number;
+  /** Drops every connection now (what is held back is lost). */
+  cut(): void;
 }
 
 async function slowProxy(t: TestContext, redis: RedisServer): Promise<SlowProxy> {
   const sockets = new Set<Socket>();
-  const proxy: { url: string; delay: number } = { url: '', delay: 0 };
+  const proxy: SlowProxy = { url: '', delay: 0, upDelay: 0, cut: () => sockets.forEach((socket) => socket.destroy()) };
   const server: Server = createServer((client) => {
     const upstream = createConnection({ host: '127.0.0.1', port: redis.port });
     sockets.add(client).add(upstream);
     let subscriber = false;
     let chain = Promise.resolve();
+    let upChain = Promise.resolve();
     client.on('data', (chunk: Buffer) => {
       if (/SUBSCRIBE/i.test(chunk.toString('latin1'))) subscriber = true;
-      upstream.write(chunk);
+      const hold = subscriber ? 0 : proxy.upDelay;
+      upChain = upChain.then(() => (hold > 0 ? sleep(hold) : undefined)).then(() => void (upstream.destroyed || upstream.write(chunk)));
     });
     upstream.on('data', (chunk: Buffer) => {
       const hold = subscriber ? 0 : proxy.delay;
-      chain = chain.then(() => (hold > 0 ? sleep(hold) : undefined)).then(() => void client.write(chunk));
+      chain = chain.then(() => (hold > 0 ? sleep(hold) : undefined)).then(() => void (client.destroyed || client.write(chunk)));
     });
     const end = (): void => {
       client.destroy();
@@ -357,6 +363,35 @@ describe('redis stores under review', { timeout: 60_000 }, () => {
     assert.equal(a.events.filter((event) => event.type === 'unrevoked').length, 0, 'no revocation was dropped on the way');
     assert.equal(Number(valueOf(await redis.command('HLEN', HASH))), 10_000, 'every revocation written back');
     assert.equal(a.store.status().entries, 10_000);
+  });
+
+  test('a re-seed cut off half way (connection lost during the write-back) is finished after the reconnect, not adopted half done', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    await fill(redis, 5000);
+    const proxy = await slowProxy(t, redis);
+    const a = await storeOn(t, proxy.url, { heartbeat: 0.2, timeout: 5 });
+    assert.equal(a.store.status().entries, 5000);
+    const listener = createClient({ url: redis.url });
+    listener.on('error', () => {});
+    await listener.connect();
+    t.after(() => listener.destroy());
+    let cut = false;
+    await listener.subscribe(CHANNEL, (message) => {
+      // The write-back has begun: drop A's connections while most of it is still on the way.
+      if (!cut && message.includes('"op":"set"')) {
+        cut = true;
+        proxy.cut();
+        proxy.upDelay = 0;
+      }
+    });
+    proxy.upDelay = 15;
+    await redis.command('FLUSHALL');
+    await eventually('the cut', () => cut, 10_000);
+    await eventually('A fresh again', () => a.store.status().state === 'fresh', 20_000);
+    await sleep(1000);
+    assert.equal(Number(valueOf(await redis.command('HLEN', HASH))), 5000, 'every revocation written back');
+    assert.equal(a.store.status().entries, 5000);
   });
 
   test('an admin clear landing while a store re-seeds a wiped Redis is not undone by the re-seed', async (t) => {
