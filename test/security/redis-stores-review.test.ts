@@ -149,7 +149,7 @@ interface SlowProxy {
 
 async function slowProxy(t: TestContext, redis: RedisServer): Promise<SlowProxy> {
   const sockets = new Set<Socket>();
-  const proxy: SlowProxy = { url: '', delay: 0, upDelay: 0, cut: () => sockets.forEach((socket) => socket.destroy()) };
+  const proxy: { -readonly [K in keyof SlowProxy]: SlowProxy[K] } = { url: '', delay: 0, upDelay: 0, cut: () => sockets.forEach((socket) => socket.destroy()) };
   const server: Server = createServer((client) => {
     const upstream = createConnection({ host: '127.0.0.1', port: redis.port });
     sockets.add(client).add(upstream);
