@@ -303,13 +303,16 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
       if ((await writer.head()).epoch !== head.epoch) throw unavailable('the list was wiped or cleared while it was read; reading again');
       if (closed) return;
       const previous = loaded ? new Map(mirror.live()) : undefined;
+      // A clear is read back by a sync (its message is not trusted): reported as one `cleared`, as before.
+      const cleared = previous !== undefined && previous.size > 0 && next.size === 0 && reseeded === 0 && head.epoch !== epoch;
       mirror.replace(next);
       epoch = head.epoch;
       lastSeq = head.seq;
       loaded = true;
       confirm();
       syncFailures = 0;
-      if (previous !== undefined) reportDifferences(previous, next);
+      if (cleared) listeners.emit({ type: 'cleared' });
+      else if (previous !== undefined) reportDifferences(previous, next);
       const pending = buffered;
       buffered = undefined;
       for (const change of pending) onChange(change);

@@ -433,6 +433,10 @@ describe('redis stores under review', { timeout: 60_000 }, () => {
     await sleep(1500);
     assert.equal(Number(valueOf(await redis.command('HLEN', HASH))), 0);
     assert.ok(![...a.events, ...b.events].some((event) => event.type === 'reseeded'));
+    assert.ok(
+      b.events.some((event) => event.type === 'cleared'),
+      'reported as a clear',
+    );
     // An admin write right after a wipe does not create the epoch: the stores re-seed, not adopt.
     await a.store.revoke({ kind: 'token', issuer: ISSUER, jti: 'w2' });
     await eventually('B has w2', () => b.store.status().entries === 1);
