@@ -3,7 +3,6 @@
  * the Redis revocation store (which also keeps a mirror) and the admin handle the CLI uses (which does
  * not: it writes, lists and clears, and keeps no connection open beyond its command).
  */
-import { randomUUID } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.ts';
 import { checkOptionNames, optionNames, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
 import {
@@ -24,6 +23,7 @@ import {
   HEAD_SCRIPT,
   SWEEP_SCRIPT,
   WRITE_SCRIPT,
+  clearEpoch,
   parseEntryValue,
   revocationKeyNames,
   scriptKeys,
@@ -126,7 +126,7 @@ export class RevocationWriter {
 
   /** Removes every entry under a new epoch (replicas adopt the empty list); resolves with the epoch and how many were removed. */
   async clear(): Promise<{ readonly epoch: string; readonly removed: number }> {
-    const epoch = randomUUID();
+    const epoch = clearEpoch();
     const reply = await this.evalScript(CLEAR_SCRIPT, [epoch, this.names.channel], 'clear');
     return { epoch, removed: Array.isArray(reply) ? Number(reply[0]) : 0 };
   }

@@ -11,7 +11,7 @@ import { backoffDelay } from '../util/backoff.ts';
 import { checkOptionNames, optionNames, optionalFunction, optionalInteger, optionalSeconds } from '../util/option-checks.ts';
 import { closeConnection, connectionSettings, failureText, openConnection, untilReady, withDeadline, type RedisConnectionOptions } from './redis-client.ts';
 import { DEFAULT_MAX_TOKEN_LIFETIME, RevocationWriter } from './redis-revocation-admin.ts';
-import { parseChange, type RevocationChange } from './redis-scripts.ts';
+import { isClearEpoch, parseChange, type RevocationChange } from './redis-scripts.ts';
 import {
   entryIdOf,
   entryOfRevocation,
@@ -256,12 +256,15 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
     if (!commandUp || !subscriberUp) throw unavailable(`not connected within ${settings.timeoutMs} ms${lastError === undefined ? '' : `: ${lastError}`}`);
   }
 
-  /** The list was wiped (no epoch): give it an epoch (first replica wins) and write our entries back. */
-  async function reseed(): Promise<number> {
+  /**
+   * The list was wiped: give it an epoch (first replica wins) and write our entries back; or join the
+   * re-seed epoch another replica already set (`join`).
+   */
+  async function reseed(join?: string): Promise<number> {
     // Written back under the epoch read in the same script as the SET NX: an admin clear landing during
     // the write-back changes the epoch, and the rest of the write-back is refused by Redis (a clear
     // must never be undone by a re-seed).
-    const seeded = await writer.createEpoch(randomUUID());
+    const seeded = join ?? (await writer.createEpoch(randomUUID()));
     // Until the whole write-back is acknowledged, the list under this epoch may be a fragment (the
     // connection dropped half way): the next sync writes back again rather than adopt it.
     unfinishedSeed = seeded;
@@ -287,6 +290,12 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
       if (head.epoch !== unfinishedSeed) unfinishedSeed = undefined; // cleared or wiped since: nothing of ours to finish
       if (head.epoch === '' || head.epoch === unfinishedSeed) {
         reseeded = await reseed();
+        head = await writer.head();
+      } else if (loaded && head.epoch !== epoch && !isClearEpoch(head.epoch)) {
+        // Wiped, and re-seeded by another replica before we noticed: maybe one that had nothing to write
+        // back (it had just started). Adopting its list would drop every revocation we hold: ours are
+        // merged in too. Only a clear's epoch means "adopt the empty list".
+        reseeded = await reseed(head.epoch);
         head = await writer.head();
       }
       const now = clock();

@@ -14,6 +14,7 @@
  * Scripts are sent with `EVAL` (not `EVALSHA`): a restarted Redis has no script cache, and there is no
  * NOSCRIPT retry to get wrong.
  */
+import { randomUUID } from 'node:crypto';
 import type { MirrorEntry } from './revocation-keys.ts';
 
 /** The key and channel names of one prefix. */
@@ -139,6 +140,35 @@ return #ids
  * wiped (or never initialised) list.
  */
 export const HEAD_SCRIPT = `return {redis.call('GET', KEYS[4]) or '', redis.call('GET', KEYS[3]) or '0'}`;
+
+/**
+ * Whether an epoch was set by a clear (`unrevoke --all`: every replica adopts the empty list) rather than
+ * by a replica re-seeding a wiped list (every replica writes its entries back, also one that finds the
+ * epoch already set by a replica that had nothing to write back).
+ *
+ * @example
+ * ```ts
+ * isClearEpoch(clearEpoch()); // true
+ * isClearEpoch('3f1c…'); // false: a re-seed's
+ * ```
+ */
+export function isClearEpoch(epoch: string): boolean {
+  return epoch.startsWith(CLEAR_EPOCH_PREFIX);
+}
+
+/**
+ * A new epoch for a clear.
+ *
+ * @example
+ * ```ts
+ * const epoch = clearEpoch(); // 'clear:…'
+ * ```
+ */
+export function clearEpoch(): string {
+  return `${CLEAR_EPOCH_PREFIX}${randomUUID()}`;
+}
+
+const CLEAR_EPOCH_PREFIX = 'clear:';
 
 /**
  * An entry value as stored in the hash; undefined for anything else (a foreign or corrupt field is

@@ -394,6 +394,22 @@ describe('redis stores under review', { timeout: 60_000 }, () => {
     assert.equal(a.store.status().entries, 5000);
   });
 
+  test('a wiped Redis first re-seeded by a store that has nothing (just started): the running stores still write their revocations back', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    const a = await storeOn(t, redis.url, { heartbeat: 2 });
+    for (let i = 0; i < 50; i += 1) await a.store.revoke({ kind: 'token', issuer: ISSUER, jti: `kept-${i}` });
+    await redis.command('FLUSHALL');
+    // A replica starting right now finds no epoch and re-seeds first, with an empty list.
+    const c = await storeOn(t, redis.url, { heartbeat: 0.2 });
+    assert.notEqual((await head(redis)).epoch, '');
+    await eventually('A noticed the new epoch', () => a.events.some((event) => event.type === 'synced' && event.reason === 'epoch'), 10_000);
+    await sleep(500);
+    assert.equal(Number(valueOf(await redis.command('HLEN', HASH))), 50, 'the revocations of the running store are written back');
+    assert.equal(a.store.status().entries, 50);
+    await eventually('C follows', () => c.store.status().entries === 50);
+  });
+
   test('an admin clear landing while a store re-seeds a wiped Redis is not undone by the re-seed', async (t) => {
     if (!redisAvailable(t)) return;
     const redis = await startRedisServer();
