@@ -202,6 +202,14 @@ export function openConnection(settings: RedisConnectionSettings, onError: (erro
     const { socketTimeout: _idle, ...kept } = theirSocket;
     void _idle;
     connection = settings.client.duplicate({ ...enforced, socket: { ...kept, ...socket } });
+    // A look-alike that passed the shape check (its duplicate() returns something else) would crash
+    // below with a TypeError; say which option is wrong instead.
+    if (!isRedisClient(connection) || typeof connection.on !== 'function' || typeof connection.connect !== 'function') {
+      throw new AuthConfigError(
+        'client',
+        'expected a node-redis client (createClient() of the `redis` package, v5 or v6): its duplicate() returned something else',
+      );
+    }
   } else {
     connection = loadRedis().createClient({ url: settings.url, ...enforced, socket });
   }

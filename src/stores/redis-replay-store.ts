@@ -62,6 +62,12 @@ export function createRedisReplayStore(options: RedisConnectionOptions): RedisRe
   );
   void connected;
   let closed = false;
+  /**
+   * Commands past their deadline and still unanswered. While one is, Redis is hung or partitioned with
+   * the socket open: a new add is refused at once instead of being written behind it, where it would wait
+   * the whole timeout and stay queued (memory) until Redis answers or the socket dies.
+   */
+  let overdue = 0;
 
   function unavailable(message: string, cause?: unknown): AuthError {
     return new AuthError('ERR_AUTH_REPLAY_CHECK_UNAVAILABLE', `redis replay store (${settings.source}): ${message}`, { cause });
@@ -76,14 +82,25 @@ export function createRedisReplayStore(options: RedisConnectionOptions): RedisRe
       // Relative PX on our clock: PXAT would compare our instant with Redis' clock, and a Redis clock
       // ahead by more than the window would expire the key at once and admit the replay.
       const ttl = Math.max(1, Math.ceil(until - Date.now()));
+      if (overdue > 0)
+        throw unavailable(`an earlier command has not been answered within ${settings.timeoutMs} ms${lastError === undefined ? '' : `: ${lastError}`}`);
+      const sent = connection.sendCommand(['SET', `${settings.prefix}:replay:${key}`, '1', 'NX', 'PX', String(ttl)]);
+      // Registered before withDeadline's own handlers, so it runs first when the answer comes.
+      let answered = false;
+      let counted = false;
+      const settle = (): void => {
+        answered = true;
+        if (counted) overdue -= 1;
+      };
+      sent.then(settle, settle);
       let reply: unknown;
       try {
-        reply = await withDeadline(
-          connection.sendCommand(['SET', `${settings.prefix}:replay:${key}`, '1', 'NX', 'PX', String(ttl)]),
-          settings.timeoutMs,
-          'SET NX',
-        );
+        reply = await withDeadline(sent, settings.timeoutMs, 'SET NX');
       } catch (error) {
+        if (!answered) {
+          counted = true;
+          overdue += 1;
+        }
         // Down, hung or slow: unchecked. A late OK after the deadline only burns the jti (the client
         // retries with a new proof): fail closed either way.
         lastError = failureText(error, settings.url);

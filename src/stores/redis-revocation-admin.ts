@@ -3,7 +3,6 @@
  * the Redis revocation store (which also keeps a mirror) and the admin handle the CLI uses (which does
  * not: it writes, lists and clears, and keeps no connection open beyond its command).
  */
-import { randomUUID } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.ts';
 import { checkOptionNames, optionNames, optionalFunction, optionalSeconds } from '../util/option-checks.ts';
 import {
@@ -20,9 +19,11 @@ import {
 import {
   CLEAR_SCRIPT,
   DELETE_SCRIPT,
+  EPOCH_SCRIPT,
   HEAD_SCRIPT,
   SWEEP_SCRIPT,
   WRITE_SCRIPT,
+  clearEpoch,
   parseEntryValue,
   revocationKeyNames,
   scriptKeys,
@@ -74,17 +75,26 @@ export class RevocationWriter {
     return this.command(['EVAL', script, '4', ...scriptKeys(this.names), ...args], what);
   }
 
-  /** Merges `entry` into `id`; resolves with what Redis now holds (the merge of both). */
-  async write(id: string, entry: MirrorEntry): Promise<MirrorEntry> {
-    const reply = await this.evalScript(
-      WRITE_SCRIPT,
-      [id, entry.before === undefined ? '' : String(entry.before), String(entry.until), this.names.channel],
-      'revoke',
-    );
+  /**
+   * Merges `entry` into `id`; resolves with what Redis now holds (the merge of both) and the sequence of
+   * the change (a store applies its own write only if no later change has reached it meanwhile).
+   */
+  async write(id: string, entry: MirrorEntry): Promise<{ readonly entry: MirrorEntry; readonly seq: number }> {
+    const reply = await this.evalScript(WRITE_SCRIPT, this.writeArgs(id, entry, ''), 'revoke');
     const stored = Array.isArray(reply) ? parseEntryValue(reply[0]) : undefined;
-    if (stored === undefined)
+    const seq = Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
+    if (stored === undefined || !Number.isSafeInteger(seq))
       throw new AuthError('ERR_AUTH_REVOCATIONS_UNAVAILABLE', `redis revocations (${this.settings.source}): unexpected reply to the write script`);
-    return stored;
+    return { entry: stored, seq };
+  }
+
+  /** A re-seed's write-back: merged only while the list's epoch is still `epoch` (a clear since then wins). */
+  async writeBack(id: string, entry: MirrorEntry, epoch: string): Promise<void> {
+    await this.evalScript(WRITE_SCRIPT, this.writeArgs(id, entry, epoch), 'revoke');
+  }
+
+  private writeArgs(id: string, entry: MirrorEntry, epoch: string): string[] {
+    return [id, entry.before === undefined ? '' : String(entry.before), String(entry.until), this.names.channel, epoch];
   }
 
   /** The list's epoch (`''` when absent: wiped or never initialised) and sequence. */
@@ -97,19 +107,26 @@ export class RevocationWriter {
     return { epoch: reply[0], seq };
   }
 
-  /** Sets the epoch unless one exists (a replica re-seeding a wiped list; the first one wins). */
-  async createEpoch(epoch: string): Promise<void> {
-    await this.command(['SET', this.names.epoch, epoch, 'NX'], 'SET epoch');
+  /** Sets the epoch unless one exists (a replica re-seeding a wiped list; the first one wins); resolves with the epoch now set. */
+  async createEpoch(epoch: string): Promise<string> {
+    const reply = await this.evalScript(EPOCH_SCRIPT, [epoch], 'SET epoch');
+    if (typeof reply !== 'string' || reply === '')
+      throw new AuthError('ERR_AUTH_REVOCATIONS_UNAVAILABLE', `redis revocations (${this.settings.source}): unexpected reply to the epoch script`);
+    return reply;
   }
 
-  /** Removes `id`; true when it was there. */
-  async remove(id: string): Promise<boolean> {
-    return Number(await this.evalScript(DELETE_SCRIPT, [id, this.names.channel], 'unrevoke')) === 1;
+  /** Removes `id`: `removed` true when it was there, then `seq` is the sequence of the change. */
+  async remove(id: string): Promise<{ readonly removed: boolean; readonly seq: number }> {
+    const reply = await this.evalScript(DELETE_SCRIPT, [id, this.names.channel], 'unrevoke');
+    const [removed, seq] = Array.isArray(reply) ? reply.map(Number) : [Number.NaN, Number.NaN];
+    if (!Number.isSafeInteger(removed) || !Number.isSafeInteger(seq))
+      throw new AuthError('ERR_AUTH_REVOCATIONS_UNAVAILABLE', `redis revocations (${this.settings.source}): unexpected reply to the delete script`);
+    return { removed: removed === 1, seq: seq ?? 0 };
   }
 
   /** Removes every entry under a new epoch (replicas adopt the empty list); resolves with the epoch and how many were removed. */
   async clear(): Promise<{ readonly epoch: string; readonly removed: number }> {
-    const epoch = randomUUID();
+    const epoch = clearEpoch();
     const reply = await this.evalScript(CLEAR_SCRIPT, [epoch, this.names.channel], 'clear');
     return { epoch, removed: Array.isArray(reply) ? Number(reply[0]) : 0 };
   }
@@ -251,12 +268,12 @@ export function openRedisRevocationAdmin(options: RedisRevocationAdminOptions): 
     async revoke(revocation) {
       const [id, entry] = entryOfRevocation(revocation, clock(), maxTokenLifetime);
       await connected();
-      return publicOf(id, await writer.write(id, entry));
+      return publicOf(id, (await writer.write(id, entry)).entry);
     },
     async unrevoke(target) {
       const id = entryIdOf(target);
       await connected();
-      return writer.remove(id);
+      return (await writer.remove(id)).removed;
     },
     async entries() {
       await connected();

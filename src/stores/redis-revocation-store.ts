@@ -11,7 +11,7 @@ import { backoffDelay } from '../util/backoff.ts';
 import { checkOptionNames, optionNames, optionalFunction, optionalInteger, optionalSeconds } from '../util/option-checks.ts';
 import { closeConnection, connectionSettings, failureText, openConnection, untilReady, withDeadline, type RedisConnectionOptions } from './redis-client.ts';
 import { DEFAULT_MAX_TOKEN_LIFETIME, RevocationWriter } from './redis-revocation-admin.ts';
-import { parseChange, type RevocationChange } from './redis-scripts.ts';
+import { isClearEpoch, parseChange, type RevocationChange } from './redis-scripts.ts';
 import {
   entryIdOf,
   entryOfRevocation,
@@ -134,6 +134,8 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
   let buffered: RevocationChange[] | undefined;
   let subscribed = false;
   let syncFailures = 0;
+  /** The epoch of a re-seed of ours whose write-back was not acknowledged in full. */
+  let unfinishedSeed: string | undefined;
   let laggingBeats = 0;
   let beating = false;
   /** A heartbeat's commands have not settled yet (a hung Redis holds them). */
@@ -205,16 +207,16 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
 
   /** A live change: applied when it is the next one of our epoch; anything else means we missed something. */
   function onChange(change: RevocationChange): void {
-    if (change.op === 'clear' && change.seq === lastSeq + 1) {
-      mirror.clear();
-      epoch = change.epoch;
-      lastSeq = change.seq;
-      listeners.emit({ type: 'cleared' });
-      return;
+    if (change.op === 'clear') {
+      // A clear brings a new epoch, so no epoch can vouch for it: applied from the message, a forged one
+      // (`{"op":"clear"}` with the next sequence) would empty the mirror and admit every revoked token.
+      // The list is read back from Redis instead; the old mirror answers until then.
+      if (change.epoch === epoch && change.seq <= lastSeq) return; // already part of the loaded list
+      return requestSync('epoch');
     }
     if (change.epoch !== epoch) return requestSync('epoch');
     if (change.seq <= lastSeq) return; // already part of the loaded list
-    if (change.seq !== lastSeq + 1 || change.op === 'clear') return requestSync('gap');
+    if (change.seq !== lastSeq + 1) return requestSync('gap');
     try {
       if (change.op === 'set') applySet(change.id, change.entry);
       else applyRemove(change.id);
@@ -254,11 +256,21 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
     if (!commandUp || !subscriberUp) throw unavailable(`not connected within ${settings.timeoutMs} ms${lastError === undefined ? '' : `: ${lastError}`}`);
   }
 
-  /** The list was wiped (no epoch): give it an epoch (first replica wins) and write our entries back. */
-  async function reseed(): Promise<number> {
-    await writer.createEpoch(randomUUID());
+  /**
+   * The list was wiped: give it an epoch (first replica wins) and write our entries back; or join the
+   * re-seed epoch another replica already set (`join`).
+   */
+  async function reseed(join?: string): Promise<number> {
+    // Written back under the epoch read in the same script as the SET NX: an admin clear landing during
+    // the write-back changes the epoch, and the rest of the write-back is refused by Redis (a clear
+    // must never be undone by a re-seed).
+    const seeded = join ?? (await writer.createEpoch(randomUUID()));
+    // Until the whole write-back is acknowledged, the list under this epoch may be a fragment (the
+    // connection dropped half way): the next sync writes back again rather than adopt it.
+    unfinishedSeed = seeded;
     const live = mirror.live();
-    await Promise.all(live.map(([id, entry]) => writer.write(id, entry)));
+    await Promise.all(live.map(([id, entry]) => writer.writeBack(id, entry, seeded)));
+    unfinishedSeed = undefined;
     return live.length;
   }
 
@@ -275,8 +287,15 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
       }
       let head = await writer.head();
       let reseeded = 0;
-      if (head.epoch === '') {
+      if (head.epoch !== unfinishedSeed) unfinishedSeed = undefined; // cleared or wiped since: nothing of ours to finish
+      if (head.epoch === '' || head.epoch === unfinishedSeed) {
         reseeded = await reseed();
+        head = await writer.head();
+      } else if (loaded && head.epoch !== epoch && !isClearEpoch(head.epoch)) {
+        // Wiped, and re-seeded by another replica before we noticed: maybe one that had nothing to write
+        // back (it had just started). Adopting its list would drop every revocation we hold: ours are
+        // merged in too. Only a clear's epoch means "adopt the empty list".
+        reseeded = await reseed(head.epoch);
         head = await writer.head();
       }
       const now = clock();
@@ -286,15 +305,23 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
         if (next.size >= maxEntries) throw unavailable(`the list has more than maxEntries (${maxEntries}) entries; not loaded`);
         next.set(id, entry);
       });
+      // HSCAN is no snapshot: a wipe (FLUSHALL, a failover to an empty replica) or a clear during the scan
+      // leaves `next` a fragment of a list that no longer exists. Adopted, it would also be all a re-seed
+      // writes back: every revocation not yet read would be lost. Not adopted: read again (the old
+      // mirror keeps answering, and is what a re-seed writes back).
+      if ((await writer.head()).epoch !== head.epoch) throw unavailable('the list was wiped or cleared while it was read; reading again');
       if (closed) return;
       const previous = loaded ? new Map(mirror.live()) : undefined;
+      // A clear is read back by a sync (its message is not trusted): reported as one `cleared`, as before.
+      const cleared = previous !== undefined && previous.size > 0 && next.size === 0 && reseeded === 0 && head.epoch !== epoch;
       mirror.replace(next);
       epoch = head.epoch;
       lastSeq = head.seq;
       loaded = true;
       confirm();
       syncFailures = 0;
-      if (previous !== undefined) reportDifferences(previous, next);
+      if (cleared) listeners.emit({ type: 'cleared' });
+      else if (previous !== undefined) reportDifferences(previous, next);
       const pending = buffered;
       buffered = undefined;
       for (const change of pending) onChange(change);
@@ -407,14 +434,19 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
     async revoke(revocation) {
       const [id, entry] = entryOfRevocation(revocation, clock(), maxTokenLifetime);
       await writable();
-      // Applied here at once: the revoking replica does not wait for its own echo.
-      applySet(id, await writer.write(id, entry));
+      // Applied here at once: the revoking replica does not wait for its own echo. Unless the changes
+      // channel is already past this write (the reply came late): then a later change of the same entry
+      // (another replica's unrevoke) may be applied already, and this stale state must not undo it.
+      const written = await writer.write(id, entry);
+      if (written.seq > lastSeq) applySet(id, written.entry);
     },
     async unrevoke(target) {
       const id = entryIdOf(target);
       await writable();
-      const removed = await writer.remove(id);
-      applyRemove(id);
+      const { removed, seq } = await writer.remove(id);
+      // As revoke: a late reply must not remove an entry another replica has revoked again since. When
+      // nothing was removed Redis did not change: neither does the mirror.
+      if (removed && seq > lastSeq) applyRemove(id);
       return removed;
     },
     async entries() {

@@ -14,6 +14,7 @@
  * Scripts are sent with `EVAL` (not `EVALSHA`): a restarted Redis has no script cache, and there is no
  * NOSCRIPT retry to get wrong.
  */
+import { randomUUID } from 'node:crypto';
 import type { MirrorEntry } from './revocation-keys.ts';
 
 /** The key and channel names of one prefix. */
@@ -44,21 +45,30 @@ export function scriptKeys(names: RevocationKeyNames): string[] {
 }
 
 /**
- * Merge-write. ARGV: id, before ms (`''` for none), until ms, channel. The later `before` and the later
- * `until` win (re-revoking never shortens a revocation). Returns `{value, seq}`.
+ * Merge-write. ARGV: id, before ms (`''` for none), until ms, channel, and (re-seeds only) the epoch the
+ * write belongs to (`''`: any). The later `before` and the later `until` win (re-revoking never shortens a
+ * revocation). Returns `{value, seq}`, or nil when the epoch is no longer the one given (a clear landed
+ * while a replica wrote its entries back: the clear wins, the write-back stops).
  * `until` is a Lua keyword: it is only ever a string key here.
  */
 export const WRITE_SCRIPT = `
 local id = ARGV[1]
+if ARGV[5] and ARGV[5] ~= '' and (redis.call('GET', KEYS[4]) or '') ~= ARGV[5] then return false end
 local before = nil
 if ARGV[2] ~= '' then before = tonumber(ARGV[2]) end
 local until_ms = tonumber(ARGV[3])
+-- A corrupt stored number (1e400 decodes to inf, nan) would be formatted as 'inf' or 'nan': an entry no
+-- reader parses and no later revoke could repair. Only finite old values take part in the merge.
+local function finite(x)
+  if x and x == x and x > -math.huge and x < math.huge then return x end
+  return nil
+end
 local old = redis.call('HGET', KEYS[1], id)
 if old then
   local ok, o = pcall(cjson.decode, old)
   if ok and type(o) == 'table' then
-    local ob = tonumber(o['before'])
-    local ou = tonumber(o['until'])
+    local ob = finite(tonumber(o['before']))
+    local ou = finite(tonumber(o['until']))
     if before and ob and ob > before then before = ob end
     if ou and ou > until_ms then until_ms = ou end
   end
@@ -77,16 +87,27 @@ redis.call('PUBLISH', ARGV[4], cjson.encode({epoch = epoch, seq = seq, op = 'set
 return {value, seq}
 `;
 
-/** Delete. ARGV: id, channel. Returns 1 when the entry was there (then published), else 0. */
+/** Delete. ARGV: id, channel. Returns `{1, seq}` when the entry was there (then published), else `{0, 0}`. */
 export const DELETE_SCRIPT = `
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+local seq = 0
 if removed == 1 then
   redis.call('ZREM', KEYS[2], ARGV[1])
-  local seq = redis.call('INCR', KEYS[3])
+  seq = redis.call('INCR', KEYS[3])
   local epoch = redis.call('GET', KEYS[4]) or ''
   redis.call('PUBLISH', ARGV[2], cjson.encode({epoch = epoch, seq = seq, op = 'del', id = ARGV[1]}))
 end
-return removed
+return {removed, seq}
+`;
+
+/**
+ * A wiped list gets an epoch: ARGV[1] unless one exists (the first replica wins). Returns the epoch now
+ * set, read in the same script: a re-seed writes back under exactly this epoch, so a clear that comes
+ * after (a new epoch) stops the write-back instead of being undone by it.
+ */
+export const EPOCH_SCRIPT = `
+redis.call('SET', KEYS[4], ARGV[1], 'NX')
+return redis.call('GET', KEYS[4])
 `;
 
 /**
@@ -119,6 +140,35 @@ return #ids
  * wiped (or never initialised) list.
  */
 export const HEAD_SCRIPT = `return {redis.call('GET', KEYS[4]) or '', redis.call('GET', KEYS[3]) or '0'}`;
+
+/**
+ * Whether an epoch was set by a clear (`unrevoke --all`: every replica adopts the empty list) rather than
+ * by a replica re-seeding a wiped list (every replica writes its entries back, also one that finds the
+ * epoch already set by a replica that had nothing to write back).
+ *
+ * @example
+ * ```ts
+ * isClearEpoch(clearEpoch()); // true
+ * isClearEpoch('3f1c…'); // false: a re-seed's
+ * ```
+ */
+export function isClearEpoch(epoch: string): boolean {
+  return epoch.startsWith(CLEAR_EPOCH_PREFIX);
+}
+
+/**
+ * A new epoch for a clear.
+ *
+ * @example
+ * ```ts
+ * const epoch = clearEpoch(); // 'clear:…'
+ * ```
+ */
+export function clearEpoch(): string {
+  return `${CLEAR_EPOCH_PREFIX}${randomUUID()}`;
+}
+
+const CLEAR_EPOCH_PREFIX = 'clear:';
 
 /**
  * An entry value as stored in the hash; undefined for anything else (a foreign or corrupt field is
