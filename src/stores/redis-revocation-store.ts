@@ -79,8 +79,6 @@ const SWEEP_INTERVAL_MS = 60_000;
 /** Sync retries: 100 ms doubling to 5 s, like the reconnects. */
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5000;
-/** A remote sequence ahead of ours on this many heartbeats in a row is a lost message on a live socket. */
-const LAGGING_BEATS = 2;
 
 type SyncReason = 'start' | 'reconnect' | 'gap' | 'epoch';
 
@@ -136,7 +134,11 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
   let syncFailures = 0;
   /** The epoch of a re-seed of ours whose write-back was not acknowledged in full. */
   let unfinishedSeed: string | undefined;
-  let laggingBeats = 0;
+  /**
+   * The remote sequence the last heartbeat found ahead of ours: every change up to it was published
+   * before that beat, so by the next beat it must have arrived, or it was lost on a live socket.
+   */
+  let remoteAhead: number | undefined;
   let beating = false;
   /** A heartbeat's commands have not settled yet (a hung Redis holds them). */
   let unanswered = false;
@@ -173,7 +175,6 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
     failing = false;
     lastError = undefined;
     retryAt = undefined;
-    laggingBeats = 0;
   }
 
   function noteFailure(error: unknown): void {
@@ -317,6 +318,7 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
       mirror.replace(next);
       epoch = head.epoch;
       lastSeq = head.seq;
+      remoteAhead = undefined;
       loaded = true;
       confirm();
       syncFailures = 0;
@@ -371,6 +373,7 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
     }
     beating = true;
     try {
+      const seqAtSend = lastSeq;
       const ping = subscriber.sendCommand(['PING']);
       const head = writer.head();
       unanswered = true;
@@ -378,12 +381,13 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
       const [, current] = await Promise.all([withDeadline(ping, settings.timeoutMs, 'PING'), head]);
       if (closed) return;
       if (current.epoch !== epoch) return requestSync('epoch');
-      if (current.seq > lastSeq) {
-        laggingBeats += 1;
-        if (laggingBeats >= LAGGING_BEATS) requestSync('gap');
-        return;
-      }
-      if (current.seq < lastSeq) return requestSync('gap');
+      // The head reply and the change messages come on two connections: changes published after the
+      // head was read may already be applied (lastSeq above current.seq), and changes it counts may still
+      // be in flight (below). Neither is a gap; a full re-sync for them cost whole seconds of reloading
+      // under a steady stream of revocations. A gap is what that cannot explain:
+      if (current.seq < seqAtSend) return requestSync('gap'); // Redis went backwards (a failover lost writes)
+      if (remoteAhead !== undefined && lastSeq < remoteAhead) return requestSync('gap'); // a change older than a beat never came
+      remoteAhead = current.seq > lastSeq ? current.seq : undefined;
       confirm();
     } catch (error) {
       noteFailure(error);

@@ -11,7 +11,7 @@
  * - 1,000 DPoP proofs, each sent to two replicas at once: exactly one admitted per proof.
  * - A hung Redis (SIGSTOP 1.5 s): cached-token Bearer calls unaffected, DPoP calls UNAVAILABLE within
  *   the replay store's timeout.
- * - (todo, an R2 defect) a replica that syncs while another is half-way through re-seeding a wiped list
+ * - a replica that syncs while another is half-way through re-seeding a wiped list
  *   keeps its revocations.
  *
  * Timing bounds are generous (the box is small and shared); the figures are printed with t.diagnostic.
@@ -22,7 +22,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createClient } from 'redis';
 import { createRedisRevocationStore, type RevocationEvent } from '../../src/index.ts';
 import { decodeErrorInfo } from '../../src/client/index.ts';
-import { WRITE_SCRIPT, revocationKeyNames } from '../../src/stores/redis-scripts.ts';
+import { EPOCH_SCRIPT, WRITE_SCRIPT, revocationKeyNames } from '../../src/stores/redis-scripts.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { unary, type Outcome } from '../support/calls.ts';
 import { cli } from '../support/cli.ts';
@@ -510,66 +510,56 @@ describe('replicas sharing one Redis: revocations and DPoP replay state', { time
     }
   });
 
-  it(
-    'Redis wiped while one replica re-seeds it slowly: another replica adopting the half-written list keeps its own revocations',
-    {
-      todo:
-        'R2 defect: reseed() sets the new epoch before writing the entries back; a replica syncing in between sees an epoch, ' +
-        'adopts the partial list and drops its revocations (revoked tokens admitted until the writes arrive, or for good if the ' +
-        're-seeding replica dies first). Seen in the kill test: a replica emitted `unrevoked` for 37 entries, then `revoked` again ~10 ms later.',
-    },
-    async (t) => {
-      if (!redisAvailable(t)) return;
-      const prefix = 'reseed-race';
-      // Replica A: its connections are real, but once armed, its re-seed is held after its first write
-      // (epoch or entry) until the test releases it: a re-seeding replica that is slow, or dies, midway.
-      let armed = false;
-      let reseedWrites = 0;
-      let release: () => void = () => undefined;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const isReseedWrite = (args: readonly string[]): boolean =>
-        (args[0] === 'EVAL' && args[1] === WRITE_SCRIPT) || (args[0] === 'SET' && String(args[1]).endsWith(':epoch'));
-      const base = createClient({ url: redis.url });
-      base.duplicate = ((options: Record<string, unknown>) => {
-        const connection = createClient({ url: redis.url, ...options });
-        const send = connection.sendCommand.bind(connection) as (...all: unknown[]) => Promise<unknown>;
-        connection.sendCommand = (async (args: readonly string[], ...rest: unknown[]) => {
-          if (armed && isReseedWrite(args) && ++reseedWrites > 1) await gate;
-          return send(args, ...rest);
-        }) as typeof connection.sendCommand;
-        return connection;
-      }) as typeof base.duplicate;
-      const a = createRedisRevocationStore({ client: base, prefix, heartbeat: 0.1 });
-      const b = createRedisRevocationStore({ url: redis.url, prefix, heartbeat: 2 });
-      try {
-        await Promise.all([a.ready(), b.ready()]);
-        const revokedToken = { claims: { iss: idp.issuer, jti: 'wiped-1' }, tokenId: 'tid-wiped-1' };
-        await b.revoke({ kind: 'token', issuer: idp.issuer, jti: 'wiped-1', expiresAt: new Date(Date.now() + 3_600_000) });
-        await eventually('A holds the revocation', 5000, async () => a.match(revokedToken) !== undefined);
-        armed = true;
-        const since = preciseNow();
-        // This list wiped (as by a restart without persistence), the rest of Redis kept.
-        const names = revocationKeyNames(prefix);
-        await redis.command('DEL', names.hash, names.expiry, names.seq, names.epoch);
-        // A (heartbeat 0.1 s) notices first and starts re-seeding, held midway; B (2 s) syncs meanwhile.
-        const adopted = new Promise<void>((resolve) => {
-          const stop = b.subscribe((event) => {
-            if (event.type === 'synced' && event.reason === 'epoch') {
-              stop();
-              resolve();
-            }
-          });
+  it('Redis wiped while one replica re-seeds it slowly: another replica adopting the half-written list keeps its own revocations', async (t) => {
+    if (!redisAvailable(t)) return;
+    const prefix = 'reseed-race';
+    // Replica A: its connections are real, but once armed, its re-seed is held after its first write
+    // (epoch or entry) until the test releases it: a re-seeding replica that is slow, or dies, midway.
+    let armed = false;
+    let reseedWrites = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const isReseedWrite = (args: readonly string[]): boolean => args[0] === 'EVAL' && (args[1] === WRITE_SCRIPT || args[1] === EPOCH_SCRIPT);
+    const base = createClient({ url: redis.url });
+    base.duplicate = ((options: Record<string, unknown>) => {
+      const connection = createClient({ url: redis.url, ...options });
+      const send = connection.sendCommand.bind(connection) as (...all: unknown[]) => Promise<unknown>;
+      connection.sendCommand = (async (args: readonly string[], ...rest: unknown[]) => {
+        if (armed && isReseedWrite(args) && ++reseedWrites > 1) await gate;
+        return send(args, ...rest);
+      }) as typeof connection.sendCommand;
+      return connection;
+    }) as typeof base.duplicate;
+    const a = createRedisRevocationStore({ client: base, prefix, heartbeat: 0.1 });
+    const b = createRedisRevocationStore({ url: redis.url, prefix, heartbeat: 2 });
+    try {
+      await Promise.all([a.ready(), b.ready()]);
+      const revokedToken = { claims: { iss: idp.issuer, jti: 'wiped-1' }, tokenId: 'tid-wiped-1' };
+      await b.revoke({ kind: 'token', issuer: idp.issuer, jti: 'wiped-1', expiresAt: new Date(Date.now() + 3_600_000) });
+      await eventually('A holds the revocation', 5000, async () => a.match(revokedToken) !== undefined);
+      armed = true;
+      const since = preciseNow();
+      // This list wiped (as by a restart without persistence), the rest of Redis kept.
+      const names = revocationKeyNames(prefix);
+      await redis.command('DEL', names.hash, names.expiry, names.seq, names.epoch);
+      // A (heartbeat 0.1 s) notices first and starts re-seeding, held midway; B (2 s) syncs meanwhile.
+      const adopted = new Promise<void>((resolve) => {
+        const stop = b.subscribe((event) => {
+          if (event.type === 'synced' && event.reason === 'epoch') {
+            stop();
+            resolve();
+          }
         });
-        await Promise.race([adopted, new Promise((_, reject) => setTimeout(() => reject(new Error('B did not re-sync within 10 s')), 10_000))]);
-        t.diagnostic(`B re-synced ${ms(preciseNow() - since)} ms after the wipe; A's re-seed writes so far: ${reseedWrites}`);
-        assert.ok(reseedWrites >= 2, "A's re-seed was held midway");
-        assert.notEqual(b.match(revokedToken), undefined, 'B still refuses the revoked token');
-      } finally {
-        release();
-        await Promise.all([a.close(), b.close()]);
-      }
-    },
-  );
+      });
+      await Promise.race([adopted, new Promise((_, reject) => setTimeout(() => reject(new Error('B did not re-sync within 10 s')), 10_000))]);
+      t.diagnostic(`B re-synced ${ms(preciseNow() - since)} ms after the wipe; A's re-seed writes so far: ${reseedWrites}`);
+      assert.ok(reseedWrites >= 2, "A's re-seed was held midway");
+      assert.notEqual(b.match(revokedToken), undefined, 'B still refuses the revoked token');
+    } finally {
+      release();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 
   it('no replica crashed', (t: TestContext) => {
     if (!redisAvailable(t)) return;
