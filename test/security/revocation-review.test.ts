@@ -722,3 +722,22 @@ describe('revocation review: order, cost, wire, docs', { timeout: 30_000 }, () =
     assert.match(unavailable.fix, /store of your own|your own store/);
   });
 });
+
+describe('revocation review: the memory store clock', { timeout: 30_000 }, () => {
+  it('a store clock that turns NaN refuses the call (INTERNAL), never admits a revoked token; a clock in seconds is refused at revoke', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    let reading: () => number = Date.now;
+    const store = createMemoryRevocationStore({ clock: () => reading() });
+    await withServer(idp, { revocations: store }, async (echo) => {
+      const token = await idp.sign({ sub: 'alice' });
+      await store.revoke({ kind: 'subject', issuer: idp.issuer, subject: 'alice' });
+      assertRevoked(await unary(echo.client, meta(token)), 'good clock');
+      reading = () => Number.NaN;
+      const outcome = await unary(echo.client, meta(token));
+      assert.notEqual(outcome.code, status.OK, 'a NaN clock admitted a revoked token');
+    });
+    const seconds = createMemoryRevocationStore({ clock: () => Date.now() / 1000 });
+    // A "logout everywhere" before 1970-01-20 (the seconds read as ms) would revoke nothing.
+    await assert.rejects(seconds.revoke({ kind: 'subject', issuer: idp.issuer, subject: 'alice' }), (error: unknown) => isAuthError(error));
+  });
+});
