@@ -62,10 +62,8 @@ export function createMemoryRevocationStore(options: MemoryRevocationStoreOption
     return entryOfRevocation(revocation as Revocation, clock(), maxTokenLifetime);
   }
 
-  const store: Required<RevocationStore> & LookupMatcher = {
-    match: (token: RevocableToken) => matchToken(store, token),
-    // A memory list is always complete: nothing can make it untrustworthy, so this never throws.
-    [matchLookup]: (lookup: TokenLookup) => mirror.match(lookup),
+  const store: Required<RevocationStore> = {
+    match: (token: RevocableToken) => matchToken(fast, token),
     async revoke(revocation: Revocation): Promise<void> {
       const [id, entry] = idAndEntry(revocation);
       const stored = mirror.put(id, entry);
@@ -99,5 +97,10 @@ export function createMemoryRevocationStore(options: MemoryRevocationStoreOption
       }),
     subscribe: (listener: (event: RevocationEvent) => void) => listeners.subscribe(listener),
   };
-  return store;
+  // The fast path is not enumerable: a user's wrapper `{ ...store, match: myMatch }` must not copy it,
+  // else the authenticator would take the copied fast path and never ask `myMatch` (its own revocations
+  // silently unenforced). A wrapper goes through its `match`; this store itself keeps the fast path.
+  // A memory list is always complete: only a faulty clock (ERR_AUTH_INTERNAL) makes it throw.
+  const fast = Object.defineProperty(store, matchLookup, { value: (lookup: TokenLookup) => mirror.match(lookup) }) as typeof store & LookupMatcher;
+  return fast;
 }

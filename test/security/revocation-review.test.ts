@@ -22,6 +22,7 @@ import {
   type RevocationStore,
 } from '../../src/index.ts';
 import { diagnose } from '../../src/cli/diagnose.ts';
+import { hasLookupMatch } from '../../src/stores/revocation-keys.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { bearer, outcomeOf, serverStream, unary, type Outcome } from '../support/calls.ts';
 import { echoImplementation, startEchoServer, type EchoReply, type EchoServer } from '../support/echo-server.ts';
@@ -739,5 +740,28 @@ describe('revocation review: the memory store clock', { timeout: 30_000 }, () =>
     const seconds = createMemoryRevocationStore({ clock: () => Date.now() / 1000 });
     // A "logout everywhere" before 1970-01-20 (the seconds read as ms) would revoke nothing.
     await assert.rejects(seconds.revoke({ kind: 'subject', issuer: idp.issuer, subject: 'alice' }), (error: unknown) => isAuthError(error));
+  });
+});
+
+describe('revocation review: a store wrapping the memory store', { timeout: 30_000 }, () => {
+  it('{ ...memoryStore, match } — the wrapper’s own match is what decides, not the spread-in fast path', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const inner = createMemoryRevocationStore();
+    const banned = new Set(['mallory']);
+    // A user adds a list of their own in front of the memory store.
+    const store: RevocationStore = {
+      ...inner,
+      match: (token) =>
+        banned.has(token.claims.sub as string) ? { kind: 'subject', issuer: '', forgetAt: new Date(Date.now() + 60_000) } : inner.match(token),
+    };
+    await withServer(idp, { revocations: store }, async (echo) => {
+      assertRevoked(await unary(echo.client, meta(await idp.sign({ sub: 'mallory' }))), 'the wrapper’s list');
+      await inner.revoke({ kind: 'subject', issuer: idp.issuer, subject: 'alice' });
+      assertRevoked(await unary(echo.client, meta(await idp.sign({ sub: 'alice' }, { issuedAt: nowSeconds() - 5 }))), 'the inner list');
+      assert.equal((await unary(echo.client, meta(await idp.sign({ sub: 'bob' })))).code, status.OK);
+    });
+    // The store itself keeps its fast path (the cached-token cost); a spread copy has none.
+    assert.ok(hasLookupMatch(inner));
+    assert.ok(!hasLookupMatch({ ...inner }));
   });
 });
