@@ -765,3 +765,40 @@ describe('revocation review: a store wrapping the memory store', { timeout: 30_0
     assert.ok(!hasLookupMatch({ ...inner }));
   });
 });
+
+describe('revocation review: ported watermarks', { timeout: 30_000 }, () => {
+  it('Keycloak not-before: a later watermark wins a merge (an earlier one never lowers it); subject and client watermarks both apply, the higher decides', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const auth = createAuthenticator({ keys: idp.keys, algorithms: ['ES256'] });
+    const t = nowSeconds();
+    const older = await idp.sign({ sub: 'alice', azp: 'web' }, { issuedAt: t - 300 });
+    const middle = await idp.sign({ sub: 'alice', azp: 'web' }, { issuedAt: t - 100 });
+    const newer = await idp.sign({ sub: 'alice', azp: 'web' }, { issuedAt: t - 10 });
+    await auth.revocations.revoke({ kind: 'subject', issuer: idp.issuer, subject: 'alice', before: new Date((t - 50) * 1000) });
+    await auth.revocations.revoke({ kind: 'subject', issuer: idp.issuer, subject: 'alice', before: new Date((t - 200) * 1000) });
+    await assert.rejects(auth.authenticate(middle, METHOD), isRevoked, 'the later watermark kept');
+    await auth.authenticate(newer, METHOD);
+    await auth.revocations.unrevoke({ kind: 'subject', issuer: idp.issuer, subject: 'alice' });
+    await auth.revocations.revoke({ kind: 'subject', issuer: idp.issuer, subject: 'alice', before: new Date((t - 200) * 1000) });
+    await auth.revocations.revoke({ kind: 'client', issuer: idp.issuer, clientId: 'web', before: new Date((t - 50) * 1000) });
+    await assert.rejects(auth.authenticate(older, METHOD), isRevoked);
+    await assert.rejects(auth.authenticate(middle, METHOD), isRevoked, 'the client watermark is the higher one');
+    await auth.authenticate(newer, METHOD);
+    auth.close();
+  });
+
+  it('a watermark outlives every token it revokes whose lifetime is within maxTokenLifetime (clockTolerance 300, fake clock)', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    let at = Date.now();
+    const store = createMemoryRevocationStore({ maxTokenLifetime: 3600, clock: () => at });
+    const auth = createAuthenticator({ keys: idp.keys, algorithms: ['ES256'], clockTolerance: 300, clock: () => at, revocations: store });
+    const iat = nowSeconds() - 1;
+    const token = await idp.sign({ sub: 'alice' }, { issuedAt: iat, expiresIn: 3600 });
+    await store.revoke({ kind: 'subject', issuer: idp.issuer, subject: 'alice', before: new Date((iat + 1) * 1000) });
+    at = (iat + 3600 + 300) * 1000 - 1;
+    await assert.rejects(auth.authenticate(token, METHOD), isRevoked, 'the last admissible millisecond');
+    at += 1;
+    await assert.rejects(auth.authenticate(token, METHOD), (error: unknown) => isAuthError(error) && error.code === 'ERR_AUTH_TOKEN_EXPIRED');
+    auth.close();
+  });
+});
