@@ -3,6 +3,10 @@
  * where a call is involved: matching boundaries, the verified-token cache and shared verifications,
  * revocations that land while a call is being admitted (async guard, validate, DPoP replay write), open
  * streams, foreign stores, the memory store's admin input, and the docs' promises.
+ *
+ * Ported behaviours (our own code): Keycloak not-before (AuthenticationManager `iat < notBefore`; the
+ * higher of the user's and the client's watermark decides), oidc-provider replay_detection (a jti is
+ * unique per issuer: the same jti from two issuers is two tokens).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
