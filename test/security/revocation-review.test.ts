@@ -350,6 +350,24 @@ describe('revocation review: revoked while the call is being admitted', { timeou
       assertRevoked(await call, 'DPoP call');
     });
   });
+  it('createAuthenticator (no gRPC): revoked while an async validate hook runs → rejects TOKEN_REVOKED', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const validating = gate();
+    const release = gate();
+    const validate = async (): Promise<boolean> => {
+      validating.open();
+      await release.promise;
+      return true;
+    };
+    const auth = createAuthenticator({ keys: idp.keys, algorithms: ['ES256'], validate });
+    const token = await idp.sign({ sub: 'alice' });
+    const answer = auth.authenticate(token, METHOD);
+    await validating.promise;
+    await auth.revocations.revoke({ kind: 'subject', issuer: idp.issuer, subject: 'alice' });
+    release.open();
+    await assert.rejects(answer, isRevoked, 'admitted after revoke() resolved');
+    auth.close();
+  });
 });
 
 describe('revocation review: open streams', { timeout: 60_000 }, () => {
