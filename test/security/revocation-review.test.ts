@@ -16,6 +16,7 @@ import {
   createAuthInterceptor,
   createAuthenticator,
   createMemoryRevocationStore,
+  getAuth,
   isAuthError,
   revocationOf,
   type AuthInterceptorOptions,
@@ -465,6 +466,41 @@ describe('revocation review: open streams', { timeout: 60_000 }, () => {
       await tick(50);
       assert.equal(listeners(), 0, 'every stream unsubscribed');
     });
+  });
+
+  it('a bidi handler that revokes its own caller (logout) ends its own stream TOKEN_REVOKED, outside revoke(); its reply after that crashes nothing', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256' });
+    const store = createMemoryRevocationStore();
+    const implementation = (runs: EchoServer['runs']): grpc.UntypedServiceImplementation => ({
+      ...echoImplementation(runs),
+      Bidi(call: grpc.ServerDuplexStream<{ text: string }, EchoReply>) {
+        call.on('data', (message: { text: string }) => {
+          if (message.text !== 'logout') return call.write({ text: message.text, subject: '', scopes: [], count: 0 });
+          store.revoke(revocationOf(getAuth(call))).then(
+            () => call.write({ text: 'bye', subject: '', scopes: [], count: 0 }),
+            (error: unknown) => call.destroy(error as Error),
+          );
+        });
+      },
+    });
+    await withServer(
+      idp,
+      { revocations: store },
+      async (echo) => {
+        const token = await idp.sign({ sub: 'alice', jti: 'l-1' });
+        const call = echo.client.Bidi(meta(token), { deadline: Date.now() + 10_000 });
+        const ended = new Promise<Outcome>((resolve) => {
+          call.on('data', () => undefined);
+          call.on('error', (error: grpc.ServiceError) => resolve(outcomeOf(error, [])));
+        });
+        call.write({ text: 'hello' });
+        await new Promise<void>((resolve) => call.once('data', () => resolve()));
+        call.write({ text: 'logout' });
+        assertRevoked(await ended, 'own stream');
+        assertRevoked(await unary(echo.client, meta(token)), 'next call');
+      },
+      implementation,
+    );
   });
 
   it('auth.close() with open streams: no throw, the store loses its listener, the streams end by themselves', async () => {
