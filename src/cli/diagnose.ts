@@ -311,7 +311,7 @@ const DIAGNOSES: Readonly<Record<AuthErrorCode, Diagnose>> = {
   ERR_AUTH_TOKEN_REVOKED: simple(
     'token',
     'revocations',
-    'the token, or every token of its subject or client issued before an instant, was revoked: get a new token (log in again); an admin lifts it with grpc-jwt-auth unrevoke',
+    'the token, or every token of its subject or client issued before an instant, was revoked: get a new token (log in again); an admin lifts it with revocations.unrevoke(...) in the server, or grpc-jwt-auth unrevoke for a Redis store',
   ),
   ERR_AUTH_CERTIFICATE_MISSING: simple(
     'configuration',
@@ -359,7 +359,7 @@ const DIAGNOSES: Readonly<Record<AuthErrorCode, Diagnose>> = {
   ERR_AUTH_REVOCATIONS_UNAVAILABLE: simple(
     'configuration',
     'revocation store',
-    "the server's revocation list is not loaded or its Redis has been unreachable longer than staleIfError: retry later; check Redis and auth.status().revocations",
+    "the server's revocation list is not loaded, its Redis has been unreachable longer than staleIfError, or a revocation store of your own threw or answered with a promise: retry later; check Redis (or that store) and auth.status().revocations",
   ),
   ERR_AUTH_INSUFFICIENT_SCOPE: simple(
     'access',

@@ -198,12 +198,12 @@ export class CallAuthorization {
       return;
     }
     if (!(admitted instanceof Promise)) {
-      this.accept(metadata, admitted, next);
+      this.accept(metadata, admitted, next, false);
       return;
     }
     admitted.then(
       (authentication) => {
-        if (!this.finished) this.accept(metadata, authentication, next);
+        if (!this.finished) this.accept(metadata, authentication, next, true);
       },
       (error: unknown) => {
         if (!this.finished) this.refuse(toAuthError(error, 'unexpected error'));
@@ -211,9 +211,9 @@ export class CallAuthorization {
     );
   }
 
-  private accept(metadata: Metadata, authentication: Admission | undefined, next: (metadata: Metadata) => void): void {
+  private accept(metadata: Metadata, authentication: Admission | undefined, next: (metadata: Metadata) => void, waited: boolean): void {
     if (authentication) {
-      const ended = this.endedBeforeAdmission(authentication);
+      const ended = this.endedBeforeAdmission(authentication) ?? (waited ? this.revokedBeforeAdmission(authentication) : undefined);
       if (ended) {
         this.refuse(ended);
         return;
@@ -266,6 +266,21 @@ export class CallAuthorization {
       return toAuthError(error, 'clock failed');
     }
     return now >= authentication.validUntil ? endOfValidity(authentication, `before ${this.method} was admitted`) : undefined;
+  }
+
+  /**
+   * After an admission that waited (a verification, an async guard, `validate` hook or DPoP replay
+   * write), the revocation check again: a revocation made meanwhile would otherwise admit a unary call
+   * after `revoke()` resolved, and leave a stream open with a revoked token (its watch starts only now).
+   * A synchronous admission (a cache hit) needs no second look: nothing could revoke in between.
+   */
+  private revokedBeforeAdmission(authentication: Admission): AuthError | undefined {
+    try {
+      this.settings.authenticator.checkRevoked(authentication);
+      return undefined;
+    } catch (error) {
+      return toAuthError(error, 'revocation check failed');
+    }
   }
 
   private watchExpiry(authentication: Admission): void {

@@ -111,8 +111,16 @@ export class StreamRevocations {
   }
 
   #heard(event: RevocationEvent): void {
-    // Only a longer list can end a stream: 'revoked', or a re-sync that may bring revocations missed meanwhile.
-    if (event.type !== 'revoked' && event.type !== 'synced') return;
+    // Only a longer list can end a stream: 'revoked', or a re-sync that may bring revocations missed
+    // meanwhile. A store of your own may emit anything (undefined, a throwing getter): this listener must
+    // never throw into its emitter, and an event it cannot read may be a revocation, so it re-checks.
+    let type: unknown;
+    try {
+      type = (event as Partial<RevocationEvent> | null | undefined)?.type;
+    } catch {
+      type = undefined;
+    }
+    if (type === 'unrevoked' || type === 'cleared' || type === 'failed' || type === 'reseeded') return;
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {

@@ -1,5 +1,5 @@
-import { AuthError } from '../errors/auth-error.ts';
-import { checkOptionNames, optionNames, optionalFunction, optionalInteger, optionalSeconds } from '../util/option-checks.ts';
+import { checkOptionNames, optionNames, optionalInteger, optionalSeconds } from '../util/option-checks.ts';
+import { checkedClock } from '../verify/clock.ts';
 import { entryOfRevocation, matchLookup, matchToken, publicEntry, targetOfEntryId, type LookupMatcher, type TokenLookup } from './revocation-keys.ts';
 import { RevocationListeners, RevocationMirror } from './revocation-mirror.ts';
 import type { Revocation, RevocationEntry, RevocationEvent, RevocationStore, RevocationTarget, RevocableToken, RevocationsStatus } from './revocation-store.ts';
@@ -24,7 +24,7 @@ export interface MemoryRevocationStoreOptions {
   readonly maxTokenLifetime?: number;
   /** At most this many entries (a count, 1 to 100,000,000; default 1,000,000): a revocation beyond it is refused, never one evicted. */
   readonly maxEntries?: number;
-  /** The clock, in milliseconds since the epoch; default `Date.now`. */
+  /** The clock, in milliseconds since the epoch; default `Date.now`. A reading that is not a finite number of milliseconds (NaN, seconds) refuses the call with INTERNAL, never admits it. */
   readonly clock?: () => number;
 }
 
@@ -50,21 +50,20 @@ export function createMemoryRevocationStore(options: MemoryRevocationStoreOption
   checkOptionNames(options as unknown, OPTION_NAMES);
   const maxTokenLifetime = optionalSeconds(options.maxTokenLifetime, 'maxTokenLifetime', 60, 31_536_000) ?? DEFAULT_MAX_TOKEN_LIFETIME;
   const maxEntries = optionalInteger(options.maxEntries, 'maxEntries', 1, 100_000_000) ?? DEFAULT_MAX_ENTRIES;
-  const clock = optionalFunction<() => number>(options.clock, 'clock', 'a function returning milliseconds since the epoch') ?? Date.now;
+  // Checked like the authenticator's: a NaN reading made every entry look expired (`until > NaN` is
+  // false), admitting revoked tokens; a clock in seconds made "before now" mean 1970. Both throw
+  // ERR_AUTH_INTERNAL instead, refusing the call (or the revoke).
+  const clock = checkedClock(options.clock);
   const mirror = new RevocationMirror({ clock, maxEntries });
   const listeners = new RevocationListeners();
 
   /** Admin input is judged before anything changes: a bad revocation leaves the store as it was. */
   function idAndEntry(revocation: Revocation | RevocationTarget): ReturnType<typeof entryOfRevocation> {
-    const now = clock();
-    if (!Number.isFinite(now)) throw new AuthError('ERR_AUTH_INTERNAL', `memory revocation store clock returned ${String(now)}`);
-    return entryOfRevocation(revocation as Revocation, now, maxTokenLifetime);
+    return entryOfRevocation(revocation as Revocation, clock(), maxTokenLifetime);
   }
 
-  const store: Required<RevocationStore> & LookupMatcher = {
-    match: (token: RevocableToken) => matchToken(store, token),
-    // A memory list is always complete: nothing can make it untrustworthy, so this never throws.
-    [matchLookup]: (lookup: TokenLookup) => mirror.match(lookup),
+  const store: Required<RevocationStore> = {
+    match: (token: RevocableToken) => matchToken(fast, token),
     async revoke(revocation: Revocation): Promise<void> {
       const [id, entry] = idAndEntry(revocation);
       const stored = mirror.put(id, entry);
@@ -98,5 +97,10 @@ export function createMemoryRevocationStore(options: MemoryRevocationStoreOption
       }),
     subscribe: (listener: (event: RevocationEvent) => void) => listeners.subscribe(listener),
   };
-  return store;
+  // The fast path is not enumerable: a user's wrapper `{ ...store, match: myMatch }` must not copy it,
+  // else the authenticator would take the copied fast path and never ask `myMatch` (its own revocations
+  // silently unenforced). A wrapper goes through its `match`; this store itself keeps the fast path.
+  // A memory list is always complete: only a faulty clock (ERR_AUTH_INTERNAL) makes it throw.
+  const fast = Object.defineProperty(store, matchLookup, { value: (lookup: TokenLookup) => mirror.match(lookup) }) as typeof store & LookupMatcher;
+  return fast;
 }

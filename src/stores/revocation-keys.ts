@@ -104,8 +104,14 @@ const FIELDS = {
   client: new Set(['kind', 'issuer', 'clientId', 'before']),
 } as const;
 
+/**
+ * A revocation's own field, never an inherited one: with a polluted `Object.prototype.before` (or
+ * `expiresAt`, `kind`), a "logout everywhere" would silently become "before 1970" and revoke nothing.
+ */
+const own = (revocation: Record<string, unknown>, name: string): unknown => (Object.hasOwn(revocation, name) ? revocation[name] : undefined);
+
 function field(revocation: Record<string, unknown>, name: string, allowEmpty: boolean): string {
-  const value = revocation[name];
+  const value = own(revocation, name);
   if (typeof value !== 'string') throw new TypeError(`revocation ${name} must be a string, got ${value === null ? 'null' : typeof value}`);
   if (!allowEmpty && value === '') throw new TypeError(`revocation ${name} must not be empty`);
   return value;
@@ -115,7 +121,7 @@ function field(revocation: Record<string, unknown>, name: string, allowEmpty: bo
 const LAST_INSTANT = 253_402_300_799_999;
 
 function instant(revocation: Record<string, unknown>, name: 'before' | 'expiresAt'): number | undefined {
-  const value = revocation[name];
+  const value = own(revocation, name);
   if (value === undefined) return undefined;
   const ms = value instanceof Date ? value.getTime() : Number.NaN;
   if (!Number.isFinite(ms)) throw new TypeError(`revocation ${name} must be a valid Date`);
@@ -146,7 +152,8 @@ export function entryOfRevocation(revocation: Revocation, now: number, maxTokenL
   const fields = revocation as unknown as Record<string, unknown>;
   const lifetime = maxTokenLifetime * 1000;
   const grace = REVOCATION_GRACE * 1000;
-  switch (fields.kind) {
+  const kind = own(fields, 'kind');
+  switch (kind) {
     case 'token': {
       // A token revocation names exactly one of the two identities: with both, which one was meant?
       const byTokenId = Object.hasOwn(fields, 'tokenId');
@@ -157,7 +164,6 @@ export function entryOfRevocation(revocation: Revocation, now: number, maxTokenL
     }
     case 'subject':
     case 'client': {
-      const kind = fields.kind;
       checkFields(fields, FIELDS[kind]);
       const issuer = field(fields, 'issuer', true);
       const id = kind === 'subject' ? idOf('s', issuer, field(fields, 'subject', false)) : idOf('c', issuer, field(fields, 'clientId', false));
@@ -166,9 +172,7 @@ export function entryOfRevocation(revocation: Revocation, now: number, maxTokenL
       return [id, { before, until: before + lifetime + grace }];
     }
     default:
-      throw new TypeError(
-        `revocation kind must be 'token', 'subject' or 'client', got ${typeof fields.kind === 'string' ? JSON.stringify(fields.kind) : typeof fields.kind}`,
-      );
+      throw new TypeError(`revocation kind must be 'token', 'subject' or 'client', got ${typeof kind === 'string' ? JSON.stringify(kind) : typeof kind}`);
   }
 }
 

@@ -247,10 +247,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     // The binding is checked here as the interceptor checks it: a gateway that passes no certificate gets
     // bound tokens refused, never admitted as bearer tokens (a stolen bound token must stay useless).
     // No DPoP proof can be checked here: a DPoP-bound token is refused (ERR_AUTH_DPOP_SCHEME_REQUIRED) for the same reason.
-    authenticate: async (token, method, proof) =>
-      forUsers(
-        await checkSenderBinding(await core.authenticate(token, method), { certificate: () => provenCertificate(proof), scheme: 'bearer', dpop: undefined }),
-      ),
+    authenticate: async (token, method, proof) => {
+      const admission = await checkSenderBinding(await core.authenticate(token, method), {
+        certificate: () => provenCertificate(proof),
+        scheme: 'bearer',
+        dpop: undefined,
+      });
+      // Once more after the awaits (an async validate hook, a verification): a revocation made meanwhile
+      // must not admit a request after revoke() resolved. At most four Map lookups.
+      core.checkRevoked(admission);
+      return forUsers(admission);
+    },
     ready: () => core.ready(),
     close: () => core.close(),
     status: () => core.status(),

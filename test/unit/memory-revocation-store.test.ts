@@ -164,10 +164,11 @@ describe('revocationOf', () => {
     });
   });
 
-  it('tokenId when there is no jti (or an empty one); no iss → issuer ""; no exp → no expiresAt', () => {
+  it('tokenId when there is no jti (or an empty one); no iss → issuer ""; no exp → kept until 9999 (the token never expires)', () => {
+    const last = new Date('9999-12-31T23:59:59Z');
     assert.deepEqual(revocationOf(token({ iss: ISS, exp: 1_800_000_000 }, 'tRw7')), { kind: 'token', tokenId: 'tRw7', expiresAt: new Date(1_800_000_000_000) });
-    assert.deepEqual(revocationOf(token({ iss: ISS, jti: '' }, 'tRw7')), { kind: 'token', tokenId: 'tRw7' });
-    assert.deepEqual(revocationOf(token({ jti: 'a1' })), { kind: 'token', issuer: '', jti: 'a1' });
+    assert.deepEqual(revocationOf(token({ iss: ISS, jti: '' }, 'tRw7')), { kind: 'token', tokenId: 'tRw7', expiresAt: last });
+    assert.deepEqual(revocationOf(token({ jti: 'a1' })), { kind: 'token', issuer: '', jti: 'a1', expiresAt: last });
   });
 
   it('what it returns revokes that token, and only it', async () => {
