@@ -5,6 +5,7 @@
  * heartbeat, and re-synced after reconnects, gaps, clears and wipes. While Redis does not answer the last
  * mirror is enforced for `staleIfError` seconds; past it every check fails closed.
  */
+import { checkedClock } from '../verify/clock.ts';
 import { randomUUID } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.ts';
 import { backoffDelay } from '../util/backoff.ts';
@@ -111,7 +112,9 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
   const clock = optionalFunction<() => number>(options.clock, 'clock', 'a function returning milliseconds since the epoch') ?? Date.now;
   const onEvent = optionalFunction<(event: RevocationEvent) => void>(options.onEvent, 'onEvent');
 
-  const mirror = new RevocationMirror({ clock, maxEntries });
+  // Matching reads the clock through the authenticator's check: a NaN reading would make every entry look
+  // expired (until > NaN is false) and admit revoked tokens; a checked one refuses the call instead.
+  const mirror = new RevocationMirror({ clock: checkedClock(options.clock), maxEntries });
   const listeners = new RevocationListeners();
   if (onEvent !== undefined) listeners.subscribe(onEvent);
 
@@ -423,17 +426,9 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
       throw unavailable(`not connected within ${settings.timeoutMs} ms${lastError === undefined ? '' : `: ${lastError}`}`);
   }
 
-  const store: Required<RevocationStore> & LookupMatcher = {
-    [matchLookup](lookup: TokenLookup) {
-      const now = state();
-      if (now === 'expired' || now === 'empty')
-        throw unavailable(
-          now === 'empty' ? 'the list is not loaded yet' : `not confirmed since ${new Date(syncedAt ?? 0).toISOString()}: ${lastError ?? 'no answer'}`,
-        );
-      return mirror.match(lookup);
-    },
+  const store: Required<RevocationStore> = {
     match(token: RevocableToken) {
-      return matchToken(store, token);
+      return matchToken(store as typeof store & LookupMatcher, token);
     },
     async revoke(revocation) {
       const [id, entry] = entryOfRevocation(revocation, clock(), maxTokenLifetime);
@@ -516,5 +511,16 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
       return listeners.subscribe(listener);
     },
   };
-  return store;
+  // Not enumerable: a wrapper `{ ...store, match }` must be asked through its own match, not skip it by a
+  // copied fast path.
+  return Object.defineProperty(store, matchLookup, {
+    value: (lookup: TokenLookup) => {
+      const now = state();
+      if (now === 'expired' || now === 'empty')
+        throw unavailable(
+          now === 'empty' ? 'the list is not loaded yet' : `not confirmed since ${new Date(syncedAt ?? 0).toISOString()}: ${lastError ?? 'no answer'}`,
+        );
+      return mirror.match(lookup);
+    },
+  }) as typeof store & LookupMatcher;
 }

@@ -224,6 +224,21 @@ describe('redis revocation store', { timeout: 120_000 }, () => {
     assert.equal((await admin.entries()).length, 1);
   });
 
+  test('a NaN clock refuses, never admits a revoked token; a spread copy carries no fast path', async (t) => {
+    if (!redisAvailable(t)) return;
+    const redis = await startRedisServer();
+    let reading = Date.now();
+    const { store } = await storeOn(t, redis, { clock: () => reading });
+    await store.revoke({ kind: 'token', issuer: ISSUER, jti: 'nan-clock', expiresAt: new Date(Date.now() + 3_600_000) });
+    assert.equal(store.match(token({ jti: 'nan-clock' }))?.kind, 'token');
+    reading = Number.NaN;
+    assert.ok(['ERR_AUTH_INTERNAL', 'ERR_AUTH_REVOCATIONS_UNAVAILABLE'].includes(String(codeOf(() => store.match(token({ jti: 'nan-clock' }))))));
+    reading = Date.now();
+    // A wrapper `{ ...store, match }` must be asked through its own match: the fast path is not copied.
+    assert.equal(Object.getOwnPropertySymbols({ ...store }).includes(matchLookup), false);
+    assert.equal(typeof (store as unknown as Record<symbol, unknown>)[matchLookup], 'function');
+  });
+
   test('a steady stream of revocations never looks like a gap: no re-sync while every change arrives', async (t) => {
     if (!redisAvailable(t)) return;
     const redis = await startRedisServer();
