@@ -4,6 +4,8 @@ import type { RejectedEvent } from './events.ts';
 import { describeForLog } from '../errors/log-text.ts';
 import type { RemoteKeysEvent } from '../keys/remote-events.ts';
 import type { KeyResolver } from '../keys/resolver.ts';
+import type { RevocationEvent, RevocationStore } from '../stores/revocation-store.ts';
+import { isRecord } from '../util/option-checks.ts';
 import { writeLog, type LogEntry, type LogLevel, type Logger } from './logger.ts';
 
 /**
@@ -237,6 +239,71 @@ export function logKeyEvents(logger: Logger | undefined, resolvers: readonly Key
   return () => {
     for (const release of releases.splice(0)) release();
   };
+}
+
+/** What one revocation-store event says, at which level. Ids only (issuer, kind), never a token. */
+function revocationEventEntry(event: RevocationEvent, source: string): [LogLevel, LogEntry] | undefined {
+  switch (event.type) {
+    case 'failed':
+      return [
+        'warn',
+        [
+          { event: 'revocationsFailed', source, error: event.error, staleUntil: event.staleUntil },
+          `grpc-jwt-auth: revocation store ${source} did not answer: ${event.error}; the last list is enforced${event.staleUntil ? ` until ${event.staleUntil.toISOString()}, then calls are refused` : ''}`,
+        ],
+      ];
+    case 'reseeded':
+      return [
+        'warn',
+        [
+          { event: 'revocationsReseeded', source, entries: event.entries },
+          `grpc-jwt-auth: revocation store ${source} was found empty (wiped or restarted without persistence); ${event.entries} entries written back from this process`,
+        ],
+      ];
+    case 'cleared':
+      return ['warn', [{ event: 'revocationsCleared', source }, `grpc-jwt-auth: every revocation in ${source} was removed`]];
+    case 'synced':
+      return [
+        event.reason === 'start' ? 'debug' : 'info',
+        [
+          { event: 'revocationsSynced', source, reason: event.reason, entries: event.entries, ms: event.ms },
+          `grpc-jwt-auth: revocation list of ${source} loaded (${event.reason}): ${event.entries} entries in ${Math.round(event.ms)} ms`,
+        ],
+      ];
+    default:
+      return undefined; // revoked / unrevoked: one per entry, too many for a log; events and status tell them
+  }
+}
+
+/**
+ * Writes a revocation store's events to the logger: a store that stops answering and a wiped one at
+ * `warn`, re-syncs at `info`. Returns the function that stops listening. A store without `subscribe`, or
+ * whose `subscribe` throws, is passed over.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryRevocationStore } from 'grpc-jwt-auth';
+ * const stop = logRevocationEvents(console, createMemoryRevocationStore());
+ * stop();
+ * ```
+ */
+export function logRevocationEvents(logger: Logger | undefined, store: RevocationStore): () => void {
+  if (logger === undefined || typeof store.subscribe !== 'function') return () => undefined;
+  let source = 'revocations';
+  try {
+    source = store.status?.().source ?? source;
+  } catch {
+    // A status() that throws names nothing; the events are still logged.
+  }
+  try {
+    const stop = store.subscribe((event: RevocationEvent) => {
+      const entry = isRecord(event) ? revocationEventEntry(event, source) : undefined;
+      if (entry !== undefined) writeLog(logger, entry[0], () => entry[1]);
+    });
+    return typeof stop === 'function' ? () => stop() : () => undefined;
+  } catch {
+    return () => undefined;
+  }
 }
 
 /** Issuers whose tokens are accepted for any audience: none given for them, nor at the top level. */

@@ -13,7 +13,7 @@ import { CallAuthorization, type CallSettings } from './call-authorization.ts';
 import { CREDENTIAL_METADATA, type AuthenticatedEvent, type RejectedEvent } from './events.ts';
 import { startTelemetry } from '../telemetry/call-telemetry.ts';
 import type { TelemetryOptions } from '../telemetry/telemetry-options.ts';
-import { logConfiguration, logKeyEvents, observeRejections } from './interceptor-log.ts';
+import { logConfiguration, logKeyEvents, logRevocationEvents, observeRejections } from './interceptor-log.ts';
 import { checkLogger, type Logger } from './logger.ts';
 import { compileTokenSource, type TokenSource } from './token-source.ts';
 import { MetadataTokenReader } from './token-reader.ts';
@@ -245,6 +245,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   });
   // Last, once nothing else can throw: a failed creation must leave no listener on a resolver.
   const stopKeyLogs = logKeyEvents(logger, resolvers);
+  const stopRevocationLogs = logRevocationEvents(logger, settings.authenticator.revocations);
   // grpc-js runs interceptors only for registered methods, so this holds one entry per method.
   const policies = new Map<string, MethodPolicy>();
   const policyFor = (method: string): MethodPolicy => {
@@ -270,6 +271,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
     close: () => {
       settings.telemetry?.close();
       stopKeyLogs();
+      stopRevocationLogs();
       rejections.close();
       settings.streamRevocations?.close();
       settings.authenticator.close();

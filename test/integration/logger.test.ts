@@ -7,7 +7,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { AuthConfigError, AuthError, createAuthInterceptor, fromJwks, fromSecret, type KeyResolver, type KeysListener, type Logger } from '../../src/index.ts';
+import {
+  AuthConfigError,
+  AuthError,
+  createAuthInterceptor,
+  fromJwks,
+  fromSecret,
+  type KeyResolver,
+  type KeysListener,
+  type Logger,
+  type RevocationEvent,
+  type RevocationStore,
+} from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { bearer, unary } from '../support/calls.ts';
 import { startEchoServer, type EchoServer } from '../support/echo-server.ts';
@@ -349,5 +360,52 @@ describe('logger: nothing an operator should see is lost or left out (review)', 
     assert.equal(listeners.size, 0);
     emit();
     assert.equal(logger.of('warn').length, 1);
+  });
+
+  it('revocation store events: a store that stops answering, a wipe and a clear at warn, re-syncs at info, nothing per entry; close() stops listening', () => {
+    const listeners = new Set<(event: RevocationEvent) => void>();
+    const store: RevocationStore = {
+      match: () => undefined,
+      revoke: async () => undefined,
+      unrevoke: async () => false,
+      status: () => ({
+        source: 'redis(redis://admin:***@127.0.0.1:6379 prefix p)',
+        state: 'fresh',
+        entries: 0,
+        syncedAt: undefined,
+        staleUntil: undefined,
+        lastError: undefined,
+        nextRetry: undefined,
+      }),
+      subscribe(listener) {
+        listeners.add(listener);
+        return () => void listeners.delete(listener);
+      },
+    };
+    const logger = new CapturingLogger();
+    const auth = createAuthInterceptor({
+      keys: fromSecret('a-secret-of-thirty-two-bytes-or-more!'),
+      algorithms: ['HS256'],
+      logger: logger as Logger,
+      revocations: store,
+    });
+    const emit = (event: RevocationEvent): void => listeners.forEach((listener) => listener(event));
+    emit({ type: 'failed', error: 'PING timed out after 2000 ms', staleUntil: new Date(Date.now() + 300_000) });
+    emit({ type: 'reseeded', entries: 3 });
+    emit({ type: 'cleared' });
+    emit({ type: 'synced', entries: 3, ms: 12, reason: 'reconnect' });
+    emit({ type: 'revoked', entry: { target: { kind: 'subject', issuer: 'https://idp.example/', subject: 'alice' }, forgetAt: new Date() } });
+    assert.deepEqual(
+      logger.records.filter((record) => String(record.fields.event).startsWith('revocations')).map((record) => [record.level, record.fields.event]),
+      [
+        ['warn', 'revocationsFailed'],
+        ['warn', 'revocationsReseeded'],
+        ['warn', 'revocationsCleared'],
+        ['info', 'revocationsSynced'],
+      ],
+    );
+    assert.ok(logger.of('warn').every((record) => !record.message.includes('admin:secret')));
+    auth.close();
+    assert.equal(listeners.size, 0);
   });
 });
