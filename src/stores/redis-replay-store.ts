@@ -29,7 +29,10 @@ export interface RedisReplayStore extends ReplayStore {
   /** Closes the connection it opened (never a user's `client`). */
   close(): Promise<void>;
   /** Where it connects (password redacted), whether the command connection is up, and the last failure. */
-  status(): Pick<RevocationsStatus, 'source' | 'lastError'> & { readonly connected: boolean };
+  status(): Pick<RevocationsStatus, 'source' | 'lastError'> & {
+    /** Whether the command connection is up now. */
+    readonly connected: boolean;
+  };
 }
 
 const OPTION_NAMES = optionNames<RedisConnectionOptions>({ url: true, client: true, prefix: true, timeout: true });

@@ -25,10 +25,36 @@
  * ```
  */
 export type RevocationTarget =
-  | { readonly kind: 'token'; readonly issuer: string; readonly jti: string }
-  | { readonly kind: 'token'; readonly tokenId: string }
-  | { readonly kind: 'subject'; readonly issuer: string; readonly subject: string }
-  | { readonly kind: 'client'; readonly issuer: string; readonly clientId: string };
+  | {
+      /** One token. */
+      readonly kind: 'token';
+      /** The token's `iss` (`''` for tokens without one). */
+      readonly issuer: string;
+      /** The token's `jti`. */
+      readonly jti: string;
+    }
+  | {
+      /** One token, by its identity. */
+      readonly kind: 'token';
+      /** `AuthContext.tokenId`: for tokens without `jti`. */
+      readonly tokenId: string;
+    }
+  | {
+      /** Every token of a subject issued before an instant. */
+      readonly kind: 'subject';
+      /** The tokens' `iss` (`''` for tokens without one). */
+      readonly issuer: string;
+      /** The tokens' `sub`. */
+      readonly subject: string;
+    }
+  | {
+      /** Every token issued to a client before an instant. */
+      readonly kind: 'client';
+      /** The tokens' `iss` (`''` for tokens without one). */
+      readonly issuer: string;
+      /** The tokens' `azp`, else `client_id`. */
+      readonly clientId: string;
+    };
 
 /**
  * A revocation to record: a {@link RevocationTarget} and how long it matters.
@@ -91,6 +117,7 @@ export interface RevocationMatch {
  * ```
  */
 export interface RevocationEntry {
+  /** What is revoked. */
   readonly target: RevocationTarget;
   /** Subject and client revocations: the watermark. */
   readonly before?: Date;
@@ -164,12 +191,46 @@ export interface RevocationsStatus {
  * ```
  */
 export type RevocationEvent =
-  | { readonly type: 'synced'; readonly entries: number; readonly ms: number; readonly reason: 'start' | 'reconnect' | 'gap' | 'epoch' }
-  | { readonly type: 'failed'; readonly error: string; readonly staleUntil: Date | undefined }
-  | { readonly type: 'revoked'; readonly entry: RevocationEntry }
-  | { readonly type: 'unrevoked'; readonly target: RevocationTarget }
-  | { readonly type: 'cleared' }
-  | { readonly type: 'reseeded'; readonly entries: number };
+  | {
+      /** The mirror was (re)loaded. */
+      readonly type: 'synced';
+      /** Entries now held. */
+      readonly entries: number;
+      /** How long the load took, in milliseconds (a measurement, not an option). */
+      readonly ms: number;
+      /** Why: the first load, a reconnect, a missed change, or a wiped or cleared shared store. */
+      readonly reason: 'start' | 'reconnect' | 'gap' | 'epoch';
+    }
+  | {
+      /** The shared store did not answer. */
+      readonly type: 'failed';
+      /** What failed (a Redis URL in it has its password redacted). */
+      readonly error: string;
+      /** When the mirror expires unless a sync succeeds first. */
+      readonly staleUntil: Date | undefined;
+    }
+  | {
+      /** An entry was added or merged, here or in another process. */
+      readonly type: 'revoked';
+      /** The entry as it now stands. */
+      readonly entry: RevocationEntry;
+    }
+  | {
+      /** An entry was removed. */
+      readonly type: 'unrevoked';
+      /** What it revoked. */
+      readonly target: RevocationTarget;
+    }
+  | {
+      /** Every entry was removed (`unrevoke --all`). */
+      readonly type: 'cleared';
+    }
+  | {
+      /** The shared store was found wiped and this process wrote its entries back. */
+      readonly type: 'reseeded';
+      /** How many entries it wrote back. */
+      readonly entries: number;
+    };
 
 /**
  * What a store needs of a verified token to match it: its claims (`iss`, `jti`, `sub`, `azp`/`client_id`,
@@ -182,7 +243,9 @@ export type RevocationEvent =
  * ```
  */
 export interface RevocableToken {
+  /** The verified claims. */
   readonly claims: Readonly<Record<string, unknown>>;
+  /** `AuthContext.tokenId`. */
   readonly tokenId: string;
 }
 
