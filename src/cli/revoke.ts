@@ -294,6 +294,9 @@ function openAdmin(connection: Connection): RedisRevocationAdmin {
     });
   } catch (error) {
     if (error instanceof AuthConfigError) throw flagError(FLAG_OF_OPTION[error.option] ?? error.option, error);
+    // The driver refuses some URLs `new URL` takes (`redis://host/notadb`): a usage mistake (exit 2, not
+    // 1), and its message passes the password filter like every other.
+    if (error instanceof TypeError) throw new UsageError(`--redis: ${failureText(error, connection.url)}`);
     throw error;
   }
 }
