@@ -234,6 +234,28 @@ describe('CLI revoke / unrevoke review', { timeout: 45_000 }, () => {
     }
   });
 
+  it('Redis hung (SIGSTOP) → --list --json and unrevoke --all --yes exit 1 by themselves, password never printed', async (t) => {
+    if (!redisAvailable(t)) return;
+    const hung = await startRedisServer();
+    hung.pause();
+    try {
+      const url = hung.url.replace('redis://', 'redis://:Hung-Pw-3@');
+      const started = Date.now();
+      const runs = await Promise.all([
+        cliProcess(['revoke', '--redis', url, '--list', '--json', '--timeout', '0.5']),
+        cliProcess(['unrevoke', '--redis', url, '--all', '--yes', '--json', '--timeout', '0.5']),
+      ]);
+      for (const run of runs) {
+        assert.equal(run.code, 1, run.stdout);
+        assert.ok(!`${run.stdout}${run.stderr}`.includes('Hung-Pw-3'), run.stderr);
+      }
+      t.diagnostic(`hung: both exited 1 after ${Date.now() - started} ms (node + tsx start included)`);
+    } finally {
+      hung.resume();
+      await hung.stop();
+    }
+  });
+
   it('the process exits by itself: a success (--json) and an unreachable Redis (--json), as a child process', async (t) => {
     if (!redisAvailable(t)) return;
     const p = prefix();
