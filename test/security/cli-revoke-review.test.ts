@@ -257,7 +257,7 @@ describe('CLI revoke / unrevoke review', { timeout: 45_000 }, () => {
     }
   });
 
-  it('the process exits by itself: a success (--json) and an unreachable Redis (--json), as a child process', async (t) => {
+  it('the process exits by itself: a success (--json), an unreachable Redis (--json) and a refused password, as a child process', async (t) => {
     if (!redisAvailable(t)) return;
     const p = prefix();
     const ok = await cliProcess(['revoke', '--redis', redis.url, '--issuer', ISSUER, '--client', 'cli', '--prefix', p, '--json']);
@@ -266,5 +266,15 @@ describe('CLI revoke / unrevoke review', { timeout: 45_000 }, () => {
     const down = await cliProcess(['revoke', '--redis', `redis://:Down-Pw@127.0.0.1:${await closedPort()}`, '--list', '--json', '--timeout', '0.5']);
     assert.equal(down.code, 1, down.stdout);
     assert.ok(!`${down.stdout}${down.stderr}`.includes('Down-Pw'));
+    // A refused password: node-redis keeps reconnecting; close() must still let the process end.
+    const guarded = await startRedisServer();
+    try {
+      await guarded.command('CONFIG', 'SET', 'requirepass', 'Right-Pw-78');
+      const refused = await cliProcess(['unrevoke', '--redis', `redis://:Wrong-Pw-56@127.0.0.1:${guarded.port}`, '--token-id', 't', '--timeout', '0.5']);
+      assert.equal(refused.code, 1, refused.stdout);
+      assert.ok(!`${refused.stdout}${refused.stderr}`.includes('Wrong-Pw-56'), refused.stderr);
+    } finally {
+      await guarded.kill();
+    }
   });
 });
