@@ -33,8 +33,33 @@ const TARGETS: OptionSpec = {
   client: { type: 'string' },
 };
 
-const REVOKE_OPTIONS: OptionSpec = { ...CONNECTION, ...TARGETS, before: { type: 'string' }, expires: { type: 'string' }, list: { type: 'boolean' } };
-const UNREVOKE_OPTIONS: OptionSpec = { ...CONNECTION, ...TARGETS, all: { type: 'boolean' }, yes: { type: 'boolean' } };
+/**
+ * Every string flag declared `multiple`, so a repeat is seen: parseArgs alone keeps the last value, and
+ * `revoke --subject alice --subject bob` silently revoked bob only (see {@link singleValues}).
+ */
+function repeatable(spec: OptionSpec): OptionSpec {
+  return Object.fromEntries(Object.entries(spec).map(([name, option]) => [name, option.type === 'string' ? { ...option, multiple: true } : option]));
+}
+
+const REVOKE_OPTIONS: OptionSpec = repeatable({
+  ...CONNECTION,
+  ...TARGETS,
+  before: { type: 'string' },
+  expires: { type: 'string' },
+  list: { type: 'boolean' },
+});
+const UNREVOKE_OPTIONS: OptionSpec = repeatable({ ...CONNECTION, ...TARGETS, all: { type: 'boolean' }, yes: { type: 'boolean' } });
+
+/** The values with each string flag given once; a flag given twice is a usage error, never a silent last-one-wins. */
+function singleValues(values: ParsedArgs['values']): ParsedArgs['values'] {
+  const single: Record<string, string | boolean | undefined> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (!Array.isArray(value)) single[name] = value;
+    else if (value.length === 1) single[name] = value[0];
+    else throw new UsageError(`--${name} is given ${value.length} times: give it once (one target per command)`);
+  }
+  return single;
+}
 
 const CONNECTION_HELP = `Redis:
   --redis <url>              redis:// or rediss:// URL; default $REDIS_URL. Prefer the variable: a
@@ -66,8 +91,9 @@ When:
                      --max-token-lifetime)
   --before <time>    subject and client targets: tokens issued before it are revoked (default now; a
                      token issued the same second after it is revoked too)
-  A time is an ISO 8601 date (2026-12-01T10:00:00Z), seconds since the epoch (as in exp), or seconds
-  from now (+3600, -60).
+  A time is an ISO 8601 date, a time of day with its zone (2026-12-01T10:00:00Z; 2026-12-01 alone is
+  midnight UTC), seconds since the epoch (as in exp), or seconds from now (+3600, --before=-60: a value
+  starting with - needs the =). Each flag once: run the command once per target.
 
 ${CONNECTION_HELP}
 
@@ -95,6 +121,13 @@ type Request =
   | { readonly action: 'revoke'; readonly revocation: Revocation }
   | { readonly action: 'unrevoke'; readonly target: RevocationTarget };
 
+/** Whether the `YYYY-MM-DD` that `text` starts with names a day of the calendar. */
+function calendarDateExists(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 /** A time flag: ISO 8601, epoch seconds, or seconds from now. */
 function timeOption(values: ParsedArgs['values'], name: string, now: number): Date | undefined {
   const text = stringOption(values, name);
@@ -102,9 +135,14 @@ function timeOption(values: ParsedArgs['values'], name: string, now: number): Da
   let ms = Number.NaN;
   if (/^[+-]\d{1,10}$/.test(text)) ms = now + Number(text) * 1000;
   else if (/^\d{1,12}$/.test(text)) ms = Number(text) * 1000;
-  // Date.parse also reads "1", "May 5" and locale forms: only ISO 8601, whose meaning is not a guess.
-  else if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) ms = Date.parse(text);
-  if (!Number.isFinite(ms)) throw new UsageError(`--${name} ${JSON.stringify(text)}: give an ISO 8601 date, seconds since the epoch, or +seconds`);
+  // Date.parse also reads "1", "May 5" and locale forms: only ISO 8601, whose meaning is not a guess. A
+  // time of day needs its zone: without one Date.parse reads it in the admin machine's local zone, and
+  // `--before 2026-01-01T00:00:00` meant 05:00Z in New York (a date alone is midnight UTC, as ISO says).
+  else if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(text)) ms = Date.parse(text);
+  // Date.parse rolls a day the month lacks over (2026-02-30 read as March 2): a typo'd date is refused, not moved.
+  if (/^\d{4}-/.test(text) && !calendarDateExists(text)) ms = Number.NaN;
+  if (!Number.isFinite(ms))
+    throw new UsageError(`--${name} ${JSON.stringify(text)}: give an ISO 8601 date (a time with its zone), seconds since the epoch, or +seconds`);
   return new Date(ms);
 }
 
@@ -256,6 +294,9 @@ function openAdmin(connection: Connection): RedisRevocationAdmin {
     });
   } catch (error) {
     if (error instanceof AuthConfigError) throw flagError(FLAG_OF_OPTION[error.option] ?? error.option, error);
+    // The driver refuses some URLs `new URL` takes (`redis://host/notadb`): a usage mistake (exit 2, not
+    // 1), and its message passes the password filter like every other.
+    if (error instanceof TypeError) throw new UsageError(`--redis: ${failureText(error, connection.url)}`);
     throw error;
   }
 }
@@ -290,7 +331,8 @@ async function perform(request: Request, admin: RedisRevocationAdmin, json: bool
 }
 
 /** Runs one command: parse, connect, do, close; Redis failures exit 1 with the URL's password hidden. */
-async function run(command: 'revoke' | 'unrevoke', { values }: ParsedArgs, io: CommandIo): Promise<number> {
+async function run(command: 'revoke' | 'unrevoke', args: ParsedArgs, io: CommandIo): Promise<number> {
+  const values = singleValues(args.values);
   const connection = connectionOf(values);
   const request = command === 'revoke' ? await revokeRequest(values, io, connection.maxTokenLifetime) : await unrevokeRequest(values, io);
   const admin = openAdmin(connection);

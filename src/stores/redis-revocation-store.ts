@@ -233,6 +233,14 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
     }
   }
 
+  /** Whether the mirror holds what a change says (or a later merge of it): then it was loaded already. */
+  function reflected(change: Exclude<RevocationChange, { op: 'clear' }>): boolean {
+    const held = mirror.get(change.id);
+    if (change.op === 'del') return held === undefined;
+    const { before, until } = change.entry;
+    return held !== undefined && held.until >= until && (before === undefined || (held.before !== undefined && held.before >= before));
+  }
+
   function onMessage(message: string): void {
     if (closed) return;
     const change = parseChange(message);
@@ -243,6 +251,10 @@ function openRedisRevocationStore(options: RedisRevocationStoreOptions): Require
     }
     if (!loaded) return; // the first sync is coming
     if (change === undefined) return requestSync('gap');
+    // A live change at or below our sequence that the mirror does not reflect: Redis went back (a
+    // failover lost writes) and new changes re-used the numbers. Dropped as "already loaded", they were
+    // never enforced, and a heartbeat finding the sequence back where we left it saw no gap.
+    if (change.op !== 'clear' && change.epoch === epoch && change.seq <= lastSeq && !reflected(change)) return requestSync('gap');
     onChange(change);
   }
 
