@@ -2,6 +2,10 @@
  * What a command reads and writes. Commands never touch `process` directly, so tests run them in-process
  * with captured output.
  */
+import { UsageError } from './args.ts';
+
+/** The most standard input read: a token is kilobytes. */
+const MAX_STDIN_BYTES = 1024 * 1024;
 
 /**
  * The program's input and output, raw: `runCli` hands commands a {@link CommandIo} over it that escapes
@@ -25,7 +29,7 @@ export interface CliIo {
   out(text: string): void;
   /** Writes `text` to standard error as it is, then a newline. */
   err(text: string): void;
-  /** Reads standard input to its end. */
+  /** Reads standard input to its end (at most 1 MiB: more is a usage error). */
   readStdin(): Promise<string>;
   /** Resolves when the user asks to stop (Ctrl-C, SIGTERM); for long-running commands. */
   stopRequested(): Promise<string>;
@@ -93,7 +97,17 @@ export function processIo(): CliIo {
     err: (text) => process.stderr.write(`${text}\n`),
     async readStdin() {
       const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      let size = 0;
+      for await (const chunk of process.stdin) {
+        size += (chunk as Buffer).length;
+        // `--token - < /dev/zero` (or a pipe from the wrong command) must not grow until the machine
+        // swaps: a token is kilobytes, so a megabyte is a mistake, reported as one (exit 2).
+        if (size > MAX_STDIN_BYTES) {
+          process.stdin.destroy();
+          throw new UsageError(`standard input is larger than ${MAX_STDIN_BYTES} bytes: not a token`);
+        }
+        chunks.push(chunk as Buffer);
+      }
       return Buffer.concat(chunks).toString('utf8');
     },
     stopRequested: () =>

@@ -4,7 +4,7 @@ import { checkRulesAgainstServices } from '../authz/rule-check.ts';
 import type { ServiceSource } from '../authz/service-methods.ts';
 import { checkOptionNames, optionNames, optionalChoice, optionalFunction } from '../util/option-checks.ts';
 import { AUTHENTICATOR_OPTION_NAMES, buildAuthenticator, type AuthenticatorOptions } from '../verify/authenticator.ts';
-import { checkedClock } from '../verify/clock.ts';
+import { checkedClock } from '../util/clock.ts';
 import { checkMaxTokenBytes } from '../verify/options.ts';
 import { checkMaxConcurrentVerifications } from '../verify/verification-limit.ts';
 import type { MethodPolicy } from './admission.ts';

@@ -1,5 +1,5 @@
 import { checkOptionNames, optionNames, optionalInteger, optionalSeconds } from '../util/option-checks.ts';
-import { checkedClock } from '../verify/clock.ts';
+import { checkedClock } from '../util/clock.ts';
 import { entryOfRevocation, matchLookup, matchToken, publicEntry, targetOfEntryId, type LookupMatcher, type TokenLookup } from './revocation-keys.ts';
 import { RevocationListeners, RevocationMirror } from './revocation-mirror.ts';
 import type { Revocation, RevocationEntry, RevocationEvent, RevocationStore, RevocationTarget, RevocableToken, RevocationsStatus } from './revocation-store.ts';

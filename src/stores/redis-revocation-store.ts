@@ -5,7 +5,7 @@
  * heartbeat, and re-synced after reconnects, gaps, clears and wipes. While Redis does not answer the last
  * mirror is enforced for `staleIfError` seconds; past it every check fails closed.
  */
-import { checkedClock } from '../verify/clock.ts';
+import { checkedClock } from '../util/clock.ts';
 import { randomUUID } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.ts';
 import { backoffDelay } from '../util/backoff.ts';

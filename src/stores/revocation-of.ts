@@ -1,4 +1,4 @@
-import { LAST_NUMERIC_DATE } from '../verify/claims.ts';
+import { LAST_NUMERIC_DATE } from '../util/clock.ts';
 import type { Revocation, RevocableToken } from './revocation-store.ts';
 
 /**

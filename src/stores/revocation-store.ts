@@ -157,6 +157,7 @@ export type RevocationsState = 'local' | 'fresh' | 'stale' | 'expired' | 'empty'
 export interface RevocationsStatus {
   /** Where the list comes from, e.g. `memory` or `redis(redis://127.0.0.1:6379 prefix grpc-jwt-auth)`; never a password. */
   readonly source: string;
+  /** How usable the list is now (see {@link RevocationsState}). */
   readonly state: RevocationsState;
   /** Entries held in this process's mirror. */
   readonly entries: number;

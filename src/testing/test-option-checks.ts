@@ -4,7 +4,7 @@
  */
 import { AuthConfigError } from '../errors/config-error.ts';
 import { isRecord, optionalSeconds, optionNames } from '../util/option-checks.ts';
-import { LAST_NUMERIC_DATE } from '../verify/claims.ts';
+import { LAST_NUMERIC_DATE } from '../util/clock.ts';
 import type { SignOptions } from './test-issuer.ts';
 import { certificateThumbprint, isThumbprint } from '../verify/certificate-thumbprint.ts';
 

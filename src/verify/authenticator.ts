@@ -7,7 +7,7 @@ import { describeForLog } from '../errors/log-text.ts';
 import { authStatus, type AuthStatus, type KeySource } from './auth-status.ts';
 import { checkOptionNames, isRecord, optionNames } from '../util/option-checks.ts';
 import { checkTimeClaims } from './claims.ts';
-import { checkedClock } from './clock.ts';
+import { checkedClock } from '../util/clock.ts';
 import { parseCompactToken, type ParsedToken } from './compact.ts';
 import { compileIssuers, type IssuerOptions } from './issuers.ts';
 import { NO_DPOP, VERIFY_OPTION_FLAGS, checkMaxTokenBytes, compileVerifyOptions, type VerifyContext, type VerifyOptions } from './options.ts';

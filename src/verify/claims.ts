@@ -1,3 +1,4 @@
+import { LAST_NUMERIC_DATE } from '../util/clock.ts';
 import { AuthError } from '../errors/auth-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
 
@@ -18,9 +19,6 @@ export type Claims = Readonly<Record<string, unknown>>;
 function invalid(message: string): AuthError {
   return new AuthError('ERR_AUTH_CLAIM_INVALID', message);
 }
-
-/** 9999-12-31T23:59:59Z in seconds: the last instant a NumericDate may name. */
-export const LAST_NUMERIC_DATE = 253_402_300_799;
 
 /**
  * A NumericDate must be a finite JSON number naming a real instant, from 1970 to the end of the year

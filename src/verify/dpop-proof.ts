@@ -12,7 +12,7 @@ import { checkOptionNames, isRecord, optionNames } from '../util/option-checks.t
 import { isThenable } from '../util/thenable.ts';
 import { createMemoryReplayStore } from '../stores/memory-replay-store.ts';
 import { optionalReplayStore, type ReplayStore } from '../stores/replay-store.ts';
-import { checkedClock } from './clock.ts';
+import { checkedClock } from '../util/clock.ts';
 import { decodeJsonObject, splitCompactToken } from './compact.ts';
 import { DpopKeyCache, signatureVerifies, type DpopKeyEntry } from './dpop-key-cache.ts';
 import { createDpopNonces, NONCE_WINDOW, type DpopNonces } from './dpop-nonce.ts';

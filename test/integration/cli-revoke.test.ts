@@ -258,4 +258,10 @@ describe('CLI revoke / unrevoke against Redis', { timeout: 90_000 }, () => {
     assert.match(main.stdout, /^ {2}unrevoke /m);
     for (const command of ['revoke', 'unrevoke']) assert.equal((await cli([command, '--help'])).code, 0);
   });
+
+  it('--token - with more than 1 MiB on standard input (a pipe from /dev/zero) → exit 2 at once, nothing read beyond', async () => {
+    const run = await cliProcess(['revoke', '--redis', 'redis://127.0.0.1:1', '--token', '-'], 'x'.repeat(2 * 1024 * 1024));
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /larger than 1048576 bytes/);
+  });
 });

@@ -36,6 +36,8 @@ export function cliProcess(args: readonly string[], stdin = ''): Promise<CliRun>
       if (code === undefined) reject(error);
       else resolve({ code, stdout, stderr });
     });
+    // A command may stop reading early (input too large): the rest of `stdin` then meets a closed pipe.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(stdin);
   });
 }

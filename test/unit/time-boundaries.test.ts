@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { createAuthenticator, isAuthError, type Authentication, type KeyResolver } from '../../src/index.ts';
 import { scheduleExpiry } from '../../src/server/stream-expiry.ts';
 import { createTestIssuer, type TestClaims, type TestIssuer } from '../../src/testing/index.ts';
-import { checkedClock } from '../../src/verify/clock.ts';
+import { checkedClock } from '../../src/util/clock.ts';
 import { buildAuthenticator } from '../../src/verify/authenticator.ts';
 
 const METHOD = '/test.v1.S/M';

@@ -1,6 +1,9 @@
-import { optionalFunction } from '../util/option-checks.ts';
+import { optionalFunction } from './option-checks.ts';
 import { AuthError } from '../errors/auth-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
+
+/** 9999-12-31T23:59:59Z in seconds: the last instant a NumericDate may name. */
+export const LAST_NUMERIC_DATE = 253_402_300_799;
 
 /** 2001-09-09T01:46:40Z: a clock reading earlier than this is in the wrong unit. */
 const EARLIEST_READING = 1e12;
