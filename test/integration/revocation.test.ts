@@ -27,55 +27,14 @@ import {
   type ReplayStore,
   type RevocationStore,
 } from '../../src/index.ts';
-import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
-import { allKinds, bearer, bidi, outcomeOf, serverStream, unary, type Outcome } from '../support/calls.ts';
+import { createTestIssuer } from '../../src/testing/index.ts';
+import { allKinds, bidi, outcomeOf, serverStream, unary } from '../support/calls.ts';
 import { echoImplementation, startEchoServer, type EchoReply, type EchoServer } from '../support/echo-server.ts';
 import { TEST_ORIGIN, makeProof, proofKey } from '../support/dpop-proofs.ts';
+import { assertRevoked, heldServerStream, meta, withServer } from '../support/revocation-calls.ts';
 
 const { status, Metadata } = grpc;
-const meta = (token: string): grpc.Metadata => bearer(Metadata, token);
 const now = (): number => Math.floor(Date.now() / 1000);
-
-async function withServer(
-  idp: TestIssuer,
-  options: Partial<AuthInterceptorOptions>,
-  body: (echo: EchoServer, auth: ReturnType<typeof createAuthInterceptor>) => Promise<void>,
-  implementation?: (runs: EchoServer['runs']) => grpc.UntypedServiceImplementation,
-): Promise<void> {
-  const auth = createAuthInterceptor({ keys: idp.keys, algorithms: ['HS256'], ...options } as AuthInterceptorOptions);
-  const echo = await startEchoServer({ interceptors: [auth], ...(implementation ? { implementation } : {}) });
-  try {
-    await body(echo, auth);
-  } finally {
-    await echo.close();
-    auth.close();
-  }
-}
-
-function assertRevoked(outcome: Outcome, label: string): void {
-  assert.equal(outcome.code, status.UNAUTHENTICATED, label);
-  assert.equal(outcome.reason, 'TOKEN_REVOKED', label);
-  assert.match(outcome.wwwAuthenticate ?? '', /invalid_token/, label);
-}
-
-/** A stream held open by the server (`hold`), and how it ended. */
-function heldServerStream(echo: EchoServer, token: string): { firstReply: Promise<void>; ended: Promise<Outcome>; cancel(): void } {
-  const replies: EchoReply[] = [];
-  let first: () => void = () => undefined;
-  const firstReply = new Promise<void>((resolve) => (first = resolve));
-  const call = echo.client.ServerStream({ text: 'hold' }, meta(token), { deadline: Date.now() + 10_000 });
-  const ended = new Promise<Outcome>((resolve) => {
-    call.on('data', (reply: EchoReply) => {
-      replies.push(reply);
-      first();
-    });
-    call.on('error', (error: grpc.ServiceError) => resolve(outcomeOf(error, replies)));
-    call.on('status', (end: grpc.StatusObject) => {
-      if (end.code === status.OK) resolve(outcomeOf(null, replies));
-    });
-  });
-  return { firstReply, ended, cancel: () => call.cancel() };
-}
 
 describe('revocations (memory store, the default)', { timeout: 60_000 }, () => {
   it('all four call kinds: refused TOKEN_REVOKED after revoke, on a token-cache hit; the handler never runs; unrevoke re-admits', async () => {

@@ -28,13 +28,13 @@ import {
 } from '../../src/index.ts';
 import { diagnose } from '../../src/cli/diagnose.ts';
 import { hasLookupMatch } from '../../src/stores/revocation-keys.ts';
-import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
-import { bearer, outcomeOf, serverStream, unary, type Outcome } from '../support/calls.ts';
+import { createTestIssuer } from '../../src/testing/index.ts';
+import { outcomeOf, serverStream, unary, type Outcome } from '../support/calls.ts';
 import { echoImplementation, startEchoServer, type EchoReply, type EchoServer } from '../support/echo-server.ts';
 import { TEST_ORIGIN, makeProof, proofKey } from '../support/dpop-proofs.ts';
+import { assertRevoked, heldServerStream, meta, withServer } from '../support/revocation-calls.ts';
 
 const { status, Metadata } = grpc;
-const meta = (token: string): grpc.Metadata => bearer(Metadata, token);
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 const METHOD = '/test.echo.v1.Echo/Unary';
 const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,46 +58,7 @@ function gate(): { promise: Promise<void>; open(): void } {
   return { promise, open };
 }
 
-async function withServer(
-  idp: TestIssuer,
-  options: Partial<AuthInterceptorOptions>,
-  body: (echo: EchoServer, auth: ReturnType<typeof createAuthInterceptor>) => Promise<void>,
-  implementation?: (runs: EchoServer['runs']) => grpc.UntypedServiceImplementation,
-): Promise<void> {
-  const auth = createAuthInterceptor({ keys: idp.keys, algorithms: [idp.alg], ...options } as AuthInterceptorOptions);
-  const echo = await startEchoServer({ interceptors: [auth], ...(implementation ? { implementation } : {}) });
-  try {
-    await body(echo, auth);
-  } finally {
-    await echo.close();
-    auth.close();
-  }
-}
-
-function assertRevoked(outcome: Outcome, label: string): void {
-  assert.equal(outcome.code, status.UNAUTHENTICATED, label);
-  assert.equal(outcome.reason, 'TOKEN_REVOKED', label);
-}
-
 const isRevoked = (error: unknown): boolean => isAuthError(error) && error.code === 'ERR_AUTH_TOKEN_REVOKED';
-
-/** A server stream held open by the echo server (`hold`), and how it ended. */
-function heldServerStream(echo: EchoServer, token: string): { firstReply: Promise<void>; ended: Promise<Outcome>; cancel(): void } {
-  const replies: EchoReply[] = [];
-  const first = gate();
-  const call = echo.client.ServerStream({ text: 'hold' }, meta(token), { deadline: Date.now() + 20_000 });
-  const ended = new Promise<Outcome>((resolve) => {
-    call.on('data', (reply: EchoReply) => {
-      replies.push(reply);
-      first.open();
-    });
-    call.on('error', (error: grpc.ServiceError) => resolve(outcomeOf(error, replies)));
-    call.on('status', (end: grpc.StatusObject) => {
-      if (end.code === status.OK) resolve(outcomeOf(null, replies));
-    });
-  });
-  return { firstReply: first.promise, ended, cancel: () => call.cancel() };
-}
 
 /** Whether `ended` is still pending after `ms`. */
 async function stillOpen(ended: Promise<unknown>, ms = 150): Promise<boolean> {
