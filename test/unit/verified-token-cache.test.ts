@@ -181,6 +181,23 @@ describe('TokenCache', () => {
     assert.equal(cache.size, 3);
   });
 
+  it('a full cache evicts in batches of 1% of the bound, least recently used first, never above maxEntries', () => {
+    const cache = new TokenCache({ maxEntries: 1000 });
+    for (let i = 0; i < 1000; i++) cache.set(`t${i}`, entry(undefined), 0);
+    assert.ok(cache.get('t0', 0), 't0 becomes the most recently used');
+    cache.set('new', entry(undefined), 0);
+    // The excess (1) and 1% of the bound (10) go at once: the next ten inserts evict nothing.
+    assert.equal(cache.size, 990);
+    assert.equal(cache.get('t1', 0), undefined, 'the least recently used went first');
+    assert.equal(cache.get('t11', 0), undefined);
+    assert.ok(cache.get('t12', 0), 'no more than the batch');
+    assert.ok(cache.get('t0', 0) && cache.get('new', 0));
+    for (let i = 0; i < 5000; i++) {
+      cache.set(`u${i}`, entry(undefined), 0);
+      assert.ok(cache.size <= 1000);
+    }
+  });
+
   it('an entry lives no longer than validUntil and maxTtl (seconds)', () => {
     const cache = new TokenCache({ maxTtl: 10 });
     cache.set('short', entry(5), 0);
