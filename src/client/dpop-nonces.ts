@@ -4,6 +4,7 @@
  * this entry can read or plant a nonce.
  */
 import { isDpopNonce, type DpopKey } from './dpop-key.ts';
+import { makeRoom } from '../util/map-eviction.ts';
 
 /** Origins remembered per key, least recently used dropped first (oauth4webapi keeps the same 100). */
 const MAX_ORIGINS = 100;
@@ -53,7 +54,7 @@ export function rememberNonce(key: DpopKey, origin: string, value: unknown): val
     nonces.set(key, map);
   }
   map.delete(origin);
-  if (map.size >= MAX_ORIGINS) map.delete(map.keys().next().value as string);
+  makeRoom(map, MAX_ORIGINS);
   map.set(origin, value);
   return true;
 }

@@ -1,3 +1,5 @@
+import { makeRoom } from '../util/map-eviction.ts';
+
 /**
  * At most this many unknown kids are remembered; the oldest is forgotten first.
  *
@@ -55,10 +57,7 @@ export class UnknownKids {
   remember(kid: string, until: number): void {
     if (kid.length > MAX_REMEMBERED_KID_LENGTH) return;
     this.#until.delete(kid);
-    if (this.#until.size >= MAX_REMEMBERED_KIDS) {
-      const oldest = this.#until.keys().next();
-      if (!oldest.done) this.#until.delete(oldest.value);
-    }
+    makeRoom(this.#until, MAX_REMEMBERED_KIDS);
     this.#until.set(kid, until);
   }
 

@@ -6,6 +6,7 @@
 
 import { constants, verify as verifySignature, type KeyObject, type VerifyKeyObjectInput, type VerifyPublicKeyInput } from 'node:crypto';
 import type { DpopAlgorithm } from './dpop-options.ts';
+import { makeRoom } from '../util/map-eviction.ts';
 
 /** What a verified header gave: the key to verify with, its thumbprint and the header's `alg`. */
 export interface DpopKeyEntry {
@@ -113,10 +114,7 @@ export class DpopKeyCache {
 
   set(header: string, entry: DpopKeyEntry): void {
     this.#entries.delete(header);
-    if (this.#entries.size >= this.maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
+    makeRoom(this.#entries, this.maxEntries);
     this.#entries.set(header, entry);
   }
 }

@@ -85,7 +85,8 @@ describe('unknown kids (negative cache)', () => {
   it(`holds at most ${MAX_REMEMBERED_KIDS} kids, oldest out first, and never stores kids over ${MAX_REMEMBERED_KID_LENGTH} characters`, () => {
     const unknown = new UnknownKids();
     for (let i = 0; i < 10_000; i++) unknown.remember(`kid-${i}`, 30_000);
-    assert.equal(unknown.size, MAX_REMEMBERED_KIDS);
+    // Evicted in batches of 1% (one walk of the Map per batch, not one per kid): never above the bound.
+    assert.ok(unknown.size <= MAX_REMEMBERED_KIDS && unknown.size >= MAX_REMEMBERED_KIDS * 0.99, String(unknown.size));
     assert.equal(unknown.has('kid-0', 1), false);
     assert.equal(unknown.has('kid-9999', 1), true);
     unknown.remember('x'.repeat(MAX_REMEMBERED_KID_LENGTH + 1), 30_000);
