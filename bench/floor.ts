@@ -40,7 +40,8 @@ export function floorInterceptor(known: ReadonlyMap<string, Caller>): ServerInte
     });
 }
 
-function library(fixture: AlgorithmFixture): ServerInterceptor {
+/** The library's interceptor with its defaults (cache on, telemetry default), for one algorithm's key. */
+export function libraryInterceptor(fixture: AlgorithmFixture): ServerInterceptor {
   const keys = fixture.alg === 'HS256' ? fromSecret({ 'bench-key': fixture.publicKey as Uint8Array }) : fromPem({ 'bench-key': fixture.publicPem as string });
   return createAuthInterceptor({ keys, algorithms: [fixture.alg], issuer: ISSUER, audience: AUDIENCE });
 }
@@ -56,7 +57,7 @@ export async function floorScenarios(): Promise<Array<{ name: string; intercepto
     scenarios.push(
       { name: `${alg} baseline (no auth)`, interceptors: [], tokens },
       { name: `${alg} floor`, interceptors: [floorInterceptor(new Map([[`Bearer ${token}`, { subject: 'bench-user' }]]))], tokens },
-      { name: `${alg} lib cached`, interceptors: [library(fixture)], tokens },
+      { name: `${alg} lib cached`, interceptors: [libraryInterceptor(fixture)], tokens },
       { name: `${alg} peer fast-jwt+cache`, interceptors: [fastJwtPeer(fastJwtKey, alg)], tokens },
     );
   }

@@ -1,5 +1,5 @@
 /**
- * The parts of `npm run bench` added for issue 16 — floor, fresh, mixed, import — each also runnable
+ * The parts of `npm run bench` added for issue 16 — floor, floor-path, fresh, mixed, import — each runnable
  * alone (`npm run bench -- floor`): how the in-process ones run, and how each one's figures and ratios
  * are printed. The floor's load run is bench/run.ts's, with the scenarios of bench/floor.ts.
  */
@@ -11,6 +11,7 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 /** The parts that run as one child process printing one JSON object, and the node flags they need. */
 export const CHILD_PARTS = {
+  'floor-path': { file: './floor-path.ts', execArgv: ['--expose-gc'] },
   fresh: { file: './fresh.ts', execArgv: ['--expose-gc'] },
   mixed: { file: './mixed.ts', execArgv: ['--expose-gc'] },
   import: { file: './import-time.ts', execArgv: [] },
@@ -71,6 +72,17 @@ function printFloor(summary: Record<string, unknown>): void {
   }
 }
 
+function printFloorPath(result: Record<string, unknown>): void {
+  console.log('\nfloor-path: the same, in process without the network (driven as grpc-js drives it), CPU ns per admitted call:');
+  console.log(`  ${'alg'.padEnd(6)} ${'floor ns'.padEnd(9)} ${'lib ns'.padEnd(9)} ${'lib − floor'.padEnd(12)} lib × floor`);
+  for (const [alg, row] of Object.entries(result) as Array<[string, Record<string, number>]>) {
+    if (alg === 'settings') continue;
+    console.log(
+      `  ${alg.padEnd(6)} ${num(row['floor (CPU ns/call)'], 0).padEnd(9)} ${num(row['lib cached (CPU ns/call)'], 0).padEnd(9)} ${num(row['lib cached − floor (ns)'], 0).padEnd(12)} ${num(row['lib cached × floor'], 3)}`,
+    );
+  }
+}
+
 function printFresh(result: Record<string, unknown>): void {
   console.log('\nfresh: a new token per call, in process, 32 in flight, CPU µs/call against jose.jwtVerify (same key) in this run:');
   console.log(`  ${'alg'.padEnd(6)} ${'jose µs'.padEnd(9)} ${'cache on µs'.padEnd(12)} ${'× jose'.padEnd(7)} ${'cache off µs'.padEnd(13)} × jose`);
@@ -105,6 +117,6 @@ function printImport(result: Record<string, unknown>): void {
   }
 }
 
-export const PRINT_PART = { floor: printFloor, fresh: printFresh, mixed: printMixed, import: printImport } as const;
+export const PRINT_PART = { floor: printFloor, 'floor-path': printFloorPath, fresh: printFresh, mixed: printMixed, import: printImport } as const;
 export type Issue16Part = keyof typeof PRINT_PART;
 export const isIssue16Part = (name: string | undefined): name is Issue16Part => name !== undefined && name in PRINT_PART;

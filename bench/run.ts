@@ -4,7 +4,7 @@
  * call: on a 2-core machine where the load generator competes for CPU, that is the robust figure.
  * Then the verify-path micro-benchmark and the memory run. Prints a table and writes
  * bench/results/latest.json. `npm run bench -- revocations` runs the revocation part alone; so do
- * `-- floor`, `-- fresh`, `-- mixed` and `-- import` (issue 16, bench/parts.ts).
+ * `-- floor`, `-- floor-path`, `-- fresh`, `-- mixed` and `-- import` (issue 16, bench/parts.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -173,7 +173,7 @@ async function issue16Part(part: Issue16Part): Promise<Record<string, unknown>> 
   return runChildPart(part as keyof typeof CHILD_PARTS, env);
 }
 
-// `npm run bench -- floor` (or fresh, mixed, import): that part alone; its entry replaces the one in latest.json.
+// `npm run bench -- floor` (or floor-path, fresh, mixed, import): that part alone; its entry replaces the one in latest.json.
 const requested = process.argv[2];
 if (isIssue16Part(requested)) {
   const result = await issue16Part(requested);
