@@ -2,7 +2,7 @@
  * Keys and tokens for the benchmark, made fresh in the server process. The load generator gets the
  * tokens over IPC; no key material leaves the server process.
  */
-import { createHmac, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 
 export const ISSUER = 'https://bench.issuer';
@@ -52,6 +52,28 @@ export function signManyHs256(secret: Uint8Array, count: number): string[] {
     );
     const signature = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
     tokens.push(`${header}.${payload}.${signature}`);
+  }
+  return tokens;
+}
+
+/**
+ * Many distinct tokens of any fixture quickly, signed synchronously with node:crypto (fine for
+ * generating test inputs): the fresh-token and mixed benchmarks need thousands of never-seen tokens.
+ */
+export function signMany(fixture: AlgorithmFixture, label: string, count: number): string[] {
+  const header = Buffer.from(JSON.stringify({ alg: fixture.alg, kid: 'bench-key' })).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const claims = { sub: 'bench-user', scope: 'bench:call', jti: `${label}-${i}`, iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 3600 };
+    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    const signature =
+      fixture.alg === 'HS256'
+        ? createHmac('sha256', fixture.privateKey as Uint8Array)
+            .update(input)
+            .digest()
+        : sign(fixture.alg === 'EdDSA' ? null : 'sha256', Buffer.from(input), { key: fixture.privateKey as KeyObject, dsaEncoding: 'ieee-p1363' });
+    tokens.push(`${input}.${signature.toString('base64url')}`);
   }
   return tokens;
 }

@@ -39,8 +39,15 @@ export async function josePeer(publicPem: string): Promise<ServerInterceptor> {
   return handWritten((token) => jwtVerify(token, key, { algorithms: ['RS256'], issuer: ISSUER, audience: AUDIENCE }));
 }
 
-export function fastJwtPeer(publicPem: string): ServerInterceptor {
-  const verify = createVerifier({ key: publicPem, algorithms: ['RS256'], allowedIss: ISSUER, allowedAud: AUDIENCE, cache: true });
+/** fast-jwt with its own verified-token cache; `key` is the PEM of a public key or an HMAC secret. */
+export function fastJwtPeer(key: string | Uint8Array, algorithm: 'HS256' | 'RS256' | 'ES256' | 'EdDSA' = 'RS256'): ServerInterceptor {
+  const verify = createVerifier({
+    key: typeof key === 'string' ? key : Buffer.from(key),
+    algorithms: [algorithm],
+    allowedIss: ISSUER,
+    allowedAud: AUDIENCE,
+    cache: true,
+  });
   return handWritten((token) => verify(token));
 }
 

@@ -3,17 +3,22 @@
  * (A B C ... A B C ...) for several rounds, medians reported. The server measures its own CPU time per
  * call: on a 2-core machine where the load generator competes for CPU, that is the robust figure.
  * Then the verify-path micro-benchmark and the memory run. Prints a table and writes
- * bench/results/latest.json. `npm run bench -- revocations` runs the revocation part alone.
+ * bench/results/latest.json. `npm run bench -- revocations` runs the revocation part alone; so do
+ * `-- floor`, `-- floor-path`, `-- fresh`, `-- mixed` and `-- import` (issue 16, bench/parts.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { CHILD_PARTS, floorSummary, isIssue16Part, PRINT_PART, runChildPart, type Issue16Part } from './parts.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+// The floor part's 16 scenarios (4 algorithms × baseline, floor, lib, fast-jwt) within ~90 s.
+const FLOOR_ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 4);
+const FLOOR_DURATION_MS = Number(process.env.BENCH_FLOOR_DURATION_MS ?? 1000);
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 interface ScenarioInfo {
@@ -26,8 +31,9 @@ interface ScenarioInfo {
 execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
 const env = { ...process.env, BENCH_LIBRARY: fileURLToPath(new URL('../dist/index.js', import.meta.url)) };
 
-function start(file: string, execArgv: string[] = []): ChildProcess {
-  return fork(here(file), [], { execArgv: ['--import', 'tsx', ...execArgv], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function start(file: string, execArgv: string[] = [], part?: string): ChildProcess {
+  const childEnv = part === undefined ? env : { ...env, BENCH_PART: part };
+  return fork(here(file), [], { execArgv: ['--import', 'tsx', ...execArgv], env: childEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 let nextId = 0;
@@ -88,19 +94,20 @@ async function measure(server: ChildProcess, client: ChildProcess, scenario: Sce
   };
 }
 
-async function loadBenchmark() {
-  const server = start('./server.ts');
+/** `part`: another scenario set of bench/server.ts (`floor`: bench/floor.ts). */
+async function loadBenchmark(part?: string, rounds = ROUNDS, durationMs = DURATION_MS) {
+  const server = start('./server.ts', [], part);
   const { scenarios } = await once<{ scenarios: ScenarioInfo[] }>(server, 'ready');
   const client = start('./client.ts');
   await once(client, 'ready');
   for (const scenario of scenarios) await measure(server, client, scenario, 500); // warm-up: JIT, keys, caches
   const samples = new Map<string, Array<Awaited<ReturnType<typeof measure>>>>();
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const scenario of scenarios) {
-      const sample = await measure(server, client, scenario, DURATION_MS);
+      const sample = await measure(server, client, scenario, durationMs);
       samples.set(scenario.name, [...(samples.get(scenario.name) ?? []), sample]);
     }
-    process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
+    process.stderr.write(`round ${round + 1}/${rounds} done\n`);
   }
   server.send({ type: 'exit' });
   client.send({ type: 'exit' });
@@ -160,6 +167,24 @@ if (process.argv[2] === 'revocations') {
   process.exit(0);
 }
 
+/** An issue-16 part: the floor's load run (its own scenarios, rounds and window) or a child process. */
+async function issue16Part(part: Issue16Part): Promise<Record<string, unknown>> {
+  if (part === 'floor') return floorSummary(await loadBenchmark('floor', FLOOR_ROUNDS, FLOOR_DURATION_MS));
+  return runChildPart(part as keyof typeof CHILD_PARTS, env);
+}
+
+// `npm run bench -- floor` (or floor-path, fresh, mixed, import): that part alone; its entry replaces the one in latest.json.
+const requested = process.argv[2];
+if (isIssue16Part(requested)) {
+  const result = await issue16Part(requested);
+  PRINT_PART[requested](result);
+  const latest = here('./results/latest.json');
+  const previous = existsSync(latest) ? (JSON.parse(readFileSync(latest, 'utf8')) as Record<string, unknown>) : {};
+  writeFileSync(latest, `${JSON.stringify({ ...previous, [requested]: result }, null, 2)}\n`);
+  console.log(`\nwritten: the ${requested} entry of bench/results/latest.json`);
+  process.exit(0);
+}
+
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 process.stderr.write(`load benchmark: ${ROUNDS} rounds × ${DURATION_MS} ms per scenario, concurrency ${CONCURRENCY}\n`);
 const load = await loadBenchmark();
@@ -169,6 +194,11 @@ process.stderr.write('DPoP proof cost...\n');
 const senderConstraint = senderConstraintBenchmark();
 process.stderr.write('revocations...\n');
 const revocations = revocationsBenchmark();
+const issue16: Partial<Record<Issue16Part, Record<string, unknown>>> = {};
+for (const part of Object.keys(PRINT_PART) as Issue16Part[]) {
+  process.stderr.write(`${part}...\n`);
+  issue16[part] = await issue16Part(part);
+}
 
 const pad = (text: string, width: number) => text.padEnd(width);
 const num = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
@@ -204,6 +234,7 @@ for (const [name, value] of Object.entries(senderConstraint.server))
 console.log('\nverify path alone:');
 for (const [name, value] of Object.entries(micro.verifyPath as Record<string, number>)) console.log(`  ${pad(name, 50)} ${num(value / 1000, 2)} µs`);
 printRevocations(revocations);
+for (const [part, result] of Object.entries(issue16) as Array<[Issue16Part, Record<string, unknown>]>) PRINT_PART[part](result);
 const memory = micro.memory as {
   calls: number;
   distinctTokens: number;
@@ -222,6 +253,6 @@ console.log(
 mkdirSync(here('./results'), { recursive: true });
 writeFileSync(
   here('./results/latest.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY }, load, micro, senderConstraint, revocations }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY }, load, micro, senderConstraint, revocations, ...issue16 }, null, 2)}\n`,
 );
 console.log('\nwritten: bench/results/latest.json');

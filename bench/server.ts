@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { underTest } from './library.ts';
 import { AUDIENCE, ISSUER, makeFixture, signToken, type AlgorithmFixture } from './fixtures.ts';
+import { floorScenarios } from './floor.ts';
 import { fastJwtPeer, josePeer, jsonwebtokenPeer, passThrough } from './peers.ts';
 import { sdkMeterProvider, sdkTracerProvider } from './telemetry-sdk.ts';
 
@@ -72,7 +73,8 @@ async function buildScenarios(): Promise<Scenario[]> {
 }
 
 const calls: Record<string, number> = {};
-const scenarios = await buildScenarios();
+// `npm run bench -- floor`: the interception floor's scenarios instead (bench/floor.ts).
+const scenarios = process.env.BENCH_PART === 'floor' ? await floorScenarios() : await buildScenarios();
 const ports: Record<string, number> = {};
 for (const scenario of scenarios) {
   calls[scenario.name] = 0;

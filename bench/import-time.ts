@@ -1,0 +1,59 @@
+/**
+ * Cold import time (issue 16): a fresh `node` process per sample, the time of one `await import(...)`
+ * measured inside it, median of 10 samples; targets interleaved (A B C D, A B C D, ...). The package as
+ * users get it (dist/index.js, built first when missing or older than a source file), `jose` alone,
+ * `@grpc/grpc-js` alone, and the two together, so our own share = ours − (jose + grpc-js together).
+ * Prints one JSON object:
+ *
+ *   node --import tsx bench/import-time.ts
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const SAMPLES = Number(process.env.BENCH_IMPORT_SAMPLES ?? 10);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const built = join(root, 'dist', 'index.js');
+
+function newestSource(directory: string): number {
+  return Math.max(
+    ...readdirSync(directory, { withFileTypes: true }).map((entry) =>
+      entry.isDirectory() ? newestSource(join(directory, entry.name)) : statSync(join(directory, entry.name)).mtimeMs,
+    ),
+  );
+}
+
+if (!existsSync(built) || statSync(built).mtimeMs < newestSource(join(root, 'src'))) {
+  process.stderr.write('import: building dist/ first\n');
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+}
+
+const targets: Record<string, string[]> = {
+  'grpc-jwt-auth (dist/index.js)': [pathToFileURL(built).href],
+  jose: ['jose'],
+  '@grpc/grpc-js': ['@grpc/grpc-js'],
+  'jose + @grpc/grpc-js': ['jose', '@grpc/grpc-js'],
+};
+
+/** Milliseconds of the imports, measured inside a new node process started in the package root. */
+function sample(specifiers: string[]): number {
+  const script = `const started = performance.now(); for (const s of ${JSON.stringify(specifiers)}) await import(s); process.stdout.write(String(performance.now() - started));`;
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }));
+}
+
+const samples: Record<string, number[]> = {};
+for (let round = 0; round < SAMPLES; round++) {
+  for (const [name, specifiers] of Object.entries(targets)) (samples[name] ??= []).push(sample(specifiers));
+}
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+const medians = Object.fromEntries(Object.entries(samples).map(([name, values]) => [`${name} (ms)`, median(values)]));
+const ours = medians['grpc-jwt-auth (dist/index.js) (ms)'] as number;
+const dependencies = medians['jose + @grpc/grpc-js (ms)'] as number;
+process.stdout.write(
+  JSON.stringify({ settings: { samples: SAMPLES }, ...medians, 'our own share (ms)': ours - dependencies, '(ours × jose + grpc-js)': ours / dependencies }),
+);
