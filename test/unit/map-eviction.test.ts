@@ -181,4 +181,13 @@ describe('makeRoom at its call sites: never above the bound after a set', () => 
     assert.equal(fewest, MAX_REMEMBERED_KIDS - Math.floor(MAX_REMEMBERED_KIDS / 100));
     assert.equal(most, MAX_REMEMBERED_KIDS);
   });
+
+  it('the batch is capped at 1,024 beyond the excess: a bound of 200,000 never deletes 2,000 entries on one insert', () => {
+    const map = new Map<number, number>();
+    for (let i = 0; i < 200_000; i++) map.set(i, i);
+    makeRoom(map, 200_000);
+    assert.equal(map.size, 200_000 - 1 - 1024, 'the excess (1) and the capped batch');
+    assert.equal(map.has(1024), false, 'the oldest went');
+    assert.equal(map.has(1025), true, 'no more than the batch');
+  });
 });
