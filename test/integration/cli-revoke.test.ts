@@ -7,11 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createServer } from 'node:net';
 import { createAuthenticator, createRedisRevocationStore, type RevocationEntry } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { cli, cliProcess } from '../support/cli.ts';
-import { hasRedisServer, redisAvailable, startRedisServer, type RedisServer } from '../support/redis-server.ts';
+import { freePort, hasRedisServer, redisAvailable, type RedisServer, startRedisServer } from '../support/redis-server.ts';
 
 const ISSUER = 'https://idp.example/';
 const GRACE_MS = 300_000;
@@ -32,18 +31,6 @@ async function onlyEntry(redis: RedisServer, prefix: string): Promise<Revocation
   const entries = await entriesUnder(redis, prefix);
   assert.equal(entries.length, 1, JSON.stringify(entries));
   return entries[0] as RevocationEntry;
-}
-
-/** A port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 1));
-    });
-  });
 }
 
 // At the top level, not in `before`: the helper's `after()` cleanup would run as soon as a `before` hook ends.
@@ -196,7 +183,7 @@ describe('CLI revoke / unrevoke against Redis', { timeout: 90_000 }, () => {
 
   it('Redis down → exit 1 within --timeout, and the URL password is never printed', async (t) => {
     if (!redisAvailable(t)) return;
-    const url = `redis://admin:s3cret-pw@127.0.0.1:${await closedPort()}`;
+    const url = `redis://admin:s3cret-pw@127.0.0.1:${await freePort()}`;
     const started = Date.now();
     const run = await cli(['revoke', '--redis', url, '--issuer', ISSUER, '--jti', 'j', '--timeout', '0.5']);
     const took = Date.now() - started;

@@ -6,12 +6,11 @@
  * output on success and failure.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { createAuthenticator, createRedisRevocationStore, isAuthError, type RevocationEntry } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
 import { cli, cliProcess } from '../support/cli.ts';
-import { hasRedisServer, redisAvailable, startRedisServer, type RedisServer } from '../support/redis-server.ts';
+import { freePort, hasRedisServer, redisAvailable, type RedisServer, startRedisServer } from '../support/redis-server.ts';
 
 const ISSUER = 'https://idp.example/';
 const METHOD = '/test.echo.v1.Echo/Unary';
@@ -31,17 +30,6 @@ async function entriesUnder(p: string): Promise<readonly RevocationEntry[]> {
   } finally {
     await store.close();
   }
-}
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 1));
-    });
-  });
 }
 
 /** Raw terminal controls, bidi and line separators: none may reach a terminal from human output. */
@@ -210,7 +198,7 @@ describe('CLI revoke / unrevoke review', { timeout: 45_000 }, () => {
     const guarded = await startRedisServer();
     try {
       await guarded.command('CONFIG', 'SET', 'requirepass', 'Right-Pw-77');
-      const port = await closedPort();
+      const port = await freePort();
       const secrets = ['Wrong-Pw-55', 'Right-Pw-77', 'p%41ss-Secret-9', 'pAss-Secret-9'];
       const cases: Array<[string, number]> = [
         [`redis://:Wrong-Pw-55@127.0.0.1:${guarded.port}`, 1],
@@ -263,7 +251,7 @@ describe('CLI revoke / unrevoke review', { timeout: 45_000 }, () => {
     const ok = await cliProcess(['revoke', '--redis', redis.url, '--issuer', ISSUER, '--client', 'cli', '--prefix', p, '--json']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal((JSON.parse(ok.stdout) as Array<{ clientId: string }>)[0]?.clientId, 'cli');
-    const down = await cliProcess(['revoke', '--redis', `redis://:Down-Pw@127.0.0.1:${await closedPort()}`, '--list', '--json', '--timeout', '0.5']);
+    const down = await cliProcess(['revoke', '--redis', `redis://:Down-Pw@127.0.0.1:${await freePort()}`, '--list', '--json', '--timeout', '0.5']);
     assert.equal(down.code, 1, down.stdout);
     assert.ok(!`${down.stdout}${down.stderr}`.includes('Down-Pw'));
     // A refused password: node-redis keeps reconnecting; close() must still let the process end.

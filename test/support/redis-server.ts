@@ -47,7 +47,8 @@ export function redisAvailable(t: TestContext): boolean {
   return false;
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on now (bound, read, closed): a free port, or an unreachable Redis. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
