@@ -8,6 +8,9 @@ import * as protoLoader from '@grpc/proto-loader';
 
 const proto = grpc.loadPackageDefinition(protoLoader.loadSync(fileURLToPath(new URL('./bench.proto', import.meta.url)))) as any;
 const clients = new Map<number, any>();
+// Where each port's rotation through its tokens stands: a run continues where the previous one stopped,
+// so a pool larger than all the calls of a scenario gives each call a token never sent before.
+const cursors = new Map<number, number>();
 
 interface RunRequest {
   readonly type: 'run';
@@ -26,7 +29,7 @@ async function run({ port, tokens, durationMs, concurrency }: RunRequest) {
   }
   const latencies: number[] = [];
   let errors = 0;
-  let next = 0;
+  let next = cursors.get(port) ?? 0;
   const deadline = performance.now() + durationMs;
   const worker = async () => {
     while (performance.now() < deadline) {
@@ -43,9 +46,10 @@ async function run({ port, tokens, durationMs, concurrency }: RunRequest) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  cursors.set(port, next);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { calls: latencies.length, errors, p50: at(0.5), p99: at(0.99) };
+  return { calls: latencies.length, errors, p50: at(0.5), p99: at(0.99), tokensReused: next > tokens.length };
 }
 
 process.on('message', (message: RunRequest | { type: 'exit' }) => {

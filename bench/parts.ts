@@ -1,7 +1,8 @@
 /**
- * The parts of `npm run bench` added for issue 16 — floor, floor-path, fresh, mixed, import — each runnable
- * alone (`npm run bench -- floor`): how the in-process ones run, and how each one's figures and ratios
- * are printed. The floor's load run is bench/run.ts's, with the scenarios of bench/floor.ts.
+ * The parts of `npm run bench` added for issue 16 — floor, floor-path, fresh, fresh-grpc, mixed, import —
+ * each runnable alone (`npm run bench -- floor`): how the in-process ones run, and how each one's figures
+ * and ratios are printed. The floor's and fresh-grpc's load runs are bench/run.ts's, with the scenarios of
+ * bench/floor.ts and bench/fresh-grpc.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +100,19 @@ function printFresh(result: Record<string, unknown>): void {
   }
 }
 
+function printFreshGrpc(summary: Record<string, unknown>): void {
+  console.log('\nfresh-grpc: a new token per call over gRPC, server CPU µs/call, against an interceptor written with jose alone:');
+  console.log(
+    `  ${'alg'.padEnd(6)} ${'baseline'.padEnd(9)} ${'jose only'.padEnd(10)} ${'cache on'.padEnd(9)} ${'× jose'.padEnd(7)} ${'cache off'.padEnd(10)} ${'× jose'.padEnd(7)} ${'auth work on/off × jose'.padEnd(24)} errors`,
+  );
+  for (const [alg, row] of Object.entries(summary) as Array<[string, Record<string, number | boolean>]>) {
+    const reused = row['cache on saw a token twice'] === true ? '  (pool too small: cache-on saw a token twice)' : '';
+    console.log(
+      `  ${alg.padEnd(6)} ${num(row['baseline CPU µs/call'], 1).padEnd(9)} ${num(row['jose only CPU µs/call'], 1).padEnd(10)} ${num(row['lib cache on CPU µs/call'], 1).padEnd(9)} ${num(row['lib cache on × jose only'], 3).padEnd(7)} ${num(row['lib cache off CPU µs/call'], 1).padEnd(10)} ${num(row['lib cache off × jose only'], 3).padEnd(7)} ${`${num(row['auth work, cache on × jose only'], 3)} / ${num(row['auth work, cache off × jose only'], 3)}`.padEnd(24)} ${String(row.errors)}${reused}`,
+    );
+  }
+}
+
 function printMixed(result: Record<string, unknown>): void {
   console.log('\nmixed: 90% of calls from 100 reused tokens + 10% one-shot tokens, ES256, in process, 32 in flight:');
   console.log(`  ${'setting'.padEnd(46)} ${'hit rate'.padEnd(9)} ${'reused hit'.padEnd(11)} ${'CPU µs/call'.padEnd(12)} × reused only`);
@@ -117,6 +131,13 @@ function printImport(result: Record<string, unknown>): void {
   }
 }
 
-export const PRINT_PART = { floor: printFloor, 'floor-path': printFloorPath, fresh: printFresh, mixed: printMixed, import: printImport } as const;
+export const PRINT_PART = {
+  floor: printFloor,
+  'floor-path': printFloorPath,
+  fresh: printFresh,
+  'fresh-grpc': printFreshGrpc,
+  mixed: printMixed,
+  import: printImport,
+} as const;
 export type Issue16Part = keyof typeof PRINT_PART;
 export const isIssue16Part = (name: string | undefined): name is Issue16Part => name !== undefined && name in PRINT_PART;

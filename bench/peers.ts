@@ -10,7 +10,8 @@ import { AUDIENCE, ISSUER } from './fixtures.ts';
 
 type Verify = (token: string) => unknown;
 
-function handWritten(verify: Verify): ServerInterceptor {
+/** A hand-written interceptor around `verify`: bearer token in, the call admitted or ended UNAUTHENTICATED. */
+export function handWritten(verify: Verify): ServerInterceptor {
   return (_descriptor, call) =>
     new ServerInterceptingCall(call, {
       start(next) {

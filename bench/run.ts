@@ -4,13 +4,14 @@
  * call: on a 2-core machine where the load generator competes for CPU, that is the robust figure.
  * Then the verify-path micro-benchmark and the memory run. Prints a table and writes
  * bench/results/latest.json. `npm run bench -- revocations` runs the revocation part alone; so do
- * `-- floor`, `-- floor-path`, `-- fresh`, `-- mixed` and `-- import` (issue 16, bench/parts.ts).
+ * `-- floor`, `-- floor-path`, `-- fresh`, `-- fresh-grpc`, `-- mixed` and `-- import` (issue 16, bench/parts.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { freshGrpcSummary } from './fresh-grpc.ts';
 import { CHILD_PARTS, floorSummary, isIssue16Part, PRINT_PART, runChildPart, type Issue16Part } from './parts.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -19,6 +20,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 // The floor part's 16 scenarios (4 algorithms × baseline, floor, lib, fast-jwt) within ~90 s.
 const FLOOR_ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 4);
 const FLOOR_DURATION_MS = Number(process.env.BENCH_FLOOR_DURATION_MS ?? 1000);
+// The fresh-grpc part's 16 scenarios, the same way (plus signing its token pools, ~20 s).
+const FRESH_GRPC_ROUNDS = Number(process.env.BENCH_FRESH_GRPC_ROUNDS ?? 4);
+const FRESH_GRPC_DURATION_MS = Number(process.env.BENCH_FRESH_GRPC_DURATION_MS ?? 1000);
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 interface ScenarioInfo {
@@ -78,6 +82,8 @@ interface RunResult {
   errors: number;
   p50: number;
   p99: number;
+  /** Whether the load generator went round the scenario's tokens (a pool meant to be one-shot was too small). */
+  tokensReused: boolean;
 }
 
 async function measure(server: ChildProcess, client: ChildProcess, scenario: ScenarioInfo, durationMs: number) {
@@ -91,6 +97,7 @@ async function measure(server: ChildProcess, client: ChildProcess, scenario: Sce
     errors: run.errors,
     p50: run.p50,
     p99: run.p99,
+    tokensReused: run.tokensReused,
   };
 }
 
@@ -120,6 +127,7 @@ async function loadBenchmark(part?: string, rounds = ROUNDS, durationMs = DURATI
       p50Ms: median(list.map((s) => s.p50)),
       p99Ms: median(list.map((s) => s.p99)),
       errors: list.reduce((sum, s) => sum + s.errors, 0),
+      tokensReused: list.some((s) => s.tokensReused),
     };
   });
   const baseline = rows[0] as (typeof rows)[number];
@@ -170,10 +178,11 @@ if (process.argv[2] === 'revocations') {
 /** An issue-16 part: the floor's load run (its own scenarios, rounds and window) or a child process. */
 async function issue16Part(part: Issue16Part): Promise<Record<string, unknown>> {
   if (part === 'floor') return floorSummary(await loadBenchmark('floor', FLOOR_ROUNDS, FLOOR_DURATION_MS));
+  if (part === 'fresh-grpc') return freshGrpcSummary(await loadBenchmark('fresh-grpc', FRESH_GRPC_ROUNDS, FRESH_GRPC_DURATION_MS));
   return runChildPart(part as keyof typeof CHILD_PARTS, env);
 }
 
-// `npm run bench -- floor` (or floor-path, fresh, mixed, import): that part alone; its entry replaces the one in latest.json.
+// `npm run bench -- floor` (or floor-path, fresh, fresh-grpc, mixed, import): that part alone; its entry replaces the one in latest.json.
 const requested = process.argv[2];
 if (isIssue16Part(requested)) {
   const result = await issue16Part(requested);

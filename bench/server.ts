@@ -9,6 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { underTest } from './library.ts';
 import { AUDIENCE, ISSUER, makeFixture, signToken, type AlgorithmFixture } from './fixtures.ts';
 import { floorScenarios } from './floor.ts';
+import { freshGrpcScenarios } from './fresh-grpc.ts';
 import { fastJwtPeer, josePeer, jsonwebtokenPeer, passThrough } from './peers.ts';
 import { sdkMeterProvider, sdkTracerProvider } from './telemetry-sdk.ts';
 
@@ -73,8 +74,9 @@ async function buildScenarios(): Promise<Scenario[]> {
 }
 
 const calls: Record<string, number> = {};
-// `npm run bench -- floor`: the interception floor's scenarios instead (bench/floor.ts).
-const scenarios = process.env.BENCH_PART === 'floor' ? await floorScenarios() : await buildScenarios();
+// `npm run bench -- floor` / `-- fresh-grpc`: that part's scenarios instead (bench/floor.ts, bench/fresh-grpc.ts).
+const PART_SCENARIOS: Record<string, () => Promise<Scenario[]>> = { floor: floorScenarios, 'fresh-grpc': freshGrpcScenarios };
+const scenarios = await (PART_SCENARIOS[process.env.BENCH_PART ?? ''] ?? buildScenarios)();
 const ports: Record<string, number> = {};
 for (const scenario of scenarios) {
   calls[scenario.name] = 0;
