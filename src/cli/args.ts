@@ -82,21 +82,39 @@ export interface Command {
  * ```
  */
 export function parseCommandArgs(args: readonly string[], options: OptionSpec, maxPositionals: number): ParsedArgs {
-  let parsed: ParsedArgs;
+  let parsed: ReturnType<typeof parseArgs<{ options: OptionSpec; allowPositionals: true; strict: true; tokens: true }>>;
   try {
-    parsed = parseArgs({ args: [...args], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...args], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     // parseArgs' messages are precise ("Unknown option '--audience'"); keep the first line.
     throw new UsageError(String((error as Error).message).split('\n')[0] ?? 'invalid arguments');
   }
+  refuseRepeatedValues(parsed.tokens, options);
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[maxPositionals])}`);
   }
-  return parsed;
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 /**
- * A string option's value, or undefined. A repeated single-valued option is a usage error.
+ * A single-valued string flag given twice is a usage error: parseArgs alone keeps the last value, so
+ * `revoke --subject alice --subject bob` would silently revoke bob only, and `sign --sub a --sub b`
+ * would sign for b. Repeatable flags are declared `multiple`.
+ */
+function refuseRepeatedValues(tokens: ReadonlyArray<{ kind: string; name?: string }>, options: OptionSpec): void {
+  const seen = new Map<string, number>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    const option = options[token.name];
+    if (option?.type !== 'string' || option.multiple === true) continue;
+    const count = (seen.get(token.name) ?? 0) + 1;
+    seen.set(token.name, count);
+    if (count === 2) throw new UsageError(`--${token.name} is given more than once: give it once`);
+  }
+}
+
+/**
+ * A string option's value, or undefined ({@link parseCommandArgs} already refused a single-valued option given twice).
  *
  * @example
  * ```ts

@@ -33,33 +33,14 @@ const TARGETS: OptionSpec = {
   client: { type: 'string' },
 };
 
-/**
- * Every string flag declared `multiple`, so a repeat is seen: parseArgs alone keeps the last value, and
- * `revoke --subject alice --subject bob` silently revoked bob only (see {@link singleValues}).
- */
-function repeatable(spec: OptionSpec): OptionSpec {
-  return Object.fromEntries(Object.entries(spec).map(([name, option]) => [name, option.type === 'string' ? { ...option, multiple: true } : option]));
-}
-
-const REVOKE_OPTIONS: OptionSpec = repeatable({
+const REVOKE_OPTIONS: OptionSpec = {
   ...CONNECTION,
   ...TARGETS,
   before: { type: 'string' },
   expires: { type: 'string' },
   list: { type: 'boolean' },
-});
-const UNREVOKE_OPTIONS: OptionSpec = repeatable({ ...CONNECTION, ...TARGETS, all: { type: 'boolean' }, yes: { type: 'boolean' } });
-
-/** The values with each string flag given once; a flag given twice is a usage error, never a silent last-one-wins. */
-function singleValues(values: ParsedArgs['values']): ParsedArgs['values'] {
-  const single: Record<string, string | boolean | undefined> = {};
-  for (const [name, value] of Object.entries(values)) {
-    if (!Array.isArray(value)) single[name] = value;
-    else if (value.length === 1) single[name] = value[0];
-    else throw new UsageError(`--${name} is given ${value.length} times: give it once (one target per command)`);
-  }
-  return single;
-}
+};
+const UNREVOKE_OPTIONS: OptionSpec = { ...CONNECTION, ...TARGETS, all: { type: 'boolean' }, yes: { type: 'boolean' } };
 
 const CONNECTION_HELP = `Redis:
   --redis <url>              redis:// or rediss:// URL; default $REDIS_URL. Prefer the variable: a
@@ -332,7 +313,7 @@ async function perform(request: Request, admin: RedisRevocationAdmin, json: bool
 
 /** Runs one command: parse, connect, do, close; Redis failures exit 1 with the URL's password hidden. */
 async function run(command: 'revoke' | 'unrevoke', args: ParsedArgs, io: CommandIo): Promise<number> {
-  const values = singleValues(args.values);
+  const { values } = args;
   const connection = connectionOf(values);
   const request = command === 'revoke' ? await revokeRequest(values, io, connection.maxTokenLifetime) : await unrevokeRequest(values, io);
   const admin = openAdmin(connection);

@@ -109,6 +109,9 @@ describe('cli sign: development tokens that inspect (the library) verifies', () 
       ['a fractional --expires-in', ['sign', '--expires-in', '1.5'], /--expires-in must be a whole number/],
       ['a negative --expires-in without =', ['sign', '--expires-in', '-60'], /argument is ambiguous/],
       ['a positional argument', ['sign', 'extra'], /unexpected argument "extra"/],
+      // parseArgs alone keeps the last value: a token for bob while the command line also says alice.
+      ['a single-valued flag given twice (--sub alice --sub bob)', ['sign', '--sub', 'alice', '--sub', 'bob'], /--sub is given more than once/],
+      ['a single-valued flag given twice as --flag=value', ['sign', '--expires-in=60', '--expires-in=3600'], /--expires-in is given more than once/],
     ];
     for (const [label, args, message] of cases) {
       it(label, async () => {
