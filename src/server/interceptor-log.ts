@@ -315,12 +315,12 @@ function withoutAudience(options: AuthenticatorOptions): string[] {
 
 /**
  * What the interceptor logs once it is created: an `info` line (where tokens are read, the issuers, the
- * bound) and a `warn` for each check left off that a production setup wants. Never a secret: issuers,
+ * bound, where revocations come from) and a `warn` for each check left off that a production setup wants. Never a secret: issuers,
  * option names and counts only.
  *
  * @example
  * ```ts
- * logConfiguration(console, { keys, algorithms: ['ES256'], issuer: 'https://idp.example/' }, { tokenFrom: 'authorization metadata', maxConcurrentVerifications: 64 });
+ * logConfiguration(console, { keys, algorithms: ['ES256'], issuer: 'https://idp.example/' }, { tokenFrom: 'authorization metadata', maxConcurrentVerifications: 64, revocations: 'memory' });
  * // warn: no audience configured ...
  * ```
  */
@@ -330,6 +330,8 @@ export function logConfiguration(
   facts: {
     readonly tokenFrom: string;
     readonly maxConcurrentVerifications: number;
+    /** Where revocations come from: `memory` (this process only) or the store's source, password redacted. */
+    readonly revocations: string;
     /** With `dpop`: the origins proofs may name, their algorithms, whether nonces are on and where jtis go. */
     readonly dpop?: {
       readonly origins: readonly string[];

@@ -232,6 +232,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   logConfiguration(logger, options, {
     tokenFrom: tokenFrom.description,
     maxConcurrentVerifications: checkMaxConcurrentVerifications(options.maxConcurrentVerifications, 'maxConcurrentVerifications'),
+    revocations: authenticator.status().revocations?.source ?? 'a store without status()',
     ...(dpopOptions === undefined
       ? {}
       : {

@@ -120,7 +120,16 @@ describe('logger: what the interceptor logs over real calls, never the token', (
     assert.equal(info.length, 1);
     assert.equal(info[0]?.fields.tokenFrom, 'authorization metadata');
     assert.equal(info[0]?.fields.maxConcurrentVerifications, 1024);
+    // Which revocation list this replica enforces: its own (memory) or a shared store.
+    assert.equal(info[0]?.fields.revocations, 'memory');
     assert.deepEqual(logger.of('warn'), []);
+  });
+
+  it('at creation with a revocation store of your own without status() → the info line says so', () => {
+    const own = new CapturingLogger();
+    const store = { match: () => undefined, revoke: async () => undefined, unrevoke: async () => false };
+    createAuthInterceptor({ keys: idp.keys, algorithms: ['ES256'], issuer: idp.issuer, audience: 'api', logger: own, revocations: store });
+    assert.equal(own.of('info')[0]?.fields.revocations, 'a store without status()');
   });
 
   it('a refusal on the caller (forged signature, expired, no token) → debug with code, reason and method; nothing at warn or error', async () => {
