@@ -38,7 +38,7 @@ function oauthMetadataUrl(issuer: URL): URL {
  * A resolver for an issuer found by discovery: fetches the issuer's metadata (OpenID Connect, then RFC
  * 8414), checks that it speaks for exactly the configured issuer, and delegates to a remote JWKS at its
  * `jwks_uri`. The metadata is cached, refreshed and retried like the JWKS; a changed `jwks_uri` is
- * followed on the next refresh.
+ * followed on the next refresh, the old key set serving until the new one has loaded.
  */
 class IssuerResolver implements RemoteKeyResolver {
   readonly kind = 'public';
@@ -57,6 +57,12 @@ class IssuerResolver implements RemoteKeyResolver {
   /** The option that gave them (`algorithms`, `issuers[1].algorithms`): what ready() names when none is advertised. */
   #requestedBy = 'algorithms';
   #jwks: { readonly href: string; readonly resolver: RemoteJwksResolver } | undefined;
+  /**
+   * The key set followed before `jwks_uri` moved, kept until the new one has loaded: closing it at once
+   * refused every call (UNAVAILABLE) while the new URL was first fetched, or for as long as it failed,
+   * although the keys the provider signed with a moment ago were in hand.
+   */
+  #previous: RemoteJwksResolver | undefined;
   /** The last document accepted, however old: the one the key set we follow came from. */
   #accepted: IssuerMetadata | undefined;
   #closed = false;
@@ -106,7 +112,7 @@ class IssuerResolver implements RemoteKeyResolver {
   }
 
   holds(key: VerificationKey): boolean {
-    return this.#jwks?.resolver.holds(key) ?? false;
+    return (this.#jwks?.resolver.holds(key) ?? false) || (this.#previous?.holds(key) ?? false);
   }
 
   async ready(): Promise<void> {
@@ -125,6 +131,7 @@ class IssuerResolver implements RemoteKeyResolver {
     this.#closed = true;
     this.#discovery.close();
     this.#jwks?.resolver.close();
+    this.#retirePrevious();
   }
 
   /**
@@ -173,7 +180,34 @@ class IssuerResolver implements RemoteKeyResolver {
     if (!metadata.algorithms.has(lookup.alg)) {
       throw new AuthError('ERR_AUTH_ALG_NOT_ALLOWED', `${this.description} does not sign with ${lookup.alg} (it uses ${[...metadata.algorithms].join(', ')})`);
     }
-    return this.#jwksFor(metadata).getKeys(lookup);
+    const jwks = this.#jwksFor(metadata);
+    const previous = this.#previous;
+    const keys = jwks.getKeys(lookup);
+    if (previous === undefined) return keys;
+    if (!(keys instanceof Promise)) {
+      this.#retirePrevious(); // answered from memory: the new key set has loaded
+      return keys;
+    }
+    // The new key set's first fetch: wait for it, and if it cannot be fetched, verify with the set we
+    // followed until now (which goes on under its own stale-if-error bound) rather than refuse a provider's
+    // current tokens. Any other answer means the new set loaded and decides alone: a kid it lacks is not
+    // looked up in the old set, or a key the provider dropped in the move would go on verifying.
+    return keys.then(
+      (found) => {
+        this.#retirePrevious();
+        return found;
+      },
+      (error: unknown) => {
+        if (error instanceof AuthError && error.code === 'ERR_AUTH_KEYS_UNAVAILABLE' && this.#previous === previous) return previous.getKeys(lookup);
+        this.#retirePrevious();
+        throw error;
+      },
+    );
+  }
+
+  #retirePrevious(): void {
+    this.#previous?.close();
+    this.#previous = undefined;
   }
 
   #jwksFor(metadata: IssuerMetadata): RemoteJwksResolver {
@@ -182,9 +216,22 @@ class IssuerResolver implements RemoteKeyResolver {
     // A resolver created after close() would fetch and arm timers nobody stops.
     if (this.#closed) throw new AuthError('ERR_AUTH_KEYS_UNAVAILABLE', `${this.description}: resolver closed`);
     // The provider moved its key set: follow it (the document is authenticated by TLS and the issuer check).
-    this.#jwks?.resolver.close();
+    // The set followed so far keeps verifying until the new one has loaded; a set that never loaded
+    // (a second move while the first was still failing) is dropped, the last one that did is kept.
+    if (this.#jwks !== undefined) {
+      if (this.#previous === undefined) this.#previous = this.#jwks.resolver;
+      else this.#jwks.resolver.close();
+    }
     const resolver = new RemoteJwksResolver(metadata.jwksUri, this.#options, this.#events);
     this.#jwks = { href, resolver };
+    if (this.#previous !== undefined) {
+      resolver.ready().then(
+        () => {
+          if (this.#jwks?.resolver === resolver) this.#retirePrevious();
+        },
+        () => undefined, // reported by the key set's failed event; the previous set goes on serving
+      );
+    }
     return resolver;
   }
 

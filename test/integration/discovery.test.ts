@@ -356,6 +356,48 @@ describe('fromIssuer: cached and retried like the JWKS', () => {
   });
 });
 
+describe('fromIssuer: a jwks_uri that moves hands over without a gap', () => {
+  it('the new jwks_uri fails (503) → the key set followed until now goes on verifying (OK, not KEYS_UNAVAILABLE); once the new one loads, only its keys verify', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'old-key' });
+    const moved = await createTestIssuer({ alg: 'ES256', kid: 'new-key', audience: idp.audience });
+    let jwksPath = JWKS;
+    const r = await rig(idp, (issuer, url) => ({ issuer, jwks_uri: `${url}${jwksPath}` }));
+    let newUrlUp = false;
+    r.provider.on('/v2/jwks.json', (request, response) => (newUrlUp ? json(() => moved.jwks) : status(503))(request, response));
+    try {
+      const authenticator = r.authenticator(['ES256']);
+      const oldToken = await r.sign();
+      const newToken = await moved.sign({ iss: r.issuer });
+      assert.equal(await outcome(authenticator, oldToken), 'OK');
+      jwksPath = '/v2/jwks.json';
+      r.clock.advance(61 * MINUTE);
+      const rediscovered = r.log.next('fetched');
+      await outcome(authenticator, oldToken); // kicks the discovery refresh
+      assert.equal((await rediscovered).document, 'discovery');
+      // The new URL answers 503: before, every call was refused (KEYS_UNAVAILABLE) until it came up.
+      assert.deepEqual(
+        await tally(
+          authenticator,
+          Array.from({ length: 20 }, () => oldToken),
+        ),
+        { OK: 20 },
+      );
+      assert.ok(r.provider.count('/v2/jwks.json') >= 1);
+      newUrlUp = true;
+      r.clock.advance(MINUTE); // past the failed fetch's retry delay
+      await outcome(authenticator, oldToken); // the retry is due: the new URL is fetched again, in the background
+      await until(() => r.log.of('fetched').some((event) => event.url.endsWith('/v2/jwks.json')));
+      // The provider moved: its new set decides now; the old set is no fallback once the new one loaded
+      // (the old token first: its kid is unknown to the new set, which must not send it to the old one).
+      assert.equal(await outcome(authenticator, oldToken), 'ERR_AUTH_KEY_NOT_FOUND');
+      assert.equal(await outcome(authenticator, newToken), 'OK');
+      assert.equal(await outcome(authenticator, oldToken), 'ERR_AUTH_KEY_NOT_FOUND');
+    } finally {
+      await r.close();
+    }
+  });
+});
+
 describe('fromIssuer: a rotation right after a fetch (the cooldown bounds unknown-kid refetches only)', () => {
   it('new kid 1 s after ready() → 1 JWKS refetch, no discovery refetch, 0 failed calls', async () => {
     const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
