@@ -52,7 +52,7 @@ export interface CacheSnapshot<T> {
 
 interface Entry<T> {
   readonly value: T;
-  /** When it was fetched. */
+  /** When it was fetched. These three instants are on the cache's aging clock (see `#agingNow`). */
   readonly fetchedAt: number;
   /** Until then the value is fresh; afterwards a call kicks a background refresh. */
   readonly freshUntil: number;
@@ -96,6 +96,9 @@ export class RefreshingCache<T> {
   #failedAt = Number.NEGATIVE_INFINITY;
   #lastError: Error | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** The latest clock reading seen, and how far the clock has stepped back below it in all. */
+  #latestReading = Number.NEGATIVE_INFINITY;
+  #steppedBackBy = 0;
 
   constructor(load: Loader<T>, policy: CachePolicy, hooks: CacheHooks<T>, description: string) {
     this.#load = load;
@@ -107,7 +110,21 @@ export class RefreshingCache<T> {
   /** The value while it may be used (fresh or within the stale bound), else undefined. Never fetches. */
   held(): T | undefined {
     const entry = this.#entry;
-    return entry !== undefined && this.#policy.clock() < entry.usableUntil ? entry.value : undefined;
+    return entry !== undefined && this.#agingNow() < entry.usableUntil ? entry.value : undefined;
+  }
+
+  /**
+   * The clock that ages entries: the policy's clock plus every step back it has taken. A wall clock stepped
+   * back (an NTP correction, a VM resumed from a snapshot) would otherwise make held keys young again and
+   * stretch the stale-if-error window by the size of the step: keys a provider removed, or a set that can
+   * no longer be fetched, would verify that much longer. A step forward only ages entries sooner (a
+   * refetch, never extra trust). Retry delays keep the plain clock: a step back makes a retry due at once.
+   */
+  #agingNow(): number {
+    const now = this.#policy.clock();
+    if (now < this.#latestReading) this.#steppedBackBy += this.#latestReading - now;
+    this.#latestReading = now;
+    return now + this.#steppedBackBy;
   }
 
   /**
@@ -116,7 +133,7 @@ export class RefreshingCache<T> {
    */
   get(): T | Promise<T> {
     const entry = this.#entry;
-    const now = this.#policy.clock();
+    const now = this.#agingNow();
     if (entry !== undefined && now < entry.usableUntil) {
       if (now >= entry.freshUntil) this.#background('expired');
       return entry.value;
@@ -130,7 +147,9 @@ export class RefreshingCache<T> {
     // After close() nothing is fetched again: no retry to announce.
     const retrying = this.#lastError !== undefined && !this.#controller.signal.aborted;
     const now = this.#policy.clock();
-    const at = (time: number | undefined): Date | undefined => (time === undefined ? undefined : new Date(time));
+    // Back on the policy's clock, so the instants read right against it after a step back.
+    const offset = this.#agingNow() - now;
+    const at = (time: number | undefined): Date | undefined => (time === undefined ? undefined : new Date(time - offset));
     return {
       value: entry?.value,
       state: entry === undefined ? 'empty' : this.#stateOf(entry),
@@ -143,7 +162,7 @@ export class RefreshingCache<T> {
   }
 
   #stateOf(entry: Entry<T>): 'fresh' | 'stale' | 'expired' {
-    const now = this.#policy.clock();
+    const now = this.#agingNow();
     if (now < entry.freshUntil) return 'fresh';
     return now < entry.usableUntil ? 'stale' : 'expired';
   }
@@ -240,13 +259,20 @@ export class RefreshingCache<T> {
       this.#failedAt = now;
       this.#retryAt = now + retryDelayMs(this.#failures, this.#policy);
       this.#lastError = error instanceof Error ? error : new Error(String(error));
-      const held = this.#entry !== undefined && now < this.#entry.usableUntil ? this.#entry.usableUntil : undefined;
+      const aging = this.#agingNow();
+      const held = this.#entry !== undefined && aging < this.#entry.usableUntil ? now + (this.#entry.usableUntil - aging) : undefined;
       this.#hooks.failed(this.#lastError, trigger, held === undefined ? undefined : new Date(held), new Date(this.#retryAt));
       this.#schedule(this.#retryAt, 'retry');
       throw this.#unavailable();
     }
+    const aging = this.#agingNow();
+    this.#entry = {
+      value: loaded.value,
+      fetchedAt: aging,
+      freshUntil: aging + loaded.maxAgeMs,
+      usableUntil: aging + loaded.maxAgeMs + this.#policy.staleIfErrorMs,
+    };
     const now = this.#policy.clock();
-    this.#entry = { value: loaded.value, fetchedAt: now, freshUntil: now + loaded.maxAgeMs, usableUntil: now + loaded.maxAgeMs + this.#policy.staleIfErrorMs };
     this.#failures = 0;
     this.#retryAt = Number.NEGATIVE_INFINITY;
     this.#failedAt = Number.NEGATIVE_INFINITY;

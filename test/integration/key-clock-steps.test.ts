@@ -35,6 +35,34 @@ describe('remote keys: the clock steps back', () => {
     }
   });
 
+  it('while keys are served stale (provider down) → a step back does not stretch the stale-if-error window: refused once it has passed by elapsed time', async () => {
+    const idp = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
+    const provider = await startFakeProvider();
+    const clock = manualClock();
+    provider.on('/jwks.json', json(idp.jwks, { 'cache-control': 'max-age=60' }));
+    // Fresh 60 s, then stale-if-error 120 s: usable for 180 s after the fetch, whatever the wall clock says.
+    const keys = fromJwks(`${provider.url}/jwks.json`, { clock: clock.now, staleIfError: 120, cooldown: 0.05 });
+    const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], cache: false });
+    try {
+      await authenticator.ready();
+      provider.on('/jwks.json', httpStatus(503));
+      const token = await idp.sign({ sub: 'alice' });
+      clock.advance(100_000); // stale: served while the refresh fails
+      assert.equal(await outcome(authenticator, token), 'OK');
+      const usableUntil = keys.status().staleUntil?.getTime();
+      clock.advance(-HOUR); // the wall clock steps back an hour
+      assert.equal(keys.status().staleUntil?.getTime(), (usableUntil ?? 0) - HOUR, 'the bound moves with the clock: 80 s left, not 80 s + 1 h');
+      clock.advance(70_000); // 170 s after the fetch: still within the 180 s
+      assert.equal(await outcome(authenticator, token), 'OK');
+      clock.advance(20_000); // 190 s after the fetch; before, the keys went on verifying for another hour
+      assert.equal(await outcome(authenticator, token), 'ERR_AUTH_KEYS_UNAVAILABLE');
+      assert.equal(keys.status().state, 'expired');
+    } finally {
+      authenticator.close();
+      await provider.close();
+    }
+  });
+
   it('after an unknown kid was remembered → a key published under it is found after one cooldown, not after the step', async () => {
     const old = await createTestIssuer({ alg: 'ES256', kid: 'k1' });
     const rotated = await createTestIssuer({ alg: 'ES256', kid: 'k2' });
