@@ -44,7 +44,12 @@ function rig(): Rig {
     if (next === 'fail') throw new Error('HTTP 503');
     return { value: 'keys', maxAgeMs: MAX_AGE };
   };
-  const cache = new RefreshingCache(load, policy, { loaded: () => undefined, failed: (_error, _trigger, staleUntil, retryAt) => void failed.push({ staleUntil, retryAt }) }, 'test');
+  const cache = new RefreshingCache(
+    load,
+    policy,
+    { loaded: () => undefined, failed: (_error, _trigger, staleUntil, retryAt) => void failed.push({ staleUntil, retryAt }) },
+    'test',
+  );
   return {
     cache,
     failed,
