@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuthenticator, fromIssuer, type Authenticator } from '../../src/index.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
-import { json, startFakeProvider, status, type FakeProvider } from '../support/fake-provider.ts';
+import { delayed, json, startFakeProvider, status, type FakeProvider } from '../support/fake-provider.ts';
 import { eventLog, manualClock, outcome, until, type EventLog, type ManualClock } from '../support/remote-keys.ts';
 
 const OIDC = '/.well-known/openid-configuration';
@@ -39,6 +39,8 @@ interface Handover {
 async function handover(
   replies: (moved: TestIssuer) => Record<string, Parameters<FakeProvider['on']>[1]>,
   cache: false | undefined = false,
+  /** Whether rediscover() makes one call on the new document (which starts the new URL's first fetch). */
+  follow = true,
 ): Promise<Handover> {
   const idp = await createTestIssuer({ alg: 'ES256', kid: 'old-key' });
   const moved = await createTestIssuer({ alg: 'ES256', kid: 'new-key', audience: idp.audience });
@@ -76,7 +78,7 @@ async function handover(
       const fetched = log.next('fetched');
       await outcome(auth, oldToken);
       assert.equal((await fetched).document, 'discovery');
-      await outcome(auth, oldToken); // acts on the new document: follows the jwks_uri it names
+      if (follow) await outcome(auth, oldToken); // acts on the new document: follows the jwks_uri it names
     },
     async close() {
       keys.close();
@@ -191,17 +193,39 @@ describe('fromIssuer: attacks on the jwks_uri handover', () => {
     }
   });
 
-  it('the new URL answers a set with no usable key → pinned: the new set decides or fails, and an old-key token is never OK after it loaded', async () => {
+  it('the new URL answers a set with no usable key (only an oct key) → a failed fetch: the old set goes on verifying', async () => {
     const h = await handover(() => ({ '/v2/jwks.json': json({ keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'old-key' }] }, { 'cache-control': 'max-age=300' }) }));
     try {
       h.point('/v2/jwks.json');
       await h.rediscover();
-      await until(() => h.provider.count('/v2/jwks.json') >= 1);
-      const loaded = h.log.of('fetched').some((event) => event.url.endsWith('/v2/jwks.json'));
-      const result = await outcome(h.auth, h.oldToken);
-      // A set the provider publishes with nothing usable either loads (and then decides: no key) or fails
-      // the fetch (and the old set goes on serving under its own stale bound): never both.
-      assert.equal(result, loaded ? 'ERR_AUTH_KEY_NOT_FOUND' : 'OK', `loaded: ${loaded}, result: ${result}`);
+      await until(() => h.log.of('failed').some((event) => event.url.endsWith('/v2/jwks.json')));
+      // A provider briefly publishing nothing usable must not refuse every call (the same rule as fromJwks).
+      assert.equal(await outcome(h.auth, h.oldToken), 'OK');
+      assert.equal(await outcome(h.auth, h.newToken), 'ERR_AUTH_KEY_NOT_FOUND');
+      assert.ok(!h.log.of('fetched').some((event) => event.url.endsWith('/v2/jwks.json')));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('while the new URL’s first fetch is in flight → a token of a kid only in the old set waits and is refused once the new set answers (it decides)', async () => {
+    const h = await handover(
+      (moved) => ({
+        '/v2/jwks.json': delayed(
+          150,
+          json(() => moved.jwks, { 'cache-control': 'max-age=300' }),
+        ),
+      }),
+      false,
+      false,
+    );
+    try {
+      h.point('/v2/jwks.json');
+      await h.rediscover();
+      const [old, fresh] = await Promise.all([outcome(h.auth, h.oldToken), outcome(h.auth, h.newToken)]);
+      assert.deepEqual([old, fresh], ['ERR_AUTH_KEY_NOT_FOUND', 'OK']);
+      // One shared first fetch, plus at most the one refetch an unknown kid (old-key) earns per cooldown.
+      assert.ok(h.provider.count('/v2/jwks.json') <= 2, String(h.provider.count('/v2/jwks.json')));
     } finally {
       await h.close();
     }
