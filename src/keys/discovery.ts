@@ -124,7 +124,16 @@ class IssuerResolver implements RemoteKeyResolver {
         `${this.description} signs with ${[...metadata.algorithms].join(', ')}; none of ${[...this.#requested].join(', ')} is among them`,
       );
     }
-    await this.#jwksFor(metadata).ready();
+    const jwks = this.#jwksFor(metadata);
+    const previous = this.#previous;
+    try {
+      await jwks.ready();
+    } catch (error) {
+      // Mid-handover the set followed until now verifies every call (see #keysFor): ready() says so too.
+      const handingOver = previous !== undefined && this.#previous === previous;
+      if (!handingOver || !(error instanceof AuthError) || error.code !== 'ERR_AUTH_KEYS_UNAVAILABLE') throw error;
+      await previous.ready();
+    }
   }
 
   close(): void {
@@ -153,7 +162,11 @@ class IssuerResolver implements RemoteKeyResolver {
       });
     }
     const failing = jwks.lastError === undefined ? discovery : jwks;
-    return Object.freeze({ ...jwks, source: this.description, lastError: failing.lastError, nextRetry: failing.nextRetry });
+    // Mid-handover, before the new set has loaded, calls verify with the set followed until now: report its
+    // keys and freshness (with the new URL's failure), or a readiness probe reads NOT_SERVING (state
+    // 'empty') on every replica at once while each of them verifies every call.
+    const serving = this.#previous !== undefined && jwks.state === 'empty' ? this.#previous.status() : jwks;
+    return Object.freeze({ ...serving, source: this.description, lastError: failing.lastError, nextRetry: failing.nextRetry });
   }
 
   subscribe(listener: KeysListener): () => void {

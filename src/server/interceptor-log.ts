@@ -1,10 +1,12 @@
 import { REFUSAL_STATUS } from '../errors/codes.ts';
 import type { AuthenticatorOptions } from '../verify/authenticator.ts';
 import type { RejectedEvent } from './events.ts';
-import { describeForLog } from '../errors/log-text.ts';
+import { describeForLog, readSafely } from '../errors/log-text.ts';
 import type { RemoteKeysEvent } from '../keys/remote-events.ts';
 import type { KeyResolver } from '../keys/resolver.ts';
+import { revocationsStatusOf } from '../stores/revocation-checks.ts';
 import type { RevocationEvent, RevocationStore } from '../stores/revocation-store.ts';
+import { escapeForTerminal } from '../util/unsafe-text.ts';
 import { isRecord } from '../util/option-checks.ts';
 import { writeLog, type LogEntry, type LogLevel, type Logger } from './logger.ts';
 
@@ -304,6 +306,29 @@ export function logRevocationEvents(logger: Logger | undefined, store: Revocatio
   } catch {
     return () => undefined;
   }
+}
+
+/**
+ * Where a revocation store's list comes from, for the creation line: `memory`, or the store's
+ * `status().source` (the Redis store's shows its URL with the password redacted). A store of your own
+ * may answer anything: a `source` getter that throws must not stop a server from starting, and a
+ * non-string or a string with control characters must not reach the log raw (escaped, cut short).
+ * Reads only the store, never `auth.status()`, whose key resolvers of your own may throw as well.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryRevocationStore } from 'grpc-jwt-auth';
+ * revocationsSource(createMemoryRevocationStore()); // 'memory'
+ * ```
+ */
+export function revocationsSource(store: RevocationStore): string {
+  if (typeof readSafely(() => store.status) !== 'function') return 'a store without status()';
+  const status = revocationsStatusOf(store);
+  if (status === undefined) return 'a store whose status() failed or answered no status';
+  // Not described: a junk value is the store's own data, not ours to copy into logs.
+  const source: unknown = readSafely(() => status.source);
+  if (typeof source !== 'string') return 'a store whose status() names no source';
+  return escapeForTerminal(source.length > 200 ? `${source.slice(0, 200)}…` : source);
 }
 
 /** Issuers whose tokens are accepted for any audience: none given for them, nor at the top level. */

@@ -13,7 +13,7 @@ import { CallAuthorization, type CallSettings } from './call-authorization.ts';
 import { CREDENTIAL_METADATA, type AuthenticatedEvent, type RejectedEvent } from './events.ts';
 import { startTelemetry } from '../telemetry/call-telemetry.ts';
 import type { TelemetryOptions } from '../telemetry/telemetry-options.ts';
-import { logConfiguration, logKeyEvents, logRevocationEvents, observeRejections } from './interceptor-log.ts';
+import { logConfiguration, logKeyEvents, logRevocationEvents, observeRejections, revocationsSource } from './interceptor-log.ts';
 import { checkLogger, type Logger } from './logger.ts';
 import { compileTokenSource, type TokenSource } from './token-source.ts';
 import { MetadataTokenReader } from './token-reader.ts';
@@ -232,7 +232,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): AuthInte
   logConfiguration(logger, options, {
     tokenFrom: tokenFrom.description,
     maxConcurrentVerifications: checkMaxConcurrentVerifications(options.maxConcurrentVerifications, 'maxConcurrentVerifications'),
-    revocations: authenticator.status().revocations?.source ?? 'a store without status()',
+    revocations: revocationsSource(authenticator.revocations),
     ...(dpopOptions === undefined
       ? {}
       : {
