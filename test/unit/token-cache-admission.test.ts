@@ -8,21 +8,26 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TokenCache } from '../../src/verify/token-cache.ts';
+import { TokenCache, type CacheEntry } from '../../src/verify/token-cache.ts';
 import type { KeyResolver } from '../../src/keys/resolver.ts';
 
 const holdsAll = { holds: () => true } as unknown as KeyResolver;
-const entry = (usableUntil = Number.POSITIVE_INFINITY) => ({ key: {} as never, keys: holdsAll, usableFrom: Number.NEGATIVE_INFINITY, usableUntil });
+const entry = (usableUntil = Number.POSITIVE_INFINITY): CacheEntry => ({
+  key: {} as CacheEntry['key'],
+  keys: holdsAll,
+  usableFrom: Number.NEGATIVE_INFINITY,
+  usableUntil,
+});
 
 /** `count` tokens never seen before, each set once (as a fresh verification does) and never asked for again. */
 let floods = 0;
-function flood(cache: TokenCache<ReturnType<typeof entry>>, count: number, now = 0): void {
+function flood(cache: TokenCache<CacheEntry>, count: number, now = 0): void {
   floods += 1;
   for (let i = 0; i < count; i++) cache.set(`one-shot-${floods}-${i}`, entry(), now);
 }
 
 /** A token as a caller uses it: the first call misses and stores it, the second one hits. */
-function useTwice(cache: TokenCache<ReturnType<typeof entry>>, token: string, now = 0): void {
+function useTwice(cache: TokenCache<CacheEntry>, token: string, now = 0): void {
   if (cache.get(token, now) === undefined) cache.set(token, entry(), now);
   assert.ok(cache.get(token, now), `${token}: the second call is a hit`);
 }
