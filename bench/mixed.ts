@@ -1,38 +1,44 @@
 /**
- * A mixed workload (issue 16), in process, ES256: 90% of calls from 100 reused tokens, 10% from tokens
- * never seen before (short-lived tokens, DPoP-style flows, or an attacker), through
- * `createAuthenticator(...).authenticate`, 32 in flight, with the default cache and with
- * `cache: { maxEntries: 1000 }`; and, for reference, the reused tokens alone with the default cache.
- * Each cache is first driven to its steady state (more one-shot tokens than it has entries), then
- * measured over interleaved rounds. Verifications are counted at the key resolver (one `getKeys` per
- * signature check; a cache hit asks none), so: hit rate = 1 − verifications / calls, and the reused
- * tokens' hit rate = 1 − (verifications − one-shot calls) / reused calls (every one-shot call costs a
- * verification; the ideal mixed hit rate is 90%). The "before" figure for an admission policy. Prints
- * one JSON object:
+ * Mixed workloads (issue 16), in process, through `createAuthenticator(...).authenticate`, 32 in flight:
+ * calls from a set of reused tokens (the hot set) mixed with tokens never seen before (short-lived
+ * tokens, DPoP-style flows, or an attacker).
+ *
+ * - The issue's workload, ES256: 90% of calls from 100 reused tokens, 10% one-shot, with the default
+ *   cache and with `cache: { maxEntries: 1000 }`; and, for reference, the reused tokens alone.
+ * - Workloads where the cache's admission policy matters, HS256 (cheap crypto, so they fit in the run;
+ *   what differs between policies is how many verifications they cause, which the hit rates show):
+ *   5,000 reused tokens with 10% or 50% one-shot calls at 10,000 entries, 5,000 reused tokens at 1,000
+ *   entries (more users than the cache holds), and a flood of 90% one-shot calls; and the HS256 reference.
+ *
+ * Each cache is first driven to its steady state (each reused token seen several times, and more
+ * one-shot tokens than the cache has entries), then measured over interleaved rounds. Verifications
+ * are counted at the key resolver (one `getKeys` per signature check; a cache hit asks none), so: hit
+ * rate = 1 − verifications / calls, and the reused tokens' (hot set's) hit rate = 1 − (verifications −
+ * one-shot calls) / reused calls (every one-shot call costs a verification). CPU per call is the
+ * process's, misses' verifications included; `(× reused only)` divides it by the reference of the same
+ * algorithm in this run. Prints one JSON object:
  *
  *   node --expose-gc --import tsx bench/mixed.ts
  */
 import { underTest } from './library.ts';
-import { AUDIENCE, ISSUER, makeFixture, signMany } from './fixtures.ts';
+import { AUDIENCE, ISSUER, makeFixture, signMany, type AlgorithmFixture } from './fixtures.ts';
 
-const { createAuthenticator, fromPem } = underTest;
+const { createAuthenticator, fromPem, fromSecret } = underTest;
 type KeyResolver = ReturnType<typeof fromPem>;
 
 const ROUNDS = Number(process.env.BENCH_MIXED_ROUNDS ?? 3);
 const CALLS = Number(process.env.BENCH_MIXED_CALLS ?? 20_000);
-const HOT_TOKENS = 100;
-const ONE_SHOT_EVERY = 10; // 10% of calls
 const IN_FLIGHT = 32;
+const DEFAULT_MAX_ENTRIES = 10_000;
 const METHOD = '/bench.v1.Bench/Call';
 const gc = (globalThis as { gc?: () => void }).gc;
 
-const fixture = makeFixture('ES256');
-const hot = signMany(fixture, 'hot', HOT_TOKENS);
-let oneShots = 0;
+const fixtures = { ES256: makeFixture('ES256'), HS256: makeFixture('HS256') };
+type Alg = keyof typeof fixtures;
 
-/** The resolver of the PEM key, counting the verifications that ask it for keys. */
-function countingKeys(): { keys: KeyResolver; verifications: () => number } {
-  const inner = fromPem({ 'bench-key': fixture.publicPem as string });
+/** The resolver of the fixture's key, counting the verifications that ask it for keys. */
+function countingKeys(fixture: AlgorithmFixture): { keys: KeyResolver; verifications: () => number } {
+  const inner = fixture.alg === 'HS256' ? fromSecret({ 'bench-key': fixture.publicKey as Uint8Array }) : fromPem({ 'bench-key': fixture.publicPem as string });
   let count = 0;
   const keys = new Proxy(inner, {
     get(target, name) {
@@ -44,17 +50,41 @@ function countingKeys(): { keys: KeyResolver; verifications: () => number } {
   return { keys, verifications: () => count };
 }
 
-/** `calls` tokens: every tenth a new one, the others drawn from the reused set (a fixed pseudo-random walk). */
-function workload(calls: number, mixed: boolean): { tokens: string[]; oneShotCalls: number } {
-  const fresh = mixed ? signMany(fixture, `one-shot-${oneShots++}`, Math.floor(calls / ONE_SHOT_EVERY)) : [];
-  let seed = 12345;
-  const tokens = Array.from({ length: calls }, (_, i) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return mixed && i % ONE_SHOT_EVERY === ONE_SHOT_EVERY - 1
-      ? (fresh[Math.floor(i / ONE_SHOT_EVERY)] as string)
-      : (hot[Math.floor((seed / 2 ** 31) * HOT_TOKENS)] as string);
+interface Workload {
+  readonly name: string;
+  readonly alg: Alg;
+  readonly reusedTokens: number;
+  /** Share of calls with a token never seen before. */
+  readonly oneShotShare: number;
+  /** The cache's bound; undefined: the default. */
+  readonly maxEntries: number | undefined;
+}
+
+interface Setting extends Workload {
+  readonly reused: readonly string[];
+  readonly authenticate: (token: string) => Promise<unknown>;
+  readonly verifications: () => number;
+  seed: number;
+  oneShotBatches: number;
+}
+
+/** `calls` tokens: a share of new ones, the others drawn uniformly from the reused set (xorshift32, per setting). */
+function workload(each: Setting, calls: number): { tokens: string[]; oneShotCalls: number } {
+  const draws = Array.from({ length: calls }, () => {
+    each.seed ^= each.seed << 13;
+    each.seed ^= each.seed >>> 17;
+    each.seed ^= each.seed << 5;
+    return (each.seed >>> 0) / 2 ** 32;
   });
-  return { tokens, oneShotCalls: fresh.length };
+  const oneShotCalls = draws.filter((draw) => draw < each.oneShotShare).length;
+  const fresh = signMany(fixtures[each.alg], `one-shot-${each.name}-${each.oneShotBatches++}`, oneShotCalls);
+  let nextFresh = 0;
+  const tokens = draws.map((draw) =>
+    draw < each.oneShotShare
+      ? (fresh[nextFresh++] as string)
+      : (each.reused[Math.floor(((draw - each.oneShotShare) / (1 - each.oneShotShare)) * each.reused.length)] as string),
+  );
+  return { tokens, oneShotCalls };
 }
 
 async function drive(authenticate: (token: string) => Promise<unknown>, tokens: readonly string[]): Promise<number> {
@@ -70,44 +100,58 @@ async function drive(authenticate: (token: string) => Promise<unknown>, tokens: 
   return (used.user + used.system) / tokens.length;
 }
 
-interface Setting {
-  readonly name: string;
-  readonly mixed: boolean;
-  readonly warmCalls: number;
-  readonly authenticate: (token: string) => Promise<unknown>;
-  readonly verifications: () => number;
+function setting(workload: Workload, index: number): Setting {
+  const fixture = fixtures[workload.alg];
+  const { keys, verifications } = countingKeys(fixture);
+  const cache = workload.maxEntries === undefined ? {} : { cache: { maxEntries: workload.maxEntries } };
+  const authenticator = createAuthenticator({ keys, algorithms: [workload.alg], issuer: ISSUER, audience: AUDIENCE, ...cache });
+  return {
+    ...workload,
+    reused: signMany(fixture, `reused-${index}`, workload.reusedTokens),
+    authenticate: (token) => authenticator.authenticate(token, METHOD),
+    verifications,
+    seed: 0x9e3779b9 ^ (index + 1),
+    oneShotBatches: 0,
+  };
 }
 
-function setting(name: string, cache: { maxEntries: number } | undefined, mixed: boolean, warmCalls: number): Setting {
-  const { keys, verifications } = countingKeys();
-  const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], issuer: ISSUER, audience: AUDIENCE, ...(cache ? { cache } : {}) });
-  return { name, mixed, warmCalls, authenticate: (token) => authenticator.authenticate(token, METHOD), verifications };
-}
-
-// Warm-up: 11 one-shot tokens per cache entry, so each cache is full and has turned over.
-const settings = [
-  setting('default cache (10,000 entries)', undefined, true, 11 * 10_000 * ONE_SHOT_EVERY),
-  setting('cache: { maxEntries: 1000 }', { maxEntries: 1000 }, true, 11 * 1000 * ONE_SHOT_EVERY),
-  setting('reference: reused tokens only, default cache', undefined, false, CALLS),
+const REFERENCE = { ES256: 'reference: reused tokens only, default cache', HS256: 'HS256 reference: 100 reused only, default cache' };
+const WORKLOADS: Workload[] = [
+  { name: 'default cache (10,000 entries)', alg: 'ES256', reusedTokens: 100, oneShotShare: 0.1, maxEntries: undefined },
+  { name: 'cache: { maxEntries: 1000 }', alg: 'ES256', reusedTokens: 100, oneShotShare: 0.1, maxEntries: 1000 },
+  { name: REFERENCE.ES256, alg: 'ES256', reusedTokens: 100, oneShotShare: 0, maxEntries: undefined },
+  { name: 'HS256 5,000 reused + 10% one-shot, 10,000 entries', alg: 'HS256', reusedTokens: 5000, oneShotShare: 0.1, maxEntries: 10_000 },
+  { name: 'HS256 5,000 reused + 50% one-shot, 10,000 entries', alg: 'HS256', reusedTokens: 5000, oneShotShare: 0.5, maxEntries: 10_000 },
+  { name: 'HS256 5,000 reused + 10% one-shot, 1,000 entries', alg: 'HS256', reusedTokens: 5000, oneShotShare: 0.1, maxEntries: 1000 },
+  { name: 'HS256 flood: 100 reused + 90% one-shot, 1,000 entries', alg: 'HS256', reusedTokens: 100, oneShotShare: 0.9, maxEntries: 1000 },
+  { name: REFERENCE.HS256, alg: 'HS256', reusedTokens: 100, oneShotShare: 0, maxEntries: undefined },
 ];
+const only = process.env.BENCH_MIXED_ONLY; // a substring of the names to run, for a quick look
+const settings = WORKLOADS.filter((each) => only === undefined || each.name.includes(only) || each.oneShotShare === 0).map(setting);
+
 for (const each of settings) {
-  process.stderr.write(`mixed: warming ${each.name}\n`);
-  await drive(each.authenticate, workload(each.warmCalls, each.mixed).tokens);
+  // Steady state: every reused token seen about four times, and more one-shot tokens than entries.
+  const entries = each.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const warmCalls =
+    each.oneShotShare === 0 ? CALLS : Math.ceil(Math.max((4 * each.reusedTokens) / (1 - each.oneShotShare), (1.2 * entries) / each.oneShotShare));
+  process.stderr.write(`mixed: warming ${each.name} (${warmCalls} calls)\n`);
+  for (let done = 0; done < warmCalls; done += CALLS) await drive(each.authenticate, workload(each, Math.min(CALLS, warmCalls - done)).tokens);
 }
 const samples = new Map<Setting, Array<{ cpu: number; calls: number; oneShotCalls: number; verifications: number }>>();
 for (let round = 0; round < ROUNDS; round++) {
   for (let i = 0; i < settings.length; i++) {
     const each = settings[(round + i) % settings.length] as Setting;
-    const { tokens, oneShotCalls } = workload(CALLS, each.mixed);
+    const { tokens, oneShotCalls } = workload(each, CALLS);
     const before = each.verifications();
     const cpu = await drive(each.authenticate, tokens);
     samples.set(each, [...(samples.get(each) ?? []), { cpu, calls: tokens.length, oneShotCalls, verifications: each.verifications() - before }]);
   }
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-const reference = median((samples.get(settings[2] as Setting) ?? []).map((s) => s.cpu));
+const cpuOf = (each: Setting | undefined) => median((each === undefined ? [] : (samples.get(each) ?? [])).map((s) => s.cpu));
+const references = { ES256: cpuOf(settings.find((s) => s.name === REFERENCE.ES256)), HS256: cpuOf(settings.find((s) => s.name === REFERENCE.HS256)) };
 const result: Record<string, unknown> = {
-  settings: { rounds: ROUNDS, callsPerSample: CALLS, reusedTokens: HOT_TOKENS, oneShotShare: 1 / ONE_SHOT_EVERY, inFlight: IN_FLIGHT, algorithm: 'ES256' },
+  settings: { rounds: ROUNDS, callsPerSample: CALLS, inFlight: IN_FLIGHT, library: process.env.BENCH_LIBRARY ?? 'src' },
 };
 for (const each of settings) {
   const list = samples.get(each) ?? [];
@@ -115,14 +159,20 @@ for (const each of settings) {
   const calls = sum((s) => s.calls);
   const oneShotCalls = sum((s) => s.oneShotCalls);
   const verifications = sum((s) => s.verifications);
-  const cpu = median(list.map((s) => s.cpu));
+  const cpu = cpuOf(each);
   result[each.name] = {
+    algorithm: each.alg,
+    reusedTokens: each.reusedTokens,
+    oneShotShare: each.oneShotShare,
+    maxEntries: each.maxEntries ?? DEFAULT_MAX_ENTRIES,
     calls,
     verifications,
     'hit rate': 1 - verifications / calls,
+    // The best any cache can do: every one-shot call is a miss.
+    'ideal hit rate': 1 - oneShotCalls / calls,
     'reused tokens hit rate': 1 - (verifications - oneShotCalls) / (calls - oneShotCalls),
     'CPU µs/call': cpu,
-    '(× reused only)': cpu / reference,
+    '(× reused only)': cpu / references[each.alg],
   };
 }
 process.stdout.write(JSON.stringify(result));

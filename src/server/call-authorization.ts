@@ -15,6 +15,8 @@ import type { CallRecord, InterceptorTelemetry } from '../telemetry/call-telemet
 
 /** grpc-js does not export its status type from the package root. */
 type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatus']>[0];
+/** Nor its responder type (what a ServerInterceptingCall is built with). */
+type ServerInterceptingCallResponder = NonNullable<ConstructorParameters<typeof ServerInterceptingCall>[1]>;
 
 /**
  * What every call of one interceptor shares.
@@ -58,24 +60,46 @@ export interface CallSettings {
 /** The events' metadata until the call's arrives (no call is refused before it does); events copy it, never change it. */
 const NO_METADATA = new Metadata();
 
-/** What one observed call learns about its token: the probe, and the token itself (only to keep it out of events). */
-interface Observation {
-  readonly probe: VerificationProbe;
-  presented: string | undefined;
-}
-
 /**
- * The authenticator as admit() sees it for one observed call: it reports into the call's probe, and
- * remembers the token it was given, wherever the metadata carried it.
+ * What one observed call learns about its token (the probe, and the token itself, only to keep it out
+ * of events), and the authenticator as admit() sees it for that call: it reports into the probe and
+ * remembers the token it was given, wherever the metadata carried it. One object per observed call,
+ * its methods on the prototype (a spread copy of the authenticator per call cost more than the lookup).
  */
-function observing(authenticator: SyncAuthenticator, observation: Observation): SyncAuthenticator {
-  return {
-    ...authenticator,
-    authenticate: (token, method) => {
-      observation.presented = token;
-      return authenticator.authenticate(token, method, observation.probe);
-    },
-  };
+class Observation implements SyncAuthenticator {
+  readonly probe: VerificationProbe = newProbe();
+  presented: string | undefined = undefined;
+
+  constructor(private readonly authenticator: SyncAuthenticator) {}
+
+  authenticate(token: string, method: string): Admission | Promise<Admission> {
+    this.presented = token;
+    return this.authenticator.authenticate(token, method, this.probe);
+  }
+
+  get limit(): SyncAuthenticator['limit'] {
+    return this.authenticator.limit;
+  }
+
+  get revocations(): SyncAuthenticator['revocations'] {
+    return this.authenticator.revocations;
+  }
+
+  checkRevoked(admission: Admission): void {
+    this.authenticator.checkRevoked(admission);
+  }
+
+  ready(): Promise<void> {
+    return this.authenticator.ready();
+  }
+
+  close(): void {
+    this.authenticator.close();
+  }
+
+  status(): ReturnType<SyncAuthenticator['status']> {
+    return this.authenticator.status();
+  }
 }
 
 /** The refusal for a token that reached its `validUntil` (during admission, or while its stream is open). */
@@ -155,24 +179,24 @@ export class CallAuthorization {
     private readonly isStream: boolean,
   ) {
     if (settings.onAuthenticated !== undefined || settings.onRejected !== undefined || settings.telemetry !== undefined)
-      this.observation = { probe: newProbe(), presented: undefined };
+      this.observation = new Observation(settings.authenticator);
     if (settings.dpop) this.dpop = { check: settings.dpop, state: { scheme: undefined, responseNonce: undefined } };
-    // Only servers that hand out DPoP nonces add them to responses; every other call keeps grpc-js's responders.
+    // Only servers that hand out DPoP nonces add them to responses.
     const nonces = settings.dpop?.nonces === true;
-    this.call = new ServerInterceptingCall(next, {
+    const responder: ServerInterceptingCallResponder = {
       start: (startNext) =>
         startNext({
           onReceiveMetadata: (metadata, nextMetadata) => this.receiveMetadata(metadata, nextMetadata),
           // Fires at the end of every call, successful ones too: cleanup only.
           onCancel: () => this.finish(),
         }),
-      ...(nonces ? { sendMetadata: (headers: Metadata, sendNext: (headers: Metadata) => void) => this.sendHeaders(headers, sendNext) } : {}),
-      // Only calls that can outlive their token need to hear the handler's status (and nonce servers, for
-      // a trailers-only answer); a unary call keeps grpc-js's default responder.
-      ...(endsOnExpiry || isStream || nonces
-        ? { sendStatus: (final: PartialStatusObject, sendNext: (final: PartialStatusObject) => void) => this.handlerEnded(final, sendNext) }
-        : {}),
-    });
+    };
+    // Added only when needed (no spread of an empty object per call): every other call keeps grpc-js's responders.
+    if (nonces) responder.sendMetadata = (headers, sendNext) => this.sendHeaders(headers, sendNext);
+    // Only calls that can outlive their token need to hear the handler's status (and nonce servers, for
+    // a trailers-only answer); a unary call keeps grpc-js's default responder.
+    if (endsOnExpiry || isStream || nonces) responder.sendStatus = (final, sendNext) => this.handlerEnded(final, sendNext);
+    this.call = new ServerInterceptingCall(next, responder);
   }
 
   /** The state DPoP admission reports into (only on a DPoP server). */
@@ -192,7 +216,7 @@ export class CallAuthorization {
     try {
       // Read per call, never cached: the verified-token cache knows the token, not the connection it came on.
       const certificate = (): string | undefined => this.settings.clientCertificate(this.next, metadata, this.method);
-      admitted = admit(this.policy, this.observation ? observing(authenticator, this.observation) : authenticator, metadata, certificate, this.dpop);
+      admitted = admit(this.policy, this.observation ?? authenticator, metadata, certificate, this.dpop);
     } catch (error) {
       this.refuse(toAuthError(error, 'unexpected error'));
       return;

@@ -169,33 +169,35 @@ describe('TokenCache', () => {
     usableUntil: validUntil ?? Number.POSITIVE_INFINITY,
   });
 
-  it('never exceeds maxEntries and evicts the least recently used', () => {
+  it('never exceeds maxEntries, and a token used again outlives the ones never used again', () => {
     const cache = new TokenCache({ maxEntries: 3 });
     for (const token of ['a', 'b', 'c']) cache.set(token, entry(undefined), 0);
-    assert.ok(cache.get('a', 0), 'a becomes the most recently used');
+    assert.ok(cache.get('a', 0), 'a is used again: protected');
     cache.set('d', entry(undefined), 0);
     assert.equal(cache.size, 3);
-    assert.equal(cache.get('b', 0), undefined, 'b was the least recently used');
+    assert.equal(cache.get('b', 0), undefined, 'b was the oldest of the tokens never used again');
     assert.ok(cache.get('a', 0));
     for (let i = 0; i < 1000; i++) cache.set(`t${i}`, entry(undefined), 0);
     assert.equal(cache.size, 3);
+    assert.ok(cache.get('a', 0), 'new tokens never evict a protected one');
   });
 
-  it('a full cache evicts in batches of 1% of the bound, least recently used first, never above maxEntries', () => {
+  it('a full cache evicts new tokens in batches of 1% of their room, oldest first, never above maxEntries', () => {
     const cache = new TokenCache({ maxEntries: 1000 });
     for (let i = 0; i < 1000; i++) cache.set(`t${i}`, entry(undefined), 0);
-    assert.ok(cache.get('t0', 0), 't0 becomes the most recently used');
+    assert.ok(cache.get('t0', 0), 't0 is used again: protected');
     cache.set('new', entry(undefined), 0);
-    // The excess (1) and 1% of the bound (10) go at once: the next ten inserts evict nothing.
-    assert.equal(cache.size, 990);
-    assert.equal(cache.get('t1', 0), undefined, 'the least recently used went first');
-    assert.equal(cache.get('t11', 0), undefined);
-    assert.ok(cache.get('t12', 0), 'no more than the batch');
+    // Probation holds the 999 others: the excess (1) and 1% of its room (9) go at once.
+    assert.equal(cache.size, 991);
+    assert.equal(cache.get('t1', 0), undefined, 'the oldest went first');
+    assert.equal(cache.get('t10', 0), undefined);
+    assert.ok(cache.get('t11', 0), 'no more than the batch');
     assert.ok(cache.get('t0', 0) && cache.get('new', 0));
     for (let i = 0; i < 5000; i++) {
       cache.set(`u${i}`, entry(undefined), 0);
       assert.ok(cache.size <= 1000);
     }
+    assert.ok(cache.get('t0', 0) && cache.get('t11', 0) && cache.get('new', 0), 'tokens used again survive 5,000 new ones');
   });
 
   it('an entry lives no longer than validUntil and maxTtl (seconds)', () => {
