@@ -114,7 +114,7 @@ function printFreshGrpc(summary: Record<string, unknown>): void {
 }
 
 function printMixed(result: Record<string, unknown>): void {
-  console.log('\nmixed: reused and one-shot tokens through createAuthenticator, in process, 32 in flight (the issue\'s: 100 reused + 10% one-shot, ES256):');
+  console.log("\nmixed: reused and one-shot tokens through createAuthenticator, in process, 32 in flight (the issue's: 100 reused + 10% one-shot, ES256):");
   console.log(
     `  ${'workload'.padEnd(54)} ${'entries'.padEnd(8)} ${'ideal'.padEnd(8)} ${'hit rate'.padEnd(9)} ${'reused hit'.padEnd(11)} ${'verifications'.padEnd(14)} ${'CPU µs/call'.padEnd(12)} × reused only`,
   );
