@@ -31,14 +31,21 @@ function allowOnly(alg: string): JoseVerifyOptions {
 }
 
 /**
- * The signature layer: header policy, key lookup, then jose's check of the compact JWS. Resolves with the
- * key that verified it. The token must already have passed the strict format check. Not async, so a
+ * The signature layer: header policy, key lookup, then jose's check of the compact JWS. Resolves with
+ * what `verified` makes of the key that verified it (in the same promise step as jose's answer; what
+ * `verified` throws is not taken for a jose error). The token must already have passed the strict format check. Not async, so a
  * verification with one synchronous key (a static resolver, an imported key) waits on jose alone: a
  * refusal found before jose is called (header policy, a resolver that throws) is thrown synchronously,
  * and the caller turns it into a rejection. The resolver is asked once per call, whatever it answers
  * with (a promise answer is passed on, never asked for again).
  */
-export function verifySignature(token: string, header: Readonly<Record<string, unknown>>, policy: HeaderPolicy, keys: KeyResolver): Promise<VerificationKey> {
+export function verifySignature<T>(
+  token: string,
+  header: Readonly<Record<string, unknown>>,
+  policy: HeaderPolicy,
+  keys: KeyResolver,
+  verified: (key: VerificationKey) => T,
+): Promise<T> {
   const lookup = checkHeader(header, policy);
   const { alg } = lookup;
   let candidates: readonly VerificationKey[] | Promise<readonly VerificationKey[]>;
@@ -50,29 +57,33 @@ export function verifySignature(token: string, header: Readonly<Record<string, u
   } catch (error) {
     throw fromJoseError(error);
   }
-  if (pending !== undefined) return pending.then((found) => verifyWithAny(token, found, alg), rethrowFromJose);
+  if (pending !== undefined) return pending.then((found) => verifyWithAny(token, found, alg, verified), rethrowFromJose);
   const found = candidates as readonly VerificationKey[];
   // One key that fits (a token with a kid, or a single configured key): the common case.
-  if (Array.isArray(found) && found.length === 1) return verifyWithOne(token, found[0] as VerificationKey, alg);
-  return verifyWithAny(token, found, alg);
+  if (Array.isArray(found) && found.length === 1) return verifyWithOne(token, found[0] as VerificationKey, alg, verified);
+  return verifyWithAny(token, found, alg, verified);
 }
 
 /** One candidate: jose's promise and one reaction, no suspended async frame. */
-function verifyWithOne(token: string, key: VerificationKey, alg: string): Promise<VerificationKey> {
-  let verified: Promise<unknown>;
+function verifyWithOne<T>(token: string, key: VerificationKey, alg: string, verified: (key: VerificationKey) => T): Promise<T> {
+  let checked: Promise<unknown>;
   try {
     const material = key.material(alg);
-    verified = isThenable(material)
+    checked = isThenable(material)
       ? Promise.resolve(material).then((resolved) => compactVerify(token, resolved, allowOnly(alg)))
       : compactVerify(token, material, allowOnly(alg));
   } catch (error) {
     return Promise.reject(fromJoseError(error));
   }
-  return verified.then(() => key, rethrowFromJose);
+  return checked.then(() => verified(key), rethrowFromJose);
 }
 
 /** Several keys only for a token without kid (bounded by the resolver); the first that verifies wins. */
-async function verifyWithAny(token: string, candidates: readonly VerificationKey[], alg: string): Promise<VerificationKey> {
+async function verifyWithAny<T>(token: string, candidates: readonly VerificationKey[], alg: string, verified: (key: VerificationKey) => T): Promise<T> {
+  return verified(await firstVerifying(token, candidates, alg));
+}
+
+async function firstVerifying(token: string, candidates: readonly VerificationKey[], alg: string): Promise<VerificationKey> {
   let failure: unknown;
   for (const key of candidates) {
     try {

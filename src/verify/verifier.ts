@@ -128,7 +128,7 @@ export class TokenVerifier {
    * the caller turns it into a rejection.
    */
   verify(parsed: ParsedToken, now: () => number): Promise<VerifiedToken> {
-    return verifySignature(parsed.token, parsed.header, this.options.header, this.options.keys).then((key) => this.#accept(parsed, key, now));
+    return verifySignature(parsed.token, parsed.header, this.options.header, this.options.keys, (key) => this.#accept(parsed, key, now));
   }
 
   /** The claim checks of a token whose signature verified, and what the cache keeps of it. */
