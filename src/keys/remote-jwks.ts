@@ -1,5 +1,4 @@
 import type { FetchFunction } from '../util/guarded-fetch.ts';
-import { KeyObject } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.ts';
 import { fetchJson } from './http-fetch.ts';
 import { importJwks } from './jwk.ts';
@@ -13,6 +12,7 @@ import { RefreshingCache, type CacheSnapshot, type Loaded } from './refreshing-c
 import type { FetchTrigger } from './remote-events.ts';
 import { compileRemoteJwksOptions, type CompiledRemoteJwksOptions, type RemoteJwksOptions, type TokensWithoutKid } from './remote-options.ts';
 import type { KeyLookup, KeyResolver, VerificationKey } from './resolver.ts';
+import { PublicVerificationKey } from './verification-key.ts';
 import { UnknownKids } from './unknown-kids.ts';
 
 /**
@@ -72,12 +72,8 @@ function sameAlgorithms(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean
 
 /** The same published key (kid, algorithms and key material), so a refresh can keep the old object. */
 function sameKey(a: VerificationKey, b: VerificationKey): boolean {
-  if (a.kid !== b.kid || !sameAlgorithms(a.algorithms, b.algorithms)) return false;
-  const [alg] = a.algorithms;
-  if (alg === undefined) return false;
-  const left = a.material(alg);
-  const right = b.material(alg);
-  return left instanceof KeyObject && right instanceof KeyObject && left.equals(right);
+  if (a.kid !== b.kid || a.algorithms.size === 0 || !sameAlgorithms(a.algorithms, b.algorithms)) return false;
+  return a instanceof PublicVerificationKey && a.sameKeyAs(b);
 }
 
 /**

@@ -216,6 +216,60 @@ export function tokenLookup(claims: Readonly<Record<string, unknown>>, tokenId: 
 }
 
 /**
+ * The lookup of a verified token, computed on first read and then kept: what the verified-token cache
+ * holds. The library's stores read it only when they hold at least one entry, so while nothing is
+ * revoked (the usual case) a fresh token costs no id at all; once a revocation lands, the next check of
+ * a token (a cache hit too) computes its ids, once. Same values as {@link tokenLookup}.
+ *
+ * @example
+ * ```ts
+ * const lookup = deferredTokenLookup({ iss: 'https://idp.example/', sub: 'alice' }, 'tRw7'); // nothing computed yet
+ * lookup.subjectId; // '["s","https://idp.example/","alice"]', computed now
+ * ```
+ */
+export function deferredTokenLookup(claims: Readonly<Record<string, unknown>>, tokenId: string): TokenLookup {
+  return new DeferredTokenLookup(claims, tokenId);
+}
+
+class DeferredTokenLookup implements TokenLookup {
+  readonly #claims: Readonly<Record<string, unknown>>;
+  readonly #tokenId: string;
+  #computed: TokenLookup | undefined;
+
+  constructor(claims: Readonly<Record<string, unknown>>, tokenId: string) {
+    this.#claims = claims;
+    this.#tokenId = tokenId;
+    // Frozen as tokenLookup's answer is: no field can be added or changed (the memo is private).
+    Object.freeze(this);
+  }
+
+  #lookup(): TokenLookup {
+    return (this.#computed ??= tokenLookup(this.#claims, this.#tokenId));
+  }
+
+  get tokenIds(): readonly string[] {
+    return this.#lookup().tokenIds;
+  }
+
+  get subjectId(): string | undefined {
+    return this.#lookup().subjectId;
+  }
+
+  get clientId(): string | undefined {
+    return this.#lookup().clientId;
+  }
+
+  get issuedAt(): number | undefined {
+    return this.#lookup().issuedAt;
+  }
+
+  get issuer(): string {
+    return this.#lookup().issuer;
+  }
+}
+Object.freeze(DeferredTokenLookup.prototype);
+
+/**
  * The key of the library's own stores' fast path: `store[matchLookup](lookup)` answers as `match` does
  * from a lookup kept in the verified-token cache, without recomputing ids per call. A foreign store
  * (without it) gets `match(token)`. Not exported from the package: a symbol of another copy of the

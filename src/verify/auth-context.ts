@@ -57,7 +57,8 @@ export interface JwtHeader {
 /**
  * What a handler knows about the caller once the token is verified. Frozen (claims deeply): one
  * context may serve many calls through the verified-token cache, so no handler can change what another
- * sees.
+ * sees. `expiresAt` and `issuedAt` are getters (a new Date on every read): `JSON.stringify(context)`
+ * includes them, a spread copy (`{ ...context }`) does not — read them by name.
  *
  * `C` types your own claims (an interface needs no index signature); they come together with the
  * registered claims of {@link JwtClaims}. The default, `object`, adds none, so an `AuthContext<MyClaims>`

@@ -21,7 +21,7 @@ import { TokenVerifier, factsOfRefusal } from './verifier.ts';
 import { VerificationLimit, checkMaxConcurrentVerifications } from './verification-limit.ts';
 import { createMemoryRevocationStore } from '../stores/memory-revocation-store.ts';
 import { optionalRevocationStore, revocationMatch, revocationsStatusOf, revokedError } from '../stores/revocation-checks.ts';
-import { tokenLookup, type TokenLookup } from '../stores/revocation-keys.ts';
+import { deferredTokenLookup, type TokenLookup } from '../stores/revocation-keys.ts';
 import type { RevocationStore } from '../stores/revocation-store.ts';
 
 /**
@@ -129,8 +129,9 @@ export interface Admission extends Omit<Authentication, 'validUntil'> {
   /** The issuer's `dpopBinding`: whether unbound tokens are refused (verify/sender-binding.ts). */
   readonly dpopBinding: DpopBinding;
   /**
-   * The ids the token can be revoked under, computed once when it is verified and kept in its cache
-   * entry: the revocation check of a hit (or of an open stream) is at most four Map lookups.
+   * The ids the token can be revoked under, kept in its cache entry and computed once, the first time a
+   * revocation store holding entries reads them (never while nothing is revoked): the revocation check
+   * of a hit (or of an open stream) is at most four Map lookups.
    */
   readonly revocationLookup: TokenLookup;
 }
@@ -217,6 +218,9 @@ export const AUTHENTICATOR_OPTION_NAMES: ReadonlySet<string> = optionNames<Authe
   revocations: true,
 });
 
+/** What {@link TokenVerifier.verify} resolves with. */
+type VerifiedToken = Awaited<ReturnType<TokenVerifier['verify']>>;
+
 /** A verified token as the cache keeps it. */
 interface VerifiedEntry extends CacheEntry {
   /** What the interceptor gets: frozen and shared, so a hit allocates nothing. */
@@ -247,22 +251,40 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     // The binding is checked here as the interceptor checks it: a gateway that passes no certificate gets
     // bound tokens refused, never admitted as bearer tokens (a stolen bound token must stay useless).
     // No DPoP proof can be checked here: a DPoP-bound token is refused (ERR_AUTH_DPOP_SCHEME_REQUIRED) for the same reason.
-    authenticate: async (token, method, proof) => {
-      const admission = await checkSenderBinding(await core.authenticate(token, method), {
-        certificate: () => provenCertificate(proof),
-        scheme: 'bearer',
-        dpop: undefined,
-      });
-      // Once more after the awaits (an async validate hook, a verification): a revocation made meanwhile
-      // must not admit a request after revoke() resolved. At most four Map lookups.
-      core.checkRevoked(admission);
-      return forUsers(admission);
+    // Not async: a cache hit is answered with an already settled promise, a fresh token with one reaction
+    // after the verification's (no suspended frames kept alive across the signature check).
+    authenticate: (token, method, proof) => {
+      try {
+        const answered = core.authenticate(token, method);
+        if (answered instanceof Promise) return answered.then((admission) => admitted(core, admission, proof));
+        return Promise.resolve(admitted(core, answered, proof));
+      } catch (error) {
+        // Never a synchronous throw: every refusal, a cache hit's included, is a rejection.
+        return Promise.reject(error);
+      }
     },
     ready: () => core.ready(),
     close: () => core.close(),
     status: () => core.status(),
     revocations: core.revocations,
   };
+}
+
+/**
+ * The last steps of `createAuthenticator`'s answer: the sender binding, then the revocation list once
+ * more (an async validate hook or a verification may have waited: a revocation made meanwhile must not
+ * admit a request after revoke() resolved; at most four Map lookups), then the admission as users see it.
+ */
+function admitted(core: SyncAuthenticator, admission: Admission, proof: AuthenticateProof | undefined): Authentication | Promise<Authentication> {
+  const bound = checkSenderBinding(admission, { certificate: () => provenCertificate(proof), scheme: 'bearer', dpop: undefined });
+  if (bound instanceof Promise) {
+    return bound.then((checked) => {
+      core.checkRevoked(checked);
+      return forUsers(checked);
+    });
+  }
+  core.checkRevoked(bound);
+  return forUsers(bound);
 }
 
 /** The thumbprint of `proof.clientCertificate`; undefined when none; a value that is no certificate rejects. */
@@ -354,8 +376,8 @@ export function buildAuthenticator(
     return verifier;
   }
 
-  async function verifyFresh(token: string, parsed: ParsedToken, verifier: TokenVerifier): Promise<VerifiedEntry> {
-    const { context, key, window, facts } = await verifier.verify(parsed, seconds);
+  /** What the cache keeps of a verified token, and the admission every call with it gets. */
+  function remember(token: string, verifier: TokenVerifier, { context, key, window, facts }: VerifiedToken): VerifiedEntry {
     const validUntil = Number.isFinite(window.until) ? window.until * 1000 : undefined;
     const entry: VerifiedEntry = {
       authentication: Object.freeze({
@@ -365,7 +387,8 @@ export function buildAuthenticator(
         facts,
         certificateBinding: verifier.options.certificateBinding,
         dpopBinding: verifier.options.dpopBinding,
-        revocationLookup: tokenLookup(context.claims, context.tokenId),
+        // Its ids are computed only if a revocation store holds entries when the token is checked.
+        revocationLookup: deferredTokenLookup(context.claims, context.tokenId),
       }),
       key,
       keys: verifier.options.keys,
@@ -377,6 +400,39 @@ export function buildAuthenticator(
     return entry;
   }
 
+  /**
+   * Starts a full verification under the bound (throws ERR_AUTH_VERIFIER_BUSY synchronously past it). Any
+   * refusal from here on is a rejection shared by every joiner. One step settles it: the cache entry on
+   * success, then the in-flight entry and the place under the bound, however it ended.
+   */
+  function startVerification(token: string, parsed: ParsedToken, verifier: TokenVerifier): Promise<VerifiedEntry> {
+    limit.enter();
+    let verifying: Promise<VerifiedToken>;
+    try {
+      verifying = verifier.verify(parsed, seconds);
+    } catch (error) {
+      verifying = Promise.reject(error);
+    }
+    return verifying.then(
+      (verified) => {
+        try {
+          return remember(token, verifier, verified);
+        } finally {
+          settled(token);
+        }
+      },
+      (error: unknown) => {
+        settled(token);
+        throw error;
+      },
+    );
+  }
+
+  function settled(token: string): void {
+    inFlight.delete(token);
+    limit.leave();
+  }
+
   function shareVerification(token: string): Promise<VerifiedEntry> {
     let pending = inFlight.get(token);
     if (pending === undefined) {
@@ -384,8 +440,7 @@ export function buildAuthenticator(
       // never takes a place. Joining a verification under way costs nothing; starting one (key lookup,
       // signature check) counts against the bound, and past it throws ERR_AUTH_VERIFIER_BUSY here.
       const parsed = parseCompactToken(token, maxTokenBytes);
-      const verifier = route(parsed);
-      pending = limit.run(() => verifyFresh(token, parsed, verifier)).finally(() => inFlight.delete(token));
+      pending = startVerification(token, parsed, route(parsed));
       inFlight.set(token, pending);
     }
     return pending;

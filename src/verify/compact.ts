@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { AuthError } from '../errors/auth-error.ts';
 
 /** A compact JWS split and decoded, before any signature check. Nothing in it is trusted yet. */
@@ -22,7 +23,6 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/;
 // A segment whose length is 2 or 3 mod 4 ends in a character whose unused low bits must be zero.
 const CANONICAL_LAST_2 = /[AQgw]$/;
 const CANONICAL_LAST_3 = /[AEIMQUYcgkosw048]$/;
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function malformed(message: string): AuthError {
   return new AuthError('ERR_AUTH_TOKEN_MALFORMED', message);
@@ -46,7 +46,11 @@ function isCanonicalBase64url(segment: string): boolean {
 export function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
+    const bytes = Buffer.from(segment, 'base64url');
+    // Invalid UTF-8 is refused, never repaired into U+FFFD (two byte strings must not read as one claim).
+    // Checked apart from the decoding, which is then node's fast path; a BOM is kept, so JSON.parse refuses it.
+    if (!isUtf8(bytes)) throw new TypeError('not UTF-8');
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw malformed(`token ${part} is not UTF-8 JSON`);
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { deepFreeze, type AuthContext, type JwtClaims, type JwtHeader } from './auth-context.ts';
 import { collectClaimValues } from '../util/claim-paths.ts';
 import type { VerificationKey } from '../keys/resolver.ts';
@@ -54,36 +54,65 @@ export function factsOfRefusal(error: unknown): TokenFacts | undefined {
  * ```
  */
 export function tokenIdOf(token: string): string {
-  return createHash('sha256')
-    .update(token.slice(0, token.lastIndexOf('.')))
-    .digest('base64url');
+  // One call, no Hash object: this runs once per fresh verification.
+  return hash('sha256', token.slice(0, token.lastIndexOf('.')), 'base64url');
 }
 
-/** Builds the frozen context handlers see: nothing in it can be changed, its Dates included. */
-function buildContext(parsed: ParsedToken, options: CompiledVerifyOptions, tokenId: string, confirmation: Confirmation | undefined): AuthContext {
-  const claims = deepFreeze(parsed.claims) as JwtClaims;
-  const { exp, iat } = claims;
-  return Object.freeze({
-    subject: claims.sub,
-    issuer: claims.iss,
-    audience: Object.freeze(audienceList(claims)),
-    scopes: collectClaimValues(claims, options.scopeClaims),
-    roles: collectClaimValues(claims, options.roleClaims),
-    // A fresh Date on every read: Object.freeze does not freeze a Date, and this context is shared by every
-    // call the verified-token cache answers, so one handler's setTime would otherwise move another's.
-    get expiresAt() {
-      return exp === undefined ? undefined : new Date(exp * 1000);
-    },
-    get issuedAt() {
-      return iat === undefined ? undefined : new Date(iat * 1000);
-    },
-    claims,
-    header: deepFreeze(parsed.header) as JwtHeader,
-    token: parsed.token,
-    tokenId,
-    confirmation,
-  });
+/**
+ * The context handlers see, frozen: nothing in it can be changed, its Dates included. A class, so the
+ * two Date getters live once on its (frozen) prototype instead of as two closures per verified token.
+ * What a copy of it holds: `{ ...context }` and `Object.keys(context)` see the data fields only (the
+ * getters are inherited); `JSON.stringify(context)` gives every field, `expiresAt` and `issuedAt`
+ * included, in the order of {@link AuthContext}.
+ */
+class VerifiedContext implements AuthContext {
+  readonly subject: string | undefined;
+  readonly issuer: string | undefined;
+  readonly audience: readonly string[];
+  readonly scopes: readonly string[];
+  readonly roles: readonly string[];
+  readonly claims: JwtClaims;
+  readonly header: JwtHeader;
+  readonly token: string;
+  readonly tokenId: string;
+  readonly confirmation: Confirmation | undefined;
+
+  constructor(parsed: ParsedToken, options: CompiledVerifyOptions, tokenId: string, confirmation: Confirmation | undefined) {
+    const claims = deepFreeze(parsed.claims) as JwtClaims;
+    this.subject = claims.sub;
+    this.issuer = claims.iss;
+    this.audience = Object.freeze(audienceList(claims));
+    this.scopes = collectClaimValues(claims, options.scopeClaims);
+    this.roles = collectClaimValues(claims, options.roleClaims);
+    this.claims = claims;
+    this.header = deepFreeze(parsed.header) as JwtHeader;
+    this.token = parsed.token;
+    this.tokenId = tokenId;
+    this.confirmation = confirmation;
+    Object.freeze(this);
+  }
+
+  // A fresh Date on every read: Object.freeze does not freeze a Date, and this context is shared by every
+  // call the verified-token cache answers, so one handler's setTime would otherwise move another's. The
+  // claims are deeply frozen and `exp`/`iat` were checked to be NumericDates, so the getters cannot fail.
+  get expiresAt(): Date | undefined {
+    const { exp } = this.claims;
+    return exp === undefined ? undefined : new Date(exp * 1000);
+  }
+
+  get issuedAt(): Date | undefined {
+    const { iat } = this.claims;
+    return iat === undefined ? undefined : new Date(iat * 1000);
+  }
+
+  /** What a context serialises to: every field of {@link AuthContext}, the getters' Dates included. */
+  toJSON(): Record<string, unknown> {
+    const { subject, issuer, audience, scopes, roles, expiresAt, issuedAt, claims, header, token, tokenId, confirmation } = this;
+    return { subject, issuer, audience, scopes, roles, expiresAt, issuedAt, claims, header, token, tokenId, confirmation };
+  }
 }
+// Frozen too: a handler that redefined `expiresAt` on the prototype would change every caller's context.
+Object.freeze(VerifiedContext.prototype);
 
 /**
  * Verifies parsed tokens of one issuer: header policy, key lookup, signature (jose), then claims. Claims
@@ -94,10 +123,16 @@ export class TokenVerifier {
 
   /**
    * `now` is read after the signature check, which may have waited on a key fetch: a token that expired
-   * meanwhile is refused.
+   * meanwhile is refused. Not async (one promise reaction after jose's, no suspended frame): a refusal
+   * found before the signature check (header policy, a resolver that throws) may throw synchronously, and
+   * the caller turns it into a rejection.
    */
-  async verify(parsed: ParsedToken, now: () => number): Promise<VerifiedToken> {
-    const key = await verifySignature(parsed.token, parsed.header, this.options.header, this.options.keys);
+  verify(parsed: ParsedToken, now: () => number): Promise<VerifiedToken> {
+    return verifySignature(parsed.token, parsed.header, this.options.header, this.options.keys, (key) => this.#accept(parsed, key, now));
+  }
+
+  /** The claim checks of a token whose signature verified, and what the cache keeps of it. */
+  #accept(parsed: ParsedToken, key: VerificationKey, now: () => number): VerifiedToken {
     // Only now is the token genuine: a refusal from here on may say whose it was (never before: a forged
     // token's `sub` must not reach a log as if the issuer had said it).
     const facts = tokenFacts(parsed.claims, parsed.header.alg as string, key.kid, tokenIdOf(parsed.token));
@@ -113,6 +148,6 @@ export class TokenVerifier {
       if (typeof error === 'object' && error !== null) genuineRefusals.set(error, facts);
       throw error;
     }
-    return { context: buildContext(parsed, this.options, facts.tokenId, confirmation), key, window, facts };
+    return { context: new VerifiedContext(parsed, this.options, facts.tokenId, confirmation), key, window, facts };
   }
 }

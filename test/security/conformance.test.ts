@@ -194,7 +194,7 @@ interface EddsaKey {
 }
 
 /** The key material a resolver hands to jose for an EdDSA token, or why the resolver refused the key. */
-function materialOf(configure: () => KeyResolver, kid: string | undefined): KeyObject | { refused: string } {
+async function materialOf(configure: () => KeyResolver, kid: string | undefined): Promise<webcrypto.CryptoKey | { refused: string }> {
   let resolver: KeyResolver;
   try {
     resolver = configure();
@@ -204,23 +204,19 @@ function materialOf(configure: () => KeyResolver, kid: string | undefined): KeyO
   }
   const keys = resolver.getKeys({ alg: 'EdDSA', kid });
   assert.ok(Array.isArray(keys) && keys.length === 1, 'a static resolver answers at once with the one key');
-  const material = keys[0]?.material('EdDSA');
-  assert.ok(material instanceof KeyObject, 'public keys reach jose as node KeyObjects');
-  return material;
+  const material = await keys[0]?.material('EdDSA');
+  assert.equal(Object.prototype.toString.call(material), '[object CryptoKey]', 'public keys reach jose as CryptoKeys imported once');
+  return material as webcrypto.CryptoKey;
 }
 
 /**
- * Whether `signature` verifies `message` under `material` the two ways jose can end up checking it on
- * node: node's own `crypto.verify`, and WebCrypto with the key converted as jose converts a KeyObject
- * (`toCryptoKey` where node has it, else export to JWK and import). Both must agree.
+ * Whether `signature` verifies `message` under `material` the two ways it can be checked on node: node's
+ * own `crypto.verify` (with the same key as a KeyObject), and WebCrypto with the CryptoKey jose is handed.
+ * Both must agree.
  */
-async function verifiesWith(material: KeyObject, message: Buffer, signature: Buffer): Promise<boolean> {
-  const byNode = verify(null, message, material, signature);
-  const convert = (material as { toCryptoKey?: (algorithm: object, extractable: boolean, usages: string[]) => webcrypto.CryptoKey }).toCryptoKey;
-  const cryptoKey = convert
-    ? convert.call(material, { name: 'Ed25519' }, true, ['verify'])
-    : await webcrypto.subtle.importKey('jwk', material.export({ format: 'jwk' }), { name: 'Ed25519' }, true, ['verify']);
-  const byWebCrypto = await webcrypto.subtle.verify({ name: 'Ed25519' }, cryptoKey, signature, message);
+async function verifiesWith(material: webcrypto.CryptoKey, message: Buffer, signature: Buffer): Promise<boolean> {
+  const byNode = verify(null, message, KeyObject.from(material), signature);
+  const byWebCrypto = await webcrypto.subtle.verify({ name: 'Ed25519' }, material, signature, message);
   assert.equal(byNode, byWebCrypto, 'node and WebCrypto disagree');
   return byNode;
 }
@@ -240,8 +236,8 @@ describe('conformance: Wycheproof EdDSA (raw signatures through the key material
       const key: EddsaKey = { pk: group.publicKey.pk, jwk: group.publicKeyJwk, pem: group.publicKeyPem };
       assert.equal(createPublicKey(key.pem).export({ format: 'jwk' }).x, key.jwk.x, 'the group gives one key in both forms');
       const routes = [
-        ['JWK', materialOf(() => fromJwks({ keys: [key.jwk] }), String(key.jwk.kid))],
-        ['PEM', materialOf(() => fromPem(key.pem), undefined)],
+        ['JWK', await materialOf(() => fromJwks({ keys: [key.jwk] }), String(key.jwk.kid))],
+        ['PEM', await materialOf(() => fromPem(key.pem), undefined)],
       ] as const;
       const accepted = routes.map(([, material]) => !('refused' in material));
       assert.equal(accepted[0], accepted[1], `${key.pk}: fromJwks and fromPem must agree on the key`);
@@ -268,7 +264,7 @@ describe('conformance: Wycheproof EdDSA (raw signatures through the key material
     // the file has none, so the derived keys of the key-hygiene vectors are run through the same check.
     for (const pk of [...Object.values(ED25519_SMALL_ORDER), ...Object.values(ED25519_NON_CANONICAL)]) {
       const jwk: Jwk = { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(pk, 'hex').toString('base64url') };
-      const material = materialOf(() => fromJwks({ keys: [jwk] }), undefined);
+      const material = await materialOf(() => fromJwks({ keys: [jwk] }), undefined);
       keys.set(pk, { accepted: !('refused' in material), flaw: ed25519Flaw(pk) });
     }
     const wrong = [...keys]

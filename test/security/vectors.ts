@@ -84,7 +84,7 @@ export async function verifyCompact(token: string, keys: Keys): Promise<Verdict>
     // 1 MiB, the largest maxTokenBytes allowed: the size cap is tested elsewhere, not by vectors.
     const segments = splitCompactToken(token, 1024 * 1024);
     const header = decodeJsonObject(segments.header, 'header');
-    await verifySignature(token, header, { algorithms: new Set(widestAllowlist(keys.resolver)), typ: undefined }, keys.resolver);
+    await verifySignature(token, header, { algorithms: new Set(widestAllowlist(keys.resolver)), typ: undefined }, keys.resolver, (key) => key);
     return { accepted: true };
   } catch (error) {
     if (error instanceof AuthError) return { accepted: false, code: error.code, why: error.message };
