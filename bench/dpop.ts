@@ -11,7 +11,8 @@
  *   node --import tsx bench/dpop.ts
  */
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import { generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { SignJWT, generateKeyPair, jwtVerify } from 'jose';
 
@@ -24,10 +25,18 @@ const built = process.env.BENCH_LIBRARY;
 const client: ClientEntry = built
   ? ((await import(pathToFileURL(join(dirname(built), 'client', 'index.js')).href)) as ClientEntry)
   : await import('../src/client/index.ts');
-// The proof verifier is internal (the interceptor uses it): the built module beside the entry, else the source.
+// The proof verifier is internal (the interceptor uses it) and dist/ holds only the bundled entries: with
+// the built package, the module compiled as `npm run build:lib` compiles it (esbuild, no tsx wrappers).
 const proofModule: ProofModule = built
-  ? ((await import(pathToFileURL(join(dirname(built), 'verify', 'dpop-proof.js')).href)) as ProofModule)
+  ? ((await import(pathToFileURL(bundledProofModule()).href)) as ProofModule)
   : await import('../src/verify/dpop-proof.ts');
+
+function bundledProofModule(): string {
+  const outfile = fileURLToPath(new URL('../.tmp/bench/dpop-proof.js', import.meta.url));
+  const entry = fileURLToPath(new URL('../src/verify/dpop-proof.ts', import.meta.url));
+  buildSync({ entryPoints: [entry], outfile, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20.19', logLevel: 'warning' });
+  return outfile;
+}
 const server: ServerEntry = built ? ((await import(pathToFileURL(built).href)) as ServerEntry) : await import('../src/index.ts');
 
 const ITERATIONS = Number(process.env.BENCH_DPOP_ITERATIONS ?? 2000);

@@ -1,6 +1,6 @@
 /**
- * `@opentelemetry/api` is an optional peer dependency: the built package (dist/, as tsc emits it for
- * publishing) in a project where the api cannot be resolved at all. A TypeScript consumer that uses the
+ * `@opentelemetry/api` is an optional peer dependency: the built package (dist/, as `npm run build`
+ * makes it for publishing) in a project where the api cannot be resolved at all. A TypeScript consumer that uses the
  * telemetry option's types type-checks with `skipLibCheck: false` (no published declaration reachable
  * from an entry names the api), and the package loads and serves real calls, with a meter provider of
  * the user's own still receiving the decisions.
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { buildDist } from '../support/packed-package.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,8 +33,8 @@ describe('packaging: the built package where @opentelemetry/api is not installed
     await mkdir(installed, { recursive: true });
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
     await cp(join(root, 'package.json'), join(installed, 'package.json'));
-    // Emitted straight into the scratch project: the working tree's dist/ is left alone.
-    await run(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(installed, 'dist')], { cwd: root });
+    // Built as for publishing (bundles + declarations) on a copy: the working tree's dist/ is left alone.
+    await buildDist(join(installed, 'dist'));
     for (const name of LINKED) {
       const target = join(project, 'node_modules', name);
       await mkdir(join(target, '..'), { recursive: true });

@@ -1,8 +1,8 @@
 /**
  * The published package as a user gets it, for the packaging tests: `npm pack` (whose `prepack` builds
- * dist/), then the tarball installed into an empty scratch project. The pack runs on a copy of this
- * working tree: test files run in parallel, and two packs in one tree would delete and rebuild the same
- * dist/ under each other.
+ * dist/), then the tarball installed into an empty scratch project; or dist/ alone, built the same way.
+ * Builds run on a copy of this working tree: test files run in parallel, and two builds in one tree
+ * would delete and rebuild the same dist/ under each other.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -17,6 +17,29 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const MAX_BUFFER = 16 << 20;
 /** Never copied: installed or generated, or git's own. */
 const NOT_COPIED: ReadonlySet<string> = new Set(['node_modules', '.git', 'dist', 'docs', 'coverage', '.tmp']);
+
+/** A copy of this working tree in `scratch`/source, sharing its node_modules: a place to build. */
+async function copyWorkingTree(scratch: string): Promise<string> {
+  const source = join(scratch, 'source');
+  await cp(root, source, { recursive: true, filter: (path) => !NOT_COPIED.has(relative(root, path)) });
+  await symlink(join(root, 'node_modules'), join(source, 'node_modules'), 'dir');
+  return source;
+}
+
+/**
+ * Runs `npm run build` (the bundles and the declarations, as `prepack` does) on a copy of this working
+ * tree and moves the result to `target`: a dist/ as published, for a test that assembles its own install.
+ */
+export async function buildDist(target: string): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), 'grpc-jwt-auth-build-'));
+  try {
+    const source = await copyWorkingTree(scratch);
+    await run(npm, ['run', 'build'], { cwd: source, maxBuffer: MAX_BUFFER });
+    await cp(join(source, 'dist'), target, { recursive: true });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
 
 /** An empty project with the packed tarball installed, and the packages a test asked for. */
 export interface ScratchProject {
@@ -36,9 +59,7 @@ export interface ScratchProject {
 export async function installPackedPackage(packages: readonly string[]): Promise<ScratchProject> {
   const scratch = await mkdtemp(join(tmpdir(), 'grpc-jwt-auth-pack-'));
   try {
-    const source = join(scratch, 'source');
-    await cp(root, source, { recursive: true, filter: (path) => !NOT_COPIED.has(relative(root, path)) });
-    await symlink(join(root, 'node_modules'), join(source, 'node_modules'), 'dir');
+    const source = await copyWorkingTree(scratch);
     const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', scratch], { cwd: source, maxBuffer: MAX_BUFFER });
     await rm(source, { recursive: true, force: true });
     const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
