@@ -21,7 +21,21 @@ import type { Rule, RuleMap } from './rules.ts';
  * const packageDefinition = protoLoader.loadSync('orders.proto', { includeDirs: [PROTO_INCLUDE_DIR, 'protos'] });
  * ```
  */
-export const PROTO_INCLUDE_DIR: string = fileURLToPath(new URL('../../proto', import.meta.url));
+export const PROTO_INCLUDE_DIR: string = protoIncludeDir();
+
+/**
+ * proto/ beside the package's package.json, found through the package's own name (its exports map lists
+ * `./package.json`): the build bundles this module into whichever file of dist/ imports it, at another
+ * depth than src/authz/, so a path relative to this file would leave the package. Where the name does
+ * not resolve (the code bundled into an application), the path relative to this file, as before.
+ */
+function protoIncludeDir(): string {
+  try {
+    return fileURLToPath(new URL('proto', import.meta.resolve('grpc-jwt-auth/package.json')));
+  } catch {
+    return fileURLToPath(new URL('../../proto', import.meta.url));
+  }
+}
 
 /** The method option this library reads, as proto-loader and protobufjs key it. */
 const RULE_OPTION = '(grpc_jwt_auth.v1.rule)';
