@@ -291,12 +291,8 @@ function revocationEventEntry(event: RevocationEvent, source: string): [LogLevel
  */
 export function logRevocationEvents(logger: Logger | undefined, store: RevocationStore): () => void {
   if (logger === undefined || typeof store.subscribe !== 'function') return () => undefined;
-  let source = 'revocations';
-  try {
-    source = store.status?.().source ?? source;
-  } catch {
-    // A status() that throws names nothing; the events are still logged.
-  }
+  // A status() that throws or names nothing leaves the generic name; the events are still logged.
+  const source = namedSource(store) ?? 'revocations';
   try {
     const stop = store.subscribe((event: RevocationEvent) => {
       const entry = isRecord(event) ? revocationEventEntry(event, source) : undefined;
@@ -323,11 +319,17 @@ export function logRevocationEvents(logger: Logger | undefined, store: Revocatio
  */
 export function revocationsSource(store: RevocationStore): string {
   if (typeof readSafely(() => store.status) !== 'function') return 'a store without status()';
-  const status = revocationsStatusOf(store);
-  if (status === undefined) return 'a store whose status() failed or answered no status';
-  // Not described: a junk value is the store's own data, not ours to copy into logs.
-  const source: unknown = readSafely(() => status.source);
-  if (typeof source !== 'string') return 'a store whose status() names no source';
+  if (revocationsStatusOf(store) === undefined) return 'a store whose status() failed or answered no status';
+  return namedSource(store) ?? 'a store whose status() names no source';
+}
+
+/**
+ * The source a store's status() names, escaped and cut at 200 characters; undefined when it names none.
+ * Not described otherwise: a junk value is the store's own data, not ours to copy into logs.
+ */
+function namedSource(store: RevocationStore): string | undefined {
+  const source: unknown = readSafely(() => revocationsStatusOf(store)?.source);
+  if (typeof source !== 'string') return undefined;
   return escapeForTerminal(source.length > 200 ? `${source.slice(0, 200)}…` : source);
 }
 

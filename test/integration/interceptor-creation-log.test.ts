@@ -13,11 +13,12 @@ import { redisAvailable, startRedisServer } from '../support/redis-server.ts';
 interface LogRecord {
   readonly level: string;
   readonly fields: Record<string, unknown>;
+  readonly message: string;
 }
 
 function capturingLogger(): Logger & { readonly records: LogRecord[]; info0(): LogRecord | undefined } {
   const records: LogRecord[] = [];
-  const push = (level: string) => (fields: Record<string, unknown>) => void records.push({ level, fields });
+  const push = (level: string) => (fields: Record<string, unknown>, message: string) => void records.push({ level, fields, message });
   return {
     records,
     debug: push('debug'),
@@ -102,6 +103,22 @@ describe('interceptor creation log: revocations source', () => {
     const logger = create({ revocations: storeWith(() => ({ state: 'local', source: 'mine\n{"level":"error"}\u001b[2J' })) });
     const revocations = String(logger.info0()?.fields.revocations);
     assert.ok(!revocations.includes('\n') && !revocations.includes('\u001b'), revocations);
+  });
+
+  it('a store of your own with a control-character source that reports a failure → the warn line (fields and message) carries no raw newline or escape', () => {
+    let listener: ((event: unknown) => void) | undefined;
+    const store = {
+      ...storeWith(() => ({ state: 'stale', source: 'mine\n{"level":"error"}\u001b[2J' })),
+      subscribe: (each: (event: unknown) => void) => {
+        listener = each;
+        return () => undefined;
+      },
+    } as unknown as RevocationStore;
+    const logger = create({ revocations: store });
+    listener?.({ type: 'failed', error: 'down', staleUntil: undefined });
+    const warn = logger.records.find((record) => record.level === 'warn');
+    assert.ok(warn !== undefined);
+    for (const text of [String(warn.fields.source), warn.message]) assert.ok(!text.includes('\n') && !text.includes('\u001b'), text);
   });
 
   it('a key resolver of your own whose status() throws or has a throwing getter → creation succeeds (the line reads only the store)', () => {
