@@ -17,8 +17,8 @@ import { makeRoom } from '../util/map-eviction.ts';
 export interface TokenCacheOptions {
   /**
    * Most tokens held, a whole number from 1 to 10,000,000. Default 10,000. A new token waits in a small
-   * probation segment (a tenth of the bound) and earns its place among the others by coming back; see
-   * {@link TokenCache}.
+   * probation segment (a tenth of the bound) and earns its place among the others by coming back, so
+   * tokens seen once never evict tokens in use (the README's Performance section has the details).
    */
   readonly maxEntries?: number;
   /** Longest an entry lives, in seconds (from 0.001 to one year), whatever the token's `exp`. Default 300. */
