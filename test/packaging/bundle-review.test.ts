@@ -126,6 +126,25 @@ describe('packaging review: the bundled entries as installed', { timeout: 300_00
     }
   });
 
+  it('PROTO_INCLUDE_DIR where the package’s own name does not resolve (a loader without self-reference): still the installed proto/, not node_modules/proto', async () => {
+    // A resolve hook refusing the self-reference, as a runtime or loader that cannot resolve it would.
+    const hook = `export async function resolve(specifier, context, next) {
+      if (specifier === 'grpc-jwt-auth/package.json') throw Object.assign(new Error('no self-reference here'), { code: 'ERR_MODULE_NOT_FOUND' });
+      return next(specifier, context);
+    }`;
+    await writeFile(
+      join(dir, 'no-self-reference.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`,
+    );
+    const script = `
+      import { existsSync } from 'node:fs';
+      import { join } from 'node:path';
+      import { PROTO_INCLUDE_DIR } from 'grpc-jwt-auth';
+      console.log(JSON.stringify({ dir: PROTO_INCLUDE_DIR, found: existsSync(join(PROTO_INCLUDE_DIR, 'grpc_jwt_auth', 'v1', 'auth.proto')) }));`;
+    const { stdout } = await run(process.execPath, ['--import', './no-self-reference.mjs', '--input-type=module', '-e', script], { cwd: dir, timeout: 60_000 });
+    assert.deepEqual(JSON.parse(stdout.trim()), { dir: join(installed, 'proto'), found: true });
+  });
+
   it('a stack trace from dist names a readable line of the installed bundle', async () => {
     const script = `
       import { createAuthInterceptor } from 'grpc-jwt-auth';
