@@ -17,7 +17,7 @@ import { makeRoom } from '../util/map-eviction.ts';
 export interface TokenCacheOptions {
   /**
    * Most tokens held, a whole number from 1 to 10,000,000. Default 10,000. A new token waits in a small
-   * probation segment (a tenth of the bound) and earns its place among the others by coming back; see
+   * probation segment (a tenth of the bound, at least 8 entries, all but one under 10) and earns its place among the others by coming back; see
    * {@link TokenCache}.
    */
   readonly maxEntries?: number;
