@@ -261,3 +261,26 @@ describe('TokenCache review: a flood of tokens each used twice against a hot set
     assert.ok(misses / (attackers * rounds) <= hot / attackers);
   });
 });
+
+describe('TokenCache review: loop workloads (a peer idea: Caffeine’s and lru-cache’s looping access tests)', () => {
+  it('tokens reused in a loop of up to maxEntries - 1: every call from the second cycle on is a hit, as with plain LRU', () => {
+    for (const [maxEntries, loop] of [
+      [1000, 500],
+      [1000, 999],
+      [100, 99],
+      [10, 9],
+      [2, 1],
+    ] as const) {
+      const cache = new TokenCache<CacheEntry>({ maxEntries });
+      for (let cycle = 0; cycle < 4; cycle++) {
+        let hits = 0;
+        for (let i = 0; i < loop; i++) {
+          const token = `loop-${i}`;
+          if (cache.get(token, 0) !== undefined) hits += 1;
+          else cache.set(token, entry(), 0);
+        }
+        assert.equal(hits, cycle === 0 ? 0 : loop, `maxEntries ${maxEntries}, loop ${loop}, cycle ${cycle}`);
+      }
+    }
+  });
+});
