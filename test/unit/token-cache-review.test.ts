@@ -216,6 +216,7 @@ describe('TokenCache review: deletes, repeated stores, collisions, ghosts', () =
       return cache.get('slow', 0) !== undefined;
     };
     assert.equal(survives(0), true, 'fresh ghost: straight to protected');
+    assert.equal(survives(maxEntries / 2), true, 'still remembered with fewer than maxEntries evictions after it');
     assert.equal(survives(3 * maxEntries), false, 'after 2 × maxEntries more evictions the ghost is gone (the memory is bounded)');
   });
 });
