@@ -96,28 +96,40 @@ describe('packaging review: the bundled entries as installed', { timeout: 300_00
       import { join } from 'node:path';
       const { PROTO_INCLUDE_DIR } = await import(${JSON.stringify(specifier)});
       console.log(JSON.stringify({ dir: realpathSync(PROTO_INCLUDE_DIR), found: existsSync(join(PROTO_INCLUDE_DIR, 'grpc_jwt_auth', 'v1', 'auth.proto')) }));`;
-    // An npm alias (`"auth": "npm:grpc-jwt-auth@…"`): the directory is not the package's name.
-    const aliased = join(dir, 'node_modules', 'jwt-auth-alias');
+    // Each layout in its own app beside the scratch project (npm must never see these trees: the last
+    // test installs into the project), its dependencies symlinked from the project's node_modules.
+    const app = async (name: string): Promise<string> => {
+      const appDir = join(dir, '..', name);
+      await mkdir(join(appDir, 'node_modules'), { recursive: true });
+      await writeFile(join(appDir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+      return appDir;
+    };
+    const dependencies = async (nodeModules: string) => {
+      for (const dependency of ['jose', '@grpc']) await symlink(join(dir, 'node_modules', dependency), join(nodeModules, dependency), 'dir');
+    };
+    // An npm alias (`"jwt-auth-alias": "npm:grpc-jwt-auth@…"`): the directory is not the package's name.
+    const aliasApp = await app('alias-app');
+    const aliased = join(aliasApp, 'node_modules', 'jwt-auth-alias');
     await cp(installed, aliased, { recursive: true });
+    await dependencies(join(aliasApp, 'node_modules'));
     // npm link: the package lives elsewhere, a symlink in node_modules points at it.
-    const linkedReal = join(dir, 'elsewhere', 'grpc-jwt-auth-checkout');
-    await mkdir(join(dir, 'elsewhere'));
+    const linkApp = await app('link-app');
+    const linkedReal = join(dir, '..', 'elsewhere', 'grpc-jwt-auth-checkout');
     await cp(installed, linkedReal, { recursive: true });
     await mkdir(join(linkedReal, 'node_modules'));
-    for (const dependency of ['jose', '@grpc']) await symlink(join(dir, 'node_modules', dependency), join(linkedReal, 'node_modules', dependency), 'dir');
-    await symlink(linkedReal, join(dir, 'node_modules', 'jwt-auth-linked'), 'dir');
+    await dependencies(join(linkedReal, 'node_modules'));
+    await symlink(linkedReal, join(linkApp, 'node_modules', 'jwt-auth-linked'), 'dir');
     // pnpm: the real copy in node_modules/.pnpm/<name>@<version>/node_modules/<name>, its dependencies beside it.
-    const store = join(dir, 'node_modules', '.pnpm', 'grpc-jwt-auth@0.0.0', 'node_modules');
+    const pnpmApp = await app('pnpm-app');
+    const store = join(pnpmApp, 'node_modules', '.pnpm', 'grpc-jwt-auth@0.0.0', 'node_modules');
     await mkdir(store, { recursive: true });
     await cp(installed, join(store, 'grpc-jwt-auth'), { recursive: true });
-    for (const dependency of ['jose', '@grpc']) await symlink(join(dir, 'node_modules', dependency), join(store, dependency), 'dir');
-    await mkdir(join(dir, 'pnpm-app', 'node_modules'), { recursive: true });
-    await writeFile(join(dir, 'pnpm-app', 'package.json'), JSON.stringify({ name: 'pnpm-app', private: true, type: 'module' }));
-    await symlink(join(store, 'grpc-jwt-auth'), join(dir, 'pnpm-app', 'node_modules', 'grpc-jwt-auth'), 'dir');
+    await dependencies(store);
+    await symlink(join(store, 'grpc-jwt-auth'), join(pnpmApp, 'node_modules', 'grpc-jwt-auth'), 'dir');
     const cases: Array<[string, string, string]> = [
-      ['jwt-auth-alias', dir, aliased],
-      ['jwt-auth-linked', dir, linkedReal],
-      ['grpc-jwt-auth', join(dir, 'pnpm-app'), join(store, 'grpc-jwt-auth')],
+      ['jwt-auth-alias', aliasApp, aliased],
+      ['jwt-auth-linked', linkApp, linkedReal],
+      ['grpc-jwt-auth', pnpmApp, join(store, 'grpc-jwt-auth')],
       ['grpc-jwt-auth', dir, installed],
     ];
     for (const [specifier, cwd, expected] of cases) {
@@ -166,7 +178,6 @@ describe('packaging review: the bundled entries as installed', { timeout: 300_00
         console.log(JSON.stringify({ constructed: true }));
       } catch (error) { console.log(JSON.stringify({ config: error instanceof AuthConfigError, option: error.option })); }`;
     assert.deepEqual(JSON.parse(await node(script)), { config: true, option: 'url' });
-    // Last: npm prunes what it did not install (the layouts copied in by the PROTO_INCLUDE_DIR test).
     const { devDependencies } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
     await run(
       'npm',
