@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuthConfigError } from '../errors/config-error.ts';
 import { describeForLog } from '../errors/log-text.ts';
@@ -27,13 +29,16 @@ export const PROTO_INCLUDE_DIR: string = protoIncludeDir();
  * proto/ beside the package's package.json, found through the package's own name (its exports map lists
  * `./package.json`): the build bundles this module into whichever file of dist/ imports it, at another
  * depth than src/authz/, so a path relative to this file would leave the package. Where the name does
- * not resolve (the code bundled into an application), the path relative to this file, as before.
+ * not resolve (a runtime or loader without self-reference, the code bundled into an application), the
+ * one of this file's possible places that holds our .proto: one level up from dist/index.js, two from
+ * src/authz/ and dist/chunks/ (a fixed `../../proto` from dist/index.js named node_modules/proto).
  */
 function protoIncludeDir(): string {
   try {
     return fileURLToPath(new URL('proto', import.meta.resolve('grpc-jwt-auth/package.json')));
   } catch {
-    return fileURLToPath(new URL('../../proto', import.meta.url));
+    const nearer = fileURLToPath(new URL('../proto', import.meta.url));
+    return existsSync(join(nearer, 'grpc_jwt_auth', 'v1', 'auth.proto')) ? nearer : fileURLToPath(new URL('../../proto', import.meta.url));
   }
 }
 

@@ -17,8 +17,9 @@ import { makeRoom } from '../util/map-eviction.ts';
 export interface TokenCacheOptions {
   /**
    * Most tokens held, a whole number from 1 to 10,000,000. Default 10,000. A new token waits in a small
-   * probation segment (a tenth of the bound) and earns its place among the others by coming back, so
-   * tokens seen once never evict tokens in use (the README's Performance section has the details).
+   * probation segment (a tenth of the bound, at least 8 entries, all but one under 10) and earns its
+   * place among the others by coming back, so tokens seen once never evict tokens in use (the README's
+   * Performance section has the details).
    */
   readonly maxEntries?: number;
   /** Longest an entry lives, in seconds (from 0.001 to one year), whatever the token's `exp`. Default 300. */
@@ -96,7 +97,8 @@ function fingerprint(token: string): number {
  * - A new token enters **probation**, first in first out, at most a tenth of `maxEntries` once the
  *   other segment is full (before that it may use the free room). Its second call is a hit, as before.
  * - A hit in probation moves the token to **protected**, where the least recently used goes first (it
- *   is moved back to probation, not dropped: promotions, not new tokens, are what push it out).
+ *   is moved back to probation, not dropped: promotions and ghost admissions, not new tokens, are
+ *   what push it out; a hot token called less often than once per ~`maxEntries` of those can be lost).
  * - A token that leaves probation unused leaves a 30-bit fingerprint of its signature in a bounded
  *   **ghost** memory (the last `maxEntries` to 2 × `maxEntries` of them); a token verified again while
  *   its fingerprint is there goes straight to protected. So a large population reused slowly (more
