@@ -1,0 +1,533 @@
+/**
+ * Independent review of issue 16's fresh-token path (not async any more, VerifiedContext, lazy revocation
+ * ids, public keys as CryptoKeys): hostile resolvers, keys, hooks and stores must still end in a
+ * rejection with an ERR_AUTH_* code and never hold a place under `maxConcurrentVerifications`; in-flight
+ * sharing must not mix tokens; the context must not be changeable; keys must be refused as before.
+ */
+import assert from 'node:assert/strict';
+import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { inspect } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import {
+  createAuthenticator,
+  createMemoryRevocationStore,
+  fromJwks,
+  fromSecret,
+  type Authenticator,
+  type KeyResolver,
+  type VerificationKey,
+} from '../../src/index.ts';
+import { StaticKeyResolver } from '../../src/keys/static-resolver.ts';
+import { PublicVerificationKey } from '../../src/keys/verification-key.ts';
+import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
+
+const METHOD = '/test.v1.S/M';
+
+/** The AuthError code a call ends with, or 'OK'; a synchronous throw is reported as such (the contract forbids it). */
+async function outcomeOf(authenticator: Authenticator, token: string): Promise<string> {
+  let answer: Promise<unknown>;
+  try {
+    answer = authenticator.authenticate(token, METHOD);
+  } catch (error) {
+    return `SYNC THROW ${String((error as { code?: unknown }).code ?? error)}`;
+  }
+  if (!(answer instanceof Promise)) return 'NOT A PROMISE';
+  try {
+    await answer;
+    return 'OK';
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && code.startsWith('ERR_AUTH_') ? code : `NOT AN AUTH ERROR: ${String(error)}`;
+  }
+}
+
+/** A resolver whose getKeys (or key material) is `answer`, kind secret, for HS256 tokens of `idp`. */
+function resolverAnswering(getKeys: KeyResolver['getKeys']): KeyResolver {
+  return { kind: 'secret', description: 'hostile', checkAlgorithms: () => undefined, getKeys, holds: () => true };
+}
+
+/** A key whose material is `material`, wrapping nothing (the signature can never verify with it). */
+function keyWithMaterial(material: VerificationKey['material'], kid: string | undefined = undefined): VerificationKey {
+  return { kid, algorithms: new Set(['HS256']), material };
+}
+
+/** A thenable that calls its callbacks `times` times (resolve first, then reject). */
+function thenableCallingBack<T>(value: T, times: number): PromiseLike<T> {
+  return {
+    then(onFulfilled?: ((value: T) => unknown) | null, onRejected?: ((reason: unknown) => unknown) | null) {
+      for (let i = 0; i < times; i++) {
+        if (i % 2 === 0) onFulfilled?.(value);
+        else onRejected?.(new Error('second callback'));
+      }
+      return undefined as never;
+    },
+  } as PromiseLike<T>;
+}
+
+const throwingProxy = new Proxy(
+  {},
+  {
+    get() {
+      throw new Error('proxy get');
+    },
+    has() {
+      throw new Error('proxy has');
+    },
+    getPrototypeOf() {
+      throw new Error('proxy getPrototypeOf');
+    },
+  },
+);
+
+describe('fresh path review: never a synchronous throw, the bound always released', () => {
+  let idp: TestIssuer;
+  let token: string;
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'HS256' });
+    token = await idp.sign({ sub: 'alice', jti: 'j-1' });
+  });
+
+  const hostileResolvers: Array<[string, () => KeyResolver['getKeys'], string]> = [
+    [
+      'getKeys throws an Error synchronously',
+      () => () => {
+        throw new Error('boom');
+      },
+      'ERR_AUTH_INTERNAL',
+    ],
+    [
+      'getKeys throws a string',
+      () => () => {
+        throw 'boom';
+      },
+      'ERR_AUTH_INTERNAL',
+    ],
+    [
+      'getKeys throws undefined',
+      () => () => {
+        throw undefined;
+      },
+      'ERR_AUTH_INTERNAL',
+    ],
+    ['getKeys rejects with null', () => () => Promise.reject(null), 'ERR_AUTH_INTERNAL'],
+    ['getKeys answers undefined', () => () => undefined as never, 'ERR_AUTH_INTERNAL'],
+    ['getKeys answers a number', () => () => 42 as never, 'ERR_AUTH_INTERNAL'],
+    ['getKeys answers an empty array', () => () => [], 'ERR_AUTH_KEY_NOT_FOUND'],
+    ['getKeys answers [undefined]', () => () => [undefined as never], 'ERR_AUTH_INTERNAL'],
+    ['getKeys answers a throwing Proxy', () => () => throwingProxy as never, 'ERR_AUTH_INTERNAL'],
+    [
+      'getKeys answers an object whose then getter throws',
+      () => () =>
+        ({
+          get then(): never {
+            throw new Error('then getter');
+          },
+        }) as never,
+      'ERR_AUTH_INTERNAL',
+    ],
+    ['getKeys answers a thenable calling back twice (resolve with [], then reject)', () => () => thenableCallingBack([], 2) as never, 'ERR_AUTH_KEY_NOT_FOUND'],
+    [
+      'key.material throws synchronously',
+      () => () => [
+        keyWithMaterial(() => {
+          throw new Error('material');
+        }),
+      ],
+      'ERR_AUTH_INTERNAL',
+    ],
+    ['key.material rejects with a string', () => () => [keyWithMaterial(() => Promise.reject('nope'))], 'ERR_AUTH_INTERNAL'],
+    ['key.material answers garbage', () => () => [keyWithMaterial(() => 'not a key' as never)], 'ERR_AUTH_INTERNAL'],
+    ['key.material answers a thenable calling back twice', () => () => [keyWithMaterial(() => thenableCallingBack('x' as never, 3))], 'ERR_AUTH_INTERNAL'],
+    [
+      'two keys (no kid path), both throwing',
+      () => () => [keyWithMaterial(() => Promise.reject(new Error('a'))), keyWithMaterial(() => throwingProxy as never)],
+      'ERR_AUTH_INTERNAL',
+    ],
+  ];
+
+  for (const cache of [true, false]) {
+    for (const [name, make, code] of hostileResolvers) {
+      it(`cache ${cache ? 'on' : 'off'}: ${name} → rejection ${code}, and 500 failures leave the bound of 1 free`, async () => {
+        let failing = true;
+        const hostile = make();
+        const keys = resolverAnswering((lookup) => (failing ? hostile(lookup) : idp.keys.getKeys(lookup)));
+        const authenticator = createAuthenticator({ keys, algorithms: ['HS256'], maxConcurrentVerifications: 1, ...(cache ? {} : { cache: false }) });
+        for (let i = 0; i < 500; i++) assert.equal(await outcomeOf(authenticator, token), code);
+        failing = false;
+        assert.equal(await outcomeOf(authenticator, token), 'OK', 'no place under the bound leaked, no in-flight entry left');
+        authenticator.close();
+      });
+    }
+  }
+
+  it('a key whose kid getter throws after the signature verified → rejection, bound released', async () => {
+    const [real] = (await idp.keys.getKeys({ alg: 'HS256', kid: undefined })) as VerificationKey[];
+    let throwing = true;
+    const key: VerificationKey = {
+      get kid(): string | undefined {
+        if (throwing) throw new Error('kid getter');
+        return real?.kid;
+      },
+      algorithms: new Set(['HS256']),
+      material: (alg) => (real as VerificationKey).material(alg),
+    };
+    const authenticator = createAuthenticator({ keys: resolverAnswering(() => [key]), algorithms: ['HS256'], maxConcurrentVerifications: 1 });
+    for (let i = 0; i < 50; i++) assert.match(await outcomeOf(authenticator, token), /^ERR_AUTH_/);
+    throwing = false;
+    assert.equal(await outcomeOf(authenticator, token), 'OK');
+  });
+
+  it('a resolver that never answers holds its place: a second token is refused VERIFIER_BUSY, not hung, and the first call stays pending', async () => {
+    const authenticator = createAuthenticator({
+      keys: resolverAnswering(() => new Promise<never>(() => undefined)),
+      algorithms: ['HS256'],
+      maxConcurrentVerifications: 1,
+    });
+    let settled = false;
+    void authenticator.authenticate(token, METHOD).then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // The same token joins the verification under way (costs no place); another one is refused.
+    assert.equal(await outcomeOf(authenticator, await idp.sign({ sub: 'bob' })), 'ERR_AUTH_VERIFIER_BUSY');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(settled, false);
+  });
+
+  const hostileHooks: Array<[string, () => unknown]> = [
+    [
+      'throws an Error',
+      () => {
+        throw new Error('hook');
+      },
+    ],
+    [
+      'throws null',
+      () => {
+        throw null;
+      },
+    ],
+    ['rejects with a number', () => Promise.reject(7)],
+    ['answers a throwing Proxy', () => throwingProxy],
+    ['answers a thenable resolving true then rejecting', () => thenableCallingBack(true, 2)],
+    ['answers a thenable that never calls back, then a resolving one', () => thenableCallingBack(true, 0)],
+    ['answers "true"', () => 'true'],
+  ];
+  for (const [name, hook] of hostileHooks) {
+    it(`validate ${name}: a rejection with an ERR_AUTH_* code (or the thenable's true), on a fresh token and on a hit`, async () => {
+      const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], validate: hook as never, maxConcurrentVerifications: 1 });
+      const first = await Promise.race([outcomeOf(authenticator, token), new Promise((resolve) => setTimeout(() => resolve('PENDING'), 200))]);
+      const second = await Promise.race([outcomeOf(authenticator, token), new Promise((resolve) => setTimeout(() => resolve('PENDING'), 200))]);
+      for (const answer of [first, second]) assert.match(String(answer), /^(ERR_AUTH_|OK$|PENDING$)/);
+      // The bound is free: another token starts a verification (whatever its hook says).
+      assert.notEqual(await Promise.race([outcomeOf(authenticator, await idp.sign({ sub: 'carol' })), 'PENDING']), 'ERR_AUTH_VERIFIER_BUSY');
+    });
+  }
+
+  it('a revocation store whose match throws, or a Proxy store, → ERR_AUTH_REVOCATIONS_UNAVAILABLE or another ERR_AUTH_* code, never a throw', async () => {
+    const throwingMatch = {
+      match: () => {
+        throw new Error('match');
+      },
+      revoke: async () => undefined,
+      unrevoke: async () => false,
+    };
+    const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], revocations: throwingMatch, maxConcurrentVerifications: 1 });
+    for (let i = 0; i < 3; i++) assert.equal(await outcomeOf(authenticator, token), 'ERR_AUTH_REVOCATIONS_UNAVAILABLE');
+    assert.equal(await outcomeOf(authenticator, await idp.sign({ sub: 'dave' })), 'ERR_AUTH_REVOCATIONS_UNAVAILABLE', 'the bound is free');
+  });
+});
+
+describe('fresh path review: in-flight sharing', () => {
+  let idp: TestIssuer;
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'HS256' });
+  });
+
+  /** A resolver over idp.keys that holds every lookup until `release()`, counting lookups. */
+  function gated(): KeyResolver & { lookups: number; release(): void } {
+    let open: () => void = () => undefined;
+    let gate = new Promise<void>((resolve) => (open = resolve));
+    const resolver = {
+      ...resolverAnswering(async (lookup) => {
+        resolver.lookups += 1;
+        await gate;
+        return idp.keys.getKeys(lookup);
+      }),
+      lookups: 0,
+      release() {
+        open();
+        gate = new Promise<void>((resolve) => (open = resolve));
+      },
+    };
+    return resolver;
+  }
+
+  it('50 concurrent calls with one new token: one lookup, one shared context, then a cache hit', async () => {
+    const keys = gated();
+    const authenticator = createAuthenticator({ keys, algorithms: ['HS256'], maxConcurrentVerifications: 1 });
+    const token = await idp.sign({ sub: 'alice' });
+    const calls = Array.from({ length: 50 }, () => authenticator.authenticate(token, METHOD));
+    keys.release();
+    const answers = await Promise.all(calls);
+    assert.equal(keys.lookups, 1);
+    assert.ok(answers.every((answer) => answer.context === answers[0]?.context));
+    await authenticator.authenticate(token, METHOD);
+    assert.equal(keys.lookups, 1, 'the shared verification filled the cache');
+  });
+
+  it('a forged token verified at the same time as a genuine one does not poison it (and vice versa)', async () => {
+    const keys = gated();
+    const authenticator = createAuthenticator({ keys, algorithms: ['HS256'] });
+    const genuine = await idp.sign({ sub: 'alice' });
+    const forged = `${genuine.slice(0, genuine.lastIndexOf('.'))}.${'A'.repeat(43)}`;
+    const calls = [genuine, forged, genuine, forged].map((token) => outcomeOf(authenticator, token));
+    keys.release();
+    assert.deepEqual(await Promise.all(calls), ['OK', 'ERR_AUTH_SIGNATURE_INVALID', 'OK', 'ERR_AUTH_SIGNATURE_INVALID']);
+  });
+
+  it('a shared verification that fails is not remembered: the next call with the same token is verified afresh', async () => {
+    let failing = true;
+    const keys = resolverAnswering((lookup) => (failing ? Promise.reject(new Error('down')) : idp.keys.getKeys(lookup)));
+    const authenticator = createAuthenticator({ keys, algorithms: ['HS256'] });
+    const token = await idp.sign({ sub: 'alice' });
+    assert.deepEqual(await Promise.all([outcomeOf(authenticator, token), outcomeOf(authenticator, token)]), ['ERR_AUTH_INTERNAL', 'ERR_AUTH_INTERNAL']);
+    failing = false;
+    assert.equal(await outcomeOf(authenticator, token), 'OK');
+  });
+
+  it('a joiner whose validate hook refuses does not refuse the other joiners of the same verification', async () => {
+    const keys = gated();
+    const authenticator = createAuthenticator({ keys, algorithms: ['HS256'], validate: (_claims, { method }) => method !== '/deny' });
+    const token = await idp.sign({ sub: 'alice' });
+    const denied = authenticator.authenticate(token, '/deny').then(
+      () => 'OK',
+      (error: { code: string }) => error.code,
+    );
+    const allowed = outcomeOf(authenticator, token);
+    keys.release();
+    assert.deepEqual(await Promise.all([denied, allowed]), ['ERR_AUTH_TOKEN_REJECTED', 'OK']);
+  });
+
+  for (const [kind, revocation] of [
+    ['jti', (iss: string) => ({ kind: 'token', issuer: iss, jti: 'j-1' })],
+    ['subject', (iss: string) => ({ kind: 'subject', issuer: iss, subject: 'alice' })],
+    ['client', (iss: string) => ({ kind: 'client', issuer: iss, clientId: 'app-1' })],
+  ] as const) {
+    it(`revocation by ${kind} landing while the signature is being checked refuses every joiner ERR_AUTH_TOKEN_REVOKED`, async () => {
+      const keys = gated();
+      const revocations = createMemoryRevocationStore();
+      const authenticator = createAuthenticator({ keys, algorithms: ['HS256'], revocations });
+      const token = await idp.sign({ sub: 'alice', jti: 'j-1', azp: 'app-1', iat: Math.floor(Date.now() / 1000) - 10 });
+      const calls = [outcomeOf(authenticator, token), outcomeOf(authenticator, token)];
+      await revocations.revoke(revocation(idp.issuer) as never);
+      keys.release();
+      assert.deepEqual(await Promise.all(calls), ['ERR_AUTH_TOKEN_REVOKED', 'ERR_AUTH_TOKEN_REVOKED']);
+    });
+
+    it(`revocation by ${kind} after the token was cached (nothing revoked before) refuses the next hit; unrevoke admits it again`, async () => {
+      const revocations = createMemoryRevocationStore();
+      const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], revocations });
+      const token = await idp.sign({ sub: 'alice', jti: 'j-1', azp: 'app-1', iat: Math.floor(Date.now() / 1000) - 10 });
+      assert.equal(await outcomeOf(authenticator, token), 'OK');
+      const revoked = revocation(idp.issuer) as never;
+      await revocations.revoke(revoked);
+      assert.equal(await outcomeOf(authenticator, token), 'ERR_AUTH_TOKEN_REVOKED');
+      assert.equal(await outcomeOf(authenticator, token), 'ERR_AUTH_TOKEN_REVOKED');
+      const { kind: _kind, ...target } = revocation(idp.issuer) as Record<string, string>;
+      assert.equal(await revocations.unrevoke({ kind: revocation(idp.issuer).kind, ...target } as never), true);
+      assert.equal(await outcomeOf(authenticator, token), 'OK', 'the store is empty again');
+    });
+  }
+
+  it('revocation by tokenId of a cached token, and while it is being verified', async () => {
+    const keys = gated();
+    const revocations = createMemoryRevocationStore();
+    const authenticator = createAuthenticator({ keys, algorithms: ['HS256'], revocations });
+    const cached = await idp.sign({ sub: 'alice' });
+    const pending = outcomeOf(authenticator, cached);
+    keys.release();
+    assert.equal(await pending, 'OK');
+    const { context } = await authenticator.authenticate(cached, METHOD);
+    await revocations.revoke({ kind: 'token', tokenId: context.tokenId });
+    assert.equal(await outcomeOf(authenticator, cached), 'ERR_AUTH_TOKEN_REVOKED');
+
+    const fresh = await idp.sign({ sub: 'bob' });
+    const { tokenIdOf } = await import('../../src/verify/verifier.ts');
+    const inFlight = outcomeOf(authenticator, fresh);
+    await revocations.revoke({ kind: 'token', tokenId: tokenIdOf(fresh) });
+    keys.release();
+    assert.equal(await inFlight, 'ERR_AUTH_TOKEN_REVOKED');
+  });
+
+  it('a custom store (no fast path) sees the verified context on every call, and its answer is obeyed on hits', async () => {
+    const seen: unknown[] = [];
+    let revoked = false;
+    const store = {
+      match(token: { tokenId: string; claims: object }) {
+        seen.push(token);
+        return revoked ? { kind: 'token' as const, issuer: '', forgetAt: new Date(Date.now() + 60_000) } : undefined;
+      },
+      revoke: async () => undefined,
+      unrevoke: async () => false,
+    };
+    const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], revocations: store as never });
+    const token = await idp.sign({ sub: 'alice' });
+    const { context } = await authenticator.authenticate(token, METHOD);
+    assert.ok(seen.length >= 1 && seen.every((token) => token === context));
+    revoked = true;
+    assert.equal(await outcomeOf(authenticator, token), 'ERR_AUTH_TOKEN_REVOKED');
+  });
+});
+
+describe('fresh path review: the context', () => {
+  let idp: TestIssuer;
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'HS256' });
+  });
+
+  it('no handler can change what another call sees: fields, claims, scopes, roles, audience, header, Dates, prototype', async () => {
+    const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], roleClaims: ['roles'] });
+    const token = await idp.sign({ sub: 'alice', scope: 'a b', roles: ['admin'], nested: { deep: [1] } }, { expiresIn: 600 });
+    const { context } = await authenticator.authenticate(token, METHOD);
+    const attempts: Array<() => unknown> = [
+      () => ((context as { subject: string }).subject = 'mallory'),
+      () => ((context as unknown as { expiresAt: Date }).expiresAt = new Date(0)),
+      () => Object.defineProperty(context, 'expiresAt', { value: new Date(8.64e15) }),
+      () => Object.setPrototypeOf(context, null),
+      () => (context.scopes as string[]).push('admin'),
+      () => (context.roles as string[]).push('root'),
+      () => (context.audience as string[]).push('x'),
+      () => ((context.claims as Record<string, unknown>).sub = 'mallory'),
+      () => ((context.claims as { nested: { deep: number[] } }).nested.deep as number[]).push(2),
+      () => ((context.header as Record<string, unknown>).alg = 'none'),
+      () => ((Object.getPrototypeOf(context) as Record<string, unknown>).toJSON = () => ({})),
+      () => delete (Object.getPrototypeOf(context) as Record<string, unknown>).expiresAt,
+    ];
+    for (const attempt of attempts) assert.throws(attempt, TypeError);
+    context.expiresAt?.setTime(0);
+    assert.notEqual(context.expiresAt?.getTime(), 0);
+    const again = await authenticator.authenticate(token, METHOD);
+    assert.equal(again.context, context, 'a cache hit: the same shared object');
+    assert.equal(again.context.subject, 'alice');
+    assert.deepEqual(again.context.scopes, ['a', 'b']);
+    assert.deepEqual(again.context.roles, ['admin']);
+  });
+
+  it('the constructor reachable from a context cannot mint a context that passes for a verified one in the library', async () => {
+    const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'] });
+    const { context } = await authenticator.authenticate(await idp.sign({ sub: 'alice' }), METHOD);
+    // Reaching the class is harmless as long as nothing trusts `instanceof` it; pin that the class cannot be
+    // grown from a handler either.
+    const Class = context.constructor as unknown as Record<string, unknown>;
+    assert.ok(Object.isFrozen(Object.getPrototypeOf(context)));
+    assert.throws(() => {
+      (Class as { prototype: Record<string, unknown> }).prototype.isAdmin = true;
+    }, TypeError);
+  });
+
+  it('copies: keys/spread hold the data fields only, JSON every field, structuredClone and inspect do not throw', async () => {
+    const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'] });
+    const token = await idp.sign({ sub: 'alice' }, { expiresIn: 600 });
+    const { context } = await authenticator.authenticate(token, METHOD);
+    const keys = Object.keys(context);
+    assert.ok(!keys.includes('expiresAt') && !keys.includes('issuedAt') && !keys.includes('toJSON'));
+    assert.ok(!('expiresAt' in { ...context }));
+    const json = JSON.parse(JSON.stringify(context)) as Record<string, unknown>;
+    assert.equal(json.expiresAt, context.expiresAt?.toISOString());
+    assert.equal(json.issuedAt, context.issuedAt?.toISOString());
+    assert.deepEqual(
+      Object.keys(json),
+      ['subject', 'issuer', 'audience', 'scopes', 'roles', 'expiresAt', 'issuedAt', 'claims', 'header', 'token', 'tokenId', 'confirmation'].filter(
+        (k) => k !== 'confirmation',
+      ),
+    );
+    const clone = structuredClone(context) as unknown as Record<string, unknown>;
+    assert.equal(clone.subject, 'alice');
+    assert.match(inspect(context), /alice/);
+  });
+
+  it('a context from the testing issuer through createAuthenticator is the same class as any verified one', async () => {
+    const other = await createTestIssuer({ alg: 'ES256' });
+    const a = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'] });
+    const b = createAuthenticator({ keys: other.keys, algorithms: ['ES256'] });
+    const { context: first } = await a.authenticate(await idp.sign({ sub: 'alice' }), METHOD);
+    const { context: second } = await b.authenticate(await other.sign({ sub: 'bob' }), METHOD);
+    assert.equal(Object.getPrototypeOf(first), Object.getPrototypeOf(second));
+  });
+});
+
+/** A compact token signed with node:crypto (no library code), header as given. */
+function signed(alg: string, privateKey: KeyObject, header: Record<string, unknown>, claims: Record<string, unknown> = {}): string {
+  const payload = { exp: Math.floor(Date.now() / 1000) + 600, ...claims };
+  const input = `${Buffer.from(JSON.stringify({ alg, ...header })).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  const digest = alg === 'EdDSA' || alg === 'Ed25519' ? null : `sha${alg.slice(2)}`;
+  const options = alg.startsWith('PS')
+    ? { key: privateKey, padding: 6, saltLength: Number(alg.slice(2)) / 8 }
+    : alg.startsWith('ES')
+      ? { key: privateKey, dsaEncoding: 'ieee-p1363' as const }
+      : privateKey;
+  return `${input}.${sign(digest, Buffer.from(input), options).toString('base64url')}`;
+}
+
+describe('fresh path review: keys handed to jose as CryptoKeys (same verdicts as with KeyObjects)', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const ed = generateKeyPairSync('ed25519');
+  const ed448 = generateKeyPairSync('ed448');
+  const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+
+  /** A key forced onto `algorithms` (bypassing the checks of fromPem/fromJwks, as a custom resolver might). */
+  function forced(publicKey: KeyObject, algorithms: string[]): KeyResolver {
+    return new StaticKeyResolver('public', 'forced', [new PublicVerificationKey(publicKey, 'k', new Set(algorithms))]);
+  }
+
+  // Verdicts recorded on 412e04e^1 (KeyObjects handed to jose): the change must keep every one, twice in a
+  // row (the second call uses the memoised material).
+  const cases: Array<[string, KeyObject, string, KeyObject, string]> = [
+    ['RS256 with a 2048-bit RSA key', rsa.publicKey, 'RS256', rsa.privateKey, 'OK'],
+    ['PS384 with the same RSA key', rsa.publicKey, 'PS384', rsa.privateKey, 'OK'],
+    ['ES256 with a P-256 key', p256.publicKey, 'ES256', p256.privateKey, 'OK'],
+    ['EdDSA with an Ed25519 key', ed.publicKey, 'EdDSA', ed.privateKey, 'OK'],
+    ['Ed25519 with an Ed25519 key', ed.publicKey, 'Ed25519', ed.privateKey, 'OK'],
+    ['ES384 with a P-256 key', p256.publicKey, 'ES384', p256.privateKey, 'ERR_AUTH_INTERNAL'],
+    ['ES256 with a P-384 key', p384.publicKey, 'ES256', p384.privateKey, 'ERR_AUTH_INTERNAL'],
+    ['EdDSA with an Ed448 key', ed448.publicKey, 'EdDSA', ed448.privateKey, 'ERR_AUTH_INTERNAL'],
+    ['PS256 with an RSA-PSS key', pss.publicKey, 'PS256', pss.privateKey, 'ERR_AUTH_INTERNAL'],
+    ['RS256 with an EC key', p256.publicKey, 'RS256', rsa.privateKey, 'ERR_AUTH_TOKEN_HEADER_INVALID'],
+    ['ES256 with an RSA key', rsa.publicKey, 'ES256', p256.privateKey, 'ERR_AUTH_TOKEN_HEADER_INVALID'],
+  ];
+  for (const [name, publicKey, alg, privateKey, expected] of cases) {
+    it(`${name} → ${expected}, twice`, async () => {
+      const authenticator = createAuthenticator({ keys: forced(publicKey, [alg]), algorithms: [alg], cache: false });
+      const token = signed(alg, privateKey, { kid: 'k' }, { sub: 'alice' });
+      assert.equal(await outcomeOf(authenticator, token), expected);
+      assert.equal(await outcomeOf(authenticator, token), expected);
+    });
+  }
+
+  it('a key imported for RS256 is not used for PS256 (one CryptoKey per algorithm): a token signed PS256 but labelled RS256 is refused', async () => {
+    const authenticator = createAuthenticator({ keys: forced(rsa.publicKey, ['RS256', 'PS256']), algorithms: ['RS256', 'PS256'], cache: false });
+    assert.equal(await outcomeOf(authenticator, signed('RS256', rsa.privateKey, { kid: 'k' })), 'OK');
+    const pssSigned = signed('PS256', rsa.privateKey, { kid: 'k' });
+    const relabelled = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k' })).toString('base64url')}.${pssSigned.split('.').slice(1).join('.')}`;
+    assert.equal(await outcomeOf(authenticator, relabelled), 'ERR_AUTH_SIGNATURE_INVALID');
+  });
+
+  it('algorithm confusion: an HS256 token keyed with the public key bytes never verifies against a public-key resolver', async () => {
+    const pem = rsa.publicKey.export({ type: 'spki', format: 'pem' });
+    const forged = (() => {
+      const input = `${Buffer.from(JSON.stringify({ alg: 'HS256', kid: 'k' })).toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'mallory', exp: Math.floor(Date.now() / 1000) + 600 })).toString('base64url')}`;
+      return `${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`;
+    })();
+    const authenticator = createAuthenticator({ keys: forced(rsa.publicKey, ['RS256']), algorithms: ['RS256'] });
+    assert.equal(await outcomeOf(authenticator, forged), 'ERR_AUTH_ALG_NOT_ALLOWED');
+    // A resolver forced to claim HS256 for the public key: jose gets the KeyObject and refuses it.
+    const confused = createAuthenticator({ keys: forced(rsa.publicKey, ['HS256']), algorithms: ['HS256'] });
+    assert.notEqual(await outcomeOf(confused, forged), 'OK');
+    // And the PEM text as an HMAC secret is simply another secret: the forged token verifies only with it.
+    assert.equal(await outcomeOf(createAuthenticator({ keys: fromSecret(`${pem}`), algorithms: ['HS256'] }), forged), 'OK');
+  });
+});
