@@ -423,7 +423,9 @@ export function buildAuthenticator(
       },
       (error: unknown) => {
         settled(token);
-        throw error;
+        // A resolver or key of the user's that answers garbage (getKeys → undefined, a throwing `kid`
+        // getter) fails outside jose: still a refusal with a code, never a bare TypeError.
+        throw toAuthError(error, 'unexpected error while verifying');
       },
     );
   }
