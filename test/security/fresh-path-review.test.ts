@@ -531,3 +531,136 @@ describe('fresh path review: keys handed to jose as CryptoKeys (same verdicts as
     assert.equal(await outcomeOf(createAuthenticator({ keys: fromSecret(`${pem}`), algorithms: ['HS256'] }), forged), 'OK');
   });
 });
+
+describe('fresh path review: claim, typ, crit and b64 checks as jose’s jwtVerify cases, cache on and off', () => {
+  const NOW = 1_900_000_000;
+  const issuer = 'https://idp.review.test/';
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keys = new StaticKeyResolver('public', 'review', [new PublicVerificationKey(publicKey, 'k', new Set(['ES256']))]);
+  const base = { iss: issuer, aud: 'orders', sub: 'alice', iat: NOW - 10, exp: NOW + 600 };
+
+  // Our own equivalents of jose's jwtVerify/compactVerify test cases: [name, header, claims, options, code].
+  const cases: Array<[string, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, string]> = [
+    ['a plain token', {}, {}, {}, 'OK'],
+    ['crit naming a present parameter', { crit: ['exp'], exp: 1 }, {}, {}, 'ERR_AUTH_TOKEN_HEADER_INVALID'],
+    ['crit: b64 with b64 false', { crit: ['b64'], b64: false }, {}, {}, 'ERR_AUTH_TOKEN_HEADER_INVALID'],
+    ['b64 false without crit', { b64: false }, {}, {}, 'ERR_AUTH_TOKEN_HEADER_INVALID'],
+    ['b64 true without crit', { b64: true }, {}, {}, 'OK'],
+    ['an empty crit', { crit: [] }, {}, {}, 'ERR_AUTH_TOKEN_HEADER_INVALID'],
+    ['crit null', { crit: null }, {}, {}, 'ERR_AUTH_TOKEN_HEADER_INVALID'],
+    ['typ required, absent', {}, {}, { typ: 'at+jwt' }, 'ERR_AUTH_TOKEN_TYPE_INVALID'],
+    ['typ required, another', { typ: 'JWT' }, {}, { typ: 'at+jwt' }, 'ERR_AUTH_TOKEN_TYPE_INVALID'],
+    ['typ required, given with application/ and in capitals', { typ: 'application/AT+JWT' }, {}, { typ: 'at+jwt' }, 'OK'],
+    ['kid a number', { kid: 1 }, {}, {}, 'ERR_AUTH_TOKEN_HEADER_INVALID'],
+    ['exp now (the exact second is dead)', {}, { exp: NOW }, {}, 'ERR_AUTH_TOKEN_EXPIRED'],
+    ['exp now, tolerance 1 s', {}, { exp: NOW }, { clockTolerance: 1 }, 'OK'],
+    ['exp a string', {}, { exp: String(NOW + 600) }, {}, 'ERR_AUTH_CLAIM_INVALID'],
+    ['exp absent', {}, { exp: undefined }, {}, 'ERR_AUTH_CLAIM_MISSING'],
+    ['nbf in 10 s', {}, { nbf: NOW + 10 }, {}, 'ERR_AUTH_TOKEN_NOT_YET_VALID'],
+    ['nbf in 10 s, tolerance 10 s', {}, { nbf: NOW + 10 }, { clockTolerance: 10 }, 'OK'],
+    ['iat in 10 s', {}, { iat: NOW + 10 }, {}, 'ERR_AUTH_TOKEN_NOT_YET_VALID'],
+    ['iss another', {}, { iss: 'https://idp.review.test' }, { issuer }, 'ERR_AUTH_ISSUER_INVALID'],
+    ['iss absent while required', {}, { iss: undefined }, { issuer }, 'ERR_AUTH_ISSUER_INVALID'],
+    ['aud an array holding ours', {}, { aud: ['x', 'orders'] }, { audience: 'orders' }, 'OK'],
+    ['aud another', {}, { aud: 'ORDERS' }, { audience: 'orders' }, 'ERR_AUTH_AUDIENCE_INVALID'],
+    ['aud a number', {}, { aud: 1 }, { audience: 'orders' }, 'ERR_AUTH_CLAIM_INVALID'],
+    ['sub another', {}, { sub: 'bob' }, { subject: 'alice' }, 'ERR_AUTH_CLAIM_INVALID'],
+    ['maxTokenAge exceeded', {}, { iat: NOW - 61 }, { maxTokenAge: 60 }, 'ERR_AUTH_TOKEN_TOO_OLD'],
+    ['maxTokenAge exactly reached', {}, { iat: NOW - 60 }, { maxTokenAge: 60 }, 'OK'],
+    ['maxTokenAge without iat', {}, { iat: undefined }, { maxTokenAge: 60 }, 'ERR_AUTH_CLAIM_MISSING'],
+    ['requiredClaims missing', {}, {}, { requiredClaims: ['jti'] }, 'ERR_AUTH_CLAIM_MISSING'],
+  ];
+
+  for (const cache of [true, false]) {
+    for (const [name, header, claims, options, code] of cases) {
+      it(`cache ${cache ? 'on' : 'off'}: ${name} → ${code}, on the first call and the next`, async () => {
+        const authenticator = createAuthenticator({
+          keys,
+          algorithms: ['ES256'],
+          clock: () => NOW * 1000,
+          clockTolerance: 0,
+          ...options,
+          ...(cache ? {} : { cache: false }),
+        });
+        const token = signed('ES256', privateKey, { kid: 'k', ...header }, { ...base, ...claims });
+        assert.equal(await outcomeOf(authenticator, token), code);
+        assert.equal(await outcomeOf(authenticator, token), code);
+      });
+    }
+  }
+
+  it('a payload that is a JSON array or not UTF-8 → ERR_AUTH_TOKEN_MALFORMED', async () => {
+    const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], clock: () => NOW * 1000 });
+    const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: 'k' })).toString('base64url');
+    for (const payload of [Buffer.from('[1]'), Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d]), Buffer.from('\uFEFF{}')]) {
+      const input = `${header}.${payload.toString('base64url')}`;
+      const token = `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+      assert.equal(await outcomeOf(authenticator, token), 'ERR_AUTH_TOKEN_MALFORMED');
+    }
+  });
+
+  it('a cached token is refused once the clock passes its exp (the cache keeps no token past its time)', async () => {
+    let now = NOW;
+    const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], clock: () => now * 1000, clockTolerance: 0 });
+    const token = signed('ES256', privateKey, { kid: 'k' }, { ...base, exp: NOW + 5 });
+    assert.equal(await outcomeOf(authenticator, token), 'OK');
+    now = NOW + 5;
+    assert.equal(await outcomeOf(authenticator, token), 'ERR_AUTH_TOKEN_EXPIRED');
+  });
+});
+
+describe('fresh path review: a JWKS refresh keeps an unchanged key (sameKeyAs) and drops a changed one', () => {
+  let server: Server;
+  let url: string;
+  let published: object[] = [];
+  let fetches = 0;
+  const first = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const second = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = (publicKey: KeyObject, extra: Record<string, unknown> = {}) => ({ ...publicKey.export({ format: 'jwk' }), kid: 'k1', ...extra });
+
+  before(async () => {
+    server = createServer((_request, response) => {
+      fetches += 1;
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ keys: published }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks.json`;
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** Publishes `keys`, then makes the resolver refetch (a token with an unknown kid) and waits for the fetch. */
+  async function republish(authenticator: Authenticator, keys: object[]): Promise<void> {
+    published = keys;
+    const before = fetches;
+    await new Promise((resolve) => setTimeout(resolve, 5)); // past the 1 ms cooldown
+    await outcomeOf(authenticator, signed('ES256', first.privateKey, { kid: `unknown-${before}` }));
+    assert.equal(fetches, before + 1);
+  }
+
+  it('same key material (re-serialised with use: sig) → no rotation, the cached token stays a hit; new material under the same kid → its old tokens refused', async () => {
+    published = [jwk(first.publicKey)];
+    const rotations: unknown[] = [];
+    const keys = fromJwks(url, { cooldown: 0.001, onEvent: (event) => event.type === 'rotated' && rotations.push(event) });
+    const { buildAuthenticator } = await import('../../src/verify/authenticator.ts');
+    const core = buildAuthenticator({ keys, algorithms: ['ES256'] });
+    const authenticator = createAuthenticator({ keys, algorithms: ['ES256'] });
+    const token = signed('ES256', first.privateKey, { kid: 'k1' }, { sub: 'alice' });
+    assert.equal(await outcomeOf(authenticator, token), 'OK');
+    await core.authenticate(token, METHOD);
+
+    await republish(authenticator, [jwk(first.publicKey, { use: 'sig' })]);
+    assert.equal(rotations.length, 0, 'an unchanged key is kept: no rotation');
+    const probe = { cacheHit: undefined, verificationTime: undefined, facts: undefined };
+    await core.authenticate(token, METHOD, probe);
+    assert.equal(probe.cacheHit, true, 'the cached entry survived the refresh');
+
+    await republish(authenticator, [jwk(second.publicKey)]);
+    assert.equal(rotations.length, 1);
+    assert.equal(await outcomeOf(authenticator, token), 'ERR_AUTH_SIGNATURE_INVALID', 'a token of the replaced key is verified afresh and refused');
+    assert.equal(await outcomeOf(authenticator, signed('ES256', second.privateKey, { kid: 'k1' }, { sub: 'alice' })), 'OK');
+    keys.close();
+  });
+});
