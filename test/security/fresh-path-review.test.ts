@@ -4,6 +4,7 @@
  * rejection with an ERR_AUTH_* code and never hold a place under `maxConcurrentVerifications`; in-flight
  * sharing must not mix tokens; the context must not be changeable; keys must be refused as before.
  */
+import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -21,6 +22,8 @@ import {
 import { StaticKeyResolver } from '../../src/keys/static-resolver.ts';
 import { PublicVerificationKey } from '../../src/keys/verification-key.ts';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.ts';
+import { unary } from '../support/calls.ts';
+import { withAuthServer } from '../support/echo-server.ts';
 
 const METHOD = '/test.v1.S/M';
 
@@ -662,5 +665,74 @@ describe('fresh path review: a JWKS refresh keeps an unchanged key (sameKeyAs) a
     assert.equal(await outcomeOf(authenticator, token), 'ERR_AUTH_SIGNATURE_INVALID', 'a token of the replaced key is verified afresh and refused');
     assert.equal(await outcomeOf(authenticator, signed('ES256', second.privateKey, { kid: 'k1' }, { sub: 'alice' })), 'OK');
     keys.close();
+  });
+});
+
+describe('fresh path review: the interceptor over a hostile resolver', () => {
+  let idp: TestIssuer;
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'HS256' });
+  });
+
+  function bearer(token: string): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${token}`);
+    return metadata;
+  }
+
+  for (const [name, hostile] of [
+    [
+      'throws synchronously',
+      () => {
+        throw new Error('boom');
+      },
+    ],
+    ['answers undefined', () => undefined],
+    ['answers a thenable calling back twice', () => thenableCallingBack([], 2)],
+    ['rejects with a string', () => Promise.reject('down')],
+  ] as const) {
+    it(`getKeys ${name}: every call ends with a status and an ErrorInfo reason, and 200 failures leave the bound of 1 free`, async () => {
+      let failing = true;
+      const keys = resolverAnswering((lookup) => (failing ? (hostile() as never) : idp.keys.getKeys(lookup)));
+      await withAuthServer({ keys, algorithms: ['HS256'], maxConcurrentVerifications: 1 }, async (echo) => {
+        const token = await idp.sign({ sub: 'alice' });
+        for (let i = 0; i < 200; i += 20) {
+          const outcomes = await Promise.all(Array.from({ length: 20 }, async () => unary(echo.client, bearer(token))));
+          for (const outcome of outcomes) {
+            assert.notEqual(outcome.code, grpc.status.OK);
+            assert.match(String(outcome.reason), /^[A-Z][A-Z_]+$/, 'an ErrorInfo reason (the code without ERR_AUTH_)');
+          }
+        }
+        failing = false;
+        assert.equal((await unary(echo.client, bearer(token))).code, grpc.status.OK);
+        assert.equal(echo.runs.unary, 1, 'no refused call reached the handler');
+      });
+    });
+  }
+
+  it('a call cancelled while its token is verified: the verification completes, fills the cache, and frees the bound', async () => {
+    let lookups = 0;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const keys = resolverAnswering(async (lookup) => {
+      lookups += 1;
+      await gate;
+      return idp.keys.getKeys(lookup);
+    });
+    await withAuthServer({ keys, algorithms: ['HS256'], maxConcurrentVerifications: 1 }, async (echo) => {
+      const token = await idp.sign({ sub: 'alice' });
+      const call = echo.client.Unary({ text: 'hi' }, bearer(token), (error: grpc.ServiceError | null) => {
+        assert.equal(error?.code, grpc.status.CANCELLED);
+      });
+      const deadline = Date.now() + 5000;
+      while (lookups === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      call.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      open();
+      assert.equal((await unary(echo.client, bearer(token))).code, grpc.status.OK);
+      assert.equal((await unary(echo.client, bearer(await idp.sign({ sub: 'bob' })))).code, grpc.status.OK, 'the bound of 1 is free');
+      assert.equal(lookups, 2, 'alice verified once (the cancelled call’s verification was kept), bob once');
+      assert.equal(echo.runs.unary, 2, 'the cancelled call never reached its handler');
+    });
   });
 });
