@@ -242,6 +242,63 @@ describe('fresh path review: never a synchronous throw, the bound always release
   });
 });
 
+describe('fresh path review: hostile revocation stores', () => {
+  let idp: TestIssuer;
+  before(async () => {
+    idp = await createTestIssuer({ alg: 'HS256' });
+  });
+  const plain = { revoke: async () => undefined, unrevoke: async () => false };
+
+  const stores: Array<[string, () => object]> = [
+    ['a store whose match answers a promise', () => ({ ...plain, match: () => Promise.resolve(undefined) })],
+    [
+      'a store whose match answers a thenable whose then getter throws',
+      () => ({
+        ...plain,
+        match: () => ({
+          get then(): never {
+            throw new Error('then');
+          },
+        }),
+      }),
+    ],
+    ['a store whose match answers a number', () => ({ ...plain, match: () => 1 })],
+    ['a store whose match answers a throwing Proxy', () => ({ ...plain, match: () => throwingProxy })],
+    [
+      'a Proxy store that throws on any symbol read (after construction checked its methods)',
+      () =>
+        new Proxy(
+          { ...plain, match: () => undefined },
+          {
+            get(target, name) {
+              if (typeof name === 'symbol') throw new Error('symbol read');
+              return (target as Record<string, unknown>)[name];
+            },
+          },
+        ),
+    ],
+  ];
+  for (const [name, make] of stores) {
+    for (const cache of [true, false]) {
+      it(`cache ${cache ? 'on' : 'off'}: ${name} → a rejection with an ERR_AUTH_* code, on a fresh token and a hit, never an admission`, async () => {
+        const authenticator = createAuthenticator({
+          keys: idp.keys,
+          algorithms: ['HS256'],
+          revocations: make() as never,
+          maxConcurrentVerifications: 1,
+          ...(cache ? {} : { cache: false }),
+        });
+        const token = await idp.sign({ sub: 'alice' });
+        for (let i = 0; i < 3; i++) {
+          const answer = await outcomeOf(authenticator, token);
+          assert.match(answer, /^ERR_AUTH_/);
+          assert.notEqual(answer, 'ERR_AUTH_VERIFIER_BUSY');
+        }
+      });
+    }
+  }
+});
+
 describe('fresh path review: in-flight sharing', () => {
   let idp: TestIssuer;
   before(async () => {
