@@ -164,6 +164,26 @@ describe('fresh path review: never a synchronous throw, the bound always release
     }
   }
 
+  it('a clock that throws (or answers NaN) at any one of its reads during a fresh verification → ERR_AUTH_INTERNAL, the bound freed', async () => {
+    for (const fault of ['throw', 'NaN'] as const) {
+      for (let failingRead = 1; failingRead <= 8; failingRead++) {
+        let reads = 0;
+        let armed = true;
+        const clock = (): number => {
+          reads += 1;
+          if (!armed || reads !== failingRead) return Date.now();
+          if (fault === 'throw') throw new Error('clock');
+          return Number.NaN;
+        };
+        const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'], clock, maxConcurrentVerifications: 1 });
+        const fresh = await idp.sign({ sub: `clock-${fault}-${failingRead}` });
+        assert.match(await outcomeOf(authenticator, fresh), /^(ERR_AUTH_INTERNAL|OK)$/);
+        armed = false;
+        assert.equal(await outcomeOf(authenticator, await idp.sign({ sub: 'next' })), 'OK', `read ${failingRead} (${fault}): the bound is free`);
+      }
+    }
+  });
+
   it('a key whose kid getter throws after the signature verified → rejection, bound released', async () => {
     const [real] = (await idp.keys.getKeys({ alg: 'HS256', kid: undefined })) as VerificationKey[];
     let throwing = true;
@@ -505,6 +525,11 @@ describe('fresh path review: the context', () => {
     );
     const clone = structuredClone(context) as unknown as Record<string, unknown>;
     assert.equal(clone.subject, 'alice');
+    // What the TSDoc of AuthContext says: a structured clone (postMessage to a worker) is a plain object of
+    // the data fields; the Dates must be read by name (or sent as JSON).
+    assert.equal(Object.getPrototypeOf(clone), Object.prototype);
+    assert.ok(!('expiresAt' in clone) && !('issuedAt' in clone));
+    assert.throws(() => assert.deepStrictEqual(context, { ...context }), 'a plain copy is not deep-strict-equal: its prototype differs');
     assert.match(inspect(context), /alice/);
   });
 
