@@ -185,6 +185,29 @@ describe('fresh path review: never a synchronous throw, the bound always release
     }
   });
 
+  it('a proof whose clientCertificate getter throws (or is a throwing Proxy) → ERR_AUTH_INTERNAL for a certificate-bound token, fresh and cached', async () => {
+    const authenticator = createAuthenticator({ keys: idp.keys, algorithms: ['HS256'] });
+    const bound = await idp.sign({ sub: 'alice', cnf: { 'x5t#S256': 'A'.repeat(43) } });
+    const proofs: unknown[] = [
+      throwingProxy,
+      {
+        get clientCertificate(): never {
+          throw 'str';
+        },
+      },
+      { clientCertificate: throwingProxy },
+    ];
+    for (const proof of proofs) {
+      for (let i = 0; i < 2; i++) {
+        const code = await authenticator.authenticate(bound, METHOD, proof as never).then(
+          () => 'OK',
+          (error: unknown) => String((error as { code?: unknown } | null)?.code ?? `NOT AN AUTH ERROR: ${String(error)}`),
+        );
+        assert.equal(code, 'ERR_AUTH_INTERNAL');
+      }
+    }
+  });
+
   it('a key whose kid getter throws after the signature verified → rejection, bound released', async () => {
     const [real] = (await idp.keys.getKeys({ alg: 'HS256', kid: undefined })) as VerificationKey[];
     let throwing = true;
