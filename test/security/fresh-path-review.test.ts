@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
-import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { inspect } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -446,6 +446,16 @@ describe('fresh path review: in-flight sharing', () => {
       assert.equal(await outcomeOf(authenticator, token), 'OK', 'the store is empty again');
     });
   }
+
+  it('tokenId (crypto.hash) is the SHA-256 of the signing input as before, the same for every spelling of the signature', async () => {
+    const { tokenIdOf } = await import('../../src/verify/verifier.ts');
+    const token = await idp.sign({ sub: 'alice' });
+    const input = token.slice(0, token.lastIndexOf('.'));
+    assert.equal(tokenIdOf(token), createHash('sha256').update(input).digest('base64url'));
+    assert.equal(tokenIdOf(`${input}.AAAA`), tokenIdOf(token));
+    const { context } = await createAuthenticator({ keys: idp.keys, algorithms: ['HS256'] }).authenticate(token, METHOD);
+    assert.equal(context.tokenId, tokenIdOf(token));
+  });
 
   it('revocation by tokenId of a cached token, and while it is being verified', async () => {
     const keys = gated();
