@@ -854,3 +854,38 @@ describe('fresh path review: the interceptor over a hostile resolver', () => {
     });
   });
 });
+
+describe('fresh path review: Wycheproof JWS vectors through createAuthenticator (CryptoKey path), cache on and off', () => {
+  it('a token the signature layer refuses is never admitted; one it accepts is never refused for its signature; the same answer twice', async () => {
+    const { configureKeys, loadVector, verifyCompact, widestAllowlist } = await import('./vectors.ts');
+    const file = loadVector('wycheproof/json_web_signature_test.json');
+    const SIGNATURE_CODES = new Set(['ERR_AUTH_SIGNATURE_INVALID', 'ERR_AUTH_ALG_NOT_ALLOWED', 'ERR_AUTH_KEY_NOT_FOUND', 'ERR_AUTH_INTERNAL']);
+    let checked = 0;
+    for (const group of file.testGroups as Array<{ public?: object; private?: object; tests: Array<{ tcId: number; jws: unknown }> }>) {
+      const keys = configureKeys([(group.public ?? group.private) as never]);
+      if (keys === undefined || 'refused' in keys) continue;
+      const algorithms = widestAllowlist(keys.resolver) as Algorithm[];
+      for (const cache of [true, false]) {
+        const authenticator = createAuthenticator({
+          keys: keys.resolver,
+          algorithms,
+          requireExp: false,
+          maxTokenBytes: 1024 * 1024,
+          ...(cache ? {} : { cache: false }),
+        });
+        for (const test of group.tests) {
+          if (typeof test.jws !== 'string') continue;
+          const layer = await verifyCompact(test.jws, keys);
+          const first = await outcomeOf(authenticator, test.jws);
+          const second = await outcomeOf(authenticator, test.jws);
+          assert.equal(second, first, `tcId ${test.tcId}: the same answer twice (cache ${cache ? 'on' : 'off'})`);
+          assert.match(first, /^(OK|ERR_AUTH_[A-Z_]+)$/, `tcId ${test.tcId}`);
+          if (!layer.accepted) assert.notEqual(first, 'OK', `tcId ${test.tcId}: refused by the signature layer (${layer.code}), admitted by the authenticator`);
+          else assert.ok(!SIGNATURE_CODES.has(first), `tcId ${test.tcId}: accepted by the signature layer, refused ${first}`);
+          checked += 1;
+        }
+      }
+    }
+    assert.ok(checked > 300, `${checked} cases checked`);
+  });
+});
