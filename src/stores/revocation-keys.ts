@@ -301,7 +301,13 @@ export interface LookupMatcher {
  * ```
  */
 export function hasLookupMatch(store: object): store is LookupMatcher {
-  return typeof (store as Partial<LookupMatcher>)[matchLookup] === 'function';
+  try {
+    return typeof (store as Partial<LookupMatcher>)[matchLookup] === 'function';
+  } catch (error) {
+    // A store of the user's (a Proxy) whose read throws is a store that cannot answer: refused as one
+    // whose match throws, never a bare error without code (and never asked through match instead).
+    throw revocationsUnavailable('revocations store threw when read', error);
+  }
 }
 
 /**

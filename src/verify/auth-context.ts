@@ -58,7 +58,9 @@ export interface JwtHeader {
  * What a handler knows about the caller once the token is verified. Frozen (claims deeply): one
  * context may serve many calls through the verified-token cache, so no handler can change what another
  * sees. `expiresAt` and `issuedAt` are getters (a new Date on every read): `JSON.stringify(context)`
- * includes them, a spread copy (`{ ...context }`) does not — read them by name.
+ * includes them; a spread copy (`{ ...context }`), `Object.keys`/`Object.entries`, `structuredClone`
+ * (`postMessage` to a worker) and `util.inspect` do not — read them by name. The context is an instance
+ * of a class, so `assert.deepStrictEqual(context, { ... })` with a plain object fails: compare fields.
  *
  * `C` types your own claims (an interface needs no index signature); they come together with the
  * registered claims of {@link JwtClaims}. The default, `object`, adds none, so an `AuthContext<MyClaims>`

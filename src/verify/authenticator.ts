@@ -290,9 +290,16 @@ function admitted(core: SyncAuthenticator, admission: Admission, proof: Authenti
 /** The thumbprint of `proof.clientCertificate`; undefined when none; a value that is no certificate rejects. */
 function provenCertificate(proof: AuthenticateProof | undefined): string | undefined {
   if (proof === undefined || proof === null) return undefined;
-  const given: unknown = (proof as Partial<AuthenticateProof>).clientCertificate;
-  if (given === undefined) return undefined;
-  const thumbprint = presentedThumbprint(given);
+  let given: unknown;
+  let thumbprint: string | undefined;
+  try {
+    given = (proof as Partial<AuthenticateProof>).clientCertificate;
+    if (given === undefined) return undefined;
+    thumbprint = presentedThumbprint(given);
+  } catch (error) {
+    // The gateway's own object (a getter, a Proxy) failed: a fault of ours to report, never a bare error.
+    throw new AuthError('ERR_AUTH_INTERNAL', 'proof.clientCertificate could not be read', { cause: error });
+  }
   if (thumbprint === undefined)
     throw new AuthError('ERR_AUTH_INTERNAL', `proof.clientCertificate is ${describeForLog(given)}, not an x5t#S256 (43 base64url characters) or DER bytes`);
   return thumbprint;
@@ -423,7 +430,9 @@ export function buildAuthenticator(
       },
       (error: unknown) => {
         settled(token);
-        throw error;
+        // A resolver or key of the user's that answers garbage (getKeys → undefined, a throwing `kid`
+        // getter) fails outside jose: still a refusal with a code, never a bare TypeError.
+        throw toAuthError(error, 'unexpected error while verifying');
       },
     );
   }
