@@ -5,30 +5,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor, createAuthenticator, type KeyResolver, type RejectedEvent } from '../../src/index.ts';
+import { createAuthInterceptor, createAuthenticator, type RejectedEvent } from '../../src/index.ts';
 import { createTestIssuer } from '../../src/testing/index.ts';
 import { allKinds, bearer, unary } from '../support/calls.ts';
 import { startEchoServer } from '../support/echo-server.ts';
+import { countingKeys } from '../support/counting-keys.ts';
 
 const { status, Metadata } = grpc;
 const meta = (token: string) => bearer(Metadata, token);
 const METHOD = '/test.v1.S/M';
-
-/** Wraps a resolver and counts lookups: a lookup means a full verification, a cache hit makes none. */
-function counting(inner: KeyResolver): KeyResolver & { lookups: number } {
-  const wrapper = {
-    lookups: 0,
-    kind: inner.kind,
-    description: inner.description,
-    checkAlgorithms: (algorithms: readonly string[], option: string) => inner.checkAlgorithms(algorithms, option),
-    getKeys: (lookup: Parameters<KeyResolver['getKeys']>[0]) => {
-      wrapper.lookups += 1;
-      return inner.getKeys(lookup);
-    },
-    holds: (key: Parameters<KeyResolver['holds']>[0]) => inner.holds(key),
-  };
-  return wrapper;
-}
 
 /** What a hook may return instead of `true`, each of which must refuse. */
 const NOT_TRUE: ReadonlyArray<[string, unknown]> = [
@@ -105,7 +90,7 @@ describe('validate hook: only true admits', () => {
 
   it('a refusal on a cached token leaves no stale entry: the next admitted call is verified afresh', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
-    const keys = counting(idp.keys);
+    const keys = countingKeys(idp.keys);
     let verdict: unknown = true;
     const authenticator = createAuthenticator({ keys, algorithms: ['HS256'], validate: () => verdict as boolean });
     const token = await idp.sign();

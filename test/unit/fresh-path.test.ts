@@ -6,30 +6,15 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { createAuthenticator, type KeyResolver, type VerificationKey } from '../../src/index.ts';
+import { createAuthenticator, type KeyResolver } from '../../src/index.ts';
 import { StaticKeyResolver } from '../../src/keys/static-resolver.ts';
 import { PublicVerificationKey } from '../../src/keys/verification-key.ts';
 import { deferredTokenLookup, tokenLookup } from '../../src/stores/revocation-keys.ts';
 import { createTestIssuer } from '../../src/testing/index.ts';
 import { VerificationLimit } from '../../src/verify/verification-limit.ts';
+import { countingKeys } from '../support/counting-keys.ts';
 
 const METHOD = '/test.v1.S/M';
-
-/** A resolver around `inner` that answers every lookup with a promise (as a remote resolver may) and counts lookups. */
-function answeringWithPromises(inner: KeyResolver): KeyResolver & { lookups: number } {
-  const wrapper = {
-    lookups: 0,
-    kind: inner.kind,
-    description: inner.description,
-    checkAlgorithms: (algorithms: readonly string[], option: string) => inner.checkAlgorithms(algorithms, option),
-    getKeys: (lookup: Parameters<KeyResolver['getKeys']>[0]) => {
-      wrapper.lookups += 1;
-      return Promise.resolve(inner.getKeys(lookup));
-    },
-    holds: (key: VerificationKey) => inner.holds(key),
-  };
-  return wrapper;
-}
 
 /** A compact ES256 token signed with `privateKey`, header as given (no library code involved). */
 function es256Token(privateKey: KeyObject, claims: Record<string, unknown>): string {
@@ -40,7 +25,7 @@ function es256Token(privateKey: KeyObject, claims: Record<string, unknown>): str
 describe('fresh-token path', () => {
   it('a resolver answering with a promise is asked once per verification, and its keys verify', async () => {
     const idp = await createTestIssuer({ alg: 'ES256' });
-    const keys = answeringWithPromises(idp.keys);
+    const keys = countingKeys(idp.keys, 'promise');
     const authenticator = createAuthenticator({ keys, algorithms: ['ES256'], cache: false });
     const { context } = await authenticator.authenticate(await idp.sign({ sub: 'alice' }), METHOD);
     assert.equal(context.subject, 'alice');

@@ -10,26 +10,11 @@ import { describe, it } from 'node:test';
 import { buildAuthenticator } from '../../src/verify/authenticator.ts';
 import { newProbe } from '../../src/verify/verification-probe.ts';
 import { createTestIssuer } from '../../src/testing/index.ts';
-import type { KeyResolver } from '../../src/index.ts';
+import { countingKeys } from '../support/counting-keys.ts';
 
 const METHOD = '/test.v1.S/M';
 /** The order of P-256's base point: (r, n − s) verifies wherever (r, s) does. */
 const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-function counting(inner: KeyResolver): KeyResolver & { lookups: number } {
-  const wrapper = {
-    lookups: 0,
-    kind: inner.kind,
-    description: inner.description,
-    checkAlgorithms: (algorithms: readonly string[], option: string) => inner.checkAlgorithms(algorithms, option),
-    getKeys: (lookup: Parameters<KeyResolver['getKeys']>[0]) => {
-      wrapper.lookups += 1;
-      return inner.getKeys(lookup);
-    },
-    holds: (key: Parameters<KeyResolver['holds']>[0]) => inner.holds(key),
-  };
-  return wrapper;
-}
 
 /** `token`'s signature under another payload: same last 12 characters, same fingerprint. */
 function withClaims(token: string, claims: Record<string, unknown>): string {
@@ -47,7 +32,7 @@ function malleated(token: string): string {
 
 async function setup(maxEntries = 20) {
   const idp = await createTestIssuer({ alg: 'ES256' });
-  const keys = counting(idp.keys);
+  const keys = countingKeys(idp.keys);
   const authenticator = buildAuthenticator({ keys, algorithms: ['ES256'], cache: { maxEntries } });
   const call = async (token: string) => {
     const probe = newProbe();

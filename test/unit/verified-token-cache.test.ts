@@ -4,29 +4,14 @@ import { describe, it } from 'node:test';
 import { createAuthenticator, type KeyResolver } from '../../src/index.ts';
 import { TokenCache } from '../../src/verify/token-cache.ts';
 import { createTestIssuer } from '../../src/testing/index.ts';
-
-/** Wraps a resolver and counts lookups: a lookup means a full verification, a cache hit makes none. */
-function counting(inner: KeyResolver): KeyResolver & { lookups: number } {
-  const wrapper = {
-    lookups: 0,
-    kind: inner.kind,
-    description: inner.description,
-    checkAlgorithms: (algorithms: readonly string[], option: string) => inner.checkAlgorithms(algorithms, option),
-    getKeys: (lookup: Parameters<KeyResolver['getKeys']>[0]) => {
-      wrapper.lookups += 1;
-      return inner.getKeys(lookup);
-    },
-    holds: (key: Parameters<KeyResolver['holds']>[0]) => inner.holds(key),
-  };
-  return wrapper;
-}
+import { countingKeys } from '../support/counting-keys.ts';
 
 const METHOD = '/test.v1.S/M';
 
 describe('verified-token cache', () => {
   it('a repeated token is verified once and answered synchronously afterwards', async () => {
     const idp = await createTestIssuer({ alg: 'ES256' });
-    const keys = counting(idp.keys);
+    const keys = countingKeys(idp.keys);
     // The interceptor's authenticator: the public one always answers with a promise.
     const authenticator = buildAuthenticator({ keys, algorithms: ['ES256'] });
     const token = await idp.sign();
@@ -48,7 +33,7 @@ describe('verified-token cache', () => {
 
   it('concurrent calls with the same new token share one verification', async () => {
     const idp = await createTestIssuer({ alg: 'RS256' });
-    const keys = counting(idp.keys);
+    const keys = countingKeys(idp.keys);
     const authenticator = createAuthenticator({ keys, algorithms: ['RS256'] });
     const token = await idp.sign();
     await Promise.all(Array.from({ length: 100 }, async () => authenticator.authenticate(token, METHOD)));
@@ -107,7 +92,7 @@ describe('verified-token cache', () => {
 
   it('failed verifications are never cached: a bad token stays bad, a good token stays good', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
-    const keys = counting(idp.keys);
+    const keys = countingKeys(idp.keys);
     const authenticator = createAuthenticator({ keys, algorithms: ['HS256'] });
     const tampered = await idp.tamperedToken();
     for (let i = 0; i < 3; i++) await assert.rejects(async () => authenticator.authenticate(tampered, METHOD), { code: 'ERR_AUTH_SIGNATURE_INVALID' });
@@ -121,7 +106,7 @@ describe('verified-token cache', () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
     const denylist = new Set<string>();
     let validations = 0;
-    const keys = counting(idp.keys);
+    const keys = countingKeys(idp.keys);
     const authenticator = createAuthenticator({
       keys,
       algorithms: ['HS256'],
@@ -143,7 +128,7 @@ describe('verified-token cache', () => {
 
   it('cache: false verifies every call', async () => {
     const idp = await createTestIssuer({ alg: 'HS256' });
-    const keys = counting(idp.keys);
+    const keys = countingKeys(idp.keys);
     const authenticator = createAuthenticator({ keys, algorithms: ['HS256'], cache: false });
     const token = await idp.sign();
     for (let i = 0; i < 3; i++) await authenticator.authenticate(token, METHOD);
