@@ -98,10 +98,17 @@ function statusOf(keys: KeyResolver): KeysStatus {
   } catch (error) {
     return unknownStatus(keys, `status() threw: ${thrownText(error)}`);
   }
-  if (!isRecord(reported) || !STATES.has(reported.state) || !Array.isArray(reported.kids)) {
-    return unknownStatus(keys, `status() returned ${describeForLog(reported)}, not a KeysStatus`);
+  try {
+    if (!isRecord(reported) || !STATES.has(reported.state) || !Array.isArray(reported.kids)) {
+      return unknownStatus(keys, `status() returned ${describeForLog(reported)}, not a KeysStatus`);
+    }
+    // A copy of the fields a status has, read here: the caller spreads it, and a throwing getter on the
+    // resolver's object must become 'unknown' like a throwing status(), not a throw out of auth.status().
+    const { source, state, kids, lastFetch, freshUntil, staleUntil, lastError, nextRetry } = reported as unknown as KeysStatus;
+    return { source, state, kids, lastFetch, freshUntil, staleUntil, lastError, nextRetry };
+  } catch (error) {
+    return unknownStatus(keys, `status() answered an object that throws when read: ${thrownText(error)}`);
   }
-  return reported as unknown as KeysStatus;
 }
 
 /**

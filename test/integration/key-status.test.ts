@@ -120,6 +120,16 @@ describe('key status: keys given in the configuration', () => {
           throw new Error('vault sealed');
         },
       }),
+      // A status whose state and kids read fine but another field throws: auth.status() spread it and threw.
+      'a status with a throwing getter': own({
+        value: () =>
+          Object.defineProperty({ source: 'vault-keys', state: 'fresh', kids: [] }, 'lastError', {
+            enumerable: true,
+            get: () => {
+              throw new Error('vault sealed');
+            },
+          }),
+      }),
     };
     try {
       for (const [name, keys] of Object.entries(resolvers)) {
